@@ -1,0 +1,106 @@
+/*
+ * config.h - the agent's configuration: a JSON document (parsed with jansson; this
+ * module is the only code that touches json_t), an embedded default, and the
+ * command-line overrides that mirror node_exporter's flags.
+ *
+ * Every error names the source (file or "<embedded default>"), line and column,
+ * what was found, and what was expected; an unknown key suggests the nearest valid
+ * one.  A failed load leaves the output untouched.
+ */
+#ifndef SHMETRICS_CONFIG_H
+#define SHMETRICS_CONFIG_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define CONFIG_NAME_MAX 64
+#define CONFIG_MAX_COLLECTORS 64
+#define CONFIG_ADDR_MAX 256
+
+#define CONFIG_DEFAULT_PORT 9469
+#define CONFIG_DEFAULT_INTERVAL_MS 5000
+#define CONFIG_DEFAULT_INSTANCE "main"
+
+struct collector_config {
+	char name[CONFIG_NAME_MAX]; /* [a-zA-Z0-9_-]+, names the segment */
+	bool enabled;
+	uint32_t interval_ms;       /* collection interval */
+};
+
+struct web_config {
+	char listen_address[CONFIG_ADDR_MAX]; /* "HOST:PORT", "[V6]:PORT" or ":PORT" */
+	uint32_t connection_timeout_s;
+	uint32_t max_connections;
+	uint32_t max_connections_per_ip;
+	uint32_t threads;
+};
+
+struct segments_config {
+	mode_t mode;                     /* permission bits of each segment, e.g. 0640 */
+	char group[CONFIG_NAME_MAX];     /* owning group; "" keeps the agent's */
+	uint32_t max_series;             /* per collector */
+};
+
+struct shm_config {
+	char source[PATH_MAX];           /* file it came from, or "<embedded default>" */
+	char instance[CONFIG_NAME_MAX];  /* prefixes segment names: /shmetrics.<instance>.<collector> */
+	char log_level[16];              /* error, warn, info, debug */
+	char procfs[PATH_MAX];
+	char sysfs[PATH_MAX];
+	char rootfs[PATH_MAX];
+	uint32_t staleness_intervals;    /* series omitted after this many missed intervals */
+	uint32_t default_interval_ms;    /* "interval": for collectors without their own */
+	struct web_config web;
+	struct segments_config segments;
+	size_t n_collectors;
+	struct collector_config collectors[CONFIG_MAX_COLLECTORS];
+};
+
+/* The embedded default configuration text (JSON). */
+extern const char config_default_json[];
+
+/* Loads the embedded default (cannot fail unless the build is broken). */
+int config_load_default(struct shm_config *out, char *err, size_t errlen);
+
+/* Loads path; on any error returns -EINVAL (or -errno for I/O) with
+ * "path:line:column: message" in err, and leaves out untouched. */
+int config_load_file(struct shm_config *out, const char *path, char *err, size_t errlen);
+
+/* Loads JSON text; source names it in messages. */
+int config_load_string(struct shm_config *out, const char *text, const char *source, char *err,
+		       size_t errlen);
+
+/* The collector named name, or NULL. */
+struct collector_config *config_find_collector(struct shm_config *c, const char *name);
+
+/* True when name is a collector this build knows how to run. */
+bool config_is_builtin_collector(const char *name);
+
+/* Names of the built-in collectors, NULL-terminated, and whether each is on by default. */
+extern const char *const config_builtin_collectors[];
+bool config_builtin_default_enabled(const char *name);
+
+/*
+ * Applies one command-line flag in node_exporter's spelling ("--path.procfs=/host/proc",
+ * "--collector.cpu", "--no-collector.cpu", "--web.listen-address=:9469", ...).
+ * Returns 1 if the flag was a config override and was applied, 0 if it is not a
+ * config flag, or -EINVAL with the reason (unknown collector, bad value).
+ */
+int config_apply_flag(struct shm_config *c, const char *flag, char *err, size_t errlen);
+
+/* Parses "HOST:PORT" / "[V6]:PORT" / ":PORT" into host ("" = any) and port. */
+int config_parse_listen_address(const char *addr, char *host, size_t hostlen, uint16_t *port,
+				char *err, size_t errlen);
+
+/* Parses a duration "500ms", "5s", "1m", "1h" (also "1m30s") into milliseconds. */
+int config_parse_duration_ms(const char *s, uint32_t *ms, char *err, size_t errlen);
+
+/* True when the two configurations differ in anything that concerns collector name
+ * (its settings or the shared paths), or the exporter when name is "exporter". */
+bool config_collector_changed(const struct shm_config *a, const struct shm_config *b,
+			      const char *name);
+
+#endif

@@ -1,0 +1,99 @@
+/* Name and string rules of the Prometheus data model. */
+#include <errno.h>
+#include <stdio.h>
+
+#include "metrics.h"
+
+static bool is_alpha_(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int name_check(const char *what, const char *s, size_t len, size_t max, bool colon_ok,
+		      char *err, size_t errlen)
+{
+	const char *pattern = colon_ok ? "[a-zA-Z_:][a-zA-Z0-9_:]*" : "[a-zA-Z_][a-zA-Z0-9_]*";
+
+	if (len == 0) {
+		snprintf(err, errlen, "%s is empty", what);
+		return -EINVAL;
+	}
+	if (len > max) {
+		snprintf(err, errlen, "%s \"%.40s...\" is %zu bytes long; the limit is %zu", what, s,
+			 len, max);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		bool ok = is_alpha_(c) || (colon_ok && c == ':') || (i > 0 && is_digit(c));
+		if (!ok) {
+			snprintf(err, errlen,
+				 "%s \"%.*s\" is invalid: character %zu (0x%02x) is not allowed; names "
+				 "must match %s",
+				 what, (int)(len > 100 ? 100 : len), s, i + 1, (unsigned char)c,
+				 pattern);
+			return -EINVAL;
+		}
+	}
+	if (len >= 2 && s[0] == '_' && s[1] == '_') {
+		snprintf(err, errlen, "%s \"%.*s\" starts with \"__\", which Prometheus reserves",
+			 what, (int)len, s);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int metric_name_check(const char *s, size_t len, char *err, size_t errlen)
+{
+	return name_check("metric name", s, len, METRIC_NAME_MAX, true, err, errlen);
+}
+
+int label_name_check(const char *s, size_t len, char *err, size_t errlen)
+{
+	return name_check("label name", s, len, LABEL_NAME_MAX, false, err, errlen);
+}
+
+/* Length of the UTF-8 sequence starting with lead byte c, 0 if c cannot lead. */
+static size_t utf8_sequence_length(unsigned char c)
+{
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		return 2;
+	if (c >= 0xe0 && c <= 0xef)
+		return 3;
+	if (c >= 0xf0 && c <= 0xf4)
+		return 4;
+	return 0;
+}
+
+bool utf8_valid(const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+
+	while (i < len) {
+		size_t n = utf8_sequence_length(s[i]);
+		if (n == 0 || s[i] == 0 || n > len - i)
+			return false;
+		for (size_t k = 1; k < n; k++)
+			if ((s[i + k] & 0xc0) != 0x80)
+				return false;
+		/* Overlong 3/4-byte forms, UTF-16 surrogates and code points past U+10FFFF. */
+		if (n == 3 && s[i] == 0xe0 && s[i + 1] < 0xa0)
+			return false;
+		if (n == 3 && s[i] == 0xed && s[i + 1] > 0x9f)
+			return false;
+		if (n == 4 && s[i] == 0xf0 && s[i + 1] < 0x90)
+			return false;
+		if (n == 4 && s[i] == 0xf4 && s[i + 1] > 0x8f)
+			return false;
+		i += n;
+	}
+	return true;
+}

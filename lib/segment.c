@@ -1,0 +1,316 @@
+/* Segment names, layout, creation and removal (the agent's side). */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "segment.h"
+#include "segment_layout.h"
+
+bool segment_part_valid(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > SEGMENT_COLLECTOR_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+int segment_name(char *out, size_t outlen, const char *instance, const char *collector,
+		 char *err, size_t errlen)
+{
+	if (!segment_part_valid(instance) || !segment_part_valid(collector)) {
+		snprintf(err, errlen,
+			 "invalid segment name part \"%s\": instance and collector names are 1 to "
+			 "%d characters of [a-zA-Z0-9_-]",
+			 segment_part_valid(instance) ? collector : instance, SEGMENT_COLLECTOR_MAX);
+		return -EINVAL;
+	}
+	int n = snprintf(out, outlen, "/shmetrics.%s.%s", instance, collector);
+	if (n < 0 || (size_t)n >= outlen) {
+		snprintf(err, errlen, "segment name for %s.%s is too long", instance, collector);
+		return -ENAMETOOLONG;
+	}
+	return 0;
+}
+
+uint64_t segment_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Field 22 (starttime) of /proc/PID/stat: it tells a pid's reuse apart. */
+uint64_t process_start_token(pid_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* The command name (field 2) may contain spaces and ')': skip to the last ')'. */
+	char *p = strrchr(buf, ')');
+	if (p == NULL)
+		return 0;
+	for (int field = 2; field < 22 && p != NULL; field++)
+		p = strchr(p + 1, ' ');
+	return p ? strtoull(p + 1, NULL, 10) : 0;
+}
+
+bool process_alive(uint64_t pid, uint64_t token)
+{
+	if (pid == 0 || pid > (uint64_t)INT32_MAX)
+		return false;
+	if (kill((pid_t)pid, 0) < 0 && errno != EPERM)
+		return false;
+	uint64_t now = process_start_token((pid_t)pid);
+	/* Without a readable /proc (hidepid) the pid check is all we have. */
+	return now == 0 || token == 0 || now == token;
+}
+
+static void limits_pack(uint64_t words[3], const struct batch_limits *lim)
+{
+	memcpy(words, lim, sizeof *lim);
+}
+
+void seg_header_limits(const struct seg_header *h, struct batch_limits *lim)
+{
+	memcpy(lim, h->limits, sizeof *lim);
+}
+
+size_t seg_layout(struct seg_header *h, const struct batch_limits *lim)
+{
+	size_t cap = batch_blob_capacity(lim);
+	if (cap == 0)
+		return 0;
+	cap = (cap + SEGMENT_COPY_ALIGN - 1) & ~(size_t)(SEGMENT_COPY_ALIGN - 1);
+	memset(h, 0, sizeof *h);
+	h->magic = SEGMENT_MAGIC;
+	h->layout_version = SEGMENT_LAYOUT_VERSION;
+	h->header_size = SEGMENT_HEADER_SIZE;
+	h->copy_offset[0] = SEGMENT_HEADER_SIZE;
+	h->copy_offset[1] = SEGMENT_HEADER_SIZE + cap;
+	h->copy_capacity = cap;
+	h->segment_size = SEGMENT_HEADER_SIZE + 2 * cap;
+	limits_pack(h->limits, lim);
+	return h->segment_size;
+}
+
+static bool copy_in_range(uint64_t off, uint64_t cap, uint64_t size)
+{
+	return off >= SEGMENT_HEADER_SIZE && off % 8 == 0 && off <= size && cap <= size - off;
+}
+
+int seg_header_check(const struct seg_header *h, size_t object_size, char *err, size_t errlen)
+{
+	struct batch_limits lim;
+
+	if (h->magic != SEGMENT_MAGIC) {
+		snprintf(err, errlen, "not a shmetrics segment (bad magic)");
+		return -EPROTO;
+	}
+	if (h->layout_version != SEGMENT_LAYOUT_VERSION) {
+		snprintf(err, errlen,
+			 "segment has layout version %llu; this program reads version %d only",
+			 (unsigned long long)h->layout_version, SEGMENT_LAYOUT_VERSION);
+		return -EPROTO;
+	}
+	seg_header_limits(h, &lim);
+	uint64_t cap = batch_blob_capacity(&lim);
+	if (h->header_size != SEGMENT_HEADER_SIZE || h->segment_size != object_size || cap == 0 ||
+	    h->copy_capacity < cap || h->copy_capacity % 8 != 0 ||
+	    !copy_in_range(h->copy_offset[0], h->copy_capacity, object_size) ||
+	    !copy_in_range(h->copy_offset[1], h->copy_capacity, object_size) ||
+	    h->copy_offset[1] - h->copy_offset[0] < h->copy_capacity) {
+		snprintf(err, errlen, "segment header sizes or offsets are inconsistent");
+		return -EPROTO;
+	}
+	if (memchr(h->collector, '\0', sizeof h->collector) == NULL ||
+	    !segment_part_valid(h->collector)) {
+		snprintf(err, errlen, "segment header has an invalid collector name");
+		return -EPROTO;
+	}
+	return 0;
+}
+
+/* An empty batch saying the collector has not published yet. */
+static size_t initial_blob(uint64_t *words, size_t nwords)
+{
+	static const char msg[] = "no collection has been published yet";
+	struct blob_header h = { .error_len = sizeof msg - 1 };
+	size_t len = sizeof h + ((sizeof msg - 1 + 7) & ~(size_t)7);
+
+	memset(words, 0, nwords * 8);
+	h.used_bytes = len;
+	memcpy(words, &h, sizeof h);
+	memcpy((char *)words + sizeof h, msg, sizeof msg - 1);
+	return len;
+}
+
+static void init_segment(void *base, struct seg_header *h)
+{
+	uint64_t blob[16];
+	size_t len = initial_blob(blob, 16);
+	struct latch l = {
+		.seq = seg_words(base, offsetof(struct seg_header, seq)),
+		.copy = { seg_words(base, h->copy_offset[0]), seg_words(base, h->copy_offset[1]) },
+	};
+	const size_t none[2] = { 0, 0 };
+
+	uint64_t magic = h->magic;
+	h->magic = 0;
+	words_store(base, h, sizeof *h / 8);
+	latch_publish(&l, blob, len, none, none);
+	/* Readers check the magic first (acquire): everything above is visible then. */
+	atomic_store_explicit(seg_words(base, 0), magic, memory_order_release);
+}
+
+/* Why an existing object of our name may not be replaced, or NULL if it may. */
+static const char *why_not_leftover(int fd, char *why, size_t whylen)
+{
+	struct stat st;
+	struct seg_header h;
+
+	if (fstat(fd, &st) < 0 || st.st_uid != geteuid())
+		return "it belongs to another user";
+	if ((size_t)st.st_size < sizeof h)
+		return NULL; /* a creation that died before sizing it */
+	void *base = mmap(NULL, sizeof h, PROT_READ, MAP_SHARED, fd, 0);
+	if (base == MAP_FAILED)
+		return "it cannot be mapped";
+	words_load(&h, base, sizeof h / 8);
+	munmap(base, sizeof h);
+	if (h.magic != SEGMENT_MAGIC && h.magic != 0)
+		return "it is not a shmetrics segment";
+	if (process_alive(h.creator_pid, h.creator_start)) {
+		snprintf(why, whylen, "it belongs to a running agent (pid %llu)",
+			 (unsigned long long)h.creator_pid);
+		return why;
+	}
+	if (process_alive(h.writer_pid, h.writer_start)) {
+		snprintf(why, whylen, "its collector (pid %llu) is still running",
+			 (unsigned long long)h.writer_pid);
+		return why;
+	}
+	return NULL;
+}
+
+static int remove_leftover(const char *shm_name, char *err, size_t errlen)
+{
+	char why[128];
+	int fd = shm_open(shm_name, O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	const char *reason = why_not_leftover(fd, why, sizeof why);
+	close(fd);
+	if (reason != NULL) {
+		snprintf(err, errlen, "segment %s already exists and %s; is another agent "
+				      "running with the same instance name?",
+			 shm_name, reason);
+		return -EEXIST;
+	}
+	shm_unlink(shm_name);
+	return 0;
+}
+
+static int open_exclusive(const char *shm_name, mode_t mode, char *err, size_t errlen)
+{
+	for (int attempt = 0; attempt < 2; attempt++) {
+		int fd = shm_open(shm_name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+		if (fd >= 0)
+			return fd;
+		if (errno != EEXIST || attempt > 0)
+			break;
+		int rc = remove_leftover(shm_name, err, errlen);
+		if (rc < 0)
+			return rc;
+	}
+	int e = errno;
+	snprintf(err, errlen, "shm_open(\"%s\") failed: %s", shm_name, strerror(e));
+	return -e;
+}
+
+static int size_and_own(int fd, const char *shm_name, size_t size,
+			const struct segment_options *opt, char *err, size_t errlen)
+{
+	const char *call = "ftruncate";
+	if (ftruncate(fd, (off_t)size) < 0)
+		goto fail;
+	call = "fchown";
+	if (opt->gid != (gid_t)-1 && fchown(fd, (uid_t)-1, opt->gid) < 0)
+		goto fail;
+	call = "fchmod"; /* shm_open's mode was filtered by the umask */
+	if (fchmod(fd, opt->mode) < 0)
+		goto fail;
+	return 0;
+fail:;
+	int e = errno;
+	snprintf(err, errlen, "%s(\"%s\") failed: %s", call, shm_name, strerror(e));
+	return -e;
+}
+
+int segment_create(const char *shm_name, const char *collector, const struct segment_options *opt,
+		   char *err, size_t errlen)
+{
+	struct seg_header h;
+	size_t size = seg_layout(&h, &opt->limits);
+	int rc;
+
+	if (size == 0 || !segment_part_valid(collector)) {
+		snprintf(err, errlen, "segment %s: invalid collector name or limits", shm_name);
+		return -EINVAL;
+	}
+	snprintf(h.collector, sizeof h.collector, "%s", collector);
+	h.creator_uid = geteuid();
+	h.creator_pid = (uint64_t)getpid();
+	h.creator_start = process_start_token(getpid());
+	h.interval_ms = opt->interval_ms;
+
+	int fd = open_exclusive(shm_name, opt->mode, err, errlen);
+	if (fd < 0)
+		return fd;
+	rc = size_and_own(fd, shm_name, size, opt, err, errlen);
+	if (rc < 0)
+		goto out;
+	void *base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (base == MAP_FAILED) {
+		rc = -errno;
+		snprintf(err, errlen, "mmap(\"%s\", %zu bytes) failed: %s", shm_name, size,
+			 strerror(-rc));
+		goto out;
+	}
+	init_segment(base, &h);
+	munmap(base, size);
+out:
+	close(fd);
+	if (rc < 0)
+		shm_unlink(shm_name);
+	return rc;
+}
+
+int segment_remove(const char *shm_name, char *err, size_t errlen)
+{
+	if (shm_unlink(shm_name) < 0 && errno != ENOENT) {
+		int e = errno;
+		snprintf(err, errlen, "shm_unlink(\"%s\") failed: %s", shm_name, strerror(e));
+		return -e;
+	}
+	return 0;
+}

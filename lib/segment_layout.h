@@ -1,0 +1,70 @@
+/*
+ * segment_layout.h - the bytes of a segment (internal to lib/; documented in
+ * docs/segment-layout.md).  Every field of the header is a 64-bit word so that
+ * each can be read and written as one atomic word.
+ */
+#ifndef SHMETRICS_SEGMENT_LAYOUT_H
+#define SHMETRICS_SEGMENT_LAYOUT_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "metrics.h"
+#include "seq_latch.h"
+
+#if ATOMIC_LLONG_LOCK_FREE != 2
+#error "shmetrics needs lock-free 64-bit atomics: shared-memory atomics must not use locks"
+#endif
+
+#define SEGMENT_MAGIC 0x53434952544d4853ull /* "SHMTRICS" read as little-endian bytes */
+#define SEGMENT_HEADER_SIZE 256u
+#define SEGMENT_COPY_ALIGN 64u
+
+struct seg_header {
+	uint64_t magic;          /* SEGMENT_MAGIC, stored last at creation (release) */
+	uint64_t layout_version; /* SEGMENT_LAYOUT_VERSION */
+	uint64_t header_size;    /* SEGMENT_HEADER_SIZE */
+	uint64_t segment_size;   /* bytes of the whole object */
+	uint64_t copy_offset[2]; /* the two latch copies */
+	uint64_t copy_capacity;  /* bytes of each copy */
+	uint64_t limits[3];      /* struct batch_limits, packed */
+	char collector[64];      /* NUL-terminated collector name */
+	uint64_t creator_uid;    /* owner check when replacing a leftover segment */
+	uint64_t creator_pid;    /* the agent that created it, and its start token: */
+	uint64_t creator_start;  /* a leftover has a dead creator and a dead writer */
+	uint64_t reserved0[3];
+	/* Written by the writer while readers read: */
+	uint64_t seq;            /* latch sequence; see segment.h */
+	uint64_t generation;     /* bumped when the set of series changes */
+	uint64_t writer_pid;
+	uint64_t writer_start;   /* start-time token of writer_pid */
+	uint64_t interval_ms;
+	uint64_t publishes;
+	uint64_t reserved1[2];
+};
+
+_Static_assert(sizeof(struct batch_limits) == 24, "limits pack into three words");
+_Static_assert(sizeof(struct seg_header) == SEGMENT_HEADER_SIZE, "segment header size changed");
+_Static_assert(offsetof(struct seg_header, collector) == 80, "segment header layout changed");
+_Static_assert(offsetof(struct seg_header, seq) == 192, "segment header layout changed");
+_Static_assert(offsetof(struct seg_header, publishes) == 232, "segment header layout changed");
+
+#define SEG_WORD(field) (offsetof(struct seg_header, field) / 8)
+
+/* The words of the segment at byte offset off. */
+static inline _Atomic uint64_t *seg_words(void *base, size_t off)
+{
+	return (_Atomic uint64_t *)((unsigned char *)base + off);
+}
+
+/* Checks a private copy of a header against the object's real size. */
+int seg_header_check(const struct seg_header *h, size_t object_size, char *err, size_t errlen);
+
+/* The batch limits stored in a header. */
+void seg_header_limits(const struct seg_header *h, struct batch_limits *lim);
+
+/* Layout of a new segment for the given limits; 0 if the limits are absurd. */
+size_t seg_layout(struct seg_header *h, const struct batch_limits *lim);
+
+#endif

@@ -1,0 +1,47 @@
+#!/bin/sh
+# Checks the build and test dependencies; installs the missing ones with apt when
+# running as root on Debian, otherwise prints the exact command to run.
+#   scripts/deps.sh          everything make test needs
+#   scripts/deps.sh --quiet  only what building needs, silent when all is there
+set -u
+
+build_pkgs="gcc make pkg-config libmicrohttpd-dev libjansson-dev zlib1g-dev"
+test_pkgs="libcmocka-dev prometheus curl valgrind"
+mode=${1:-}
+
+missing_for() {
+	out=""
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+			out="$out $p"
+	done
+	echo "$out"
+}
+
+if ! command -v dpkg-query >/dev/null 2>&1; then
+	[ "$mode" = --quiet ] || echo "deps: not a Debian system; install the equivalents of:" \
+		"$build_pkgs $test_pkgs"
+	exit 0
+fi
+
+if [ "$mode" = --quiet ]; then
+	# shellcheck disable=SC2086
+	missing=$(missing_for $build_pkgs)
+else
+	# shellcheck disable=SC2086
+	missing=$(missing_for $build_pkgs $test_pkgs)
+fi
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+	echo "deps: installing:$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq >/dev/null &&
+		# shellcheck disable=SC2086
+		apt-get install -y -qq --no-install-recommends $missing >/dev/null ||
+		{ echo "deps: apt-get install$missing failed" >&2; exit 1; }
+	exit 0
+fi
+echo "deps: missing packages:$missing" >&2
+echo "deps: run: sudo apt-get install -y$missing" >&2
+exit 1

@@ -1,0 +1,413 @@
+/* Segment protocol: create, publish, read, and refuse what is not right. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "metrics.h"
+#include "segment.h"
+#include "segment_layout.h"
+
+static char seg[SEGMENT_NAME_MAX];
+static char err[512];
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(seg, sizeof seg, "/shmetrics.test%d.seg", (int)getpid());
+	shm_unlink(seg);
+	struct segment_options opt = { .interval_ms = 1000, .mode = 0600, .gid = (gid_t)-1 };
+	batch_limits_default(&opt.limits);
+	return segment_create(seg, "seg", &opt, err, sizeof err);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	shm_unlink(seg);
+	return 0;
+}
+
+static const char *const cpu_label[] = { "cpu", "mode" };
+
+static void fill_batch(struct batch *b, double value, int n_cpus)
+{
+	char cpu[16];
+	batch_reset(b);
+	assert_int_equal(batch_family(b, "node_cpu_seconds_total", "Seconds the CPUs spent.",
+				      METRIC_COUNTER, err, sizeof err),
+			 0);
+	for (int i = 0; i < n_cpus; i++) {
+		snprintf(cpu, sizeof cpu, "%d", i);
+		const char *values[] = { cpu, "idle" };
+		assert_int_equal(batch_add(b, cpu_label, values, 2, value, err, sizeof err), 0);
+	}
+	batch_set_status(b, true, 1234, NULL);
+}
+
+static struct batch *new_batch(void)
+{
+	struct batch_limits lim;
+	batch_limits_default(&lim);
+	struct batch *b = batch_new(&lim);
+	assert_non_null(b);
+	return b;
+}
+
+static void test_published_batch_reads_back_identically(void **state)
+{
+	(void)state;
+	struct seg_writer *w;
+	struct seg_reader *r;
+	struct metrics_view v;
+	struct seg_info info;
+	struct batch *b = new_batch();
+
+	assert_int_equal(seg_writer_attach(&w, seg, err, sizeof err), 0);
+	assert_int_equal(seg_reader_open(&r, seg, err, sizeof err), 0);
+	fill_batch(b, 42.5, 4);
+	assert_int_equal(seg_writer_publish(w, b, err, sizeof err), 0);
+	assert_int_equal(seg_reader_snapshot(r, &v, &info, err, sizeof err), 0);
+
+	assert_string_equal(info.collector, "seg");
+	assert_int_equal(info.writer_pid, getpid());
+	assert_true(info.writer_alive);
+	assert_int_equal(info.interval_ms, 1000);
+	assert_int_equal(v.hdr.n_families, 1);
+	assert_int_equal(v.hdr.n_series, 4);
+	assert_true(v.hdr.flags & BLOB_FLAG_SUCCESS);
+	assert_int_equal(v.hdr.duration_ns, 1234);
+	struct blob_family f;
+	view_family(&v, 0, &f);
+	assert_int_equal(f.type, METRIC_COUNTER);
+	assert_memory_equal(view_string(&v, f.name_off), "node_cpu_seconds_total", f.name_len);
+	for (uint32_t i = 0; i < 4; i++) {
+		struct blob_series s;
+		view_series(&v, i, &s);
+		assert_true(view_value(&v, s.value_idx) == 42.5);
+	}
+	seg_reader_close(r);
+	seg_writer_detach(w);
+	batch_free(b);
+}
+
+static void test_generation_changes_only_when_the_series_set_changes(void **state)
+{
+	(void)state;
+	struct seg_writer *w;
+	struct seg_reader *r;
+	struct metrics_view v;
+	struct batch *b = new_batch();
+
+	assert_int_equal(seg_writer_attach(&w, seg, err, sizeof err), 0);
+	assert_int_equal(seg_reader_open(&r, seg, err, sizeof err), 0);
+	fill_batch(b, 1, 2);
+	assert_int_equal(seg_writer_publish(w, b, err, sizeof err), 0);
+	assert_int_equal(seg_reader_snapshot(r, &v, NULL, err, sizeof err), 0);
+	uint64_t g1 = v.hdr.meta_generation;
+	fill_batch(b, 2, 2);
+	assert_int_equal(seg_writer_publish(w, b, err, sizeof err), 0);
+	assert_int_equal(seg_reader_snapshot(r, &v, NULL, err, sizeof err), 0);
+	assert_int_equal(v.hdr.meta_generation, g1);
+	assert_true(view_value(&v, 1) == 2);
+	fill_batch(b, 3, 3); /* a CPU came online */
+	assert_int_equal(seg_writer_publish(w, b, err, sizeof err), 0);
+	assert_int_equal(seg_reader_snapshot(r, &v, NULL, err, sizeof err), 0);
+	assert_int_equal(v.hdr.meta_generation, g1 + 1);
+	assert_int_equal(v.hdr.n_series, 3);
+	fill_batch(b, 4, 1); /* two went away */
+	assert_int_equal(seg_writer_publish(w, b, err, sizeof err), 0);
+	assert_int_equal(seg_reader_snapshot(r, &v, NULL, err, sizeof err), 0);
+	assert_int_equal(v.hdr.n_series, 1);
+	assert_true(view_value(&v, 0) == 4);
+	seg_reader_close(r);
+	seg_writer_detach(w);
+	batch_free(b);
+}
+
+static void test_new_segment_reads_as_not_yet_collected(void **state)
+{
+	(void)state;
+	struct seg_reader *r;
+	struct metrics_view v;
+	struct seg_info info;
+	size_t len;
+
+	assert_int_equal(seg_reader_open(&r, seg, err, sizeof err), 0);
+	assert_int_equal(seg_reader_snapshot(r, &v, &info, err, sizeof err), 0);
+	assert_int_equal(v.hdr.n_series, 0);
+	assert_false(v.hdr.flags & BLOB_FLAG_SUCCESS);
+	assert_non_null(strstr(view_error(&v, &len), "no collection"));
+	assert_int_equal(info.writer_pid, 0);
+	assert_false(info.writer_alive);
+	seg_reader_close(r);
+}
+
+/* A second RW mapping lets a test scribble on the segment like a hostile writer. */
+static unsigned char *map_rw(size_t *size)
+{
+	struct stat st;
+	int fd = shm_open(seg, O_RDWR, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	*size = (size_t)st.st_size;
+	void *p = mmap(NULL, *size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	assert_true(p != MAP_FAILED);
+	return p;
+}
+
+static void test_other_layout_version_is_refused_naming_both(void **state)
+{
+	(void)state;
+	struct seg_reader *r;
+	size_t size;
+	unsigned char *p = map_rw(&size);
+	uint64_t v = 7;
+	memcpy(p + offsetof(struct seg_header, layout_version), &v, 8);
+	assert_int_equal(seg_reader_open(&r, seg, err, sizeof err), -EPROTO);
+	assert_non_null(strstr(err, "layout version 7"));
+	assert_non_null(strstr(err, "version 1"));
+	munmap(p, size);
+}
+
+static void test_foreign_object_is_refused(void **state)
+{
+	(void)state;
+	struct seg_reader *r;
+	size_t size;
+	unsigned char *p = map_rw(&size);
+	memset(p, 'x', 64);
+	assert_int_equal(seg_reader_open(&r, seg, err, sizeof err), -EPROTO);
+	assert_non_null(strstr(err, "not a shmetrics segment"));
+	munmap(p, size);
+}
+
+static void test_header_offsets_outside_the_segment_are_refused(void **state)
+{
+	(void)state;
+	static const size_t fields[] = {
+		offsetof(struct seg_header, copy_offset[0]),
+		offsetof(struct seg_header, copy_offset[1]),
+		offsetof(struct seg_header, copy_capacity),
+		offsetof(struct seg_header, segment_size),
+	};
+	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+		struct seg_reader *r;
+		size_t size;
+		unsigned char *p = map_rw(&size);
+		uint64_t saved, bad = (uint64_t)size - 8;
+		memcpy(&saved, p + fields[i], 8);
+		memcpy(p + fields[i], &bad, 8);
+		assert_int_equal(seg_reader_open(&r, seg, err, sizeof err), -EPROTO);
+		memcpy(p + fields[i], &saved, 8);
+		munmap(p, size);
+	}
+}
+
+/* Corrupts one 32-bit field of the published batch in both copies. */
+static void corrupt_batch_field(size_t blob_off, uint32_t value)
+{
+	size_t size;
+	unsigned char *p = map_rw(&size);
+	struct seg_header h;
+	memcpy(&h, p, sizeof h);
+	for (int c = 0; c < 2; c++)
+		memcpy(p + h.copy_offset[c] + blob_off, &value, 4);
+	munmap(p, size);
+}
+
+static void test_corrupt_batches_are_refused_without_a_crash(void **state)
+{
+	(void)state;
+	struct {
+		size_t off;
+		uint32_t value;
+		const char *expect;
+	} cases[] = {
+		{ offsetof(struct blob_header, n_series), 0xffffffffu, "limits" },
+		{ offsetof(struct blob_header, n_series), 3, "does not match" },
+		{ offsetof(struct blob_header, strings_len), 1, "does not match" },
+		{ sizeof(struct blob_header) + offsetof(struct blob_family, name_off), 1u << 30,
+		  "outside the string area" },
+		{ sizeof(struct blob_header) + offsetof(struct blob_family, name_len), 0, "empty" },
+		{ sizeof(struct blob_header) + offsetof(struct blob_family, type), 9, "unknown type" },
+		{ sizeof(struct blob_header) + offsetof(struct blob_family, n_series), 7,
+		  "out of range" },
+		{ sizeof(struct blob_header) + sizeof(struct blob_family) +
+			  offsetof(struct blob_series, value_idx),
+		  100000, "values out of range" },
+		{ sizeof(struct blob_header) + sizeof(struct blob_family) +
+			  offsetof(struct blob_series, n_labels),
+		  9999, "labels out of range" },
+	};
+	struct batch *b = new_batch();
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct seg_reader *r;
+		struct seg_writer *w;
+		struct metrics_view v;
+		/* A fresh writer rewrites everything (a running one trusts its metadata). */
+		assert_int_equal(seg_writer_attach(&w, seg, err, sizeof err), 0);
+		fill_batch(b, 1, 2);
+		assert_int_equal(seg_writer_publish(w, b, err, sizeof err), 0);
+		seg_writer_detach(w);
+		corrupt_batch_field(cases[i].off, cases[i].value);
+		assert_int_equal(seg_reader_open(&r, seg, err, sizeof err), 0);
+		int rc = seg_reader_snapshot(r, &v, NULL, err, sizeof err);
+		if (rc != -EPROTO || strstr(err, cases[i].expect) == NULL)
+			fail_msg("case %zu: rc %d, message \"%s\"", i, rc, err);
+		seg_reader_close(r);
+	}
+	batch_free(b);
+}
+
+static void test_truncated_segment_is_reported_not_fatal(void **state)
+{
+	(void)state;
+	struct seg_reader *r;
+	struct metrics_view v;
+	assert_int_equal(seg_reader_open(&r, seg, err, sizeof err), 0);
+	int fd = shm_open(seg, O_RDWR, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 4096), 0);
+	close(fd);
+	/* Either the size check or the SIGBUS guard catches it; nothing crashes. */
+	assert_int_equal(seg_reader_snapshot(r, &v, NULL, err, sizeof err), -EPROTO);
+	seg_reader_close(r);
+}
+
+static void test_leftover_segment_of_a_dead_run_is_replaced(void **state)
+{
+	(void)state;
+	struct segment_options opt = { .interval_ms = 1000, .mode = 0600, .gid = (gid_t)-1 };
+	batch_limits_default(&opt.limits);
+	shm_unlink(seg);
+	/* A child creates the segment and dies: its creator pid is then dead. */
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(segment_create(seg, "seg", &opt, err, sizeof err) == 0 ? 0 : 1);
+	int status;
+	waitpid(pid, &status, 0);
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(segment_create(seg, "seg", &opt, err, sizeof err), 0);
+}
+
+static void test_segment_of_a_live_agent_is_not_taken_over(void **state)
+{
+	(void)state;
+	struct segment_options opt = { .interval_ms = 1000, .mode = 0600, .gid = (gid_t)-1 };
+	batch_limits_default(&opt.limits);
+	/* setup() created it from this (living) process. */
+	assert_int_equal(segment_create(seg, "seg", &opt, err, sizeof err), -EEXIST);
+	assert_non_null(strstr(err, "running agent"));
+}
+
+static void test_restarted_writer_continues_the_same_segment(void **state)
+{
+	(void)state;
+	struct seg_writer *w;
+	struct seg_reader *r;
+	struct metrics_view v;
+	struct batch *b = new_batch();
+
+	assert_int_equal(seg_reader_open(&r, seg, err, sizeof err), 0);
+	for (int round = 1; round <= 3; round++) {
+		assert_int_equal(seg_writer_attach(&w, seg, err, sizeof err), 0);
+		fill_batch(b, round, round);
+		assert_int_equal(seg_writer_publish(w, b, err, sizeof err), 0);
+		seg_writer_detach(w);
+		assert_int_equal(seg_reader_snapshot(r, &v, NULL, err, sizeof err), 0);
+		assert_int_equal(v.hdr.n_series, round);
+		assert_true(view_value(&v, 0) == round);
+	}
+	seg_reader_close(r);
+	batch_free(b);
+}
+
+static void test_removed_segment_is_reported_to_the_reader(void **state)
+{
+	(void)state;
+	struct seg_reader *r;
+	struct metrics_view v;
+	assert_int_equal(seg_reader_open(&r, seg, err, sizeof err), 0);
+	assert_int_equal(segment_remove(seg, err, sizeof err), 0);
+	assert_int_equal(seg_reader_snapshot(r, &v, NULL, err, sizeof err), -ENOENT);
+	assert_int_equal(segment_remove(seg, err, sizeof err), 0); /* twice is fine */
+	seg_reader_close(r);
+}
+
+static void test_segment_names_are_validated(void **state)
+{
+	(void)state;
+	char name[SEGMENT_NAME_MAX];
+	assert_int_equal(segment_name(name, sizeof name, "main", "cpu", err, sizeof err), 0);
+	assert_string_equal(name, "/shmetrics.main.cpu");
+	assert_int_equal(segment_name(name, sizeof name, "main", "../x", err, sizeof err), -EINVAL);
+	assert_non_null(strstr(err, "../x"));
+	assert_int_equal(segment_name(name, sizeof name, "", "cpu", err, sizeof err), -EINVAL);
+	assert_int_equal(segment_name(name, sizeof name, "a.b", "cpu", err, sizeof err), -EINVAL);
+}
+
+static void test_batch_that_does_not_fit_is_refused(void **state)
+{
+	(void)state;
+	struct batch_limits small = { 4, 4, 8, 8, 4, 256 };
+	struct segment_options opt = { .limits = small, .interval_ms = 1000, .mode = 0600,
+				       .gid = (gid_t)-1 };
+	struct seg_writer *w;
+	struct batch *big = new_batch();
+
+	shm_unlink(seg);
+	assert_int_equal(segment_create(seg, "seg", &opt, err, sizeof err), 0);
+	assert_int_equal(seg_writer_attach(&w, seg, err, sizeof err), 0);
+	fill_batch(big, 1, 100);
+	assert_int_equal(seg_writer_publish(w, big, err, sizeof err), -E2BIG);
+	assert_non_null(strstr(err, "does not fit"));
+	seg_writer_detach(w);
+	batch_free(big);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_published_batch_reads_back_identically, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_generation_changes_only_when_the_series_set_changes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_new_segment_reads_as_not_yet_collected, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_other_layout_version_is_refused_naming_both,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_foreign_object_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_header_offsets_outside_the_segment_are_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_corrupt_batches_are_refused_without_a_crash,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_truncated_segment_is_reported_not_fatal, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_leftover_segment_of_a_dead_run_is_replaced,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_segment_of_a_live_agent_is_not_taken_over,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restarted_writer_continues_the_same_segment,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_removed_segment_is_reported_to_the_reader,
+						setup, teardown),
+		cmocka_unit_test(test_segment_names_are_validated),
+		cmocka_unit_test_setup_teardown(test_batch_that_does_not_fit_is_refused, setup,
+						teardown),
+	};
+	return cmocka_run_group_tests_name("segment", tests, NULL, NULL);
+}
