@@ -27,6 +27,7 @@ struct batch {
 	char error[ERROR_MAX];
 	int64_t current_family; /* -1 before the first batch_family */
 	uint32_t *series_hash;  /* open addressing over series, index + 1, 0 = empty */
+	uint32_t *series_slot;  /* the hash slot of each series, to clear just those */
 	uint32_t hash_mask;
 	unsigned char *blob;
 	size_t blob_len;
@@ -104,10 +105,11 @@ struct batch *batch_new(const struct batch_limits *lim)
 	b->strings = malloc(lim->string_bytes + 8u);
 	b->values = calloc(lim->max_values + 1u, sizeof *b->values);
 	b->series_hash = calloc(slots, sizeof *b->series_hash);
+	b->series_slot = calloc(lim->max_series + 1u, sizeof *b->series_slot);
 	b->hash_mask = slots - 1;
 	b->blob = malloc(cap);
 	if (!b->families || !b->series || !b->labels || !b->bounds || !b->strings ||
-	    !b->values || !b->series_hash || !b->blob)
+	    !b->values || !b->series_hash || !b->series_slot || !b->blob)
 		goto fail;
 	batch_reset(b);
 	return b;
@@ -127,14 +129,15 @@ void batch_free(struct batch *b)
 	free(b->strings);
 	free(b->values);
 	free(b->series_hash);
+	free(b->series_slot);
 	free(b->blob);
 	free(b);
 }
 
 static void clear_series_hash(struct batch *b)
 {
-	if (b->hdr.n_series > 0)
-		memset(b->series_hash, 0, ((size_t)b->hash_mask + 1) * sizeof *b->series_hash);
+	for (uint32_t i = 0; i < b->hdr.n_series; i++)
+		b->series_hash[b->series_slot[i]] = 0;
 }
 
 void batch_reset(struct batch *b)
@@ -421,6 +424,7 @@ static int add_series(struct batch *b, const char *const *names, const char *con
 		.n_labels = (uint32_t)n,
 		.value_idx = b->hdr.n_values,
 	};
+	b->series_slot[b->hdr.n_series] = (uint32_t)slot;
 	b->series_hash[slot] = ++b->hdr.n_series;
 	b->hdr.n_labels += (uint32_t)n;
 	*vidx = b->hdr.n_values;
@@ -484,7 +488,9 @@ void *batch_blob(struct batch *b, size_t *len)
 	h->error_len = (uint32_t)strlen(b->error);
 	view_compute_offsets(&v);
 	h->used_bytes = blob_total(&v);
-	memset(b->blob, 0, h->used_bytes);
+	/* Zero only the padding after strings and after the error text. */
+	memset(b->blob + v.strings_off + h->strings_len, 0, v.values_off - v.strings_off - h->strings_len);
+	memset(b->blob + v.error_off + h->error_len, 0, h->used_bytes - v.error_off - h->error_len);
 	memcpy(b->blob, h, sizeof *h);
 	memcpy(b->blob + v.families_off, b->families, h->n_families * sizeof *b->families);
 	memcpy(b->blob + v.series_off, b->series, h->n_series * sizeof *b->series);

@@ -6,7 +6,7 @@
 set -u
 
 build_pkgs="gcc make pkg-config libmicrohttpd-dev libjansson-dev zlib1g-dev"
-test_pkgs="libcmocka-dev prometheus curl valgrind"
+test_pkgs="libcmocka-dev prometheus curl jq valgrind"
 mode=${1:-}
 
 missing_for() {

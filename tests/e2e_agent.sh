@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# End to end: the real agent, collectors and exporter on 127.0.0.1.
+#  - /metrics carries this host's real values and passes promtool;
+#  - /metrics.json is valid and agrees;
+#  - a collector killed with SIGKILL is restarted and the restart is reported;
+#  - a killed exporter comes back;
+#  - SIGHUP applies a changed config without touching unchanged collectors;
+#  - a bad config is refused with file:line:column and nothing starts;
+#  - SIGTERM stops everything and removes the segments.
+# Every wait is bounded.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+
+BIN=${BIN:-build/bin}
+inst="e2e$$"
+work=$(mktemp -d)
+log="$work/agent.log"
+agent_pid=""
+fails=0
+
+cleanup() {
+	[ -n "$agent_pid" ] && kill -KILL "$agent_pid" 2>/dev/null
+	pkill -KILL -f "segment=/shmetrics.$inst." 2>/dev/null
+	pkill -KILL -f "instance=$inst" 2>/dev/null
+	rm -f /dev/shm/shmetrics."$inst".*
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+ok() { echo "ok - $*"; }
+not_ok() {
+	echo "not ok - $*"
+	fails=$((fails + 1))
+}
+check() { # check DESCRIPTION COMMAND...
+	local what=$1
+	shift
+	if "$@"; then ok "$what"; else not_ok "$what"; fi
+}
+
+# wait_for SECONDS COMMAND...: polls every 0.1 s until COMMAND succeeds.
+wait_for() {
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ $SECONDS -ge $deadline ] && return 1
+		sleep 0.1
+	done
+}
+
+write_config() { # write_config FILE LOADAVG_ENABLED
+	cat >"$1" <<EOF
+{
+  "instance": "$inst",
+  "interval": "1s",
+  "web": { "listen_address": "127.0.0.1:0" },
+  "collectors": {
+    "loadavg": { "enabled": $2 }
+  }
+}
+EOF
+}
+
+scrape() { curl -fsS --max-time 5 "http://127.0.0.1:$port$1"; }
+metric_value() { scrape /metrics | awk -v m="$1" '$1 == m { print $2; exit }'; }
+port_from_log() { grep -o 'listening on [^ ]*' "$log" | tail -n 1 | sed 's/.*://'; }
+child_pid() { pgrep -f "shmetrics-collector --collector=$1 --segment=/shmetrics.$inst.$1" | head -n 1; }
+
+# ---- a bad config is refused and nothing starts ----
+printf '{\n  "instance": "%s",\n  "intervall": "1s"\n}\n' "$inst" >"$work/bad.json"
+out=$("$BIN/shmetrics-agent" --config "$work/bad.json" --check-config 2>&1)
+rc=$?
+check "--check-config refuses a bad file (exit $rc)" test $rc -ne 0
+check "the error names file:line:column and suggests the fix" \
+	grep -q "bad.json:3:3: .*did you mean \"interval\"" <<<"$out"
+"$BIN/shmetrics-agent" --config "$work/bad.json" >"$work/bad.log" 2>&1
+rc=$?
+check "the agent refuses to start on a bad config (exit $rc)" test $rc -ne 0
+check "no segment was created for the bad config" \
+	bash -c "! ls /dev/shm/shmetrics.$inst.* >/dev/null 2>&1"
+
+# ---- start ----
+write_config "$work/config.json" true
+check "--check-config accepts the good file" \
+	"$BIN/shmetrics-agent" --config "$work/config.json" --check-config
+"$BIN/shmetrics-agent" --config "$work/config.json" >"$log" 2>&1 &
+agent_pid=$!
+if ! wait_for 10 grep -q 'listening on' "$log"; then
+	not_ok "exporter started listening"
+	cat "$log"
+	exit 1
+fi
+port=$(port_from_log)
+ok "exporter listening on 127.0.0.1:$port"
+check "one segment per collector plus the agent's" \
+	test "$(ls /dev/shm/shmetrics."$inst".* | wc -l)" -eq 5
+wait_for 10 bash -c "curl -fsS http://127.0.0.1:$port/metrics | grep -q '^node_load1 '"
+
+# ---- real values ----
+memtotal=$(awk '/^MemTotal:/ { print $2 * 1024 }' /proc/meminfo)
+check "node_memory_MemTotal_bytes equals /proc/meminfo ($memtotal)" \
+	test "$(metric_value node_memory_MemTotal_bytes)" = "$memtotal"
+btime=$(awk '/^btime/ { print $2 }' /proc/stat)
+check "node_boot_time_seconds equals btime in /proc/stat ($btime)" \
+	test "$(metric_value node_boot_time_seconds)" = "$btime"
+ncpu=$(grep -c '^cpu[0-9]' /proc/stat)
+check "node_cpu_seconds_total has every mode of every cpu ($ncpu cpus)" \
+	test "$(scrape /metrics | grep -c '^node_cpu_seconds_total{.*mode="idle"')" -eq "$ncpu"
+check "node_load1, node_context_switches_total and node_procs_running are served" \
+	bash -c "curl -fsS http://127.0.0.1:$port/metrics | grep -q '^node_load1 ' &&
+		curl -fsS http://127.0.0.1:$port/metrics | grep -q '^node_context_switches_total ' &&
+		curl -fsS http://127.0.0.1:$port/metrics | grep -q '^node_procs_running '"
+check "every collector is up" \
+	test "$(scrape /metrics | grep -c '^shmetrics_collector_up{.*} 1$')" -ge 4
+scrape /metrics >"$work/metrics.txt"
+check "promtool check metrics is clean" bash -c "promtool check metrics <'$work/metrics.txt'"
+check "the content type is Prometheus text 0.0.4" \
+	bash -c "curl -sS -o /dev/null -w '%{content_type}' http://127.0.0.1:$port/metrics |
+		grep -q 'text/plain; version=0.0.4; charset=utf-8'"
+
+# ---- JSON ----
+scrape /metrics.json >"$work/metrics.json"
+check "/metrics.json is valid JSON" jq -e . "$work/metrics.json" >/dev/null
+check "/metrics.json carries MemTotal with the same value" \
+	test "$(jq -r '.families[] | select(.name == "node_memory_MemTotal_bytes") |
+		.series[0].value' "$work/metrics.json")" = "$memtotal"
+check "/metrics.json reports the cpu collector up" \
+	test "$(jq -r '.collectors[] | select(.name == "cpu") | .up' "$work/metrics.json")" = true
+check "unknown paths answer 404" \
+	test "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/nope")" = 404
+check "POST answers 405" \
+	test "$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$port/metrics")" = 405
+
+# ---- a collector killed with SIGKILL is restarted ----
+old_cpu=$(child_pid cpu)
+kill -KILL "$old_cpu"
+check "the agent logs the death with its cause" \
+	wait_for 5 grep -q "collector cpu\[$old_cpu\] exited on signal 9" "$log"
+check "the cpu collector is running again under a new pid" \
+	wait_for 10 bash -c "p=\$(pgrep -f 'collector=cpu --segment=/shmetrics.$inst.cpu'); [ -n \"\$p\" ] && [ \"\$p\" != $old_cpu ]"
+check "the restart is counted in shmetrics_collector_restarts_total" \
+	wait_for 10 bash -c "curl -fsS http://127.0.0.1:$port/metrics |
+		grep -q '^shmetrics_collector_restarts_total{collector=\"cpu\"} 1$'"
+check "cpu series are served again" \
+	wait_for 10 bash -c "curl -fsS http://127.0.0.1:$port/metrics | grep -q '^node_cpu_seconds_total{'"
+
+# ---- a killed exporter comes back ----
+exporter=$(pgrep -f "shmetrics-exporter --instance=$inst" | head -n 1)
+kill -KILL "$exporter"
+check "the exporter is restarted and listens again" \
+	wait_for 10 bash -c "[ \$(grep -c 'listening on' '$log') -ge 2 ]"
+port=$(port_from_log)
+check "the restarted exporter serves metrics" wait_for 10 bash -c \
+	"curl -fsS http://127.0.0.1:$port/metrics | grep -q '^node_load1 '"
+
+# ---- SIGHUP applies a changed config, unchanged collectors keep running ----
+mem_before=$(child_pid meminfo)
+write_config "$work/config.json" false
+kill -HUP "$agent_pid"
+check "after SIGHUP the disabled loadavg segment is gone" \
+	wait_for 10 bash -c "! test -e /dev/shm/shmetrics.$inst.loadavg"
+port=$(port_from_log)
+check "after SIGHUP node_load1 is no longer served" wait_for 10 bash -c \
+	"curl -fsS http://127.0.0.1:$port/metrics >/dev/null &&
+		! curl -fsS http://127.0.0.1:$port/metrics | grep -q '^node_load1 '"
+check "the unchanged meminfo collector kept its pid" test "$(child_pid meminfo)" = "$mem_before"
+printf '{ "instance": ' >"$work/config.json"
+kill -HUP "$agent_pid"
+check "a broken config on SIGHUP is refused and logged with its position" \
+	wait_for 5 grep -q "config.json:1:" "$log"
+check "after the refused reload the old config still serves" \
+	bash -c "curl -fsS http://127.0.0.1:$port/metrics | grep -q '^node_memory_MemTotal_bytes '"
+
+# ---- SIGTERM: clean stop, no segments, no children ----
+kill -TERM "$agent_pid"
+wait_for 10 bash -c "! kill -0 $agent_pid 2>/dev/null"
+wait "$agent_pid"
+rc=$?
+agent_pid=""
+check "the agent exits 0 on SIGTERM (exit $rc)" test $rc -eq 0
+check "its segments are removed" bash -c "! ls /dev/shm/shmetrics.$inst.* >/dev/null 2>&1"
+check "no child process is left" \
+	bash -c "! pgrep -f 'segment=/shmetrics.$inst.' >/dev/null && ! pgrep -f 'instance=$inst' >/dev/null"
+
+if [ $fails -gt 0 ]; then
+	echo "--- agent log:"
+	cat "$log"
+fi
+echo "e2e: $fails failures"
+[ $fails -eq 0 ]
