@@ -1,0 +1,79 @@
+/*
+ * loadavg - node_load1, node_load5, node_load15 from PROCFS/loadavg.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "collector.h"
+#include "emit.h"
+#include "procfile.h"
+#include "scan.h"
+
+struct loadavg_state {
+	struct procfile file;
+};
+
+static const struct {
+	const char *name;
+	const char *help;
+} loads[3] = {
+	{ "node_load1", "1m load average." },
+	{ "node_load5", "5m load average." },
+	{ "node_load15", "15m load average." },
+};
+
+static int loadavg_init(void **state, const struct collector_env *env, char *err, size_t errlen)
+{
+	struct loadavg_state *s = calloc(1, sizeof *s);
+	if (!s)
+		return -ENOMEM;
+	int rc = procfile_init(&s->file, env->procfs, "loadavg", err, errlen);
+	if (rc) {
+		free(s);
+		return rc;
+	}
+	*state = s;
+	return 0;
+}
+
+/* "0.71 0.26 0.11 1/87 4610": a field that does not parse is left out. */
+static int loadavg_collect(void *state, struct batch *b, char *err, size_t errlen)
+{
+	struct loadavg_state *s = state;
+	int rc = procfile_read(&s->file, err, errlen);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc)
+		return rc;
+	struct scan text = scan_text(s->file.buf, s->file.len), line;
+	if (!scan_line(&text, &line))
+		return 0;
+	for (int i = 0; i < 3; i++) {
+		const char *w;
+		size_t n;
+		double v;
+		if (!scan_word(&line, &w, &n))
+			break;
+		if (!parse_double(w, n, &v))
+			continue;
+		rc = emit_single(b, loads[i].name, loads[i].help, METRIC_GAUGE, v, err, errlen);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static void loadavg_fini(void *state)
+{
+	struct loadavg_state *s = state;
+	if (!s)
+		return;
+	procfile_close(&s->file);
+	free(s);
+}
+
+const struct collector_ops collector_loadavg_ops = {
+	.init = loadavg_init,
+	.collect = loadavg_collect,
+	.fini = loadavg_fini,
+};

@@ -1,0 +1,667 @@
+/*
+ * test_collectors.c - the host collectors against fixture trees shaped like the
+ * kernel's files.  A batch is dumped in batch order as Prometheus text would show
+ * it (HELP and TYPE lines, then one "name{k="v",...} value" line per series) and
+ * compared with tests/fixtures/golden/.  Run from the
+ * repository root.  SHMETRICS_UPDATE_GOLDEN=1 rewrites the golden files instead
+ * of comparing (check the diff before committing it).
+ */
+#include <errno.h>
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../collectors/collector.h"
+#include "../collectors/duration.h"
+#include "metrics.h"
+
+#define FIXTURES "tests/fixtures"
+#define GOLDEN FIXTURES "/golden"
+#define NO_SUCH_DIR "/nonexistent-shmetrics-fixture"
+
+/* ---- the dumper ---- */
+
+/* Shortest text that reads back as the same double, laid out as Go's
+ * FormatFloat(v, 'g', -1, 64) does, so a dump reads like node_exporter's output. */
+static void put_value(FILE *f, double v)
+{
+	char buf[40];
+	int prec = 1;
+	for (; prec < 17; prec++) {
+		snprintf(buf, sizeof buf, "%.*e", prec - 1, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	snprintf(buf, sizeof buf, "%.*e", prec - 1, v);
+	int exp = atoi(strchr(buf, 'e') + 1);
+	if (exp < -4 || exp >= 6)
+		fputs(buf, f);
+	else
+		fprintf(f, "%.*f", prec - 1 - exp > 0 ? prec - 1 - exp : 0, v);
+}
+
+static void put_escaped(FILE *f, const char *s, uint32_t len)
+{
+	for (uint32_t i = 0; i < len; i++) {
+		if (s[i] == '\\' || s[i] == '"')
+			fputc('\\', f);
+		if (s[i] == '\n')
+			fputs("\\n", f);
+		else
+			fputc(s[i], f);
+	}
+}
+
+static void put_series(FILE *f, const struct metrics_view *v, const struct blob_family *fam,
+		       uint32_t si)
+{
+	struct blob_series s;
+	view_series(v, si, &s);
+	fwrite(view_string(v, fam->name_off), 1, fam->name_len, f);
+	for (uint32_t l = 0; l < s.n_labels; l++) {
+		struct blob_label lab;
+		view_label(v, s.first_label + l, &lab);
+		fputc(l == 0 ? '{' : ',', f);
+		fwrite(view_string(v, lab.name_off), 1, lab.name_len, f);
+		fputs("=\"", f);
+		put_escaped(f, view_string(v, lab.value_off), lab.value_len);
+		fputc('"', f);
+	}
+	fputs(s.n_labels ? "} " : " ", f);
+	put_value(f, view_value(v, s.value_idx));
+	fputc('\n', f);
+}
+
+static const char *type_name(uint32_t type)
+{
+	switch (type) {
+	case METRIC_COUNTER:
+		return "counter";
+	case METRIC_GAUGE:
+		return "gauge";
+	case METRIC_HISTOGRAM:
+		return "histogram";
+	default:
+		return "untyped";
+	}
+}
+
+static void put_header(FILE *f, const struct metrics_view *v, const struct blob_family *fam)
+{
+	const char *name = view_string(v, fam->name_off);
+	const char *help = view_string(v, fam->help_off);
+	fprintf(f, "# HELP %.*s ", (int)fam->name_len, name);
+	for (uint32_t i = 0; i < fam->help_len; i++) {
+		if (help[i] == '\\')
+			fputs("\\\\", f);
+		else if (help[i] == '\n')
+			fputs("\\n", f);
+		else
+			fputc(help[i], f);
+	}
+	fprintf(f, "\n# TYPE %.*s %s\n", (int)fam->name_len, name, type_name(fam->type));
+}
+
+/* The batch as canonical text; the caller frees it. */
+static char *dump_batch(struct batch *b, bool headers)
+{
+	struct metrics_view v;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	assert_non_null(f);
+	batch_view(b, &v);
+	for (uint32_t i = 0; i < v.hdr.n_families; i++) {
+		struct blob_family fam;
+		view_family(&v, i, &fam);
+		if (headers)
+			put_header(f, &v, &fam);
+		for (uint32_t s = 0; s < fam.n_series; s++)
+			put_series(f, &v, &fam, fam.first_series + s);
+	}
+	fclose(f);
+	return text;
+}
+
+/* ---- running a collector ---- */
+
+struct run {
+	const struct collector_def *def;
+	void *state;
+	struct batch *b;
+	struct collector_env env;
+	char err[512];
+};
+
+static void run_open_limits(struct run *r, const char *name, const char *procfs,
+			    const char *sysfs, const struct batch_limits *lim)
+{
+	memset(r, 0, sizeof *r);
+	r->def = collector_find(name);
+	assert_non_null(r->def);
+	r->env.procfs = procfs;
+	r->env.sysfs = sysfs;
+	r->env.rootfs = "/";
+	assert_int_equal(r->def->ops->init(&r->state, &r->env, r->err, sizeof r->err), 0);
+	r->b = batch_new(lim);
+	assert_non_null(r->b);
+}
+
+static void run_open(struct run *r, const char *name, const char *procfs, const char *sysfs)
+{
+	struct batch_limits lim;
+	batch_limits_default(&lim);
+	run_open_limits(r, name, procfs, sysfs, &lim);
+}
+
+/* One cycle; returns collect's result and the dump (caller frees). */
+static int run_cycle_dump(struct run *r, char **dump, bool headers)
+{
+	batch_reset(r->b);
+	r->err[0] = '\0';
+	int rc = r->def->ops->collect(r->state, r->b, r->err, sizeof r->err);
+	*dump = dump_batch(r->b, headers);
+	return rc;
+}
+
+/* The same with the series only, for short expectations written inline. */
+static int run_cycle(struct run *r, char **dump)
+{
+	return run_cycle_dump(r, dump, false);
+}
+
+static void run_close(struct run *r)
+{
+	r->def->ops->fini(r->state);
+	batch_free(r->b);
+}
+
+/* One cycle that must succeed, compared with text. */
+static void expect_cycle(struct run *r, const char *text)
+{
+	char *dump;
+	assert_int_equal(run_cycle(r, &dump), 0);
+	assert_string_equal(dump, text);
+	free(dump);
+}
+
+/* ---- golden files ---- */
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		fail_msg("cannot open %s: %s", path, strerror(errno));
+	char *text = NULL;
+	size_t cap = 0;
+	ssize_t n = getdelim(&text, &cap, '\0', f);
+	fclose(f);
+	if (n < 0) {
+		free(text);
+		return strdup("");
+	}
+	return text;
+}
+
+static void compare_golden(const char *dump, const char *name)
+{
+	char path[256];
+	snprintf(path, sizeof path, GOLDEN "/%s", name);
+	if (getenv("SHMETRICS_UPDATE_GOLDEN")) {
+		FILE *f = fopen(path, "w");
+		assert_non_null(f);
+		fputs(dump, f);
+		fclose(f);
+		return;
+	}
+	char *want = slurp(path);
+	assert_string_equal(dump, want);
+	free(want);
+}
+
+static void expect_golden(const char *collector, const char *procfs, const char *sysfs,
+			  const char *golden)
+{
+	struct run r;
+	char *dump;
+	run_open(&r, collector, procfs, sysfs);
+	assert_int_equal(run_cycle_dump(&r, &dump, true), 0);
+	compare_golden(dump, golden);
+	free(dump);
+	run_close(&r);
+}
+
+/* ---- temporary fixture trees ---- */
+
+static void write_file(const char *dir, const char *rel, const char *content)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/%s", dir, rel);
+	for (char *p = strchr(path + strlen(dir) + 1, '/'); p; p = strchr(p + 1, '/')) {
+		*p = '\0';
+		mkdir(path, 0755);
+		*p = '/';
+	}
+	/* Truncate and rewrite the same inode, as the kernel's files change under an
+	 * open descriptor. */
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(content, f);
+	fclose(f);
+}
+
+static char *make_tree(void)
+{
+	char *dir = strdup("/tmp/shmetrics-collectors-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	return dir;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void remove_tree(char *dir)
+{
+	nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(dir);
+}
+
+/* ---- the collectors on real-shaped files ---- */
+
+static void test_cpu_reports_seconds_per_cpu_and_mode_like_node_exporter(void **unused)
+{
+	(void)unused;
+	expect_golden("cpu", FIXTURES "/procfs-basic", NO_SUCH_DIR, "cpu-basic.txt");
+}
+
+static void test_cpu_reports_isolated_cpus_and_thermal_throttles_from_sysfs(void **unused)
+{
+	(void)unused;
+	expect_golden("cpu", FIXTURES "/procfs-basic", FIXTURES "/sysfs-basic", "cpu-sysfs.txt");
+}
+
+static void test_meminfo_converts_kb_to_bytes_and_renames_parenthesised_fields(void **unused)
+{
+	(void)unused;
+	expect_golden("meminfo", FIXTURES "/procfs-basic", NO_SUCH_DIR, "meminfo-basic.txt");
+}
+
+static void test_loadavg_reports_three_gauges(void **unused)
+{
+	(void)unused;
+	expect_golden("loadavg", FIXTURES "/procfs-basic", NO_SUCH_DIR, "loadavg-basic.txt");
+}
+
+static void test_stat_reports_boot_time_switches_forks_interrupts_and_procs(void **unused)
+{
+	(void)unused;
+	expect_golden("stat", FIXTURES "/procfs-basic", NO_SUCH_DIR, "stat-basic.txt");
+}
+
+/* ---- edges ---- */
+
+static const char *const all_collectors[] = { "cpu", "meminfo", "loadavg", "stat" };
+#define N_ALL (sizeof all_collectors / sizeof all_collectors[0])
+
+static void test_missing_files_are_skipped_quietly(void **unused)
+{
+	(void)unused;
+	for (size_t i = 0; i < N_ALL; i++) {
+		struct run r;
+		run_open(&r, all_collectors[i], NO_SUCH_DIR, NO_SUCH_DIR);
+		expect_cycle(&r, "");
+		run_close(&r);
+	}
+}
+
+static void test_zero_length_files_give_no_series_and_no_error(void **unused)
+{
+	(void)unused;
+	char *dir = make_tree();
+	write_file(dir, "stat", "");
+	write_file(dir, "meminfo", "");
+	write_file(dir, "loadavg", "");
+	write_file(dir, "devices/system/cpu/isolated", "");
+	for (size_t i = 0; i < N_ALL; i++) {
+		struct run r;
+		run_open(&r, all_collectors[i], dir, dir);
+		expect_cycle(&r, "");
+		run_close(&r);
+	}
+	remove_tree(dir);
+}
+
+static void test_an_unreadable_file_fails_the_collection_with_its_path(void **unused)
+{
+	(void)unused;
+	static const char *const files[] = { "stat", "meminfo", "loadavg", "stat" };
+	char *dir = make_tree();
+	char path[512];
+	for (size_t i = 0; i < N_ALL; i++) {
+		/* A directory opens but cannot be read, even by root. */
+		snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+		mkdir(path, 0755);
+		struct run r;
+		char *dump;
+		run_open(&r, all_collectors[i], dir, dir);
+		assert_int_equal(run_cycle(&r, &dump), -EISDIR);
+		assert_non_null(strstr(r.err, path));
+		free(dump);
+		run_close(&r);
+	}
+	remove_tree(dir);
+}
+
+struct edge_case {
+	const char *collector;
+	const char *file;
+	const char *content;
+	const char *expect;
+};
+
+static const struct edge_case edge_cases[] = {
+	{ "cpu", "stat",
+	  "cpu  1 2 3 4\n"
+	  "cpufreq 1 2 3\n"
+	  "cpu0 100 x 100 100 0 0 0 0 0 0\n"  /* garbled: the line is dropped */
+	  "cpu1 100 200\n"                    /* an old kernel's short line */
+	  "cpu2 99999999999999999999999 0 0 0 0 0 0 0 0 0\n" /* overflows */
+	  "cpu-3 1 1 1 1 1 1 1 1 1 1\n"
+	  "cpu4 -1 1 1 1 1 1 1 1 1 1\n"
+	  "intr 5\n",
+	  "node_cpu_seconds_total{cpu=\"1\",mode=\"user\"} 1\n"
+	  "node_cpu_seconds_total{cpu=\"1\",mode=\"nice\"} 2\n"
+	  "node_cpu_seconds_total{cpu=\"1\",mode=\"system\"} 0\n"
+	  "node_cpu_seconds_total{cpu=\"1\",mode=\"idle\"} 0\n"
+	  "node_cpu_seconds_total{cpu=\"1\",mode=\"iowait\"} 0\n"
+	  "node_cpu_seconds_total{cpu=\"1\",mode=\"irq\"} 0\n"
+	  "node_cpu_seconds_total{cpu=\"1\",mode=\"softirq\"} 0\n"
+	  "node_cpu_seconds_total{cpu=\"1\",mode=\"steal\"} 0\n"
+	  "node_cpu_guest_seconds_total{cpu=\"1\",mode=\"user\"} 0\n"
+	  "node_cpu_guest_seconds_total{cpu=\"1\",mode=\"nice\"} 0\n" },
+	{ "meminfo", "meminfo",
+	  "MemTotal:  10 kB\n"
+	  "Weird(thing)(x):  1 kB\n"          /* Weird_thing)(x: not a valid name */
+	  "NoColon 5 kB\n"
+	  "Garbage:  12abc kB\n"
+	  "Huge:  5 MB\n"
+	  "Bad-Name:  3 kB\n"
+	  "MemTotal:  20 kB\n"                /* a repeated field keeps the first */
+	  "Unitless:  7\n"
+	  "\n"
+	  "Empty:\n",
+	  "node_memory_MemTotal_bytes 10240\n"
+	  "node_memory_Unitless 7\n" },
+	{ "loadavg", "loadavg", "1.5 nan 0x10 1/2 3\n", "node_load1 1.5\n" },
+	{ "loadavg", "loadavg", "garbage\n", "" },
+	{ "stat", "stat",
+	  "ctxt 12 extra words\n"
+	  "btime notanumber\n"
+	  "processes\n"
+	  "procs_running 3\n"
+	  "something_new 1 2 3\n"
+	  "procs_blocked 18446744073709551616\n", /* one past UINT64_MAX */
+	  "node_context_switches_total 12\n"
+	  "node_procs_running 3\n" },
+};
+
+static void test_unknown_lines_and_garbage_numbers_are_skipped(void **unused)
+{
+	(void)unused;
+	for (size_t i = 0; i < sizeof edge_cases / sizeof edge_cases[0]; i++) {
+		const struct edge_case *c = &edge_cases[i];
+		char *dir = make_tree();
+		struct run r;
+		write_file(dir, c->file, c->content);
+		run_open(&r, c->collector, dir, dir);
+		expect_cycle(&r, c->expect);
+		run_close(&r);
+		remove_tree(dir);
+	}
+}
+
+static void test_meminfo_parentheses_inside_a_field_name_become_an_underscore(void **unused)
+{
+	(void)unused;
+	char *dir = make_tree();
+	struct run r;
+	char *dump;
+	write_file(dir, "meminfo", "A(b)c:  1 kB\nD:  2\n");
+	run_open(&r, "meminfo", dir, dir);
+	assert_int_equal(run_cycle(&r, &dump), 0);
+	assert_string_equal(dump, "node_memory_A_bc_bytes 1024\nnode_memory_D 2\n");
+	free(dump);
+	run_close(&r);
+	remove_tree(dir);
+}
+
+/* A buffer of n bytes of "0 " pairs, for very long lines. */
+static char *long_run(size_t pairs)
+{
+	char *s = malloc(pairs * 2 + 1);
+	assert_non_null(s);
+	for (size_t i = 0; i < pairs; i++)
+		memcpy(s + 2 * i, "0 ", 2);
+	s[pairs * 2] = '\0';
+	return s;
+}
+
+static void test_very_long_lines_are_read_whole(void **unused)
+{
+	(void)unused;
+	char *dir = make_tree();
+	char *zeros = long_run(300000);
+	char *content;
+	struct run r;
+
+	assert_true(asprintf(&content, "cpu0 1 0 0 0 0 0 0 0 0 0 %s\nintr 42 %s\nctxt 7\n", zeros,
+			     zeros) > 0);
+	write_file(dir, "stat", content);
+	free(content);
+	run_open(&r, "stat", dir, dir);
+	expect_cycle(&r, "node_context_switches_total 7\nnode_intr_total 42\n");
+	run_close(&r);
+
+	assert_true(asprintf(&content, "Junk:  %s\nMemFree:  1 kB\n", zeros) > 0);
+	write_file(dir, "meminfo", content);
+	free(content);
+	run_open(&r, "meminfo", dir, dir);
+	expect_cycle(&r, "node_memory_MemFree_bytes 1024\n");
+	run_close(&r);
+
+	free(zeros);
+	remove_tree(dir);
+}
+
+static void test_a_file_that_grows_between_cycles_is_read_whole(void **unused)
+{
+	(void)unused;
+	char *dir = make_tree();
+	char *zeros = long_run(50000);
+	char *content;
+	struct run r;
+
+	write_file(dir, "stat", "ctxt 1\n");
+	run_open(&r, "stat", dir, dir);
+	expect_cycle(&r, "node_context_switches_total 1\n");
+	assert_true(asprintf(&content, "intr 9 %s\nctxt 2\n", zeros) > 0);
+	write_file(dir, "stat", content);
+	expect_cycle(&r, "node_context_switches_total 2\nnode_intr_total 9\n");
+	write_file(dir, "stat", "ctxt 3\n");
+	expect_cycle(&r, "node_context_switches_total 3\n");
+	run_close(&r);
+	free(content);
+	free(zeros);
+	remove_tree(dir);
+}
+
+/* ---- CPUs coming and going ---- */
+
+static const char two_cpus[] = "cpu0 100 0 0 1000 0 0 0 0 0 0\n"
+			       "cpu1 200 0 0 2000 0 0 0 0 0 0\n";
+static const char one_cpu[] = "cpu0 150 0 0 1100 0 0 0 0 0 0\n";
+
+/* The user and idle seconds of each CPU in the dump, as "cpu:user:idle ...". */
+static void cpu_summary(char *dump, char *out, size_t outlen)
+{
+	char *save = NULL;
+	out[0] = '\0';
+	for (char *line = strtok_r(dump, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char id[16], mode[16];
+		double v;
+		if (sscanf(line, "node_cpu_seconds_total{cpu=\"%15[^\"]\",mode=\"%15[^\"]\"} %lf",
+			   id, mode, &v) != 3)
+			continue;
+		size_t n = strlen(out);
+		if (strcmp(mode, "user") == 0)
+			snprintf(out + n, outlen - n, "%s%s:%g", n ? " " : "", id, v);
+		else if (strcmp(mode, "idle") == 0)
+			snprintf(out + n, outlen - n, ":%g", v);
+	}
+}
+
+static void expect_cpus(struct run *r, const char *want)
+{
+	char *dump, got[256];
+	assert_int_equal(run_cycle(r, &dump), 0);
+	cpu_summary(dump, got, sizeof got);
+	assert_string_equal(got, want);
+	free(dump);
+}
+
+static void test_cpu_series_disappear_and_reappear_with_their_cpu(void **unused)
+{
+	(void)unused;
+	char *dir = make_tree();
+	struct run r;
+
+	write_file(dir, "stat", two_cpus);
+	run_open(&r, "cpu", dir, dir);
+	expect_cpus(&r, "0:1:10 1:2:20");
+	write_file(dir, "stat", one_cpu);
+	expect_cpus(&r, "0:1.5:11");
+	/* cpu1 comes back with counters that restarted: no history to hold them. */
+	write_file(dir, "stat", "cpu0 160 0 0 1200 0 0 0 0 0 0\ncpu1 5 0 0 30 0 0 0 0 0 0\n");
+	expect_cpus(&r, "0:1.6:12 1:0.05:0.3");
+	run_close(&r);
+	remove_tree(dir);
+}
+
+static void test_cpu_counters_never_go_backwards_unless_idle_jumps_back(void **unused)
+{
+	(void)unused;
+	char *dir = make_tree();
+	struct run r;
+
+	write_file(dir, "stat", "cpu0 500 0 0 10000 0 0 0 0 0 0\n");
+	run_open(&r, "cpu", dir, dir);
+	expect_cpus(&r, "0:5:100");
+	/* user dropped a little (a kernel accounting glitch): the old value stays */
+	write_file(dir, "stat", "cpu0 400 0 0 10100 0 0 0 0 0 0\n");
+	expect_cpus(&r, "0:5:101");
+	/* idle dropped by 3 seconds or more: a hotplug, everything starts afresh */
+	write_file(dir, "stat", "cpu0 10 0 0 9000 0 0 0 0 0 0\n");
+	expect_cpus(&r, "0:0.1:90");
+	run_close(&r);
+	remove_tree(dir);
+}
+
+static void test_a_full_batch_fails_the_collection_with_a_reason(void **unused)
+{
+	(void)unused;
+	struct batch_limits lim;
+	struct run r;
+	char *dump;
+
+	batch_limits_default(&lim);
+	lim.max_series = 5;
+	lim.max_values = 5;
+	run_open_limits(&r, "cpu", FIXTURES "/procfs-basic", NO_SUCH_DIR, &lim);
+	assert_int_equal(run_cycle(&r, &dump), -ENOSPC);
+	assert_true(r.err[0] != '\0');
+	free(dump);
+	run_close(&r);
+}
+
+/* ---- registry and durations ---- */
+
+static void test_collectors_are_found_by_name_and_enabled_by_default(void **unused)
+{
+	(void)unused;
+	size_t n;
+	const struct collector_def *list = collector_list(&n);
+	assert_int_equal(n, N_ALL);
+	for (size_t i = 0; i < N_ALL; i++) {
+		const struct collector_def *d = collector_find(all_collectors[i]);
+		assert_ptr_equal(d, &list[i]);
+		assert_true(d->enabled_by_default);
+	}
+	assert_null(collector_find("cpux"));
+	assert_null(collector_find(""));
+}
+
+static void test_durations_parse_as_documented(void **unused)
+{
+	(void)unused;
+	static const struct {
+		const char *text;
+		int rc;
+		uint64_t ms;
+	} cases[] = {
+		{ "500ms", 0, 500 },     { "5s", 0, 5000 },         { "1m", 0, 60000 },
+		{ "1m30s", 0, 90000 },   { "2h", 0, 7200000 },      { "1s500ms", 0, 1500 },
+		{ "0s", 0, 0 },          { "", -EINVAL, 0 },        { "5", -EINVAL, 0 },
+		{ "s", -EINVAL, 0 },     { "5x", -EINVAL, 0 },      { "-5s", -EINVAL, 0 },
+		{ "1.5s", -EINVAL, 0 },  { " 5s", -EINVAL, 0 },     { "5s ", -EINVAL, 0 },
+		{ "18446744073709551615ms", 0, UINT64_MAX },
+		{ "18446744073709551616ms", -EINVAL, 0 },
+		{ "18446744073709551615s", -EINVAL, 0 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		uint64_t ms = 0;
+		int rc = duration_parse_ms(cases[i].text, &ms);
+		if (rc != cases[i].rc)
+			fail_msg("\"%s\": got %d, want %d", cases[i].text, rc, cases[i].rc);
+		if (rc == 0 && ms != cases[i].ms)
+			fail_msg("\"%s\": got %llu ms", cases[i].text, (unsigned long long)ms);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cpu_reports_seconds_per_cpu_and_mode_like_node_exporter),
+		cmocka_unit_test(test_cpu_reports_isolated_cpus_and_thermal_throttles_from_sysfs),
+		cmocka_unit_test(test_meminfo_converts_kb_to_bytes_and_renames_parenthesised_fields),
+		cmocka_unit_test(test_loadavg_reports_three_gauges),
+		cmocka_unit_test(test_stat_reports_boot_time_switches_forks_interrupts_and_procs),
+		cmocka_unit_test(test_missing_files_are_skipped_quietly),
+		cmocka_unit_test(test_zero_length_files_give_no_series_and_no_error),
+		cmocka_unit_test(test_an_unreadable_file_fails_the_collection_with_its_path),
+		cmocka_unit_test(test_unknown_lines_and_garbage_numbers_are_skipped),
+		cmocka_unit_test(test_meminfo_parentheses_inside_a_field_name_become_an_underscore),
+		cmocka_unit_test(test_very_long_lines_are_read_whole),
+		cmocka_unit_test(test_a_file_that_grows_between_cycles_is_read_whole),
+		cmocka_unit_test(test_cpu_series_disappear_and_reappear_with_their_cpu),
+		cmocka_unit_test(test_cpu_counters_never_go_backwards_unless_idle_jumps_back),
+		cmocka_unit_test(test_a_full_batch_fails_the_collection_with_a_reason),
+		cmocka_unit_test(test_collectors_are_found_by_name_and_enabled_by_default),
+		cmocka_unit_test(test_durations_parse_as_documented),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
