@@ -180,19 +180,41 @@ static void next_deadline(struct timespec *next, uint64_t interval_ms)
 	next->tv_nsec = (long)(at % 1000000000u);
 }
 
+/*
+ * Sleeps until the deadline; false when a stop signal arrived.  The stop signals
+ * stay blocked and are taken here with sigtimedwait, so one that arrives during
+ * a collection is seen at once rather than after the next full interval.
+ */
+static bool sleep_until(const struct timespec *next)
+{
+	sigset_t stop_signals;
+	uint64_t at = (uint64_t)next->tv_sec * 1000000000u + (uint64_t)next->tv_nsec;
+
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGTERM);
+	sigaddset(&stop_signals, SIGINT);
+	for (;;) {
+		uint64_t now = mono_ns();
+		if (now >= at)
+			return true;
+		struct timespec rel = { (time_t)((at - now) / 1000000000u),
+					(long)((at - now) % 1000000000u) };
+		if (sigtimedwait(&stop_signals, NULL, &rel) > 0)
+			return false;
+		if (errno == EAGAIN)
+			return true;
+	}
+}
+
 static void run(struct runner *r)
 {
 	struct timespec next;
 
 	clock_gettime(CLOCK_MONOTONIC, &next);
-	while (!stop_requested) {
+	do {
 		cycle(r);
 		next_deadline(&next, r->interval_ms);
-		/* The handler only sets the flag; EINTR brings us back to check it. */
-		while (!stop_requested &&
-		       clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR)
-			;
-	}
+	} while (!stop_requested && sleep_until(&next));
 }
 
 /* ---- setup ---- */
@@ -204,10 +226,14 @@ static int install_signals(void)
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_stop_signal;
 	sigemptyset(&sa.sa_mask);
-	/* No SA_RESTART: the sleep must be interrupted. */
 	if (sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGINT, &sa, NULL) != 0)
 		return -errno;
-	return 0;
+	/* Blocked from here on: sleep_until takes them synchronously. */
+	sigset_t stop_signals;
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGTERM);
+	sigaddset(&stop_signals, SIGINT);
+	return sigprocmask(SIG_BLOCK, &stop_signals, NULL) == 0 ? 0 : -errno;
 }
 
 static int start(struct runner *r, const struct options *o)
