@@ -1,0 +1,51 @@
+/*
+ * http.h - the exporter's HTTP server (libmicrohttpd, internal thread pool).
+ *
+ * Routes, for GET and HEAD:
+ *   /metrics       Prometheus text 0.0.4 (gzip when the client accepts it)
+ *   /metrics.json  the JSON document of docs/exporter.md
+ *   /              a small HTML page linking both
+ *   /healthz       "ok"
+ * Anything else is 404; other methods get 405 with "Allow: GET, HEAD".
+ *
+ * Handlers run on pool threads and never wait for a collector: they render a
+ * scrape (see scrape.h, which serializes scrapes) into a malloc'd buffer that
+ * libmicrohttpd frees after sending.  The caller ignores SIGPIPE.
+ */
+#ifndef SHMETRICS_EXPORTER_HTTP_H
+#define SHMETRICS_EXPORTER_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "scrape.h"
+
+struct http_options {
+	const char *host;   /* IPv4/IPv6 literal or host name; "" = every interface */
+	uint16_t port;      /* 0 = any free port (see http_listen_address) */
+	unsigned threads;
+	unsigned timeout_s; /* idle connections are closed after this */
+	unsigned max_connections;
+	unsigned max_connections_per_ip;
+};
+
+struct http_server;
+
+/*
+ * Binds and starts serving scrape s (which must outlive the server).  Returns 0;
+ * -EADDRNOTAVAIL when host does not resolve; -EIO when the daemon cannot start
+ * (port in use, no permission), with the reason in err.
+ */
+int http_start(struct http_server **out, const struct http_options *opt, struct scrape *s,
+	       char *err, size_t errlen);
+
+/* Stops accepting, finishes nothing, frees.  NULL is ignored. */
+void http_stop(struct http_server *h);
+
+/* The address actually bound, "127.0.0.1:PORT" or "[::1]:PORT". */
+void http_listen_address(const struct http_server *h, char *out, size_t outlen);
+
+/* The port actually bound (useful after binding port 0). */
+uint16_t http_port(const struct http_server *h);
+
+#endif

@@ -1,0 +1,578 @@
+/*
+ * The exporter end to end inside one process: real segments, real writers
+ * (in-process, or a forked child that exits to leave a dead writer), the HTTP
+ * server on 127.0.0.1 and an ephemeral port, and a tiny HTTP client.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "../exporter/args.h"
+#include "../exporter/http.h"
+#include "../exporter/scrape.h"
+#include "log.h"
+#include "segment.h"
+
+/* live: fresh; dups: repeats live's family and a self-metric name; stale: its
+ * interval is 10ms; dead: its writer exited; ghost: no segment; bad: corrupted
+ * by a test. */
+static const char *const collectors[] = { "live", "dups", "stale", "dead", "ghost", "bad" };
+#define N_COLLECTORS (sizeof collectors / sizeof collectors[0])
+
+static char instance[32];
+static struct seg_writer *writers[N_COLLECTORS];
+static struct scrape *scrape;
+static struct http_server *server;
+static uint16_t port;
+
+/* ---- segments and writers ---- */
+
+static void shm_name_of(const char *collector, char *out, size_t len)
+{
+	char err[256];
+	assert_int_equal(segment_name(out, len, instance, collector, err, sizeof err), 0);
+}
+
+static void make_segment(const char *collector)
+{
+	struct segment_options opt = { .interval_ms = 60000, .mode = 0600, .gid = (gid_t)-1 };
+	char name[SEGMENT_NAME_MAX + 1], err[256] = "";
+
+	batch_limits_default(&opt.limits);
+	shm_name_of(collector, name, sizeof name);
+	if (segment_create(name, collector, &opt, err, sizeof err) != 0)
+		fail_msg("segment_create(%s): %s", name, err);
+}
+
+static void add_gauge(struct batch *b, const char *family, const char *label, double v)
+{
+	const char *names[] = { "k" }, *values[] = { label };
+	char err[256] = "";
+
+	if (batch_family(b, family, "A test gauge.", METRIC_GAUGE, err, sizeof err) != 0 ||
+	    batch_add(b, names, values, 1, v, err, sizeof err) != 0)
+		fail_msg("building %s: %s", family, err);
+}
+
+/* Attaches as the writer of collector and publishes one family named after it. */
+static struct seg_writer *publish(const char *collector, const char *family, uint32_t interval)
+{
+	char name[SEGMENT_NAME_MAX + 1], err[256] = "";
+	struct seg_writer *w = NULL;
+
+	shm_name_of(collector, name, sizeof name);
+	if (seg_writer_attach(&w, name, err, sizeof err) != 0)
+		fail_msg("seg_writer_attach(%s): %s", name, err);
+	struct batch *b = batch_new(seg_writer_limits(w));
+	assert_non_null(b);
+	add_gauge(b, family, collector, 42);
+	if (strcmp(collector, "dups") == 0)
+		add_gauge(b, "shmetrics_collector_up", "spoof", 1);
+	batch_set_status(b, true, 1500000, NULL);
+	if (interval)
+		seg_writer_set_interval(w, interval);
+	if (seg_writer_publish(w, b, err, sizeof err) != 0)
+		fail_msg("seg_writer_publish(%s): %s", name, err);
+	batch_free(b);
+	return w;
+}
+
+/* A writer that publishes and exits, leaving a segment with a dead writer. */
+static void publish_from_child(const char *collector)
+{
+	pid_t pid = fork();
+	int status;
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		seg_writer_detach(publish(collector, "dead_value", 0));
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+static void setup_segments(void)
+{
+	for (size_t i = 0; i < N_COLLECTORS; i++)
+		if (strcmp(collectors[i], "ghost") != 0)
+			make_segment(collectors[i]);
+	writers[0] = publish("live", "live_value", 0);
+	writers[1] = publish("dups", "live_value", 0);
+	writers[2] = publish("stale", "stale_value", 10);
+	publish_from_child("dead");
+	writers[5] = publish("bad", "bad_value", 0);
+	usleep(100 * 1000); /* stale's window is 3 x 10ms */
+}
+
+/* ---- the server ---- */
+
+static int setup_server(void **state)
+{
+	struct scrape_options so = { instance, collectors, N_COLLECTORS, 3 };
+	struct http_options ho = { "127.0.0.1", 0, 4, 5, 64, 64 };
+	char err[256] = "";
+
+	(void)state;
+	signal(SIGPIPE, SIG_IGN);
+	log_init("test_exporter", LOG_LEVEL_ERROR);
+	snprintf(instance, sizeof instance, "test%ld", (long)getpid());
+	setup_segments();
+	if (scrape_new(&scrape, &so, err, sizeof err) != 0)
+		fail_msg("scrape_new: %s", err);
+	if (http_start(&server, &ho, scrape, err, sizeof err) != 0)
+		fail_msg("http_start: %s", err);
+	port = http_port(server);
+	assert_true(port != 0);
+	return 0;
+}
+
+static int teardown_server(void **state)
+{
+	char name[SEGMENT_NAME_MAX + 1], err[256];
+
+	(void)state;
+	http_stop(server);
+	scrape_free(scrape);
+	for (size_t i = 0; i < N_COLLECTORS; i++) {
+		seg_writer_detach(writers[i]);
+		shm_name_of(collectors[i], name, sizeof name);
+		segment_remove(name, err, sizeof err);
+	}
+	return 0;
+}
+
+/* ---- a tiny HTTP/1.1 client ---- */
+
+struct response {
+	int status;
+	char *headers; /* the raw header block */
+	char *body;
+	size_t body_len;
+};
+
+static int connect_local(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct timeval tv = { 5, 0 };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	return fd;
+}
+
+static char *read_all(int fd, size_t *len)
+{
+	size_t cap = 4096;
+	char *data = malloc(cap);
+	ssize_t n;
+
+	*len = 0;
+	while (data && (n = read(fd, data + *len, cap - *len - 1)) > 0) {
+		*len += (size_t)n;
+		if (cap - *len < 1024)
+			data = realloc(data, cap *= 2);
+	}
+	assert_non_null(data);
+	data[*len] = '\0';
+	return data;
+}
+
+static struct response request(const char *method, const char *path, const char *extra)
+{
+	struct response r = { 0 };
+	char req[512];
+	size_t len;
+	int fd = connect_local();
+
+	snprintf(req, sizeof req, "%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n%s\r\n",
+		 method, path, extra ? extra : "");
+	assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+	char *raw = read_all(fd, &len);
+	close(fd);
+	char *end = strstr(raw, "\r\n\r\n");
+	assert_non_null(end);
+	*end = '\0';
+	assert_int_equal(sscanf(raw, "HTTP/1.%*d %d", &r.status), 1);
+	r.headers = raw;
+	r.body_len = len - (size_t)(end + 4 - raw);
+	r.body = malloc(r.body_len + 1);
+	memcpy(r.body, end + 4, r.body_len);
+	r.body[r.body_len] = '\0';
+	return r;
+}
+
+static void response_free(struct response *r)
+{
+	free(r->headers);
+	free(r->body);
+}
+
+static void assert_header(const struct response *r, const char *line)
+{
+	if (!strcasestr(r->headers, line))
+		fail_msg("header \"%s\" missing in\n%s", line, r->headers);
+}
+
+static void assert_contains(const char *hay, const char *needle)
+{
+	if (!strstr(hay, needle))
+		fail_msg("expected \"%s\" in\n%s", needle, hay);
+}
+
+static void assert_lacks(const char *hay, const char *needle)
+{
+	if (strstr(hay, needle))
+		fail_msg("did not expect \"%s\" in\n%s", needle, hay);
+}
+
+static char *get_metrics(void)
+{
+	struct response r = request("GET", "/metrics", NULL);
+	assert_int_equal(r.status, 200);
+	free(r.headers);
+	return r.body;
+}
+
+/* ---- tests ---- */
+
+static void run_promtool(const char *body)
+{
+	char path[64], cmd[160];
+
+	if (access("/usr/bin/promtool", X_OK) != 0)
+		return;
+	snprintf(path, sizeof path, "/tmp/shmetrics-test-%ld.prom", (long)getpid());
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(body, f);
+	fclose(f);
+	snprintf(cmd, sizeof cmd, "/usr/bin/promtool check metrics < %s", path);
+	int rc = system(cmd);
+	unlink(path);
+	if (rc != 0)
+		fail_msg("promtool check metrics failed on\n%s", body);
+}
+
+static void test_metrics_serves_live_collectors_and_self_metrics(void **state)
+{
+	(void)state;
+	struct response r = request("GET", "/metrics", NULL);
+	assert_int_equal(r.status, 200);
+	assert_header(&r, "Content-Type: text/plain; version=0.0.4; charset=utf-8");
+	assert_contains(r.body, "\nlive_value{k=\"live\"} 42\n");
+	assert_contains(r.body, "shmetrics_collector_up{collector=\"live\"} 1\n");
+	assert_contains(r.body, "node_scrape_collector_success{collector=\"live\"} 1\n");
+	assert_contains(r.body, "node_scrape_collector_duration_seconds{collector=\"live\"} 0.0015\n");
+	assert_contains(r.body, "shmetrics_collector_series{collector=\"live\"} 1\n");
+	assert_contains(r.body, "# TYPE shmetrics_exporter_render_duration_seconds histogram\n");
+	run_promtool(r.body);
+	response_free(&r);
+}
+
+static void test_duplicate_families_are_skipped_and_cannot_shadow_self_metrics(void **state)
+{
+	(void)state;
+	char *body = get_metrics();
+	assert_lacks(body, "live_value{k=\"dups\"}");
+	assert_lacks(body, "k=\"spoof\"");
+	assert_contains(body, "shmetrics_collector_up{collector=\"dups\"} 1\n");
+	assert_lacks(body, "shmetrics_exporter_duplicate_families_total 0\n");
+	const char *p = strstr(body, "# TYPE live_value gauge");
+	assert_non_null(p);
+	assert_null(strstr(p + 1, "# TYPE live_value gauge")); /* one group only */
+	free(body);
+}
+
+static void test_stale_collector_series_are_omitted_and_it_is_down(void **state)
+{
+	(void)state;
+	char *body = get_metrics();
+	assert_lacks(body, "stale_value");
+	assert_contains(body, "shmetrics_collector_up{collector=\"stale\"} 0\n");
+	assert_contains(body, "node_scrape_collector_success{collector=\"stale\"} 0\n");
+	assert_contains(body, "shmetrics_collector_last_publish_timestamp_seconds{collector=\"stale\"}");
+	assert_contains(body, "shmetrics_collector_series{collector=\"stale\"} 0\n");
+	free(body);
+}
+
+static void test_dead_writer_and_missing_segment_are_down_not_fatal(void **state)
+{
+	(void)state;
+	char *body = get_metrics();
+	assert_lacks(body, "dead_value");
+	assert_contains(body, "shmetrics_collector_up{collector=\"dead\"} 0\n");
+	assert_contains(body, "shmetrics_collector_up{collector=\"ghost\"} 0\n");
+	assert_lacks(body, "shmetrics_collector_last_publish_timestamp_seconds{collector=\"ghost\"}");
+	free(body);
+}
+
+static json_t *collector_json(json_t *doc, const char *name)
+{
+	size_t i;
+	json_t *c;
+
+	json_array_foreach(json_object_get(doc, "collectors"), i, c)
+		if (strcmp(json_string_value(json_object_get(c, "name")), name) == 0)
+			return c;
+	fail_msg("collector %s missing from JSON", name);
+	return NULL;
+}
+
+static const char *error_of(json_t *doc, const char *name)
+{
+	const char *e = json_string_value(json_object_get(collector_json(doc, name), "error"));
+	return e ? e : "";
+}
+
+static void test_json_reports_every_collector_and_why_it_is_down(void **state)
+{
+	json_error_t jerr;
+
+	(void)state;
+	struct response r = request("GET", "/metrics.json", NULL);
+	assert_int_equal(r.status, 200);
+	assert_header(&r, "Content-Type: application/json");
+	json_t *doc = json_loads(r.body, 0, &jerr);
+	if (!doc)
+		fail_msg("bad JSON (%s): %s", jerr.text, r.body);
+	assert_int_equal(json_array_size(json_object_get(doc, "collectors")), N_COLLECTORS);
+	assert_true(json_is_true(json_object_get(collector_json(doc, "live"), "up")));
+	assert_true(json_is_false(json_object_get(collector_json(doc, "stale"), "up")));
+	assert_contains(error_of(doc, "stale"), "stale");
+	assert_contains(error_of(doc, "dead"), "not running");
+	assert_contains(error_of(doc, "ghost"), "missing");
+	assert_true(json_array_size(json_object_get(doc, "families")) > 5);
+	json_decref(doc);
+	response_free(&r);
+}
+
+static void test_other_routes_methods_and_head(void **state)
+{
+	(void)state;
+	struct response r = request("GET", "/", NULL);
+	assert_int_equal(r.status, 200);
+	assert_header(&r, "Content-Type: text/html");
+	assert_contains(r.body, "href=\"metrics\"");
+	assert_contains(r.body, "href=\"metrics.json\"");
+	response_free(&r);
+	r = request("GET", "/healthz", NULL);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "ok\n");
+	response_free(&r);
+	r = request("GET", "/nope", NULL);
+	assert_int_equal(r.status, 404);
+	response_free(&r);
+	r = request("POST", "/metrics", "Content-Length: 5\r\n\r\nhello");
+	assert_int_equal(r.status, 405);
+	assert_header(&r, "Allow: GET, HEAD");
+	response_free(&r);
+	r = request("HEAD", "/metrics", NULL);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(r.body_len, 0);
+	response_free(&r);
+	char *body = get_metrics();
+	assert_contains(body, "shmetrics_exporter_requests_total{code=\"404\"} ");
+	assert_lacks(body, "shmetrics_exporter_requests_total{code=\"405\"} 0\n");
+	free(body);
+}
+
+static void test_gzip_is_used_when_the_client_accepts_it(void **state)
+{
+	(void)state;
+	struct response r = request("GET", "/metrics", "Accept-Encoding: deflate, gzip\r\n");
+	assert_int_equal(r.status, 200);
+	assert_header(&r, "Content-Encoding: gzip");
+	assert_header(&r, "Vary: Accept-Encoding");
+	z_stream zs = { 0 };
+	static char plain[1 << 20];
+	assert_int_equal(inflateInit2(&zs, 15 + 16), Z_OK);
+	zs.next_in = (Bytef *)r.body;
+	zs.avail_in = (uInt)r.body_len;
+	zs.next_out = (Bytef *)plain;
+	zs.avail_out = sizeof plain - 1;
+	assert_int_equal(inflate(&zs, Z_FINISH), Z_STREAM_END);
+	plain[zs.total_out] = '\0';
+	inflateEnd(&zs);
+	assert_contains(plain, "live_value{k=\"live\"} 42\n");
+	response_free(&r);
+	r = request("GET", "/metrics", "Accept-Encoding: gzip;q=0\r\n");
+	assert_lacks(r.headers, "Content-Encoding");
+	response_free(&r);
+}
+
+static void *scrape_loop(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 20; i++) {
+		struct response r = request("GET", i % 2 ? "/metrics" : "/metrics.json", NULL);
+		if (r.status != 200)
+			return (void *)1;
+		response_free(&r);
+	}
+	return NULL;
+}
+
+static void test_concurrent_scrapes_all_succeed(void **state)
+{
+	pthread_t t[4];
+	void *rc;
+
+	(void)state;
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, scrape_loop, NULL), 0);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(t[i], &rc), 0);
+		assert_null(rc);
+	}
+}
+
+/* Overwrites len bytes at off of collector's segment through a second mapping. */
+static void scribble(const char *collector, size_t off, size_t len)
+{
+	char name[SEGMENT_NAME_MAX + 1];
+	struct stat st;
+
+	shm_name_of(collector, name, sizeof name);
+	int fd = shm_open(name, O_RDWR, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_true((size_t)st.st_size >= off + len);
+	unsigned char *p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	assert_true(p != MAP_FAILED);
+	for (size_t i = 0; i < len; i++)
+		p[off + i] = (unsigned char)(0xa5 ^ i);
+	munmap(p, (size_t)st.st_size);
+	close(fd);
+}
+
+static void test_corrupt_segment_is_reported_down_and_not_fatal(void **state)
+{
+	struct stat st;
+	char name[SEGMENT_NAME_MAX + 1];
+
+	(void)state;
+	char *body = get_metrics();
+	assert_contains(body, "bad_value{k=\"bad\"} 42\n");
+	free(body);
+	shm_name_of("bad", name, sizeof name);
+	int fd = shm_open(name, O_RDONLY, 0);
+	assert_true(fd >= 0 && fstat(fd, &st) == 0);
+	close(fd);
+	/* everything after the 256-byte header (both batch copies), then everything */
+	scribble("bad", 256, (size_t)st.st_size - 256);
+	body = get_metrics();
+	assert_lacks(body, "bad_value");
+	assert_contains(body, "shmetrics_collector_up{collector=\"bad\"} 0\n");
+	assert_contains(body, "shmetrics_collector_up{collector=\"live\"} 1\n");
+	free(body);
+	scribble("bad", 0, (size_t)st.st_size);
+	body = get_metrics();
+	assert_contains(body, "shmetrics_collector_up{collector=\"bad\"} 0\n");
+	assert_contains(body, "live_value{k=\"live\"} 42\n");
+	run_promtool(body);
+	free(body);
+}
+
+/* ---- command-line values ---- */
+
+static void test_durations_parse_and_bad_ones_are_refused(void **state)
+{
+	static const struct {
+		const char *in;
+		int rc;
+		uint64_t ms;
+	} cases[] = {
+		{ "500ms", 0, 500 }, { "5s", 0, 5000 },	  { "1m", 0, 60000 },
+		{ "1m30s", 0, 90000 }, { "1h", 0, 3600000 }, { "2s500ms", 0, 2500 },
+		{ "", -EINVAL, 0 },    { "5", -EINVAL, 0 },   { "s", -EINVAL, 0 },
+		{ "5x", -EINVAL, 0 },  { "30s1m", -EINVAL, 0 }, { "-1s", -EINVAL, 0 },
+		{ "1s1s", -EINVAL, 0 },
+	};
+	char err[128];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		uint64_t ms = 0;
+		assert_int_equal(args_parse_duration_ms(cases[i].in, &ms, err, sizeof err), cases[i].rc);
+		if (cases[i].rc == 0)
+			assert_int_equal(ms, cases[i].ms);
+	}
+}
+
+static void test_listen_addresses_parse_and_bad_ones_are_refused(void **state)
+{
+	static const struct {
+		const char *in;
+		int rc;
+		const char *host;
+		uint16_t port;
+	} cases[] = {
+		{ "127.0.0.1:9469", 0, "127.0.0.1", 9469 },
+		{ ":9469", 0, "", 9469 },
+		{ "[::1]:80", 0, "::1", 80 },
+		{ "localhost:0", 0, "localhost", 0 },
+		{ "9469", -EINVAL, NULL, 0 },
+		{ "::1:80", -EINVAL, NULL, 0 },
+		{ "[::1]80", -EINVAL, NULL, 0 },
+		{ "[]:80", -EINVAL, NULL, 0 },
+		{ "host:65536", -EINVAL, NULL, 0 },
+		{ "host:", -EINVAL, NULL, 0 },
+		{ "host:http", -EINVAL, NULL, 0 },
+	};
+	char host[64], err[128];
+	uint16_t p;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		int rc = args_parse_listen_address(cases[i].in, host, sizeof host, &p, err, sizeof err);
+		assert_int_equal(rc, cases[i].rc);
+		if (rc == 0) {
+			assert_string_equal(host, cases[i].host);
+			assert_int_equal(p, cases[i].port);
+		}
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_metrics_serves_live_collectors_and_self_metrics),
+		cmocka_unit_test(test_duplicate_families_are_skipped_and_cannot_shadow_self_metrics),
+		cmocka_unit_test(test_stale_collector_series_are_omitted_and_it_is_down),
+		cmocka_unit_test(test_dead_writer_and_missing_segment_are_down_not_fatal),
+		cmocka_unit_test(test_json_reports_every_collector_and_why_it_is_down),
+		cmocka_unit_test(test_other_routes_methods_and_head),
+		cmocka_unit_test(test_gzip_is_used_when_the_client_accepts_it),
+		cmocka_unit_test(test_concurrent_scrapes_all_succeed),
+		cmocka_unit_test(test_corrupt_segment_is_reported_down_and_not_fatal),
+		cmocka_unit_test(test_durations_parse_and_bad_ones_are_refused),
+		cmocka_unit_test(test_listen_addresses_parse_and_bad_ones_are_refused),
+	};
+	return cmocka_run_group_tests(tests, setup_server, teardown_server);
+}
