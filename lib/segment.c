@@ -52,37 +52,55 @@ uint64_t segment_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Field 22 (starttime) of /proc/PID/stat: it tells a pid's reuse apart. */
-uint64_t process_start_token(pid_t pid)
+/* Reads the state (field 3) and start time (field 22) of /proc/PID/stat. */
+static int read_proc_stat(pid_t pid, char *state, uint64_t *start)
 {
 	char path[64], buf[1024];
 	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return 0;
+		return -1;
 	ssize_t n = read(fd, buf, sizeof buf - 1);
 	close(fd);
 	if (n <= 0)
-		return 0;
+		return -1;
 	buf[n] = '\0';
 	/* The command name (field 2) may contain spaces and ')': skip to the last ')'. */
 	char *p = strrchr(buf, ')');
-	if (p == NULL)
-		return 0;
+	if (p == NULL || p[1] != ' ')
+		return -1;
+	*state = p[2];
 	for (int field = 2; field < 22 && p != NULL; field++)
 		p = strchr(p + 1, ' ');
-	return p ? strtoull(p + 1, NULL, 10) : 0;
+	if (p == NULL)
+		return -1;
+	*start = strtoull(p + 1, NULL, 10);
+	return 0;
+}
+
+uint64_t process_start_token(pid_t pid)
+{
+	char state;
+	uint64_t start;
+	return read_proc_stat(pid, &state, &start) == 0 ? start : 0;
 }
 
 bool process_alive(uint64_t pid, uint64_t token)
 {
+	char state;
+	uint64_t start;
+
 	if (pid == 0 || pid > (uint64_t)INT32_MAX)
 		return false;
 	if (kill((pid_t)pid, 0) < 0 && errno != EPERM)
 		return false;
-	uint64_t now = process_start_token((pid_t)pid);
 	/* Without a readable /proc (hidepid) the pid check is all we have. */
-	return now == 0 || token == 0 || now == token;
+	if (read_proc_stat((pid_t)pid, &state, &start) < 0)
+		return true;
+	/* A zombie is dead for our purposes: it will never write again. */
+	if (state == 'Z' || state == 'X')
+		return false;
+	return token == 0 || start == token;
 }
 
 static void limits_pack(uint64_t words[3], const struct batch_limits *lim)

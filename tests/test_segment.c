@@ -304,6 +304,37 @@ static void test_leftover_segment_of_a_dead_run_is_replaced(void **state)
 	assert_int_equal(segment_create(seg, "seg", &opt, err, sizeof err), 0);
 }
 
+static bool is_zombie(pid_t pid)
+{
+	char path[64], buf[256];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return false;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	return p != NULL && p[1] == ' ' && p[2] == 'Z';
+}
+
+static void test_leftover_of_a_dead_unreaped_agent_is_replaced(void **state)
+{
+	(void)state;
+	struct segment_options opt = { .interval_ms = 1000, .mode = 0600, .gid = (gid_t)-1 };
+	batch_limits_default(&opt.limits);
+	shm_unlink(seg);
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(segment_create(seg, "seg", &opt, err, sizeof err) == 0 ? 0 : 1);
+	for (int i = 0; i < 500 && !is_zombie(pid); i++)
+		usleep(10000);
+	assert_true(is_zombie(pid));
+	/* Its pid still exists, as a zombie: that must not count as alive. */
+	assert_int_equal(segment_create(seg, "seg", &opt, err, sizeof err), 0);
+	waitpid(pid, NULL, 0);
+}
+
 static void test_segment_of_a_live_agent_is_not_taken_over(void **state)
 {
 	(void)state;
@@ -398,6 +429,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_truncated_segment_is_reported_not_fatal, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_leftover_segment_of_a_dead_run_is_replaced,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_leftover_of_a_dead_unreaped_agent_is_replaced,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_segment_of_a_live_agent_is_not_taken_over,
 						setup, teardown),

@@ -1,0 +1,125 @@
+/* Building the children's command lines. */
+#include "child_argv.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "segment.h"
+
+void format_duration_ms(uint32_t ms, char *out, size_t outlen)
+{
+	uint32_t s = ms / 1000;
+
+	if (ms % 1000 != 0 || ms == 0)
+		snprintf(out, outlen, "%" PRIu32 "ms", ms);
+	else if (s % 3600 == 0)
+		snprintf(out, outlen, "%" PRIu32 "h", s / 3600);
+	else if (s % 60 == 0)
+		snprintf(out, outlen, "%" PRIu32 "m", s / 60);
+	else
+		snprintf(out, outlen, "%" PRIu32 "s", s);
+}
+
+void child_argv_free(struct child_argv *a)
+{
+	for (size_t i = 0; i < a->argc; i++)
+		free(a->argv[i]);
+	memset(a, 0, sizeof *a);
+}
+
+__attribute__((format(printf, 2, 3))) static int push(struct child_argv *a, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	if (a->argc == CHILD_ARGV_MAX)
+		return -E2BIG;
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -ENOMEM;
+	a->argv[a->argc++] = s;
+	a->argv[a->argc] = NULL;
+	return 0;
+}
+
+static int push_common_paths(struct child_argv *a, const struct shm_config *c)
+{
+	int rc = 0;
+
+	rc |= push(a, "--path.procfs=%s", c->procfs);
+	rc |= push(a, "--path.sysfs=%s", c->sysfs);
+	rc |= push(a, "--path.rootfs=%s", c->rootfs);
+	return rc;
+}
+
+/* push() results are OR-ed: any failure leaves a negative value, and the argv is
+ * freed as a whole, so which one failed does not matter beyond the message. */
+static int finish(struct child_argv *a, int rc, char *err, size_t errlen)
+{
+	if (rc == 0)
+		return 0;
+	child_argv_free(a);
+	snprintf(err, errlen, "building a command line: %s",
+		 rc == -E2BIG ? "too many arguments" : "out of memory");
+	return rc == -E2BIG ? -E2BIG : -ENOMEM;
+}
+
+int child_argv_collector(struct child_argv *a, const char *program, const struct shm_config *c,
+			 const struct collector_config *col, char *err, size_t errlen)
+{
+	char seg[SEGMENT_NAME_MAX + 1], interval[32];
+	int rc = 0;
+
+	memset(a, 0, sizeof *a);
+	if (segment_name(seg, sizeof seg, c->instance, col->name, err, errlen) < 0)
+		return -EINVAL;
+	format_duration_ms(col->interval_ms, interval, sizeof interval);
+	rc |= push(a, "%s", program);
+	rc |= push(a, "--collector=%s", col->name);
+	rc |= push(a, "--segment=%s", seg);
+	rc |= push(a, "--interval=%s", interval);
+	rc |= push_common_paths(a, c);
+	rc |= push(a, "--log.level=%s", c->log_level);
+	return finish(a, rc, err, errlen);
+}
+
+int child_argv_exporter(struct child_argv *a, const char *program, const struct shm_config *c,
+			char *err, size_t errlen)
+{
+	char timeout[32];
+	int rc = 0;
+
+	memset(a, 0, sizeof *a);
+	format_duration_ms(c->web.connection_timeout_s * 1000u, timeout, sizeof timeout);
+	rc |= push(a, "%s", program);
+	rc |= push(a, "--instance=%s", c->instance);
+	rc |= push(a, "--web.listen-address=%s", c->web.listen_address);
+	for (size_t i = 0; i < c->n_collectors; i++)
+		if (c->collectors[i].enabled)
+			rc |= push(a, "--collector=%s", c->collectors[i].name);
+	rc |= push(a, "--collector=%s", AGENT_SEGMENT_COLLECTOR);
+	rc |= push(a, "--staleness-intervals=%" PRIu32, c->staleness_intervals);
+	rc |= push(a, "--web.timeout=%s", timeout);
+	rc |= push(a, "--web.max-connections=%" PRIu32, c->web.max_connections);
+	rc |= push(a, "--web.max-connections-per-ip=%" PRIu32, c->web.max_connections_per_ip);
+	rc |= push(a, "--web.threads=%" PRIu32, c->web.threads);
+	rc |= push(a, "--log.level=%s", c->log_level);
+	return finish(a, rc, err, errlen);
+}
+
+bool child_argv_equal(const struct child_argv *a, const struct child_argv *b)
+{
+	if (a->argc != b->argc)
+		return false;
+	for (size_t i = 0; i < a->argc; i++)
+		if (strcmp(a->argv[i], b->argv[i]) != 0)
+			return false;
+	return true;
+}

@@ -1,0 +1,399 @@
+/* The agent's command line: parsing, suggestions, usage, and loading the config. */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+enum flag_kind { FLAG_OVERRIDE, FLAG_CONFIG, FLAG_CHECK, FLAG_HELP, FLAG_VERSION };
+
+struct flag_spec {
+	const char *name;
+	const char *metavar; /* NULL: the flag takes no value */
+	enum flag_kind kind;
+	const char *help;
+};
+
+static const struct flag_spec flag_table[] = {
+	{ "--config", "FILE", FLAG_CONFIG,
+	  "JSON configuration file (default: the embedded configuration)" },
+	{ "--check-config", NULL, FLAG_CHECK,
+	  "validate the configuration, print \"config OK: SOURCE\" or the error, exit" },
+	{ "--web.listen-address", "HOST:PORT", FLAG_OVERRIDE,
+	  "address the exporter listens on (\":9469\", \"127.0.0.1:9469\", \"[::1]:9469\")" },
+	{ "--path.procfs", "PATH", FLAG_OVERRIDE, "procfs mountpoint (default /proc)" },
+	{ "--path.sysfs", "PATH", FLAG_OVERRIDE, "sysfs mountpoint (default /sys)" },
+	{ "--path.rootfs", "PATH", FLAG_OVERRIDE, "root filesystem mountpoint (default /)" },
+	{ "--collector.disable-defaults", NULL, FLAG_OVERRIDE,
+	  "disable every collector not enabled explicitly by a later --collector.NAME" },
+	{ "--log.level", "LEVEL", FLAG_OVERRIDE, "error, warn, info or debug (default info)" },
+	{ "--instance", "NAME", FLAG_OVERRIDE,
+	  "instance name, prefixes the segment names /shmetrics.NAME.* (default main)" },
+	{ "--staleness-intervals", "N", FLAG_OVERRIDE,
+	  "omit a collector's series after N missed intervals (default 3)" },
+	{ "--web.timeout", "DURATION", FLAG_OVERRIDE, "HTTP connection timeout (default 10s)" },
+	{ "--web.max-connections", "N", FLAG_OVERRIDE, "HTTP connections at once (default 64)" },
+	{ "--web.max-connections-per-ip", "N", FLAG_OVERRIDE,
+	  "HTTP connections at once from one address (default 16)" },
+	{ "--web.threads", "N", FLAG_OVERRIDE, "HTTP server threads (default 2)" },
+	{ "--version", NULL, FLAG_VERSION, "print the version and exit" },
+	{ "--help", NULL, FLAG_HELP, "print this help and exit" },
+};
+
+#define N_FLAGS (sizeof flag_table / sizeof flag_table[0])
+
+static const struct flag_spec *flag_find(const char *name, size_t len)
+{
+	for (size_t i = 0; i < N_FLAGS; i++)
+		if (strlen(flag_table[i].name) == len && strncmp(flag_table[i].name, name, len) == 0)
+			return &flag_table[i];
+	return NULL;
+}
+
+#define INTERVAL_SUFFIX ".interval"
+
+/* "--collector.NAME.interval", which takes a duration. */
+static bool is_interval_flag(const char *name, size_t len)
+{
+	static const char prefix[] = "--collector.", suffix[] = INTERVAL_SUFFIX;
+	size_t plen = sizeof prefix - 1, slen = sizeof suffix - 1;
+
+	return len > plen + slen && strncmp(name, prefix, plen) == 0 &&
+	       strncmp(name + len - slen, suffix, slen) == 0;
+}
+
+/* "--collector.NAME" or "--no-collector.NAME" with a non-empty NAME. */
+static bool is_collector_flag(const char *name, size_t len)
+{
+	static const char *const prefixes[] = { "--collector.", "--no-collector." };
+
+	for (size_t i = 0; i < 2; i++) {
+		size_t plen = strlen(prefixes[i]);
+		if (len > plen && strncmp(name, prefixes[i], plen) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* ---- suggestions ---- */
+
+#define SUGGEST_MAX_LEN 128
+
+static size_t min3(size_t a, size_t b, size_t c)
+{
+	size_t m = a < b ? a : b;
+	return m < c ? m : c;
+}
+
+static size_t edit_distance(const char *a, size_t la, const char *b)
+{
+	size_t lb = strlen(b);
+	size_t prev[SUGGEST_MAX_LEN + 1], cur[SUGGEST_MAX_LEN + 1];
+
+	if (la > SUGGEST_MAX_LEN)
+		la = SUGGEST_MAX_LEN;
+	if (lb > SUGGEST_MAX_LEN)
+		lb = SUGGEST_MAX_LEN;
+	for (size_t j = 0; j <= lb; j++)
+		prev[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		cur[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t subst = prev[j - 1] + (a[i - 1] != b[j - 1]);
+			cur[j] = min3(prev[j] + 1, cur[j - 1] + 1, subst);
+		}
+		memcpy(prev, cur, (lb + 1) * sizeof prev[0]);
+	}
+	return prev[lb];
+}
+
+struct suggestion {
+	const char *flag, *best;
+	size_t len, best_dist;
+	char buf[SUGGEST_MAX_LEN];
+};
+
+static void suggest_consider(struct suggestion *s, const char *cand)
+{
+	size_t d = edit_distance(s->flag, s->len, cand);
+	size_t bare = s->len;
+	const char *word = s->flag;
+
+	while (bare > 0 && *word == '-') { /* "--procfs" is a part of "--path.procfs" */
+		word++;
+		bare--;
+	}
+	if (bare >= 4 && bare < SUGGEST_MAX_LEN) {
+		char needle[SUGGEST_MAX_LEN];
+		memcpy(needle, word, bare);
+		needle[bare] = '\0';
+		if (strstr(cand, needle))
+			d = d < 2 ? d : 2;
+	}
+	if (d < s->best_dist) {
+		s->best_dist = d;
+		snprintf(s->buf, sizeof s->buf, "%s", cand);
+		s->best = s->buf;
+	}
+}
+
+const char *cli_suggest(const char *flag)
+{
+	static struct suggestion s;
+	char cand[SUGGEST_MAX_LEN];
+	const char *eq = strchr(flag, '=');
+
+	memset(&s, 0, sizeof s);
+	s.flag = flag;
+	s.len = eq ? (size_t)(eq - flag) : strlen(flag);
+	s.best_dist = (size_t)-1;
+	for (size_t i = 0; i < N_FLAGS; i++)
+		suggest_consider(&s, flag_table[i].name);
+	for (size_t i = 0; config_builtin_collectors[i]; i++) {
+		snprintf(cand, sizeof cand, "--collector.%s", config_builtin_collectors[i]);
+		suggest_consider(&s, cand);
+		snprintf(cand, sizeof cand, "--no-collector.%s", config_builtin_collectors[i]);
+		suggest_consider(&s, cand);
+		snprintf(cand, sizeof cand, "--collector.%s" INTERVAL_SUFFIX,
+			 config_builtin_collectors[i]);
+		suggest_consider(&s, cand);
+	}
+	size_t limit = s.len / 3 > 3 ? s.len / 3 : 3;
+	return s.best && s.best_dist <= limit ? s.best : NULL;
+}
+
+/* ---- parsing ---- */
+
+void cli_free(struct cli_args *a)
+{
+	for (size_t i = 0; i < a->n_overrides; i++)
+		free(a->overrides[i]);
+	free(a->config_path);
+	memset(a, 0, sizeof *a);
+}
+
+static int unknown_flag(const char *arg, char *err, size_t errlen)
+{
+	const char *near = strncmp(arg, "--", 2) == 0 ? cli_suggest(arg) : NULL;
+
+	if (strncmp(arg, "-", 1) != 0)
+		snprintf(err, errlen, "unexpected argument \"%s\"", arg);
+	else if (near)
+		snprintf(err, errlen, "unknown flag %s (did you mean %s?)", arg, near);
+	else
+		snprintf(err, errlen, "unknown flag %s", arg);
+	return -EINVAL;
+}
+
+static int add_override(struct cli_args *a, const char *name, size_t len, const char *value,
+			char *err, size_t errlen)
+{
+	char *s;
+	int n = value ? asprintf(&s, "%.*s=%s", (int)len, name, value)
+		      : asprintf(&s, "%.*s", (int)len, name);
+
+	if (n < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if (a->n_overrides == CLI_MAX_OVERRIDES) {
+		free(s);
+		snprintf(err, errlen, "too many flags (at most %d)", CLI_MAX_OVERRIDES);
+		return -E2BIG;
+	}
+	a->overrides[a->n_overrides++] = s;
+	return 0;
+}
+
+/* Finds the value of a flag that takes one, from "=value" or the next argument. */
+static int flag_value(int argc, char *const argv[], int *i, const char *eq,
+		      const struct flag_spec *f, const char **value, char *err, size_t errlen)
+{
+	if (eq)
+		*value = eq + 1;
+	else if (*i + 1 < argc && strncmp(argv[*i + 1], "--", 2) != 0)
+		*value = argv[++*i];
+	else
+		*value = NULL;
+	if (!*value || (f->kind == FLAG_CONFIG && !**value)) {
+		int len = (int)strcspn(argv[*i], "=");
+		snprintf(err, errlen, "flag %.*s needs a value: %.*s=%s", len, argv[*i], len,
+			 argv[*i], f->metavar);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_one(struct cli_args *a, int argc, char *const argv[], int *i, char *err,
+		     size_t errlen)
+{
+	const char *arg = argv[*i], *eq = strchr(arg, '='), *value = NULL;
+	size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
+	const struct flag_spec *f = strncmp(arg, "--", 2) == 0 ? flag_find(arg, len) : NULL;
+
+	if (!f && is_interval_flag(arg, len)) {
+		static const struct flag_spec interval = { "--collector.NAME.interval", "DURATION",
+							   FLAG_OVERRIDE, "" };
+		if (flag_value(argc, argv, i, eq, &interval, &value, err, errlen) < 0)
+			return -EINVAL;
+		return add_override(a, arg, len, value, err, errlen);
+	}
+	if (!f && is_collector_flag(arg, len)) {
+		if (eq) {
+			snprintf(err, errlen, "flag %.*s takes no value", (int)len, arg);
+			return -EINVAL;
+		}
+		return add_override(a, arg, len, NULL, err, errlen);
+	}
+	if (!f)
+		return unknown_flag(arg, err, errlen);
+	if (!f->metavar && eq) {
+		snprintf(err, errlen, "flag %s takes no value", f->name);
+		return -EINVAL;
+	}
+	if (f->metavar && flag_value(argc, argv, i, eq, f, &value, err, errlen) < 0)
+		return -EINVAL;
+	switch (f->kind) {
+	case FLAG_CONFIG:
+		free(a->config_path);
+		a->config_path = strdup(value);
+		return a->config_path ? 0 : -ENOMEM;
+	case FLAG_CHECK:
+		a->action = CLI_CHECK_CONFIG;
+		return 0;
+	case FLAG_OVERRIDE:
+		return add_override(a, arg, len, value, err, errlen);
+	default: /* --help and --version were handled before */
+		return 0;
+	}
+}
+
+int cli_parse(int argc, char *const argv[], struct cli_args *out, char *err, size_t errlen)
+{
+	memset(out, 0, sizeof *out);
+	out->action = CLI_RUN;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			out->action = CLI_HELP;
+			return 0;
+		}
+		if (strcmp(argv[i], "--version") == 0)
+			out->action = CLI_VERSION;
+	}
+	if (out->action == CLI_VERSION)
+		return 0;
+	for (int i = 1; i < argc; i++) {
+		int rc = parse_one(out, argc, argv, &i, err, errlen);
+		if (rc < 0) {
+			cli_free(out);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* ---- usage ---- */
+
+void cli_usage(FILE *f)
+{
+	char left[64];
+
+	fprintf(f, "Usage: %s [FLAGS]\n\n"
+		   "Creates the shared-memory segments, starts the collectors and the exporter,\n"
+		   "and supervises them (restart with backoff, reload on SIGHUP).\n\nFlags:\n",
+		CLI_PROGRAM);
+	for (size_t i = 0; i < N_FLAGS; i++) {
+		const struct flag_spec *s = &flag_table[i];
+		snprintf(left, sizeof left, "%s%s%s", s->name, s->metavar ? "=" : "",
+			 s->metavar ? s->metavar : "");
+		fprintf(f, "  %-36s %s\n", left, s->help);
+	}
+	fprintf(f, "  %-36s %s\n", "--collector.NAME", "enable collector NAME");
+	fprintf(f, "  %-36s %s\n", "--no-collector.NAME", "disable collector NAME");
+	fprintf(f, "  %-36s %s\n", "--collector.NAME.interval=DURATION",
+		"collection interval of collector NAME (\"500ms\", \"5s\", \"1m\")");
+	fprintf(f, "\nFlags that take a value accept \"--flag=value\" and \"--flag value\".\n"
+		   "Overrides apply after the configuration, in the order given.\n\n"
+		   "Built-in collectors:\n");
+	for (size_t i = 0; config_builtin_collectors[i]; i++) {
+		const char *name = config_builtin_collectors[i];
+		fprintf(f, "  %-36s %s\n", name,
+			config_builtin_default_enabled(name) ? "enabled by default"
+							     : "disabled by default");
+	}
+	fprintf(f, "\nExit status: 0 success, 1 startup failure, 2 usage error, "
+		   "78 configuration error.\n");
+}
+
+/* ---- loading ---- */
+
+int agent_config_check(const struct shm_config *c, char *err, size_t errlen)
+{
+	static const char *const reserved[] = { "agent", "exporter" };
+
+	for (size_t i = 0; i < c->n_collectors; i++)
+		for (size_t j = 0; j < 2; j++)
+			if (strcmp(c->collectors[i].name, reserved[j]) == 0) {
+				snprintf(err, errlen,
+					 "%s: collector name \"%s\" is reserved (the agent uses "
+					 "it for its own processes and metrics); choose another name",
+					 c->source, reserved[j]);
+				return -EINVAL;
+			}
+	if (log_level_parse(c->log_level) < 0) {
+		snprintf(err, errlen, "%s: log level \"%s\" is not one of error, warn, info, debug",
+			 c->source, c->log_level);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static enum cli_load_result apply_overrides(const struct cli_args *a, struct shm_config *c,
+					    char *err, size_t errlen)
+{
+	char why[512];
+
+	for (size_t i = 0; i < a->n_overrides; i++) {
+		int rc = config_apply_flag(c, a->overrides[i], why, sizeof why);
+		if (rc < 0) { /* config.c names the flag */
+			snprintf(err, errlen, "%s", why);
+			return CLI_LOAD_FLAG_ERROR;
+		}
+		if (rc == 0) {
+			snprintf(err, errlen, "%s: not a configuration flag", a->overrides[i]);
+			return CLI_LOAD_FLAG_ERROR;
+		}
+	}
+	return CLI_LOAD_OK;
+}
+
+enum cli_load_result cli_load_config(const struct cli_args *a, struct shm_config *out, char *err,
+				     size_t errlen)
+{
+	struct shm_config *c = calloc(1, sizeof *c);
+	enum cli_load_result res = CLI_LOAD_CONFIG_ERROR;
+	int rc;
+
+	if (!c) {
+		snprintf(err, errlen, "out of memory");
+		return CLI_LOAD_CONFIG_ERROR;
+	}
+	rc = a->config_path ? config_load_file(c, a->config_path, err, errlen)
+			    : config_load_default(c, err, errlen);
+	if (rc < 0)
+		goto out;
+	res = apply_overrides(a, c, err, errlen);
+	if (res != CLI_LOAD_OK)
+		goto out;
+	if (agent_config_check(c, err, errlen) < 0) {
+		res = CLI_LOAD_CONFIG_ERROR;
+		goto out;
+	}
+	memcpy(out, c, sizeof *c);
+out:
+	free(c);
+	return res;
+}

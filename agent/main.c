@@ -1,0 +1,70 @@
+/* shmetrics-agent: the one program a user starts.  See docs/agent.md. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+#include "config.h"
+#include "log.h"
+#include "supervisor.h"
+
+static int usage_error(const char *msg)
+{
+	fprintf(stderr, "%s: %s\nTry '%s --help' for more information.\n", CLI_PROGRAM, msg,
+		CLI_PROGRAM);
+	return AGENT_EXIT_USAGE;
+}
+
+/* Loads the configuration; returns -1 when loaded, otherwise the exit status. */
+static int load(const struct cli_args *args, struct shm_config *cfg)
+{
+	char err[2048];
+	enum cli_load_result r = cli_load_config(args, cfg, err, sizeof err);
+
+	if (args->action == CLI_CHECK_CONFIG) {
+		if (r == CLI_LOAD_OK)
+			printf("config OK: %s\n", cfg->source);
+		else
+			fprintf(stderr, "%s: %s\n", CLI_PROGRAM, err);
+		return r == CLI_LOAD_OK ? AGENT_EXIT_OK : AGENT_EXIT_FAILURE;
+	}
+	if (r == CLI_LOAD_FLAG_ERROR)
+		return usage_error(err);
+	if (r == CLI_LOAD_CONFIG_ERROR) {
+		fprintf(stderr, "%s: %s\n", CLI_PROGRAM, err);
+		return AGENT_EXIT_CONFIG;
+	}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli_args args;
+	struct shm_config *cfg;
+	char err[1024];
+	int rc;
+
+	if (cli_parse(argc, argv, &args, err, sizeof err) < 0)
+		return usage_error(err);
+	if (args.action == CLI_HELP || args.action == CLI_VERSION) {
+		if (args.action == CLI_HELP)
+			cli_usage(stdout);
+		else
+			printf("%s %s\n", CLI_PROGRAM, SHMETRICS_VERSION);
+		cli_free(&args);
+		return AGENT_EXIT_OK;
+	}
+	cfg = calloc(1, sizeof *cfg);
+	if (!cfg) {
+		fprintf(stderr, "%s: out of memory\n", CLI_PROGRAM);
+		cli_free(&args);
+		return AGENT_EXIT_FAILURE;
+	}
+	rc = load(&args, cfg);
+	if (rc < 0) {
+		log_init("agent", (enum log_level)log_level_parse(cfg->log_level));
+		rc = supervisor_run(cfg, &args);
+	}
+	free(cfg);
+	cli_free(&args);
+	return rc;
+}

@@ -1,0 +1,124 @@
+/* The reload diff. */
+#include "reload.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "child_argv.h"
+
+const char *reload_action_name(enum reload_action a)
+{
+	switch (a) {
+	case RELOAD_KEEP:
+		return "keep";
+	case RELOAD_START:
+		return "start";
+	case RELOAD_STOP:
+		return "stop";
+	case RELOAD_RESTART:
+		return "restart";
+	}
+	return "?";
+}
+
+static const struct collector_config *find_enabled(const struct shm_config *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_collectors; i++)
+		if (c->collectors[i].enabled && strcmp(c->collectors[i].name, name) == 0)
+			return &c->collectors[i];
+	return NULL;
+}
+
+static bool segments_differ(const struct shm_config *a, const struct shm_config *b)
+{
+	return a->segments.mode != b->segments.mode ||
+	       strcmp(a->segments.group, b->segments.group) != 0 ||
+	       a->segments.max_series != b->segments.max_series;
+}
+
+/* The program name does not matter for comparing two command lines. */
+static bool collector_argv_differs(const struct shm_config *a, const struct collector_config *ca,
+				   const struct shm_config *b, const struct collector_config *cb)
+{
+	struct child_argv x, y;
+	char err[256];
+	bool differ = true;
+
+	if (child_argv_collector(&x, "collector", a, ca, err, sizeof err) < 0)
+		return true;
+	if (child_argv_collector(&y, "collector", b, cb, err, sizeof err) == 0) {
+		differ = !child_argv_equal(&x, &y);
+		child_argv_free(&y);
+	}
+	child_argv_free(&x);
+	return differ;
+}
+
+static bool exporter_argv_differs(const struct shm_config *a, const struct shm_config *b)
+{
+	struct child_argv x, y;
+	char err[256];
+	bool differ = true;
+
+	if (child_argv_exporter(&x, "exporter", a, err, sizeof err) < 0)
+		return true;
+	if (child_argv_exporter(&y, "exporter", b, err, sizeof err) == 0) {
+		differ = !child_argv_equal(&x, &y);
+		child_argv_free(&y);
+	}
+	child_argv_free(&x);
+	return differ;
+}
+
+static void plan_add(struct reload_plan *p, const char *name, enum reload_action a)
+{
+	struct reload_item *it = &p->items[p->n++];
+
+	snprintf(it->name, sizeof it->name, "%s", name);
+	it->action = a;
+}
+
+static enum reload_action collector_action(const struct shm_config *old,
+					   const struct collector_config *co,
+					   const struct shm_config *new_cfg,
+					   const struct collector_config *cn)
+{
+	if (!cn)
+		return RELOAD_STOP;
+	if (!co)
+		return RELOAD_START;
+	if (config_collector_changed(old, new_cfg, co->name) || segments_differ(old, new_cfg) ||
+	    collector_argv_differs(old, co, new_cfg, cn))
+		return RELOAD_RESTART;
+	return RELOAD_KEEP;
+}
+
+int reload_plan_make(const struct shm_config *old, const struct shm_config *new_cfg,
+		     struct reload_plan *plan, char *err, size_t errlen)
+{
+	memset(plan, 0, sizeof *plan);
+	if (strcmp(old->instance, new_cfg->instance) != 0) {
+		snprintf(err, errlen,
+			 "%s: the instance changed from \"%s\" to \"%s\"; that needs a restart "
+			 "of the agent, not a reload",
+			 new_cfg->source, old->instance, new_cfg->instance);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < old->n_collectors; i++) {
+		const struct collector_config *co = &old->collectors[i];
+		if (co->enabled)
+			plan_add(plan, co->name,
+				 collector_action(old, co, new_cfg, find_enabled(new_cfg, co->name)));
+	}
+	for (size_t i = 0; i < new_cfg->n_collectors; i++) {
+		const struct collector_config *cn = &new_cfg->collectors[i];
+		if (cn->enabled && !find_enabled(old, cn->name))
+			plan_add(plan, cn->name, RELOAD_START);
+	}
+	bool exp_changed = config_collector_changed(old, new_cfg, RELOAD_EXPORTER) ||
+			   exporter_argv_differs(old, new_cfg);
+	plan_add(plan, RELOAD_EXPORTER, exp_changed ? RELOAD_RESTART : RELOAD_KEEP);
+	return 0;
+}

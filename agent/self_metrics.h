@@ -1,0 +1,39 @@
+/*
+ * self_metrics.h - the agent's own metrics, published through its "agent"
+ * segment like any collector's:
+ *
+ *   shmetrics_collector_restarts_total{collector}   counter (exporter included)
+ *   shmetrics_collector_running{collector}          gauge, 1 or 0
+ *   shmetrics_agent_config_last_reload_successful   gauge, 1 or 0
+ *   shmetrics_agent_config_last_reload_success_timestamp_seconds   gauge
+ *   shmetrics_agent_start_time_seconds              gauge
+ */
+#ifndef SHMETRICS_AGENT_SELF_METRICS_H
+#define SHMETRICS_AGENT_SELF_METRICS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "process.h"
+
+/* How often the agent publishes even when nothing happened (also the segment's
+ * interval, which readers use for staleness). */
+#define SELF_METRICS_INTERVAL_MS 5000u
+
+struct agent_status {
+	double start_time_s;        /* CLOCK_REALTIME */
+	bool last_reload_ok;
+	double last_reload_success_s;
+};
+
+struct self_metrics;
+
+/* Attaches as the writer of the agent's (already created) segment. */
+int self_metrics_open(struct self_metrics **out, const char *shm_name, char *err, size_t errlen);
+void self_metrics_close(struct self_metrics *m);
+
+/* Publishes one batch for the children in use in table[0..n). */
+int self_metrics_publish(struct self_metrics *m, const struct child *table, size_t n,
+			 const struct agent_status *st, char *err, size_t errlen);
+
+#endif

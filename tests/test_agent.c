@@ -1,0 +1,475 @@
+/* Unit tests of the agent's pure parts: command line, backoff, child command
+ * lines, the reload diff, and how exits are described. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../agent/backoff.h"
+#include "../agent/child_argv.h"
+#include "../agent/cli.h"
+#include "../agent/process.h"
+#include "../agent/reload.h"
+
+#define ARGS(...) ((char *const[]){ "shmetrics-agent", __VA_ARGS__, NULL })
+#define NARGS(...) ((int)(sizeof((char *const[]){ "shmetrics-agent", __VA_ARGS__ }) / sizeof(char *)))
+
+/* ---- command line ---- */
+
+struct parse_case {
+	const char *what;
+	int argc;
+	char *const *argv;
+	int rc;
+	enum cli_action action;
+	const char *config_path;
+	const char *overrides[4]; /* expected, in order */
+	const char *err_has;      /* substring of the error */
+};
+
+static const struct parse_case parse_cases[] = {
+	{ "value after =", NARGS("--web.listen-address=127.0.0.1:9000"),
+	  ARGS("--web.listen-address=127.0.0.1:9000"), 0, CLI_RUN, NULL,
+	  { "--web.listen-address=127.0.0.1:9000" }, NULL },
+	{ "value as the next argument", NARGS("--web.listen-address", "127.0.0.1:9000"),
+	  ARGS("--web.listen-address", "127.0.0.1:9000"), 0, CLI_RUN, NULL,
+	  { "--web.listen-address=127.0.0.1:9000" }, NULL },
+	{ "config file both ways", NARGS("--config", "/a.json", "--config=/b.json"),
+	  ARGS("--config", "/a.json", "--config=/b.json"), 0, CLI_RUN, "/b.json", { NULL }, NULL },
+	{ "check-config", NARGS("--check-config", "--config=/c.json"),
+	  ARGS("--check-config", "--config=/c.json"), 0, CLI_CHECK_CONFIG, "/c.json", { NULL },
+	  NULL },
+	{ "overrides keep their order",
+	  NARGS("--collector.disable-defaults", "--collector.cpu", "--no-collector.stat",
+		"--path.procfs", "/host/proc"),
+	  ARGS("--collector.disable-defaults", "--collector.cpu", "--no-collector.stat",
+	       "--path.procfs", "/host/proc"),
+	  0, CLI_RUN, NULL,
+	  { "--collector.disable-defaults", "--collector.cpu", "--no-collector.stat",
+	    "--path.procfs=/host/proc" },
+	  NULL },
+	{ "collector interval takes a value", NARGS("--collector.cpu.interval", "2s"),
+	  ARGS("--collector.cpu.interval", "2s"), 0, CLI_RUN, NULL,
+	  { "--collector.cpu.interval=2s" }, NULL },
+	{ "help wins over a bad flag", NARGS("--bogus", "--help"), ARGS("--bogus", "--help"), 0,
+	  CLI_HELP, NULL, { NULL }, NULL },
+	{ "version", NARGS("--version"), ARGS("--version"), 0, CLI_VERSION, NULL, { NULL }, NULL },
+	{ "misspelt flag suggests the nearest", NARGS("--web.listen-adress=:9100"),
+	  ARGS("--web.listen-adress=:9100"), -EINVAL, CLI_RUN, NULL, { NULL },
+	  "unknown flag --web.listen-adress=:9100 (did you mean --web.listen-address?)" },
+	{ "part of a flag suggests the whole", NARGS("--procfs=/p"), ARGS("--procfs=/p"), -EINVAL,
+	  CLI_RUN, NULL, { NULL }, "did you mean --path.procfs?" },
+	{ "misspelt collector flag suggests it", NARGS("--colector.cpu"), ARGS("--colector.cpu"),
+	  -EINVAL, CLI_RUN, NULL, { NULL }, "did you mean --collector.cpu?" },
+	{ "missing value at the end", NARGS("--path.procfs"), ARGS("--path.procfs"), -EINVAL,
+	  CLI_RUN, NULL, { NULL }, "flag --path.procfs needs a value" },
+	{ "a flag is not a value", NARGS("--path.procfs", "--path.sysfs=/s"),
+	  ARGS("--path.procfs", "--path.sysfs=/s"), -EINVAL, CLI_RUN, NULL, { NULL },
+	  "flag --path.procfs needs a value" },
+	{ "empty config path", NARGS("--config="), ARGS("--config="), -EINVAL, CLI_RUN, NULL,
+	  { NULL }, "needs a value" },
+	{ "switch given a value", NARGS("--check-config=yes"), ARGS("--check-config=yes"), -EINVAL,
+	  CLI_RUN, NULL, { NULL }, "flag --check-config takes no value" },
+	{ "collector switch given a value", NARGS("--collector.cpu=false"),
+	  ARGS("--collector.cpu=false"), -EINVAL, CLI_RUN, NULL, { NULL }, "takes no value" },
+	{ "positional argument", NARGS("config.json"), ARGS("config.json"), -EINVAL, CLI_RUN, NULL,
+	  { NULL }, "unexpected argument \"config.json\"" },
+};
+
+static void check_parse_case(const struct parse_case *pc)
+{
+	struct cli_args a;
+	char err[512] = "";
+	int rc = cli_parse(pc->argc, pc->argv, &a, err, sizeof err);
+
+	print_message("case: %s\n", pc->what);
+	assert_int_equal(rc, pc->rc);
+	if (rc < 0) {
+		assert_non_null(strstr(err, pc->err_has));
+		return;
+	}
+	assert_int_equal(a.action, pc->action);
+	if (pc->config_path)
+		assert_string_equal(a.config_path, pc->config_path);
+	else
+		assert_null(a.config_path);
+	size_t n = 0;
+	while (n < 4 && pc->overrides[n])
+		n++;
+	assert_int_equal(a.n_overrides, n);
+	for (size_t i = 0; i < n; i++)
+		assert_string_equal(a.overrides[i], pc->overrides[i]);
+	cli_free(&a);
+}
+
+static void test_command_line_parses_as_the_table_says(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof parse_cases / sizeof parse_cases[0]; i++)
+		check_parse_case(&parse_cases[i]);
+}
+
+static void test_help_lists_every_builtin_collector_with_its_default(void **state)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	(void)state;
+	cli_usage(f);
+	fclose(f);
+	assert_non_null(strstr(text, "--web.listen-address"));
+	assert_non_null(strstr(text, "--collector.disable-defaults"));
+	for (size_t i = 0; config_builtin_collectors[i]; i++) {
+		char line[128];
+		snprintf(line, sizeof line, "  %-36s %s", config_builtin_collectors[i],
+			 config_builtin_default_enabled(config_builtin_collectors[i])
+				 ? "enabled by default"
+				 : "disabled by default");
+		assert_non_null(strstr(text, line));
+	}
+	free(text);
+}
+
+/* ---- loading: file, then overrides in order ---- */
+
+static char *write_temp(const char *text)
+{
+	static char path[] = "/tmp/test_agent_XXXXXX";
+	char *p = strdup(path);
+	int fd = mkstemp(p);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return p;
+}
+
+static struct shm_config *load_with(const char *file_text, char **overrides, size_t n,
+				    enum cli_load_result want, char *err, size_t errlen)
+{
+	struct cli_args a = { .action = CLI_RUN };
+	struct shm_config *c = calloc(1, sizeof *c);
+
+	a.config_path = file_text ? write_temp(file_text) : NULL;
+	a.n_overrides = n;
+	for (size_t i = 0; i < n; i++)
+		a.overrides[i] = overrides[i];
+	assert_int_equal(cli_load_config(&a, c, err, errlen), want);
+	if (a.config_path)
+		unlink(a.config_path);
+	free(a.config_path);
+	return c;
+}
+
+static void test_overrides_apply_after_the_file_in_the_order_given(void **state)
+{
+	char *ov[] = { "--collector.disable-defaults", "--collector.cpu", "--path.procfs=/host/proc" };
+	char err[512];
+	struct shm_config *c =
+		load_with("{\"collectors\": {\"cpu\": {\"enabled\": false}}}", ov, 3, CLI_LOAD_OK,
+			  err, sizeof err);
+
+	(void)state;
+	assert_true(config_find_collector(c, "cpu")->enabled);
+	assert_false(config_find_collector(c, "meminfo")->enabled);
+	assert_string_equal(c->procfs, "/host/proc");
+	free(c);
+}
+
+static void test_a_bad_file_is_a_config_error_with_line_and_column(void **state)
+{
+	char err[512];
+	struct shm_config *c = load_with("{\n  \"log_level\": 3\n}\n", NULL, 0,
+					 CLI_LOAD_CONFIG_ERROR, err, sizeof err);
+
+	(void)state;
+	assert_non_null(strstr(err, ":2:"));
+	free(c);
+}
+
+static void test_a_bad_override_is_a_flag_error_naming_the_flag(void **state)
+{
+	char *ov[] = { "--collector.nosuch" };
+	char err[512];
+	struct shm_config *c = load_with(NULL, ov, 1, CLI_LOAD_FLAG_ERROR, err, sizeof err);
+
+	(void)state;
+	assert_non_null(strstr(err, "--collector.nosuch"));
+	free(c);
+}
+
+/* ---- backoff ---- */
+
+static void test_backoff_doubles_from_one_second_up_to_a_minute(void **state)
+{
+	static const uint32_t want[] = { 1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000 };
+	uint32_t failures = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+		assert_int_equal(backoff_after_failure(&failures, 500), want[i]);
+	assert_int_equal(failures, 8);
+	assert_int_equal(backoff_delay_ms(UINT32_MAX), BACKOFF_MAX_MS);
+}
+
+static void test_backoff_starts_over_after_a_child_ran_longer_than_a_minute(void **state)
+{
+	uint32_t failures = 0;
+
+	(void)state;
+	for (int i = 0; i < 5; i++)
+		backoff_after_failure(&failures, 100);
+	assert_int_equal(backoff_after_failure(&failures, BACKOFF_RESET_AFTER_MS), 32000);
+	assert_int_equal(backoff_after_failure(&failures, BACKOFF_RESET_AFTER_MS + 1), 1000);
+	assert_int_equal(failures, 1);
+	assert_int_equal(backoff_after_failure(&failures, 10), 2000);
+}
+
+/* ---- child command lines ---- */
+
+static const char argv_config[] =
+	"{\"instance\": \"test\", \"log_level\": \"debug\","
+	" \"paths\": {\"procfs\": \"/host/proc\"},"
+	" \"web\": {\"listen_address\": \"127.0.0.1:9100\"},"
+	" \"collectors\": {\"cpu\": {\"interval\": \"500ms\"}, \"stat\": {\"enabled\": false}}}";
+
+static void assert_argv(const struct child_argv *a, const char *const *want)
+{
+	size_t n = 0;
+
+	while (want[n])
+		n++;
+	for (size_t i = 0; i < n && i < a->argc; i++)
+		assert_string_equal(a->argv[i], want[i]);
+	assert_int_equal(a->argc, n);
+	assert_null(a->argv[n]);
+}
+
+static void test_collector_command_line_is_the_documented_one(void **state)
+{
+	static const char *const want[] = {
+		"/x/shmetrics-collector", "--collector=cpu", "--segment=/shmetrics.test.cpu",
+		"--interval=500ms", "--path.procfs=/host/proc", "--path.sysfs=/sys",
+		"--path.rootfs=/", "--log.level=debug", NULL
+	};
+	struct shm_config c;
+	struct child_argv a;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(config_load_string(&c, argv_config, "t", err, sizeof err), 0);
+	assert_int_equal(child_argv_collector(&a, "/x/shmetrics-collector", &c,
+					      config_find_collector(&c, "cpu"), err, sizeof err),
+			 0);
+	assert_argv(&a, want);
+	child_argv_free(&a);
+}
+
+static void test_exporter_command_line_lists_enabled_collectors_and_the_agent(void **state)
+{
+	static const char *const want[] = {
+		"/x/shmetrics-exporter", "--instance=test", "--web.listen-address=127.0.0.1:9100",
+		"--collector=cpu", "--collector=meminfo", "--collector=loadavg", "--collector=agent",
+		"--staleness-intervals=3", "--web.timeout=10s", "--web.max-connections=64",
+		"--web.max-connections-per-ip=16", "--web.threads=2", "--log.level=debug", NULL
+	};
+	struct shm_config c;
+	struct child_argv a;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(config_load_string(&c, argv_config, "t", err, sizeof err), 0);
+	assert_int_equal(child_argv_exporter(&a, "/x/shmetrics-exporter", &c, err, sizeof err), 0);
+	assert_argv(&a, want);
+	child_argv_free(&a);
+}
+
+static void test_durations_are_written_the_way_the_children_read_them(void **state)
+{
+	static const struct {
+		uint32_t ms;
+		const char *text;
+	} cases[] = { { 500, "500ms" }, { 1500, "1500ms" }, { 5000, "5s" },   { 90000, "90s" },
+		      { 120000, "2m" }, { 3600000, "1h" },  { 5400000, "90m" }, { 0, "0ms" } };
+	char buf[32], err[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		uint32_t back = 0;
+		format_duration_ms(cases[i].ms, buf, sizeof buf);
+		assert_string_equal(buf, cases[i].text);
+		if (cases[i].ms == 0)
+			continue;
+		assert_int_equal(config_parse_duration_ms(buf, &back, err, sizeof err), 0);
+		assert_int_equal(back, cases[i].ms);
+	}
+}
+
+/* ---- reload diff ---- */
+
+struct want_action {
+	const char *name;
+	enum reload_action action;
+};
+
+static void check_plan(const char *old_json, const char *new_json, const struct want_action *want,
+		       size_t n)
+{
+	struct shm_config *a = calloc(1, sizeof *a), *b = calloc(1, sizeof *b);
+	struct reload_plan *p = calloc(1, sizeof *p);
+	char err[512];
+
+	assert_int_equal(config_load_string(a, old_json, "old", err, sizeof err), 0);
+	assert_int_equal(config_load_string(b, new_json, "new", err, sizeof err), 0);
+	assert_int_equal(reload_plan_make(a, b, p, err, sizeof err), 0);
+	for (size_t i = 0; i < p->n; i++)
+		print_message("  %s %s\n", reload_action_name(p->items[i].action), p->items[i].name);
+	assert_int_equal(p->n, n);
+	for (size_t i = 0; i < n; i++) {
+		assert_string_equal(p->items[i].name, want[i].name);
+		assert_string_equal(reload_action_name(p->items[i].action),
+				    reload_action_name(want[i].action));
+	}
+	free(a);
+	free(b);
+	free(p);
+}
+
+static void test_reload_of_the_same_config_keeps_every_child(void **state)
+{
+	static const struct want_action want[] = {
+		{ "cpu", RELOAD_KEEP }, { "meminfo", RELOAD_KEEP }, { "loadavg", RELOAD_KEEP },
+		{ "stat", RELOAD_KEEP }, { "exporter", RELOAD_KEEP },
+	};
+
+	(void)state;
+	check_plan("{}", "{\"interval\": \"5s\"}", want, 5);
+}
+
+static void test_reload_restarts_changed_stops_removed_and_keeps_the_rest(void **state)
+{
+	static const struct want_action want[] = {
+		{ "cpu", RELOAD_RESTART }, { "meminfo", RELOAD_KEEP }, { "loadavg", RELOAD_KEEP },
+		{ "stat", RELOAD_STOP },   { "exporter", RELOAD_RESTART },
+	};
+
+	(void)state;
+	check_plan("{}",
+		   "{\"collectors\": {\"cpu\": {\"interval\": \"1s\"},"
+		   " \"stat\": {\"enabled\": false}}}",
+		   want, 5);
+}
+
+static void test_reload_starts_a_newly_enabled_collector_and_restarts_the_exporter(void **state)
+{
+	static const struct want_action want[] = {
+		{ "cpu", RELOAD_KEEP },
+		{ "stat", RELOAD_START },
+		{ "exporter", RELOAD_RESTART },
+	};
+
+	(void)state;
+	check_plan("{\"collectors\": {\"meminfo\": {\"enabled\": false},"
+		   " \"loadavg\": {\"enabled\": false}, \"stat\": {\"enabled\": false}}}",
+		   "{\"collectors\": {\"meminfo\": {\"enabled\": false},"
+		   " \"loadavg\": {\"enabled\": false}}}",
+		   want, 3);
+}
+
+static void test_reload_of_a_web_setting_restarts_only_the_exporter(void **state)
+{
+	static const struct want_action want[] = {
+		{ "cpu", RELOAD_KEEP }, { "meminfo", RELOAD_KEEP }, { "loadavg", RELOAD_KEEP },
+		{ "stat", RELOAD_KEEP }, { "exporter", RELOAD_RESTART },
+	};
+
+	(void)state;
+	check_plan("{}", "{\"web\": {\"listen_address\": \"127.0.0.1:9999\"}}", want, 5);
+}
+
+static void test_reload_of_a_shared_path_restarts_every_collector_but_not_the_exporter(
+	void **state)
+{
+	static const struct want_action want[] = {
+		{ "cpu", RELOAD_RESTART },  { "meminfo", RELOAD_RESTART },
+		{ "loadavg", RELOAD_RESTART }, { "stat", RELOAD_RESTART },
+		{ "exporter", RELOAD_KEEP },
+	};
+
+	(void)state;
+	check_plan("{}", "{\"paths\": {\"procfs\": \"/host/proc\"}}", want, 5);
+}
+
+static void test_reload_refuses_to_change_the_instance(void **state)
+{
+	struct shm_config *a = calloc(1, sizeof *a), *b = calloc(1, sizeof *b);
+	struct reload_plan *p = calloc(1, sizeof *p);
+	char err[512];
+
+	(void)state;
+	assert_int_equal(config_load_string(a, "{}", "old", err, sizeof err), 0);
+	assert_int_equal(config_load_string(b, "{\"instance\": \"other\"}", "new", err, sizeof err),
+			 0);
+	assert_int_equal(reload_plan_make(a, b, p, err, sizeof err), -EINVAL);
+	assert_non_null(strstr(err, "instance"));
+	free(a);
+	free(b);
+	free(p);
+}
+
+/* ---- exits ---- */
+
+static void test_exits_are_described_as_the_log_says(void **state)
+{
+	struct child c = { .kind = CHILD_COLLECTOR, .name = "cpu", .pid = 1234 };
+	struct child e = { .kind = CHILD_EXPORTER, .name = "exporter", .pid = 77 };
+	char buf[128];
+
+	(void)state;
+	exit_status_describe(11 | 0x80, buf, sizeof buf); /* Linux: signal 11, core dumped */
+	assert_string_equal(buf, "exited on signal 11 (core dumped)");
+	exit_status_describe(9, buf, sizeof buf);
+	assert_string_equal(buf, "exited on signal 9");
+	exit_status_describe(1 << 8, buf, sizeof buf);
+	assert_string_equal(buf, "exited with status 1");
+	exit_status_describe(78 << 8, buf, sizeof buf);
+	assert_string_equal(buf, "exited with status 78 (configuration error)");
+	assert_true(exit_status_is_config_error(78 << 8));
+	assert_false(exit_status_is_config_error(1 << 8));
+	child_label(&c, buf, sizeof buf);
+	assert_string_equal(buf, "collector cpu[1234]");
+	child_label(&e, buf, sizeof buf);
+	assert_string_equal(buf, "exporter[77]");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_command_line_parses_as_the_table_says),
+		cmocka_unit_test(test_help_lists_every_builtin_collector_with_its_default),
+		cmocka_unit_test(test_overrides_apply_after_the_file_in_the_order_given),
+		cmocka_unit_test(test_a_bad_file_is_a_config_error_with_line_and_column),
+		cmocka_unit_test(test_a_bad_override_is_a_flag_error_naming_the_flag),
+		cmocka_unit_test(test_backoff_doubles_from_one_second_up_to_a_minute),
+		cmocka_unit_test(test_backoff_starts_over_after_a_child_ran_longer_than_a_minute),
+		cmocka_unit_test(test_collector_command_line_is_the_documented_one),
+		cmocka_unit_test(test_exporter_command_line_lists_enabled_collectors_and_the_agent),
+		cmocka_unit_test(test_durations_are_written_the_way_the_children_read_them),
+		cmocka_unit_test(test_reload_of_the_same_config_keeps_every_child),
+		cmocka_unit_test(test_reload_restarts_changed_stops_removed_and_keeps_the_rest),
+		cmocka_unit_test(test_reload_starts_a_newly_enabled_collector_and_restarts_the_exporter),
+		cmocka_unit_test(test_reload_of_a_web_setting_restarts_only_the_exporter),
+		cmocka_unit_test(test_reload_of_a_shared_path_restarts_every_collector_but_not_the_exporter),
+		cmocka_unit_test(test_reload_refuses_to_change_the_instance),
+		cmocka_unit_test(test_exits_are_described_as_the_log_says),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
