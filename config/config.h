@@ -69,7 +69,7 @@ int config_load_default(struct shm_config *out, char *err, size_t errlen);
  * "path:line:column: message" in err, and leaves out untouched. */
 int config_load_file(struct shm_config *out, const char *path, char *err, size_t errlen);
 
-/* Loads JSON text; source names it in messages. */
+/* Loads NUL-terminated JSON text; source names it in messages ("<string>" if NULL). */
 int config_load_string(struct shm_config *out, const char *text, const char *source, char *err,
 		       size_t errlen);
 
@@ -88,6 +88,15 @@ bool config_builtin_default_enabled(const char *name);
  * "--collector.cpu", "--no-collector.cpu", "--web.listen-address=:9469", ...).
  * Returns 1 if the flag was a config override and was applied, 0 if it is not a
  * config flag, or -EINVAL with the reason (unknown collector, bad value).
+ *
+ * Known: --web.listen-address= --web.timeout= --web.max-connections=
+ * --web.max-connections-per-ip= --web.threads= --path.procfs= --path.sysfs=
+ * --path.rootfs= --log.level= --instance= --staleness-intervals=
+ * --collector.NAME --no-collector.NAME --collector.NAME.interval=DURATION
+ * --collector.disable-defaults.  Values only in the "--flag=value" form.  Flags
+ * apply in order: --collector.disable-defaults disables every collector, so it
+ * goes before the --collector.NAME flags that enable some again.  On -EINVAL, c
+ * is unchanged; err reads "--flag: what is wrong; what to write".
  */
 int config_apply_flag(struct shm_config *c, const char *flag, char *err, size_t errlen);
 
@@ -99,7 +108,10 @@ int config_parse_listen_address(const char *addr, char *host, size_t hostlen, ui
 int config_parse_duration_ms(const char *s, uint32_t *ms, char *err, size_t errlen);
 
 /* True when the two configurations differ in anything that concerns collector name
- * (its settings or the shared paths), or the exporter when name is "exporter". */
+ * (its settings or the shared paths), or the exporter when name is "exporter".
+ * A collector: enabled or interval, or instance, paths, log_level or segments
+ * (false when it is disabled in both).  The exporter: web, instance,
+ * staleness_intervals, log_level or the set of enabled collectors. */
 bool config_collector_changed(const struct shm_config *a, const struct shm_config *b,
 			      const char *name);
 
