@@ -187,10 +187,11 @@ static int parse_port(const char *addr, const char *p, uint16_t *port, char *err
 	if (n == 0)
 		return fail(err, errlen, "listen address %s has no port after ':'; write e.g. \":%d\"",
 			    config_quote(q, sizeof q, addr), CONFIG_DEFAULT_PORT);
-	unsigned long v = all_digits(p, n) && n <= 5 ? strtoul(p, NULL, 10) : 0;
-	if (v < 1 || v > 65535) {
+	/* Port 0 asks the kernel for a free port (the exporter logs the one it got). */
+	unsigned long v = all_digits(p, n) && n <= 5 ? strtoul(p, NULL, 10) : 65536;
+	if (v > 65535) {
 		char pq[QBUF];
-		return fail(err, errlen, "listen address %s: port %s is not a number from 1 to 65535",
+		return fail(err, errlen, "listen address %s: port %s is not a number from 0 to 65535",
 			    config_quote(q, sizeof q, addr), config_quote(pq, sizeof pq, p));
 	}
 	if (port)

@@ -61,6 +61,16 @@ write_config() { # write_config FILE LOADAVG_ENABLED
 EOF
 }
 
+# promtool lints node_exporter's meminfo names (node_memory_MemTotal_bytes ...) as
+# camelCase; those names are the compatibility we promise, so exactly that
+# complaint about exactly those names is accepted.  Anything else fails.
+promtool_check() {
+	local out
+	out=$(promtool check metrics <"$1" 2>&1)
+	out=$(grep -v "^node_memory_[A-Za-z0-9_]* metric names should be written in 'snake_case' not 'camelCase'$" <<<"$out")
+	[ -z "$out" ] || { echo "$out"; return 1; }
+}
+
 scrape() { curl -fsS --max-time 5 "http://127.0.0.1:$port$1"; }
 metric_value() { scrape /metrics | awk -v m="$1" '$1 == m { print $2; exit }'; }
 port_from_log() { grep -o 'listening on [^ ]*' "$log" | tail -n 1 | sed 's/.*://'; }
@@ -97,7 +107,7 @@ check "one segment per collector plus the agent's" \
 wait_for 10 bash -c "curl -fsS http://127.0.0.1:$port/metrics | grep -q '^node_load1 '"
 
 # ---- real values ----
-memtotal=$(awk '/^MemTotal:/ { print $2 * 1024 }' /proc/meminfo)
+memtotal=$(awk '/^MemTotal:/ { printf "%.0f", $2 * 1024 }' /proc/meminfo)
 check "node_memory_MemTotal_bytes equals /proc/meminfo ($memtotal)" \
 	test "$(metric_value node_memory_MemTotal_bytes)" = "$memtotal"
 btime=$(awk '/^btime/ { print $2 }' /proc/stat)
@@ -113,7 +123,8 @@ check "node_load1, node_context_switches_total and node_procs_running are served
 check "every collector is up" \
 	test "$(scrape /metrics | grep -c '^shmetrics_collector_up{.*} 1$')" -ge 4
 scrape /metrics >"$work/metrics.txt"
-check "promtool check metrics is clean" bash -c "promtool check metrics <'$work/metrics.txt'"
+check "promtool check metrics is clean (but for node_exporter's own camelCase names)" \
+	promtool_check "$work/metrics.txt"
 check "the content type is Prometheus text 0.0.4" \
 	bash -c "curl -sS -o /dev/null -w '%{content_type}' http://127.0.0.1:$port/metrics |
 		grep -q 'text/plain; version=0.0.4; charset=utf-8'"
@@ -123,7 +134,7 @@ scrape /metrics.json >"$work/metrics.json"
 check "/metrics.json is valid JSON" jq -e . "$work/metrics.json" >/dev/null
 check "/metrics.json carries MemTotal with the same value" \
 	test "$(jq -r '.families[] | select(.name == "node_memory_MemTotal_bytes") |
-		.series[0].value' "$work/metrics.json")" = "$memtotal"
+		.series[0].value | tostring' "$work/metrics.json")" = "$memtotal"
 check "/metrics.json reports the cpu collector up" \
 	test "$(jq -r '.collectors[] | select(.name == "cpu") | .up' "$work/metrics.json")" = true
 check "unknown paths answer 404" \
@@ -155,10 +166,13 @@ check "the restarted exporter serves metrics" wait_for 10 bash -c \
 
 # ---- SIGHUP applies a changed config, unchanged collectors keep running ----
 mem_before=$(child_pid meminfo)
+listens=$(grep -c 'listening on' "$log")
 write_config "$work/config.json" false
 kill -HUP "$agent_pid"
 check "after SIGHUP the disabled loadavg segment is gone" \
 	wait_for 10 bash -c "! test -e /dev/shm/shmetrics.$inst.loadavg"
+check "after SIGHUP the exporter, whose collector set changed, listens anew" \
+	wait_for 10 bash -c "[ \$(grep -c 'listening on' '$log') -gt $listens ]"
 port=$(port_from_log)
 check "after SIGHUP node_load1 is no longer served" wait_for 10 bash -c \
 	"curl -fsS http://127.0.0.1:$port/metrics >/dev/null &&
@@ -180,7 +194,7 @@ agent_pid=""
 check "the agent exits 0 on SIGTERM (exit $rc)" test $rc -eq 0
 check "its segments are removed" bash -c "! ls /dev/shm/shmetrics.$inst.* >/dev/null 2>&1"
 check "no child process is left" \
-	bash -c "! pgrep -f 'segment=/shmetrics.$inst.' >/dev/null && ! pgrep -f 'instance=$inst' >/dev/null"
+	bash -c "! pgrep -f '[s]egment=/shmetrics.$inst.' >/dev/null && ! pgrep -f '[i]nstance=$inst' >/dev/null"
 
 if [ $fails -gt 0 ]; then
 	echo "--- agent log:"
