@@ -43,9 +43,8 @@ const struct collector_def *collector_find(const char *name);
 /* All built-in collectors, in the order of COMPAT.md; *n receives the count. */
 const struct collector_def *collector_list(size_t *n);
 
-extern const struct collector_ops collector_cpu_ops;
-extern const struct collector_ops collector_meminfo_ops;
-extern const struct collector_ops collector_loadavg_ops;
-extern const struct collector_ops collector_stat_ops;
+#define COLLECTOR(name, on) extern const struct collector_ops collector_##name##_ops;
+#include "list.def"
+#undef COLLECTOR
 
 #endif

@@ -2,12 +2,11 @@
 
 #include <string.h>
 
+#define COLLECTOR(name, on) { #name, on, &collector_##name##_ops },
 static const struct collector_def collectors[] = {
-	{ "cpu", true, &collector_cpu_ops },
-	{ "meminfo", true, &collector_meminfo_ops },
-	{ "loadavg", true, &collector_loadavg_ops },
-	{ "stat", true, &collector_stat_ops },
+#include "list.def"
 };
+#undef COLLECTOR
 
 #define N_COLLECTORS (sizeof collectors / sizeof collectors[0])
 

@@ -7,9 +7,18 @@
 #include <stdio.h>
 #include <string.h>
 
-/* To add a collector: a name here and its default in builtin_default_on. */
-const char *const config_builtin_collectors[] = { "cpu", "meminfo", "loadavg", "stat", NULL };
-static const bool builtin_default_on[] = { true, true, true, true };
+/* The built-in collectors come from the one list in collectors/list.def. */
+#define COLLECTOR(name, on) #name,
+const char *const config_builtin_collectors[] = {
+#include "list.def"
+	NULL
+};
+#undef COLLECTOR
+#define COLLECTOR(name, on) on,
+static const bool builtin_default_on[] = {
+#include "list.def"
+};
+#undef COLLECTOR
 
 #define N_BUILTIN (sizeof builtin_default_on / sizeof builtin_default_on[0])
 _Static_assert(N_BUILTIN + 1 == sizeof config_builtin_collectors / sizeof config_builtin_collectors[0],
