@@ -56,6 +56,7 @@ static int push_common_paths(struct child_argv *a, const struct shm_config *c)
 	rc |= push(a, "--path.procfs=%s", c->procfs);
 	rc |= push(a, "--path.sysfs=%s", c->sysfs);
 	rc |= push(a, "--path.rootfs=%s", c->rootfs);
+	rc |= push(a, "--path.udev.data=%s", c->udev_data);
 	return rc;
 }
 
@@ -87,6 +88,10 @@ int child_argv_collector(struct child_argv *a, const char *program, const struct
 	rc |= push(a, "--interval=%s", interval);
 	rc |= push_common_paths(a, c);
 	rc |= push(a, "--log.level=%s", c->log_level);
+	for (size_t i = 0; i < c->n_options; i++)
+		if (strcmp(c->options[i].collector, col->name) == 0)
+			rc |= push(a, "--collector.%s.%s=%s", col->name, c->options[i].key,
+				   c->options[i].value);
 	return finish(a, rc, err, errlen);
 }
 

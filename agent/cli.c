@@ -27,6 +27,7 @@ static const struct flag_spec flag_table[] = {
 	{ "--path.procfs", "PATH", FLAG_OVERRIDE, "procfs mountpoint (default /proc)" },
 	{ "--path.sysfs", "PATH", FLAG_OVERRIDE, "sysfs mountpoint (default /sys)" },
 	{ "--path.rootfs", "PATH", FLAG_OVERRIDE, "root filesystem mountpoint (default /)" },
+	{ "--path.udev.data", "PATH", FLAG_OVERRIDE, "udev data path (default /run/udev/data)" },
 	{ "--collector.disable-defaults", NULL, FLAG_OVERRIDE,
 	  "disable every collector not enabled explicitly by a later --collector.NAME" },
 	{ "--log.level", "LEVEL", FLAG_OVERRIDE, "error, warn, info or debug (default info)" },
@@ -76,6 +77,22 @@ static bool is_collector_flag(const char *name, size_t len)
 			return true;
 	}
 	return false;
+}
+
+/* The collector option a "--collector.NAME.KEY" or "--no-collector.NAME.KEY" sets. */
+static const struct collector_option_def *option_flag(const char *name, size_t len)
+{
+	static const char *const prefixes[] = { "--collector.", "--no-collector." };
+	char flag[128];
+
+	for (const struct collector_option_def *d = config_option_defs; d->collector; d++) {
+		for (size_t i = 0; i < 2; i++) {
+			snprintf(flag, sizeof flag, "%s%s.%s", prefixes[i], d->collector, d->key);
+			if (strlen(flag) == len && strncmp(flag, name, len) == 0)
+				return d;
+		}
+	}
+	return NULL;
 }
 
 /* ---- suggestions ---- */
@@ -161,6 +178,10 @@ const char *cli_suggest(const char *flag)
 			 config_builtin_collectors[i]);
 		suggest_consider(&s, cand);
 	}
+	for (const struct collector_option_def *d = config_option_defs; d->collector; d++) {
+		snprintf(cand, sizeof cand, "--collector.%s.%s", d->collector, d->key);
+		suggest_consider(&s, cand);
+	}
 	size_t limit = s.len / 3 > 3 ? s.len / 3 : 3;
 	return s.best && s.best_dist <= limit ? s.best : NULL;
 }
@@ -234,6 +255,16 @@ static int parse_one(struct cli_args *a, int argc, char *const argv[], int *i, c
 	size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
 	const struct flag_spec *f = strncmp(arg, "--", 2) == 0 ? flag_find(arg, len) : NULL;
 
+	const struct collector_option_def *od = f ? NULL : option_flag(arg, len);
+	if (od && od->type != OPTION_BOOL) {
+		static const struct flag_spec option = { "--collector.NAME.OPTION", "VALUE",
+							 FLAG_OVERRIDE, "" };
+		if (flag_value(argc, argv, i, eq, &option, &value, err, errlen) < 0)
+			return -EINVAL;
+		return add_override(a, arg, len, value, err, errlen);
+	}
+	if (od) /* a switch; "=true"/"=false" is accepted too */
+		return add_override(a, arg, len, eq ? eq + 1 : NULL, err, errlen);
 	if (!f && is_interval_flag(arg, len)) {
 		static const struct flag_spec interval = { "--collector.NAME.interval", "DURATION",
 							   FLAG_OVERRIDE, "" };
@@ -323,6 +354,11 @@ void cli_usage(FILE *f)
 		fprintf(f, "  %-36s %s\n", name,
 			config_builtin_default_enabled(name) ? "enabled by default"
 							     : "disabled by default");
+	}
+	fprintf(f, "\nCollector options (also the config keys collectors.NAME.OPTION):\n");
+	for (const struct collector_option_def *d = config_option_defs; d->collector; d++) {
+		snprintf(left, sizeof left, "--collector.%s.%s", d->collector, d->key);
+		fprintf(f, "  %-36s %s (default \"%s\")\n", left, d->help, d->default_value);
 	}
 	fprintf(f, "\nExit status: 0 success, 1 startup failure, 2 usage error, "
 		   "78 configuration error.\n");

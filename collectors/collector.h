@@ -23,7 +23,18 @@ struct collector_env {
 	const char *procfs;
 	const char *sysfs;
 	const char *rootfs;
+	const char *udev_data;
+	const char *name;                /* the collector's name, for its options */
+	size_t n_options;                /* options given on the command line */
+	const char *const *option_keys;
+	const char *const *option_values;
 };
+
+/* The value of the collector's option key (collectors/options.def): the one
+ * given, else the default.  NULL for an option the collector does not have. */
+const char *collector_option(const struct collector_env *env, const char *key);
+/* A BOOL option as a bool (false for an unknown option). */
+bool collector_option_bool(const struct collector_env *env, const char *key);
 
 struct collector_ops {
 	int (*init)(void **state, const struct collector_env *env, char *err, size_t errlen);

@@ -55,6 +55,7 @@ struct cpu_state {
 	struct cpu_row *rows, *prev; /* this cycle's CPUs, and the last cycle's */
 	size_t n_rows, n_prev, cap;
 	bool throttle; /* a cpuN/thermal_throttle directory existed at init */
+	bool guest;    /* --collector.cpu.guest */
 	char sysfs_cpu[PATH_MAX];
 	struct throttle_pkg *pkgs;
 	struct throttle_core *cores;
@@ -119,6 +120,7 @@ static int cpu_init(void **state, const struct collector_env *env, char *err, si
 		return rc;
 	}
 	s->throttle = has_throttle_dirs(s->sysfs_cpu);
+	s->guest = collector_option_bool(env, "guest");
 	*state = s;
 	return 0;
 }
@@ -239,7 +241,7 @@ static int cpu_emit_times(const struct cpu_state *s, struct batch *b, char *err,
 		for (int m = 0; rc == 0 && m < F_GUEST; m++)
 			rc = cpu_add(b, s->rows[i].id, mode_names[m], s->rows[i].sec[m], err,
 				     errlen);
-	if (rc)
+	if (rc || !s->guest)
 		return rc;
 	/* Guest time is also counted in user and nice; node_exporter shows it apart. */
 	rc = batch_family(b, "node_cpu_guest_seconds_total",

@@ -13,19 +13,24 @@
 #include <time.h>
 
 #include "collector.h"
+#include "config.h"
 #include "duration.h"
 #include "log.h"
 #include "metrics.h"
 #include "segment.h"
 
 #define ERR_MAX 512
+#define MAX_OPTIONS 32
 
 struct options {
 	const char *collector;
 	const char *segment;
 	const char *interval;
-	const char *procfs, *sysfs, *rootfs;
+	const char *procfs, *sysfs, *rootfs, *udev_data;
 	const char *level;
+	size_t n_options; /* --collector.NAME.KEY=VALUE, checked in check_options */
+	const char *option_keys[MAX_OPTIONS];
+	const char *option_values[MAX_OPTIONS];
 };
 
 struct runner {
@@ -49,7 +54,7 @@ static void on_stop_signal(int sig)
 static const char usage_text[] =
 	"usage: shmetrics-collector --collector=NAME --segment=/shmetrics.INSTANCE.NAME "
 	"--interval=DURATION [--path.procfs=/proc] [--path.sysfs=/sys] [--path.rootfs=/] "
-	"[--log.level=info]\n";
+	"[--path.udev.data=/run/udev/data] [--collector.NAME.OPTION=VALUE ...] [--log.level=info]\n";
 
 /* ---- command line ---- */
 
@@ -65,6 +70,7 @@ static const char **option_slot(struct options *o, const char *key, size_t keyle
 		{ "path.procfs", offsetof(struct options, procfs) },
 		{ "path.sysfs", offsetof(struct options, sysfs) },
 		{ "path.rootfs", offsetof(struct options, rootfs) },
+		{ "path.udev.data", offsetof(struct options, udev_data) },
 		{ "log.level", offsetof(struct options, level) },
 	};
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
@@ -85,6 +91,11 @@ static int parse_args(int argc, char **argv, struct options *o, char *err, size_
 		const char *key = arg + 2, *eq = strchr(key, '=');
 		size_t keylen = eq ? (size_t)(eq - key) : strlen(key);
 		const char **slot = option_slot(o, key, keylen);
+		if (!slot && strncmp(key, "collector.", 10) == 0 && o->n_options < MAX_OPTIONS) {
+			/* key is "collector.NAME.KEY"; check_options validates it. */
+			o->option_keys[o->n_options] = key;
+			slot = &o->option_values[o->n_options++];
+		}
 		if (!slot) {
 			snprintf(err, errlen, "unknown flag \"--%.*s\"", (int)keylen, key);
 			return -EINVAL;
@@ -98,7 +109,35 @@ static int parse_args(int argc, char **argv, struct options *o, char *err, size_
 	return 0;
 }
 
-static int check_options(const struct options *o, uint64_t *interval_ms, char *err,
+/* Turns each "collector.NAME.KEY=VALUE" into KEY after checking NAME, KEY and VALUE. */
+static int check_collector_options(struct options *o, char *err, size_t errlen)
+{
+	size_t prefix = strlen("collector.") + strlen(o->collector);
+	for (size_t i = 0; i < o->n_options; i++) {
+		const char *flag = o->option_keys[i];
+		const struct collector_option_def *d = NULL;
+		char name[64], why[256];
+		if (strncmp(flag + 10, o->collector, strlen(o->collector)) == 0 &&
+		    flag[prefix] == '.') {
+			const char *key = flag + prefix + 1;
+			snprintf(name, sizeof name, "%.*s", (int)strcspn(key, "="), key);
+			d = config_option_def(o->collector, name);
+		}
+		if (d == NULL) {
+			snprintf(err, errlen, "unknown flag \"--%.*s\"", (int)strcspn(flag, "="),
+				 flag);
+			return -EINVAL;
+		}
+		if (config_check_option_value(d, o->option_values[i], why, sizeof why) < 0) {
+			snprintf(err, errlen, "--collector.%s.%s: %s", o->collector, d->key, why);
+			return -EINVAL;
+		}
+		o->option_keys[i] = d->key;
+	}
+	return 0;
+}
+
+static int check_options(struct options *o, uint64_t *interval_ms, char *err,
 			 size_t errlen)
 {
 	if (!o->collector || !o->segment || !o->interval) {
@@ -120,7 +159,7 @@ static int check_options(const struct options *o, uint64_t *interval_ms, char *e
 		snprintf(err, errlen, "--collector=%s: no such collector", o->collector);
 		return -EINVAL;
 	}
-	return 0;
+	return check_collector_options(o, err, errlen);
 }
 
 /* ---- the collection cycle ---- */
@@ -239,7 +278,16 @@ static int install_signals(void)
 static int start(struct runner *r, const struct options *o)
 {
 	char err[ERR_MAX] = "";
-	struct collector_env env = { o->procfs, o->sysfs, o->rootfs };
+	struct collector_env env = {
+		.procfs = o->procfs,
+		.sysfs = o->sysfs,
+		.rootfs = o->rootfs,
+		.udev_data = o->udev_data,
+		.name = o->collector,
+		.n_options = o->n_options,
+		.option_keys = o->option_keys,
+		.option_values = o->option_values,
+	};
 
 	int rc = seg_writer_attach(&r->w, o->segment, err, sizeof err);
 	if (rc) {
@@ -276,7 +324,8 @@ static void stop(struct runner *r)
 
 int main(int argc, char **argv)
 {
-	struct options o = { .procfs = "/proc", .sysfs = "/sys", .rootfs = "/", .level = "info" };
+	struct options o = { .procfs = "/proc", .sysfs = "/sys", .rootfs = "/",
+			     .udev_data = "/run/udev/data", .level = "info" };
 	struct runner r = { 0 };
 	char err[ERR_MAX];
 	char tag[80];

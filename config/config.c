@@ -68,6 +68,7 @@ void config_set_defaults(struct shm_config *c)
 	snprintf(c->procfs, sizeof c->procfs, "/proc");
 	snprintf(c->sysfs, sizeof c->sysfs, "/sys");
 	snprintf(c->rootfs, sizeof c->rootfs, "/");
+	snprintf(c->udev_data, sizeof c->udev_data, "/run/udev/data");
 	c->staleness_intervals = 3;
 	c->default_interval_ms = CONFIG_DEFAULT_INTERVAL_MS;
 	snprintf(c->web.listen_address, sizeof c->web.listen_address, ":%d", CONFIG_DEFAULT_PORT);
@@ -136,6 +137,7 @@ static bool shared_changed(const struct shm_config *a, const struct shm_config *
 {
 	return strcmp(a->instance, b->instance) != 0 || strcmp(a->procfs, b->procfs) != 0 ||
 	       strcmp(a->sysfs, b->sysfs) != 0 || strcmp(a->rootfs, b->rootfs) != 0 ||
+	       strcmp(a->udev_data, b->udev_data) != 0 ||
 	       strcmp(a->log_level, b->log_level) != 0 || a->segments.mode != b->segments.mode ||
 	       strcmp(a->segments.group, b->segments.group) != 0 ||
 	       a->segments.max_series != b->segments.max_series;
@@ -152,5 +154,5 @@ bool config_collector_changed(const struct shm_config *a, const struct shm_confi
 	if (!ca->enabled && !cb->enabled)
 		return false;
 	return ca->enabled != cb->enabled || ca->interval_ms != cb->interval_ms ||
-	       shared_changed(a, b);
+	       config_options_differ(a, b, name) || shared_changed(a, b);
 }

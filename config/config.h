@@ -20,6 +20,9 @@
 #define CONFIG_MAX_COLLECTORS 64
 #define CONFIG_ADDR_MAX 256
 
+#define CONFIG_MAX_OPTIONS 128
+#define CONFIG_OPTION_VALUE_MAX 1024
+
 #define CONFIG_DEFAULT_PORT 9469
 #define CONFIG_DEFAULT_INTERVAL_MS 5000
 #define CONFIG_DEFAULT_INSTANCE "main"
@@ -44,6 +47,29 @@ struct segments_config {
 	uint32_t max_series;             /* per collector */
 };
 
+/* A collector option (collectors/options.def): its definition and a set value. */
+enum collector_option_type {
+	OPTION_STRING,
+	OPTION_BOOL,
+	OPTION_REGEX,
+	OPTION_DURATION,
+	OPTION_PATH,
+};
+
+struct collector_option_def {
+	const char *collector;
+	const char *key;
+	enum collector_option_type type;
+	const char *default_value;
+	const char *help;
+};
+
+struct collector_option {
+	char collector[CONFIG_NAME_MAX];
+	char key[CONFIG_NAME_MAX];
+	char value[CONFIG_OPTION_VALUE_MAX];
+};
+
 struct shm_config {
 	char source[PATH_MAX];           /* file it came from, or "<embedded default>" */
 	char instance[CONFIG_NAME_MAX];  /* prefixes segment names: /shmetrics.<instance>.<collector> */
@@ -51,12 +77,15 @@ struct shm_config {
 	char procfs[PATH_MAX];
 	char sysfs[PATH_MAX];
 	char rootfs[PATH_MAX];
+	char udev_data[PATH_MAX];        /* udev database, for device properties */
 	uint32_t staleness_intervals;    /* series omitted after this many missed intervals */
 	uint32_t default_interval_ms;    /* "interval": for collectors without their own */
 	struct web_config web;
 	struct segments_config segments;
 	size_t n_collectors;
 	struct collector_config collectors[CONFIG_MAX_COLLECTORS];
+	size_t n_options;                /* options set to something else than their default */
+	struct collector_option options[CONFIG_MAX_OPTIONS];
 };
 
 /* The embedded default configuration text (JSON). */
@@ -78,6 +107,24 @@ struct collector_config *config_find_collector(struct shm_config *c, const char 
 
 /* True when name is a collector this build knows how to run. */
 bool config_is_builtin_collector(const char *name);
+
+/* Every collector option, terminated by an entry whose collector is NULL. */
+extern const struct collector_option_def config_option_defs[];
+
+/* The definition of collector's option key, or NULL. */
+const struct collector_option_def *config_option_def(const char *collector, const char *key);
+
+/* Checks value against the option's type; -EINVAL with the reason. */
+int config_check_option_value(const struct collector_option_def *d, const char *value, char *err,
+			      size_t errlen);
+
+/* Sets collector's option key (validated), or -EINVAL/-ENOSPC with the reason. */
+int config_set_collector_option(struct shm_config *c, const char *collector, const char *key,
+				const char *value, char *err, size_t errlen);
+
+/* The option's value in c: the one set, else its default; NULL for an unknown option. */
+const char *config_collector_option(const struct shm_config *c, const char *collector,
+				    const char *key);
 
 /* Names of the built-in collectors, NULL-terminated, and whether each is on by default. */
 extern const char *const config_builtin_collectors[];

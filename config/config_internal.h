@@ -54,6 +54,14 @@ const struct config_pos *config_pos_find_nearest(const struct config_pos_index *
 						  const char *path);
 void config_pos_free(struct config_pos_index *ix);
 
+/* ---- collector options (options.c) ---- */
+
+/* True when collector's options differ between a and b. */
+bool config_options_differ(const struct shm_config *a, const struct shm_config *b,
+			   const char *collector);
+/* The option keys of collector (at most max) into keys; returns how many. */
+size_t config_option_keys(const char *collector, const char **keys, size_t max);
+
 /* ---- helpers (util.c) ---- */
 
 /* s as a quoted string for messages: escapes quotes, backslashes and control

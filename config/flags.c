@@ -57,6 +57,11 @@ static int set_rootfs(struct shm_config *c, const char *v, char *msg, size_t msg
 	return set_path(c->rootfs, v, "/", msg, msglen);
 }
 
+static int set_udev_data(struct shm_config *c, const char *v, char *msg, size_t msglen)
+{
+	return set_path(c->udev_data, v, "/run/udev/data", msg, msglen);
+}
+
 static int set_log_level(struct shm_config *c, const char *v, char *msg, size_t msglen)
 {
 	int rc = config_check_log_level(v, msg, msglen);
@@ -106,6 +111,7 @@ static const struct value_flag value_flags[] = {
 	{ "--path.procfs", "/host/proc", set_procfs },
 	{ "--path.sysfs", "/host/sys", set_sysfs },
 	{ "--path.rootfs", "/host", set_rootfs },
+	{ "--path.udev.data", "/run/udev/data", set_udev_data },
 	{ "--log.level", "info", set_log_level },
 	{ "--instance", "main", set_instance },
 	{ "--staleness-intervals", "3", set_staleness },
@@ -194,19 +200,55 @@ static bool ends_with(const char *s, const char *suffix)
 	return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
+/*
+ * --collector.NAME.KEY=VALUE, and for bool options --collector.NAME.KEY (true)
+ * and --no-collector.NAME.KEY (false).  rest is "NAME.KEY".  Returns 0 when
+ * rest names no option, so the caller can treat it as a collector name.
+ */
+static int set_option_flag(struct shm_config *c, const char *flag, const char *rest,
+			   const char *value, bool negated, char *err, size_t errlen)
+{
+	char cname[NAME_BUF], msg[MSG_BUF] = "";
+	const char *dot = strchr(rest, '.');
+	if (dot == NULL || (size_t)(dot - rest) >= sizeof cname)
+		return 0;
+	snprintf(cname, sizeof cname, "%.*s", (int)(dot - rest), rest);
+	const struct collector_option_def *d = config_option_def(cname, dot + 1);
+	if (d == NULL)
+		return 0;
+	bool is_switch = d->type == OPTION_BOOL && value == NULL;
+	if (is_switch)
+		value = negated ? "false" : "true";
+	if (value == NULL || (negated && !is_switch)) {
+		snprintf(msg, sizeof msg, "%s; write --collector.%s=%s", negated ?
+			 "only switches take the --no- form" : "needs a value", rest,
+			 d->default_value[0] ? d->default_value : "VALUE");
+		return flag_error(err, errlen, flag, msg);
+	}
+	int rc = config_set_collector_option(c, cname, dot + 1, value, msg, sizeof msg);
+	return rc ? flag_error(err, errlen, flag, msg) : 1;
+}
+
 static int apply_collector_flag(struct shm_config *c, const char *name, const char *value,
 				char *err, size_t errlen)
 {
 	static const char on[] = "--collector.", off[] = "--no-collector.", iv[] = ".interval";
 	char cname[NAME_BUF];
+	int rc;
 	if (strcmp(name, "--collector.disable-defaults") == 0)
 		return disable_all(c, value != NULL, err, errlen);
-	if (strncmp(name, off, sizeof off - 1) == 0)
-		return toggle_collector(c, name, name + sizeof off - 1, false, value != NULL, err,
-					errlen);
+	if (strncmp(name, off, sizeof off - 1) == 0) {
+		rc = set_option_flag(c, name, name + sizeof off - 1, value, true, err, errlen);
+		return rc ? rc
+			  : toggle_collector(c, name, name + sizeof off - 1, false, value != NULL,
+					     err, errlen);
+	}
 	if (strncmp(name, on, sizeof on - 1) != 0)
 		return 0;
 	const char *rest = name + sizeof on - 1;
+	rc = set_option_flag(c, name, rest, value, false, err, errlen);
+	if (rc)
+		return rc;
 	if (!ends_with(rest, iv))
 		return toggle_collector(c, name, rest, true, value != NULL, err, errlen);
 	snprintf(cname, sizeof cname, "%.*s", (int)(strlen(rest) - (sizeof iv - 1)), rest);

@@ -140,19 +140,23 @@ static int copy_string(char *dst, size_t n, const char *s)
 	return 0;
 }
 
+/* "parent.key" into buf[PATH_BUF]; a path too long for messages is cut short. */
 static void join_path(char *buf, const char *parent, const char *key)
 {
-	snprintf(buf, PATH_BUF, "%s%s%s", parent, *parent ? "." : "", key);
+	size_t n = 0;
+	for (const char *p = parent; *p && n < PATH_BUF - 1; p++)
+		buf[n++] = *p;
+	if (*parent && n < PATH_BUF - 1)
+		buf[n++] = '.';
+	for (const char *p = key; *p && n < PATH_BUF - 1; p++)
+		buf[n++] = *p;
+	buf[n] = '\0';
 }
 
-static int unknown_key(struct loader *ld, const char *parent, const char *key,
-		       const struct key_rule *rules, size_t n)
+static int unknown_key_among(struct loader *ld, const char *parent, const char *key,
+			     const char *const *names, size_t n)
 {
-	const char *names[16];
 	char q[200], where[PATH_BUF + 8], list[MSG_BUF], path[PATH_BUF];
-	for (size_t k = 0; k < n && k < 16; k++)
-		names[k] = rules[k].key;
-	n = n < 16 ? n : 16;
 	snprintf(where, sizeof where, "%s%s", *parent ? "in " : "at the top level", parent);
 	join_path(path, parent, key);
 	config_quote(q, sizeof q, key);
@@ -162,6 +166,16 @@ static int unknown_key(struct loader *ld, const char *parent, const char *key,
 			    near);
 	config_join_names(list, sizeof list, names, n);
 	return fail(ld, path, AT_KEY, "unknown key %s %s; valid keys are %s", q, where, list);
+}
+
+static int unknown_key(struct loader *ld, const char *parent, const char *key,
+		       const struct key_rule *rules, size_t n)
+{
+	const char *names[16];
+	n = n < 16 ? n : 16;
+	for (size_t k = 0; k < n; k++)
+		names[k] = rules[k].key;
+	return unknown_key_among(ld, parent, key, names, n);
 }
 
 static const struct key_rule *find_rule(const struct key_rule *rules, size_t n, const char *key)
@@ -256,10 +270,16 @@ static int on_rootfs(struct loader *ld, const char *path, json_t *v)
 	return want_abs_path(ld, path, v, ld->cfg->rootfs, "/");
 }
 
+static int on_udev_data(struct loader *ld, const char *path, json_t *v)
+{
+	return want_abs_path(ld, path, v, ld->cfg->udev_data, "/run/udev/data");
+}
+
 static const struct key_rule path_rules[] = {
 	{ "procfs", on_procfs },
 	{ "sysfs", on_sysfs },
 	{ "rootfs", on_rootfs },
+	{ "udev_data", on_udev_data },
 };
 
 static int on_paths(struct loader *ld, const char *path, json_t *v)
@@ -406,6 +426,59 @@ static const struct key_rule collector_rules[] = {
 	{ "interval", on_collector_interval },
 };
 
+/* The option's value as a string (bools are JSON true/false, everything else a string). */
+static int option_text(struct loader *ld, const char *path, json_t *v,
+		       const struct collector_option_def *d, const char **out)
+{
+	if (d->type == OPTION_BOOL) {
+		if (!json_is_boolean(v))
+			return wrong_type(ld, path, v, "true or false");
+		*out = json_is_true(v) ? "true" : "false";
+		return 0;
+	}
+	return want_string(ld, path, v, out);
+}
+
+static int on_option(struct loader *ld, const char *parent, const char *collector,
+		     const char *key, json_t *v)
+{
+	char path[PATH_BUF], msg[MSG_BUF] = "";
+	const struct collector_option_def *d = config_option_def(collector, key);
+	const char *text = "";
+	join_path(path, parent, key);
+	int rc = option_text(ld, path, v, d, &text);
+	if (rc)
+		return rc;
+	rc = config_set_collector_option(ld->cfg, collector, key, text, msg, sizeof msg);
+	return checked(ld, path, rc, msg);
+}
+
+/* A collector's object: "enabled", "interval" and the collector's own options. */
+static int walk_collector(struct loader *ld, const char *path, const char *name, json_t *obj)
+{
+	const char *names[48], *key;
+	json_t *v;
+	size_t n = 0;
+	for (size_t k = 0; k < sizeof collector_rules / sizeof collector_rules[0]; k++)
+		names[n++] = collector_rules[k].key;
+	n += config_option_keys(name, names + n, sizeof names / sizeof names[0] - n);
+	json_object_foreach(obj, key, v) {
+		const struct key_rule *r = find_rule(collector_rules, 2, key);
+		char kpath[PATH_BUF];
+		int rc;
+		join_path(kpath, path, key);
+		if (config_option_def(name, key) != NULL)
+			rc = on_option(ld, path, name, key, v);
+		else if (r != NULL)
+			rc = r->fn(ld, kpath, v);
+		else
+			rc = unknown_key_among(ld, path, key, names, n);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 static int on_one_collector(struct loader *ld, const char *parent, const char *name, json_t *v)
 {
 	char path[PATH_BUF], msg[MSG_BUF] = "";
@@ -419,7 +492,7 @@ static int on_one_collector(struct loader *ld, const char *parent, const char *n
 		return fail(ld, path, AT_VALUE, "%s: expected an object such as {\"enabled\": true, \"interval\": \"5s\"}, found %s",
 			    path, type_name(v));
 	ld->cur = (size_t)(cc - ld->cfg->collectors);
-	return WALK(ld, path, v, collector_rules);
+	return walk_collector(ld, path, name, v);
 }
 
 static int on_collectors(struct loader *ld, const char *path, json_t *v)

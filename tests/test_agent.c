@@ -239,7 +239,8 @@ static const char argv_config[] =
 	"{\"instance\": \"test\", \"log_level\": \"debug\","
 	" \"paths\": {\"procfs\": \"/host/proc\"},"
 	" \"web\": {\"listen_address\": \"127.0.0.1:9100\"},"
-	" \"collectors\": {\"cpu\": {\"interval\": \"500ms\"}, \"stat\": {\"enabled\": false}}}";
+	" \"collectors\": {\"cpu\": {\"interval\": \"500ms\", \"guest\": false},"
+	" \"stat\": {\"enabled\": false}}}";
 
 static void assert_argv(const struct child_argv *a, const char *const *want)
 {
@@ -258,7 +259,8 @@ static void test_collector_command_line_is_the_documented_one(void **state)
 	static const char *const want[] = {
 		"/x/shmetrics-collector", "--collector=cpu", "--segment=/shmetrics.test.cpu",
 		"--interval=500ms", "--path.procfs=/host/proc", "--path.sysfs=/sys",
-		"--path.rootfs=/", "--log.level=debug", NULL
+		"--path.rootfs=/", "--path.udev.data=/run/udev/data", "--log.level=debug",
+		"--collector.cpu.guest=false", NULL
 	};
 	struct shm_config c;
 	struct child_argv a;

@@ -152,6 +152,7 @@ static void run_open_limits(struct run *r, const char *name, const char *procfs,
 	r->env.procfs = procfs;
 	r->env.sysfs = sysfs;
 	r->env.rootfs = "/";
+	r->env.name = name;
 	assert_int_equal(r->def->ops->init(&r->state, &r->env, r->err, sizeof r->err), 0);
 	r->b = batch_new(lim);
 	assert_non_null(r->b);
@@ -282,6 +283,28 @@ static void remove_tree(char *dir)
 }
 
 /* ---- the collectors on real-shaped files ---- */
+
+static void test_cpu_guest_option_off_drops_the_guest_family(void **unused)
+{
+	static const char *const keys[] = { "guest" }, *const values[] = { "false" };
+	struct run r;
+	char *dump;
+	(void)unused;
+	memset(&r, 0, sizeof r);
+	r.def = collector_find("cpu");
+	r.env = (struct collector_env){ .procfs = FIXTURES "/procfs-basic", .sysfs = NO_SUCH_DIR,
+					.rootfs = "/", .name = "cpu", .n_options = 1,
+					.option_keys = keys, .option_values = values };
+	assert_int_equal(r.def->ops->init(&r.state, &r.env, r.err, sizeof r.err), 0);
+	struct batch_limits lim;
+	batch_limits_default(&lim);
+	r.b = batch_new(&lim);
+	assert_int_equal(run_cycle(&r, &dump), 0);
+	assert_non_null(strstr(dump, "node_cpu_seconds_total{"));
+	assert_null(strstr(dump, "node_cpu_guest_seconds_total"));
+	free(dump);
+	run_close(&r);
+}
 
 static void test_cpu_reports_seconds_per_cpu_and_mode_like_node_exporter(void **unused)
 {
@@ -646,6 +669,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cpu_reports_seconds_per_cpu_and_mode_like_node_exporter),
+		cmocka_unit_test(test_cpu_guest_option_off_drops_the_guest_family),
 		cmocka_unit_test(test_cpu_reports_isolated_cpus_and_thermal_throttles_from_sysfs),
 		cmocka_unit_test(test_meminfo_converts_kb_to_bytes_and_renames_parenthesised_fields),
 		cmocka_unit_test(test_loadavg_reports_three_gauges),

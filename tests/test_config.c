@@ -276,6 +276,12 @@ static const struct bad_case bad_cases[] = {
 	{ "{\"web\": {\"listen-address\": \":1\"}}",
 	  "t.json:1:10: unknown key \"listen-address\" in web; did you mean \"listen_address\"?" },
 	{ "{\"web\": null}", "t.json:1:9: web: expected an object, found null" },
+	{ "{\"collectors\": {\"cpu\": {\"guest\": \"no\"}}}",
+	  "t.json:1:34: collectors.cpu.guest: expected true or false, found a string" },
+	{ "{\"collectors\": {\"cpu\": {\"gust\": false}}}",
+	  "t.json:1:25: unknown key \"gust\" in collectors.cpu; did you mean \"guest\"?" },
+	{ "{\"collectors\": {\"cpu\": {\"colour\": 1}}}",
+	  "t.json:1:25: unknown key \"colour\" in collectors.cpu; valid keys are enabled, interval, guest" },
 	{ "{\"staleness_intervals\": 0}",
 	  "t.json:1:25: staleness_intervals: 0 is out of range; expected an integer from 1 to 100" },
 	{ "{\"staleness_intervals\": 101}",
@@ -829,6 +835,46 @@ static void test_edit_distance_counts_typos_including_transpositions(void **stat
 
 /* ---- comparing configs ---- */
 
+static void test_collector_options_come_from_json_and_flags_with_defaults(void **state)
+{
+	struct shm_config c;
+	char err[512];
+	(void)state;
+	assert_int_equal(config_load_default(&c, err, sizeof err), 0);
+	assert_string_equal(config_collector_option(&c, "cpu", "guest"), "true");
+	assert_int_equal(c.n_options, 0);
+	assert_int_equal(config_apply_flag(&c, "--no-collector.cpu.guest", err, sizeof err), 1);
+	assert_string_equal(config_collector_option(&c, "cpu", "guest"), "false");
+	assert_int_equal(c.n_options, 1);
+	assert_int_equal(config_apply_flag(&c, "--collector.cpu.guest", err, sizeof err), 1);
+	assert_int_equal(c.n_options, 0); /* back to the default: nothing to pass on */
+	assert_int_equal(config_apply_flag(&c, "--collector.cpu.guest=maybe", err, sizeof err),
+			 -EINVAL);
+	assert_non_null(strstr(err, "--collector.cpu.guest: expected true or false"));
+	assert_null(config_collector_option(&c, "cpu", "nope"));
+	assert_int_equal(config_load_string(&c, "{\"collectors\": {\"cpu\": {\"guest\": false}}}",
+					    "t", err, sizeof err),
+			 0);
+	assert_string_equal(config_collector_option(&c, "cpu", "guest"), "false");
+	assert_int_equal(config_apply_flag(&c, "--path.udev.data=/host/run/udev/data", err,
+					   sizeof err),
+			 1);
+	assert_string_equal(c.udev_data, "/host/run/udev/data");
+}
+
+static void test_changed_option_restarts_only_its_collector(void **state)
+{
+	struct shm_config a, b;
+	char err[512];
+	(void)state;
+	assert_int_equal(config_load_default(&a, err, sizeof err), 0);
+	b = a;
+	assert_int_equal(config_apply_flag(&b, "--no-collector.cpu.guest", err, sizeof err), 1);
+	assert_true(config_collector_changed(&a, &b, "cpu"));
+	assert_false(config_collector_changed(&a, &b, "meminfo"));
+	assert_false(config_collector_changed(&a, &b, "exporter"));
+}
+
 static void test_collector_changed_sees_only_what_concerns_each_process(void **state)
 {
 	(void)state;
@@ -912,6 +958,8 @@ int main(void)
 		cmocka_unit_test(test_position_index_skips_very_deep_values_and_keeps_going),
 		cmocka_unit_test(test_position_index_survives_truncated_and_garbage_input),
 		cmocka_unit_test(test_edit_distance_counts_typos_including_transpositions),
+		cmocka_unit_test(test_collector_options_come_from_json_and_flags_with_defaults),
+		cmocka_unit_test(test_changed_option_restarts_only_its_collector),
 		cmocka_unit_test(test_collector_changed_sees_only_what_concerns_each_process),
 		cmocka_unit_test(test_collector_disabled_in_both_never_counts_as_changed),
 	};
