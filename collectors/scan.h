@@ -30,6 +30,9 @@ bool word_is(const char *w, size_t n, const char *lit);
 /* Decimal digits only, no sign, no overflow. */
 bool parse_u64(const char *w, size_t n, uint64_t *out);
 
+/* Hexadecimal digits only (either case), no "0x" prefix, no overflow. */
+bool parse_hex_u64(const char *w, size_t n, uint64_t *out);
+
 /* A finite decimal number ("0.71", "12", "-3.5e2"); no hex, inf or nan. */
 bool parse_double(const char *w, size_t n, double *out);
 

@@ -38,7 +38,7 @@ enum metric_type {
 #define METRIC_HELP_MAX 1024
 #define LABEL_NAME_MAX 100
 #define LABEL_VALUE_MAX 1024
-#define METRIC_LABELS_MAX 16
+#define METRIC_LABELS_MAX 32 /* node_dmi_info has up to 20 */
 #define HISTOGRAM_BUCKETS_MAX 64
 
 /* How much one batch may hold.  Fixed when the segment is created. */

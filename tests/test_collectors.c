@@ -352,7 +352,7 @@ static void test_collectors_are_found_by_name_and_enabled_by_default(void **unus
 	(void)unused;
 	size_t n;
 	const struct collector_def *list = collector_list(&n);
-	assert_int_equal(n, N_ALL);
+	assert_true(n >= N_ALL); /* other collectors follow these four */
 	for (size_t i = 0; i < N_ALL; i++) {
 		const struct collector_def *d = collector_find(all_collectors[i]);
 		assert_ptr_equal(d, &list[i]);

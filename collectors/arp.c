@@ -1,0 +1,149 @@
+/*
+ * arp - the number of entries in the IPv4 neighbour table per device, from
+ * PROCFS/net/arp (header line, then "IP HWtype Flags HWaddress Mask Device").
+ * --collector.arp.device-include / device-exclude filter the devices.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collector.h"
+#include "filter.h"
+#include "hsort.h"
+#include "lazyfam.h"
+#include "procfile.h"
+#include "scan.h"
+
+#define ARP_COLUMNS 6
+#define ARP_NAME_MAX 64 /* interface names are at most 15 bytes */
+
+struct arp_device {
+	char name[ARP_NAME_MAX];
+	unsigned long long entries;
+};
+
+struct arp_state {
+	struct procfile file;
+	struct devfilter filter;
+	struct arp_device *devs;
+	size_t n_devs, cap;
+};
+
+static void arp_fini(void *state)
+{
+	struct arp_state *s = state;
+	if (!s)
+		return;
+	procfile_close(&s->file);
+	devfilter_fini(&s->filter);
+	free(s->devs);
+	free(s);
+}
+
+static int arp_init(void **state, const struct collector_env *env, char *err, size_t errlen)
+{
+	struct arp_state *s = calloc(1, sizeof *s);
+	if (!s)
+		return -ENOMEM;
+	int rc = procfile_init(&s->file, env->procfs, "net/arp", err, errlen);
+	if (rc == 0)
+		rc = devfilter_init(&s->filter, env, err, errlen);
+	if (rc) {
+		arp_fini(s);
+		return rc;
+	}
+	*state = s;
+	return 0;
+}
+
+/* The device's counter, added when new; NULL when out of memory. */
+static struct arp_device *arp_device(struct arp_state *s, const char *name, size_t n)
+{
+	for (size_t i = 0; i < s->n_devs; i++)
+		if (strlen(s->devs[i].name) == n && memcmp(s->devs[i].name, name, n) == 0)
+			return &s->devs[i];
+	if (s->n_devs == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 8;
+		struct arp_device *d = realloc(s->devs, cap * sizeof *d);
+		if (!d)
+			return NULL;
+		s->devs = d;
+		s->cap = cap;
+	}
+	struct arp_device *d = &s->devs[s->n_devs++];
+	memcpy(d->name, name, n);
+	d->name[n] = '\0';
+	d->entries = 0;
+	return d;
+}
+
+/* The Device column of an entry line; false for the header and short lines. */
+static bool arp_line_device(struct scan line, const char **dev, size_t *devlen)
+{
+	const char *w;
+	size_t n;
+	int count = 0;
+
+	*dev = NULL;
+	*devlen = 0;
+	while (scan_word(&line, &w, &n)) {
+		if (count == 0 && word_is(w, n, "IP"))
+			return false;
+		*dev = w;
+		*devlen = n;
+		count++;
+	}
+	return count >= ARP_COLUMNS && *devlen < ARP_NAME_MAX;
+}
+
+static int arp_count(struct arp_state *s, char *err, size_t errlen)
+{
+	struct scan text = scan_text(s->file.buf, s->file.len), line;
+
+	s->n_devs = 0;
+	while (scan_line(&text, &line)) {
+		const char *dev;
+		size_t n;
+		if (!arp_line_device(line, &dev, &n) || devfilter_ignored(&s->filter, dev, n))
+			continue;
+		struct arp_device *d = arp_device(s, dev, n);
+		if (!d) {
+			snprintf(err, errlen, "out of memory for %zu ARP devices", s->n_devs + 1);
+			return -ENOMEM;
+		}
+		d->entries++;
+	}
+	return 0;
+}
+
+static int arp_by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct arp_device *)a)->name, ((const struct arp_device *)b)->name);
+}
+
+static int arp_collect(void *state, struct batch *b, char *err, size_t errlen)
+{
+	static const char *const names[] = { "device" };
+	struct arp_state *s = state;
+	struct lazy_family fam = { "node_arp_entries", "ARP entries by device", METRIC_GAUGE,
+				   false };
+
+	int rc = procfile_read(&s->file, err, errlen);
+	if (rc)
+		return rc == -ENOENT ? 0 : rc;
+	rc = arp_count(s, err, errlen);
+	hsort(s->devs, s->n_devs, sizeof *s->devs, arp_by_name);
+	for (size_t i = 0; rc == 0 && i < s->n_devs; i++) {
+		const char *values[] = { s->devs[i].name };
+		rc = lazy_family_add(b, &fam, names, values, 1, (double)s->devs[i].entries, err,
+				     errlen);
+	}
+	return rc;
+}
+
+const struct collector_ops collector_arp_ops = {
+	.init = arp_init,
+	.collect = arp_collect,
+	.fini = arp_fini,
+};

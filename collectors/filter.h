@@ -1,0 +1,50 @@
+/*
+ * filter.h - the regular-expression options of the collectors (include and
+ * exclude filters, field selectors), compiled once at init.
+ *
+ * Values are POSIX extended regular expressions; like Go's MatchString in
+ * node_exporter, a match anywhere in the subject counts unless the expression is
+ * anchored.  An empty value means "no expression".
+ */
+#ifndef SHMETRICS_FILTER_H
+#define SHMETRICS_FILTER_H
+
+#include <regex.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "collector.h"
+
+struct optregex {
+	regex_t re;
+	bool set;
+};
+
+/* Compiles the collector's option key.  0, or -EINVAL with the reason. */
+int optregex_init(struct optregex *r, const struct collector_env *env, const char *key,
+		  char *err, size_t errlen);
+
+/* True when r is set and matches s[0..n) (s need not be terminated). */
+bool optregex_match(const struct optregex *r, const char *s, size_t n);
+
+void optregex_fini(struct optregex *r);
+
+/*
+ * The device-include / device-exclude pair of diskstats and netdev.  As in
+ * node_exporter they are mutually exclusive, except that a device-include given
+ * alone replaces the default device-exclude (node_exporter 1.5 does this for
+ * diskstats; its netdev refuses to start instead).
+ */
+struct devfilter {
+	struct optregex exclude, include;
+};
+
+int devfilter_init(struct devfilter *f, const struct collector_env *env, char *err,
+		   size_t errlen);
+
+/* True when the device is filtered out. */
+bool devfilter_ignored(const struct devfilter *f, const char *name, size_t n);
+
+void devfilter_fini(struct devfilter *f);
+
+#endif
