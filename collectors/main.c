@@ -15,6 +15,7 @@
 #include "collector.h"
 #include "config.h"
 #include "duration.h"
+#include "exec.h"
 #include "log.h"
 #include "metrics.h"
 #include "segment.h"
@@ -31,6 +32,11 @@ struct options {
 	size_t n_options; /* --collector.NAME.KEY=VALUE, checked in check_options */
 	const char *option_keys[MAX_OPTIONS];
 	const char *option_values[MAX_OPTIONS];
+	/* exec collectors (docs/processes.md): --exec.command, --exec.arg..., --exec.timeout */
+	const char *exec_command;
+	const char *exec_timeout;
+	size_t n_exec_args;
+	const char *exec_args[EXEC_ARGS_MAX];
 };
 
 struct runner {
@@ -39,6 +45,8 @@ struct runner {
 	struct seg_writer *w;
 	struct batch *b;
 	uint64_t interval_ms;
+	uint64_t exec_timeout_ms; /* 0 unless this is an exec collector */
+	struct collector_def exec_def;
 	char last_collect_err[ERR_MAX]; /* "" while collections succeed */
 	char last_publish_err[ERR_MAX];
 };
@@ -54,7 +62,10 @@ static void on_stop_signal(int sig)
 static const char usage_text[] =
 	"usage: shmetrics-collector --collector=NAME --segment=/shmetrics.INSTANCE.NAME "
 	"--interval=DURATION [--path.procfs=/proc] [--path.sysfs=/sys] [--path.rootfs=/] "
-	"[--path.udev.data=/run/udev/data] [--collector.NAME.OPTION=VALUE ...] [--log.level=info]\n";
+	"[--path.udev.data=/run/udev/data] [--collector.NAME.OPTION=VALUE ...] [--log.level=info]\n"
+	"       shmetrics-collector --collector=NAME --segment=/shmetrics.INSTANCE.NAME "
+	"--interval=DURATION --exec.command=PATH [--exec.arg=ARG ...] [--exec.timeout=DURATION] "
+	"[--log.level=info]\n";
 
 /* ---- command line ---- */
 
@@ -72,6 +83,8 @@ static const char **option_slot(struct options *o, const char *key, size_t keyle
 		{ "path.rootfs", offsetof(struct options, rootfs) },
 		{ "path.udev.data", offsetof(struct options, udev_data) },
 		{ "log.level", offsetof(struct options, level) },
+		{ "exec.command", offsetof(struct options, exec_command) },
+		{ "exec.timeout", offsetof(struct options, exec_timeout) },
 	};
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
 		if (strlen(keys[i].key) == keylen && memcmp(keys[i].key, key, keylen) == 0)
@@ -91,6 +104,13 @@ static int parse_args(int argc, char **argv, struct options *o, char *err, size_
 		const char *key = arg + 2, *eq = strchr(key, '=');
 		size_t keylen = eq ? (size_t)(eq - key) : strlen(key);
 		const char **slot = option_slot(o, key, keylen);
+		if (!slot && keylen == 8 && memcmp(key, "exec.arg", 8) == 0) {
+			if (o->n_exec_args == EXEC_ARGS_MAX) {
+				snprintf(err, errlen, "more than %d --exec.arg flags", EXEC_ARGS_MAX);
+				return -EINVAL;
+			}
+			slot = &o->exec_args[o->n_exec_args++];
+		}
 		if (!slot && strncmp(key, "collector.", 10) == 0 && o->n_options < MAX_OPTIONS) {
 			/* key is "collector.NAME.KEY"; check_options validates it. */
 			o->option_keys[o->n_options] = key;
@@ -137,6 +157,28 @@ static int check_collector_options(struct options *o, char *err, size_t errlen)
 	return 0;
 }
 
+/* An exec collector: a custom name, a command, no built-in collector options. */
+static int check_exec_options(const struct options *o, char *err, size_t errlen)
+{
+	if (!o->exec_command) {
+		snprintf(err, errlen, "--exec.arg and --exec.timeout need --exec.command");
+		return -EINVAL;
+	}
+	if (o->n_options > 0) {
+		snprintf(err, errlen, "an exec collector takes no --collector.NAME.OPTION flags");
+		return -EINVAL;
+	}
+	if (o->exec_timeout == NULL)
+		return 0; /* the interval, set by the caller */
+	uint64_t ms;
+	if (duration_parse_ms(o->exec_timeout, &ms) != 0 || ms == 0) {
+		snprintf(err, errlen, "--exec.timeout=%s: expected a duration such as 500ms, 5s, "
+				      "1m or 1m30s", o->exec_timeout);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int check_options(struct options *o, uint64_t *interval_ms, char *err,
 			 size_t errlen)
 {
@@ -155,6 +197,8 @@ static int check_options(struct options *o, uint64_t *interval_ms, char *err,
 			 o->level);
 		return -EINVAL;
 	}
+	if (o->exec_command || o->exec_timeout || o->n_exec_args)
+		return check_exec_options(o, err, errlen);
 	if (!collector_find(o->collector)) {
 		snprintf(err, errlen, "--collector=%s: no such collector", o->collector);
 		return -EINVAL;
@@ -301,10 +345,21 @@ static int start(struct runner *r, const struct options *o)
 		log_error("batch_new: out of memory");
 		return 1;
 	}
-	rc = r->def->ops->init(&r->state, &env, err, sizeof err);
+	if (r->exec_timeout_ms) {
+		struct exec_options eo = { o->exec_command, o->exec_args, o->n_exec_args,
+					   r->exec_timeout_ms };
+		rc = exec_init(&r->state, &eo, err, sizeof err);
+		if (rc) {
+			log_error("%s", err[0] ? err : strerror(-rc));
+			return EX_CONFIG;
+		}
+	} else {
+		rc = r->def->ops->init(&r->state, &env, err, sizeof err);
+	}
 	if (rc) {
 		log_error("init: %s", err[0] ? err : strerror(-rc));
-		return 1;
+		/* An option the collector refuses will not improve with a restart. */
+		return rc == -EINVAL ? EX_CONFIG : 1;
 	}
 	if (install_signals() != 0) {
 		log_warn("sigaction");
@@ -343,7 +398,16 @@ int main(int argc, char **argv)
 	}
 	snprintf(tag, sizeof tag, "collector/%s", o.collector);
 	log_init(tag, (enum log_level)log_level_parse(o.level));
-	r.def = collector_find(o.collector);
+	if (o.exec_command) {
+		/* Validated in check_exec_options; without --exec.timeout, the interval. */
+		r.exec_timeout_ms = r.interval_ms;
+		if (o.exec_timeout)
+			duration_parse_ms(o.exec_timeout, &r.exec_timeout_ms);
+		r.exec_def = (struct collector_def){ o.collector, false, &exec_collector_ops };
+		r.def = &r.exec_def;
+	} else {
+		r.def = collector_find(o.collector);
+	}
 	int status = start(&r, &o);
 	if (status == 0) {
 		log_debug("publishing to %s every %llu ms", o.segment,

@@ -1,0 +1,341 @@
+/*
+ * shmetrics - the command-line tool for scripts: write a metric into a custom
+ * collector, list an instance's collectors, dump one as the exporter renders
+ * it, check a .prom file.  Reference: docs/cli.md.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "../exporter/buf.h"
+#include "../exporter/render.h"
+#include "cli.h"
+#include "promtext.h"
+#include "segment.h"
+
+#define ERR_MAX 600
+#define CHECK_FILE_MAX (64u << 20)
+
+static const char usage_text[] =
+	"usage: shmetrics set NAME[{label=\"v\",...}] VALUE --collector=C [options]\n"
+	"       shmetrics inc NAME[{...}] [VALUE] --collector=C [options]\n"
+	"       shmetrics add NAME[{...}] VALUE --collector=C [options]\n"
+	"       shmetrics list [--instance=I]\n"
+	"       shmetrics dump COLLECTOR [--instance=I]\n"
+	"       shmetrics check FILE...\n"
+	"options: --instance=I (default $SHMETRICS_INSTANCE, else \"main\")\n"
+	"         --type=gauge|counter (a new family: set makes a gauge, inc and add a counter)\n"
+	"         --help=TEXT (the family's help)\n";
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("shmetrics: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int cli_open_reader(struct seg_reader **r, const char *instance, const char *collector,
+		    char *shm_name, size_t shm_len)
+{
+	char err[ERR_MAX];
+
+	if (segment_name(shm_name, shm_len, instance, collector, err, sizeof err) < 0) {
+		cli_error("%s", err);
+		return CLI_USAGE;
+	}
+	int rc = seg_reader_open(r, shm_name, err, sizeof err);
+	if (rc == -ENOENT) {
+		cli_error("collector %s does not exist in instance %s; declare it in "
+			  "custom_collectors (is the agent running?)", collector, instance);
+		return CLI_NO_COLLECTOR;
+	}
+	if (rc == -EACCES) {
+		cli_error("%s: segments are readable by their owner and group; ask for the "
+			  "collector's \"group\" in custom_collectors, or join it", err);
+		return CLI_NO_PERMISSION;
+	}
+	if (rc < 0) {
+		cli_error("%s", err);
+		return CLI_FAILED;
+	}
+	return CLI_OK;
+}
+
+/* ---- command line ---- */
+
+struct args {
+	const char *cmd;
+	const char *pos[3];
+	size_t n_pos;
+	const char *collector, *instance, *type, *help;
+};
+
+static const char **flag_slot(struct args *a, const char *arg, const char **value)
+{
+	static const struct {
+		const char *flag;
+		size_t off;
+	} flags[] = {
+		{ "--collector=", offsetof(struct args, collector) },
+		{ "--instance=", offsetof(struct args, instance) },
+		{ "--type=", offsetof(struct args, type) },
+		{ "--help=", offsetof(struct args, help) },
+	};
+	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+		if (strncmp(arg, flags[i].flag, strlen(flags[i].flag)) == 0) {
+			*value = arg + strlen(flags[i].flag);
+			return (const char **)(void *)((char *)a + flags[i].off);
+		}
+	return NULL;
+}
+
+static int parse_args(int argc, char **argv, struct args *a)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *v, **slot = flag_slot(a, argv[i], &v);
+		if (slot != NULL) {
+			*slot = v;
+		} else if (strncmp(argv[i], "--", 2) == 0 && argv[i][2] != '\0') {
+			cli_error("unknown flag \"%s\" (try --help)", argv[i]);
+			return CLI_USAGE;
+		} else if (a->cmd == NULL) {
+			a->cmd = argv[i];
+		} else if (a->n_pos < 3) {
+			a->pos[a->n_pos++] = argv[i];
+		} else {
+			cli_error("too many arguments (try --help)");
+			return CLI_USAGE;
+		}
+	}
+	if (a->cmd == NULL) {
+		fputs(usage_text, stderr);
+		return CLI_USAGE;
+	}
+	if (a->instance == NULL)
+		a->instance = getenv("SHMETRICS_INSTANCE") ? getenv("SHMETRICS_INSTANCE") : "main";
+	return CLI_OK;
+}
+
+/* ---- list ---- */
+
+static const char *state_of(const struct metrics_view *v, const struct seg_info *info,
+			    uint64_t now)
+{
+	uint64_t interval_ms = info->interval_ms ? info->interval_ms : 5000;
+	uint64_t window = CLI_STALENESS_INTERVALS * interval_ms * 1000000u;
+	bool resident = info->writer_pid != 0 || info->publishes == 0;
+
+	if (resident && !info->writer_alive)
+		return info->writer_pid ? "down(writer-gone)" : "down(no-writer)";
+	if (v->hdr.publish_time_ns == 0)
+		return "never-published";
+	if (now > v->hdr.publish_time_ns && now - v->hdr.publish_time_ns > window)
+		return "stale";
+	return "up";
+}
+
+static void list_one(const char *instance, const char *collector)
+{
+	struct seg_reader *r = NULL;
+	struct metrics_view v;
+	struct seg_info info;
+	char name[SEGMENT_NAME_MAX + 1], err[ERR_MAX], when[32] = "-";
+
+	if (segment_name(name, sizeof name, instance, collector, err, sizeof err) < 0)
+		return;
+	if (seg_reader_open(&r, name, err, sizeof err) < 0 ||
+	    seg_reader_snapshot(r, &v, &info, err, sizeof err) < 0) {
+		printf("%-20s %-18s %s\n", collector, "unreadable", err);
+		seg_reader_close(r);
+		return;
+	}
+	if (v.hdr.publish_time_ns) {
+		time_t t = (time_t)(v.hdr.publish_time_ns / 1000000000u);
+		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+	}
+	printf("%-20s %-18s %-8ld %-21s %u\n", collector, state_of(&v, &info, segment_now_ns()),
+	       (long)info.writer_pid, when, v.hdr.n_series);
+	seg_reader_close(r);
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int cmd_list(const struct args *a)
+{
+	char prefix[SEGMENT_NAME_MAX + 1], *names[1024];
+	size_t n = 0;
+	DIR *d = opendir("/dev/shm");
+	struct dirent *e;
+
+	if (d == NULL) {
+		cli_error("opendir(\"/dev/shm\") failed: %s", strerror(errno));
+		return CLI_FAILED;
+	}
+	int plen = snprintf(prefix, sizeof prefix, "shmetrics.%s.", a->instance);
+	while ((e = readdir(d)) != NULL && n < sizeof names / sizeof names[0])
+		if (strncmp(e->d_name, prefix, (size_t)plen) == 0 &&
+		    segment_part_valid(e->d_name + plen))
+			names[n++] = strdup(e->d_name + plen);
+	closedir(d);
+	if (n == 0) {
+		cli_error("instance %s has no collectors (is its agent running?)", a->instance);
+		return CLI_NO_COLLECTOR;
+	}
+	qsort(names, n, sizeof *names, by_name);
+	printf("%-20s %-18s %-8s %-21s %s\n", "COLLECTOR", "STATE", "WRITER", "LAST PUBLISH",
+	       "SERIES");
+	for (size_t i = 0; i < n; i++) {
+		if (names[i])
+			list_one(a->instance, names[i]);
+		free(names[i]);
+	}
+	return CLI_OK;
+}
+
+/* ---- dump ---- */
+
+static int cmd_dump(const struct args *a)
+{
+	struct seg_reader *r = NULL;
+	struct metrics_view v;
+	struct seg_info info;
+	char name[SEGMENT_NAME_MAX + 1], err[ERR_MAX];
+
+	if (a->n_pos != 1) {
+		cli_error("usage: shmetrics dump COLLECTOR [--instance=I]");
+		return CLI_USAGE;
+	}
+	int status = cli_open_reader(&r, a->instance, a->pos[0], name, sizeof name);
+	if (status != CLI_OK)
+		return status;
+	if (seg_reader_snapshot(r, &v, &info, err, sizeof err) < 0) {
+		cli_error("%s", err);
+		seg_reader_close(r);
+		return CLI_FAILED;
+	}
+	const char *state = state_of(&v, &info, segment_now_ns());
+	if (strcmp(state, "up") != 0)
+		cli_error("note: collector %s is %s; the exporter omits its series", a->pos[0], state);
+	struct render_source src = { .collector = a->pos[0], .view = &v };
+	struct render_result res;
+	struct buf out;
+	buf_init(&out);
+	int rc = render_text(&out, RENDER_PROMETHEUS_TEXT, &src, 1, &res);
+	if (rc == 0 && out.len)
+		fwrite(out.data, 1, out.len, stdout);
+	buf_free(&out);
+	seg_reader_close(r);
+	return rc == 0 ? CLI_OK : CLI_FAILED;
+}
+
+/* ---- check ---- */
+
+static int check_file(const char *path)
+{
+	struct batch_limits lim;
+	char err[ERR_MAX];
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL) {
+		cli_error("%s: %s", path, strerror(errno));
+		return CLI_FAILED;
+	}
+	char *text = malloc(CHECK_FILE_MAX + 1);
+	size_t len = text ? fread(text, 1, CHECK_FILE_MAX + 1, f) : 0;
+	fclose(f);
+	batch_limits_default(&lim);
+	struct batch *b = batch_new(&lim);
+	int rc = -ENOMEM;
+	snprintf(err, sizeof err, "out of memory");
+	if (text && b && len > CHECK_FILE_MAX) {
+		snprintf(err, sizeof err, "larger than %u bytes", CHECK_FILE_MAX);
+		rc = -EFBIG;
+	} else if (text && b) {
+		rc = promtext_parse(b, text, len, err, sizeof err);
+	}
+	unsigned long line;
+	int skip = 0;
+	if (rc < 0 && sscanf(err, "line %lu: %n", &line, &skip) == 1 && skip > 0)
+		fprintf(stderr, "%s:%lu: %s\n", path, line, err + skip);
+	else if (rc < 0)
+		fprintf(stderr, "%s: %s\n", path, err);
+	else {
+		struct metrics_view v;
+		batch_view(b, &v);
+		printf("%s: ok, %u families, %u series\n", path, v.hdr.n_families, v.hdr.n_series);
+	}
+	batch_free(b);
+	free(text);
+	return rc == 0 ? CLI_OK : CLI_BAD_INPUT;
+}
+
+static int cmd_check(const struct args *a)
+{
+	int status = CLI_OK;
+	if (a->n_pos == 0) {
+		cli_error("usage: shmetrics check FILE...");
+		return CLI_USAGE;
+	}
+	for (size_t i = 0; i < a->n_pos; i++) {
+		int s = check_file(a->pos[i]);
+		if (s != CLI_OK)
+			status = s;
+	}
+	return status;
+}
+
+/* ---- set, inc, add ---- */
+
+static int cmd_write(const struct args *a, enum cli_op op)
+{
+	struct cli_write w = { op, NULL, NULL, a->collector, a->instance, a->type, a->help };
+	size_t need = op == CLI_INC ? 1 : 2;
+
+	if (a->n_pos < need || a->n_pos > 2 || a->collector == NULL) {
+		cli_error("usage: shmetrics %s NAME[{label=\"v\",...}] %s--collector=C", a->cmd,
+			  op == CLI_INC ? "[VALUE] " : "VALUE ");
+		return CLI_USAGE;
+	}
+	w.metric = a->pos[0];
+	w.value = a->n_pos == 2 ? a->pos[1] : NULL;
+	return cli_write_run(&w);
+}
+
+int main(int argc, char **argv)
+{
+	struct args a = { 0 };
+
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			fputs(usage_text, stdout);
+			return CLI_OK;
+		}
+	int status = parse_args(argc, argv, &a);
+	if (status != CLI_OK)
+		return status;
+	if (strcmp(a.cmd, "set") == 0)
+		return cmd_write(&a, CLI_SET);
+	if (strcmp(a.cmd, "inc") == 0)
+		return cmd_write(&a, CLI_INC);
+	if (strcmp(a.cmd, "add") == 0)
+		return cmd_write(&a, CLI_ADD);
+	if (strcmp(a.cmd, "list") == 0)
+		return cmd_list(&a);
+	if (strcmp(a.cmd, "dump") == 0)
+		return cmd_dump(&a);
+	if (strcmp(a.cmd, "check") == 0)
+		return cmd_check(&a);
+	cli_error("unknown command \"%s\" (try --help)", a.cmd);
+	return CLI_USAGE;
+}

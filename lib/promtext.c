@@ -1,0 +1,924 @@
+/* The strict Prometheus text parser (see promtext.h). */
+#include "promtext.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_SAMPLE_LABELS (METRIC_LABELS_MAX + 1) /* + "le" */
+#define VALUE_TOKEN_MAX 64
+#define MAX_EXACT_COUNT 9007199254740992.0 /* 2^53: counts above lose precision */
+
+/* ---- a set of family names, to keep families contiguous ---- */
+
+struct name_entry {
+	uint32_t off, len;
+	size_t line;
+};
+
+struct name_set {
+	struct name_entry *slots; /* len 0: empty */
+	size_t cap, n;
+	char *arena;
+	size_t arena_len, arena_cap;
+};
+
+static uint32_t name_hash(const char *s, size_t len)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	return h;
+}
+
+static struct name_entry *set_slot(const struct name_set *set, const char *s, size_t len)
+{
+	size_t i = name_hash(s, len) & (set->cap - 1);
+	for (;; i = (i + 1) & (set->cap - 1)) {
+		struct name_entry *e = &set->slots[i];
+		if (e->len == 0 || (e->len == len && memcmp(set->arena + e->off, s, len) == 0))
+			return e;
+	}
+}
+
+static const struct name_entry *set_find(const struct name_set *set, const char *s, size_t len)
+{
+	if (set->cap == 0)
+		return NULL;
+	const struct name_entry *e = set_slot(set, s, len);
+	return e->len ? e : NULL;
+}
+
+static int set_grow(struct name_set *set)
+{
+	size_t cap = set->cap ? set->cap * 2 : 64;
+	struct name_entry *old = set->slots;
+	size_t old_cap = set->cap;
+
+	set->slots = calloc(cap, sizeof *set->slots);
+	if (set->slots == NULL) {
+		set->slots = old;
+		return -ENOMEM;
+	}
+	set->cap = cap;
+	for (size_t i = 0; i < old_cap; i++)
+		if (old[i].len)
+			*set_slot(set, set->arena + old[i].off, old[i].len) = old[i];
+	free(old);
+	return 0;
+}
+
+static int set_add(struct name_set *set, const char *s, size_t len, size_t line)
+{
+	if ((set->n + 1) * 2 > set->cap && set_grow(set) < 0)
+		return -ENOMEM;
+	if (set->arena_len + len > set->arena_cap) {
+		size_t cap = (set->arena_cap + len) * 2;
+		char *a = realloc(set->arena, cap);
+		if (a == NULL)
+			return -ENOMEM;
+		set->arena = a;
+		set->arena_cap = cap;
+	}
+	memcpy(set->arena + set->arena_len, s, len);
+	*set_slot(set, s, len) = (struct name_entry){ (uint32_t)set->arena_len, (uint32_t)len, line };
+	set->arena_len += len;
+	set->n++;
+	return 0;
+}
+
+static void set_free(struct name_set *set)
+{
+	free(set->slots);
+	free(set->arena);
+}
+
+/* ---- parser state ---- */
+
+struct family {
+	bool active;
+	char name[METRIC_NAME_MAX + 1];
+	size_t name_len;
+	char help[METRIC_HELP_MAX + 1];
+	bool have_help, have_type;
+	enum metric_type type;
+	size_t samples;
+	bool in_batch;
+	double bounds[HISTOGRAM_BUCKETS_MAX];
+	uint32_t n_bounds;
+};
+
+/* The histogram series being read: its lines must be consecutive. */
+struct hseries {
+	bool active;
+	size_t line;
+	char key[MAX_SAMPLE_LABELS * (LABEL_NAME_MAX + LABEL_VALUE_MAX + 2)];
+	size_t key_len;
+	const char *names[METRIC_LABELS_MAX];
+	const char *values[METRIC_LABELS_MAX];
+	size_t n_labels;
+	double le[HISTOGRAM_BUCKETS_MAX + 1];
+	double count[HISTOGRAM_BUCKETS_MAX + 1];
+	size_t n_buckets;
+	bool have_sum, have_count;
+	double sum, total;
+};
+
+/* One sample line, split up; strings point into the scratch buffer. */
+struct sample {
+	const char *name;
+	size_t name_len;
+	const char *names[MAX_SAMPLE_LABELS];
+	const char *values[MAX_SAMPLE_LABELS];
+	size_t n_labels;
+	double value;
+};
+
+struct parser {
+	struct batch *b;
+	size_t line_no;
+	char *err;
+	size_t errlen;
+	struct family fam;
+	struct hseries hs;
+	struct name_set seen;
+	char *scratch; /* unescaped strings of the current line */
+};
+
+static int fail(struct parser *p, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int fail(struct parser *p, int rc, const char *fmt, ...)
+{
+	char msg[600];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	snprintf(p->err, p->errlen, "line %zu: %s", p->line_no, msg);
+	return rc;
+}
+
+/* A batch error already has its message in why. */
+static int fail_batch(struct parser *p, int rc, const char *why)
+{
+	return fail(p, rc, "%s", why);
+}
+
+/* ---- tokens ---- */
+
+struct cursor {
+	const char *p, *end;
+};
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static void skip_blanks(struct cursor *c)
+{
+	while (c->p < c->end && is_blank(*c->p))
+		c->p++;
+}
+
+static bool at_end(const struct cursor *c)
+{
+	return c->p >= c->end;
+}
+
+static bool name_char(char c, bool first, bool colon_ok)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+	       (colon_ok && c == ':') || (!first && c >= '0' && c <= '9');
+}
+
+/* A metric (colon_ok) or label name token; its rules are checked by the caller. */
+static size_t take_name(struct cursor *c, bool colon_ok)
+{
+	const char *start = c->p;
+	while (c->p < c->end && name_char(*c->p, c->p == start, colon_ok))
+		c->p++;
+	return (size_t)(c->p - start);
+}
+
+static size_t take_word(struct cursor *c)
+{
+	const char *start = c->p;
+	while (c->p < c->end && !is_blank(*c->p))
+		c->p++;
+	return (size_t)(c->p - start);
+}
+
+static bool word_eq(const char *w, size_t n, const char *lit)
+{
+	return strlen(lit) == n && memcmp(w, lit, n) == 0;
+}
+
+static bool word_eq_nocase(const char *w, size_t n, const char *lit)
+{
+	if (strlen(lit) != n)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = w[i];
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if (c != lit[i])
+			return false;
+	}
+	return true;
+}
+
+static size_t digits(const char *s, size_t i, size_t n)
+{
+	size_t start = i;
+	while (i < n && s[i] >= '0' && s[i] <= '9')
+		i++;
+	return i - start;
+}
+
+/* [+-]? (d+ (. d*)? | . d+) ([eE] [+-]? d+)? */
+static bool decimal_shape(const char *s, size_t n)
+{
+	size_t i = (n > 0 && (s[0] == '+' || s[0] == '-')) ? 1 : 0;
+	size_t int_digits = digits(s, i, n), frac_digits = 0;
+
+	i += int_digits;
+	if (i < n && s[i] == '.') {
+		frac_digits = digits(s, i + 1, n);
+		i += 1 + frac_digits;
+	}
+	if (int_digits + frac_digits == 0)
+		return false;
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < n && (s[i] == '+' || s[i] == '-'))
+			i++;
+		size_t exp_digits = digits(s, i, n);
+		if (exp_digits == 0)
+			return false;
+		i += exp_digits;
+	}
+	return i == n;
+}
+
+/* Go's ParseFloat without hex and underscores: what node_exporter reads. */
+static bool parse_value(const char *s, size_t n, double *out)
+{
+	const char *w = s;
+	size_t wn = n;
+	double sign = 1;
+
+	if (wn > 0 && (w[0] == '+' || w[0] == '-')) {
+		sign = w[0] == '-' ? -1 : 1;
+		w++;
+		wn--;
+	}
+	if (word_eq_nocase(w, wn, "inf") || word_eq_nocase(w, wn, "infinity")) {
+		*out = sign * INFINITY;
+		return true;
+	}
+	if (word_eq_nocase(w, wn, "nan")) {
+		*out = NAN;
+		return true;
+	}
+	if (n >= VALUE_TOKEN_MAX || !decimal_shape(s, n))
+		return false;
+	char buf[VALUE_TOKEN_MAX];
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	*out = strtod(buf, NULL);
+	return !isinf(*out);
+}
+
+/* ---- histogram series ---- */
+
+static bool bounds_equal(const struct family *f, const double *le, uint32_t n)
+{
+	if (f->n_bounds != n)
+		return false;
+	for (uint32_t i = 0; i < n; i++)
+		if (f->bounds[i] != le[i])
+			return false;
+	return true;
+}
+
+static void sort_buckets(struct hseries *h)
+{
+	for (size_t i = 1; i < h->n_buckets; i++) {
+		double le = h->le[i], c = h->count[i];
+		size_t k = i;
+		for (; k > 0 && h->le[k - 1] > le; k--) {
+			h->le[k] = h->le[k - 1];
+			h->count[k] = h->count[k - 1];
+		}
+		h->le[k] = le;
+		h->count[k] = c;
+	}
+}
+
+static int check_hseries(struct parser *p, struct hseries *h)
+{
+	const char *name = p->fam.name;
+
+	if (!h->have_count || !h->have_sum)
+		return fail(p, -EINVAL, "histogram %s: a series has no %s_%s line", name, name,
+			    h->have_count ? "sum" : "count");
+	sort_buckets(h);
+	if (h->n_buckets == 0 || !isinf(h->le[h->n_buckets - 1]))
+		return fail(p, -EINVAL, "histogram %s: a series has no bucket with le=\"+Inf\"",
+			    name);
+	if (h->count[h->n_buckets - 1] != h->total)
+		return fail(p, -EINVAL, "histogram %s: the +Inf bucket (%.17g) differs from %s_count (%.17g)",
+			    name, h->count[h->n_buckets - 1], name, h->total);
+	for (size_t i = 1; i < h->n_buckets; i++)
+		if (h->count[i] < h->count[i - 1])
+			return fail(p, -EINVAL,
+				    "histogram %s: bucket counts must not decrease (le=%g holds %.17g, "
+				    "le=%g holds %.17g)",
+				    name, h->le[i - 1], h->count[i - 1], h->le[i], h->count[i]);
+	return 0;
+}
+
+static int start_histogram(struct parser *p, const struct hseries *h)
+{
+	char why[400];
+	uint32_t n = (uint32_t)h->n_buckets - 1;
+
+	if (p->fam.in_batch) {
+		if (!bounds_equal(&p->fam, h->le, n))
+			return fail(p, -EINVAL,
+				    "histogram %s: every series must have the same buckets", p->fam.name);
+		return 0;
+	}
+	memcpy(p->fam.bounds, h->le, n * sizeof *h->le);
+	p->fam.n_bounds = n;
+	int rc = batch_histogram_family(p->b, p->fam.name, p->fam.help, h->le, n, why, sizeof why);
+	if (rc < 0)
+		return fail_batch(p, rc, why);
+	p->fam.in_batch = true;
+	return 0;
+}
+
+/* Checks and adds the histogram series read so far, if any. */
+static int finish_hseries(struct parser *p)
+{
+	struct hseries *h = &p->hs;
+	uint64_t counts[HISTOGRAM_BUCKETS_MAX + 1];
+	char why[400];
+
+	if (!h->active)
+		return 0;
+	h->active = false;
+	size_t saved_line = p->line_no;
+	p->line_no = h->line;
+	int rc = check_hseries(p, h);
+	if (rc == 0)
+		rc = start_histogram(p, h);
+	for (size_t i = 0; rc == 0 && i < h->n_buckets; i++)
+		counts[i] = (uint64_t)h->count[i] - (i ? (uint64_t)h->count[i - 1] : 0);
+	if (rc == 0) {
+		rc = batch_add_histogram(p->b, h->names, h->values, h->n_labels, counts, h->sum, why,
+					 sizeof why);
+		if (rc == -EEXIST)
+			rc = fail(p, -EINVAL, "histogram %s: a series appears twice (the lines of one "
+					      "series must be together)", p->fam.name);
+		else if (rc < 0)
+			rc = fail_batch(p, rc, why);
+	}
+	p->line_no = saved_line;
+	return rc;
+}
+
+/* Serializes the labels but "le" as "name\0value\0...". */
+static size_t series_key(const struct sample *s, char *key, size_t keycap)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < s->n_labels; i++) {
+		if (strcmp(s->names[i], "le") == 0)
+			continue;
+		size_t a = strlen(s->names[i]) + 1, b = strlen(s->values[i]) + 1;
+		if (n + a + b > keycap)
+			return SIZE_MAX;
+		memcpy(key + n, s->names[i], a);
+		memcpy(key + n + a, s->values[i], b);
+		n += a + b;
+	}
+	return n;
+}
+
+static int begin_hseries(struct parser *p, const char *key, size_t len)
+{
+	struct hseries *h = &p->hs;
+
+	h->active = true;
+	h->n_labels = 0;
+	h->line = p->line_no;
+	memcpy(h->key, key, len);
+	h->key_len = len;
+	for (const char *k = h->key; k < h->key + len; k += strlen(k) + 1) {
+		if (h->n_labels == METRIC_LABELS_MAX)
+			return fail(p, -EINVAL, "a series of %s has more than %d labels", p->fam.name,
+				    METRIC_LABELS_MAX);
+		h->names[h->n_labels] = k;
+		k += strlen(k) + 1;
+		h->values[h->n_labels++] = k;
+	}
+	h->have_sum = h->have_count = false;
+	h->n_buckets = 0;
+	return 0;
+}
+
+/* The sample's "le" label, parsed. */
+static int bucket_bound(struct parser *p, const struct sample *s, double *le)
+{
+	for (size_t i = 0; i < s->n_labels; i++) {
+		if (strcmp(s->names[i], "le") != 0)
+			continue;
+		if (!parse_value(s->values[i], strlen(s->values[i]), le) || isnan(*le))
+			return fail(p, -EINVAL, "histogram %s: le=\"%.40s\" is not a number",
+				    p->fam.name, s->values[i]);
+		return 0;
+	}
+	return fail(p, -EINVAL, "histogram %s: a _bucket line has no le label", p->fam.name);
+}
+
+static int add_bucket(struct parser *p, const struct sample *s)
+{
+	struct hseries *h = &p->hs;
+	double le;
+	int rc = bucket_bound(p, s, &le);
+
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < h->n_buckets; i++)
+		if (h->le[i] == le)
+			return fail(p, -EINVAL, "histogram %s: bucket le=\"%g\" appears twice",
+				    p->fam.name, le);
+	if (h->n_buckets == HISTOGRAM_BUCKETS_MAX + 1)
+		return fail(p, -EINVAL, "histogram %s has more than %d buckets", p->fam.name,
+			    HISTOGRAM_BUCKETS_MAX);
+	if (!(s->value >= 0) || s->value > MAX_EXACT_COUNT || s->value != floor(s->value))
+		return fail(p, -EINVAL,
+			    "histogram %s: bucket counts must be whole numbers from 0 to 2^53", p->fam.name);
+	h->le[h->n_buckets] = le;
+	h->count[h->n_buckets++] = s->value;
+	return 0;
+}
+
+enum hpart { PART_BUCKET, PART_SUM, PART_COUNT };
+
+static int histogram_sample(struct parser *p, const struct sample *s, enum hpart part)
+{
+	char key[sizeof p->hs.key];
+	size_t len = series_key(s, key, sizeof key);
+	int rc = 0;
+
+	if (part != PART_BUCKET && len != SIZE_MAX)
+		for (size_t i = 0; i < s->n_labels; i++)
+			if (strcmp(s->names[i], "le") == 0)
+				return fail(p, -EINVAL, "histogram %s: only _bucket lines have an le label",
+					    p->fam.name);
+	if (len == SIZE_MAX)
+		return fail(p, -EINVAL, "a series of %s has too many labels", p->fam.name);
+	if (p->hs.active && (p->hs.key_len != len || memcmp(p->hs.key, key, len) != 0))
+		rc = finish_hseries(p);
+	if (rc == 0 && !p->hs.active)
+		rc = begin_hseries(p, key, len);
+	if (rc < 0)
+		return rc;
+	struct hseries *h = &p->hs;
+	if (part == PART_BUCKET)
+		return add_bucket(p, s);
+	bool *have = part == PART_SUM ? &h->have_sum : &h->have_count;
+	if (*have)
+		return fail(p, -EINVAL, "histogram %s: a series has two _%s lines", p->fam.name,
+			    part == PART_SUM ? "sum" : "count");
+	*have = true;
+	if (part == PART_SUM)
+		h->sum = s->value;
+	else
+		h->total = s->value;
+	return 0;
+}
+
+/* ---- families ---- */
+
+static int finish_family(struct parser *p)
+{
+	int rc = 0;
+
+	if (p->fam.active && p->fam.type == METRIC_HISTOGRAM)
+		rc = finish_hseries(p);
+	p->fam.active = false;
+	return rc;
+}
+
+static int mark_seen(struct parser *p, const char *name, size_t len)
+{
+	const struct name_entry *e = set_find(&p->seen, name, len);
+
+	if (e != NULL)
+		return fail(p, -EINVAL,
+			    "%.*s was already used at line %zu: the lines of a family must be "
+			    "together, and each name belongs to one family",
+			    (int)len, name, e->line);
+	if (p->seen.n >= PROMTEXT_FAMILIES_MAX)
+		return fail(p, -EINVAL, "more than %d metric families", PROMTEXT_FAMILIES_MAX);
+	if (set_add(&p->seen, name, len, p->line_no) < 0)
+		return fail(p, -ENOMEM, "out of memory");
+	return 0;
+}
+
+static int begin_family(struct parser *p, const char *name, size_t len)
+{
+	char why[400];
+	int rc = finish_family(p);
+
+	if (rc == 0 && metric_name_check(name, len, why, sizeof why) < 0)
+		return fail(p, -EINVAL, "%s", why);
+	if (rc == 0)
+		rc = mark_seen(p, name, len);
+	if (rc < 0)
+		return rc;
+	memset(&p->fam, 0, offsetof(struct family, bounds));
+	p->fam.active = true;
+	memcpy(p->fam.name, name, len);
+	p->fam.name[len] = '\0';
+	p->fam.name_len = len;
+	p->fam.type = METRIC_UNTYPED;
+	return 0;
+}
+
+/* The current family, or a new one, for a HELP or TYPE line about name. */
+static int family_for_meta(struct parser *p, const char *name, size_t len, const char *what)
+{
+	struct family *f = &p->fam;
+
+	if (!f->active || f->name_len != len || memcmp(f->name, name, len) != 0)
+		return begin_family(p, name, len);
+	if (f->samples > 0)
+		return fail(p, -EINVAL, "%s line for %s after its samples", what, f->name);
+	if ((what[0] == 'H' && f->have_help) || (what[0] == 'T' && f->have_type))
+		return fail(p, -EINVAL, "second %s line for %s", what, f->name);
+	return 0;
+}
+
+/* A histogram's sample names are the family's: no other family may use them. */
+static int reserve_histogram_names(struct parser *p)
+{
+	static const char *const suffixes[] = { "_bucket", "_sum", "_count" };
+	char name[METRIC_NAME_MAX + 16];
+
+	for (size_t i = 0; i < 3; i++) {
+		int n = snprintf(name, sizeof name, "%s%s", p->fam.name, suffixes[i]);
+		int rc = mark_seen(p, name, (size_t)n);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int parse_type(struct parser *p, const char *w, size_t n)
+{
+	static const struct {
+		const char *word;
+		enum metric_type type;
+	} types[] = {
+		{ "counter", METRIC_COUNTER },
+		{ "gauge", METRIC_GAUGE },
+		{ "histogram", METRIC_HISTOGRAM },
+		{ "untyped", METRIC_UNTYPED },
+	};
+	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+		if (word_eq(w, n, types[i].word)) {
+			p->fam.type = types[i].type;
+			p->fam.have_type = true;
+			return types[i].type == METRIC_HISTOGRAM ? reserve_histogram_names(p) : 0;
+		}
+	if (word_eq(w, n, "summary"))
+		return fail(p, -EINVAL,
+			    "summary families are not supported; expose %s as a histogram or as "
+			    "gauges", p->fam.name);
+	return fail(p, -EINVAL, "unknown type \"%.*s\" for %s (expected counter, gauge, histogram "
+				"or untyped)", (int)(n > 40 ? 40 : n), w, p->fam.name);
+}
+
+/* HELP text: \\ and \n are the only escapes. */
+static int unescape_help(struct parser *p, struct cursor *c)
+{
+	size_t n = 0;
+	char *out = p->fam.help;
+
+	for (; !at_end(c); c->p++) {
+		char ch = *c->p;
+		if (ch == '\\') {
+			if (c->p + 1 >= c->end || (c->p[1] != '\\' && c->p[1] != 'n'))
+				return fail(p, -EINVAL, "invalid escape in HELP of %s (only \\\\ and "
+							"\\n are allowed)", p->fam.name);
+			ch = *++c->p == 'n' ? '\n' : '\\';
+		}
+		if (n == METRIC_HELP_MAX)
+			return fail(p, -EINVAL, "HELP of %s is longer than %d bytes", p->fam.name,
+				    METRIC_HELP_MAX);
+		out[n++] = ch;
+	}
+	out[n] = '\0';
+	p->fam.have_help = true;
+	return 0;
+}
+
+static int parse_comment(struct parser *p, struct cursor *c)
+{
+	c->p++; /* '#' */
+	skip_blanks(c);
+	const char *kw = c->p;
+	size_t kwlen = take_word(c);
+	bool help = word_eq(kw, kwlen, "HELP"), type = word_eq(kw, kwlen, "TYPE");
+
+	if (!help && !type)
+		return 0;
+	skip_blanks(c);
+	const char *name = c->p;
+	size_t len = take_word(c);
+	if (len == 0)
+		return fail(p, -EINVAL, "%s line without a metric name", help ? "HELP" : "TYPE");
+	int rc = family_for_meta(p, name, len, help ? "HELP" : "TYPE");
+	if (rc < 0)
+		return rc;
+	skip_blanks(c);
+	if (help)
+		return unescape_help(p, c);
+	const char *w = c->p;
+	size_t n = take_word(c);
+	skip_blanks(c);
+	if (n == 0 || !at_end(c))
+		return fail(p, -EINVAL, "TYPE line for %s must be \"# TYPE %s <type>\"", p->fam.name,
+			    p->fam.name);
+	return parse_type(p, w, n);
+}
+
+/* ---- samples ---- */
+
+static int parse_label_value(struct parser *p, struct cursor *c, char **out)
+{
+	char *w = *out;
+
+	if (at_end(c) || *c->p != '"')
+		return fail(p, -EINVAL, "a label value must be in double quotes");
+	for (c->p++; !at_end(c) && *c->p != '"'; c->p++) {
+		char ch = *c->p;
+		if (ch == '\\') {
+			char e = c->p + 1 < c->end ? c->p[1] : '\0';
+			if (e != '\\' && e != '"' && e != 'n')
+				return fail(p, -EINVAL, "invalid escape in a label value (only \\\\, "
+							"\\\" and \\n are allowed)");
+			ch = e == 'n' ? '\n' : e;
+			c->p++;
+		}
+		*w++ = ch;
+	}
+	if (at_end(c))
+		return fail(p, -EINVAL, "a label value has no closing quote");
+	c->p++;
+	*w++ = '\0';
+	*out = w;
+	return 0;
+}
+
+static int parse_label(struct parser *p, struct cursor *c, struct sample *s, char **w)
+{
+	char why[400];
+	const char *name = c->p;
+	size_t len = take_name(c, false);
+
+	if (len == 0)
+		return fail(p, -EINVAL, "expected a label name in %.*s{...}", (int)s->name_len, s->name);
+	if (label_name_check(name, len, why, sizeof why) < 0)
+		return fail(p, -EINVAL, "%s", why);
+	if (s->n_labels == MAX_SAMPLE_LABELS)
+		return fail(p, -EINVAL, "%.*s has more than %d labels", (int)s->name_len, s->name,
+			    METRIC_LABELS_MAX);
+	memcpy(*w, name, len);
+	(*w)[len] = '\0';
+	s->names[s->n_labels] = *w;
+	*w += len + 1;
+	skip_blanks(c);
+	if (at_end(c) || *c->p != '=')
+		return fail(p, -EINVAL, "expected = after label %.*s", (int)len, name);
+	c->p++;
+	skip_blanks(c);
+	s->values[s->n_labels] = *w;
+	int rc = parse_label_value(p, c, w);
+	if (rc == 0)
+		s->n_labels++;
+	return rc;
+}
+
+static int parse_labels(struct parser *p, struct cursor *c, struct sample *s, char *w)
+{
+	c->p++; /* '{' */
+	for (;;) {
+		skip_blanks(c);
+		if (!at_end(c) && *c->p == '}')
+			break;
+		int rc = parse_label(p, c, s, &w);
+		if (rc < 0)
+			return rc;
+		skip_blanks(c);
+		if (!at_end(c) && *c->p == ',') {
+			c->p++;
+			continue;
+		}
+		if (at_end(c) || *c->p != '}')
+			return fail(p, -EINVAL, "expected , or } after a label value");
+	}
+	c->p++;
+	return 0;
+}
+
+/* Sorted by name, so that {a,b} and {b,a} are one series; a name twice is refused. */
+static int sort_labels(struct parser *p, struct sample *s)
+{
+	for (size_t i = 1; i < s->n_labels; i++) {
+		const char *n = s->names[i], *v = s->values[i];
+		size_t k = i;
+		for (; k > 0 && strcmp(s->names[k - 1], n) > 0; k--) {
+			s->names[k] = s->names[k - 1];
+			s->values[k] = s->values[k - 1];
+		}
+		s->names[k] = n;
+		s->values[k] = v;
+	}
+	for (size_t i = 1; i < s->n_labels; i++)
+		if (strcmp(s->names[i - 1], s->names[i]) == 0)
+			return fail(p, -EINVAL, "label %s appears twice", s->names[i]);
+	return 0;
+}
+
+static int parse_sample_value(struct parser *p, struct cursor *c, struct sample *s)
+{
+	skip_blanks(c);
+	const char *w = c->p;
+	size_t n = take_word(c);
+
+	if (n == 0)
+		return fail(p, -EINVAL, "%.*s has no value", (int)s->name_len, s->name);
+	if (!parse_value(w, n, &s->value))
+		return fail(p, -EINVAL, "value \"%.*s\" of %.*s is not a number", (int)(n > 40 ? 40 : n),
+			    w, (int)s->name_len, s->name);
+	skip_blanks(c);
+	if (at_end(c))
+		return 0;
+	const char *ts = c->p;
+	size_t tslen = take_word(c);
+	skip_blanks(c);
+	size_t sign = ts[0] == '-' ? 1 : 0;
+	if (at_end(c) && tslen > sign && digits(ts, sign, tslen) == tslen - sign)
+		return fail(p, -EINVAL, "%.*s has a timestamp; timestamps are not supported (as in "
+					"node_exporter's textfile collector)", (int)s->name_len, s->name);
+	return fail(p, -EINVAL, "unexpected text after the value of %.*s", (int)s->name_len, s->name);
+}
+
+static int parse_sample_line(struct parser *p, struct cursor *c, struct sample *s)
+{
+	char why[400];
+
+	s->name = c->p;
+	s->name_len = take_name(c, true);
+	s->n_labels = 0;
+	if (s->name_len == 0)
+		return fail(p, -EINVAL, "expected a metric name, found \"%.*s\"",
+			    (int)(c->end - c->p > 20 ? 20 : c->end - c->p), c->p);
+	if (metric_name_check(s->name, s->name_len, why, sizeof why) < 0)
+		return fail(p, -EINVAL, "%s", why);
+	skip_blanks(c);
+	if (!at_end(c) && *c->p == '{') {
+		int rc = parse_labels(p, c, s, p->scratch);
+		if (rc < 0)
+			return rc;
+	} else if (c->p > s->name + s->name_len || at_end(c)) {
+		/* blanks after the name, or nothing: the value follows */
+	} else {
+		return fail(p, -EINVAL, "unexpected character '%c' after %.*s", *c->p,
+			    (int)s->name_len, s->name);
+	}
+	int rc = parse_sample_value(p, c, s);
+	return rc < 0 ? rc : sort_labels(p, s);
+}
+
+static bool is_suffixed(const struct family *f, const struct sample *s, const char *suffix)
+{
+	size_t sl = strlen(suffix);
+	return s->name_len == f->name_len + sl && memcmp(s->name, f->name, f->name_len) == 0 &&
+	       memcmp(s->name + f->name_len, suffix, sl) == 0;
+}
+
+static int plain_sample(struct parser *p, const struct sample *s)
+{
+	struct family *f = &p->fam;
+	char why[400];
+	int rc = 0;
+
+	if (f->type == METRIC_COUNTER && !(s->value >= 0))
+		return fail(p, -EINVAL, "counter %s has the value %g; counters are never negative",
+			    f->name, s->value);
+	if (!f->in_batch) {
+		rc = batch_family(p->b, f->name, f->help, f->type, why, sizeof why);
+		if (rc < 0)
+			return fail_batch(p, rc, why);
+		f->in_batch = true;
+	}
+	rc = batch_add(p->b, s->names, s->values, s->n_labels, s->value, why, sizeof why);
+	if (rc == -EEXIST)
+		return fail(p, -EINVAL, "%s has this series twice", f->name);
+	return rc < 0 ? fail_batch(p, rc, why) : 0;
+}
+
+static int dispatch_sample(struct parser *p, const struct sample *s)
+{
+	struct family *f = &p->fam;
+	int rc = 0;
+
+	if (f->active && f->type == METRIC_HISTOGRAM) {
+		static const char *const suffix[] = { "_bucket", "_sum", "_count" };
+		for (int part = PART_BUCKET; part <= PART_COUNT; part++)
+			if (is_suffixed(f, s, suffix[part])) {
+				f->samples++;
+				return histogram_sample(p, s, (enum hpart)part);
+			}
+		if (s->name_len == f->name_len && memcmp(s->name, f->name, f->name_len) == 0)
+			return fail(p, -EINVAL, "histogram %s: samples must be named %s_bucket, %s_sum "
+						"or %s_count", f->name, f->name, f->name, f->name);
+	}
+	if (!f->active || s->name_len != f->name_len || memcmp(s->name, f->name, f->name_len) != 0)
+		rc = begin_family(p, s->name, s->name_len);
+	if (rc < 0)
+		return rc;
+	f->samples++;
+	return plain_sample(p, s);
+}
+
+/* ---- lines ---- */
+
+static int parse_line(struct parser *p, const char *line, size_t len)
+{
+	struct cursor c = { line, line + len };
+	struct sample s;
+
+	if (len > PROMTEXT_LINE_MAX)
+		return fail(p, -EINVAL, "line longer than %d bytes", PROMTEXT_LINE_MAX);
+	if (memchr(line, '\r', len) != NULL)
+		return fail(p, -EINVAL, "carriage return in the line (lines end with \\n alone)");
+	if (!utf8_valid(line, len))
+		return fail(p, -EINVAL, "not valid UTF-8 (or a NUL byte)");
+	skip_blanks(&c);
+	if (at_end(&c))
+		return 0;
+	if (*c.p == '#')
+		return parse_comment(p, &c);
+	int rc = parse_sample_line(p, &c, &s);
+	return rc < 0 ? rc : dispatch_sample(p, &s);
+}
+
+static int parse_all(struct parser *p, const char *text, size_t len)
+{
+	const char *at = text, *end = text + len;
+
+	while (at < end) {
+		const char *nl = memchr(at, '\n', (size_t)(end - at));
+		p->line_no++;
+		if (nl == NULL)
+			return fail(p, -EINVAL, "the last line does not end with a newline");
+		int rc = parse_line(p, at, (size_t)(nl - at));
+		if (rc < 0)
+			return rc;
+		at = nl + 1;
+	}
+	return finish_family(p);
+}
+
+int promtext_parse(struct batch *b, const char *text, size_t len, char *err, size_t errlen)
+{
+	struct parser *p = calloc(1, sizeof *p);
+	int rc;
+
+	if (p == NULL || (p->scratch = malloc(PROMTEXT_LINE_MAX + 16)) == NULL) {
+		free(p);
+		snprintf(err, errlen, "out of memory parsing Prometheus text");
+		return -ENOMEM;
+	}
+	p->b = b;
+	p->err = err;
+	p->errlen = errlen;
+	rc = parse_all(p, text, len);
+	set_free(&p->seen);
+	free(p->scratch);
+	free(p);
+	return rc;
+}

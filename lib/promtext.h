@@ -1,0 +1,52 @@
+/*
+ * promtext.h - a strict parser for the Prometheus text format (0.0.4), for input
+ * nobody vouches for: *.prom files of the textfile collector and the standard
+ * output of exec collectors.
+ *
+ * What is accepted (docs/textfile-exec.md has the full list):
+ *  - "# HELP name text" (escapes \\ and \n) and "# TYPE name type" (counter,
+ *    gauge, histogram, untyped), each at most once per family and before its
+ *    samples; other "#" lines are comments;
+ *  - samples "name{label="value",...} value": names by metric_name_check and
+ *    label_name_check, label values with the escapes \\, \" and \n, UTF-8;
+ *    values in decimal, NaN, +Inf, -Inf (any case, as Go's ParseFloat reads them);
+ *  - histograms: name_bucket with an "le" label, name_sum and name_count per
+ *    series, the lines of one series together, the same bucket bounds in every
+ *    series, integer cumulative counts that never decrease, a +Inf bucket equal
+ *    to name_count.
+ *
+ * What is refused, with "line N: reason": anything else, in particular
+ * timestamps (node_exporter's textfile collector refuses them too), summaries
+ * (the batch model has no summary type), a family whose lines are not
+ * contiguous, a series twice, a label twice, negative counters, hex numbers,
+ * carriage returns, lines longer than PROMTEXT_LINE_MAX, and a last line without
+ * its newline.
+ *
+ * Memory is bounded by PROMTEXT_LINE_MAX and the number of family names the
+ * input uses (at most PROMTEXT_FAMILIES_MAX); the batch's own limits bound the
+ * rest.  No input makes it read out of bounds, loop forever or crash: the fuzz
+ * target calls promtext_parse.
+ */
+#ifndef SHMETRICS_PROMTEXT_H
+#define SHMETRICS_PROMTEXT_H
+
+#include <stddef.h>
+
+#include "metrics.h"
+
+#define PROMTEXT_LINE_MAX (64 * 1024)
+#define PROMTEXT_FAMILIES_MAX 10000
+
+/*
+ * Parses text[0..len) (not NUL-terminated) and adds its families to b, which
+ * should be empty.  Labels of each series are sorted by name.  Families that
+ * had no HELP line get an empty help; families without samples are left out.
+ *
+ * Returns 0, or a negative errno with "line N: reason" in err: -EINVAL for
+ * input that is not strict Prometheus text, -ENOSPC when b's limits are
+ * reached, -ENOMEM.  On failure b holds a partial result: callers discard it
+ * (batch_reset).
+ */
+int promtext_parse(struct batch *b, const char *text, size_t len, char *err, size_t errlen);
+
+#endif

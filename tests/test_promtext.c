@@ -1,0 +1,342 @@
+/*
+ * test_promtext.c - the strict Prometheus text parser: what it accepts comes
+ * back out of the exporter's renderer unchanged (but for sorted labels and
+ * normalised numbers), and what it refuses names the line and the reason.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../exporter/buf.h"
+#include "../exporter/render.h"
+#include "metrics.h"
+#include "promtext.h"
+
+static struct batch *new_batch(void)
+{
+	struct batch_limits lim;
+	batch_limits_default(&lim);
+	struct batch *b = batch_new(&lim);
+	assert_non_null(b);
+	return b;
+}
+
+/* Parses text and renders the batch as the exporter would; NULL on a parse error. */
+static char *roundtrip(const char *text, char *err, size_t errlen)
+{
+	struct batch *b = new_batch();
+	struct metrics_view v;
+	struct buf out;
+	struct render_source src = { .collector = "test", .view = &v };
+	struct render_result res;
+
+	err[0] = '\0';
+	if (promtext_parse(b, text, strlen(text), err, errlen) < 0) {
+		batch_free(b);
+		return NULL;
+	}
+	batch_view(b, &v);
+	buf_init(&out);
+	assert_int_equal(render_text(&out, RENDER_PROMETHEUS_TEXT, &src, 1, &res), 0);
+	char *s = strndup(out.data ? out.data : "", out.len);
+	buf_free(&out);
+	batch_free(b);
+	return s;
+}
+
+static void expect_same(const char *in, const char *want)
+{
+	char err[600];
+	char *got = roundtrip(in, err, sizeof err);
+	if (got == NULL)
+		fail_msg("refused: %s\ninput:\n%s", err, in);
+	assert_string_equal(got, want);
+	free(got);
+}
+
+static void expect_refused(const char *in, const char *want_err)
+{
+	char err[600];
+	char *got = roundtrip(in, err, sizeof err);
+	if (got != NULL)
+		fail_msg("accepted, expected \"%s\":\n%s", want_err, got);
+	if (strstr(err, want_err) == NULL)
+		fail_msg("error \"%s\" does not contain \"%s\"", err, want_err);
+}
+
+/* ---- accepted ---- */
+
+static void test_counters_gauges_and_untyped_round_trip(void **unused)
+{
+	(void)unused;
+	const char *in = "# HELP a_total Requests.\n"
+			 "# TYPE a_total counter\n"
+			 "a_total{code=\"200\"} 10\n"
+			 "a_total{code=\"500\"} 2\n"
+			 "# TYPE temp gauge\n"
+			 "temp -3.5\n"
+			 "plain 1e3\n";
+	expect_same(in, "# HELP a_total Requests.\n"
+			"# TYPE a_total counter\n"
+			"a_total{code=\"200\"} 10\n"
+			"a_total{code=\"500\"} 2\n"
+			"# HELP temp \n"
+			"# TYPE temp gauge\n"
+			"temp -3.5\n"
+			"# HELP plain \n"
+			"# TYPE plain untyped\n"
+			"plain 1000\n");
+}
+
+static void test_blanks_comments_and_empty_lines_are_skipped(void **unused)
+{
+	(void)unused;
+	expect_same("\n  # just a comment\n#\n\t\nx{ a = \"1\" , } \t 2\n   \n",
+		    "# HELP x \n# TYPE x untyped\nx{a=\"1\"} 2\n");
+}
+
+static void test_label_and_help_escapes_are_decoded(void **unused)
+{
+	(void)unused;
+	expect_same("# HELP x back\\\\slash\\nnewline\n"
+		    "x{v=\"q\\\"uote\\\\ and\\nnl\"} 1\n",
+		    "# HELP x back\\\\slash\\nnewline\n# TYPE x untyped\n"
+		    "x{v=\"q\\\"uote\\\\ and\\nnl\"} 1\n");
+}
+
+static void test_labels_are_sorted_by_name(void **unused)
+{
+	(void)unused;
+	expect_same("x{b=\"2\",a=\"1\"} 1\n", "# HELP x \n# TYPE x untyped\nx{a=\"1\",b=\"2\"} 1\n");
+}
+
+static void test_special_values_parse_like_go(void **unused)
+{
+	(void)unused;
+	expect_same("a NaN\nb +Inf\nc -Inf\nd inf\ne .5\nf 5.\ng -0\n",
+		    "# HELP a \n# TYPE a untyped\na NaN\n"
+		    "# HELP b \n# TYPE b untyped\nb +Inf\n"
+		    "# HELP c \n# TYPE c untyped\nc -Inf\n"
+		    "# HELP d \n# TYPE d untyped\nd +Inf\n"
+		    "# HELP e \n# TYPE e untyped\ne 0.5\n"
+		    "# HELP f \n# TYPE f untyped\nf 5\n"
+		    "# HELP g \n# TYPE g untyped\ng -0\n");
+}
+
+static void test_utf8_label_values_are_kept(void **unused)
+{
+	(void)unused;
+	expect_same("x{city=\"Zürich\"} 1\n", "# HELP x \n# TYPE x untyped\nx{city=\"Zürich\"} 1\n");
+}
+
+static void test_histogram_with_buckets_sum_and_count(void **unused)
+{
+	(void)unused;
+	const char *in = "# HELP lat Latency.\n"
+			 "# TYPE lat histogram\n"
+			 "lat_bucket{path=\"/\",le=\"0.1\"} 1\n"
+			 "lat_bucket{path=\"/\",le=\"1\"} 3\n"
+			 "lat_bucket{path=\"/\",le=\"+Inf\"} 4\n"
+			 "lat_sum{path=\"/\"} 2.5\n"
+			 "lat_count{path=\"/\"} 4\n"
+			 "lat_count{path=\"/x\"} 0\n"
+			 "lat_sum{path=\"/x\"} 0\n"
+			 "lat_bucket{le=\"+Inf\",path=\"/x\"} 0\n"
+			 "lat_bucket{path=\"/x\",le=\"1.0\"} 0\n"
+			 "lat_bucket{path=\"/x\",le=\"0.1\"} 0\n";
+	expect_same(in, "# HELP lat Latency.\n"
+			"# TYPE lat histogram\n"
+			"lat_bucket{path=\"/\",le=\"0.1\"} 1\n"
+			"lat_bucket{path=\"/\",le=\"1\"} 3\n"
+			"lat_bucket{path=\"/\",le=\"+Inf\"} 4\n"
+			"lat_sum{path=\"/\"} 2.5\n"
+			"lat_count{path=\"/\"} 4\n"
+			"lat_bucket{path=\"/x\",le=\"0.1\"} 0\n"
+			"lat_bucket{path=\"/x\",le=\"1\"} 0\n"
+			"lat_bucket{path=\"/x\",le=\"+Inf\"} 0\n"
+			"lat_sum{path=\"/x\"} 0\n"
+			"lat_count{path=\"/x\"} 0\n");
+}
+
+static void test_family_without_samples_is_left_out(void **unused)
+{
+	(void)unused;
+	expect_same("# HELP e Empty.\n# TYPE e gauge\nx 1\n", "# HELP x \n# TYPE x untyped\nx 1\n");
+}
+
+static void test_suffixed_names_without_a_histogram_type_are_plain_families(void **unused)
+{
+	(void)unused;
+	expect_same("x_count 3\n", "# HELP x_count \n# TYPE x_count untyped\nx_count 3\n");
+}
+
+/* ---- refused ---- */
+
+struct refusal {
+	const char *input;
+	const char *error;
+};
+
+static const struct refusal refusals[] = {
+	{ "x 1 1700000000\n", "line 1: x has a timestamp; timestamps are not supported" },
+	{ "ok 1\n# TYPE s summary\n", "line 2: summary families are not supported" },
+	{ "x 1", "line 1: the last line does not end with a newline" },
+	{ "x 1\r\n", "line 1: carriage return" },
+	{ "x{a=\"\xff\"} 1\n", "line 1: not valid UTF-8" },
+	{ "x 1\ny 1\nx 2\n", "line 3: x was already used at line 1" },
+	{ "x{a=\"1\"} 1\nx{a=\"1\"} 2\n", "line 2: x has this series twice" },
+	{ "x{a=\"1\",b=\"2\"} 1\nx{b=\"2\",a=\"1\"} 2\n", "line 2: x has this series twice" },
+	{ "x{a=\"1\",a=\"2\"} 1\n", "line 1: label a appears twice" },
+	{ "x{__a=\"1\"} 1\n", "starts with \"__\"" },
+	{ "__x 1\n", "starts with \"__\"" },
+	{ "1x 1\n", "line 1: expected a metric name" },
+	{ "x{a=\"1\\t\"} 1\n", "line 1: invalid escape in a label value" },
+	{ "x{a=\"1} 1\n", "no closing quote" },
+	{ "x{a=1} 1\n", "must be in double quotes" },
+	{ "x{a=\"1\" b=\"2\"} 1\n", "expected , or }" },
+	{ "x{=\"1\"} 1\n", "expected a label name" },
+	{ "x\n", "x has no value" },
+	{ "x one\n", "value \"one\" of x is not a number" },
+	{ "x 0x10\n", "is not a number" },
+	{ "x 1e999\n", "is not a number" },
+	{ "x 1 2 3\n", "unexpected text after the value" },
+	{ "x-y 1\n", "unexpected character '-'" },
+	{ "# HELP x a\\tb\nx 1\n", "line 1: invalid escape in HELP" },
+	{ "# HELP x a\n# HELP x b\n", "line 2: second HELP line for x" },
+	{ "# TYPE x gauge\n# TYPE x gauge\n", "line 2: second TYPE line for x" },
+	{ "x 1\n# TYPE x gauge\n", "line 2: TYPE line for x after its samples" },
+	{ "# TYPE x gauge extra\n", "TYPE line for x must be" },
+	{ "# TYPE x counterr\n", "unknown type \"counterr\"" },
+	{ "# TYPE x\n", "TYPE line for x must be" },
+	{ "# HELP\n", "HELP line without a metric name" },
+	{ "# TYPE c counter\nc -1\n", "line 2: counter c has the value -1" },
+	{ "# TYPE h histogram\nh 1\n", "samples must be named h_bucket" },
+	{ "# TYPE h histogram\nh_bucket 1\n", "a _bucket line has no le label" },
+	{ "# TYPE h histogram\nh_bucket{le=\"x\"} 1\n", "le=\"x\" is not a number" },
+	{ "# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_sum 1\nh_count 1\n",
+	  "line 2: histogram h: a series has no bucket with le=\"+Inf\"" },
+	{ "# TYPE h histogram\nh_bucket{le=\"+Inf\"} 2\nh_sum 1\nh_count 3\n",
+	  "the +Inf bucket (2) differs from h_count (3)" },
+	{ "# TYPE h histogram\nh_bucket{le=\"+Inf\"} 2\nh_count 2\n", "a series has no h_sum line" },
+	{ "# TYPE h histogram\nh_bucket{le=\"+Inf\"} 2\nh_sum 2\n", "a series has no h_count line" },
+	{ "# TYPE h histogram\nh_bucket{le=\"1\"} 3\nh_bucket{le=\"+Inf\"} 2\nh_sum 1\nh_count 2\n",
+	  "bucket counts must not decrease" },
+	{ "# TYPE h histogram\nh_bucket{le=\"1\"} 0.5\n", "whole numbers" },
+	{ "# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_bucket{le=\"1.0\"} 1\n",
+	  "bucket le=\"1\" appears twice" },
+	{ "# TYPE h histogram\nh_sum{le=\"1\"} 1\n", "only _bucket lines have an le label" },
+	{ "# TYPE h histogram\nh_sum 1\nh_sum 1\n", "a series has two _sum lines" },
+	{ "# TYPE h histogram\n"
+	  "h_bucket{a=\"1\",le=\"1\"} 0\nh_bucket{a=\"1\",le=\"+Inf\"} 0\nh_sum{a=\"1\"} 0\nh_count{a=\"1\"} 0\n"
+	  "h_bucket{a=\"2\",le=\"2\"} 0\nh_bucket{a=\"2\",le=\"+Inf\"} 0\nh_sum{a=\"2\"} 0\nh_count{a=\"2\"} 0\n",
+	  "line 6: histogram h: every series must have the same buckets" },
+	{ "# TYPE h histogram\n"
+	  "h_sum{a=\"1\"} 0\nh_sum{a=\"2\"} 0\nh_count{a=\"1\"} 0\n",
+	  "line 2: histogram h: a series has no h_count line" },
+	{ "h_sum 1\n# TYPE h histogram\n", "line 2: h_sum was already used at line 1" },
+	{ "# TYPE h histogram\nh_bucket{le=\"+Inf\"} 0\nh_sum 0\nh_count 0\nh_count 1\n",
+	  "line 5: histogram h: a series has two _count lines" },
+};
+
+static void test_bad_input_is_refused_with_line_and_reason(void **unused)
+{
+	(void)unused;
+	for (size_t i = 0; i < sizeof refusals / sizeof refusals[0]; i++) {
+		print_message("case %zu: %s", i, refusals[i].input);
+		expect_refused(refusals[i].input, refusals[i].error);
+	}
+}
+
+static void test_overlong_line_is_refused(void **unused)
+{
+	(void)unused;
+	size_t n = PROMTEXT_LINE_MAX + 10;
+	char *in = malloc(n + 1);
+	assert_non_null(in);
+	memset(in, 'a', n);
+	in[n - 3] = ' ';
+	in[n - 2] = '1';
+	in[n - 1] = '\n';
+	in[n] = '\0';
+	expect_refused(in, "line 1: line longer than");
+	free(in);
+}
+
+static void test_batch_limits_are_reported_with_the_line(void **unused)
+{
+	(void)unused;
+	struct batch_limits lim;
+	batch_limits_default(&lim);
+	lim.max_series = 2;
+	struct batch *b = batch_new(&lim);
+	char err[600];
+	const char *in = "x{a=\"1\"} 1\nx{a=\"2\"} 1\nx{a=\"3\"} 1\n";
+	assert_int_equal(promtext_parse(b, in, strlen(in), err, sizeof err), -ENOSPC);
+	assert_non_null(strstr(err, "line 3: "));
+	assert_non_null(strstr(err, "limit of 2 series"));
+	batch_free(b);
+}
+
+static void test_too_many_family_names_are_refused(void **unused)
+{
+	(void)unused;
+	size_t cap = (PROMTEXT_FAMILIES_MAX + 1) * 24, n = 0;
+	char *in = malloc(cap);
+	assert_non_null(in);
+	for (int i = 0; i <= PROMTEXT_FAMILIES_MAX; i++)
+		n += (size_t)snprintf(in + n, cap - n, "# TYPE f%d gauge\n", i);
+	struct batch *b = new_batch();
+	char err[600];
+	assert_int_equal(promtext_parse(b, in, n, err, sizeof err), -EINVAL);
+	assert_non_null(strstr(err, "more than 10000 metric families"));
+	batch_free(b);
+	free(in);
+}
+
+/* Every prefix of a valid document either parses or fails with a message. */
+static void test_every_truncation_fails_cleanly_or_parses(void **unused)
+{
+	(void)unused;
+	const char *doc = "# HELP lat L.\n# TYPE lat histogram\n"
+			  "lat_bucket{a=\"x\\\"y\",le=\"1\"} 1\nlat_bucket{a=\"x\\\"y\",le=\"+Inf\"} 1\n"
+			  "lat_sum{a=\"x\\\"y\"} 1\nlat_count{a=\"x\\\"y\"} 1\nz{q=\"é\"} NaN\n";
+	size_t len = strlen(doc);
+	for (size_t n = 0; n <= len; n++) {
+		struct batch *b = new_batch();
+		char err[600] = "";
+		char *copy = malloc(n + 1); /* exact size, so ASan sees any overread */
+		memcpy(copy, doc, n);
+		int rc = promtext_parse(b, copy, n, err, sizeof err);
+		assert_true(rc == 0 || (rc < 0 && strncmp(err, "line ", 5) == 0));
+		free(copy);
+		batch_free(b);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_counters_gauges_and_untyped_round_trip),
+		cmocka_unit_test(test_blanks_comments_and_empty_lines_are_skipped),
+		cmocka_unit_test(test_label_and_help_escapes_are_decoded),
+		cmocka_unit_test(test_labels_are_sorted_by_name),
+		cmocka_unit_test(test_special_values_parse_like_go),
+		cmocka_unit_test(test_utf8_label_values_are_kept),
+		cmocka_unit_test(test_histogram_with_buckets_sum_and_count),
+		cmocka_unit_test(test_family_without_samples_is_left_out),
+		cmocka_unit_test(test_suffixed_names_without_a_histogram_type_are_plain_families),
+		cmocka_unit_test(test_bad_input_is_refused_with_line_and_reason),
+		cmocka_unit_test(test_overlong_line_is_refused),
+		cmocka_unit_test(test_batch_limits_are_reported_with_the_line),
+		cmocka_unit_test(test_too_many_family_names_are_refused),
+		cmocka_unit_test(test_every_truncation_fails_cleanly_or_parses),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,190 @@
+/*
+ * test_textfile.c - the textfile collector on fixture directories
+ * (tests/fixtures/textfile/), compared with golden files rendered by the
+ * exporter's renderer.  File times are set to a fixed value first, so that
+ * node_textfile_mtime_seconds is reproducible.
+ */
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "collector_harness.h"
+
+#define TF FIXTURES "/textfile"
+#define FIXED_MTIME 1700000000
+
+static void set_mtimes(const char *dir)
+{
+	static const char *const names[] = { "a.prom", "b.prom", "10-good.prom", "20-syntax.prom",
+					     "30-timestamp.prom", "40-conflict.prom",
+					     "50-duplicate.prom", "60-summary.prom",
+					     "70-nonewline.prom", "80-good-too.prom" };
+	const struct timespec t[2] = { { FIXED_MTIME, 0 }, { FIXED_MTIME, 0 } };
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		char path[512];
+		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+		utimensat(AT_FDCWD, path, t, 0); /* files of the other fixture are missing here */
+	}
+}
+
+/* The textfile collector with option directory=dir. */
+static void open_textfile(struct run *r, const char *dir)
+{
+	static const char *const keys[] = { "directory" };
+	static const char *values[1];
+	struct batch_limits lim;
+
+	values[0] = dir;
+	memset(r, 0, sizeof *r);
+	r->def = collector_find("textfile");
+	assert_non_null(r->def);
+	r->env = (struct collector_env){ .procfs = NO_SUCH_DIR, .sysfs = NO_SUCH_DIR,
+					 .rootfs = "/", .name = "textfile", .n_options = 1,
+					 .option_keys = keys, .option_values = values };
+	assert_int_equal(r->def->ops->init(&r->state, &r->env, r->err, sizeof r->err), 0);
+	batch_limits_default(&lim);
+	r->b = batch_new(&lim);
+	assert_non_null(r->b);
+}
+
+static void test_no_directory_serves_only_the_error_metric(void **unused)
+{
+	struct run r;
+	(void)unused;
+	expect_golden("textfile", NO_SUCH_DIR, NO_SUCH_DIR, "textfile-no-directory.txt");
+	run_open(&r, "textfile", NO_SUCH_DIR, NO_SUCH_DIR);
+	expect_cycle(&r, "node_textfile_scrape_error 0\n");
+	run_close(&r);
+}
+
+static void test_good_files_are_merged_like_node_exporter(void **unused)
+{
+	struct run r;
+	char *dump;
+	(void)unused;
+	set_mtimes(TF "/good");
+	open_textfile(&r, TF "/good");
+	assert_int_equal(run_cycle_dump(&r, &dump, true), 0);
+	compare_golden(dump, "textfile-good.txt");
+	free(dump);
+	run_close(&r);
+}
+
+static void test_bad_files_are_named_and_skipped_and_good_ones_served(void **unused)
+{
+	struct run r;
+	char *dump;
+	(void)unused;
+	set_mtimes(TF "/mixed");
+	open_textfile(&r, TF "/mixed");
+	assert_int_equal(run_cycle_dump(&r, &dump, true), -EINVAL);
+	compare_golden(dump, "textfile-mixed.txt");
+	free(dump);
+	static const char *const expected[] = {
+		"20-syntax.prom:3: value \"one\" of broken is not a number",
+		"30-timestamp.prom:1: with_timestamp has a timestamp",
+		"60-summary.prom:1: summary families are not supported",
+		"70-nonewline.prom:1: the last line does not end with a newline",
+		"40-conflict.prom: family apt_upgrades_pending: its help differs from the one in "
+		"10-good.prom",
+		"50-duplicate.prom: a series is also in an earlier file",
+	};
+	for (size_t i = 0; i < sizeof expected / sizeof expected[0]; i++)
+		if (strstr(r.err, expected[i]) == NULL)
+			fail_msg("\"%s\" not in the error:\n%s", expected[i], r.err);
+	run_close(&r);
+}
+
+static void test_a_series_in_two_files_refuses_the_later_file(void **unused)
+{
+	char *dir = make_tree();
+	struct run r;
+	char *dump;
+	(void)unused;
+	write_file(dir, "a.prom", "x{k=\"1\"} 1\n");
+	write_file(dir, "b.prom", "x{k=\"1\"} 2\ny 1\n");
+	open_textfile(&r, dir);
+	assert_int_equal(run_cycle(&r, &dump), -EINVAL);
+	assert_non_null(strstr(r.err, "b.prom: a series is also in an earlier file"));
+	assert_non_null(strstr(dump, "x{k=\"1\"} 1\n"));
+	assert_null(strstr(dump, "y 1"));
+	assert_non_null(strstr(dump, "node_textfile_scrape_error 1\n"));
+	free(dump);
+	run_close(&r);
+	remove_tree(dir);
+}
+
+static void test_histogram_name_clash_across_files_is_refused(void **unused)
+{
+	char *dir = make_tree();
+	struct run r;
+	char *dump;
+	(void)unused;
+	write_file(dir, "a.prom", "# TYPE h histogram\nh_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 1\n");
+	write_file(dir, "b.prom", "h_count 5\n");
+	open_textfile(&r, dir);
+	assert_int_equal(run_cycle(&r, &dump), -EINVAL);
+	assert_non_null(strstr(r.err, "b.prom: family h_count: its name is a sample name of a histogram"));
+	free(dump);
+	run_close(&r);
+	remove_tree(dir);
+}
+
+static void test_missing_directory_is_an_error_and_a_fifo_does_not_hang(void **unused)
+{
+	char *dir = make_tree();
+	char fifo[600];
+	struct run r;
+	char *dump;
+	(void)unused;
+	open_textfile(&r, "/nonexistent-shmetrics-textfile");
+	assert_int_equal(run_cycle(&r, &dump), -EINVAL);
+	assert_non_null(strstr(r.err, "opendir failed"));
+	assert_string_equal(dump, "node_textfile_scrape_error 1\n");
+	free(dump);
+	run_close(&r);
+
+	snprintf(fifo, sizeof fifo, "%s/pipe.prom", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	write_file(dir, "ok.prom", "ok 1\n");
+	open_textfile(&r, dir);
+	assert_int_equal(run_cycle(&r, &dump), -EINVAL);
+	assert_non_null(strstr(r.err, "pipe.prom: not a regular file"));
+	assert_non_null(strstr(dump, "ok 1\n"));
+	free(dump);
+	run_close(&r);
+	remove_tree(dir);
+}
+
+static void test_files_changing_between_cycles_are_followed(void **unused)
+{
+	char *dir = make_tree();
+	struct run r;
+	char *dump;
+	(void)unused;
+	write_file(dir, "a.prom", "v 1\n");
+	open_textfile(&r, dir);
+	assert_int_equal(run_cycle(&r, &dump), 0);
+	assert_non_null(strstr(dump, "v 1\n"));
+	free(dump);
+	write_file(dir, "a.prom", "v 2\nw 3\n");
+	assert_int_equal(run_cycle(&r, &dump), 0);
+	assert_non_null(strstr(dump, "v 2\nw 3\n"));
+	free(dump);
+	run_close(&r);
+	remove_tree(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_no_directory_serves_only_the_error_metric),
+		cmocka_unit_test(test_good_files_are_merged_like_node_exporter),
+		cmocka_unit_test(test_bad_files_are_named_and_skipped_and_good_ones_served),
+		cmocka_unit_test(test_a_series_in_two_files_refuses_the_later_file),
+		cmocka_unit_test(test_histogram_name_clash_across_files_is_refused),
+		cmocka_unit_test(test_missing_directory_is_an_error_and_a_fifo_does_not_hang),
+		cmocka_unit_test(test_files_changing_between_cycles_are_followed),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
