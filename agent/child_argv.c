@@ -72,13 +72,67 @@ static int finish(struct child_argv *a, int rc, char *err, size_t errlen)
 	return rc == -E2BIG ? -E2BIG : -ENOMEM;
 }
 
+/* "command": the configured words as they are (no shell). */
+static int push_words(struct child_argv *a, const struct custom_collector_config *cc)
+{
+	const char *w = cc->args;
+	int rc = 0;
+
+	for (uint32_t i = 0; i < cc->argc; i++, w += strlen(w) + 1)
+		rc |= push(a, "%s", w);
+	return rc;
+}
+
+/* "exec": a collector process that runs the words each interval (docs/processes.md). */
+static int push_exec(struct child_argv *a, const char *program, const struct shm_config *c,
+		     const struct collector_config *col, const struct custom_collector_config *cc,
+		     const char *seg)
+{
+	char interval[32], timeout[32];
+	const char *w = cc->args;
+	int rc = 0;
+
+	format_duration_ms(col->interval_ms, interval, sizeof interval);
+	format_duration_ms(cc->timeout_ms < col->interval_ms ? cc->timeout_ms : col->interval_ms,
+			   timeout, sizeof timeout);
+	rc |= push(a, "%s", program);
+	rc |= push(a, "--collector=%s", col->name);
+	rc |= push(a, "--segment=%s", seg);
+	rc |= push(a, "--interval=%s", interval);
+	rc |= push(a, "--exec.timeout=%s", timeout);
+	for (uint32_t i = 0; i < cc->argc; i++, w += strlen(w) + 1)
+		rc |= push(a, i == 0 ? "--exec.command=%s" : "--exec.arg=%s", w);
+	rc |= push(a, "--log.level=%s", c->log_level);
+	return rc;
+}
+
+/* A custom collector; an "external" one has no process (argc 0). */
+static int custom_argv(struct child_argv *a, const char *program, const struct shm_config *c,
+		       const struct collector_config *col, const struct custom_collector_config *cc,
+		       char *err, size_t errlen)
+{
+	char seg[SEGMENT_NAME_MAX + 1];
+	int rc = 0;
+
+	if (segment_name(seg, sizeof seg, c->instance, col->name, err, errlen) < 0)
+		return -EINVAL;
+	if (cc->kind == CUSTOM_COMMAND)
+		rc = push_words(a, cc);
+	else if (cc->kind == CUSTOM_EXEC)
+		rc = push_exec(a, program, c, col, cc, seg);
+	return finish(a, rc, err, errlen);
+}
+
 int child_argv_collector(struct child_argv *a, const char *program, const struct shm_config *c,
 			 const struct collector_config *col, char *err, size_t errlen)
 {
 	char seg[SEGMENT_NAME_MAX + 1], interval[32];
+	const struct custom_collector_config *cc = config_find_custom(c, col->name);
 	int rc = 0;
 
 	memset(a, 0, sizeof *a);
+	if (cc != NULL)
+		return custom_argv(a, program, c, col, cc, err, errlen);
 	if (segment_name(seg, sizeof seg, c->instance, col->name, err, errlen) < 0)
 		return -EINVAL;
 	format_duration_ms(col->interval_ms, interval, sizeof interval);
@@ -115,6 +169,10 @@ int child_argv_exporter(struct child_argv *a, const char *program, const struct 
 	rc |= push(a, "--web.max-connections=%" PRIu32, c->web.max_connections);
 	rc |= push(a, "--web.max-connections-per-ip=%" PRIu32, c->web.max_connections_per_ip);
 	rc |= push(a, "--web.threads=%" PRIu32, c->web.threads);
+	if (c->web.config_file[0])
+		rc |= push(a, "--web.config.file=%s", c->web.config_file);
+	if (!c->web.openmetrics)
+		rc |= push(a, "--web.openmetrics=false");
 	rc |= push(a, "--log.level=%s", c->log_level);
 	return finish(a, rc, err, errlen);
 }

@@ -27,6 +27,9 @@ struct child_argv {
 /*
  * shmetrics-collector --collector=NAME --segment=/shmetrics.INSTANCE.NAME
  *     --interval=DURATION --path.procfs=P --path.sysfs=P --path.rootfs=P --log.level=L
+ * For a custom collector: its "command" words; for "exec", shmetrics-collector
+ * with --exec.timeout, --exec.command and --exec.arg; for "external", no words
+ * at all (argc 0: the agent runs nothing).
  * Returns 0, or a negative errno with the reason (an invalid segment name).
  */
 int child_argv_collector(struct child_argv *a, const char *program, const struct shm_config *c,
@@ -35,7 +38,8 @@ int child_argv_collector(struct child_argv *a, const char *program, const struct
 /*
  * shmetrics-exporter --instance=I --web.listen-address=A --collector=NAME... (every
  * enabled collector, then "agent") --staleness-intervals=N --web.timeout=D
- * --web.max-connections=N --web.max-connections-per-ip=N --web.threads=N --log.level=L
+ * --web.max-connections=N --web.max-connections-per-ip=N --web.threads=N
+ * [--web.config.file=FILE] [--web.openmetrics=false] --log.level=L
  */
 int child_argv_exporter(struct child_argv *a, const char *program, const struct shm_config *c,
 			char *err, size_t errlen);

@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <grp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -40,7 +42,8 @@ void exit_status_describe(int status, char *out, size_t outlen)
 }
 
 /* Runs in the child between fork and exec: only async-signal-safe calls. */
-static void __attribute__((noreturn)) child_exec(const struct child_argv *a, pid_t parent)
+static void __attribute__((noreturn)) child_exec(const struct child_argv *a,
+						 const struct child_exec *x, pid_t parent)
 {
 	struct sigaction dfl;
 	sigset_t none;
@@ -51,13 +54,19 @@ static void __attribute__((noreturn)) child_exec(const struct child_argv *a, pid
 		sigaction(sig, &dfl, NULL); /* fails harmlessly for SIGKILL, SIGSTOP, RT ones */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (x && x->set_ids &&
+	    (setgroups(x->ngroups, x->groups) < 0 || setgid(x->gid) < 0 || setuid(x->uid) < 0))
+		_exit(CHILD_EXIT_CONFIG);
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
 		_exit(1); /* the agent already died: do not run unsupervised */
-	execv(a->argv[0], a->argv);
+	if (x && x->envp)
+		execve(a->argv[0], a->argv, x->envp);
+	else
+		execv(a->argv[0], a->argv);
 	_exit(CHILD_EXIT_EXEC_FAILED);
 }
 
-pid_t child_spawn(const struct child_argv *argv)
+pid_t child_spawn_exec(const struct child_argv *argv, const struct child_exec *x)
 {
 	pid_t parent = getpid();
 	pid_t pid = fork();
@@ -65,8 +74,23 @@ pid_t child_spawn(const struct child_argv *argv)
 	if (pid < 0)
 		return -errno;
 	if (pid == 0)
-		child_exec(argv, parent);
+		child_exec(argv, x, parent);
 	return pid;
+}
+
+pid_t child_spawn(const struct child_argv *argv)
+{
+	return child_spawn_exec(argv, NULL);
+}
+
+void child_exec_free(struct child_exec *x)
+{
+	if (x->envp)
+		for (char **e = x->envp; *e; e++)
+			free(*e);
+	free(x->envp);
+	free(x->groups);
+	memset(x, 0, sizeof *x);
 }
 
 int self_exe_dir(char *out, size_t outlen, char *err, size_t errlen)

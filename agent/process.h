@@ -21,6 +21,16 @@
 
 enum child_kind { CHILD_COLLECTOR, CHILD_EXPORTER };
 
+/* How a custom collector's program is started (resolved before fork; custom.h). */
+struct child_exec {
+	char **envp;      /* NULL: inherit the agent's environment */
+	bool set_ids;     /* switch to uid/gid/groups before exec */
+	uid_t uid;
+	gid_t gid;
+	size_t ngroups;
+	gid_t *groups;
+};
+
 enum child_state {
 	CHILD_PENDING,  /* to be started at next_start_ms (first start or backoff) */
 	CHILD_RUNNING,
@@ -38,7 +48,8 @@ struct child {
 	char name[CONFIG_NAME_MAX];          /* "cpu", or "exporter" */
 	char segment[SEGMENT_NAME_MAX + 1];  /* collectors: their segment */
 	bool segment_created;
-	struct child_argv argv;
+	struct child_argv argv;              /* argc 0: no process (an external collector) */
+	struct child_exec exec;              /* custom collectors: environment, user */
 
 	enum child_state state;
 	enum child_after_stop after_stop;
@@ -68,6 +79,14 @@ bool exit_status_is_config_error(int status);
  * pid, or a negative errno when fork failed.
  */
 pid_t child_spawn(const struct child_argv *argv);
+
+/* child_spawn, and when x is not NULL: switches to x's user and group (before the
+ * parent-death signal is set, since a change of ids clears it) and runs argv with
+ * x's environment.  A failed switch exits CHILD_EXIT_CONFIG. */
+pid_t child_spawn_exec(const struct child_argv *argv, const struct child_exec *x);
+
+/* Frees what custom_exec_prepare allocated and zeroes x. */
+void child_exec_free(struct child_exec *x);
 
 /* The directory holding the running program (from /proc/self/exe). */
 int self_exe_dir(char *out, size_t outlen, char *err, size_t errlen);

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "backoff.h"
+#include "custom.h"
 #include "log.h"
 #include "process.h"
 #include "reload.h"
@@ -138,6 +139,7 @@ static int segment_make(const struct shm_config *c, const char *shm_name, const 
 	char err[512];
 
 	if (segment_options_for(c, interval_ms, &o, err, sizeof err) < 0 ||
+	    custom_segment_options(c, collector, &o, err, sizeof err) < 0 ||
 	    segment_create(shm_name, collector, &o, err, sizeof err) < 0) {
 		log_error("cannot create segment %s: %s", shm_name, err);
 		return -1;
@@ -190,7 +192,24 @@ static void child_release(struct child *c)
 	if (c->segment_created)
 		segment_drop(c->segment);
 	child_argv_free(&c->argv);
+	child_exec_free(&c->exec);
 	memset(c, 0, sizeof *c);
+}
+
+/* A custom collector's environment and user, resolved now, before any fork. */
+static int child_prepare_exec(struct supervisor *s, struct child *c)
+{
+	const struct custom_collector_config *cc = config_find_custom(&s->cfg, c->name);
+	const struct collector_config *col = enabled_collector(&s->cfg, c->name);
+	char err[512];
+
+	child_exec_free(&c->exec);
+	if (c->kind != CHILD_COLLECTOR || !cc || !col || c->argv.argc == 0)
+		return 0;
+	int rc = custom_exec_prepare(&c->exec, &s->cfg, cc, col->interval_ms, err, sizeof err);
+	if (rc < 0)
+		log_error("collector %s: %s", c->name, err);
+	return rc;
 }
 
 /* (Re)builds c's command line from the current configuration. */
@@ -216,7 +235,7 @@ static int child_build_argv(struct supervisor *s, struct child *c)
 	}
 	child_argv_free(&c->argv);
 	c->argv = a;
-	return 0;
+	return child_prepare_exec(s, c);
 }
 
 /* Creates (anew) the segment of collector c from the current configuration. */
@@ -274,7 +293,12 @@ static struct child *child_add(struct supervisor *s, enum child_kind kind, const
 static void child_launch(struct supervisor *s, struct child *c, uint64_t now)
 {
 	char label[128];
-	pid_t pid = child_spawn(&c->argv);
+
+	if (c->argv.argc == 0) { /* an external collector: the agent only keeps its segment */
+		c->state = CHILD_STOPPED;
+		return;
+	}
+	pid_t pid = child_spawn_exec(&c->argv, &c->exec);
 
 	if (pid < 0) {
 		uint32_t delay = backoff_after_failure(&c->fast_failures, 0);

@@ -46,7 +46,7 @@ bool config_builtin_default_enabled(const char *name)
 
 void config_unknown_collector(const char *name, const char *where, char *err, size_t errlen)
 {
-	char q[200], list[256];
+	char q[200];
 	const char *near = config_suggest(name, config_builtin_collectors, N_BUILTIN);
 	config_quote(q, sizeof q, name);
 	if (near) {
@@ -54,9 +54,11 @@ void config_unknown_collector(const char *name, const char *where, char *err, si
 			       near);
 		return;
 	}
-	config_join_names(list, sizeof list, config_builtin_collectors, N_BUILTIN);
-	config_appendf(err, errlen, "unknown collector %s%s; the built-in collectors are %s", q,
-		       where, list);
+	/* Too many to list in one message: point at the full list instead. */
+	config_appendf(err, errlen,
+		       "unknown collector %s%s; `shmetrics-agent --help` lists the %zu built-in "
+		       "collectors",
+		       q, where, (size_t)N_BUILTIN);
 }
 
 void config_set_defaults(struct shm_config *c)
@@ -76,6 +78,7 @@ void config_set_defaults(struct shm_config *c)
 	c->web.max_connections = 64;
 	c->web.max_connections_per_ip = 16;
 	c->web.threads = 2;
+	c->web.openmetrics = true;
 	c->segments.mode = 0640;
 	c->segments.max_series = 10000;
 	c->n_collectors = N_BUILTIN;
@@ -105,7 +108,8 @@ static bool web_changed(const struct web_config *a, const struct web_config *b)
 	return strcmp(a->listen_address, b->listen_address) != 0 ||
 	       a->connection_timeout_s != b->connection_timeout_s ||
 	       a->max_connections != b->max_connections ||
-	       a->max_connections_per_ip != b->max_connections_per_ip || a->threads != b->threads;
+	       a->max_connections_per_ip != b->max_connections_per_ip || a->threads != b->threads ||
+	       strcmp(a->config_file, b->config_file) != 0 || a->openmetrics != b->openmetrics;
 }
 
 static bool collector_enabled(const struct shm_config *c, const char *name)
@@ -154,5 +158,6 @@ bool config_collector_changed(const struct shm_config *a, const struct shm_confi
 	if (!ca->enabled && !cb->enabled)
 		return false;
 	return ca->enabled != cb->enabled || ca->interval_ms != cb->interval_ms ||
-	       config_options_differ(a, b, name) || shared_changed(a, b);
+	       config_options_differ(a, b, name) || shared_changed(a, b) ||
+	       config_custom_differs(a, b, name);
 }

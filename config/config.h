@@ -39,6 +39,8 @@ struct web_config {
 	uint32_t max_connections;
 	uint32_t max_connections_per_ip;
 	uint32_t threads;
+	char config_file[PATH_MAX];           /* exporter-toolkit web config (TLS, auth); "" none */
+	bool openmetrics;                     /* false: serve text 0.0.4 whatever Accept says */
 };
 
 struct segments_config {
@@ -70,6 +72,34 @@ struct collector_option {
 	char value[CONFIG_OPTION_VALUE_MAX];
 };
 
+/*
+ * A custom collector ("custom_collectors" in the file; docs/processes.md): one
+ * of three kinds.  It also has an entry in shm_config.collectors (its enabled
+ * flag and effective interval), so everything that walks the collectors sees it.
+ */
+#define CONFIG_MAX_CUSTOM 32
+#define CONFIG_CUSTOM_ARGS_MAX 32      /* command/exec words */
+#define CONFIG_CUSTOM_ARGS_BYTES 4096  /* all words with their NULs */
+#define CONFIG_CUSTOM_ENV_MAX 32
+#define CONFIG_CUSTOM_ENV_BYTES 4096
+
+enum custom_kind { CUSTOM_COMMAND = 1, CUSTOM_EXEC, CUSTOM_EXTERNAL };
+
+struct custom_collector_config {
+	char name[CONFIG_NAME_MAX];
+	enum custom_kind kind;
+	uint32_t interval_ms;        /* as written; 0 when not (collectors[] has the effective one) */
+	uint32_t timeout_ms;         /* exec: the command is killed after this */
+	uint32_t max_series;         /* 0: segments.max_series */
+	char user[CONFIG_NAME_MAX];  /* command/exec: run as this user; "" the agent's */
+	char group[CONFIG_NAME_MAX]; /* segment group; "": the user's group if user, else segments.group */
+	mode_t mode;                 /* segment mode; 0: 0660 if user, else segments.mode */
+	uint32_t argc;               /* command/exec: the words, each NUL-terminated, in args */
+	char args[CONFIG_CUSTOM_ARGS_BYTES];
+	uint32_t envc;               /* "KEY=VALUE" strings, each NUL-terminated, in env */
+	char env[CONFIG_CUSTOM_ENV_BYTES];
+};
+
 struct shm_config {
 	char source[PATH_MAX];           /* file it came from, or "<embedded default>" */
 	char instance[CONFIG_NAME_MAX];  /* prefixes segment names: /shmetrics.<instance>.<collector> */
@@ -86,6 +116,8 @@ struct shm_config {
 	struct collector_config collectors[CONFIG_MAX_COLLECTORS];
 	size_t n_options;                /* options set to something else than their default */
 	struct collector_option options[CONFIG_MAX_OPTIONS];
+	size_t n_custom;
+	struct custom_collector_config custom[CONFIG_MAX_CUSTOM];
 };
 
 /* The embedded default configuration text (JSON). */
@@ -104,6 +136,10 @@ int config_load_string(struct shm_config *out, const char *text, const char *sou
 
 /* The collector named name, or NULL. */
 struct collector_config *config_find_collector(struct shm_config *c, const char *name);
+
+/* The custom collector named name, or NULL. */
+const struct custom_collector_config *config_find_custom(const struct shm_config *c,
+							 const char *name);
 
 /* True when name is a collector this build knows how to run. */
 bool config_is_builtin_collector(const char *name);
@@ -137,7 +173,7 @@ bool config_builtin_default_enabled(const char *name);
  * config flag, or -EINVAL with the reason (unknown collector, bad value).
  *
  * Known: --web.listen-address= --web.timeout= --web.max-connections=
- * --web.max-connections-per-ip= --web.threads= --path.procfs= --path.sysfs=
+ * --web.max-connections-per-ip= --web.threads= --web.config.file= --path.procfs= --path.sysfs=
  * --path.rootfs= --log.level= --instance= --staleness-intervals=
  * --collector.NAME --no-collector.NAME --collector.NAME.interval=DURATION
  * --collector.disable-defaults.  Values only in the "--flag=value" form.  Flags
@@ -157,7 +193,7 @@ int config_parse_duration_ms(const char *s, uint32_t *ms, char *err, size_t errl
 /* True when the two configurations differ in anything that concerns collector name
  * (its settings or the shared paths), or the exporter when name is "exporter".
  * A collector: enabled or interval, or instance, paths, log_level or segments
- * (false when it is disabled in both).  The exporter: web, instance,
+ * (false when it is disabled in both); a custom one also any of its own keys.  The exporter: web, instance,
  * staleness_intervals, log_level or the set of enabled collectors. */
 bool config_collector_changed(const struct shm_config *a, const struct shm_config *b,
 			      const char *name);

@@ -104,6 +104,20 @@ int config_builtin_index(const char *name);
  * built-in collectors when none is near.  where is e.g. " in collectors" or "". */
 void config_unknown_collector(const char *name, const char *where, char *err, size_t errlen);
 
+/* ---- custom collectors (custom.c) ----
+ * load.c owns the positions: custom.c reports an error through fail(ctx, path,
+ * at_key, msg), which prefixes "SOURCE:LINE:COLUMN: " and returns -EINVAL. */
+struct json_t;
+typedef int (*config_fail_fn)(void *ctx, const char *path, bool at_key, const char *msg);
+/* Reads the "custom_collectors" object v (at path) into c. */
+int config_custom_load(struct shm_config *c, const char *path, struct json_t *v, void *ctx,
+		       config_fail_fn fail);
+/* Once the whole file is read: effective intervals, and checks across keys. */
+int config_custom_finish(struct shm_config *c, void *ctx, config_fail_fn fail);
+/* True when custom collector name is configured differently in a and b. */
+bool config_custom_differs(const struct shm_config *a, const struct shm_config *b,
+			   const char *name);
+
 /* The documented defaults, with every built-in collector in table order. */
 void config_set_defaults(struct shm_config *c);
 

@@ -36,6 +36,11 @@ static int set_listen(struct shm_config *c, const char *v, char *msg, size_t msg
 	return rc ? rc : copy_value(c->web.listen_address, CONFIG_ADDR_MAX, v, msg, msglen);
 }
 
+static int set_web_config_file(struct shm_config *c, const char *v, char *msg, size_t msglen)
+{
+	return copy_value(c->web.config_file, PATH_MAX, v, msg, msglen);
+}
+
 static int set_path(char *dst, const char *v, const char *example, char *msg, size_t msglen)
 {
 	int rc = config_check_abs_path(v, example, msg, msglen);
@@ -119,6 +124,7 @@ static const struct value_flag value_flags[] = {
 	{ "--web.max-connections", "64", set_max_connections },
 	{ "--web.max-connections-per-ip", "16", set_per_ip },
 	{ "--web.threads", "2", set_threads },
+	{ "--web.config.file", "/etc/shmetrics/web.yml", set_web_config_file },
 };
 
 static int flag_error(char *err, size_t errlen, const char *name, const char *msg)
@@ -190,7 +196,8 @@ static int disable_all(struct shm_config *c, bool has_value, char *err, size_t e
 	if (has_value)
 		return flag_error(err, errlen, "--collector.disable-defaults", "takes no value");
 	for (size_t k = 0; k < c->n_collectors && k < CONFIG_MAX_COLLECTORS; k++)
-		c->collectors[k].enabled = false;
+		if (config_is_builtin_collector(c->collectors[k].name)) /* not custom ones */
+			c->collectors[k].enabled = false;
 	return 1;
 }
 

@@ -331,8 +331,25 @@ static int on_threads(struct loader *ld, const char *path, json_t *v)
 	return want_uint(ld, path, v, 1, CONFIG_THREADS_MAX, &ld->cfg->web.threads);
 }
 
+static int on_web_config_file(struct loader *ld, const char *path, json_t *v)
+{
+	const char *s = "";
+	int rc = want_string(ld, path, v, &s);
+	return rc ? rc : copy_string(ld->cfg->web.config_file, PATH_MAX, s);
+}
+
+static int on_openmetrics(struct loader *ld, const char *path, json_t *v)
+{
+	if (!json_is_boolean(v))
+		return wrong_type(ld, path, v, "true or false");
+	ld->cfg->web.openmetrics = json_is_true(v);
+	return 0;
+}
+
 static const struct key_rule web_rules[] = {
 	{ "listen_address", on_listen_address },
+	{ "config_file", on_web_config_file },
+	{ "openmetrics", on_openmetrics },
 	{ "connection_timeout", on_timeout },
 	{ "max_connections", on_max_connections },
 	{ "max_connections_per_ip", on_per_ip },
@@ -484,7 +501,7 @@ static int on_one_collector(struct loader *ld, const char *parent, const char *n
 	char path[PATH_BUF], msg[MSG_BUF] = "";
 	join_path(path, parent, name);
 	struct collector_config *cc = config_find_collector(ld->cfg, name);
-	if (!cc) {
+	if (!cc || !config_is_builtin_collector(name)) { /* custom ones: custom_collectors */
 		config_unknown_collector(name, " in collectors", msg, sizeof msg);
 		return fail(ld, path, AT_KEY, "%s", msg);
 	}
@@ -509,6 +526,18 @@ static int on_collectors(struct loader *ld, const char *path, json_t *v)
 	return 0;
 }
 
+/* ---- custom collectors (custom.c) ---- */
+
+static int custom_fail(void *ctx, const char *path, bool at_key, const char *msg)
+{
+	return fail(ctx, path, at_key ? AT_KEY : AT_VALUE, "%s", msg);
+}
+
+static int on_custom_collectors(struct loader *ld, const char *path, json_t *v)
+{
+	return config_custom_load(ld->cfg, path, v, ld, custom_fail);
+}
+
 static const struct key_rule top_rules[] = {
 	{ "instance", on_instance },
 	{ "log_level", on_log_level },
@@ -518,6 +547,7 @@ static const struct key_rule top_rules[] = {
 	{ "web", on_web },
 	{ "segments", on_segments },
 	{ "collectors", on_collectors },
+	{ "custom_collectors", on_custom_collectors },
 };
 
 /* ---- loading ---- */
@@ -549,7 +579,7 @@ static int apply_root(struct loader *ld, json_t *root)
 	for (size_t k = 0; k < ld->cfg->n_collectors; k++)
 		if (!ld->interval_set[k])
 			ld->cfg->collectors[k].interval_ms = ld->cfg->default_interval_ms;
-	return 0;
+	return config_custom_finish(ld->cfg, ld, custom_fail);
 }
 
 static int load_buffer(struct shm_config *out, const char *text, size_t len, const char *source,

@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+
+#define HUGE_PAGE (2u << 20)
 
 void buf_init(struct buf *b)
 {
@@ -23,6 +26,21 @@ void buf_reset(struct buf *b)
 	b->failed = false;
 	if (b->data)
 		b->data[0] = '\0';
+}
+
+/*
+ * A body of tens of megabytes (a million series) is written once into fresh
+ * memory, and faulting it in 4 KiB pages cost more than rendering it.  Asking
+ * for transparent huge pages on the aligned interior cuts the faults 512-fold
+ * where the kernel allows it ("madvise" mode); elsewhere this is a no-op.
+ */
+static void advise_huge(char *p, size_t cap)
+{
+	uintptr_t start = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+	uintptr_t end = ((uintptr_t)p + cap) & ~(uintptr_t)(HUGE_PAGE - 1);
+
+	if (cap >= 4 * HUGE_PAGE && end > start)
+		madvise((void *)start, end - start, MADV_HUGEPAGE);
 }
 
 /* Makes room for n more bytes plus the terminating NUL. */
@@ -52,6 +70,7 @@ static bool buf_reserve(struct buf *b, size_t n)
 	}
 	b->data = p;
 	b->cap = cap;
+	advise_huge(p, cap);
 	return true;
 }
 
@@ -97,6 +116,25 @@ void buf_printf(struct buf *b, const char *fmt, ...)
 	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
 	va_end(ap);
 	b->len += (size_t)n;
+}
+
+char *buf_space(struct buf *b, size_t n)
+{
+	return buf_reserve(b, n) ? b->data + b->len : NULL;
+}
+
+void buf_commit(struct buf *b, size_t n)
+{
+	if (b->failed)
+		return;
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+void buf_presize(struct buf *b, size_t total)
+{
+	if (total > b->len)
+		buf_reserve(b, total - b->len);
 }
 
 char *buf_steal(struct buf *b, size_t *len)

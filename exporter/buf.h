@@ -31,6 +31,18 @@ void buf_puts(struct buf *b, const char *s);
 void buf_putc(struct buf *b, char c);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * Room for n more bytes: returns where to write them, or NULL when the buffer
+ * failed.  Call buf_commit with how many were written (at most n).  Lets hot
+ * loops format straight into the buffer.
+ */
+char *buf_space(struct buf *b, size_t n);
+void buf_commit(struct buf *b, size_t n);
+
+/* Grows the capacity to at least total bytes now, so that a body of a known
+ * size is not copied by repeated doubling. */
+void buf_presize(struct buf *b, size_t total);
+
 static inline bool buf_failed(const struct buf *b)
 {
 	return b->failed;

@@ -2,7 +2,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -12,189 +11,12 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <zlib.h>
 
-#include "buf.h"
+#include "http_internal.h"
 #include "log.h"
+#include "webconfig.h"
 
-#if MHD_VERSION >= 0x00097002
-typedef enum MHD_Result mhd_result;
-#else
-typedef int mhd_result;
-#endif
-
-#define CT_TEXT "text/plain; version=0.0.4; charset=utf-8"
-#define CT_JSON "application/json"
-#define CT_HTML "text/html; charset=utf-8"
-#define CT_PLAIN "text/plain; charset=utf-8"
-
-struct http_server {
-	struct MHD_Daemon *daemon;
-	struct scrape *scrape;
-};
-
-static const char index_html[] =
-	"<!DOCTYPE html>\n"
-	"<html><head><title>shmetrics exporter</title></head><body>\n"
-	"<h1>shmetrics exporter</h1>\n"
-	"<ul><li><a href=\"metrics\">metrics</a> (Prometheus text)</li>\n"
-	"<li><a href=\"metrics.json\">metrics.json</a> (JSON)</li>\n"
-	"<li><a href=\"healthz\">healthz</a></li></ul>\n"
-	"</body></html>\n";
-
-/* ---- responses ---- */
-
-/* Queues a response and counts it; takes ownership of a MUST_FREE body. */
-static mhd_result respond(struct http_server *h, struct MHD_Connection *conn, unsigned status,
-			  struct MHD_Response *r, const char *content_type)
-{
-	if (!r)
-		return MHD_NO;
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
-	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-	mhd_result rc = MHD_queue_response(conn, status, r);
-	MHD_destroy_response(r);
-	scrape_count_request(h->scrape, status);
-	return rc;
-}
-
-static mhd_result respond_static(struct http_server *h, struct MHD_Connection *conn,
-				 unsigned status, const char *body, const char *content_type)
-{
-	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), (void *)body,
-								 MHD_RESPMEM_PERSISTENT);
-	return respond(h, conn, status, r, content_type);
-}
-
-/* True when Accept-Encoding lists gzip with a nonzero q-value. */
-static bool accepts_gzip(struct MHD_Connection *conn)
-{
-	const char *ae = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						     MHD_HTTP_HEADER_ACCEPT_ENCODING);
-
-	while (ae && *ae) {
-		ae += strspn(ae, " \t,");
-		size_t tok = strcspn(ae, " \t;,");
-		size_t end = strcspn(ae, ",");
-		if (tok == 4 && strncasecmp(ae, "gzip", 4) == 0) {
-			const char *q = memmem(ae, end, "q=", 2);
-			return !q || strtod(q + 2, NULL) > 0;
-		}
-		ae += end;
-	}
-	return false;
-}
-
-/* Compresses in[0..len) into a malloc'd gzip stream; NULL on failure. */
-static char *gzip_body(const char *in, size_t len, size_t *outlen)
-{
-	z_stream zs;
-	char *out = NULL;
-
-	memset(&zs, 0, sizeof zs);
-	if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
-			 Z_DEFAULT_STRATEGY) != Z_OK)
-		return NULL;
-	size_t cap = deflateBound(&zs, (uLong)len);
-	out = malloc(cap);
-	if (!out)
-		goto out;
-	zs.next_in = (Bytef *)in;
-	zs.avail_in = (uInt)len;
-	zs.next_out = (Bytef *)out;
-	zs.avail_out = (uInt)cap;
-	if (deflate(&zs, Z_FINISH) != Z_STREAM_END) {
-		free(out);
-		out = NULL;
-		goto out;
-	}
-	*outlen = zs.total_out;
-out:
-	deflateEnd(&zs);
-	return out;
-}
-
-/* Hands the rendered body to libmicrohttpd, gzipped when the client accepts it. */
-static struct MHD_Response *body_response(struct MHD_Connection *conn, struct buf *body)
-{
-	size_t len, zlen;
-	char *data = buf_steal(body, &len);
-	char *z = NULL;
-
-	if (!data)
-		return NULL;
-	if (len > 0 && len < UINT32_MAX && accepts_gzip(conn))
-		z = gzip_body(data, len, &zlen);
-	if (z) {
-		free(data);
-		data = z;
-		len = zlen;
-	}
-	struct MHD_Response *r = MHD_create_response_from_buffer(len, data,
-								 MHD_RESPMEM_MUST_FREE);
-	if (!r) {
-		free(data);
-		return NULL;
-	}
-	if (z)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
-	MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
-	return r;
-}
-
-static mhd_result serve_scrape(struct http_server *h, struct MHD_Connection *conn,
-			       enum scrape_format f)
-{
-	struct buf body;
-
-	buf_init(&body);
-	if (scrape_render(h->scrape, f, &body) < 0) {
-		buf_free(&body);
-		log_error("rendering a scrape failed: out of memory");
-		return respond_static(h, conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
-				      "internal error\n", CT_PLAIN);
-	}
-	struct MHD_Response *r = body_response(conn, &body);
-	buf_free(&body);
-	if (!r)
-		return respond_static(h, conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
-				      "internal error\n", CT_PLAIN);
-	return respond(h, conn, MHD_HTTP_OK, r, f == SCRAPE_FORMAT_JSON ? CT_JSON : CT_TEXT);
-}
-
-static mhd_result route(struct http_server *h, struct MHD_Connection *conn, const char *url)
-{
-	if (strcmp(url, "/metrics") == 0)
-		return serve_scrape(h, conn, SCRAPE_FORMAT_TEXT);
-	if (strcmp(url, "/metrics.json") == 0)
-		return serve_scrape(h, conn, SCRAPE_FORMAT_JSON);
-	if (strcmp(url, "/") == 0)
-		return respond_static(h, conn, MHD_HTTP_OK, index_html, CT_HTML);
-	if (strcmp(url, "/healthz") == 0)
-		return respond_static(h, conn, MHD_HTTP_OK, "ok\n", CT_PLAIN);
-	return respond_static(h, conn, MHD_HTTP_NOT_FOUND, "not found\n", CT_PLAIN);
-}
-
-static mhd_result handle_request(void *cls, struct MHD_Connection *conn, const char *url,
-				 const char *method, const char *version,
-				 const char *upload_data, size_t *upload_data_size,
-				 void **req_cls)
-{
-	struct http_server *h = cls;
-
-	(void)version;
-	(void)upload_data;
-	(void)req_cls;
-	if (strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0)
-		return route(h, conn, url);
-	if (*upload_data_size) { /* a request body we have no use for: discard it */
-		*upload_data_size = 0;
-		return MHD_YES;
-	}
-	return respond_static(h, conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n",
-			      CT_PLAIN);
-}
+#define CONNECTION_RESERVE 16 /* above max_connections: room to answer 503 */
 
 /* ---- binding ---- */
 
@@ -255,22 +77,82 @@ static int resolve(const char *host, uint16_t port, struct sockaddr_storage *ss,
 	return rc;
 }
 
+/* MHD_start_daemon takes its options as varargs; the TLS ones are only passed
+ * when configured, through an option array. */
+static size_t tls_options(const struct http_server *h, char *prio, size_t priolen,
+			  struct MHD_OptionItem *o)
+{
+	const struct web_config *w = h->web;
+	size_t n = 0;
+
+	if (!w || !w->tls)
+		return 0;
+	web_config_priorities(w, prio, priolen);
+	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, w->cert_pem };
+	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, w->key_pem };
+	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_PRIORITIES, 0, prio };
+	if (w->client_ca_pem && w->client_auth != CLIENT_AUTH_NONE)
+		o[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_TRUST, 0, w->client_ca_pem };
+	return n;
+}
+
 static struct MHD_Daemon *start_daemon(struct http_server *h, const struct http_options *opt,
 				       const struct sockaddr_storage *ss, bool any)
 {
 	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+	struct MHD_OptionItem tls[5];
+	char prio[128];
+	size_t n_tls = tls_options(h, prio, sizeof prio, tls);
 
+	tls[n_tls] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
+	if (n_tls)
+		flags |= MHD_USE_TLS;
 	if (ss->ss_family == AF_INET6)
 		flags |= any ? MHD_USE_DUAL_STACK : MHD_USE_IPv6;
 	return MHD_start_daemon(
-		flags, opt->port, NULL, NULL, handle_request, h, /* port only names it in messages */
+		flags, opt->port, NULL, NULL, http_handle_request, h, /* port only names it */
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 		MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)ss,
 		MHD_OPTION_THREAD_POOL_SIZE, opt->threads ? opt->threads : 1u,
 		MHD_OPTION_CONNECTION_TIMEOUT, opt->timeout_s,
-		MHD_OPTION_CONNECTION_LIMIT, opt->max_connections,
+		MHD_OPTION_CONNECTION_LIMIT, opt->max_connections + CONNECTION_RESERVE,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, opt->max_connections_per_ip,
+		MHD_OPTION_NOTIFY_CONNECTION, http_notify_connection, h,
+		MHD_OPTION_ARRAY, tls,
 		MHD_OPTION_END);
+}
+
+static int server_new(struct http_server **out, const struct http_options *opt,
+		      struct scrape *s, char *err, size_t errlen)
+{
+	struct http_server *h = calloc(1, sizeof *h);
+
+	*out = h;
+	if (!h) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	h->scrape = s;
+	h->web = opt->web;
+	h->openmetrics = !opt->no_openmetrics;
+	h->max_connections = opt->max_connections;
+	atomic_init(&h->connections, 0);
+	if (opt->web && opt->web->n_users) {
+		h->auth = basic_auth_new(opt->web->users, opt->web->n_users);
+		if (!h->auth) {
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static void server_free(struct http_server *h)
+{
+	if (!h)
+		return;
+	basic_auth_free(h->auth);
+	free(h);
 }
 
 int http_start(struct http_server **out, const struct http_options *opt, struct scrape *s,
@@ -278,15 +160,12 @@ int http_start(struct http_server **out, const struct http_options *opt, struct 
 {
 	struct sockaddr_storage ss;
 	bool any = !opt->host || !*opt->host;
-	struct http_server *h = calloc(1, sizeof *h);
+	struct http_server *h;
+	int rc = server_new(&h, opt, s, err, errlen);
 
 	*out = NULL;
-	if (!h) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	h->scrape = s;
-	int rc = resolve(opt->host, opt->port, &ss, err, errlen);
+	if (rc == 0)
+		rc = resolve(opt->host, opt->port, &ss, err, errlen);
 	if (rc == 0) {
 		h->daemon = start_daemon(h, opt, &ss, any);
 		if (!h->daemon && any) { /* no IPv6 on this host: every IPv4 interface */
@@ -302,7 +181,7 @@ int http_start(struct http_server **out, const struct http_options *opt, struct 
 		}
 	}
 	if (rc < 0) {
-		free(h);
+		server_free(h);
 		return rc;
 	}
 	*out = h;
@@ -314,7 +193,7 @@ void http_stop(struct http_server *h)
 	if (!h)
 		return;
 	MHD_stop_daemon(h->daemon);
-	free(h);
+	server_free(h);
 }
 
 static int listen_sockname(const struct http_server *h, struct sockaddr_storage *ss)

@@ -2,15 +2,21 @@
  * http.h - the exporter's HTTP server (libmicrohttpd, internal thread pool).
  *
  * Routes, for GET and HEAD:
- *   /metrics       Prometheus text 0.0.4 (gzip when the client accepts it)
- *   /metrics.json  the JSON document of docs/exporter.md
+ *   /metrics       Prometheus text 0.0.4, or OpenMetrics 1.0 when the Accept
+ *                  header prefers it; collect[]= and exclude[]= filters
+ *   /metrics.json  the JSON document of docs/exporter.md, same filters
  *   /              a small HTML page linking both
  *   /healthz       "ok"
- * Anything else is 404; other methods get 405 with "Allow: GET, HEAD".
+ * Both scrape routes are gzipped when Accept-Encoding allows it.  Anything
+ * else is 404; other methods get 405 with "Allow: GET, HEAD"; an unknown
+ * collector in a filter is 400; more than max_connections open connections
+ * get 503 (libmicrohttpd itself refuses beyond a small reserve above that).
+ * With a web config: TLS, client certificates (403 when required and missing
+ * or unverified) and basic auth (401).
  *
- * Handlers run on pool threads and never wait for a collector: they render a
- * scrape (see scrape.h, which serializes scrapes) into a malloc'd buffer that
- * libmicrohttpd frees after sending.  The caller ignores SIGPIPE.
+ * Handlers run on pool threads and never wait for a collector: bodies come
+ * from scrape_get (cached and reference counted, see scrape.h) and are sent
+ * without a copy.  The caller ignores SIGPIPE.
  */
 #ifndef SHMETRICS_EXPORTER_HTTP_H
 #define SHMETRICS_EXPORTER_HTTP_H
@@ -19,6 +25,7 @@
 #include <stdint.h>
 
 #include "scrape.h"
+#include "webconfig.h"
 
 struct http_options {
 	const char *host;   /* IPv4/IPv6 literal or host name; "" = every interface */
@@ -27,6 +34,8 @@ struct http_options {
 	unsigned timeout_s; /* idle connections are closed after this */
 	unsigned max_connections;
 	unsigned max_connections_per_ip;
+	const struct web_config *web; /* NULL: plain HTTP; must outlive the server */
+	bool no_openmetrics;          /* serve text 0.0.4 whatever Accept says */
 };
 
 struct http_server;

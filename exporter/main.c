@@ -14,6 +14,7 @@
 #include "http.h"
 #include "log.h"
 #include "scrape.h"
+#include "webconfig.h"
 
 #define MAX_COLLECTORS 128
 #define HOST_MAX 256
@@ -31,6 +32,9 @@ struct exporter_args {
 	unsigned max_per_ip;
 	unsigned threads;
 	int log_level;
+	const char *web_config_file;
+	bool no_openmetrics;
+	uint64_t cache_ms;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -40,7 +44,9 @@ static const char usage[] =
 	"                          --collector=NAME [--collector=NAME ...]\n"
 	"                          [--staleness-intervals=3] [--web.timeout=DURATION]\n"
 	"                          [--web.max-connections=N] [--web.max-connections-per-ip=N]\n"
-	"                          [--web.threads=N] [--log.level=info]\n";
+	"                          [--web.threads=N] [--web.config.file=FILE]\n"
+	"                          [--web.openmetrics=true|false] [--web.cache=1s]\n"
+	"                          [--log.level=info]\n";
 
 /* ---- flags ---- */
 
@@ -101,6 +107,35 @@ static int flag_threads(struct exporter_args *a, const char *v, char *err, size_
 	return args_parse_uint(v, 1, 256, &a->threads, err, errlen);
 }
 
+static int flag_web_config(struct exporter_args *a, const char *v, char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	a->web_config_file = *v ? v : NULL;
+	return 0;
+}
+
+static int flag_openmetrics(struct exporter_args *a, const char *v, char *err, size_t errlen)
+{
+	if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0) {
+		snprintf(err, errlen, "web.openmetrics must be true or false, not \"%s\"", v);
+		return -EINVAL;
+	}
+	a->no_openmetrics = strcmp(v, "false") == 0;
+	return 0;
+}
+
+static int flag_cache(struct exporter_args *a, const char *v, char *err, size_t errlen)
+{
+	int rc = args_parse_duration_ms(v, &a->cache_ms, err, errlen);
+
+	if (rc == 0 && (a->cache_ms == 0 || a->cache_ms > 3600000u)) {
+		snprintf(err, errlen, "web.cache %s is out of range (1ms to 1h)", v);
+		return -EINVAL;
+	}
+	return rc;
+}
+
 static int flag_log_level(struct exporter_args *a, const char *v, char *err, size_t errlen)
 {
 	a->log_level = log_level_parse(v);
@@ -123,6 +158,9 @@ static const struct {
 	{ "--web.max-connections=", flag_max_conn },
 	{ "--web.max-connections-per-ip=", flag_max_per_ip },
 	{ "--web.threads=", flag_threads },
+	{ "--web.config.file=", flag_web_config },
+	{ "--web.openmetrics=", flag_openmetrics },
+	{ "--web.cache=", flag_cache },
 	{ "--log.level=", flag_log_level },
 };
 
@@ -158,6 +196,7 @@ static int parse_args(struct exporter_args *a, int argc, char **argv, char *err,
 		.max_per_ip = 16,
 		.threads = 2,
 		.log_level = LOG_LEVEL_INFO,
+		.cache_ms = SCRAPE_DEFAULT_CACHE_MS,
 	};
 	for (int i = 1; i < argc; i++) {
 		int rc = parse_flag(a, argv[i], err, errlen);
@@ -194,7 +233,8 @@ static void setup_signals(sigset_t *old)
 	sigprocmask(SIG_BLOCK, &block, old);
 }
 
-static int serve(const struct exporter_args *a, struct scrape *s)
+static int serve(const struct exporter_args *a, struct scrape *s,
+		 const struct web_config *web)
 {
 	struct http_options ho = {
 		.host = a->host,
@@ -203,6 +243,8 @@ static int serve(const struct exporter_args *a, struct scrape *s)
 		.timeout_s = (unsigned)((a->timeout_ms + 999) / 1000),
 		.max_connections = a->max_connections,
 		.max_connections_per_ip = a->max_per_ip,
+		.web = web,
+		.no_openmetrics = a->no_openmetrics,
 	};
 	struct http_server *h;
 	char err[512], addr[128];
@@ -214,7 +256,7 @@ static int serve(const struct exporter_args *a, struct scrape *s)
 		return 1;
 	}
 	http_listen_address(h, addr, sizeof addr);
-	log_info("listening on %s", addr);
+	log_info("listening on %s%s", addr, web && web->tls ? " (TLS)" : "");
 	while (!stop_requested)
 		sigsuspend(&old);
 	log_info("stopping");
@@ -239,13 +281,21 @@ int main(int argc, char **argv)
 		return EX_CONFIG;
 	}
 	log_init("exporter", (enum log_level)a.log_level);
-	struct scrape_options so = { a.instance, a.collectors, a.n_collectors, a.staleness };
+	struct web_config *web = NULL;
+	if (a.web_config_file && web_config_load(&web, a.web_config_file, err, sizeof err) < 0) {
+		log_error("%s", err);
+		return EX_CONFIG;
+	}
+	struct scrape_options so = { a.instance, a.collectors, a.n_collectors, a.staleness,
+				     (uint32_t)a.cache_ms };
 	int rc = scrape_new(&s, &so, err, sizeof err);
 	if (rc < 0) {
 		log_error("%s", err);
+		web_config_free(web);
 		return rc == -EINVAL ? EX_CONFIG : 1;
 	}
-	rc = serve(&a, s);
+	rc = serve(&a, s, web);
 	scrape_free(s);
+	web_config_free(web);
 	return rc;
 }

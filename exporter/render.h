@@ -22,12 +22,32 @@
 
 enum render_dialect {
 	RENDER_PROMETHEUS_TEXT, /* text/plain; version=0.0.4 */
-	RENDER_OPENMETRICS,     /* application/openmetrics-text; version=1.0.0 (not served yet) */
+	RENDER_OPENMETRICS,     /* application/openmetrics-text; version=1.0.0 */
 };
+#define RENDER_DIALECTS 2
+
+/*
+ * What render_text keeps of a source between renders: for each dialect, the
+ * text of every line up to its value (HELP/TYPE lines, names, escaped labels,
+ * "le" values), and which value follows.  Re-rendering a source whose series
+ * did not change then costs a copy and a number format per sample.
+ */
+struct render_tmpl;
+
+struct render_tmpl *render_tmpl_new(void);
+void render_tmpl_free(struct render_tmpl *t);
 
 struct render_source {
 	const char *collector;
 	const struct metrics_view *view;
+	/*
+	 * Optional.  When set, render_text reuses the template while meta_key and
+	 * the view's metadata counts and generation are those it was built from,
+	 * and rebuilds it otherwise.  meta_key is the caller's name for "the same
+	 * writer": a change of writer must change it.
+	 */
+	struct render_tmpl *tmpl;
+	uint64_t meta_key;
 };
 
 struct render_result {
@@ -68,9 +88,9 @@ int render_json(struct buf *out, const struct render_collector_status *col, size
 int render_count_duplicates(const struct render_source *src, size_t n, uint64_t *dups);
 
 /*
- * Formats a sample value for the text formats: integers (|v| < 2^63) without an
- * exponent, other finite values in the shortest of %.15g/%.16g/%.17g that reads
- * back as v, and NaN, +Inf, -Inf.  out needs RENDER_VALUE_MAX bytes.
+ * Formats a sample value for the text formats (see numfmt.h): integers
+ * (|v| < 2^63) without an exponent, other finite values in a short form that
+ * reads back as exactly v, and NaN, +Inf, -Inf.  out needs RENDER_VALUE_MAX bytes.
  */
 #define RENDER_VALUE_MAX 32
 void render_format_value(char *out, double v);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "nameset.h"
+#include "numfmt.h"
 
 static void note_duplicate(struct render_result *res, const struct render_source *src,
 			   const char *name, size_t len)
@@ -37,7 +38,7 @@ static int walk_source(struct nameset *seen, const struct render_source *src,
 		}
 		if (res)
 			res->series += fam.n_series;
-		int rc = fn ? fn(ctx, src, &fam) : 0;
+		int rc = fn ? fn(ctx, src, i, &fam) : 0;
 		if (rc)
 			return rc;
 	}
@@ -67,25 +68,7 @@ int render_count_duplicates(const struct render_source *src, size_t n, uint64_t 
 	return rc;
 }
 
-/* The shortest of %.15g, %.16g, %.17g that reads back as exactly v. */
-static void format_round_trip(char *out, double v)
-{
-	for (int prec = 15; prec < 17; prec++) {
-		snprintf(out, RENDER_VALUE_MAX, "%.*g", prec, v);
-		if (strtod(out, NULL) == v)
-			return;
-	}
-	snprintf(out, RENDER_VALUE_MAX, "%.17g", v);
-}
-
 void render_format_value(char *out, double v)
 {
-	if (isnan(v))
-		snprintf(out, RENDER_VALUE_MAX, "NaN");
-	else if (isinf(v))
-		snprintf(out, RENDER_VALUE_MAX, v > 0 ? "+Inf" : "-Inf");
-	else if (v > -9223372036854775808.0 && v < 9223372036854775808.0 && v == (double)(int64_t)v)
-		snprintf(out, RENDER_VALUE_MAX, "%.0f", v); /* keeps -0 as "-0" */
-	else
-		format_round_trip(out, v);
+	numfmt_value(out, v);
 }

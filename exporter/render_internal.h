@@ -7,7 +7,7 @@
 #include "render.h"
 
 /* Called once per family that survives the duplicate rule, in output order. */
-typedef int (*render_family_fn)(void *ctx, const struct render_source *src,
+typedef int (*render_family_fn)(void *ctx, const struct render_source *src, uint32_t index,
 				const struct blob_family *fam);
 
 /*

@@ -112,13 +112,15 @@ static json_t *series_json(struct json_ctx *c, const struct metrics_view *v,
 	return obj;
 }
 
-static int add_family(void *ctx, const struct render_source *src, const struct blob_family *fam)
+static int add_family(void *ctx, const struct render_source *src, uint32_t index,
+		      const struct blob_family *fam)
 {
 	struct json_ctx *c = ctx;
 	const struct metrics_view *v = src->view;
 	json_t *f = json_object();
 	json_t *series = json_array();
 
+	(void)index;
 	arr_add(c, c->families, f);
 	if (!f) {
 		json_decref(series);

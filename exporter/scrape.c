@@ -1,348 +1,99 @@
 /*
- * One scrape of every configured collector, plus the exporter's self-metrics.
- * Self-metrics are built into an ordinary batch and rendered as the first source,
- * so the one renderer handles them and no collector can shadow their names.
+ * Requests for a body: refresh the collectors, then answer from the cache or
+ * render.  Everything here runs under s->lock; bodies leave it with a
+ * reference of their own.
  */
 #include "scrape.h"
 
 #include <errno.h>
-#include <pthread.h>
-#include <stdatomic.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "gzip.h"
 #include "log.h"
-#include "metrics.h"
-#include "render.h"
-#include "segment.h"
+#include "scrape_internal.h"
 
-#define DEFAULT_STALENESS_INTERVALS 3
-#define FALLBACK_INTERVAL_MS 5000 /* a segment that states no interval */
 #define SELF_COLLECTOR "exporter"
-#define ERROR_TEXT_MAX 600
+#define DEFAULT_STALENESS_INTERVALS 3
 
-static const double render_bounds[] = { 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
-					0.025,  0.05,    0.1,    0.25,  0.5,    1.0 };
-#define N_RENDER_BOUNDS (sizeof render_bounds / sizeof render_bounds[0])
+/* ---- bodies ---- */
 
-static const unsigned request_codes[] = { 200, 400, 404, 405, 500, 503 };
-#define N_CODES (sizeof request_codes / sizeof request_codes[0])
-
-/* Why a collector is down; a change is logged once instead of every scrape. */
-enum down_reason {
-	REASON_NONE,
-	REASON_MISSING,
-	REASON_UNREADABLE,
-	REASON_BUSY,
-	REASON_NO_WRITER,
-	REASON_NEVER_PUBLISHED,
-	REASON_STALE,
-};
-
-struct collector_state {
-	char name[SEGMENT_COLLECTOR_MAX + 1];
-	char shm_name[SEGMENT_NAME_MAX + 1];
-	struct seg_reader *reader; /* NULL until opened; closed again on failure */
-	/* this scrape */
-	struct metrics_view view;
-	struct seg_info info;
-	bool up, success;
-	enum down_reason reason;
-	char error[ERROR_TEXT_MAX];
-	uint64_t series;
-	/* kept across scrapes */
-	enum down_reason logged_reason;
-	bool known; /* a batch was ever read: the two fields below are meaningful */
-	uint64_t publish_ns, duration_ns;
-};
-
-struct scrape {
-	pthread_mutex_t lock;
-	uint32_t staleness;
-	size_t n;
-	struct collector_state *col;
-	struct render_source *sources;             /* n + 1 */
-	struct render_collector_status *statuses; /* n */
-	struct batch *self;
-	uint64_t dup_total;
-	uint64_t last_dups;
-	uint64_t render_counts[N_RENDER_BOUNDS + 1];
-	double render_sum;
-	_Atomic uint64_t requests[N_CODES];
-};
-
-/* Keeps messages printable: they reach logs and JSON, and a corrupt segment's
- * bytes may have found their way into them. */
-static void sanitize(char *s)
+static struct scrape_body *body_new(char *data, size_t len, bool gzip)
 {
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
-			*s = '?';
-}
+	struct scrape_body *b = malloc(sizeof *b);
 
-/* ---- reading one collector ---- */
-
-static int open_and_snapshot(struct collector_state *c, char *err, size_t errlen)
-{
-	int rc;
-
-	if (!c->reader) {
-		rc = seg_reader_open(&c->reader, c->shm_name, err, errlen);
-		if (rc < 0) {
-			c->reader = NULL;
-			return rc;
-		}
+	if (!b) {
+		free(data);
+		return NULL;
 	}
-	rc = seg_reader_snapshot(c->reader, &c->view, &c->info, err, errlen);
-	if (rc < 0 && rc != -EAGAIN) {
-		seg_reader_close(c->reader);
-		c->reader = NULL;
+	atomic_init(&b->refs, 1);
+	b->gzip = gzip;
+	b->len = len;
+	b->data = data;
+	return b;
+}
+
+static struct scrape_body *body_ref(struct scrape_body *b)
+{
+	atomic_fetch_add(&b->refs, 1);
+	return b;
+}
+
+void scrape_body_release(struct scrape_body *b)
+{
+	if (b && atomic_fetch_sub(&b->refs, 1) == 1) {
+		free(b->data);
+		free(b);
 	}
-	return rc;
 }
 
-static void set_down(struct collector_state *c, enum down_reason r, const char *fmt,
-		     const char *arg)
+/* ---- selection ---- */
+
+void scrape_select_all(const struct scrape *s, struct scrape_selection *sel)
 {
-	c->reason = r;
-	snprintf(c->error, sizeof c->error, fmt, arg);
-	sanitize(c->error);
+	memset(sel, 0, sizeof *sel);
+	for (size_t i = 0; i < s->n; i++)
+		sel->bits[i / 64] |= 1ull << (i % 64);
 }
 
-/* Returns true when a snapshot was taken into c->view / c->info. */
-static bool collector_read(struct collector_state *c)
+static int find_collector(const struct scrape *s, const char *name, char *err, size_t errlen)
 {
-	char err[400] = "";
-	int rc = open_and_snapshot(c, err, sizeof err);
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(s->col[i].name, name) == 0)
+			return (int)i;
+	snprintf(err, errlen, "unknown collector \"%.64s\" (not configured in this exporter)",
+		 name);
+	for (char *p = err; *p; p++) /* the name comes from the request */
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+			*p = '?';
+	return -ENOENT;
+}
 
-	if (rc == -ESTALE) /* replaced by a new segment of the same name */
-		rc = open_and_snapshot(c, err, sizeof err);
-	if (rc == 0)
-		return true;
-	if (rc == -EAGAIN)
-		set_down(c, REASON_BUSY, "busy: the writer kept publishing through every read%s",
-			 "");
-	else if (rc == -ENOENT)
-		set_down(c, REASON_MISSING, "segment missing: %s", err);
+int scrape_select(const struct scrape *s, const char *const *collect, size_t ncollect,
+		  const char *const *exclude, size_t nexclude, struct scrape_selection *sel,
+		  char *err, size_t errlen)
+{
+	if (ncollect == 0)
+		scrape_select_all(s, sel);
 	else
-		set_down(c, REASON_UNREADABLE, "segment unreadable: %s", err);
-	return false;
-}
-
-static void collector_copy_error(struct collector_state *c)
-{
-	size_t len;
-	const char *e = view_error(&c->view, &len);
-
-	if (len == 0)
-		return;
-	snprintf(c->error, sizeof c->error, "%.*s", (int)len, e);
-	sanitize(c->error);
-}
-
-static void collector_judge(struct collector_state *c, uint64_t now, uint32_t staleness)
-{
-	const struct blob_header *h = &c->view.hdr;
-	uint64_t interval_ms = c->info.interval_ms ? c->info.interval_ms : FALLBACK_INTERVAL_MS;
-	uint64_t window_ns = staleness * interval_ms * 1000000u;
-	char msg[160];
-
-	if (h->publish_time_ns) {
-		c->known = true;
-		c->publish_ns = h->publish_time_ns;
-		c->duration_ns = h->duration_ns;
+		memset(sel, 0, sizeof *sel);
+	for (size_t i = 0; i < ncollect; i++) {
+		int idx = find_collector(s, collect[i], err, errlen);
+		if (idx < 0)
+			return idx;
+		sel->bits[idx / 64] |= 1ull << (idx % 64);
 	}
-	if (!c->info.writer_alive) {
-		snprintf(msg, sizeof msg, "writer (pid %ld) is not running", (long)c->info.writer_pid);
-		set_down(c, REASON_NO_WRITER, "%s", c->info.writer_pid ? msg : "no writer attached");
-	} else if (h->publish_time_ns == 0) {
-		set_down(c, REASON_NEVER_PUBLISHED, "no batch published yet%s", "");
-	} else if (now > h->publish_time_ns && now - h->publish_time_ns > window_ns) {
-		snprintf(msg, sizeof msg, "stale: last publish %.3fs ago, staleness window %.3fs",
-			 (double)(now - h->publish_time_ns) / 1e9, (double)window_ns / 1e9);
-		set_down(c, REASON_STALE, "%s", msg);
-	} else {
-		c->up = true;
-		c->success = (h->flags & BLOB_FLAG_SUCCESS) != 0;
-		c->series = h->n_series;
-		collector_copy_error(c);
+	for (size_t i = 0; i < nexclude; i++) {
+		int idx = find_collector(s, exclude[i], err, errlen);
+		if (idx < 0)
+			return idx;
+		sel->bits[idx / 64] &= ~(1ull << (idx % 64));
 	}
-}
-
-static void collector_log_change(struct collector_state *c)
-{
-	if (c->reason == c->logged_reason)
-		return;
-	if (c->reason == REASON_NONE)
-		log_info("collector %s is up", c->name);
-	else
-		log_warnx("collector %s is down: %s", c->name, c->error);
-	c->logged_reason = c->reason;
-}
-
-static void collector_scrape(struct collector_state *c, uint64_t now, uint32_t staleness)
-{
-	c->up = c->success = false;
-	c->reason = REASON_NONE;
-	c->error[0] = '\0';
-	c->series = 0;
-	if (collector_read(c))
-		collector_judge(c, now, staleness);
-	collector_log_change(c);
-}
-
-/* ---- self-metrics ---- */
-
-typedef bool (*collector_value_fn)(const struct collector_state *c, double *v);
-
-static bool value_up(const struct collector_state *c, double *v)
-{
-	*v = c->up;
-	return true;
-}
-
-static bool value_success(const struct collector_state *c, double *v)
-{
-	*v = c->success;
-	return true;
-}
-
-static bool value_duration(const struct collector_state *c, double *v)
-{
-	*v = (double)c->duration_ns / 1e9;
-	return c->known;
-}
-
-static bool value_publish(const struct collector_state *c, double *v)
-{
-	*v = (double)c->publish_ns / 1e9;
-	return c->known;
-}
-
-static bool value_series(const struct collector_state *c, double *v)
-{
-	*v = (double)c->series;
-	return true;
-}
-
-struct collector_family {
-	const char *name;
-	const char *help;
-	collector_value_fn value;
-};
-
-static const struct collector_family collector_families[] = {
-	{ "shmetrics_collector_up",
-	  "1 if the collector's segment is readable, its writer alive and its data fresh.",
-	  value_up },
-	{ "node_scrape_collector_success",
-	  "1 if the collector is up and its last collection succeeded.", value_success },
-	{ "node_scrape_collector_duration_seconds",
-	  "How long the collector's last published collection took.", value_duration },
-	{ "shmetrics_collector_last_publish_timestamp_seconds",
-	  "When the collector last published a batch (Unix time).", value_publish },
-	{ "shmetrics_collector_series", "Series of the collector exposed by this scrape.",
-	  value_series },
-};
-
-static int self_collector_family(struct scrape *s, const struct collector_family *f, char *err,
-				 size_t errlen)
-{
-	static const char *const label[] = { "collector" };
-	int rc = batch_family(s->self, f->name, f->help, METRIC_GAUGE, err, errlen);
-
-	for (size_t i = 0; rc == 0 && i < s->n; i++) {
-		const char *value[] = { s->col[i].name };
-		double v;
-		if (f->value(&s->col[i], &v))
-			rc = batch_add(s->self, label, value, 1, v, err, errlen);
-	}
-	return rc;
-}
-
-static int self_requests(struct scrape *s, char *err, size_t errlen)
-{
-	static const char *const label[] = { "code" };
-	int rc = batch_family(s->self, "shmetrics_exporter_requests_total",
-			      "HTTP requests answered, by status code.", METRIC_COUNTER, err,
-			      errlen);
-
-	for (size_t i = 0; rc == 0 && i < N_CODES; i++) {
-		char code[8];
-		const char *value[] = { code };
-		snprintf(code, sizeof code, "%u", request_codes[i]);
-		rc = batch_add(s->self, label, value, 1, (double)atomic_load(&s->requests[i]), err,
-			       errlen);
-	}
-	return rc;
-}
-
-static int self_exporter(struct scrape *s, char *err, size_t errlen)
-{
-	int rc = self_requests(s, err, errlen);
-
-	if (rc == 0)
-		rc = batch_histogram_family(s->self, "shmetrics_exporter_render_duration_seconds",
-					    "Time to scrape all segments and render a response.",
-					    render_bounds, N_RENDER_BOUNDS, err, errlen);
-	if (rc == 0)
-		rc = batch_add_histogram(s->self, NULL, NULL, 0, s->render_counts, s->render_sum,
-					 err, errlen);
-	if (rc == 0)
-		rc = batch_family(s->self, "shmetrics_exporter_duplicate_families_total",
-				  "Families skipped because an earlier collector had the same name.",
-				  METRIC_COUNTER, err, errlen);
-	if (rc == 0)
-		rc = batch_add(s->self, NULL, NULL, 0, (double)s->dup_total, err, errlen);
-	return rc;
-}
-
-static int self_build(struct scrape *s, struct metrics_view *v)
-{
-	char err[256];
-	int rc = 0;
-
-	batch_reset(s->self);
-	for (size_t i = 0; rc == 0 && i < sizeof collector_families / sizeof *collector_families;
-	     i++)
-		rc = self_collector_family(s, &collector_families[i], err, sizeof err);
-	if (rc == 0)
-		rc = self_exporter(s, err, sizeof err);
-	if (rc < 0) {
-		log_error("building the exporter's own metrics failed: %s", err);
-		return rc;
-	}
-	batch_set_status(s->self, true, 0, NULL);
-	batch_view(s->self, v);
 	return 0;
 }
 
-static void self_limits(struct batch_limits *lim, size_t n)
-{
-	uint32_t per = (uint32_t)n * 5; /* one series per collector in each of 5 families */
-
-	lim->max_families = 16;
-	lim->max_series = per + N_CODES + 2;
-	lim->max_labels = per + N_CODES;
-	lim->max_values = per + N_CODES + N_RENDER_BOUNDS + 3;
-	lim->max_bounds = N_RENDER_BOUNDS;
-	lim->string_bytes = 8192 + per * (SEGMENT_COLLECTOR_MAX + 16) + N_CODES * 16;
-}
-
-/* ---- the scrape ---- */
-
-static void observe_render(struct scrape *s, double seconds)
-{
-	size_t i = 0;
-
-	while (i < N_RENDER_BOUNDS && seconds > render_bounds[i])
-		i++;
-	s->render_counts[i]++; /* batch_add_histogram takes per-bucket counts */
-	s->render_sum += seconds;
-}
+/* ---- rendering ---- */
 
 static void log_duplicates(struct scrape *s, const struct render_result *res)
 {
@@ -355,23 +106,41 @@ static void log_duplicates(struct scrape *s, const struct render_result *res)
 	s->last_dups = res->duplicate_families;
 }
 
-/* sources: the self-metrics first, then every collector that is up. */
-static size_t gather_sources(struct scrape *s, const struct metrics_view *self)
+/* The writer's identity and our reader's incarnation: a template built for one
+ * must never be replayed over another's view. */
+static uint64_t meta_key(const struct collector_state *c)
+{
+	return ((uint64_t)(uint32_t)c->info.writer_pid << 32) ^ c->info.writer_start ^
+	       (c->opens * 0x9e3779b97f4a7c15ull);
+}
+
+/* sources: the self-metrics first, then every selected collector that is up. */
+static size_t gather_sources(struct scrape *s, const struct scrape_selection *sel,
+			     const struct metrics_view *self)
 {
 	size_t n = 0;
 
-	s->sources[n++] = (struct render_source){ SELF_COLLECTOR, self };
-	for (size_t i = 0; i < s->n; i++)
-		if (s->col[i].up)
-			s->sources[n++] = (struct render_source){ s->col[i].name, &s->col[i].view };
+	s->sources[n++] = (struct render_source){ .collector = SELF_COLLECTOR, .view = self };
+	for (size_t i = 0; i < s->n; i++) {
+		struct collector_state *c = &s->col[i];
+		if (!c->up || !selection_has(sel, i))
+			continue;
+		if (!c->tmpl)
+			c->tmpl = render_tmpl_new(); /* NULL only costs speed */
+		s->sources[n++] = (struct render_source){ c->name, &c->view, c->tmpl, meta_key(c) };
+	}
 	return n;
 }
 
-static void gather_statuses(struct scrape *s)
+static size_t gather_statuses(struct scrape *s, const struct scrape_selection *sel)
 {
+	size_t n = 0;
+
 	for (size_t i = 0; i < s->n; i++) {
 		const struct collector_state *c = &s->col[i];
-		s->statuses[i] = (struct render_collector_status){
+		if (!selection_has(sel, i))
+			continue;
+		s->statuses[n++] = (struct render_collector_status){
 			.name = c->name,
 			.up = c->up,
 			.success = c->success,
@@ -382,61 +151,148 @@ static void gather_statuses(struct scrape *s)
 			.series = c->series,
 		};
 	}
+	return n;
 }
 
-static int render_locked(struct scrape *s, enum scrape_format f, struct buf *out)
+static int render_body(struct scrape *s, enum scrape_format f,
+		       const struct scrape_selection *sel, struct buf *out)
 {
 	struct metrics_view self;
 	struct render_result res;
 	uint64_t dups = 0;
-	int rc = self_build(s, &self);
-	size_t n = gather_sources(s, &self);
+	int rc = self_build(s, sel, &self);
+	size_t n = gather_sources(s, sel, &self);
 
 	if (rc == 0)
 		rc = render_count_duplicates(s->sources, n, &dups);
 	if (rc == 0 && dups) {
 		s->dup_total += dups;
-		rc = self_build(s, &self);
+		rc = self_build(s, sel, &self);
 	}
 	if (rc < 0)
 		return rc;
-	if (f == SCRAPE_FORMAT_JSON) {
-		gather_statuses(s);
-		rc = render_json(out, s->statuses, s->n, s->sources, n, &res);
-	} else {
-		rc = render_text(out, RENDER_PROMETHEUS_TEXT, s->sources, n, &res);
-	}
+	if (f == SCRAPE_FORMAT_JSON)
+		rc = render_json(out, s->statuses, gather_statuses(s, sel), s->sources, n, &res);
+	else
+		rc = render_text(out, f == SCRAPE_FORMAT_OPENMETRICS ? RENDER_OPENMETRICS
+								   : RENDER_PROMETHEUS_TEXT,
+				 s->sources, n, &res);
 	if (rc == 0)
 		log_duplicates(s, &res);
 	return rc;
 }
 
-static double monotonic_seconds(void)
+static struct scrape_body *render_plain(struct scrape *s, enum scrape_format f,
+					const struct scrape_selection *sel)
 {
-	struct timespec ts;
+	uint64_t t0 = scrape_monotonic_ns();
+	struct buf out;
+	size_t len;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	buf_init(&out);
+	int rc = render_body(s, f, sel, &out);
+	char *data = rc == 0 ? buf_steal(&out, &len) : NULL;
+	buf_free(&out);
+	self_observe_render(s, (double)(scrape_monotonic_ns() - t0) / 1e9);
+	return data ? body_new(data, len, false) : NULL;
 }
 
-int scrape_render(struct scrape *s, enum scrape_format f, struct buf *out)
+static struct scrape_body *compress(const struct scrape_body *plain)
 {
-	double t0 = monotonic_seconds();
+	size_t zlen;
+	char *z = gzip_compress(plain->data, plain->len, &zlen);
 
-	pthread_mutex_lock(&s->lock);
+	return z ? body_new(z, zlen, true) : NULL;
+}
+
+/* ---- the cache ---- */
+
+static bool same_request(const struct cache_entry *e, enum scrape_format f,
+			 const struct scrape_selection *sel)
+{
+	return e->used && e->format == f && memcmp(&e->sel, sel, sizeof *sel) == 0;
+}
+
+static void entry_clear(struct cache_entry *e)
+{
+	scrape_body_release(e->plain);
+	scrape_body_release(e->gz);
+	memset(e, 0, sizeof *e);
+}
+
+/* The entry for this request: its own, or the least recently used one. */
+static struct cache_entry *cache_slot(struct scrape *s, enum scrape_format f,
+				      const struct scrape_selection *sel)
+{
+	struct cache_entry *victim = &s->cache[0];
+
+	for (size_t i = 0; i < CACHE_SLOTS; i++) {
+		struct cache_entry *e = &s->cache[i];
+		if (same_request(e, f, sel))
+			return e;
+		if (!e->used || (victim->used && e->last_use < victim->last_use))
+			victim = e;
+	}
+	entry_clear(victim);
+	victim->used = true;
+	victim->format = f;
+	victim->sel = *sel;
+	return victim;
+}
+
+static bool entry_fresh(const struct scrape *s, const struct cache_entry *e, uint64_t mono)
+{
+	return e->plain && e->version == s->version && mono - e->rendered_ns < s->cache_ns;
+}
+
+static struct scrape_body *get_locked(struct scrape *s, const struct scrape_request *req,
+				      uint64_t mono)
+{
+	struct cache_entry *e = cache_slot(s, req->format, &req->sel);
+
+	e->last_use = ++s->use_tick;
+	if (!entry_fresh(s, e, mono)) {
+		scrape_body_release(e->plain);
+		scrape_body_release(e->gz);
+		e->gz = NULL;
+		e->plain = render_plain(s, req->format, &req->sel);
+		e->version = s->version;
+		e->rendered_ns = mono;
+	}
+	if (req->gzip && e->plain && !e->gz && e->plain->len > 0)
+		e->gz = compress(e->plain);
+	struct scrape_body *b = req->gzip && e->gz ? e->gz : e->plain;
+	return b ? body_ref(b) : NULL;
+}
+
+static void refresh_collectors(struct scrape *s, uint64_t mono)
+{
 	uint64_t now = segment_now_ns();
+	bool changed = false;
+
 	for (size_t i = 0; i < s->n; i++)
-		collector_scrape(&s->col[i], now, s->staleness);
-	int rc = render_locked(s, f, out);
-	observe_render(s, monotonic_seconds() - t0);
+		changed |= collector_refresh(&s->col[i], now, mono, s->staleness);
+	if (changed)
+		s->version++;
+}
+
+int scrape_get(struct scrape *s, const struct scrape_request *req, struct scrape_body **out)
+{
+	pthread_mutex_lock(&s->lock);
+	uint64_t mono = scrape_monotonic_ns();
+	refresh_collectors(s, mono);
+	*out = get_locked(s, req, mono);
 	pthread_mutex_unlock(&s->lock);
-	return rc;
+	if (!*out)
+		return -ENOMEM;
+	atomic_fetch_add(&s->scrapes[req->format][(*out)->gzip], 1);
+	return 0;
 }
 
 void scrape_count_request(struct scrape *s, unsigned status)
 {
-	for (size_t i = 0; i < N_CODES; i++)
-		if (request_codes[i] == status)
+	for (size_t i = 0; i < N_REQUEST_CODES; i++)
+		if (scrape_request_codes[i] == status)
 			atomic_fetch_add(&s->requests[i], 1);
 }
 
@@ -461,13 +317,25 @@ static int init_collectors(struct scrape *s, const struct scrape_options *opt, c
 	return 0;
 }
 
+static int check_options(const struct scrape_options *opt, char *err, size_t errlen)
+{
+	if (opt->n_collectors <= SCRAPE_MAX_COLLECTORS)
+		return 0;
+	snprintf(err, errlen, "%zu collectors; at most %d are supported", opt->n_collectors,
+		 SCRAPE_MAX_COLLECTORS);
+	return -EINVAL;
+}
+
 int scrape_new(struct scrape **out, const struct scrape_options *opt, char *err, size_t errlen)
 {
 	struct batch_limits lim;
-	struct scrape *s = calloc(1, sizeof *s);
-	int rc = -ENOMEM;
+	int rc = check_options(opt, err, errlen);
+	struct scrape *s = rc == 0 ? calloc(1, sizeof *s) : NULL;
 
 	*out = NULL;
+	if (rc < 0)
+		return rc;
+	rc = -ENOMEM;
 	snprintf(err, errlen, "out of memory");
 	if (!s)
 		return rc;
@@ -475,6 +343,7 @@ int scrape_new(struct scrape **out, const struct scrape_options *opt, char *err,
 	s->n = opt->n_collectors;
 	s->staleness = opt->staleness_intervals ? opt->staleness_intervals
 						 : DEFAULT_STALENESS_INTERVALS;
+	s->cache_ns = (uint64_t)(opt->cache_ms ? opt->cache_ms : SCRAPE_DEFAULT_CACHE_MS) * 1000000u;
 	self_limits(&lim, s->n);
 	s->col = calloc(s->n + 1, sizeof *s->col);
 	s->sources = calloc(s->n + 1, sizeof *s->sources);
@@ -482,6 +351,8 @@ int scrape_new(struct scrape **out, const struct scrape_options *opt, char *err,
 	s->self = batch_new(&lim);
 	if (!s->col || !s->sources || !s->statuses || !s->self)
 		goto out;
+	for (size_t i = 0; i < s->n; i++)
+		collector_init(&s->col[i]);
 	rc = init_collectors(s, opt, err, errlen);
 out:
 	if (rc < 0) {
@@ -497,7 +368,9 @@ void scrape_free(struct scrape *s)
 	if (!s)
 		return;
 	for (size_t i = 0; s->col && i < s->n; i++)
-		seg_reader_close(s->col[i].reader);
+		collector_close(&s->col[i]);
+	for (size_t i = 0; i < CACHE_SLOTS; i++)
+		entry_clear(&s->cache[i]);
 	free(s->col);
 	free(s->sources);
 	free(s->statuses);

@@ -14,6 +14,8 @@
 struct seg_writer {
 	void *base;
 	size_t size;
+	int fd;          /* kept to reserve memory as batches grow */
+	size_t reserved; /* bytes of each copy known to be backed by memory */
 	struct seg_header hdr; /* private copy, checked at attach */
 	struct batch_limits limits;
 	struct latch latch;
@@ -49,7 +51,7 @@ static int map_segment(struct seg_writer *w, const char *shm_name, char *err, si
 	w->size = (size_t)st.st_size;
 	w->base = mmap(NULL, w->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	int e = errno;
-	close(fd);
+	w->fd = fd;
 	if (w->base == MAP_FAILED) {
 		w->base = NULL;
 		snprintf(err, errlen, "mmap(\"%s\") failed: %s", shm_name, strerror(e));
@@ -66,6 +68,7 @@ int seg_writer_attach(struct seg_writer **out, const char *shm_name, char *err, 
 
 	if (w == NULL)
 		return -ENOMEM;
+	w->fd = -1;
 	rc = map_segment(w, shm_name, err, errlen);
 	if (rc < 0)
 		goto fail;
@@ -109,8 +112,19 @@ void seg_writer_detach(struct seg_writer *w)
 		return;
 	if (w->base != NULL)
 		munmap(w->base, w->size);
+	if (w->fd >= 0)
+		close(w->fd);
 	free(w->last_meta);
 	free(w);
+}
+
+void seg_writer_detach_resident(struct seg_writer *w)
+{
+	if (w != NULL && w->base != NULL) {
+		atomic_store_explicit(header_word(w, SEG_WORD(writer_start)), 0, memory_order_relaxed);
+		atomic_store_explicit(header_word(w, SEG_WORD(writer_pid)), 0, memory_order_relaxed);
+	}
+	seg_writer_detach(w);
 }
 
 const struct batch_limits *seg_writer_limits(const struct seg_writer *w)
@@ -148,6 +162,31 @@ static void note_generation(struct seg_writer *w, const unsigned char *blob, siz
 			      memory_order_relaxed);
 }
 
+/* Makes sure len bytes of both copies are backed before the latch writes them,
+ * growing in steps so that a slowly growing batch costs few system calls. */
+static int reserve_copies(struct seg_writer *w, size_t len, char *err, size_t errlen)
+{
+	const size_t step = 16 * 1024;
+
+	if (len <= w->reserved)
+		return 0;
+	size_t want = len + step - len % step;
+	if (want > w->hdr.copy_capacity)
+		want = w->hdr.copy_capacity;
+	for (int i = 0; i < 2; i++) {
+		int rc = segment_reserve(w->fd, w->hdr.copy_offset[i], want);
+		if (rc < 0) {
+			snprintf(err, errlen,
+				 "fallocate(\"%s\" copy %d, %zu bytes) failed: %s%s",
+				 w->hdr.collector, i, want, strerror(-rc),
+				 rc == -ENOSPC ? " (is /dev/shm full?)" : "");
+			return rc;
+		}
+	}
+	w->reserved = want;
+	return 0;
+}
+
 int seg_writer_publish(struct seg_writer *w, struct batch *b, char *err, size_t errlen)
 {
 	size_t len, meta_len = batch_meta_bytes(b);
@@ -160,6 +199,9 @@ int seg_writer_publish(struct seg_writer *w, struct batch *b, char *err, size_t 
 			 len, (unsigned long long)w->hdr.copy_capacity);
 		return -E2BIG;
 	}
+	int rc = reserve_copies(w, len, err, errlen);
+	if (rc < 0)
+		return rc;
 	note_generation(w, blob, meta_len);
 	memcpy(&h, blob, sizeof h);
 	h.meta_generation = w->generation;

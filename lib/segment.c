@@ -265,12 +265,40 @@ static int open_exclusive(const char *shm_name, mode_t mode, char *err, size_t e
 	return -e;
 }
 
-static int size_and_own(int fd, const char *shm_name, size_t size,
+/*
+ * Backs [off, off+len) of a shared-memory object with memory now.  Pages of a
+ * tmpfs object are allocated on first touch, and a touch that finds /dev/shm full
+ * kills the toucher with SIGBUS; reserving first turns that into ENOSPC.  A file
+ * system without fallocate keeps the old behaviour (nothing reserved).
+ */
+int segment_reserve(int fd, uint64_t off, uint64_t len)
+{
+	if (len == 0 || fallocate(fd, 0, (off_t)off, (off_t)len) == 0)
+		return 0;
+	return errno == EOPNOTSUPP ? 0 : -errno;
+}
+
+/* The header and the start of each copy: what init_segment writes. */
+static int reserve_initial(int fd, const struct seg_header *h)
+{
+	int rc = segment_reserve(fd, 0, SEGMENT_HEADER_SIZE);
+	for (int i = 0; i < 2 && rc == 0; i++)
+		rc = segment_reserve(fd, h->copy_offset[i], SEGMENT_COPY_ALIGN * 2);
+	return rc;
+}
+
+static int size_and_own(int fd, const char *shm_name, const struct seg_header *h,
 			const struct segment_options *opt, char *err, size_t errlen)
 {
 	const char *call = "ftruncate";
-	if (ftruncate(fd, (off_t)size) < 0)
+	if (ftruncate(fd, (off_t)h->segment_size) < 0)
 		goto fail;
+	call = "fallocate";
+	int rc = reserve_initial(fd, h);
+	if (rc < 0) {
+		errno = -rc;
+		goto fail;
+	}
 	call = "fchown";
 	if (opt->gid != (gid_t)-1 && fchown(fd, (uid_t)-1, opt->gid) < 0)
 		goto fail;
@@ -280,7 +308,8 @@ static int size_and_own(int fd, const char *shm_name, size_t size,
 	return 0;
 fail:;
 	int e = errno;
-	snprintf(err, errlen, "%s(\"%s\") failed: %s", call, shm_name, strerror(e));
+	snprintf(err, errlen, "%s(\"%s\") failed: %s%s", call, shm_name, strerror(e),
+		 e == ENOSPC ? " (is /dev/shm full?)" : "");
 	return -e;
 }
 
@@ -304,7 +333,7 @@ int segment_create(const char *shm_name, const char *collector, const struct seg
 	int fd = open_exclusive(shm_name, opt->mode, err, errlen);
 	if (fd < 0)
 		return fd;
-	rc = size_and_own(fd, shm_name, size, opt, err, errlen);
+	rc = size_and_own(fd, shm_name, &h, opt, err, errlen);
 	if (rc < 0)
 		goto out;
 	void *base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);

@@ -91,6 +91,15 @@ struct seg_writer;
 int seg_writer_attach(struct seg_writer **out, const char *shm_name, char *err, size_t errlen);
 void seg_writer_detach(struct seg_writer *w);
 
+/*
+ * Detaches and stores writer pid 0: "no resident writer".  For writers that
+ * publish and exit (the shmetrics CLI): readers then judge the segment by its
+ * publish time alone (stale after the staleness window) instead of reporting
+ * the writer dead.  Callers that may race with each other serialise on an flock
+ * of the segment, since there is no writer lock.
+ */
+void seg_writer_detach_resident(struct seg_writer *w);
+
 /* The limits the segment was created with (a batch must fit them). */
 const struct batch_limits *seg_writer_limits(const struct seg_writer *w);
 

@@ -64,6 +64,10 @@ int seg_header_check(const struct seg_header *h, size_t object_size, char *err, 
 /* The batch limits stored in a header. */
 void seg_header_limits(const struct seg_header *h, struct batch_limits *lim);
 
+/* Allocates backing memory for bytes [off, off+len) of the object fd: 0, or
+ * -ENOSPC (or another -errno) instead of a later SIGBUS on a full /dev/shm. */
+int segment_reserve(int fd, uint64_t off, uint64_t len);
+
 /* Layout of a new segment for the given limits; 0 if the limits are absurd. */
 size_t seg_layout(struct seg_header *h, const struct batch_limits *lim);
 

@@ -5,8 +5,8 @@
 #   scripts/deps.sh --quiet  only what building needs, silent when all is there
 set -u
 
-build_pkgs="gcc make pkg-config libmicrohttpd-dev libjansson-dev zlib1g-dev"
-test_pkgs="libcmocka-dev prometheus curl jq valgrind"
+build_pkgs="gcc make pkg-config libmicrohttpd-dev libjansson-dev zlib1g-dev libgnutls28-dev libyaml-dev libcrypt-dev"
+test_pkgs="libcmocka-dev prometheus prometheus-node-exporter curl jq valgrind"
 mode=${1:-}
 
 missing_for() {

@@ -242,6 +242,20 @@ static const char argv_config[] =
 	" \"collectors\": {\"cpu\": {\"interval\": \"500ms\", \"guest\": false},"
 	" \"stat\": {\"enabled\": false}}}";
 
+/* These tests are about the first four collectors; the others are switched off so
+ * that the lists stay short whatever else collectors/list.def declares. */
+static void only_the_first_four_collectors(struct shm_config *c)
+{
+	static const char *const kept[] = { "cpu", "meminfo", "loadavg", "stat" };
+	for (size_t i = 0; i < c->n_collectors; i++) {
+		bool keep = false;
+		for (size_t k = 0; k < 4; k++)
+			keep = keep || strcmp(c->collectors[i].name, kept[k]) == 0;
+		if (!keep)
+			c->collectors[i].enabled = false;
+	}
+}
+
 static void assert_argv(const struct child_argv *a, const char *const *want)
 {
 	size_t n = 0;
@@ -289,6 +303,7 @@ static void test_exporter_command_line_lists_enabled_collectors_and_the_agent(vo
 
 	(void)state;
 	assert_int_equal(config_load_string(&c, argv_config, "t", err, sizeof err), 0);
+	only_the_first_four_collectors(&c);
 	assert_int_equal(child_argv_exporter(&a, "/x/shmetrics-exporter", &c, err, sizeof err), 0);
 	assert_argv(&a, want);
 	child_argv_free(&a);
@@ -331,6 +346,8 @@ static void check_plan(const char *old_json, const char *new_json, const struct 
 
 	assert_int_equal(config_load_string(a, old_json, "old", err, sizeof err), 0);
 	assert_int_equal(config_load_string(b, new_json, "new", err, sizeof err), 0);
+	only_the_first_four_collectors(a);
+	only_the_first_four_collectors(b);
 	assert_int_equal(reload_plan_make(a, b, p, err, sizeof err), 0);
 	for (size_t i = 0; i < p->n; i++)
 		print_message("  %s %s\n", reload_action_name(p->items[i].action), p->items[i].name);

@@ -19,6 +19,13 @@
 #define ERRLEN 1024
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
+/* How many built-in collectors collectors/list.def declares. */
+#define COLLECTOR(name, on) +1
+enum { N_BUILTIN = 0
+#include "list.def"
+};
+#undef COLLECTOR
+
 static char fixture_buf[PATH_MAX];
 
 /* Tests run from the repository root; SRCDIR points elsewhere when they do not. */
@@ -78,7 +85,7 @@ static void test_embedded_default_loads_with_the_documented_values(void **state)
 	assert_int_equal(c->segments.mode, 0640);
 	assert_string_equal(c->segments.group, "");
 	assert_int_equal(c->segments.max_series, 10000);
-	assert_int_equal(c->n_collectors, 4);
+	assert_int_equal(c->n_collectors, N_BUILTIN);
 	static const char *const names[] = { "cpu", "meminfo", "loadavg", "stat" };
 	for (size_t k = 0; k < N(names); k++) {
 		assert_string_equal(c->collectors[k].name, names[k]);
@@ -109,12 +116,12 @@ static void test_builtin_collectors_are_listed_in_table_order_and_on_by_default(
 	size_t n = 0;
 	while (config_builtin_collectors[n])
 		n++;
-	assert_int_equal(n, 4);
+	assert_int_equal(n, N_BUILTIN);
 	assert_true(config_is_builtin_collector("meminfo"));
-	assert_false(config_is_builtin_collector("nfs"));
+	assert_false(config_is_builtin_collector("warpdrive"));
 	assert_false(config_is_builtin_collector(NULL));
 	assert_true(config_builtin_default_enabled("stat"));
-	assert_false(config_builtin_default_enabled("nfs"));
+	assert_false(config_builtin_default_enabled("warpdrive"));
 	struct shm_config *c = new_config();
 	assert_non_null(config_find_collector(c, "loadavg"));
 	assert_null(config_find_collector(c, "loadav"));
@@ -272,7 +279,7 @@ static const struct bad_case bad_cases[] = {
 	{ "{\"web\": {\"listen_address\": \":70000\"}}",
 	  "t.json:1:28: web.listen_address: listen address \":70000\": port \"70000\" is not a number from 0 to 65535" },
 	{ "{\"web\": {\"port\": 9469}}",
-	  "t.json:1:10: unknown key \"port\" in web; valid keys are listen_address, connection_timeout, max_connections, max_connections_per_ip, threads" },
+	  "t.json:1:10: unknown key \"port\" in web; valid keys are listen_address, config_file, openmetrics, connection_timeout, max_connections, max_connections_per_ip, threads" },
 	{ "{\"web\": {\"listen-address\": \":1\"}}",
 	  "t.json:1:10: unknown key \"listen-address\" in web; did you mean \"listen_address\"?" },
 	{ "{\"web\": null}", "t.json:1:9: web: expected an object, found null" },
@@ -342,8 +349,8 @@ static const struct bad_case bad_cases[] = {
 	  "t.json:1:15: unknown key \"max_sereis\" in segments; did you mean \"max_series\"?" },
 	{ "{\"collectors\": {\"cpuu\": {}}}",
 	  "t.json:1:17: unknown collector \"cpuu\" in collectors; did you mean \"cpu\"?" },
-	{ "{\"collectors\": {\"zfs\": {}}}",
-	  "t.json:1:17: unknown collector \"zfs\" in collectors; the built-in collectors are cpu, meminfo, loadavg, stat" },
+	{ "{\"collectors\": {\"warpdrive\": {}}}",
+	  "t.json:1:17: unknown collector \"warpdrive\" in collectors; `shmetrics-agent --help` lists the " },
 	{ "{\"collectors\": {\"cpu\": true}}",
 	  "t.json:1:24: collectors.cpu: expected an object such as {\"enabled\": true, \"interval\": \"5s\"}, found a boolean" },
 	{ "{\"collectors\": {\"cpu\": {\"enabled\": \"yes\"}}}",
@@ -426,7 +433,7 @@ static void test_a_failed_load_changes_nothing_in_the_output(void **state)
 	(void)state;
 	static const char *const texts[] = {
 		"{\"instance\": \"changed\", \"web\": {\"threads\": 0}}",
-		"{\"collectors\": {\"cpu\": {\"enabled\": false}, \"nfs\": {}}}",
+		"{\"collectors\": {\"cpu\": {\"enabled\": false}, \"warpdrive\": {}}}",
 		"{\"log_level\": \"debug\", \"interval\": \"1s\", \"x\": 1}",
 		"{\"instance\": \"changed\",",
 	};
@@ -491,7 +498,7 @@ static const struct flag_case flag_cases[] = {
 	{ "--collector.cpu", 1, NULL },
 	{ "--no-collector.cpu", 1, NULL },
 	{ "--no-collector.cpuu", -EINVAL, "--no-collector.cpuu: unknown collector \"cpuu\"; did you mean \"cpu\"?" },
-	{ "--collector.nfs", -EINVAL, "--collector.nfs: unknown collector \"nfs\"; the built-in collectors are cpu, meminfo, loadavg, stat" },
+	{ "--collector.warpdrive", -EINVAL, "--collector.warpdrive: unknown collector \"warpdrive\"; `shmetrics-agent --help` lists the " },
 	{ "--collector.cpu=true", -EINVAL, "--collector.cpu: takes no value; write --collector.cpu or --no-collector.cpu" },
 	{ "--collector.cpu.interval=1s", 1, NULL },
 	{ "--collector.cpu.interval=1", -EINVAL, "--collector.cpu.interval: duration \"1\" has no unit; write e.g. \"5s\"" },

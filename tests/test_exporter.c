@@ -31,6 +31,7 @@
 
 #include "../exporter/args.h"
 #include "../exporter/http.h"
+#include "../exporter/negotiate.h"
 #include "../exporter/scrape.h"
 #include "log.h"
 #include "segment.h"
@@ -131,8 +132,10 @@ static void setup_segments(void)
 
 static int setup_server(void **state)
 {
-	struct scrape_options so = { instance, collectors, N_COLLECTORS, 3 };
-	struct http_options ho = { "127.0.0.1", 0, 4, 5, 64, 64 };
+	/* a 1ms body cache: these tests look at counters that change per request */
+	struct scrape_options so = { instance, collectors, N_COLLECTORS, 3, 1 };
+	struct http_options ho = { .host = "127.0.0.1", .threads = 4, .timeout_s = 5,
+				   .max_connections = 64, .max_connections_per_ip = 64 };
 	char err[256] = "";
 
 	(void)state;
@@ -257,6 +260,19 @@ static char *get_metrics(void)
 	assert_int_equal(r.status, 200);
 	free(r.headers);
 	return r.body;
+}
+
+/* Scrapes until the body contains needle, for at most seconds; returns it. */
+static char *wait_for_metrics(const char *needle, int seconds)
+{
+	for (int i = 0; i < seconds * 20; i++) {
+		char *body = get_metrics();
+		if (strstr(body, needle))
+			return body;
+		free(body);
+		usleep(50 * 1000);
+	}
+	return get_metrics();
 }
 
 /* ---- tests ---- */
@@ -484,9 +500,11 @@ static void test_corrupt_segment_is_reported_down_and_not_fatal(void **state)
 	int fd = shm_open(name, O_RDONLY, 0);
 	assert_true(fd >= 0 && fstat(fd, &st) == 0);
 	close(fd);
-	/* everything after the 256-byte header (both batch copies), then everything */
+	/* everything after the 256-byte header (both batch copies), then everything.
+	 * The sequence word did not move, so the exporter keeps its validated copy
+	 * until its next full read, at most a second later. */
 	scribble("bad", 256, (size_t)st.st_size - 256);
-	body = get_metrics();
+	body = wait_for_metrics("shmetrics_collector_up{collector=\"bad\"} 0\n", 5);
 	assert_lacks(body, "bad_value");
 	assert_contains(body, "shmetrics_collector_up{collector=\"bad\"} 0\n");
 	assert_contains(body, "shmetrics_collector_up{collector=\"live\"} 1\n");
@@ -497,6 +515,213 @@ static void test_corrupt_segment_is_reported_down_and_not_fatal(void **state)
 	assert_contains(body, "live_value{k=\"live\"} 42\n");
 	run_promtool(body);
 	free(body);
+}
+
+/* ---- formats, filters, cache, limits ---- */
+
+static void test_accept_headers_choose_the_format(void **state)
+{
+	static const char *const om = "application/openmetrics-text";
+	static const struct {
+		const char *accept;
+		bool allowed;
+		enum scrape_format want;
+	} cases[] = {
+		{ NULL, true, SCRAPE_FORMAT_TEXT },
+		{ "*/*", true, SCRAPE_FORMAT_TEXT },
+		{ "text/plain;version=0.0.4", true, SCRAPE_FORMAT_TEXT },
+		{ "application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
+		  "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+		  true, SCRAPE_FORMAT_OPENMETRICS }, /* what Prometheus 2.42 sends */
+		{ "application/openmetrics-text;version=1.0.0", false, SCRAPE_FORMAT_TEXT },
+		{ "text/plain;q=0.9, application/openmetrics-text", true, SCRAPE_FORMAT_OPENMETRICS },
+		{ "application/openmetrics-text;q=0.5, text/plain", true, SCRAPE_FORMAT_TEXT },
+		{ "application/openmetrics-text, text/plain", true, SCRAPE_FORMAT_OPENMETRICS },
+		{ "text/plain, application/openmetrics-text", true, SCRAPE_FORMAT_TEXT },
+		{ "application/openmetrics-text;version=2.0.0", true, SCRAPE_FORMAT_TEXT },
+		{ "application/openmetrics-text;q=0", true, SCRAPE_FORMAT_TEXT },
+		{ "application/xml", true, SCRAPE_FORMAT_TEXT },
+		{ " APPLICATION/OpenMetrics-Text ; q=1 ", true, SCRAPE_FORMAT_OPENMETRICS },
+	};
+
+	(void)state;
+	(void)om;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		if (negotiate_format(cases[i].accept, cases[i].allowed) != cases[i].want)
+			fail_msg("Accept: %s", cases[i].accept ? cases[i].accept : "(none)");
+	assert_true(negotiate_gzip("gzip"));
+	assert_true(negotiate_gzip("deflate, gzip;q=0.5"));
+	assert_true(negotiate_gzip("x-gzip"));
+	assert_false(negotiate_gzip("gzip;q=0"));
+	assert_false(negotiate_gzip("identity, br"));
+	assert_false(negotiate_gzip(NULL));
+}
+
+static void test_openmetrics_is_served_when_the_client_prefers_it(void **state)
+{
+	(void)state;
+	struct response r = request("GET", "/metrics",
+				    "Accept: application/openmetrics-text;version=1.0.0,"
+				    "text/plain;version=0.0.4;q=0.5\r\n");
+	assert_int_equal(r.status, 200);
+	assert_header(&r, "Content-Type: application/openmetrics-text; version=1.0.0; "
+			  "charset=utf-8");
+	assert_header(&r, "Vary: Accept-Encoding");
+	assert_contains(r.body, "# TYPE shmetrics_exporter_requests counter\n");
+	assert_contains(r.body, "\nshmetrics_exporter_requests_total{code=\"200\"} ");
+	assert_contains(r.body, "shmetrics_exporter_render_duration_seconds_bucket{le=\"1.0\"} ");
+	assert_int_equal(strcmp(r.body + r.body_len - 6, "# EOF\n"), 0);
+	response_free(&r);
+	r = request("GET", "/metrics", "Accept: text/plain\r\n");
+	assert_header(&r, "Content-Type: text/plain; version=0.0.4; charset=utf-8");
+	assert_lacks(r.body, "# EOF");
+	response_free(&r);
+}
+
+static void test_collect_and_exclude_filter_collectors(void **state)
+{
+	(void)state;
+	struct response r = request("GET", "/metrics?collect[]=live&collect[]=bad", NULL);
+	assert_int_equal(r.status, 200);
+	assert_contains(r.body, "live_value{k=\"live\"} 42\n");
+	assert_contains(r.body, "shmetrics_collector_up{collector=\"live\"} 1\n");
+	assert_lacks(r.body, "collector=\"dups\"");
+	assert_lacks(r.body, "collector=\"ghost\"");
+	response_free(&r);
+	r = request("GET", "/metrics?exclude[]=live", NULL);
+	assert_int_equal(r.status, 200);
+	assert_lacks(r.body, "collector=\"live\"");
+	assert_contains(r.body, "live_value{k=\"dups\"} 42\n"); /* no longer shadowed */
+	response_free(&r);
+	r = request("GET", "/metrics?collect[]=live&collect[]=nosuch", NULL);
+	assert_int_equal(r.status, 400);
+	assert_contains(r.body, "unknown collector \"nosuch\"");
+	response_free(&r);
+	r = request("GET", "/metrics.json?collect[]=stale", NULL);
+	assert_int_equal(r.status, 200);
+	assert_contains(r.body, "\"name\":\"stale\"");
+	assert_lacks(r.body, "\"name\":\"live\"");
+	response_free(&r);
+	r = request("GET", "/metrics.json?exclude[]=%3Cscript%3E", NULL);
+	assert_int_equal(r.status, 400);
+	assert_lacks(r.body, "<script>\"\n"); /* echoed, but as plain text */
+	response_free(&r);
+}
+
+/* A server of its own on the same collectors, with other limits. */
+struct side_server {
+	struct scrape *scrape;
+	struct http_server *http;
+	uint16_t saved_port;
+};
+
+static void side_start(struct side_server *ss, uint32_t cache_ms, unsigned max_conn,
+		       unsigned per_ip)
+{
+	struct scrape_options so = { instance, collectors, N_COLLECTORS, 3, cache_ms };
+	struct http_options ho = { .host = "127.0.0.1", .threads = 2, .timeout_s = 3,
+				   .max_connections = max_conn,
+				   .max_connections_per_ip = per_ip };
+	char err[256] = "";
+
+	if (scrape_new(&ss->scrape, &so, err, sizeof err) != 0 ||
+	    http_start(&ss->http, &ho, ss->scrape, err, sizeof err) != 0)
+		fail_msg("side server: %s", err);
+	ss->saved_port = port;
+	port = http_port(ss->http);
+}
+
+static void side_stop(struct side_server *ss)
+{
+	port = ss->saved_port;
+	http_stop(ss->http);
+	scrape_free(ss->scrape);
+}
+
+static void republish_live(double v)
+{
+	struct batch *b = batch_new(seg_writer_limits(writers[0]));
+	char err[256] = "";
+
+	assert_non_null(b);
+	add_gauge(b, "live_value", "live", v);
+	batch_set_status(b, true, 1500000, NULL);
+	if (seg_writer_publish(writers[0], b, err, sizeof err) != 0)
+		fail_msg("republish: %s", err);
+	batch_free(b);
+}
+
+static void test_repeated_scrapes_reuse_one_body_until_a_collector_publishes(void **state)
+{
+	struct side_server ss;
+
+	(void)state;
+	side_start(&ss, 60000, 64, 64);
+	char *first = get_metrics(), *second = get_metrics();
+	/* identical although requests_total moved in between: not re-rendered */
+	assert_string_equal(first, second);
+	republish_live(43);
+	char *third = get_metrics();
+	assert_contains(third, "live_value{k=\"live\"} 43\n");
+	assert_contains(third, "shmetrics_exporter_renders_total 1\n"); /* renders before it */
+	struct response r = request("GET", "/metrics", "Accept-Encoding: gzip\r\n");
+	assert_header(&r, "Content-Encoding: gzip");
+	response_free(&r);
+	republish_live(42);
+	free(first);
+	free(second);
+	free(third);
+	side_stop(&ss);
+}
+
+/* A connection from src (any 127.x.y.z) that sends half a request and idles. */
+static int idle_connection(const char *src)
+{
+	struct sockaddr_in me = { .sin_family = AF_INET };
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+	static const char partial[] = "GET /metrics HTTP/1.1\r\nHost: x\r\n";
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	inet_pton(AF_INET, src, &me.sin_addr);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&me, sizeof me), 0);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0)
+		(void)!write(fd, partial, sizeof partial - 1);
+	return fd;
+}
+
+static void test_idle_connections_do_not_starve_a_real_scrape(void **state)
+{
+	struct side_server ss;
+	int fds[48];
+	char src[32];
+
+	(void)state;
+	side_start(&ss, 1, 16, 4);
+	for (int i = 0; i < 40; i++) /* one host: only 4 get past the per-IP limit */
+		fds[i] = idle_connection("127.0.0.2");
+	usleep(100 * 1000);
+	struct response r = request("GET", "/metrics", NULL);
+	assert_int_equal(r.status, 200);
+	assert_contains(r.body, "live_value{k=\"live\"} 42\n");
+	response_free(&r);
+	for (int i = 40; i < 48; i++) { /* many hosts: past max_connections, 503 */
+		snprintf(src, sizeof src, "127.0.1.%d", i);
+		fds[i] = idle_connection(src);
+	}
+	for (int i = 0; i < 8; i++) {
+		snprintf(src, sizeof src, "127.0.2.%d", i);
+		(void)idle_connection(src); /* closed by the server's timeout or at exit */
+	}
+	usleep(100 * 1000);
+	r = request("GET", "/metrics", NULL);
+	assert_int_equal(r.status, 503);
+	assert_header(&r, "Retry-After: 1");
+	response_free(&r);
+	for (int i = 0; i < 48; i++)
+		close(fds[i]);
+	side_stop(&ss);
 }
 
 /* ---- command-line values ---- */
@@ -571,6 +796,11 @@ int main(void)
 		cmocka_unit_test(test_gzip_is_used_when_the_client_accepts_it),
 		cmocka_unit_test(test_concurrent_scrapes_all_succeed),
 		cmocka_unit_test(test_corrupt_segment_is_reported_down_and_not_fatal),
+		cmocka_unit_test(test_accept_headers_choose_the_format),
+		cmocka_unit_test(test_openmetrics_is_served_when_the_client_prefers_it),
+		cmocka_unit_test(test_collect_and_exclude_filter_collectors),
+		cmocka_unit_test(test_repeated_scrapes_reuse_one_body_until_a_collector_publishes),
+		cmocka_unit_test(test_idle_connections_do_not_starve_a_real_scrape),
 		cmocka_unit_test(test_durations_parse_and_bad_ones_are_refused),
 		cmocka_unit_test(test_listen_addresses_parse_and_bad_ones_are_refused),
 	};

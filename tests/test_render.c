@@ -56,7 +56,7 @@ static char *render_batches(struct batch **b, size_t n, enum render_dialect d,
 	assert_true(n <= 4);
 	for (size_t i = 0; i < n; i++) {
 		batch_view(b[i], &v[i]);
-		src[i] = (struct render_source){ names[i], &v[i] };
+		src[i] = (struct render_source){ .collector = names[i], .view = &v[i] };
 	}
 	buf_init(&out);
 	assert_int_equal(render_text(&out, d, src, n, res), 0);
@@ -221,6 +221,36 @@ static void test_values_print_integers_plainly_and_others_round_trip(void **stat
 	}
 }
 
+/* xorshift64: reproducible bit patterns, every exponent and sign */
+static uint64_t next_bits(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+static void test_every_finite_value_reads_back_exactly(void **state)
+{
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	char out[RENDER_VALUE_MAX];
+
+	(void)state;
+	for (int i = 0; i < 200000; i++) {
+		uint64_t bits = next_bits(&x);
+		double v;
+		if (i % 2) /* also values with few decimals, like counters of seconds */
+			v = (double)(bits % 100000000) / 100.0;
+		else
+			memcpy(&v, &bits, sizeof v);
+		if (!isfinite(v))
+			continue;
+		render_format_value(out, v);
+		if (strtod(out, NULL) != v)
+			fail_msg("%.17g was written as %s", v, out);
+	}
+}
+
 static void test_special_values_are_NaN_and_signed_Inf(void **state)
 {
 	struct batch *b = new_batch();
@@ -262,7 +292,8 @@ static void test_duplicate_family_is_skipped_once_and_counted(void **state)
 	struct metrics_view v[2];
 	batch_view(b[0], &v[0]);
 	batch_view(b[1], &v[1]);
-	struct render_source src[2] = { { "one", &v[0] }, { "two", &v[1] } };
+	struct render_source src[2] = { { .collector = "one", .view = &v[0] },
+					{ .collector = "two", .view = &v[1] } };
 	uint64_t dups = 0;
 	assert_int_equal(render_count_duplicates(src, 2, &dups), 0);
 	assert_int_equal(dups, 1);
@@ -314,13 +345,107 @@ static void test_openmetrics_dialect_suffixes_counters_and_ends_with_eof(void **
 	batch_free(b);
 }
 
+static void test_openmetrics_le_values_are_canonical(void **state)
+{
+	static const double bounds[] = { 0.5, 1, 10 };
+	static const uint64_t counts[] = { 1, 0, 2, 3 };
+	struct batch *b = new_batch();
+	struct render_result res;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(batch_histogram_family(b, "h_seconds", "H.", bounds, 3, err, sizeof err), 0);
+	assert_int_equal(batch_add_histogram(b, NULL, NULL, 0, counts, 2.5, err, sizeof err), 0);
+	char *out = render_batches(&b, 1, RENDER_OPENMETRICS, &res);
+	assert_string_equal(out, "# HELP h_seconds H.\n# TYPE h_seconds histogram\n"
+				 "h_seconds_bucket{le=\"0.5\"} 1\n"
+				 "h_seconds_bucket{le=\"1.0\"} 1\n"
+				 "h_seconds_bucket{le=\"10.0\"} 3\n"
+				 "h_seconds_bucket{le=\"+Inf\"} 6\n"
+				 "h_seconds_sum 2.5\nh_seconds_count 6\n# EOF\n");
+	free(out);
+	batch_free(b);
+}
+
+/* ---- templates ---- */
+
+static char *render_src(struct render_source *src, size_t n, enum render_dialect d)
+{
+	struct buf out;
+	size_t len;
+
+	buf_init(&out);
+	assert_int_equal(render_text(&out, d, src, n, NULL), 0);
+	return buf_steal(&out, &len);
+}
+
+static void fill_mixed(struct batch *b, double base)
+{
+	static const double bounds[] = { 0.25, 1 };
+	const uint64_t counts[] = { 1, 2, (uint64_t)base };
+	char err[256];
+
+	batch_reset(b);
+	family(b, "esc_total", "Help with \\ and \"q\"\nline.", METRIC_COUNTER);
+	add1(b, "path", "a\"b\\c\nd", base);
+	add1(b, "path", "plain", base / 3);
+	family(b, "shared", "Also in the other source.", METRIC_GAUGE);
+	add1(b, NULL, NULL, -base);
+	assert_int_equal(batch_histogram_family(b, "h_seconds", "H.", bounds, 2, err, sizeof err), 0);
+	assert_int_equal(batch_add_histogram(b, NULL, NULL, 0, counts, base * 0.1, err, sizeof err),
+			 0);
+}
+
+/* Renders through templates twice and directly, in both dialects, and
+ * compares: replaying a template must be byte for byte the direct output. */
+static void compare_replay(struct metrics_view *v, struct render_tmpl **t, uint64_t key)
+{
+	for (int d = 0; d < RENDER_DIALECTS; d++) {
+		struct render_source direct[2] = { { .collector = "a", .view = &v[0] },
+						   { .collector = "b", .view = &v[1] } };
+		struct render_source cached[2] = { { "a", &v[0], t[0], key },
+						   { "b", &v[1], t[1], key } };
+		char *want = render_src(direct, 2, (enum render_dialect)d);
+		for (int round = 0; round < 2; round++) {
+			char *got = render_src(cached, 2, (enum render_dialect)d);
+			assert_string_equal(got, want);
+			free(got);
+		}
+		free(want);
+	}
+}
+
+static void test_template_replay_equals_direct_rendering(void **state)
+{
+	struct batch *b[2] = { new_batch(), new_batch() };
+	struct render_tmpl *t[2] = { render_tmpl_new(), render_tmpl_new() };
+	struct metrics_view v[2];
+
+	(void)state;
+	for (int round = 0; round < 3; round++) {
+		fill_mixed(b[0], 10 + round);
+		fill_mixed(b[1], 0.5 + round);
+		if (round == 2) { /* a new series: the template must be rebuilt */
+			family(b[1], "late", "Added later.", METRIC_GAUGE);
+			add1(b[1], NULL, NULL, 7);
+		}
+		batch_view(b[0], &v[0]);
+		batch_view(b[1], &v[1]);
+		compare_replay(v, t, (uint64_t)round / 2);
+	}
+	for (int i = 0; i < 2; i++) {
+		render_tmpl_free(t[i]);
+		batch_free(b[i]);
+	}
+}
+
 /* ---- JSON ---- */
 
 static json_t *render_json_doc(struct batch *b, const struct render_collector_status *st,
 			       size_t nst)
 {
 	struct metrics_view v;
-	struct render_source src = { "cpu", &v };
+	struct render_source src = { .collector = "cpu", .view = &v };
 	struct render_result res;
 	struct buf out;
 	json_error_t jerr;
@@ -458,10 +583,13 @@ int main(void)
 		cmocka_unit_test(test_each_family_is_one_group_with_help_and_type_first),
 		cmocka_unit_test(test_histogram_buckets_are_cumulative_and_inf_equals_count),
 		cmocka_unit_test(test_values_print_integers_plainly_and_others_round_trip),
+		cmocka_unit_test(test_every_finite_value_reads_back_exactly),
 		cmocka_unit_test(test_special_values_are_NaN_and_signed_Inf),
 		cmocka_unit_test(test_duplicate_family_is_skipped_once_and_counted),
 		cmocka_unit_test(test_many_families_keep_first_wins_rule),
 		cmocka_unit_test(test_openmetrics_dialect_suffixes_counters_and_ends_with_eof),
+		cmocka_unit_test(test_openmetrics_le_values_are_canonical),
+		cmocka_unit_test(test_template_replay_equals_direct_rendering),
 		cmocka_unit_test(test_json_output_parses_back_with_every_field),
 		cmocka_unit_test(test_buffer_grows_and_stays_nul_terminated),
 	};

@@ -1,0 +1,216 @@
+/*
+ * exporter_synth - a synthetic collector for the exporter benchmarks.
+ *
+ *   exporter_synth render N [REPS]
+ *       builds N series in memory, publishes them into a private segment, and
+ *       times the exporter's path: snapshot (copy + validate) and text render,
+ *       plain text and OpenMetrics, best of REPS (default 5).  One line per
+ *       measurement: "render N=... snapshot_ms=... text_ms=... om_ms=... bytes=..."
+ *
+ *   exporter_synth serve INSTANCE NAME N INTERVAL_MS
+ *       creates /shmetrics.INSTANCE.NAME sized for N series, publishes N series
+ *       every INTERVAL_MS until SIGTERM/SIGINT, then removes the segment.  Point
+ *       a shmetrics-exporter at it with --instance=INSTANCE --collector=NAME.
+ *
+ * Series look like a host collector's: counters in families of 1000 series,
+ * two labels each, values with two decimals (like CPU seconds).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../exporter/buf.h"
+#include "../exporter/render.h"
+#include "metrics.h"
+#include "segment.h"
+
+#define PER_FAMILY 1000u
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void limits_for(struct batch_limits *lim, uint32_t n)
+{
+	lim->max_families = n / PER_FAMILY + 2;
+	lim->max_series = n + 1;
+	lim->max_labels = 2 * n + 2;
+	lim->max_values = n + 1;
+	lim->max_bounds = 1;
+	lim->string_bytes = 48u * n + 65536u;
+}
+
+static void die(const char *what, const char *err)
+{
+	fprintf(stderr, "exporter_synth: %s: %s\n", what, err);
+	exit(1);
+}
+
+static void fill(struct batch *b, uint32_t n, unsigned round)
+{
+	static const char *const names[] = { "device", "mode" };
+	static const char *const modes[] = { "user", "system", "idle", "iowait" };
+	char family[64], dev[32], err[256];
+
+	batch_reset(b);
+	for (uint32_t i = 0; i < n; i++) {
+		if (i % PER_FAMILY == 0) {
+			snprintf(family, sizeof family, "synth_family_%u_seconds_total", i / PER_FAMILY);
+			if (batch_family(b, family, "A synthetic counter.", METRIC_COUNTER, err,
+					 sizeof err) < 0)
+				die("batch_family", err);
+		}
+		snprintf(dev, sizeof dev, "dev%u", i / 4);
+		const char *values[] = { dev, modes[i % 4] };
+		double v = (double)(i + round) * 1.25 + 0.01 * (double)(round % 100);
+		if (batch_add(b, names, values, 2, v, err, sizeof err) < 0)
+			die("batch_add", err);
+	}
+	batch_set_status(b, true, 1000000, NULL);
+}
+
+static void make_segment(const char *shm, const char *name, uint32_t n, uint32_t interval)
+{
+	struct segment_options opt = { .interval_ms = interval, .mode = 0600, .gid = (gid_t)-1 };
+	char err[512];
+
+	limits_for(&opt.limits, n);
+	if (segment_create(shm, name, &opt, err, sizeof err) < 0)
+		die("segment_create", err);
+}
+
+static struct seg_writer *attach_and_publish(const char *shm, struct batch **bp, uint32_t n)
+{
+	struct seg_writer *w;
+	char err[512];
+
+	if (seg_writer_attach(&w, shm, err, sizeof err) < 0)
+		die("seg_writer_attach", err);
+	*bp = batch_new(seg_writer_limits(w));
+	if (!*bp)
+		die("batch_new", "out of memory");
+	fill(*bp, n, 0);
+	if (seg_writer_publish(w, *bp, err, sizeof err) < 0)
+		die("seg_writer_publish", err);
+	return w;
+}
+
+static double time_render(const struct metrics_view *v, enum render_dialect d,
+			  struct render_tmpl *tmpl, size_t *bytes)
+{
+	struct render_source src = { .collector = "synth", .view = v, .tmpl = tmpl, .meta_key = 1 };
+	struct render_result res;
+	struct buf out;
+
+	buf_init(&out);
+	double t0 = now_s();
+	if (render_text(&out, d, &src, 1, &res) < 0)
+		die("render_text", "out of memory");
+	double t = now_s() - t0;
+	*bytes = out.len;
+	buf_free(&out);
+	return t;
+}
+
+static double min_d(double a, double b)
+{
+	return a < b ? a : b;
+}
+
+static int cmd_render(uint32_t n, int reps)
+{
+	char shm[SEGMENT_NAME_MAX + 1], err[512], inst[32];
+	struct seg_reader *r;
+	struct metrics_view v;
+	struct batch *b;
+	double snap = 1e9, text = 1e9, om = 1e9, cold = 1e9, warm = 1e9;
+	size_t bytes = 0, om_bytes = 0;
+	struct render_tmpl *t = render_tmpl_new();
+
+	snprintf(inst, sizeof inst, "bench%ld", (long)getpid());
+	if (segment_name(shm, sizeof shm, inst, "synth", err, sizeof err) < 0)
+		die("segment_name", err);
+	make_segment(shm, "synth", n, 1000);
+	struct seg_writer *w = attach_and_publish(shm, &b, n);
+	if (seg_reader_open(&r, shm, err, sizeof err) < 0)
+		die("seg_reader_open", err);
+	for (int i = 0; i < reps; i++) {
+		double t0 = now_s();
+		if (seg_reader_snapshot(r, &v, NULL, err, sizeof err) < 0)
+			die("seg_reader_snapshot", err);
+		snap = min_d(snap, now_s() - t0);
+		text = min_d(text, time_render(&v, RENDER_PROMETHEUS_TEXT, NULL, &bytes));
+		om = min_d(om, time_render(&v, RENDER_OPENMETRICS, NULL, &om_bytes));
+		render_tmpl_free(t);
+		t = render_tmpl_new();
+		cold = min_d(cold, time_render(&v, RENDER_PROMETHEUS_TEXT, t, &bytes));
+		warm = min_d(warm, time_render(&v, RENDER_PROMETHEUS_TEXT, t, &bytes));
+	}
+	render_tmpl_free(t);
+	/* direct: no template; cold: building the template; warm: replaying it,
+	 * which is what every render between two metadata changes costs */
+	printf("render N=%u snapshot_ms=%.2f direct_ms=%.2f om_direct_ms=%.2f cold_ms=%.2f "
+	       "warm_ms=%.2f bytes=%zu warm_series_per_s=%.0f\n",
+	       n, snap * 1e3, text * 1e3, om * 1e3, cold * 1e3, warm * 1e3, bytes,
+	       (double)n / warm);
+	seg_reader_close(r);
+	seg_writer_detach(w);
+	batch_free(b);
+	segment_remove(shm, err, sizeof err);
+	return 0;
+}
+
+static int cmd_serve(const char *inst, const char *name, uint32_t n, uint32_t interval)
+{
+	char shm[SEGMENT_NAME_MAX + 1], err[512];
+	struct batch *b;
+	unsigned round = 0;
+
+	if (segment_name(shm, sizeof shm, inst, name, err, sizeof err) < 0)
+		die("segment_name", err);
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	make_segment(shm, name, n, interval);
+	struct seg_writer *w = attach_and_publish(shm, &b, n);
+	printf("serving %u series in %s\n", n, shm);
+	fflush(stdout);
+	while (!stop) {
+		usleep(interval * 1000u);
+		fill(b, n, ++round);
+		if (seg_writer_publish(w, b, err, sizeof err) < 0)
+			die("seg_writer_publish", err);
+	}
+	seg_writer_detach(w);
+	batch_free(b);
+	segment_remove(shm, err, sizeof err);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 3 && strcmp(argv[1], "render") == 0)
+		return cmd_render((uint32_t)strtoul(argv[2], NULL, 10),
+				  argc > 3 ? atoi(argv[3]) : 5);
+	if (argc == 6 && strcmp(argv[1], "serve") == 0)
+		return cmd_serve(argv[2], argv[3], (uint32_t)strtoul(argv[4], NULL, 10),
+				 (uint32_t)strtoul(argv[5], NULL, 10));
+	fprintf(stderr, "usage: exporter_synth render N [REPS]\n"
+			"       exporter_synth serve INSTANCE NAME N INTERVAL_MS\n");
+	return 2;
+}

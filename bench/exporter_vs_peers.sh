@@ -1,0 +1,315 @@
+#!/usr/bin/env bash
+# The exporter against its peers, on this host, loopback only.  Prints a
+# markdown table (README "Performance").  Not a test: nothing here asserts.
+#
+#   bench/exporter_vs_peers.sh            # about 4 minutes
+#   WRK_SECONDS=10 REST_SECONDS=120 bench/exporter_vs_peers.sh
+#
+# Targets, each on its own 127.0.0.1 port, all running at once:
+#   node_exporter  Debian's prometheus-node-exporter, default collectors
+#   collectd       collectd-core with write_prometheus (if installed), the
+#                  Debian default plugin set that exists on this host
+#   shmetrics      the agent with its default collectors (5 s interval)
+#   shmetrics-synth  a shmetrics exporter serving one synthetic collector with
+#                  as many samples as node_exporter serves (a payload of the
+#                  same size), plus its collector process
+# Measured per target (every process counted: agents, collectors, exporters):
+#   scrapes/s and p50/p99 latency from wrk, 1 and 16 connections, plain and
+#   gzip; CPU seconds per scrape and per sample (utime+stime from
+#   /proc/PID/stat around the 16-connection plain run); CPU seconds per minute
+#   at rest while scraped every 15 s and every 1 s (windows of REST_SECONDS,
+#   shorter than a real minute-scale soak, scaled to a minute); RSS and PSS
+#   summed from /proc/PID/smaps_rollup; bytes per response plain and gzip; time
+#   from start to the first complete response.
+# Then the synthetic render scale: 10k, 100k and 1M series (bench/exporter_synth).
+set -u
+cd "$(dirname "$0")/.." || exit 1
+
+WRK_SECONDS=${WRK_SECONDS:-5}
+REST_SECONDS=${REST_SECONDS:-30}
+BIN=${BIN:-build/bin}
+work=$(mktemp -d)
+inst="bench$$"
+declare -A PORT PIDS START_MS FIRST_MS
+targets=()
+
+cleanup() {
+	for t in "${targets[@]}"; do
+		for p in ${PIDS[$t]:-}; do kill -TERM "$p" 2>/dev/null; done
+	done
+	sleep 1
+	for t in "${targets[@]}"; do
+		for p in ${PIDS[$t]:-}; do kill -KILL "$p" 2>/dev/null; done
+	done
+	rm -f /dev/shm/shmetrics."$inst"*.*
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+need() { command -v "$1" >/dev/null || { echo "bench: $1 is missing ($2)" >&2; exit 1; }; }
+need wrk "apt-get install wrk"
+need curl "apt-get install curl"
+make -s all >/dev/null || exit 1
+cc -std=c11 -D_GNU_SOURCE -O2 -Ilib -Iinclude bench/exporter_synth.c build/libshmetrics-exporter.a \
+	build/libshmetrics-segment.a $(pkg-config --libs libmicrohttpd jansson zlib gnutls yaml-0.1 \
+	libcrypt) -pthread -o "$work/exporter_synth" || exit 1
+
+now_ms() { date +%s%3N; }
+free_port() {
+	local p
+	for _ in $(seq 50); do
+		p=$((20000 + RANDOM % 40000))
+		ss -ltnH "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return; }
+	done
+}
+
+# Every pid of a target: the ones started and all their descendants.
+all_pids() {
+	local queue=(${PIDS[$1]}) out=() p
+	while [ ${#queue[@]} -gt 0 ]; do
+		p=${queue[0]}
+		queue=("${queue[@]:1}")
+		[ -d /proc/$p ] || continue
+		out+=("$p")
+		queue+=($(cat /proc/$p/task/*/children 2>/dev/null))
+	done
+	echo "${out[@]}"
+}
+
+cpu_ticks() { # utime+stime of every process of target $1 (clock ticks)
+	local sum=0 p
+	for p in $(all_pids "$1"); do
+		sum=$((sum + $(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' /proc/$p/stat 2>/dev/null || echo 0)))
+	done
+	echo $sum
+}
+
+memory_kib() { # "RSS PSS" summed over target $1
+	local p
+	for p in $(all_pids "$1"); do cat /proc/$p/smaps_rollup 2>/dev/null; done |
+		awk '/^Rss:/ { r += $2 } /^Pss:/ { s += $2 } END { printf "%d %d", r, s }'
+}
+
+url() { echo "http://127.0.0.1:${PORT[$1]}/metrics"; }
+
+wait_first_response() { # records ms from start to the first 200 with a body
+	local t=$1 deadline=$(($(now_ms) + 20000))
+	until [ "$(curl -s -o /dev/null -w '%{http_code}:%{size_download}' --max-time 2 "$(url "$t")")" \
+		!= "000:0" ] && curl -fs --max-time 2 "$(url "$t")" | grep -q '^[a-z]'; do
+		[ "$(now_ms)" -gt $deadline ] && { FIRST_MS[$t]=timeout; return 1; }
+		sleep 0.005
+	done
+	FIRST_MS[$t]=$(($(now_ms) - START_MS[$t]))
+}
+
+# ---- start the targets ----
+
+start_node() {
+	PORT[node_exporter]=$(free_port)
+	START_MS[node_exporter]=$(now_ms)
+	/usr/bin/prometheus-node-exporter --web.listen-address=127.0.0.1:${PORT[node_exporter]} \
+		>"$work/node.log" 2>&1 &
+	PIDS[node_exporter]=$!
+	targets+=(node_exporter)
+}
+
+start_collectd() {
+	[ -x /usr/sbin/collectd ] && [ -e /usr/lib/collectd/write_prometheus.so ] || return 0
+	PORT[collectd]=$(free_port)
+	local plugins="" p
+	# the plugins Debian's default collectd.conf loads, where this host has them
+	for p in cpu df disk entropy interface irq load memory processes swap users; do
+		[ -e /usr/lib/collectd/$p.so ] && plugins+="LoadPlugin $p"$'\n'
+	done
+	cat >"$work/collectd.conf" <<EOF
+Interval 10
+FQDNLookup false
+BaseDir "$work"
+PIDFile "$work/collectd.pid"
+$plugins
+LoadPlugin write_prometheus
+<Plugin write_prometheus>
+  Host "127.0.0.1"
+  Port "${PORT[collectd]}"
+</Plugin>
+EOF
+	START_MS[collectd]=$(now_ms)
+	/usr/sbin/collectd -f -C "$work/collectd.conf" >"$work/collectd.log" 2>&1 &
+	PIDS[collectd]=$!
+	targets+=(collectd)
+}
+
+start_shmetrics() {
+	PORT[shmetrics]=$(free_port)
+	printf '{ "instance": "%s", "web": { "listen_address": "127.0.0.1:%s" } }\n' \
+		"$inst" "${PORT[shmetrics]}" >"$work/shmetrics.json"
+	START_MS[shmetrics]=$(now_ms)
+	"$BIN/shmetrics-agent" --config "$work/shmetrics.json" >"$work/shmetrics.log" 2>&1 &
+	PIDS[shmetrics]=$!
+	targets+=(shmetrics)
+}
+
+start_synth() { # as many series as node_exporter serves samples
+	local n=$1
+	PORT[shmetrics-synth]=$(free_port)
+	START_MS[shmetrics-synth]=$(now_ms)
+	"$work/exporter_synth" serve "${inst}s" synth "$n" 5000 >"$work/synth.log" 2>&1 &
+	PIDS[shmetrics-synth]=$!
+	for _ in $(seq 100); do grep -q serving "$work/synth.log" && break; sleep 0.05; done
+	"$BIN/shmetrics-exporter" --instance="${inst}s" --collector=synth \
+		--web.listen-address=127.0.0.1:${PORT[shmetrics-synth]} >"$work/synth-exporter.log" 2>&1 &
+	PIDS[shmetrics-synth]+=" $!"
+	targets+=(shmetrics-synth)
+}
+
+samples() { curl -fs --max-time 5 "$(url "$1")" | grep -c '^[a-zA-Z_]'; }
+bytes_plain() { curl -fs --max-time 5 -o /dev/null -w '%{size_download}' "$(url "$1")"; }
+bytes_gzip() {
+	curl -fs --max-time 5 -H 'Accept-Encoding: gzip' -o /dev/null -w '%{size_download}' "$(url "$1")"
+}
+
+# run_wrk TARGET CONNECTIONS [gzip] -> "req/s p50_ms p99_ms requests"
+run_wrk() {
+	local threads=$(($2 < 2 ? 1 : 2)) hdr=()
+	[ "${3:-}" = gzip ] && hdr=(-H 'Accept-Encoding: gzip')
+	wrk -t"$threads" -c"$2" -d"${WRK_SECONDS}s" --latency "${hdr[@]}" "$(url "$1")" 2>/dev/null |
+		awk 'function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0;
+				if (v ~ /s$/) return v * 1000; return v }
+			/^ +50%/ { p50 = ms($2) } /^ +99%/ { p99 = ms($2) }
+			/requests in/ { n = $1 } /^Requests\/sec/ { rps = $2 }
+			END { printf "%.0f %.3f %.3f %d", rps, p50, p99, n }'
+}
+
+declare -A R
+measure_load() {
+	local t=$1 c z res before after
+	for c in 1 16; do
+		for z in plain gzip; do
+			[ "$t" = collectd ] && [ $z = gzip ] && { R[$t,$c,$z]="n/a n/a n/a 0"; continue; }
+			if [ $c = 16 ] && [ $z = plain ]; then
+				before=$(cpu_ticks "$t")
+				res=$(run_wrk "$t" $c $z)
+				after=$(cpu_ticks "$t")
+				R[$t,cpu_ticks]=$((after - before))
+			else
+				res=$(run_wrk "$t" $c $z)
+			fi
+			R[$t,$c,$z]=$res
+		done
+	done
+}
+
+rest_scraper() { # scrape target every $2 s for REST_SECONDS
+	local end=$((SECONDS + REST_SECONDS))
+	while [ $SECONDS -lt $end ]; do
+		curl -fs --max-time 5 -o /dev/null "$(url "$1")"
+		sleep "$2"
+	done
+}
+
+measure_rest() { # CPU s/min at rest, every target at once, interval $1
+	local t
+	declare -A before
+	for t in "${targets[@]}"; do before[$t]=$(cpu_ticks "$t"); done
+	for t in "${targets[@]}"; do rest_scraper "$t" "$1" & done
+	wait
+	for t in "${targets[@]}"; do
+		R[$t,rest$1]=$(awk -v d=$(($(cpu_ticks "$t") - before[$t])) -v hz="$(getconf CLK_TCK)" \
+			-v s="$REST_SECONDS" 'BEGIN { printf "%.3f", d / hz * 60 / s }')
+	done
+}
+
+# ---- run ----
+
+start_node
+start_collectd
+start_shmetrics
+for t in "${targets[@]}"; do wait_first_response "$t"; done
+node_samples=$(samples node_exporter)
+start_synth "$node_samples"
+wait_first_response shmetrics-synth
+sleep 6 # every collector has published at least once
+for t in "${targets[@]}"; do
+	R[$t,samples]=$(samples "$t")
+	R[$t,bytes]=$(bytes_plain "$t")
+	R[$t,gzbytes]=$(bytes_gzip "$t")
+	[ "$t" = collectd ] && R[$t,gzbytes]="n/a (no gzip)"
+done
+for t in "${targets[@]}"; do measure_load "$t"; done
+measure_rest 15
+measure_rest 1
+for t in "${targets[@]}"; do R[$t,mem]=$(memory_kib "$t"); done
+
+# ---- report ----
+
+hz=$(getconf CLK_TCK)
+field() { echo "${R[$1]}" | awk -v i="$2" '{ print $i }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0 || a !~ /^[0-9.]+$/) print "-"; else printf "%.2g", a / b }'; }
+cpu_per_scrape() { # seconds
+	awk -v d="${R[$1,cpu_ticks]}" -v n="$(field "$1,16,plain" 4)" -v hz="$hz" \
+		'BEGIN { if (n > 0) printf "%.3g", d / hz / n; else print "n/a" }'
+}
+
+echo
+echo "host: $(nproc) CPUs, $(uname -r); wrk ${WRK_SECONDS}s per run; rest windows ${REST_SECONDS}s"
+echo
+printf '| | %s |\n' "$(IFS='|'; echo "${targets[*]}" | sed 's/|/ | /g')"
+printf '|---|%s\n' "$(for _ in "${targets[@]}"; do printf -- '---|'; done)"
+row() { # row LABEL FUNC
+	local label=$1 fn=$2 t cells=""
+	for t in "${targets[@]}"; do cells+=" $($fn "$t") |"; done
+	echo "| $label |$cells"
+}
+base=node_exporter
+c_samples() { echo "${R[$1,samples]}"; }
+c_rps() { # c_rps_C_Z
+	local v b
+	v=$(field "$1,$C,$Z" 1)
+	b=$(field "$base,$C,$Z" 1)
+	echo "$v ($(ratio "$v" "$b")×)"
+}
+c_lat() { echo "$(field "$1,$C,$Z" 2) / $(field "$1,$C,$Z" 3)"; }
+c_cpu() {
+	local v b
+	v=$(cpu_per_scrape "$1")
+	b=$(cpu_per_scrape "$base")
+	echo "$(awk -v v="$v" 'BEGIN { printf "%.3g ms", v * 1000 }') ($(ratio "$v" "$b")×)"
+}
+c_cpu_sample() {
+	awk -v v="$(cpu_per_scrape "$1")" -v n="${R[$1,samples]}" \
+		'BEGIN { if (n > 0) printf "%.3g µs", v / n * 1e6; else print "n/a" }'
+}
+c_rest15() { echo "${R[$1,rest15]} ($(ratio "${R[$1,rest15]}" "${R[$base,rest15]}")×)"; }
+c_rest1() { echo "${R[$1,rest1]} ($(ratio "${R[$1,rest1]}" "${R[$base,rest1]}")×)"; }
+c_mem() {
+	local rss pss
+	read -r rss pss <<<"${R[$1,mem]}"
+	printf '%.1f / %.1f MiB' "$(echo "$rss/1024" | bc -l)" "$(echo "$pss/1024" | bc -l)"
+}
+c_bytes() { echo "${R[$1,bytes]} / ${R[$1,gzbytes]}"; }
+c_first() { echo "${FIRST_MS[$1]} ms"; }
+row "samples per scrape" c_samples
+for C in 1 16; do
+	for Z in plain gzip; do
+		row "scrapes/s, $C conn, $Z (× node_exporter)" c_rps
+		row "p50 / p99 ms, $C conn, $Z" c_lat
+	done
+done
+row "CPU per scrape (× node_exporter)" c_cpu
+row "CPU per sample" c_cpu_sample
+row "CPU s/min at rest, scraped every 15 s (×)" c_rest15
+row "CPU s/min at rest, scraped every 1 s (×)" c_rest1
+row "RSS / PSS, all processes" c_mem
+row "bytes per response, plain / gzip" c_bytes
+row "start to first response" c_first
+echo
+echo "Synthetic collector, exporter render path on one core (bench/exporter_synth render N):"
+echo
+echo '| series | snapshot (copy + validate) | first render (builds template) | later renders | series/s (later) | bytes |'
+echo '|---|---|---|---|---|---|'
+for n in 10000 100000 1000000; do
+	"$work/exporter_synth" render $n 3 | awk '{
+		for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+		printf "| %s | %s ms | %s ms | %s ms | %.3g M | %s |\n", v["N"], v["snapshot_ms"],
+			v["cold_ms"], v["warm_ms"], v["warm_series_per_s"] / 1e6, v["bytes"] }'
+done

@@ -1,0 +1,40 @@
+/*
+ * http_internal.h - the server state shared by http.c (binding, daemon) and
+ * http_routes.c (answering requests).  Not for other modules.
+ */
+#ifndef SHMETRICS_EXPORTER_HTTP_INTERNAL_H
+#define SHMETRICS_EXPORTER_HTTP_INTERNAL_H
+
+#include <microhttpd.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "basic_auth.h"
+#include "http.h"
+
+#if MHD_VERSION >= 0x00097002
+typedef enum MHD_Result mhd_result;
+#else
+typedef int mhd_result;
+#endif
+
+struct http_server {
+	struct MHD_Daemon *daemon;
+	struct scrape *scrape;
+	const struct web_config *web; /* NULL: plain HTTP, no authentication */
+	struct basic_auth *auth;      /* NULL: no basic_auth_users */
+	bool openmetrics;
+	unsigned max_connections;     /* above this many open connections: 503 */
+	atomic_uint connections;
+};
+
+/* The MHD access handler (cls is the struct http_server). */
+mhd_result http_handle_request(void *cls, struct MHD_Connection *conn, const char *url,
+			       const char *method, const char *version, const char *upload_data,
+			       size_t *upload_data_size, void **req_cls);
+
+/* MHD_OPTION_NOTIFY_CONNECTION: keeps h->connections. */
+void http_notify_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			    enum MHD_ConnectionNotificationCode toe);
+
+#endif

@@ -1,0 +1,194 @@
+/*
+ * The exporter's own metrics.  They are built into an ordinary batch and
+ * rendered as the first source, so the one renderer handles them and no
+ * collector can shadow their names.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "scrape_internal.h"
+
+static const double render_bounds[N_RENDER_BOUNDS] = {
+	0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0
+};
+
+const unsigned scrape_request_codes[N_REQUEST_CODES] = { 200, 400, 401, 403, 404, 405, 500, 503 };
+
+static const char *const format_names[SCRAPE_FORMATS] = { "text", "openmetrics", "json" };
+
+typedef bool (*collector_value_fn)(const struct collector_state *c, double *v);
+
+static bool value_up(const struct collector_state *c, double *v)
+{
+	*v = c->up;
+	return true;
+}
+
+static bool value_success(const struct collector_state *c, double *v)
+{
+	*v = c->success;
+	return true;
+}
+
+static bool value_duration(const struct collector_state *c, double *v)
+{
+	*v = (double)c->duration_ns / 1e9;
+	return c->known;
+}
+
+static bool value_publish(const struct collector_state *c, double *v)
+{
+	*v = (double)c->publish_ns / 1e9;
+	return c->known;
+}
+
+static bool value_series(const struct collector_state *c, double *v)
+{
+	*v = (double)c->series;
+	return true;
+}
+
+struct collector_family {
+	const char *name;
+	const char *help;
+	collector_value_fn value;
+};
+
+static const struct collector_family collector_families[] = {
+	{ "shmetrics_collector_up",
+	  "1 if the collector's segment is readable, its writer alive and its data fresh.",
+	  value_up },
+	{ "node_scrape_collector_success",
+	  "1 if the collector is up and its last collection succeeded.", value_success },
+	{ "node_scrape_collector_duration_seconds",
+	  "How long the collector's last published collection took.", value_duration },
+	{ "shmetrics_collector_last_publish_timestamp_seconds",
+	  "When the collector last published a batch (Unix time).", value_publish },
+	{ "shmetrics_collector_series", "Series of the collector exposed by this scrape.",
+	  value_series },
+};
+#define N_COLLECTOR_FAMILIES (sizeof collector_families / sizeof collector_families[0])
+
+static int self_collector_family(struct scrape *s, const struct collector_family *f,
+				 const struct scrape_selection *sel, char *err, size_t errlen)
+{
+	static const char *const label[] = { "collector" };
+	int rc = batch_family(s->self, f->name, f->help, METRIC_GAUGE, err, errlen);
+
+	for (size_t i = 0; rc == 0 && i < s->n; i++) {
+		const char *value[] = { s->col[i].name };
+		double v;
+		if (selection_has(sel, i) && f->value(&s->col[i], &v))
+			rc = batch_add(s->self, label, value, 1, v, err, errlen);
+	}
+	return rc;
+}
+
+static int add_counter(struct scrape *s, const char *name, const char *help, double v,
+		       char *err, size_t errlen)
+{
+	int rc = batch_family(s->self, name, help, METRIC_COUNTER, err, errlen);
+
+	return rc ? rc : batch_add(s->self, NULL, NULL, 0, v, err, errlen);
+}
+
+static int self_requests(struct scrape *s, char *err, size_t errlen)
+{
+	static const char *const label[] = { "code" };
+	int rc = batch_family(s->self, "shmetrics_exporter_requests_total",
+			      "HTTP requests answered, by status code.", METRIC_COUNTER, err,
+			      errlen);
+
+	for (size_t i = 0; rc == 0 && i < N_REQUEST_CODES; i++) {
+		char code[8];
+		const char *value[] = { code };
+		snprintf(code, sizeof code, "%u", scrape_request_codes[i]);
+		rc = batch_add(s->self, label, value, 1, (double)atomic_load(&s->requests[i]), err,
+			       errlen);
+	}
+	return rc;
+}
+
+static int self_scrapes(struct scrape *s, char *err, size_t errlen)
+{
+	static const char *const label[] = { "format", "encoding" };
+	int rc = batch_family(s->self, "shmetrics_exporter_scrapes_total",
+			      "Bodies served, by format and content encoding.", METRIC_COUNTER,
+			      err, errlen);
+
+	for (size_t f = 0; rc == 0 && f < SCRAPE_FORMATS; f++)
+		for (size_t z = 0; rc == 0 && z < 2; z++) {
+			const char *value[] = { format_names[f], z ? "gzip" : "identity" };
+			rc = batch_add(s->self, label, value, 2, (double)atomic_load(&s->scrapes[f][z]),
+				       err, errlen);
+		}
+	return rc;
+}
+
+static int self_exporter(struct scrape *s, char *err, size_t errlen)
+{
+	int rc = self_requests(s, err, errlen);
+
+	if (rc == 0)
+		rc = self_scrapes(s, err, errlen);
+	if (rc == 0)
+		rc = add_counter(s, "shmetrics_exporter_renders_total",
+				 "Bodies rendered; scrapes between two collections reuse one.",
+				 (double)s->renders, err, errlen);
+	if (rc == 0)
+		rc = batch_histogram_family(s->self, "shmetrics_exporter_render_duration_seconds",
+					    "Time to scrape all segments and render a body.",
+					    render_bounds, N_RENDER_BOUNDS, err, errlen);
+	if (rc == 0)
+		rc = batch_add_histogram(s->self, NULL, NULL, 0, s->render_counts, s->render_sum,
+					 err, errlen);
+	if (rc == 0)
+		rc = add_counter(s, "shmetrics_exporter_duplicate_families_total",
+				 "Families skipped because an earlier collector had the same name.",
+				 (double)s->dup_total, err, errlen);
+	return rc;
+}
+
+int self_build(struct scrape *s, const struct scrape_selection *sel, struct metrics_view *v)
+{
+	char err[256];
+	int rc = 0;
+
+	batch_reset(s->self);
+	for (size_t i = 0; rc == 0 && i < N_COLLECTOR_FAMILIES; i++)
+		rc = self_collector_family(s, &collector_families[i], sel, err, sizeof err);
+	if (rc == 0)
+		rc = self_exporter(s, err, sizeof err);
+	if (rc < 0) {
+		log_error("building the exporter's own metrics failed: %s", err);
+		return rc;
+	}
+	batch_set_status(s->self, true, 0, NULL);
+	batch_view(s->self, v);
+	return 0;
+}
+
+void self_observe_render(struct scrape *s, double seconds)
+{
+	size_t i = 0;
+
+	while (i < N_RENDER_BOUNDS && seconds > render_bounds[i])
+		i++;
+	s->render_counts[i]++; /* batch_add_histogram takes per-bucket counts */
+	s->render_sum += seconds;
+	s->renders++;
+}
+
+void self_limits(struct batch_limits *lim, size_t n)
+{
+	uint32_t per = (uint32_t)(n * N_COLLECTOR_FAMILIES);
+	uint32_t fixed = N_REQUEST_CODES + SCRAPE_FORMATS * 2 + 3;
+
+	lim->max_families = 16;
+	lim->max_series = per + fixed;
+	lim->max_labels = per + N_REQUEST_CODES + SCRAPE_FORMATS * 4;
+	lim->max_values = per + fixed + N_RENDER_BOUNDS + 3;
+	lim->max_bounds = N_RENDER_BOUNDS;
+	lim->string_bytes = 8192 + per * (SEGMENT_COLLECTOR_MAX + 16) + fixed * 32;
+}

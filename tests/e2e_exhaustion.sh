@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# Resource exhaustion (docs/reliability.md):
+#  - /dev/shm full at startup: a clear error naming /dev/shm, exit 1, no segment
+#    and no process left behind;
+#  - /dev/shm too small for the batches: nothing crashes, the collectors report
+#    why, and once space is back they publish again without any restart;
+#  - no free file descriptors: the agent stays up and logs why its exporter cannot
+#    start; an exporter that runs out of descriptors under a connection storm
+#    keeps serving once the storm is over;
+#  - too many series: a limit beyond the maximum is refused before anything
+#    starts; a limit below what a collector has keeps the first series and reports
+#    the refusal in the collector's status.
+# /dev/shm is replaced by a tiny tmpfs inside a private mount namespace
+# (unshare -m, root only); without that those checks are skipped.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+
+BIN=${BIN:-build/bin}
+work=$(mktemp -d)
+inst="exh$$"
+pids=()
+fails=0
+cleanup() {
+	for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
+	rm -f /dev/shm/shmetrics."$inst"*
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+ok() { echo "ok - $*"; }
+not_ok() {
+	echo "not ok - $*"
+	fails=$((fails + 1))
+}
+check() {
+	local what=$1
+	shift
+	if "$@"; then ok "$what"; else not_ok "$what"; fi
+}
+wait_for() {
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ $SECONDS -ge $deadline ] && return 1
+		sleep 0.1
+	done
+}
+config() { # config INSTANCE [EXTRA_JSON]
+	printf '{ "instance": "%s", "interval": "500ms", "web": { "listen_address": "127.0.0.1:0" }%s }\n' \
+		"$1" "${2:-}"
+}
+no_process_of() { ! pgrep -f "[=.]$1[. ]" >/dev/null; }
+
+# ---- /dev/shm ----
+if [ "$(id -u)" = 0 ] && unshare -m true 2>/dev/null; then
+	config "${inst}a" >"$work/a.json"
+	out=$(unshare -m --propagation private bash -c "
+		mount -t tmpfs -o size=8k tmpfs /dev/shm || exit 99
+		'$BIN/shmetrics-agent' --config '$work/a.json' 2>&1
+		echo \"exit \$?\"
+		echo \"left: \$(ls /dev/shm | tr '\n' ' ')\"" 2>&1)
+	echo "$out" | sed 's/^/    /'
+	check "a full /dev/shm stops the agent with exit 1" grep -qx 'exit 1' <<<"$out"
+	check "the error names the call, the segment and /dev/shm" \
+		grep -q 'cannot create segment /shmetrics\..*: fallocate(".*") failed: No space left on device (is /dev/shm full?)' <<<"$out"
+	check "no segment is left in the full /dev/shm" grep -qx 'left: ' <<<"$out"
+	check "no process of that agent is left" no_process_of "${inst}a"
+
+	# Room for the segments, not for the batches; then room again.
+	config "${inst}b" >"$work/b.json"
+	unshare -m --propagation private bash -c "
+		mount -t tmpfs -o size=96k tmpfs /dev/shm || exit 99
+		'$BIN/shmetrics-agent' --config '$work/b.json' >'$work/b.log' 2>&1 &
+		agent=\$!
+		until grep -q 'listening on' '$work/b.log'; do sleep 0.1; done
+		sleep 2
+		port=\$(grep -o 'listening on [^ ]*' '$work/b.log' | sed 's/.*://')
+		curl -fsS http://127.0.0.1:\$port/metrics >'$work/b.full'
+		mount -o remount,size=8m /dev/shm
+		sleep 3
+		curl -fsS http://127.0.0.1:\$port/metrics >'$work/b.room'
+		kill -TERM \$agent
+		wait \$agent
+		echo \"exit \$?\" >'$work/b.exit'" &
+	pids+=($!)
+	wait_for 30 test -e "$work/b.exit"
+	check "with /dev/shm full of segments the collectors say why" \
+		grep -q 'publish failed: fallocate(.*No space left on device (is /dev/shm full?)' "$work/b.log"
+	check "... and none of them crashed" bash -c "! grep -q 'exited on signal' '$work/b.log'"
+	check "... the exporter serves, reporting them down" \
+		grep -q '^shmetrics_collector_up{collector="cpu"} 0$' "$work/b.full"
+	check "once there is room, they publish again without a restart" \
+		bash -c "grep -q '^shmetrics_collector_up{collector=\"cpu\"} 1$' '$work/b.room' &&
+			grep -q '^node_cpu_seconds_total{' '$work/b.room' &&
+			! grep -q 'restarting in' '$work/b.log'"
+	check "... and the agent stops cleanly" grep -qx 'exit 0' "$work/b.exit"
+else
+	echo "ok - # SKIP not root or no unshare -m: /dev/shm cannot be replaced by a tiny tmpfs"
+fi
+
+# ---- file descriptors ----
+config "${inst}c" >"$work/c.json"
+(ulimit -n 5 && exec "$BIN/shmetrics-agent" --config "$work/c.json") >"$work/c.log" 2>&1 &
+agent=$!
+pids+=($agent)
+check "with 5 descriptors the exporter reports why it cannot serve" \
+	wait_for 10 grep -q 'exporter: error: .*Too many open files' "$work/c.log"
+check "... and is restarted with backoff, not in a loop" \
+	wait_for 10 grep -q 'exporter\[[0-9]*\] exited with status 1, restarting in 2s' "$work/c.log"
+check "... while the agent stays up" kill -0 "$agent"
+check "... and nothing died on a signal" bash -c "! grep -q 'exited on signal' '$work/c.log'"
+kill -TERM "$agent"
+wait "$agent"
+check "... and it still stops cleanly (exit $?)" test $? -eq 0
+
+# A running exporter that runs out of descriptors under a connection storm.
+config "${inst}d" ', "segments": { "max_series": 10000 }' >"$work/d.json"
+sed -i 's/"listen_address": "127.0.0.1:0"/"listen_address": "127.0.0.1:0", "max_connections": 1000, "max_connections_per_ip": 1000/' \
+	"$work/d.json"
+"$BIN/shmetrics-agent" --config "$work/d.json" >"$work/d.log" 2>&1 &
+agent=$!
+pids+=($agent)
+if wait_for 10 grep -q 'listening on' "$work/d.log"; then
+	port=$(grep -o 'listening on [^ ]*' "$work/d.log" | sed 's/.*://')
+	exporter=$(pgrep -f "shmetrics-exporter --instance=${inst}d " | head -n 1)
+	prlimit --pid "$exporter" --nofile=24:24
+	if command -v wrk >/dev/null; then
+		wrk -t2 -c200 -d3s "http://127.0.0.1:$port/metrics" >"$work/wrk.log" 2>&1
+	else
+		for i in $(seq 200); do curl -s -o /dev/null "http://127.0.0.1:$port/metrics" & done
+		wait
+	fi
+	check "an exporter at its descriptor limit survives a storm of 200 connections" \
+		test "$(pgrep -f "shmetrics-exporter --instance=${inst}d " | head -n 1)" = "$exporter"
+	check "... and serves again once it is over" \
+		wait_for 10 bash -c "curl -fsS http://127.0.0.1:$port/metrics | grep -q '^node_load1 '"
+else
+	not_ok "the agent for the descriptor storm starts"
+fi
+kill -TERM "$agent"
+wait "$agent"
+
+# ---- series limits ----
+config "${inst}e" ', "segments": { "max_series": 2000000 }' >"$work/e.json"
+out=$("$BIN/shmetrics-agent" --config "$work/e.json" 2>&1)
+rc=$?
+echo "    $out"
+check "a series limit beyond the maximum is a configuration error (exit $rc)" test $rc -eq 78
+check "... that names the key and the range" grep -q 'max_series' <<<"$out"
+check "... and nothing was created" bash -c "! ls /dev/shm/shmetrics.${inst}e.* >/dev/null 2>&1"
+
+config "${inst}f" ', "segments": { "max_series": 5 }' >"$work/f.json"
+"$BIN/shmetrics-agent" --config "$work/f.json" >"$work/f.log" 2>&1 &
+agent=$!
+pids+=($agent)
+if wait_for 10 grep -q 'listening on' "$work/f.log"; then
+	port=$(grep -o 'listening on [^ ]*' "$work/f.log" | sed 's/.*://')
+	wait_for 10 bash -c "curl -fsS http://127.0.0.1:$port/metrics.json |
+		jq -e '.collectors[] | select(.name == \"cpu\") | .up' >/dev/null"
+	curl -fsS "http://127.0.0.1:$port/metrics.json" >"$work/f.json.out"
+	check "a collector over the series limit keeps its first 5 series" \
+		test "$(jq '.collectors[] | select(.name == "cpu") | .series' "$work/f.json.out")" = 5
+	check "... and reports the refusal as its collection error" \
+		jq -e '.collectors[] | select(.name == "cpu") |
+			(.success == false) and (.error | test("limit of 5 series"))' "$work/f.json.out" >/dev/null
+	check "... which the log says once, not on every collection" \
+		test "$(grep -c 'collector/cpu: error: .*limit of 5 series' "$work/f.log")" -eq 1
+else
+	not_ok "the agent with max_series 5 starts"
+fi
+kill -TERM "$agent"
+wait "$agent"
+
+echo "e2e_exhaustion: $fails failures"
+[ $fails -eq 0 ]

@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# End to end against a real Prometheus (Debian package prometheus): the agent
+# with 1 s collector intervals on a free port, Prometheus on 127.0.0.1 with a
+# temporary data directory scraping it every second.  Through Prometheus' HTTP
+# API: the target is up with no scrape error, rate(node_cpu_seconds_total[5s])
+# has series, and an agent/custom metric is queryable.  Twice: once with
+# OpenMetrics negotiated (Prometheus prefers it), once with the exporter told
+# to serve text 0.0.4 (web.openmetrics=false); the exporter's own
+# shmetrics_exporter_scrapes_total{format=...} proves which format was served.
+# Every wait is bounded; everything started here is stopped here.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+
+BIN=${BIN:-build/bin}
+PROMETHEUS=${PROMETHEUS:-/usr/bin/prometheus}
+work=$(mktemp -d)
+agent_pid=""
+prom_pid=""
+fails=0
+
+stop_all() {
+	for p in $prom_pid $agent_pid; do
+		kill -TERM "$p" 2>/dev/null
+		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	prom_pid=""
+	agent_pid=""
+}
+cleanup() {
+	stop_all
+	rm -f /dev/shm/shmetrics.prom$$*.*
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+ok() { echo "ok - $*"; }
+not_ok() {
+	echo "not ok - $*"
+	fails=$((fails + 1))
+}
+check() {
+	local what=$1
+	shift
+	if "$@"; then ok "$what"; else not_ok "$what"; fi
+}
+wait_for() {
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ $SECONDS -ge $deadline ] && return 1
+		sleep 0.25
+	done
+}
+
+if [ ! -x "$PROMETHEUS" ]; then
+	echo "SKIP: $PROMETHEUS is not installed (Debian package prometheus)"
+	exit 0
+fi
+
+free_port() {
+	local p
+	for _ in $(seq 50); do
+		p=$((20000 + RANDOM % 40000))
+		ss -ltnH "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return; }
+	done
+	echo 0
+}
+
+# query EXPR: the number of series in the result of an instant query
+query() {
+	curl -fsS --max-time 5 "http://127.0.0.1:$pport/api/v1/query" \
+		--data-urlencode "query=$1" 2>/dev/null | jq -r '.data.result | length'
+}
+# value EXPR: the first value of an instant query ("" if none)
+value() {
+	curl -fsS --max-time 5 "http://127.0.0.1:$pport/api/v1/query" \
+		--data-urlencode "query=$1" 2>/dev/null | jq -r '.data.result[0].value[1] // ""'
+}
+has_series() { [ "$(query "$1")" -gt 0 ] 2>/dev/null; }
+is_one() { [ "$(value "$1")" = 1 ]; }
+target_healthy() {
+	curl -fsS --max-time 5 "http://127.0.0.1:$pport/api/v1/targets" 2>/dev/null |
+		jq -e '.data.activeTargets[0] | .health == "up" and .lastError == ""' >/dev/null
+}
+
+start_agent() { # start_agent MODE OPENMETRICS
+	local inst="prom$$$1"
+	cat >"$work/agent-$1.json" <<EOF
+{
+  "instance": "$inst",
+  "interval": "1s",
+  "web": { "listen_address": "127.0.0.1:0", "openmetrics": $2 }
+}
+EOF
+	"$BIN/shmetrics-agent" --config "$work/agent-$1.json" >"$work/agent-$1.log" 2>&1 &
+	agent_pid=$!
+	wait_for 10 grep -q 'listening on' "$work/agent-$1.log" || return 1
+	port=$(grep -o 'listening on [^ ]*' "$work/agent-$1.log" | tail -n 1 | sed 's/.*://')
+}
+
+start_prometheus() { # start_prometheus MODE
+	pport=$(free_port)
+	mkdir -p "$work/data-$1"
+	cat >"$work/prometheus-$1.yml" <<EOF
+global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+  evaluation_interval: 1s
+scrape_configs:
+  - job_name: shmetrics
+    static_configs:
+      - targets: ['127.0.0.1:$port']
+EOF
+	"$PROMETHEUS" --config.file="$work/prometheus-$1.yml" \
+		--storage.tsdb.path="$work/data-$1" --web.listen-address="127.0.0.1:$pport" \
+		--log.level=warn >"$work/prometheus-$1.log" 2>&1 &
+	prom_pid=$!
+	wait_for 30 curl -fsS --max-time 2 "http://127.0.0.1:$pport/-/ready" >/dev/null
+}
+
+run_mode() { # run_mode MODE OPENMETRICS FORMAT_LABEL
+	local mode=$1
+	echo "# --- $mode"
+	if ! start_agent "$mode" "$2"; then
+		not_ok "$mode: the agent started"
+		cat "$work/agent-$mode.log"
+		return
+	fi
+	if ! start_prometheus "$mode"; then
+		not_ok "$mode: Prometheus started on 127.0.0.1:$pport"
+		cat "$work/prometheus-$mode.log"
+		stop_all
+		return
+	fi
+	check "$mode: up == 1" wait_for 30 is_one 'up{job="shmetrics"}'
+	check "$mode: the target is healthy, no scrape error" wait_for 10 target_healthy
+	check "$mode: rate(node_cpu_seconds_total[5s]) returns series" \
+		wait_for 30 has_series 'rate(node_cpu_seconds_total[5s])'
+	check "$mode: the cpu, meminfo, loadavg and stat collectors are up, as Prometheus sees it" \
+		wait_for 10 has_series \
+		'min(shmetrics_collector_up{collector=~"cpu|meminfo|loadavg|stat"}) == 1'
+	# CUSTOM COLLECTOR: until custom collectors exist (another worker is adding
+	# them), the agent's own segment stands in; replace this with a query for a
+	# custom collector's metric, e.g. 'shmetrics_test_custom_value'.
+	check "$mode: the agent's (custom-collector-like) metric is queryable" \
+		wait_for 10 has_series 'shmetrics_collector_restarts_total{collector="cpu"}'
+	check "$mode: the exporter served $3 to Prometheus" wait_for 15 has_series \
+		"shmetrics_exporter_scrapes_total{format=\"$3\"} > 0"
+	check "$mode: and nothing in the other text format" \
+		test "$(value "sum(shmetrics_exporter_scrapes_total{format=~\"text|openmetrics\",format!=\"$3\"})")" = 0
+	if [ $fails -gt 0 ]; then
+		tail -n 20 "$work/prometheus-$mode.log" "$work/agent-$mode.log"
+	fi
+	stop_all
+}
+
+run_mode openmetrics true openmetrics
+run_mode text false text
+
+echo "e2e prometheus: $fails failures"
+[ $fails -eq 0 ]
