@@ -92,6 +92,19 @@ memory_kib() { # "RSS PSS" summed over target $1
 
 url() { echo "http://127.0.0.1:${PORT[$1]}/metrics"; }
 
+# PSS (KiB) of the process serving HTTP (the exporter, node_exporter, collectd).
+server_pss() {
+	local p
+	for p in $(all_pids "$1"); do
+		case "$(cat /proc/$p/comm 2>/dev/null)" in
+		shmetrics-expor* | prometheus-node* | collectd)
+			awk '/^Pss:/ { print $2 }' /proc/$p/smaps_rollup
+			return ;;
+		esac
+	done
+	echo 0
+}
+
 wait_first_response() { # records ms from start to the first 200 with a body
 	local t=$1 deadline=$(($(now_ms) + 20000))
 	until [ "$(curl -s -o /dev/null -w '%{http_code}:%{size_download}' --max-time 2 "$(url "$t")")" \
@@ -208,11 +221,14 @@ rest_scraper() { # scrape target every $2 s for REST_SECONDS
 }
 
 measure_rest() { # CPU s/min at rest, every target at once, interval $1
-	local t
+	local t scrapers=()
 	declare -A before
 	for t in "${targets[@]}"; do before[$t]=$(cpu_ticks "$t"); done
-	for t in "${targets[@]}"; do rest_scraper "$t" "$1" & done
-	wait
+	for t in "${targets[@]}"; do
+		rest_scraper "$t" "$1" &
+		scrapers+=($!)
+	done
+	wait "${scrapers[@]}"
 	for t in "${targets[@]}"; do
 		R[$t,rest$1]=$(awk -v d=$(($(cpu_ticks "$t") - before[$t])) -v hz="$(getconf CLK_TCK)" \
 			-v s="$REST_SECONDS" 'BEGIN { printf "%.3f", d / hz * 60 / s }')
@@ -221,10 +237,13 @@ measure_rest() { # CPU s/min at rest, every target at once, interval $1
 
 # ---- run ----
 
+# one at a time, so that start-up times do not compete for the CPUs
 start_node
+wait_first_response node_exporter
 start_collectd
+[ -n "${PIDS[collectd]:-}" ] && wait_first_response collectd
 start_shmetrics
-for t in "${targets[@]}"; do wait_first_response "$t"; done
+wait_first_response shmetrics
 node_samples=$(samples node_exporter)
 start_synth "$node_samples"
 wait_first_response shmetrics-synth
@@ -239,12 +258,16 @@ for t in "${targets[@]}"; do measure_load "$t"; done
 measure_rest 15
 measure_rest 1
 for t in "${targets[@]}"; do R[$t,mem]=$(memory_kib "$t"); done
+for t in "${targets[@]}"; do
+	R[$t,nproc]=$(all_pids "$t" | wc -w)
+	R[$t,pss_server]=$(server_pss "$t")
+done
 
 # ---- report ----
 
 hz=$(getconf CLK_TCK)
 field() { echo "${R[$1]}" | awk -v i="$2" '{ print $i }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0 || a !~ /^[0-9.]+$/) print "-"; else printf "%.2g", a / b }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0 || a == "n/a") print "-"; else printf "%.2g", a / b }'; }
 cpu_per_scrape() { # seconds
 	awk -v d="${R[$1,cpu_ticks]}" -v n="$(field "$1,16,plain" 4)" -v hz="$hz" \
 		'BEGIN { if (n > 0) printf "%.3g", d / hz / n; else print "n/a" }'
@@ -288,6 +311,8 @@ c_mem() {
 }
 c_bytes() { echo "${R[$1,bytes]} / ${R[$1,gzbytes]}"; }
 c_first() { echo "${FIRST_MS[$1]} ms"; }
+c_nproc() { echo "${R[$1,nproc]}"; }
+c_pss_server() { printf '%.1f MiB' "$(echo "${R[$1,pss_server]}/1024" | bc -l)"; }
 row "samples per scrape" c_samples
 for C in 1 16; do
 	for Z in plain gzip; do
@@ -300,6 +325,8 @@ row "CPU per sample" c_cpu_sample
 row "CPU s/min at rest, scraped every 15 s (×)" c_rest15
 row "CPU s/min at rest, scraped every 1 s (×)" c_rest1
 row "RSS / PSS, all processes" c_mem
+row "processes" c_nproc
+row "PSS of the serving process alone" c_pss_server
 row "bytes per response, plain / gzip" c_bytes
 row "start to first response" c_first
 echo

@@ -287,7 +287,7 @@ int main(int argc, char **argv)
 		return EX_CONFIG;
 	}
 	struct scrape_options so = { a.instance, a.collectors, a.n_collectors, a.staleness,
-				     (uint32_t)a.cache_ms };
+				     (uint32_t)a.cache_ms, SCRAPE_DEFAULT_PROBE_MS };
 	int rc = scrape_new(&s, &so, err, sizeof err);
 	if (rc < 0) {
 		log_error("%s", err);

@@ -74,6 +74,9 @@ struct render_collector_status {
 	uint64_t series;
 };
 
+/* Bumped only when a field changes meaning or disappears (docs/exporter.md). */
+#define RENDER_JSON_SCHEMA_VERSION 1
+
 /*
  * Appends the JSON document of docs/exporter.md: collectors[0..ncol) as the
  * "collectors" array and the families of src[0..n) as "families".

@@ -178,6 +178,7 @@ int render_json(struct buf *out, const struct render_collector_status *col, size
 		rc = -ENOMEM;
 		goto out;
 	}
+	obj_set(&c, root, "schema_version", json_integer(RENDER_JSON_SCHEMA_VERSION));
 	obj_set(&c, root, "collectors", collectors);
 	obj_set(&c, root, "families", c.families);
 	for (size_t i = 0; i < ncol; i++)

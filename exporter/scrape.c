@@ -270,6 +270,9 @@ static void refresh_collectors(struct scrape *s, uint64_t mono)
 	uint64_t now = segment_now_ns();
 	bool changed = false;
 
+	if (s->probed_ns && mono - s->probed_ns < s->probe_ns)
+		return;
+	s->probed_ns = mono;
 	for (size_t i = 0; i < s->n; i++)
 		changed |= collector_refresh(&s->col[i], now, mono, s->staleness);
 	if (changed)
@@ -344,6 +347,7 @@ int scrape_new(struct scrape **out, const struct scrape_options *opt, char *err,
 	s->staleness = opt->staleness_intervals ? opt->staleness_intervals
 						 : DEFAULT_STALENESS_INTERVALS;
 	s->cache_ns = (uint64_t)(opt->cache_ms ? opt->cache_ms : SCRAPE_DEFAULT_CACHE_MS) * 1000000u;
+	s->probe_ns = (uint64_t)opt->probe_ms * 1000000u;
 	self_limits(&lim, s->n);
 	s->col = calloc(s->n + 1, sizeof *s->col);
 	s->sources = calloc(s->n + 1, sizeof *s->sources);

@@ -10,9 +10,11 @@
  * A missing, busy or corrupt segment is never fatal: it is reported as down and
  * reopened on the next scrape.
  *
- * Caching: each request first probes every segment's header (one pread, no
- * copy).  Only a collector whose sequence word moved is snapshot and validated
- * again.  A rendered body is reused, for the same format, encoding and
+ * Caching: a request first probes every segment's header (one pread, no copy),
+ * unless another request did so less than probe_ms ago: under load, a publish
+ * becomes visible within probe_ms instead of costing two syscalls per
+ * collector per request.  Only a collector whose sequence word moved is
+ * snapshot and validated again.  A rendered body is reused, for the same format, encoding and
  * selection, until a collector publishes, a collector's up/down state changes,
  * or the body is older than cache_ms.  The exporter's own metrics in a reused
  * body are those of the moment it was rendered.
@@ -32,6 +34,7 @@
 
 #define SCRAPE_MAX_COLLECTORS 128
 #define SCRAPE_DEFAULT_CACHE_MS 1000
+#define SCRAPE_DEFAULT_PROBE_MS 20
 
 struct scrape_options {
 	const char *instance;            /* segment names are /shmetrics.<instance>.<collector> */
@@ -39,6 +42,7 @@ struct scrape_options {
 	size_t n_collectors;             /* at most SCRAPE_MAX_COLLECTORS */
 	uint32_t staleness_intervals;    /* 0 means the default, 3 */
 	uint32_t cache_ms;               /* 0 means SCRAPE_DEFAULT_CACHE_MS */
+	uint32_t probe_ms;               /* segments are probed at most this often; 0: every request */
 };
 
 enum scrape_format {

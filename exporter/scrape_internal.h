@@ -69,6 +69,8 @@ struct scrape {
 	pthread_mutex_t lock;
 	uint32_t staleness;
 	uint64_t cache_ns;
+	uint64_t probe_ns;
+	uint64_t probed_ns; /* monotonic time of the last refresh; 0 never */
 	size_t n;
 	struct collector_state *col;
 	struct render_source *sources;             /* n + 1 */

@@ -120,6 +120,42 @@ EOF
 	wait_for 30 curl -fsS --max-time 2 "http://127.0.0.1:$pport/-/ready" >/dev/null
 }
 
+# promtool lints node_exporter's kernel-named metrics (node_memory_MemTotal_bytes,
+# node_netstat_Icmp_InErrors) as camelCase; those names are the compatibility we
+# promise (see e2e_agent.sh), so exactly that complaint about node_* is accepted,
+# and node_exporter's node_entropy_*_bits unit.
+promtool_clean() {
+	local out
+	out=$(promtool check metrics <"$1" 2>&1)
+	out=$(grep -v -e "^node_[A-Za-z0-9_]* metric names should be written in 'snake_case' not 'camelCase'$" \
+		-e '^node_entropy_[a-z_]*_bits use base unit "bytes" instead of "bits"$' <<<"$out")
+	[ -z "$out" ] || { echo "$out" | head; return 1; }
+}
+
+# The strict OpenMetrics parser of python3-prometheus-client: every family,
+# sample name, escape, "le" and the "# EOF" are checked against the spec.
+openmetrics_valid() {
+	/usr/bin/python3 -c 'import sys
+from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse
+n = sum(len(f.samples) for f in parse(sys.stdin.read()))
+sys.exit(0 if n > 0 else 1)' <"$1"
+}
+
+lint_formats() { # the real output of this agent, in both dialects
+	curl -fsS --max-time 5 "http://127.0.0.1:$port/metrics" >"$work/text.prom"
+	curl -fsS --max-time 5 -H 'Accept: application/openmetrics-text; version=1.0.0' \
+		"http://127.0.0.1:$port/metrics" >"$work/om.prom"
+	check "promtool check metrics is clean on the text output" promtool_clean "$work/text.prom"
+	if /usr/bin/python3 -c 'import prometheus_client' 2>/dev/null; then
+		if grep -q '^# EOF$' "$work/om.prom"; then
+			check "the OpenMetrics output passes the strict OpenMetrics parser" \
+				openmetrics_valid "$work/om.prom"
+		fi
+	else
+		echo "# skipped: python3-prometheus-client is not installed"
+	fi
+}
+
 run_mode() { # run_mode MODE OPENMETRICS FORMAT_LABEL
 	local mode=$1
 	echo "# --- $mode"
@@ -150,6 +186,7 @@ run_mode() { # run_mode MODE OPENMETRICS FORMAT_LABEL
 		"shmetrics_exporter_scrapes_total{format=\"$3\"} > 0"
 	check "$mode: and nothing in the other text format" \
 		test "$(value "sum(shmetrics_exporter_scrapes_total{format=~\"text|openmetrics\",format!=\"$3\"})")" = 0
+	lint_formats # after the format checks: its own requests are counted too
 	if [ $fails -gt 0 ]; then
 		tail -n 20 "$work/prometheus-$mode.log" "$work/agent-$mode.log"
 	fi

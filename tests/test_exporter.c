@@ -133,7 +133,7 @@ static void setup_segments(void)
 static int setup_server(void **state)
 {
 	/* a 1ms body cache: these tests look at counters that change per request */
-	struct scrape_options so = { instance, collectors, N_COLLECTORS, 3, 1 };
+	struct scrape_options so = { instance, collectors, N_COLLECTORS, 3, 1, 0 };
 	struct http_options ho = { .host = "127.0.0.1", .threads = 4, .timeout_s = 5,
 				   .max_connections = 64, .max_connections_per_ip = 64 };
 	char err[256] = "";
@@ -618,7 +618,7 @@ struct side_server {
 static void side_start(struct side_server *ss, uint32_t cache_ms, unsigned max_conn,
 		       unsigned per_ip)
 {
-	struct scrape_options so = { instance, collectors, N_COLLECTORS, 3, cache_ms };
+	struct scrape_options so = { instance, collectors, N_COLLECTORS, 3, cache_ms, 0 };
 	struct http_options ho = { .host = "127.0.0.1", .threads = 2, .timeout_s = 3,
 				   .max_connections = max_conn,
 				   .max_connections_per_ip = per_ip };

@@ -475,6 +475,7 @@ static json_t *find_family(json_t *doc, const char *name)
 static void check_json_collectors(json_t *doc)
 {
 	json_t *cols = json_object_get(doc, "collectors");
+	assert_int_equal(json_integer_value(json_object_get(doc, "schema_version")), 1);
 	assert_int_equal(json_array_size(cols), 2);
 	json_t *c0 = json_array_get(cols, 0), *c1 = json_array_get(cols, 1);
 	assert_string_equal(json_string_value(json_object_get(c0, "name")), "cpu");
