@@ -3,7 +3,7 @@
 # with 1 s collector intervals on a free port, Prometheus on 127.0.0.1 with a
 # temporary data directory scraping it every second.  Through Prometheus' HTTP
 # API: the target is up with no scrape error, rate(node_cpu_seconds_total[5s])
-# has series, and an agent/custom metric is queryable.  Twice: once with
+# has series, and a custom collector's metric is queryable.  Twice: once with
 # OpenMetrics negotiated (Prometheus prefers it), once with the exporter told
 # to serve text 0.0.4 (web.openmetrics=false); the exporter's own
 # shmetrics_exporter_scrapes_total{format=...} proves which format was served.
@@ -80,6 +80,7 @@ value() {
 }
 has_series() { [ "$(query "$1")" -gt 0 ] 2>/dev/null; }
 is_one() { [ "$(value "$1")" = 1 ]; }
+is_42() { [ "$(value "$1")" = 42 ]; }
 target_healthy() {
 	curl -fsS --max-time 5 "http://127.0.0.1:$pport/api/v1/targets" 2>/dev/null |
 		jq -e '.data.activeTargets[0] | .health == "up" and .lastError == ""' >/dev/null
@@ -91,13 +92,17 @@ start_agent() { # start_agent MODE OPENMETRICS
 {
   "instance": "$inst",
   "interval": "1s",
-  "web": { "listen_address": "127.0.0.1:0", "openmetrics": $2 }
+  "web": { "listen_address": "127.0.0.1:0", "openmetrics": $2 },
+  "custom_collectors": { "jobs": { "external": true, "interval": "1m" } }
 }
 EOF
 	"$BIN/shmetrics-agent" --config "$work/agent-$1.json" >"$work/agent-$1.log" 2>&1 &
 	agent_pid=$!
 	wait_for 10 grep -q 'listening on' "$work/agent-$1.log" || return 1
 	port=$(grep -o 'listening on [^ ]*' "$work/agent-$1.log" | tail -n 1 | sed 's/.*://')
+	# A custom collector's metric, written the way a cron job would.
+	"$BIN/shmetrics" --instance="$inst" set 'e2e_jobs_queued{queue="mail"}' 42 \
+		--collector=jobs --help="Jobs waiting, written by the e2e test."
 }
 
 start_prometheus() { # start_prometheus MODE
@@ -117,7 +122,7 @@ EOF
 		--storage.tsdb.path="$work/data-$1" --web.listen-address="127.0.0.1:$pport" \
 		--log.level=warn >"$work/prometheus-$1.log" 2>&1 &
 	prom_pid=$!
-	wait_for 30 curl -fsS --max-time 2 "http://127.0.0.1:$pport/-/ready" >/dev/null
+	wait_for 30 curl -fsS --max-time 2 "http://127.0.0.1:$pport/-/ready" >/dev/null 2>&1
 }
 
 # promtool lints node_exporter's kernel-named metrics (node_memory_MemTotal_bytes,
@@ -177,11 +182,8 @@ run_mode() { # run_mode MODE OPENMETRICS FORMAT_LABEL
 	check "$mode: the cpu, meminfo, loadavg and stat collectors are up, as Prometheus sees it" \
 		wait_for 10 has_series \
 		'min(shmetrics_collector_up{collector=~"cpu|meminfo|loadavg|stat"}) == 1'
-	# CUSTOM COLLECTOR: until custom collectors exist (another worker is adding
-	# them), the agent's own segment stands in; replace this with a query for a
-	# custom collector's metric, e.g. 'shmetrics_test_custom_value'.
-	check "$mode: the agent's (custom-collector-like) metric is queryable" \
-		wait_for 10 has_series 'shmetrics_collector_restarts_total{collector="cpu"}'
+	check "$mode: a custom collector's metric is queryable" \
+		wait_for 10 is_42 'e2e_jobs_queued{queue="mail"}'
 	check "$mode: the exporter served $3 to Prometheus" wait_for 15 has_series \
 		"shmetrics_exporter_scrapes_total{format=\"$3\"} > 0"
 	check "$mode: and nothing in the other text format" \
