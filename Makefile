@@ -39,7 +39,9 @@ ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS) -pthread
 # that the program and the tests link.
 LIB_SRC := $(wildcard lib/*.c)
 CONFIG_SRC := $(wildcard config/*.c)
-COLLECTORS_SRC := $(filter-out collectors/main.c,$(wildcard collectors/*.c))
+# main.c and runner.c are the collector process (they log); the rest is the library.
+COLLECTOR_MAIN_SRC := collectors/main.c collectors/runner.c
+COLLECTORS_SRC := $(filter-out $(COLLECTOR_MAIN_SRC),$(wildcard collectors/*.c))
 EXPORTER_SRC := $(filter-out exporter/main.c,$(wildcard exporter/*.c))
 AGENT_SRC := $(filter-out agent/main.c,$(wildcard agent/*.c))
 TEST_SRC := $(wildcard tests/test_*.c)
@@ -100,7 +102,7 @@ $(BIN)/shmetrics-agent: $(call obj,agent/main.c) $(AGENT_A) $(CONFIG_A) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BIN)/shmetrics-collector: $(call obj,collectors/main.c) $(COLLECTORS_A) $(CONFIG_A) $(LIB_A)
+$(BIN)/shmetrics-collector: $(call obj,$(COLLECTOR_MAIN_SRC)) $(COLLECTORS_A) $(CONFIG_A) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 

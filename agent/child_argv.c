@@ -123,30 +123,93 @@ static int custom_argv(struct child_argv *a, const char *program, const struct s
 	return finish(a, rc, err, errlen);
 }
 
+/* Group members are a 64-bit mask of built-in collectors. */
+_Static_assert(CONFIG_MAX_COLLECTORS <= 64, "too many collectors for the group mask");
+
+bool child_in_group(const struct collector_config *col)
+{
+	return col->enabled && !col->isolated && config_is_builtin_collector(col->name);
+}
+
+uint64_t child_group_members(const struct shm_config *c)
+{
+	uint64_t members = 0;
+
+	for (size_t i = 0; config_builtin_collectors[i]; i++) {
+		const struct collector_config *col =
+			config_find_collector((struct shm_config *)c, config_builtin_collectors[i]);
+		if (col && child_in_group(col))
+			members |= UINT64_C(1) << i;
+	}
+	return members;
+}
+
+static int push_run(struct child_argv *a, const struct shm_config *c,
+		    const struct collector_config *col, char *err, size_t errlen)
+{
+	char seg[SEGMENT_NAME_MAX + 1], interval[32];
+
+	if (segment_name(seg, sizeof seg, c->instance, col->name, err, errlen) < 0)
+		return -EINVAL;
+	format_duration_ms(col->interval_ms, interval, sizeof interval);
+	return push(a, "--run=%s:%s:%s", col->name, seg, interval);
+}
+
+static int push_options(struct child_argv *a, const struct shm_config *c, const char *name)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < c->n_options; i++)
+		if (strcmp(c->options[i].collector, name) == 0)
+			rc |= push(a, "--collector.%s.%s=%s", name, c->options[i].key,
+				   c->options[i].value);
+	return rc;
+}
+
+/* The built-in collectors cols[0..n) in one process. */
+static int builtin_argv(struct child_argv *a, const char *program, const struct shm_config *c,
+			const struct collector_config *const *cols, size_t n, char *err,
+			size_t errlen)
+{
+	int rc = push(a, "%s", program);
+
+	for (size_t i = 0; i < n; i++) {
+		int r = push_run(a, c, cols[i], err, errlen);
+		if (r == -EINVAL) { /* err says which segment name */
+			child_argv_free(a);
+			return r;
+		}
+		rc |= r;
+	}
+	rc |= push_common_paths(a, c);
+	rc |= push(a, "--log.level=%s", c->log_level);
+	for (size_t i = 0; i < n; i++)
+		rc |= push_options(a, c, cols[i]->name);
+	return finish(a, rc, err, errlen);
+}
+
+int child_argv_group(struct child_argv *a, const char *program, const struct shm_config *c,
+		     char *err, size_t errlen)
+{
+	const struct collector_config *cols[CONFIG_MAX_COLLECTORS];
+	size_t n = 0;
+
+	memset(a, 0, sizeof *a);
+	for (size_t i = 0; i < c->n_collectors; i++)
+		if (child_in_group(&c->collectors[i]))
+			cols[n++] = &c->collectors[i];
+	return builtin_argv(a, program, c, cols, n, err, errlen);
+}
+
 int child_argv_collector(struct child_argv *a, const char *program, const struct shm_config *c,
 			 const struct collector_config *col, char *err, size_t errlen)
 {
-	char seg[SEGMENT_NAME_MAX + 1], interval[32];
 	const struct custom_collector_config *cc = config_find_custom(c, col->name);
-	int rc = 0;
 
 	memset(a, 0, sizeof *a);
 	if (cc != NULL)
 		return custom_argv(a, program, c, col, cc, err, errlen);
-	if (segment_name(seg, sizeof seg, c->instance, col->name, err, errlen) < 0)
-		return -EINVAL;
-	format_duration_ms(col->interval_ms, interval, sizeof interval);
-	rc |= push(a, "%s", program);
-	rc |= push(a, "--collector=%s", col->name);
-	rc |= push(a, "--segment=%s", seg);
-	rc |= push(a, "--interval=%s", interval);
-	rc |= push_common_paths(a, c);
-	rc |= push(a, "--log.level=%s", c->log_level);
-	for (size_t i = 0; i < c->n_options; i++)
-		if (strcmp(c->options[i].collector, col->name) == 0)
-			rc |= push(a, "--collector.%s.%s=%s", col->name, c->options[i].key,
-				   c->options[i].value);
-	return finish(a, rc, err, errlen);
+	return builtin_argv(a, program, c, &col, 1, err, errlen);
 }
 
 int child_argv_exporter(struct child_argv *a, const char *program, const struct shm_config *c,

@@ -17,19 +17,40 @@
 /* The name of the agent's own segment, listed to the exporter like a collector's. */
 #define AGENT_SEGMENT_COLLECTOR "agent"
 
-#define CHILD_ARGV_MAX (CONFIG_MAX_COLLECTORS + 16)
+/* The process that runs every enabled built-in collector not marked "isolated". */
+#define CHILD_GROUP_NAME "host"
+
+/* A --run and options for every collector, and the fixed flags. */
+#define CHILD_ARGV_MAX (CONFIG_MAX_COLLECTORS + CONFIG_MAX_OPTIONS + 16)
 
 struct child_argv {
 	size_t argc;
 	char *argv[CHILD_ARGV_MAX + 1]; /* NULL-terminated */
 };
 
+/* True when col runs in the group process: an enabled built-in, not isolated. */
+bool child_in_group(const struct collector_config *col);
+
+/* The collectors of the group process in c: bit i stands for
+ * config_builtin_collectors[i]. */
+uint64_t child_group_members(const struct shm_config *c);
+
 /*
- * shmetrics-collector --collector=NAME --segment=/shmetrics.INSTANCE.NAME
- *     --interval=DURATION --path.procfs=P --path.sysfs=P --path.rootfs=P --log.level=L
- * For a custom collector: its "command" words; for "exec", shmetrics-collector
- * with --exec.timeout, --exec.command and --exec.arg; for "external", no words
- * at all (argc 0: the agent runs nothing).
+ * The group process: shmetrics-collector --run=NAME:/shmetrics.INSTANCE.NAME:DURATION
+ *     (one per collector of the group, in the order of c) --path.procfs=P
+ *     --path.sysfs=P --path.rootfs=P --path.udev.data=P --log.level=L
+ *     --collector.NAME.OPTION=VALUE (each option of those collectors set in c).
+ * Returns 0, or a negative errno with the reason (an invalid segment name).
+ */
+int child_argv_group(struct child_argv *a, const char *program, const struct shm_config *c,
+		     char *err, size_t errlen);
+
+/*
+ * One collector in a process of its own.  A built-in one: the group's command
+ * line with col alone.  A custom one: its "command" words; for "exec",
+ * shmetrics-collector --collector=NAME --segment=S --interval=D --exec.timeout=D
+ * --exec.command=W --exec.arg=W... --log.level=L; for "external", no words at
+ * all (argc 0: the agent runs nothing).
  * Returns 0, or a negative errno with the reason (an invalid segment name).
  */
 int child_argv_collector(struct child_argv *a, const char *program, const struct shm_config *c,

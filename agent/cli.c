@@ -346,6 +346,8 @@ void cli_usage(FILE *f)
 	fprintf(f, "  %-36s %s\n", "--no-collector.NAME", "disable collector NAME");
 	fprintf(f, "  %-36s %s\n", "--collector.NAME.interval=DURATION",
 		"collection interval of collector NAME (\"500ms\", \"5s\", \"1m\")");
+	fprintf(f, "  %-36s %s\n", "--collector.NAME.isolated",
+		"run built-in collector NAME in a process of its own");
 	fprintf(f, "\nFlags that take a value accept \"--flag=value\" and \"--flag value\".\n"
 		   "Overrides apply after the configuration, in the order given.\n\n"
 		   "Built-in collectors:\n");

@@ -1,4 +1,5 @@
 /* shmetrics-agent: the one program a user starts.  See docs/agent.md. */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -43,6 +44,11 @@ int main(int argc, char **argv)
 	char err[1024];
 	int rc;
 
+	/* glibc raises its mmap threshold once a large block is freed (the loader's
+	 * temporary configuration), after which the supervisor's big table comes
+	 * from the heap and is touched in full; a fixed threshold keeps it in an
+	 * mmap whose untouched pages cost nothing. */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	if (cli_parse(argc, argv, &args, err, sizeof err) < 0)
 		return usage_error(err);
 	if (args.action == CLI_HELP || args.action == CLI_VERSION) {

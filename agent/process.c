@@ -14,7 +14,9 @@
 
 void child_label(const struct child *c, char *out, size_t outlen)
 {
-	const char *prefix = c->kind == CHILD_COLLECTOR ? "collector " : "";
+	const char *prefix = c->kind == CHILD_COLLECTOR ? "collector "
+			     : c->kind == CHILD_GROUP	 ? "collectors "
+							 : "";
 
 	if (c->pid > 0)
 		snprintf(out, outlen, "%s%s[%ld]", prefix, c->name, (long)c->pid);

@@ -19,7 +19,11 @@
 /* What a child exits with when execv fails. */
 #define CHILD_EXIT_EXEC_FAILED 127
 
-enum child_kind { CHILD_COLLECTOR, CHILD_EXPORTER };
+enum child_kind {
+	CHILD_COLLECTOR, /* one collector: an isolated built-in one or a custom one */
+	CHILD_GROUP,     /* CHILD_GROUP_NAME: the built-in collectors in members */
+	CHILD_EXPORTER,
+};
 
 /* How a custom collector's program is started (resolved before fork; custom.h). */
 struct child_exec {
@@ -45,9 +49,8 @@ enum child_after_stop { AFTER_STOP_NOTHING, AFTER_STOP_REMOVE, AFTER_STOP_RESPAW
 struct child {
 	bool in_use;
 	enum child_kind kind;
-	char name[CONFIG_NAME_MAX];          /* "cpu", or "exporter" */
-	char segment[SEGMENT_NAME_MAX + 1];  /* collectors: their segment */
-	bool segment_created;
+	char name[CONFIG_NAME_MAX];          /* "cpu", "host" or "exporter" */
+	uint64_t members;                    /* CHILD_GROUP: see child_group_members */
 	struct child_argv argv;              /* argc 0: no process (an external collector) */
 	struct child_exec exec;              /* custom collectors: environment, user */
 
@@ -63,7 +66,8 @@ struct child {
 	int last_status;                     /* as from waitpid */
 };
 
-/* "collector cpu[1234]" or "exporter[77]" (without the brackets when pid is 0). */
+/* "collector cpu[1234]", "collectors host[1230]" or "exporter[77]" (without the
+ * brackets when pid is 0). */
 void child_label(const struct child *c, char *out, size_t outlen);
 
 /* "exited with status 1", "exited on signal 11 (core dumped)",

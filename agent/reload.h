@@ -1,6 +1,7 @@
 /*
- * reload.h - what a SIGHUP changes: for a pair of configurations, which children
- * start, stop, restart or keep running.
+ * reload.h - what a SIGHUP changes: for a pair of configurations, which segments
+ * are created, removed or re-created, and which processes start, stop, restart or
+ * keep running.
  *
  * Pure: no process or segment is touched here; the supervisor applies the plan.
  */
@@ -9,35 +10,49 @@
 
 #include <stddef.h>
 
+#include "child_argv.h"
 #include "config.h"
 
 #define RELOAD_EXPORTER "exporter"
 
 enum reload_action {
-	RELOAD_KEEP,    /* unchanged: the running process stays (same pid) */
-	RELOAD_START,   /* newly enabled: create its segment, start it */
-	RELOAD_STOP,    /* removed or disabled: stop it, remove its segment */
-	RELOAD_RESTART, /* changed: stop it, recreate its segment, start it again */
+	RELOAD_KEEP,    /* unchanged: the segment stays, the process keeps its pid */
+	RELOAD_START,   /* newly enabled: create the segment, start the process */
+	RELOAD_STOP,    /* removed or disabled: remove the segment, stop the process */
+	RELOAD_RESTART, /* changed: re-create the segment, restart the process */
 };
 
 struct reload_item {
-	char name[CONFIG_NAME_MAX]; /* a collector's name, or RELOAD_EXPORTER */
+	char name[CONFIG_NAME_MAX]; /* a collector, CHILD_GROUP_NAME or RELOAD_EXPORTER */
 	enum reload_action action;
 };
 
 struct reload_plan {
-	size_t n;
-	struct reload_item items[2 * CONFIG_MAX_COLLECTORS + 1];
+	/* One per collector enabled in old or new: what happens to its segment. */
+	size_t n_segments;
+	struct reload_item segments[2 * CONFIG_MAX_COLLECTORS];
+	/* One per process of old or new: the group, each collector with a process of
+	 * its own, the exporter. */
+	size_t n_processes;
+	struct reload_item processes[2 * CONFIG_MAX_COLLECTORS + 2];
 };
 
 /*
- * Fills plan with one item per collector enabled in old or new (in the order of
- * old, then the new ones in the order of new) and a last one for the exporter.
- * A collector restarts when config_collector_changed says so, when its command
- * line or its segment's options (mode, group, size) differ; the exporter when
- * config_collector_changed(old, new, "exporter") or its command line (which lists
- * the enabled collectors) differs.  Returns 0, or -EINVAL when the change cannot
- * be applied by a reload (the instance name), with the reason in err.
+ * Fills plan.  Segments, in the order of old and then the new ones in the order
+ * of new: a collector's segment is re-created when config_collector_changed says
+ * so (which includes moving in or out of the group), when its command line or the
+ * segment settings (mode, group, size) differ.
+ *
+ * Processes: first the group (CHILD_GROUP_NAME), when old or new has one; it
+ * restarts once when the set of its collectors, any of their segments or its
+ * command line changed.  Then every collector with a process of its own (isolated
+ * built-in ones, custom ones), which follows its segment; a collector moving into
+ * the group stops its own process, one moving out starts one.  Last the exporter,
+ * restarted when config_collector_changed(old, new, "exporter") or its command
+ * line (which lists the enabled collectors) differs.
+ *
+ * Returns 0, or -EINVAL when the change cannot be applied by a reload (the
+ * instance name), with the reason in err.
  */
 int reload_plan_make(const struct shm_config *old, const struct shm_config *new_cfg,
 		     struct reload_plan *plan, char *err, size_t errlen);

@@ -46,21 +46,35 @@ void self_metrics_close(struct self_metrics *m)
 	free(m);
 }
 
+static int add_series(struct batch *b, const char *collector, double v, char *err,
+		      size_t errlen)
+{
+	static const char *const label[] = { "collector" };
+	const char *value[] = { collector };
+
+	return batch_add(b, label, value, 1, v, err, errlen);
+}
+
+/* One series per collector: a group's process stands for each of its members. */
 static int per_child_family(struct batch *b, const char *name, const char *help,
 			    enum metric_type type, const struct child *table, size_t n,
 			    bool running_gauge, char *err, size_t errlen)
 {
-	static const char *const label[] = { "collector" };
 	int rc = batch_family(b, name, help, type, err, errlen);
 
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		const struct child *c = &table[i];
-		const char *value[] = { c->name };
 		if (!c->in_use)
 			continue;
 		double v = running_gauge ? (c->state == CHILD_RUNNING || c->state == CHILD_STOPPING)
 					 : (double)c->restarts;
-		rc = batch_add(b, label, value, 1, v, err, errlen);
+		if (c->kind != CHILD_GROUP) {
+			rc = add_series(b, c->name, v, err, errlen);
+			continue;
+		}
+		for (size_t k = 0; rc == 0 && config_builtin_collectors[k]; k++)
+			if (c->members & (UINT64_C(1) << k))
+				rc = add_series(b, config_builtin_collectors[k], v, err, errlen);
 	}
 	return rc;
 }
@@ -81,11 +95,11 @@ int self_metrics_publish(struct self_metrics *m, const struct child *table, size
 
 	batch_reset(b);
 	rc = per_child_family(b, "shmetrics_collector_restarts_total",
-			      "Times the agent restarted the process after it exited on its own.",
+			      "Times the agent restarted the collector's process after it exited on its own.",
 			      METRIC_COUNTER, table, n, false, err, errlen);
 	if (rc == 0)
 		rc = per_child_family(b, "shmetrics_collector_running",
-				      "Whether the process is running (1) or not (0).", METRIC_GAUGE,
+				      "Whether the collector's process is running (1) or not (0).", METRIC_GAUGE,
 				      table, n, true, err, errlen);
 	if (rc == 0)
 		rc = single_gauge(b, "shmetrics_agent_config_last_reload_successful",

@@ -22,11 +22,19 @@
 #define COLLECTOR_PROGRAM "shmetrics-collector"
 #define EXPORTER_PROGRAM "shmetrics-exporter"
 /* Room for every collector of two configurations (one stopping, one starting
- * under a different name) plus the exporter. */
-#define TABLE_SIZE (2 * CONFIG_MAX_COLLECTORS + 1)
+ * under a different name), the group and the exporter. */
+#define TABLE_SIZE (2 * CONFIG_MAX_COLLECTORS + 2)
+
+struct segment_slot {
+	char collector[CONFIG_NAME_MAX];
+	char shm_name[SEGMENT_NAME_MAX + 1];
+};
 
 struct supervisor {
-	struct shm_config cfg;
+	/* The running configuration: the caller's until a reload succeeds, then the
+	 * one loaded (owned; a configuration is large, so it is never copied). */
+	const struct shm_config *cfg;
+	struct shm_config *loaded;
 	const struct cli_args *args;
 	char collector_prog[PATH_MAX], exporter_prog[PATH_MAX];
 	char agent_segment[SEGMENT_NAME_MAX + 1];
@@ -37,6 +45,11 @@ struct supervisor {
 	uint64_t next_publish_ms;
 	sigset_t wait_mask;
 	struct child table[TABLE_SIZE];
+	/* The segments the agent created, one per enabled collector.  They belong to
+	 * the collectors, not to the processes that write them, so a reload can move
+	 * a collector between processes. */
+	size_t n_segments;
+	struct segment_slot segments[CONFIG_MAX_COLLECTORS];
 };
 
 static volatile sig_atomic_t got_term, got_hup, got_chld;
@@ -158,8 +171,6 @@ static void segment_drop(const char *shm_name)
 		log_debug("removed segment %s", shm_name);
 }
 
-/* ---- the process table ---- */
-
 static const struct collector_config *enabled_collector(const struct shm_config *c,
 							const char *name)
 {
@@ -168,6 +179,52 @@ static const struct collector_config *enabled_collector(const struct shm_config 
 			return &c->collectors[i];
 	return NULL;
 }
+
+static struct segment_slot *collector_segment(struct supervisor *s, const char *collector)
+{
+	for (size_t i = 0; i < s->n_segments; i++)
+		if (strcmp(s->segments[i].collector, collector) == 0)
+			return &s->segments[i];
+	return NULL;
+}
+
+/* Creates the segment of enabled collector name from the current configuration. */
+static int collector_segment_create(struct supervisor *s, const char *name)
+{
+	const struct collector_config *col = enabled_collector(s->cfg, name);
+	struct segment_slot *slot = &s->segments[s->n_segments];
+	char err[512];
+
+	if (!col || s->n_segments == CONFIG_MAX_COLLECTORS)
+		return -1;
+	if (segment_name(slot->shm_name, sizeof slot->shm_name, s->cfg->instance, name, err,
+			 sizeof err) < 0) {
+		log_error("collector %s: %s", name, err);
+		return -1;
+	}
+	if (segment_make(s->cfg, slot->shm_name, name, col->interval_ms) < 0)
+		return -1;
+	snprintf(slot->collector, sizeof slot->collector, "%s", name);
+	s->n_segments++;
+	return 0;
+}
+
+/*
+ * Removes the segment of collector name.  A writer still running keeps its now
+ * nameless mapping until it exits; readers follow the name (seg_reader), so they
+ * see the re-created segment, never the old one.
+ */
+static void collector_segment_remove(struct supervisor *s, const char *name)
+{
+	struct segment_slot *slot = collector_segment(s, name);
+
+	if (!slot)
+		return;
+	segment_drop(slot->shm_name);
+	*slot = s->segments[--s->n_segments];
+}
+
+/* ---- the process table ---- */
 
 static struct child *child_find(struct supervisor *s, enum child_kind kind, const char *name)
 {
@@ -189,8 +246,6 @@ static struct child *child_by_pid(struct supervisor *s, pid_t pid)
 
 static void child_release(struct child *c)
 {
-	if (c->segment_created)
-		segment_drop(c->segment);
 	child_argv_free(&c->argv);
 	child_exec_free(&c->exec);
 	memset(c, 0, sizeof *c);
@@ -199,14 +254,14 @@ static void child_release(struct child *c)
 /* A custom collector's environment and user, resolved now, before any fork. */
 static int child_prepare_exec(struct supervisor *s, struct child *c)
 {
-	const struct custom_collector_config *cc = config_find_custom(&s->cfg, c->name);
-	const struct collector_config *col = enabled_collector(&s->cfg, c->name);
+	const struct custom_collector_config *cc = config_find_custom(s->cfg, c->name);
+	const struct collector_config *col = enabled_collector(s->cfg, c->name);
 	char err[512];
 
 	child_exec_free(&c->exec);
 	if (c->kind != CHILD_COLLECTOR || !cc || !col || c->argv.argc == 0)
 		return 0;
-	int rc = custom_exec_prepare(&c->exec, &s->cfg, cc, col->interval_ms, err, sizeof err);
+	int rc = custom_exec_prepare(&c->exec, s->cfg, cc, col->interval_ms, err, sizeof err);
 	if (rc < 0)
 		log_error("collector %s: %s", c->name, err);
 	return rc;
@@ -221,10 +276,13 @@ static int child_build_argv(struct supervisor *s, struct child *c)
 	int rc;
 
 	if (c->kind == CHILD_EXPORTER) {
-		rc = child_argv_exporter(&a, s->exporter_prog, &s->cfg, err, sizeof err);
+		rc = child_argv_exporter(&a, s->exporter_prog, s->cfg, err, sizeof err);
+	} else if (c->kind == CHILD_GROUP) {
+		rc = child_argv_group(&a, s->collector_prog, s->cfg, err, sizeof err);
+		c->members = child_group_members(s->cfg);
 	} else {
-		col = enabled_collector(&s->cfg, c->name);
-		rc = col ? child_argv_collector(&a, s->collector_prog, &s->cfg, col, err, sizeof err)
+		col = enabled_collector(s->cfg, c->name);
+		rc = col ? child_argv_collector(&a, s->collector_prog, s->cfg, col, err, sizeof err)
 			 : -ENOENT;
 		if (!col)
 			snprintf(err, sizeof err, "not in the configuration");
@@ -238,27 +296,10 @@ static int child_build_argv(struct supervisor *s, struct child *c)
 	return child_prepare_exec(s, c);
 }
 
-/* Creates (anew) the segment of collector c from the current configuration. */
-static int collector_segment_renew(struct supervisor *s, struct child *c)
-{
-	const struct collector_config *col = enabled_collector(&s->cfg, c->name);
-
-	if (c->segment_created) {
-		segment_drop(c->segment);
-		c->segment_created = false;
-	}
-	if (!col || segment_make(&s->cfg, c->segment, col->name, col->interval_ms) < 0)
-		return -1;
-	c->segment_created = true;
-	return 0;
-}
-
 /* A new table entry, to be started at now. */
 static struct child *child_add(struct supervisor *s, enum child_kind kind, const char *name,
 			       uint64_t now)
 {
-	char err[512];
-
 	for (size_t i = 0; i < TABLE_SIZE; i++) {
 		struct child *c = &s->table[i];
 		if (c->in_use)
@@ -269,15 +310,7 @@ static struct child *child_add(struct supervisor *s, enum child_kind kind, const
 		snprintf(c->name, sizeof c->name, "%s", name);
 		c->state = CHILD_PENDING;
 		c->next_start_ms = now;
-		if (kind == CHILD_COLLECTOR &&
-		    segment_name(c->segment, sizeof c->segment, s->cfg.instance, name, err,
-				 sizeof err) < 0) {
-			log_error("collector %s: %s", name, err);
-			child_release(c);
-			return NULL;
-		}
-		if (child_build_argv(s, c) < 0 ||
-		    (kind == CHILD_COLLECTOR && collector_segment_renew(s, c) < 0)) {
+		if (child_build_argv(s, c) < 0) {
 			child_release(c);
 			return NULL;
 		}
@@ -289,6 +322,15 @@ static struct child *child_add(struct supervisor *s, enum child_kind kind, const
 }
 
 /* ---- starting, stopping, reaping ---- */
+
+static unsigned member_count(uint64_t members)
+{
+	unsigned n = 0;
+
+	for (; members; members &= members - 1)
+		n++;
+	return n;
+}
 
 static void child_launch(struct supervisor *s, struct child *c, uint64_t now)
 {
@@ -317,7 +359,10 @@ static void child_launch(struct supervisor *s, struct child *c, uint64_t now)
 	}
 	s->dirty = true;
 	child_label(c, label, sizeof label);
-	log_info("starting %s", label);
+	if (c->kind == CHILD_GROUP)
+		log_info("starting %s, %u collectors", label, member_count(c->members));
+	else
+		log_info("starting %s", label);
 }
 
 /* What happens once a child we stopped has exited (or right away when it was not
@@ -330,10 +375,6 @@ static void after_stop(struct supervisor *s, struct child *c, uint64_t now)
 		child_release(c);
 		return;
 	case AFTER_STOP_RESPAWN:
-		if (c->kind == CHILD_COLLECTOR && collector_segment_renew(s, c) < 0) {
-			c->state = CHILD_FAILED;
-			return;
-		}
 		c->state = CHILD_PENDING;
 		c->next_start_ms = now;
 		c->fast_failures = 0;
@@ -467,10 +508,27 @@ static void publish(struct supervisor *s, uint64_t now)
 
 /* ---- reload ---- */
 
-static bool apply_item(struct supervisor *s, const struct reload_item *it, uint64_t now)
+/* Segments change at once: a process being stopped writes on into the old,
+ * nameless one, and the one that replaces it attaches to the new one. */
+static bool apply_segment(struct supervisor *s, const struct reload_item *it)
 {
-	enum child_kind kind = strcmp(it->name, RELOAD_EXPORTER) == 0 ? CHILD_EXPORTER
-								       : CHILD_COLLECTOR;
+	if (it->action == RELOAD_STOP || it->action == RELOAD_RESTART)
+		collector_segment_remove(s, it->name);
+	if (it->action == RELOAD_START || it->action == RELOAD_RESTART)
+		return collector_segment_create(s, it->name) == 0;
+	return true;
+}
+
+static enum child_kind process_kind(const char *name)
+{
+	return strcmp(name, RELOAD_EXPORTER) == 0    ? CHILD_EXPORTER
+	       : strcmp(name, CHILD_GROUP_NAME) == 0 ? CHILD_GROUP
+						     : CHILD_COLLECTOR;
+}
+
+static bool apply_process(struct supervisor *s, const struct reload_item *it, uint64_t now)
+{
+	enum child_kind kind = process_kind(it->name);
 	struct child *c = child_find(s, kind, it->name);
 
 	if (it->action == RELOAD_STOP) {
@@ -491,19 +549,27 @@ static bool apply_item(struct supervisor *s, const struct reload_item *it, uint6
 
 static bool apply_plan(struct supervisor *s, const struct reload_plan *p, uint64_t now)
 {
-	unsigned count[4] = { 0 };
+	unsigned seg[4] = { 0 }, proc[4] = { 0 };
 	bool ok = true;
 
-	for (size_t i = 0; i < p->n; i++) {
-		log_debug("reload: %s %s", reload_action_name(p->items[i].action), p->items[i].name);
-		count[p->items[i].action]++;
-		if (!apply_item(s, &p->items[i], now))
-			ok = false;
+	for (size_t i = 0; i < p->n_segments; i++) {
+		const struct reload_item *it = &p->segments[i];
+		log_debug("reload: collector %s: %s", it->name, reload_action_name(it->action));
+		seg[it->action]++;
+		ok = apply_segment(s, it) && ok;
 	}
-	log_info("configuration reloaded from %s: %u started, %u stopped, %u restarted, "
+	for (size_t i = 0; i < p->n_processes; i++) {
+		const struct reload_item *it = &p->processes[i];
+		log_debug("reload: process %s: %s", it->name, reload_action_name(it->action));
+		proc[it->action]++;
+		ok = apply_process(s, it, now) && ok;
+	}
+	log_info("configuration reloaded from %s: collectors %u started, %u stopped, "
+		 "%u restarted, %u unchanged; processes %u started, %u stopped, %u restarted, "
 		 "%u unchanged",
-		 s->cfg.source, count[RELOAD_START], count[RELOAD_STOP], count[RELOAD_RESTART],
-		 count[RELOAD_KEEP]);
+		 s->cfg->source, seg[RELOAD_START], seg[RELOAD_STOP], seg[RELOAD_RESTART],
+		 seg[RELOAD_KEEP], proc[RELOAD_START], proc[RELOAD_STOP], proc[RELOAD_RESTART],
+		 proc[RELOAD_KEEP]);
 	return ok;
 }
 
@@ -522,13 +588,15 @@ static void reload(struct supervisor *s, uint64_t now)
 		goto out;
 	}
 	if (cli_load_config(s->args, nc, err, sizeof err) != CLI_LOAD_OK ||
-	    reload_plan_make(&s->cfg, nc, plan, err, sizeof err) < 0) {
+	    reload_plan_make(s->cfg, nc, plan, err, sizeof err) < 0) {
 		log_error("reload failed, keeping the running configuration: %s", err);
 		s->status.last_reload_ok = false;
 		goto out;
 	}
-	s->cfg = *nc;
-	log_threshold = (enum log_level)log_level_parse(s->cfg.log_level);
+	free(s->loaded);
+	s->cfg = s->loaded = nc;
+	nc = NULL;
+	log_threshold = (enum log_level)log_level_parse(s->cfg->log_level);
 	s->status.last_reload_ok = apply_plan(s, plan, now);
 	if (s->status.last_reload_ok)
 		s->status.last_reload_success_s = real_s();
@@ -559,12 +627,12 @@ static int agent_segment_open(struct supervisor *s)
 {
 	char err[512];
 
-	if (segment_name(s->agent_segment, sizeof s->agent_segment, s->cfg.instance,
+	if (segment_name(s->agent_segment, sizeof s->agent_segment, s->cfg->instance,
 			 AGENT_SEGMENT_COLLECTOR, err, sizeof err) < 0) {
 		log_error("%s", err);
 		return -1;
 	}
-	if (segment_make(&s->cfg, s->agent_segment, AGENT_SEGMENT_COLLECTOR,
+	if (segment_make(s->cfg, s->agent_segment, AGENT_SEGMENT_COLLECTOR,
 			 SELF_METRICS_INTERVAL_MS) < 0)
 		return -1;
 	s->agent_segment_created = true;
@@ -575,13 +643,23 @@ static int agent_segment_open(struct supervisor *s)
 	return 0;
 }
 
+/* Segments for every enabled collector; the group process, when it has
+ * collectors; a process for each of the others; the exporter. */
 static int startup(struct supervisor *s, uint64_t now)
 {
 	if (locate_programs(s) < 0 || agent_segment_open(s) < 0)
 		return -1;
-	for (size_t i = 0; i < s->cfg.n_collectors; i++) {
-		const struct collector_config *col = &s->cfg.collectors[i];
-		if (col->enabled && !child_add(s, CHILD_COLLECTOR, col->name, now))
+	for (size_t i = 0; i < s->cfg->n_collectors; i++) {
+		const struct collector_config *col = &s->cfg->collectors[i];
+		if (col->enabled && collector_segment_create(s, col->name) < 0)
+			return -1;
+	}
+	if (child_group_members(s->cfg) != 0 && !child_add(s, CHILD_GROUP, CHILD_GROUP_NAME, now))
+		return -1;
+	for (size_t i = 0; i < s->cfg->n_collectors; i++) {
+		const struct collector_config *col = &s->cfg->collectors[i];
+		if (col->enabled && !child_in_group(col) &&
+		    !child_add(s, CHILD_COLLECTOR, col->name, now))
 			return -1;
 	}
 	if (!child_add(s, CHILD_EXPORTER, RELOAD_EXPORTER, now))
@@ -621,6 +699,8 @@ static void teardown(struct supervisor *s)
 	for (size_t i = 0; i < TABLE_SIZE; i++)
 		if (s->table[i].in_use)
 			child_release(&s->table[i]);
+	while (s->n_segments > 0)
+		collector_segment_remove(s, s->segments[0].collector);
 	self_metrics_close(s->self);
 	s->self = NULL;
 	if (s->agent_segment_created)
@@ -653,7 +733,7 @@ int supervisor_run(const struct shm_config *cfg, const struct cli_args *args)
 		log_error("out of memory");
 		return AGENT_EXIT_FAILURE;
 	}
-	s->cfg = *cfg;
+	s->cfg = cfg;
 	s->args = args;
 	s->status.start_time_s = real_s();
 	s->status.last_reload_ok = true;
@@ -665,13 +745,14 @@ int supervisor_run(const struct shm_config *cfg, const struct cli_args *args)
 	}
 	if (startup(s, mono_ms()) < 0)
 		goto out;
-	log_info("instance %s: %s, supervising the collectors and the exporter", s->cfg.instance,
-		 s->cfg.source);
+	log_info("instance %s: %s, supervising the collectors and the exporter", s->cfg->instance,
+		 s->cfg->source);
 	main_loop(s);
 	stop_all(s);
 	rc = AGENT_EXIT_OK;
 out:
 	teardown(s);
+	free(s->loaded);
 	free(s);
 	return rc;
 }

@@ -1,35 +1,38 @@
 /*
- * shmetrics-collector - runs one built-in collector and publishes its batches into
- * the segment the agent created for it.  Command line: docs/processes.md.
+ * shmetrics-collector - runs one or more built-in collectors (or one exec
+ * collector), each publishing its batches into the segment the agent created for
+ * it.  Command line: docs/processes.md.  This file reads the command line; the
+ * loop is in runner.c.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
-#include <time.h>
 
 #include "collector.h"
 #include "config.h"
 #include "duration.h"
 #include "exec.h"
 #include "log.h"
-#include "metrics.h"
+#include "runner.h"
 #include "segment.h"
 
 #define ERR_MAX 512
-#define MAX_OPTIONS 32
+#define MAX_OPTIONS CONFIG_MAX_OPTIONS
+#define MAX_RUNS CONFIG_MAX_COLLECTORS
 
 struct options {
-	const char *collector;
+	const char *collector; /* the single-collector form */
 	const char *segment;
 	const char *interval;
+	size_t n_runs;         /* --run=NAME:SEGMENT:INTERVAL */
+	const char *runs[MAX_RUNS];
 	const char *procfs, *sysfs, *rootfs, *udev_data;
 	const char *level;
-	size_t n_options; /* --collector.NAME.KEY=VALUE, checked in check_options */
+	size_t n_options; /* --collector.NAME.KEY=VALUE, sorted out in assign_options */
 	const char *option_keys[MAX_OPTIONS];
 	const char *option_values[MAX_OPTIONS];
 	/* exec collectors (docs/processes.md): --exec.command, --exec.arg..., --exec.timeout */
@@ -39,30 +42,18 @@ struct options {
 	const char *exec_args[EXEC_ARGS_MAX];
 };
 
-struct runner {
-	const struct collector_def *def;
-	void *state;
-	struct seg_writer *w;
-	struct batch *b;
-	uint64_t interval_ms;
-	uint64_t exec_timeout_ms; /* 0 unless this is an exec collector */
-	struct collector_def exec_def;
-	char last_collect_err[ERR_MAX]; /* "" while collections succeed */
-	char last_publish_err[ERR_MAX];
+/* The options again, grouped by collector: each run_spec points at its slice. */
+struct spec_options {
+	const char *keys[MAX_OPTIONS];
+	const char *values[MAX_OPTIONS];
 };
 
-static volatile sig_atomic_t stop_requested;
-
-static void on_stop_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
-
 static const char usage_text[] =
-	"usage: shmetrics-collector --collector=NAME --segment=/shmetrics.INSTANCE.NAME "
-	"--interval=DURATION [--path.procfs=/proc] [--path.sysfs=/sys] [--path.rootfs=/] "
+	"usage: shmetrics-collector --run=NAME:SEGMENT:INTERVAL [--run=...] "
+	"[--path.procfs=/proc] [--path.sysfs=/sys] [--path.rootfs=/] "
 	"[--path.udev.data=/run/udev/data] [--collector.NAME.OPTION=VALUE ...] [--log.level=info]\n"
+	"       shmetrics-collector --collector=NAME --segment=/shmetrics.INSTANCE.NAME "
+	"--interval=DURATION [the same flags]\n"
 	"       shmetrics-collector --collector=NAME --segment=/shmetrics.INSTANCE.NAME "
 	"--interval=DURATION --exec.command=PATH [--exec.arg=ARG ...] [--exec.timeout=DURATION] "
 	"[--log.level=info]\n";
@@ -92,6 +83,36 @@ static const char **option_slot(struct options *o, const char *key, size_t keyle
 	return NULL;
 }
 
+static bool key_is(const char *key, size_t keylen, const char *want)
+{
+	return strlen(want) == keylen && memcmp(key, want, keylen) == 0;
+}
+
+/* The slot of a repeatable flag (--run, --exec.arg, --collector.NAME.KEY), or NULL. */
+static const char **list_slot(struct options *o, const char *key, size_t keylen, char *err,
+			      size_t errlen)
+{
+	if (key_is(key, keylen, "run")) {
+		if (o->n_runs < MAX_RUNS)
+			return &o->runs[o->n_runs++];
+		snprintf(err, errlen, "more than %d --run flags", MAX_RUNS);
+	} else if (key_is(key, keylen, "exec.arg")) {
+		if (o->n_exec_args < EXEC_ARGS_MAX)
+			return &o->exec_args[o->n_exec_args++];
+		snprintf(err, errlen, "more than %d --exec.arg flags", EXEC_ARGS_MAX);
+	} else if (strncmp(key, "collector.", 10) == 0) {
+		if (o->n_options < MAX_OPTIONS) {
+			/* key is "collector.NAME.KEY"; assign_options validates it. */
+			o->option_keys[o->n_options] = key;
+			return &o->option_values[o->n_options++];
+		}
+		snprintf(err, errlen, "more than %d --collector.NAME.OPTION flags", MAX_OPTIONS);
+	} else {
+		snprintf(err, errlen, "unknown flag \"--%.*s\"", (int)keylen, key);
+	}
+	return NULL;
+}
+
 /* Accepts "--key=value" and "--key value".  0, or -EINVAL with the reason. */
 static int parse_args(int argc, char **argv, struct options *o, char *err, size_t errlen)
 {
@@ -104,22 +125,10 @@ static int parse_args(int argc, char **argv, struct options *o, char *err, size_
 		const char *key = arg + 2, *eq = strchr(key, '=');
 		size_t keylen = eq ? (size_t)(eq - key) : strlen(key);
 		const char **slot = option_slot(o, key, keylen);
-		if (!slot && keylen == 8 && memcmp(key, "exec.arg", 8) == 0) {
-			if (o->n_exec_args == EXEC_ARGS_MAX) {
-				snprintf(err, errlen, "more than %d --exec.arg flags", EXEC_ARGS_MAX);
-				return -EINVAL;
-			}
-			slot = &o->exec_args[o->n_exec_args++];
-		}
-		if (!slot && strncmp(key, "collector.", 10) == 0 && o->n_options < MAX_OPTIONS) {
-			/* key is "collector.NAME.KEY"; check_options validates it. */
-			o->option_keys[o->n_options] = key;
-			slot = &o->option_values[o->n_options++];
-		}
-		if (!slot) {
-			snprintf(err, errlen, "unknown flag \"--%.*s\"", (int)keylen, key);
+		if (!slot)
+			slot = list_slot(o, key, keylen, err, errlen);
+		if (!slot)
 			return -EINVAL;
-		}
 		if (!eq && i + 1 >= argc) {
 			snprintf(err, errlen, "flag \"%s\" needs a value", arg);
 			return -EINVAL;
@@ -129,30 +138,144 @@ static int parse_args(int argc, char **argv, struct options *o, char *err, size_
 	return 0;
 }
 
-/* Turns each "collector.NAME.KEY=VALUE" into KEY after checking NAME, KEY and VALUE. */
-static int check_collector_options(struct options *o, char *err, size_t errlen)
+static int parse_interval(const char *flag, const char *text, uint64_t *ms, char *err,
+			  size_t errlen)
 {
-	size_t prefix = strlen("collector.") + strlen(o->collector);
-	for (size_t i = 0; i < o->n_options; i++) {
-		const char *flag = o->option_keys[i];
-		const struct collector_option_def *d = NULL;
-		char name[64], why[256];
-		if (strncmp(flag + 10, o->collector, strlen(o->collector)) == 0 &&
-		    flag[prefix] == '.') {
-			const char *key = flag + prefix + 1;
-			snprintf(name, sizeof name, "%.*s", (int)strcspn(key, "="), key);
-			d = config_option_def(o->collector, name);
+	if (duration_parse_ms(text, ms) != 0 || *ms == 0 || *ms > UINT32_MAX) {
+		snprintf(err, errlen, "%s%s: expected a duration such as 500ms, 5s, 1m or 1m30s",
+			 flag, text);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* "NAME:SEGMENT:INTERVAL" (neither a collector nor a segment name has a colon). */
+static int parse_run(const char *text, struct run_spec *sp, char *err, size_t errlen)
+{
+	const char *c1 = strchr(text, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+	size_t name_len = c1 ? (size_t)(c1 - text) : 0;
+	size_t seg_len = c2 ? (size_t)(c2 - c1 - 1) : 0;
+
+	if (!c2 || name_len == 0 || name_len >= sizeof sp->name || seg_len == 0 ||
+	    seg_len >= sizeof sp->segment) {
+		snprintf(err, errlen, "--run=%s: expected NAME:SEGMENT:INTERVAL, such as "
+				      "cpu:/shmetrics.main.cpu:5s", text);
+		return -EINVAL;
+	}
+	memcpy(sp->name, text, name_len);
+	memcpy(sp->segment, c1 + 1, seg_len);
+	return parse_interval("--run=...:", c2 + 1, &sp->interval_ms, err, errlen);
+}
+
+static int single_spec(const struct options *o, struct run_spec *sp, char *err, size_t errlen)
+{
+	if (!o->collector || !o->segment || !o->interval) {
+		snprintf(err, errlen, "--run, or --collector, --segment and --interval, are required");
+		return -EINVAL;
+	}
+	if (strlen(o->collector) >= sizeof sp->name || strlen(o->segment) >= sizeof sp->segment) {
+		snprintf(err, errlen, "--collector or --segment is too long");
+		return -EINVAL;
+	}
+	snprintf(sp->name, sizeof sp->name, "%s", o->collector);
+	snprintf(sp->segment, sizeof sp->segment, "%s", o->segment);
+	return parse_interval("--interval=", o->interval, &sp->interval_ms, err, errlen);
+}
+
+/* specs from --run flags or from the single-collector form, never both. */
+static int build_specs(const struct options *o, struct run_spec *specs, size_t *n, char *err,
+		       size_t errlen)
+{
+	if (o->n_runs == 0) {
+		*n = 1;
+		return single_spec(o, &specs[0], err, errlen);
+	}
+	if (o->collector || o->segment || o->interval || o->exec_command || o->exec_timeout ||
+	    o->n_exec_args) {
+		snprintf(err, errlen, "--run cannot be combined with --collector, --segment, "
+				      "--interval or --exec.*");
+		return -EINVAL;
+	}
+	*n = o->n_runs;
+	for (size_t i = 0; i < o->n_runs; i++) {
+		int rc = parse_run(o->runs[i], &specs[i], err, errlen);
+		for (size_t k = 0; rc == 0 && k < i; k++)
+			if (strcmp(specs[k].name, specs[i].name) == 0) {
+				snprintf(err, errlen, "--run=%.200s: collector %.64s is run twice",
+					 o->runs[i], specs[i].name);
+				rc = -EINVAL;
+			}
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* The spec that "collector.NAME.KEY" belongs to, or NULL; *key receives KEY. */
+static struct run_spec *option_owner(const char *flag, struct run_spec *specs, size_t n,
+				     const char **key)
+{
+	const char *name = flag + strlen("collector.");
+	size_t len = strcspn(name, ".=");
+
+	for (size_t i = 0; i < n; i++)
+		if (strlen(specs[i].name) == len && strncmp(specs[i].name, name, len) == 0 &&
+		    name[len] == '.') {
+			*key = name + len + 1;
+			return &specs[i];
 		}
-		if (d == NULL) {
-			snprintf(err, errlen, "unknown flag \"--%.*s\"", (int)strcspn(flag, "="),
-				 flag);
+	return NULL;
+}
+
+/* Checks one option of sp; a refused one fails sp alone (its option_error).
+ * Returns the option's definition, NULL for an option sp does not have. */
+static const struct collector_option_def *check_option(struct run_spec *sp, const char *flag,
+							const char *key, const char *value)
+{
+	char name[64], why[200];
+	const struct collector_option_def *d;
+
+	snprintf(name, sizeof name, "%.*s", (int)strcspn(key, "="), key);
+	d = config_option_def(sp->name, name);
+	if (sp->option_error[0])
+		return d; /* the first refusal is the one reported */
+	if (d == NULL)
+		snprintf(sp->option_error, sizeof sp->option_error, "unknown flag \"--%.*s\"",
+			 (int)strcspn(flag, "="), flag);
+	else if (config_check_option_value(d, value, why, sizeof why) < 0)
+		snprintf(sp->option_error, sizeof sp->option_error, "--collector.%.64s.%.64s: %.110s",
+			 sp->name, d->key, why);
+	return d;
+}
+
+/*
+ * Gives each spec its own options (keys without "collector.NAME."), grouped in
+ * so.  An option of a collector this process does not run is a usage error.
+ */
+static int assign_options(const struct options *o, struct run_spec *specs, size_t n,
+			  struct spec_options *so, char *err, size_t errlen)
+{
+	size_t used = 0;
+	const char *key;
+
+	for (size_t i = 0; i < o->n_options; i++)
+		if (!option_owner(o->option_keys[i], specs, n, &key)) {
+			snprintf(err, errlen, "unknown flag \"--%.*s\"",
+				 (int)strcspn(o->option_keys[i], "="), o->option_keys[i]);
 			return -EINVAL;
 		}
-		if (config_check_option_value(d, o->option_values[i], why, sizeof why) < 0) {
-			snprintf(err, errlen, "--collector.%s.%s: %s", o->collector, d->key, why);
-			return -EINVAL;
+	for (size_t s = 0; s < n; s++) {
+		specs[s].option_keys = &so->keys[used];
+		specs[s].option_values = &so->values[used];
+		for (size_t i = 0; i < o->n_options; i++) {
+			if (option_owner(o->option_keys[i], specs, n, &key) != &specs[s])
+				continue;
+			const struct collector_option_def *d =
+				check_option(&specs[s], o->option_keys[i], key, o->option_values[i]);
+			so->keys[used] = d ? d->key : key; /* without d, the collector fails anyway */
+			so->values[used++] = o->option_values[i];
+			specs[s].n_options++;
 		}
-		o->option_keys[i] = d->key;
 	}
 	return 0;
 }
@@ -179,241 +302,81 @@ static int check_exec_options(const struct options *o, char *err, size_t errlen)
 	return 0;
 }
 
-static int check_options(struct options *o, uint64_t *interval_ms, char *err,
-			 size_t errlen)
+static bool is_exec(const struct options *o)
 {
-	if (!o->collector || !o->segment || !o->interval) {
-		snprintf(err, errlen, "--collector, --segment and --interval are required");
-		return -EINVAL;
-	}
-	if (duration_parse_ms(o->interval, interval_ms) != 0 || *interval_ms == 0 ||
-	    *interval_ms > UINT32_MAX) {
-		snprintf(err, errlen, "--interval=%s: expected a duration such as 500ms, 5s, "
-				      "1m or 1m30s", o->interval);
-		return -EINVAL;
-	}
+	return o->exec_command || o->exec_timeout || o->n_exec_args;
+}
+
+static int check_options(struct options *o, struct run_spec *specs, size_t *n,
+			 struct spec_options *so, char *err, size_t errlen)
+{
+	int rc = build_specs(o, specs, n, err, errlen);
+
+	if (rc)
+		return rc;
 	if (log_level_parse(o->level) < 0) {
 		snprintf(err, errlen, "--log.level=%s: expected error, warn, info or debug",
 			 o->level);
 		return -EINVAL;
 	}
-	if (o->exec_command || o->exec_timeout || o->n_exec_args)
+	if (is_exec(o))
 		return check_exec_options(o, err, errlen);
-	if (!collector_find(o->collector)) {
-		snprintf(err, errlen, "--collector=%s: no such collector", o->collector);
-		return -EINVAL;
-	}
-	return check_collector_options(o, err, errlen);
+	return assign_options(o, specs, *n, so, err, errlen);
 }
 
-/* ---- the collection cycle ---- */
+/* ---- the process ---- */
 
-static uint64_t mono_ns(void)
+static void set_log_tag(const struct options *o, const struct run_spec *specs, size_t n)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	char tag[80];
+
+	if (n == 1)
+		snprintf(tag, sizeof tag, "collector/%s", specs[0].name);
+	else
+		snprintf(tag, sizeof tag, "collectors");
+	log_init(tag, (enum log_level)log_level_parse(o->level));
 }
 
-/* Logs msg when it differs from the last one logged for this kind of failure,
- * and once when the failures stop: a persistent error is not repeated each cycle. */
-static void report_change(char *last, const char *what, int rc, const char *msg)
+static bool wants_help(int argc, char **argv)
 {
-	if (rc == 0) {
-		if (last[0])
-			log_info("%s succeeded again", what);
-		last[0] = '\0';
-		return;
-	}
-	if (strcmp(last, msg) != 0)
-		log_error("%s failed: %s", what, msg);
-	snprintf(last, ERR_MAX, "%s", msg);
-}
-
-static void cycle(struct runner *r)
-{
-	char err[ERR_MAX] = "";
-
-	batch_reset(r->b);
-	uint64_t t0 = mono_ns();
-	int rc = r->def->ops->collect(r->state, r->b, err, sizeof err);
-	uint64_t took = mono_ns() - t0;
-	if (rc && !err[0])
-		snprintf(err, sizeof err, "%s", strerror(-rc));
-	batch_set_status(r->b, rc == 0, took, rc ? err : NULL);
-	report_change(r->last_collect_err, "collection", rc, err);
-
-	err[0] = '\0';
-	rc = seg_writer_publish(r->w, r->b, err, sizeof err);
-	if (rc && !err[0])
-		snprintf(err, sizeof err, "%s", strerror(-rc));
-	report_change(r->last_publish_err, "publish", rc, err);
-}
-
-/* Moves the deadline one interval on; after an overrun (a collection longer than
- * the interval, a suspended host) skips the missed ticks instead of bursting. */
-static void next_deadline(struct timespec *next, uint64_t interval_ms)
-{
-	uint64_t step = interval_ms * 1000000u;
-	uint64_t at = (uint64_t)next->tv_sec * 1000000000u + (uint64_t)next->tv_nsec + step;
-	uint64_t now = mono_ns();
-	if (at <= now)
-		at += ((now - at) / step + 1) * step;
-	next->tv_sec = (time_t)(at / 1000000000u);
-	next->tv_nsec = (long)(at % 1000000000u);
-}
-
-/*
- * Sleeps until the deadline; false when a stop signal arrived.  The stop signals
- * stay blocked and are taken here with sigtimedwait, so one that arrives during
- * a collection is seen at once rather than after the next full interval.
- */
-static bool sleep_until(const struct timespec *next)
-{
-	sigset_t stop_signals;
-	uint64_t at = (uint64_t)next->tv_sec * 1000000000u + (uint64_t)next->tv_nsec;
-
-	sigemptyset(&stop_signals);
-	sigaddset(&stop_signals, SIGTERM);
-	sigaddset(&stop_signals, SIGINT);
-	for (;;) {
-		uint64_t now = mono_ns();
-		if (now >= at)
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
 			return true;
-		struct timespec rel = { (time_t)((at - now) / 1000000000u),
-					(long)((at - now) % 1000000000u) };
-		if (sigtimedwait(&stop_signals, NULL, &rel) > 0)
-			return false;
-		if (errno == EAGAIN)
-			return true;
-	}
+	return false;
 }
 
-static void run(struct runner *r)
-{
-	struct timespec next;
-
-	clock_gettime(CLOCK_MONOTONIC, &next);
-	do {
-		cycle(r);
-		next_deadline(&next, r->interval_ms);
-	} while (!stop_requested && sleep_until(&next));
-}
-
-/* ---- setup ---- */
-
-static int install_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_stop_signal;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGINT, &sa, NULL) != 0)
-		return -errno;
-	/* Blocked from here on: sleep_until takes them synchronously. */
-	sigset_t stop_signals;
-	sigemptyset(&stop_signals);
-	sigaddset(&stop_signals, SIGTERM);
-	sigaddset(&stop_signals, SIGINT);
-	return sigprocmask(SIG_BLOCK, &stop_signals, NULL) == 0 ? 0 : -errno;
-}
-
-static int start(struct runner *r, const struct options *o)
-{
-	char err[ERR_MAX] = "";
-	struct collector_env env = {
-		.procfs = o->procfs,
-		.sysfs = o->sysfs,
-		.rootfs = o->rootfs,
-		.udev_data = o->udev_data,
-		.name = o->collector,
-		.n_options = o->n_options,
-		.option_keys = o->option_keys,
-		.option_values = o->option_values,
-	};
-
-	int rc = seg_writer_attach(&r->w, o->segment, err, sizeof err);
-	if (rc) {
-		log_error("%s", err[0] ? err : strerror(-rc));
-		/* A segment the agent never created is a configuration problem. */
-		return rc == -ENOENT ? EX_CONFIG : 1;
-	}
-	seg_writer_set_interval(r->w, (uint32_t)r->interval_ms);
-	r->b = batch_new(seg_writer_limits(r->w));
-	if (!r->b) {
-		log_error("batch_new: out of memory");
-		return 1;
-	}
-	if (r->exec_timeout_ms) {
-		struct exec_options eo = { o->exec_command, o->exec_args, o->n_exec_args,
-					   r->exec_timeout_ms };
-		rc = exec_init(&r->state, &eo, err, sizeof err);
-		if (rc) {
-			log_error("%s", err[0] ? err : strerror(-rc));
-			return EX_CONFIG;
-		}
-	} else {
-		rc = r->def->ops->init(&r->state, &env, err, sizeof err);
-	}
-	if (rc) {
-		log_error("init: %s", err[0] ? err : strerror(-rc));
-		/* An option the collector refuses will not improve with a restart. */
-		return rc == -EINVAL ? EX_CONFIG : 1;
-	}
-	if (install_signals() != 0) {
-		log_warn("sigaction");
-		return 1;
-	}
-	return 0;
-}
-
-static void stop(struct runner *r)
-{
-	if (r->state)
-		r->def->ops->fini(r->state);
-	batch_free(r->b);
-	if (r->w)
-		seg_writer_detach(r->w);
-}
+/* Big enough for every collector of a configuration: kept off the stack. */
+static struct run_spec specs[MAX_RUNS];
+static struct spec_options spec_opts;
 
 int main(int argc, char **argv)
 {
 	struct options o = { .procfs = "/proc", .sysfs = "/sys", .rootfs = "/",
 			     .udev_data = "/run/udev/data", .level = "info" };
-	struct runner r = { 0 };
+	struct run_context ctx;
+	struct exec_options eo;
 	char err[ERR_MAX];
-	char tag[80];
+	size_t n = 0;
 
 	log_init("collector", LOG_LEVEL_INFO);
-	for (int i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			fputs(usage_text, stdout);
-			return 0;
-		}
+	if (wants_help(argc, argv)) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
 	if (parse_args(argc, argv, &o, err, sizeof err) != 0 ||
-	    check_options(&o, &r.interval_ms, err, sizeof err) != 0) {
+	    check_options(&o, specs, &n, &spec_opts, err, sizeof err) != 0) {
 		log_error("%s (try --help)", err);
 		return EX_CONFIG;
 	}
-	snprintf(tag, sizeof tag, "collector/%s", o.collector);
-	log_init(tag, (enum log_level)log_level_parse(o.level));
-	if (o.exec_command) {
+	set_log_tag(&o, specs, n);
+	ctx = (struct run_context){ o.procfs, o.sysfs, o.rootfs, o.udev_data, NULL };
+	if (is_exec(&o)) {
 		/* Validated in check_exec_options; without --exec.timeout, the interval. */
-		r.exec_timeout_ms = r.interval_ms;
+		eo = (struct exec_options){ o.exec_command, o.exec_args, o.n_exec_args,
+					    specs[0].interval_ms };
 		if (o.exec_timeout)
-			duration_parse_ms(o.exec_timeout, &r.exec_timeout_ms);
-		r.exec_def = (struct collector_def){ o.collector, false, &exec_collector_ops };
-		r.def = &r.exec_def;
-	} else {
-		r.def = collector_find(o.collector);
+			duration_parse_ms(o.exec_timeout, &eo.timeout_ms);
+		ctx.exec = &eo;
 	}
-	int status = start(&r, &o);
-	if (status == 0) {
-		log_debug("publishing to %s every %llu ms", o.segment,
-			  (unsigned long long)r.interval_ms);
-		run(&r);
-	}
-	stop(&r);
-	return status;
+	return runner_run(specs, n, &ctx);
 }

@@ -158,6 +158,6 @@ bool config_collector_changed(const struct shm_config *a, const struct shm_confi
 	if (!ca->enabled && !cb->enabled)
 		return false;
 	return ca->enabled != cb->enabled || ca->interval_ms != cb->interval_ms ||
-	       config_options_differ(a, b, name) || shared_changed(a, b) ||
+	       ca->isolated != cb->isolated || config_options_differ(a, b, name) || shared_changed(a, b) ||
 	       config_custom_differs(a, b, name);
 }

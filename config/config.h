@@ -31,6 +31,7 @@ struct collector_config {
 	char name[CONFIG_NAME_MAX]; /* [a-zA-Z0-9_-]+, names the segment */
 	bool enabled;
 	uint32_t interval_ms;       /* collection interval */
+	bool isolated;              /* built-in: in its own process, not the shared one */
 };
 
 struct web_config {
@@ -176,6 +177,7 @@ bool config_builtin_default_enabled(const char *name);
  * --web.max-connections-per-ip= --web.threads= --web.config.file= --path.procfs= --path.sysfs=
  * --path.rootfs= --log.level= --instance= --staleness-intervals=
  * --collector.NAME --no-collector.NAME --collector.NAME.interval=DURATION
+ * --collector.NAME.isolated --no-collector.NAME.isolated (built-in collectors only)
  * --collector.disable-defaults.  Values only in the "--flag=value" form.  Flags
  * apply in order: --collector.disable-defaults disables every collector, so it
  * goes before the --collector.NAME flags that enable some again.  On -EINVAL, c
@@ -192,7 +194,7 @@ int config_parse_duration_ms(const char *s, uint32_t *ms, char *err, size_t errl
 
 /* True when the two configurations differ in anything that concerns collector name
  * (its settings or the shared paths), or the exporter when name is "exporter".
- * A collector: enabled or interval, or instance, paths, log_level or segments
+ * A collector: enabled, interval or isolated, or instance, paths, log_level or segments
  * (false when it is disabled in both); a custom one also any of its own keys.  The exporter: web, instance,
  * staleness_intervals, log_level or the set of enabled collectors. */
 bool config_collector_changed(const struct shm_config *a, const struct shm_config *b,

@@ -391,8 +391,9 @@ static int check_name(struct cload *l, const char *path, const char *name)
 		return cfail(l, path, true, "\"%.64s\" is not a valid collector name; use 1 to %d "
 					    "of a-z, A-Z, 0-9, '_' and '-'",
 			     name, (CONFIG_NAME_MAX - 1));
+	/* "host" names the process of the built-in collectors in logs and reloads. */
 	if (config_is_builtin_collector(name) || strcmp(name, "agent") == 0 ||
-	    strcmp(name, "exporter") == 0)
+	    strcmp(name, "exporter") == 0 || strcmp(name, "host") == 0)
 		return cfail(l, path, true, "\"%s\" is the name of a built-in collector or process; "
 					    "give the custom collector another name",
 			     name);

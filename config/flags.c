@@ -191,6 +191,27 @@ static int toggle_collector(struct shm_config *c, const char *flag, const char *
 	return 1;
 }
 
+/* --collector.NAME.isolated / --no-collector.NAME.isolated: a switch, built-ins only
+ * (a custom collector always has its own process). */
+static int set_isolated(struct shm_config *c, const char *flag, const char *name, bool on,
+			bool has_value, char *err, size_t errlen)
+{
+	char msg[MSG_BUF];
+	if (has_value) {
+		snprintf(msg, sizeof msg, "takes no value; write --collector.%.60s.isolated or "
+			 "--no-collector.%.60s.isolated", name, name);
+		return flag_error(err, errlen, flag, msg);
+	}
+	struct collector_config *cc = collector_for_flag(c, flag, name, err, errlen);
+	if (!cc)
+		return -EINVAL;
+	if (!config_is_builtin_collector(name))
+		return flag_error(err, errlen, flag,
+				  "a custom collector always runs in its own process");
+	cc->isolated = on;
+	return 1;
+}
+
 static int disable_all(struct shm_config *c, bool has_value, char *err, size_t errlen)
 {
 	if (has_value)
@@ -236,6 +257,18 @@ static int set_option_flag(struct shm_config *c, const char *flag, const char *r
 	return rc ? flag_error(err, errlen, flag, msg) : 1;
 }
 
+/* rest is "NAME" (a collector on or off) or "NAME.isolated" (which process runs it). */
+static int switch_collector(struct shm_config *c, const char *flag, const char *rest, bool on,
+			    const char *value, char *err, size_t errlen)
+{
+	static const char iso[] = ".isolated";
+	char cname[NAME_BUF];
+	if (!ends_with(rest, iso))
+		return toggle_collector(c, flag, rest, on, value != NULL, err, errlen);
+	snprintf(cname, sizeof cname, "%.*s", (int)(strlen(rest) - (sizeof iso - 1)), rest);
+	return set_isolated(c, flag, cname, on, value != NULL, err, errlen);
+}
+
 static int apply_collector_flag(struct shm_config *c, const char *name, const char *value,
 				char *err, size_t errlen)
 {
@@ -247,8 +280,8 @@ static int apply_collector_flag(struct shm_config *c, const char *name, const ch
 	if (strncmp(name, off, sizeof off - 1) == 0) {
 		rc = set_option_flag(c, name, name + sizeof off - 1, value, true, err, errlen);
 		return rc ? rc
-			  : toggle_collector(c, name, name + sizeof off - 1, false, value != NULL,
-					     err, errlen);
+			  : switch_collector(c, name, name + sizeof off - 1, false, value, err,
+					     errlen);
 	}
 	if (strncmp(name, on, sizeof on - 1) != 0)
 		return 0;
@@ -257,7 +290,7 @@ static int apply_collector_flag(struct shm_config *c, const char *name, const ch
 	if (rc)
 		return rc;
 	if (!ends_with(rest, iv))
-		return toggle_collector(c, name, rest, true, value != NULL, err, errlen);
+		return switch_collector(c, name, rest, true, value, err, errlen);
 	snprintf(cname, sizeof cname, "%.*s", (int)(strlen(rest) - (sizeof iv - 1)), rest);
 	return set_collector_interval(c, name, cname, value, err, errlen);
 }

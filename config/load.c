@@ -438,9 +438,18 @@ static int on_collector_interval(struct loader *ld, const char *path, json_t *v)
 	return want_duration(ld, path, v, &ld->cfg->collectors[ld->cur].interval_ms);
 }
 
+static int on_isolated(struct loader *ld, const char *path, json_t *v)
+{
+	if (!json_is_boolean(v))
+		return wrong_type(ld, path, v, "true or false");
+	ld->cfg->collectors[ld->cur].isolated = json_is_true(v);
+	return 0;
+}
+
 static const struct key_rule collector_rules[] = {
 	{ "enabled", on_enabled },
 	{ "interval", on_collector_interval },
+	{ "isolated", on_isolated },
 };
 
 /* The option's value as a string (bools are JSON true/false, everything else a string). */
@@ -470,7 +479,9 @@ static int on_option(struct loader *ld, const char *parent, const char *collecto
 	return checked(ld, path, rc, msg);
 }
 
-/* A collector's object: "enabled", "interval" and the collector's own options. */
+#define N_COLLECTOR_RULES (sizeof collector_rules / sizeof collector_rules[0])
+
+/* A collector's object: "enabled", "interval", "isolated" and the collector's own options. */
 static int walk_collector(struct loader *ld, const char *path, const char *name, json_t *obj)
 {
 	const char *names[48], *key;
@@ -480,7 +491,7 @@ static int walk_collector(struct loader *ld, const char *path, const char *name,
 		names[n++] = collector_rules[k].key;
 	n += config_option_keys(name, names + n, sizeof names / sizeof names[0] - n);
 	json_object_foreach(obj, key, v) {
-		const struct key_rule *r = find_rule(collector_rules, 2, key);
+		const struct key_rule *r = find_rule(collector_rules, N_COLLECTOR_RULES, key);
 		char kpath[PATH_BUF];
 		int rc;
 		join_path(kpath, path, key);

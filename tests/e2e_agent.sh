@@ -2,7 +2,9 @@
 # End to end: the real agent, collectors and exporter on 127.0.0.1.
 #  - /metrics carries this host's real values and passes promtool;
 #  - /metrics.json is valid and agrees;
-#  - a collector killed with SIGKILL is restarted and the restart is reported;
+#  - the built-in collectors share one process, an isolated one has its own;
+#  - the collectors' process killed with SIGKILL is restarted and the restart is
+#    reported for each of its collectors, while the isolated one keeps running;
 #  - a killed exporter comes back;
 #  - SIGHUP applies a changed config without touching unchanged collectors;
 #  - a bad config is refused with file:line:column and nothing starts;
@@ -20,7 +22,7 @@ fails=0
 
 cleanup() {
 	[ -n "$agent_pid" ] && kill -KILL "$agent_pid" 2>/dev/null
-	pkill -KILL -f "segment=/shmetrics.$inst." 2>/dev/null
+	pkill -KILL -f ":/shmetrics.$inst." 2>/dev/null
 	pkill -KILL -f "instance=$inst" 2>/dev/null
 	rm -f /dev/shm/shmetrics."$inst".*
 	rm -rf "$work"
@@ -55,7 +57,7 @@ write_config() { # write_config FILE LOADAVG_ENABLED
   "interval": "1s",
   "web": { "listen_address": "127.0.0.1:0" },
   "collectors": {
-    "loadavg": { "enabled": $2 }
+    "loadavg": { "enabled": $2, "isolated": true }
   }
 }
 EOF
@@ -76,7 +78,8 @@ promtool_check() {
 scrape() { curl -fsS --max-time 5 "http://127.0.0.1:$port$1"; }
 metric_value() { scrape /metrics | awk -v m="$1" '$1 == m { print $2; exit }'; }
 port_from_log() { grep -o 'listening on [^ ]*' "$log" | tail -n 1 | sed 's/.*://'; }
-child_pid() { pgrep -f "shmetrics-collector --collector=$1 --segment=/shmetrics.$inst.$1" | head -n 1; }
+# The process running collector $1: the group's for most, its own when isolated.
+child_pid() { pgrep -f "shmetrics-collector (--run=[^ ]* )*--run=$1:/shmetrics.$inst.$1:" | head -n 1; }
 
 # ---- a bad config is refused and nothing starts ----
 printf '{\n  "instance": "%s",\n  "intervall": "1s"\n}\n' "$inst" >"$work/bad.json"
@@ -145,18 +148,32 @@ check "unknown paths answer 404" \
 check "POST answers 405" \
 	test "$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$port/metrics")" = 405
 
-# ---- a collector killed with SIGKILL is restarted ----
-old_cpu=$(child_pid cpu)
-kill -KILL "$old_cpu"
-check "the agent logs the death with its cause" \
-	wait_for 5 grep -q "collector cpu\[$old_cpu\] exited on signal 9" "$log"
-check "the cpu collector is running again under a new pid" \
-	wait_for 10 bash -c "p=\$(pgrep -f 'collector=cpu --segment=/shmetrics.$inst.cpu'); [ -n \"\$p\" ] && [ \"\$p\" != $old_cpu ]"
-check "the restart is counted in shmetrics_collector_restarts_total" \
+# ---- one process for the built-in collectors, one for the isolated loadavg ----
+group=$(child_pid cpu)
+loadavg_pid=$(child_pid loadavg)
+check "cpu and meminfo share one collector process ($group)" \
+	test -n "$group" -a "$(child_pid meminfo)" = "$group"
+check "the isolated loadavg collector runs in a process of its own ($loadavg_pid)" \
+	test -n "$loadavg_pid" -a "$loadavg_pid" != "$group"
+check "the agent has three children: the group, loadavg and the exporter" \
+	test "$(pgrep -P "$agent_pid" | wc -l)" -eq 3
+
+# ---- the collectors' process killed with SIGKILL is restarted ----
+kill -KILL "$group"
+check "the agent logs the death of the group with its cause" \
+	wait_for 5 grep -q "collectors host\[$group\] exited on signal 9" "$log"
+check "the group is running again under a new pid" \
+	wait_for 10 bash -c "p=\$(pgrep -f 'shmetrics-collector --run=cpu:/shmetrics.$inst.cpu:'); [ -n \"\$p\" ] && [ \"\$p\" != $group ]"
+check "the restart is counted in shmetrics_collector_restarts_total of cpu" \
 	wait_for 10 bash -c "curl -fsS http://127.0.0.1:$port/metrics |
 		grep -q '^shmetrics_collector_restarts_total{collector=\"cpu\"} 1$'"
 check "cpu series are served again" \
 	wait_for 10 bash -c "curl -fsS http://127.0.0.1:$port/metrics | grep -q '^node_cpu_seconds_total{'"
+check "the isolated loadavg collector survived with the same pid" \
+	test "$(child_pid loadavg)" = "$loadavg_pid"
+check "and its restarts stay at 0" \
+	bash -c "curl -fsS http://127.0.0.1:$port/metrics |
+		grep -q '^shmetrics_collector_restarts_total{collector=\"loadavg\"} 0$'"
 
 # ---- a killed exporter comes back ----
 exporter=$(pgrep -f "shmetrics-exporter --instance=$inst" | head -n 1)
@@ -174,13 +191,14 @@ write_config "$work/config.json" false
 kill -HUP "$agent_pid"
 check "after SIGHUP the disabled loadavg segment is gone" \
 	wait_for 10 bash -c "! test -e /dev/shm/shmetrics.$inst.loadavg"
+check "and its own process is stopped" wait_for 10 bash -c "! kill -0 $loadavg_pid 2>/dev/null"
 check "after SIGHUP the exporter, whose collector set changed, listens anew" \
 	wait_for 10 bash -c "[ \$(grep -c 'listening on' '$log') -gt $listens ]"
 port=$(port_from_log)
 check "after SIGHUP node_load1 is no longer served" wait_for 10 bash -c \
 	"curl -fsS http://127.0.0.1:$port/metrics >/dev/null &&
 		! curl -fsS http://127.0.0.1:$port/metrics | grep -q '^node_load1 '"
-check "the unchanged meminfo collector kept its pid" test "$(child_pid meminfo)" = "$mem_before"
+check "the unchanged group of collectors kept its pid" test "$(child_pid meminfo)" = "$mem_before"
 printf '{ "instance": ' >"$work/config.json"
 kill -HUP "$agent_pid"
 check "a broken config on SIGHUP is refused and logged with its position" \
@@ -197,7 +215,7 @@ agent_pid=""
 check "the agent exits 0 on SIGTERM (exit $rc)" test $rc -eq 0
 check "its segments are removed" bash -c "! ls /dev/shm/shmetrics.$inst.* >/dev/null 2>&1"
 check "no child process is left" \
-	bash -c "! pgrep -f '[s]egment=/shmetrics.$inst.' >/dev/null && ! pgrep -f '[i]nstance=$inst' >/dev/null"
+	bash -c "! pgrep -f '[:]/shmetrics.$inst.' >/dev/null && ! pgrep -f '[i]nstance=$inst' >/dev/null"
 
 if [ $fails -gt 0 ]; then
 	echo "--- agent log:"

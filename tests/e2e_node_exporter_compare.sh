@@ -26,7 +26,7 @@ work=$(mktemp -d)
 cleanup() {
 	# Only what this script started: the agent and its children carry $inst.
 	pkill -KILL -f "instance=$inst " 2>/dev/null
-	pkill -KILL -f "segment=/shmetrics.$inst." 2>/dev/null
+	pkill -KILL -f ":/shmetrics.$inst." 2>/dev/null
 	rm -f /dev/shm/shmetrics."$inst".*
 	if [ -n "${KEEP:-}" ]; then echo "kept: $work"; else rm -rf "$work"; fi
 }

@@ -268,13 +268,13 @@ static void assert_argv(const struct child_argv *a, const char *const *want)
 	assert_null(a->argv[n]);
 }
 
-static void test_collector_command_line_is_the_documented_one(void **state)
+static void test_group_command_line_runs_every_collector_that_is_not_isolated(void **state)
 {
 	static const char *const want[] = {
-		"/x/shmetrics-collector", "--collector=cpu", "--segment=/shmetrics.test.cpu",
-		"--interval=500ms", "--path.procfs=/host/proc", "--path.sysfs=/sys",
-		"--path.rootfs=/", "--path.udev.data=/run/udev/data", "--log.level=debug",
-		"--collector.cpu.guest=false", NULL
+		"/x/shmetrics-collector", "--run=cpu:/shmetrics.test.cpu:500ms",
+		"--run=loadavg:/shmetrics.test.loadavg:5s", "--path.procfs=/host/proc",
+		"--path.sysfs=/sys", "--path.rootfs=/", "--path.udev.data=/run/udev/data",
+		"--log.level=debug", "--collector.cpu.guest=false", NULL
 	};
 	struct shm_config c;
 	struct child_argv a;
@@ -282,11 +282,55 @@ static void test_collector_command_line_is_the_documented_one(void **state)
 
 	(void)state;
 	assert_int_equal(config_load_string(&c, argv_config, "t", err, sizeof err), 0);
+	only_the_first_four_collectors(&c);
+	config_find_collector(&c, "meminfo")->isolated = true;
+	assert_int_equal(child_argv_group(&a, "/x/shmetrics-collector", &c, err, sizeof err), 0);
+	assert_argv(&a, want);
+	assert_int_equal(child_group_members(&c), (1u << 0) | (1u << 2)); /* cpu, loadavg */
+	child_argv_free(&a);
+}
+
+static void test_an_isolated_collector_has_the_group_command_line_with_itself_alone(void **state)
+{
+	static const char *const want[] = {
+		"/x/shmetrics-collector", "--run=cpu:/shmetrics.test.cpu:500ms",
+		"--path.procfs=/host/proc", "--path.sysfs=/sys", "--path.rootfs=/",
+		"--path.udev.data=/run/udev/data", "--log.level=debug", "--collector.cpu.guest=false",
+		NULL
+	};
+	struct shm_config c;
+	struct child_argv a;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(config_load_string(&c, argv_config, "t", err, sizeof err), 0);
+	config_find_collector(&c, "cpu")->isolated = true;
 	assert_int_equal(child_argv_collector(&a, "/x/shmetrics-collector", &c,
 					      config_find_collector(&c, "cpu"), err, sizeof err),
 			 0);
 	assert_argv(&a, want);
 	child_argv_free(&a);
+}
+
+static void test_isolated_is_a_config_key_and_a_flag_for_builtin_collectors_only(void **state)
+{
+	char *ov[] = { "--collector.meminfo.isolated", "--no-collector.cpu.isolated" };
+	char *unknown[] = { "--collector.nosuch.isolated" };
+	char err[512];
+	struct shm_config *c = load_with("{\"collectors\": {\"cpu\": {\"isolated\": true}}}", ov,
+					 2, CLI_LOAD_OK, err, sizeof err);
+
+	(void)state;
+	assert_false(config_find_collector(c, "cpu")->isolated);
+	assert_true(config_find_collector(c, "meminfo")->isolated);
+	free(c);
+	c = load_with(NULL, unknown, 1, CLI_LOAD_FLAG_ERROR, err, sizeof err);
+	assert_non_null(strstr(err, "--collector.nosuch.isolated"));
+	free(c);
+	c = load_with("{\"collectors\": {\"cpu\": {\"isolated\": 1}}}", NULL, 0,
+		      CLI_LOAD_CONFIG_ERROR, err, sizeof err);
+	assert_non_null(strstr(err, "true or false"));
+	free(c);
 }
 
 static void test_exporter_command_line_lists_enabled_collectors_and_the_agent(void **state)
@@ -337,8 +381,26 @@ struct want_action {
 	enum reload_action action;
 };
 
-static void check_plan(const char *old_json, const char *new_json, const struct want_action *want,
-		       size_t n)
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static void check_items(const char *what, const struct reload_item *items, size_t n,
+			const struct want_action *want, size_t n_want)
+{
+	for (size_t i = 0; i < n; i++)
+		print_message("  %s %s: %s\n", what, items[i].name,
+			      reload_action_name(items[i].action));
+	assert_int_equal(n, n_want);
+	for (size_t i = 0; i < n; i++) {
+		assert_string_equal(items[i].name, want[i].name);
+		assert_string_equal(reload_action_name(items[i].action),
+				    reload_action_name(want[i].action));
+	}
+}
+
+/* The plan from old_json to new_json, both with only the first four collectors. */
+static void check_plan(const char *old_json, const char *new_json,
+		       const struct want_action *segments, size_t n_segments,
+		       const struct want_action *processes, size_t n_processes)
 {
 	struct shm_config *a = calloc(1, sizeof *a), *b = calloc(1, sizeof *b);
 	struct reload_plan *p = calloc(1, sizeof *p);
@@ -349,49 +411,55 @@ static void check_plan(const char *old_json, const char *new_json, const struct 
 	only_the_first_four_collectors(a);
 	only_the_first_four_collectors(b);
 	assert_int_equal(reload_plan_make(a, b, p, err, sizeof err), 0);
-	for (size_t i = 0; i < p->n; i++)
-		print_message("  %s %s\n", reload_action_name(p->items[i].action), p->items[i].name);
-	assert_int_equal(p->n, n);
-	for (size_t i = 0; i < n; i++) {
-		assert_string_equal(p->items[i].name, want[i].name);
-		assert_string_equal(reload_action_name(p->items[i].action),
-				    reload_action_name(want[i].action));
-	}
+	check_items("segment", p->segments, p->n_segments, segments, n_segments);
+	check_items("process", p->processes, p->n_processes, processes, n_processes);
 	free(a);
 	free(b);
 	free(p);
 }
 
-static void test_reload_of_the_same_config_keeps_every_child(void **state)
+static const struct want_action every_segment_kept[] = {
+	{ "cpu", RELOAD_KEEP }, { "meminfo", RELOAD_KEEP }, { "loadavg", RELOAD_KEEP },
+	{ "stat", RELOAD_KEEP },
+};
+
+static void test_reload_of_the_same_config_keeps_every_segment_and_process(void **state)
 {
-	static const struct want_action want[] = {
-		{ "cpu", RELOAD_KEEP }, { "meminfo", RELOAD_KEEP }, { "loadavg", RELOAD_KEEP },
-		{ "stat", RELOAD_KEEP }, { "exporter", RELOAD_KEEP },
+	static const struct want_action processes[] = {
+		{ "host", RELOAD_KEEP }, { "exporter", RELOAD_KEEP },
 	};
 
 	(void)state;
-	check_plan("{}", "{\"interval\": \"5s\"}", want, 5);
+	check_plan("{}", "{\"interval\": \"5s\"}", every_segment_kept, N(every_segment_kept),
+		   processes, N(processes));
 }
 
-static void test_reload_restarts_changed_stops_removed_and_keeps_the_rest(void **state)
+static void test_reload_restarts_the_group_once_when_one_collector_changed_and_one_went(
+	void **state)
 {
-	static const struct want_action want[] = {
+	static const struct want_action segments[] = {
 		{ "cpu", RELOAD_RESTART }, { "meminfo", RELOAD_KEEP }, { "loadavg", RELOAD_KEEP },
-		{ "stat", RELOAD_STOP },   { "exporter", RELOAD_RESTART },
+		{ "stat", RELOAD_STOP },
+	};
+	static const struct want_action processes[] = {
+		{ "host", RELOAD_RESTART }, { "exporter", RELOAD_RESTART },
 	};
 
 	(void)state;
 	check_plan("{}",
 		   "{\"collectors\": {\"cpu\": {\"interval\": \"1s\"},"
 		   " \"stat\": {\"enabled\": false}}}",
-		   want, 5);
+		   segments, N(segments), processes, N(processes));
 }
 
-static void test_reload_starts_a_newly_enabled_collector_and_restarts_the_exporter(void **state)
+static void test_reload_starts_a_newly_enabled_collector_in_the_group(void **state)
 {
-	static const struct want_action want[] = {
+	static const struct want_action segments[] = {
 		{ "cpu", RELOAD_KEEP },
 		{ "stat", RELOAD_START },
+	};
+	static const struct want_action processes[] = {
+		{ "host", RELOAD_RESTART },
 		{ "exporter", RELOAD_RESTART },
 	};
 
@@ -400,31 +468,87 @@ static void test_reload_starts_a_newly_enabled_collector_and_restarts_the_export
 		   " \"loadavg\": {\"enabled\": false}, \"stat\": {\"enabled\": false}}}",
 		   "{\"collectors\": {\"meminfo\": {\"enabled\": false},"
 		   " \"loadavg\": {\"enabled\": false}}}",
-		   want, 3);
+		   segments, N(segments), processes, N(processes));
 }
 
 static void test_reload_of_a_web_setting_restarts_only_the_exporter(void **state)
 {
-	static const struct want_action want[] = {
-		{ "cpu", RELOAD_KEEP }, { "meminfo", RELOAD_KEEP }, { "loadavg", RELOAD_KEEP },
-		{ "stat", RELOAD_KEEP }, { "exporter", RELOAD_RESTART },
+	static const struct want_action processes[] = {
+		{ "host", RELOAD_KEEP }, { "exporter", RELOAD_RESTART },
 	};
 
 	(void)state;
-	check_plan("{}", "{\"web\": {\"listen_address\": \"127.0.0.1:9999\"}}", want, 5);
+	check_plan("{}", "{\"web\": {\"listen_address\": \"127.0.0.1:9999\"}}",
+		   every_segment_kept, N(every_segment_kept), processes, N(processes));
 }
 
 static void test_reload_of_a_shared_path_restarts_every_collector_but_not_the_exporter(
 	void **state)
 {
-	static const struct want_action want[] = {
+	static const struct want_action segments[] = {
 		{ "cpu", RELOAD_RESTART },  { "meminfo", RELOAD_RESTART },
 		{ "loadavg", RELOAD_RESTART }, { "stat", RELOAD_RESTART },
-		{ "exporter", RELOAD_KEEP },
+	};
+	static const struct want_action processes[] = {
+		{ "host", RELOAD_RESTART }, { "loadavg", RELOAD_RESTART }, { "exporter", RELOAD_KEEP },
 	};
 
 	(void)state;
-	check_plan("{}", "{\"paths\": {\"procfs\": \"/host/proc\"}}", want, 5);
+	check_plan("{\"collectors\": {\"loadavg\": {\"isolated\": true}}}",
+		   "{\"paths\": {\"procfs\": \"/host/proc\"},"
+		   " \"collectors\": {\"loadavg\": {\"isolated\": true}}}",
+		   segments, N(segments), processes, N(processes));
+}
+
+static void test_reload_of_a_grouped_collector_leaves_an_isolated_one_running(void **state)
+{
+	static const struct want_action segments[] = {
+		{ "cpu", RELOAD_RESTART }, { "meminfo", RELOAD_KEEP }, { "loadavg", RELOAD_KEEP },
+		{ "stat", RELOAD_KEEP },
+	};
+	static const struct want_action processes[] = {
+		{ "host", RELOAD_RESTART }, { "loadavg", RELOAD_KEEP }, { "exporter", RELOAD_KEEP },
+	};
+
+	(void)state;
+	check_plan("{\"collectors\": {\"loadavg\": {\"isolated\": true}}}",
+		   "{\"collectors\": {\"loadavg\": {\"isolated\": true},"
+		   " \"cpu\": {\"guest\": false}}}",
+		   segments, N(segments), processes, N(processes));
+}
+
+static void test_reload_moving_a_collector_out_of_the_group_starts_its_own_process(
+	void **state)
+{
+	static const struct want_action segments[] = {
+		{ "cpu", RELOAD_KEEP }, { "meminfo", RELOAD_RESTART }, { "loadavg", RELOAD_KEEP },
+		{ "stat", RELOAD_KEEP },
+	};
+	static const struct want_action processes[] = {
+		{ "host", RELOAD_RESTART }, { "meminfo", RELOAD_START }, { "exporter", RELOAD_KEEP },
+	};
+
+	(void)state;
+	check_plan("{}", "{\"collectors\": {\"meminfo\": {\"isolated\": true}}}", segments,
+		   N(segments), processes, N(processes));
+}
+
+static void test_reload_moving_the_last_collectors_out_of_the_group_stops_it(void **state)
+{
+	static const struct want_action segments[] = {
+		{ "cpu", RELOAD_RESTART }, { "meminfo", RELOAD_STOP }, { "loadavg", RELOAD_STOP },
+		{ "stat", RELOAD_STOP },
+	};
+	static const struct want_action processes[] = {
+		{ "host", RELOAD_STOP }, { "cpu", RELOAD_START }, { "exporter", RELOAD_RESTART },
+	};
+
+	(void)state;
+	check_plan("{}",
+		   "{\"collectors\": {\"cpu\": {\"isolated\": true},"
+		   " \"meminfo\": {\"enabled\": false}, \"loadavg\": {\"enabled\": false},"
+		   " \"stat\": {\"enabled\": false}}}",
+		   segments, N(segments), processes, N(processes));
 }
 
 static void test_reload_refuses_to_change_the_instance(void **state)
@@ -450,6 +574,7 @@ static void test_exits_are_described_as_the_log_says(void **state)
 {
 	struct child c = { .kind = CHILD_COLLECTOR, .name = "cpu", .pid = 1234 };
 	struct child e = { .kind = CHILD_EXPORTER, .name = "exporter", .pid = 77 };
+	struct child g = { .kind = CHILD_GROUP, .name = "host", .pid = 1230 };
 	char buf[128];
 
 	(void)state;
@@ -467,6 +592,8 @@ static void test_exits_are_described_as_the_log_says(void **state)
 	assert_string_equal(buf, "collector cpu[1234]");
 	child_label(&e, buf, sizeof buf);
 	assert_string_equal(buf, "exporter[77]");
+	child_label(&g, buf, sizeof buf);
+	assert_string_equal(buf, "collectors host[1230]");
 }
 
 int main(void)
@@ -479,14 +606,19 @@ int main(void)
 		cmocka_unit_test(test_a_bad_override_is_a_flag_error_naming_the_flag),
 		cmocka_unit_test(test_backoff_doubles_from_one_second_up_to_a_minute),
 		cmocka_unit_test(test_backoff_starts_over_after_a_child_ran_longer_than_a_minute),
-		cmocka_unit_test(test_collector_command_line_is_the_documented_one),
+		cmocka_unit_test(test_group_command_line_runs_every_collector_that_is_not_isolated),
+		cmocka_unit_test(test_an_isolated_collector_has_the_group_command_line_with_itself_alone),
+		cmocka_unit_test(test_isolated_is_a_config_key_and_a_flag_for_builtin_collectors_only),
 		cmocka_unit_test(test_exporter_command_line_lists_enabled_collectors_and_the_agent),
 		cmocka_unit_test(test_durations_are_written_the_way_the_children_read_them),
-		cmocka_unit_test(test_reload_of_the_same_config_keeps_every_child),
-		cmocka_unit_test(test_reload_restarts_changed_stops_removed_and_keeps_the_rest),
-		cmocka_unit_test(test_reload_starts_a_newly_enabled_collector_and_restarts_the_exporter),
+		cmocka_unit_test(test_reload_of_the_same_config_keeps_every_segment_and_process),
+		cmocka_unit_test(test_reload_restarts_the_group_once_when_one_collector_changed_and_one_went),
+		cmocka_unit_test(test_reload_starts_a_newly_enabled_collector_in_the_group),
 		cmocka_unit_test(test_reload_of_a_web_setting_restarts_only_the_exporter),
 		cmocka_unit_test(test_reload_of_a_shared_path_restarts_every_collector_but_not_the_exporter),
+		cmocka_unit_test(test_reload_of_a_grouped_collector_leaves_an_isolated_one_running),
+		cmocka_unit_test(test_reload_moving_a_collector_out_of_the_group_starts_its_own_process),
+		cmocka_unit_test(test_reload_moving_the_last_collectors_out_of_the_group_stops_it),
 		cmocka_unit_test(test_reload_refuses_to_change_the_instance),
 		cmocka_unit_test(test_exits_are_described_as_the_log_says),
 	};

@@ -288,7 +288,7 @@ static const struct bad_case bad_cases[] = {
 	{ "{\"collectors\": {\"cpu\": {\"gust\": false}}}",
 	  "t.json:1:25: unknown key \"gust\" in collectors.cpu; did you mean \"guest\"?" },
 	{ "{\"collectors\": {\"cpu\": {\"colour\": 1}}}",
-	  "t.json:1:25: unknown key \"colour\" in collectors.cpu; valid keys are enabled, interval, guest" },
+	  "t.json:1:25: unknown key \"colour\" in collectors.cpu; valid keys are enabled, interval, isolated, guest" },
 	{ "{\"staleness_intervals\": 0}",
 	  "t.json:1:25: staleness_intervals: 0 is out of range; expected an integer from 1 to 100" },
 	{ "{\"staleness_intervals\": 101}",

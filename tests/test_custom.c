@@ -241,11 +241,12 @@ static void test_a_user_is_resolved_before_fork_and_owns_the_segment_through_its
 	free(c);
 }
 
+/* What happens to the process of name (custom collectors always have their own). */
 static enum reload_action action_of(const struct reload_plan *p, const char *name)
 {
-	for (size_t i = 0; i < p->n; i++)
-		if (strcmp(p->items[i].name, name) == 0)
-			return p->items[i].action;
+	for (size_t i = 0; i < p->n_processes; i++)
+		if (strcmp(p->processes[i].name, name) == 0)
+			return p->processes[i].action;
 	fail_msg("%s is not in the plan", name);
 	return RELOAD_KEEP;
 }
