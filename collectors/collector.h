@@ -6,7 +6,9 @@
  * on every cycle).  collect() fills a batch that the caller has reset, reading
  * each kernel file once; it returns 0, or a negative errno with a message in err
  * when a file it needs could not be read or the batch is full.  Whatever series it
- * added before failing stay in the batch.  fini() releases the state (NULL is
+ * added before failing stay in the batch.  It may also return 0 with a message in
+ * err: a warning (a textfile that was refused) that does not fail the collection;
+ * it is logged once per change and shown as the collector's error.  fini() releases the state (NULL is
  * fine).  Nothing here logs: the collector process does.
  */
 #ifndef SHMETRICS_COLLECTOR_H

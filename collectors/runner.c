@@ -130,6 +130,14 @@ static void report_change(char *last, const char *what, int rc, const char *msg)
 	snprintf(last, ERR_MAX, "%s", msg);
 }
 
+/* A collection that succeeded with something to say: logged as report_change does. */
+static void report_warning(char *last, const char *msg)
+{
+	if (strcmp(last, msg) != 0)
+		log_warnx("collection succeeded with a warning: %s", msg);
+	snprintf(last, ERR_MAX, "%s", msg);
+}
+
 /* What is logged while r works carries r's tag, as when each collector had a
  * process of its own ("collector/cpu: error: collection failed: ..."). */
 static void speak_as(const struct runner *r)
@@ -274,8 +282,11 @@ static void collect_once(struct runner *r)
 	uint64_t took = mono_ns() - t0;
 	if (rc && !err[0])
 		snprintf(err, sizeof err, "%s", strerror(-rc));
-	batch_set_status(r->b, rc == 0, took, rc ? err : NULL);
-	report_change(r->last_collect_err, "collection", rc, err);
+	batch_set_status(r->b, rc == 0, took, err[0] ? err : NULL);
+	if (rc == 0 && err[0])
+		report_warning(r->last_collect_err, err);
+	else
+		report_change(r->last_collect_err, "collection", rc, err);
 	publish(r);
 }
 

@@ -604,8 +604,8 @@ static int textfile_collect(void *state, struct batch *b, char *err, size_t errl
 	if (rc < 0 && rc != -ENOMEM)
 		file_error(s, "textfile", "%s", why);
 	release_files(s);
-	if (rc == 0 && s->errors)
-		rc = -EINVAL;
+	/* As node_exporter: refused files are reported through
+	 * node_textfile_scrape_error and the message, not as a failed collection. */
 	return rc;
 }
 
