@@ -6,7 +6,7 @@
 set -u
 
 build_pkgs="gcc make pkg-config libmicrohttpd-dev libjansson-dev zlib1g-dev libgnutls28-dev libyaml-dev libcrypt-dev"
-test_pkgs="libcmocka-dev prometheus prometheus-node-exporter curl jq valgrind"
+test_pkgs="libcmocka-dev prometheus prometheus-node-exporter curl jq valgrind clang python3-yaml python3-prometheus-client openssl wrk"
 mode=${1:-}
 
 missing_for() {

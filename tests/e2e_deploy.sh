@@ -9,6 +9,8 @@
 #    agent runs from that root as an unprivileged user without capabilities and
 #    serves real metrics; an upgrade keeps an edited conffile; remove and purge
 #    leave nothing but the user;
+#  - dpkg -i and dpkg -P on this system's own root, seen through a throw-away
+#    overlay: real dependencies, adduser, the ldconfig trigger;
 #  - the container's command line (host under /host, read-only) works, emulated
 #    with bind mounts in a private mount namespace since no engine runs here;
 #  - the Kubernetes manifests and the Prometheus configs pass structural checks
@@ -149,8 +151,9 @@ else
 			check "the packaged agent, unprivileged, serves this host's boot time" \
 				wait_for 10 bash -c "curl -fsS http://127.0.0.1:$port/metrics |
 					grep -qx 'node_boot_time_seconds $btime'"
+			exp=$(pgrep -f "shmetrics-exporter --instance=$inst " | head -n 1)
 			check "its children run from the package's libexec" \
-				bash -c "pgrep -f '^$root/usr/libexec/shmetrics/shmetrics-exporter --instance=$inst' >/dev/null"
+				test "$(readlink "/proc/$exp/exe")" = "$root/usr/libexec/shmetrics/shmetrics-exporter"
 			check "its segments belong to the shmetrics user" \
 				test "$(stat -c %u /dev/shm/shmetrics."$inst".cpu)" = "$uid"
 		else
@@ -180,6 +183,51 @@ else
 	fi
 fi
 
+# ---- dpkg -i on this very system, through a copy-on-write overlay ----
+# The machine's own root seen through an overlay in a private mount namespace:
+# dpkg resolves the real dependencies, adduser runs, triggers fire, and every
+# change lands in a scratch upper directory that is thrown away.
+ovl=$work/ovl
+if [ -n "${deb:-}" ] && [ -f "${deb:-}" ] && [ "$(id -u)" = 0 ] && mkdir -p "$ovl"/{u,w,m} &&
+	unshare -m true 2>/dev/null; then
+	cp "$deb" "$work/pkg.deb"
+	unshare -m --propagation private bash -c "
+		set -e
+		mount -t overlay overlay -o lowerdir=/,upperdir='$ovl/u',workdir='$ovl/w' '$ovl/m'
+		mount --rbind /dev '$ovl/m/dev'
+		mount -t proc proc '$ovl/m/proc'
+		mount --rbind /sys '$ovl/m/sys'
+		mount -t tmpfs tmpfs '$ovl/m/run'
+		mkdir -p '$ovl/m/tmp/pkg'
+		mount --bind '$work' '$ovl/m/tmp/pkg'
+		in_root() { chroot '$ovl/m' \"\$@\"; }
+		set +e
+		in_root dpkg -i /tmp/pkg/pkg.deb >'$work/ovl.dpkg' 2>&1
+		echo \"install \$?\"
+		in_root dpkg -s shmetrics | grep -q '^Status: install ok installed' && echo installed
+		in_root getent passwd shmetrics | grep -q ':/nonexistent:' && echo user
+		in_root ldconfig -p | grep -q libshmetrics.so.0 && echo ldconfig
+		in_root setpriv --reuid=shmetrics --regid=shmetrics --clear-groups --no-new-privs \
+			--inh-caps=-all --bounding-set=-all /usr/bin/shmetrics-agent \
+			--config /etc/shmetrics/config.json --check-config >/dev/null 2>&1 && echo readable
+		in_root dpkg -P shmetrics >>'$work/ovl.dpkg' 2>&1
+		echo \"purge \$?\"
+		in_root test ! -e /usr/bin/shmetrics-agent && in_root test ! -e /etc/shmetrics && echo gone
+	" >"$work/ovl.out" 2>&1
+	check "dpkg -i installs it on this system (overlay), dependencies satisfied" \
+		bash -c "grep -qx 'install 0' '$work/ovl.out' && grep -qx installed '$work/ovl.out'"
+	check "... adduser created the shmetrics system user" grep -qx user "$work/ovl.out"
+	if [ -n "$(dpkg-deb -c "$deb" | grep 'usr/lib/libshmetrics.so')" ]; then
+		check "... the ldconfig trigger made the library known" grep -qx ldconfig "$work/ovl.out"
+	fi
+	check "... the service user can read its configuration" grep -qx readable "$work/ovl.out"
+	check "... dpkg -P removes it and its configuration" \
+		bash -c "grep -qx 'purge 0' '$work/ovl.out' && grep -qx gone '$work/ovl.out'"
+	[ $fails -gt 0 ] && cat "$work/ovl.out" "$work/ovl.dpkg"
+else
+	skip "not root, no package or no unshare: no dpkg -i on this system"
+fi
+
 # ---- the container's command line, emulated ----
 xroot=$work/x
 if [ -n "${deb:-}" ] && [ -f "${deb:-}" ] && dpkg -x "$deb" "$xroot" 2>/dev/null &&
@@ -207,7 +255,7 @@ if [ -n "${deb:-}" ] && [ -f "${deb:-}" ] && dpkg -x "$deb" "$xroot" 2>/dev/null
 			wait_for 10 bash -c "curl -fsS http://127.0.0.1:$port/metrics |
 				grep -qx 'node_memory_MemTotal_bytes $memtotal'"
 		check "the child collectors got the /host paths" \
-			bash -c "pgrep -f 'collector=cpu --segment=/shmetrics.${inst}c.cpu .*--path.procfs=$host/proc' >/dev/null"
+			bash -c "pgrep -f 'run=cpu:/shmetrics.${inst}c.cpu:.*--path.procfs=$host/proc' >/dev/null"
 	else
 		cat "$log"
 		not_ok "the agent starts with the container's command line"

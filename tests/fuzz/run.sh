@@ -86,8 +86,13 @@ fuzz() {
 	local t=$1 corpus=tests/fuzz/corpus/$1 out=$work/$1.new log=$work/$1.log
 	mkdir -p "$out" "$corpus" "$work/$t.crash"
 	"$FB/fuzz_$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-		-artifact_prefix="$work/$t.crash/" "$out" "$corpus" >"$log" 2>&1
+		-artifact_prefix="$work/$t.crash/" "$out" "$corpus" >"$log" 2>&1 &
+	local pid=$!
+	wait $pid
 	local rc=$?
+	# libFuzzer ends without running atexit handlers: remove what a harness
+	# created in /dev/shm (they name their segments after their pid).
+	rm -f /dev/shm/shmetrics.fuzz"$pid".*
 	grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|#[0-9]+ *DONE)' "$log" |
 		tr '\n' ' '
 	echo
