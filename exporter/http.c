@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "http_internal.h"
 #include "log.h"
@@ -20,11 +22,45 @@
 
 /* ---- binding ---- */
 
+/*
+ * libmicrohttpd logs one line per refused connection: under a connection flood
+ * that is a line per request.  At most LOG_BURST lines per LOG_WINDOW_S seconds
+ * are let through; the rest are counted and summed up in one line.
+ */
+#define LOG_BURST 10
+#define LOG_WINDOW_S 10
+
+static pthread_mutex_t mhd_log_lock = PTHREAD_MUTEX_INITIALIZER;
+static time_t mhd_log_window;
+static unsigned mhd_log_count, mhd_log_suppressed;
+
+static bool mhd_log_allowed(void)
+{
+	time_t now = time(NULL);
+	bool allowed;
+
+	pthread_mutex_lock(&mhd_log_lock);
+	if (now - mhd_log_window >= LOG_WINDOW_S) {
+		if (mhd_log_suppressed > 0)
+			log_warnx("libmicrohttpd: %u more messages suppressed in %d s",
+				  mhd_log_suppressed, LOG_WINDOW_S);
+		mhd_log_window = now;
+		mhd_log_count = mhd_log_suppressed = 0;
+	}
+	allowed = mhd_log_count++ < LOG_BURST;
+	if (!allowed)
+		mhd_log_suppressed++;
+	pthread_mutex_unlock(&mhd_log_lock);
+	return allowed;
+}
+
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char msg[512];
 
 	(void)cls;
+	if (!mhd_log_allowed())
+		return;
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	msg[strcspn(msg, "\n")] = '\0';
 	log_warnx("libmicrohttpd: %s", msg);
