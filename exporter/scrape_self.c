@@ -49,24 +49,37 @@ static bool value_series(const struct collector_state *c, double *v)
 	return true;
 }
 
+static bool value_dropped(const struct collector_state *c, double *v)
+{
+	*v = (double)c->info.series_dropped;
+	return c->known;
+}
+
 struct collector_family {
 	const char *name;
 	const char *help;
 	collector_value_fn value;
+	enum metric_type type;
 };
 
 static const struct collector_family collector_families[] = {
 	{ "shmetrics_collector_up",
 	  "1 if the collector's segment is readable, its writer alive and its data fresh.",
-	  value_up },
+	  value_up, METRIC_GAUGE },
 	{ "node_scrape_collector_success",
-	  "1 if the collector is up and its last collection succeeded.", value_success },
+	  "1 if the collector is up and its last collection succeeded.", value_success,
+	  METRIC_GAUGE },
 	{ "node_scrape_collector_duration_seconds",
-	  "How long the collector's last published collection took.", value_duration },
+	  "How long the collector's last published collection took.", value_duration,
+	  METRIC_GAUGE },
 	{ "shmetrics_collector_last_publish_timestamp_seconds",
-	  "When the collector last published a batch (Unix time).", value_publish },
+	  "When the collector last published a batch (Unix time).", value_publish,
+	  METRIC_GAUGE },
 	{ "shmetrics_collector_series", "Series of the collector exposed by this scrape.",
-	  value_series },
+	  value_series, METRIC_GAUGE },
+	{ "shmetrics_collector_series_dropped_total",
+	  "Series the collector could not publish because a limit of its segment was reached.",
+	  value_dropped, METRIC_COUNTER },
 };
 #define N_COLLECTOR_FAMILIES (sizeof collector_families / sizeof collector_families[0])
 
@@ -74,7 +87,7 @@ static int self_collector_family(struct scrape *s, const struct collector_family
 				 const struct scrape_selection *sel, char *err, size_t errlen)
 {
 	static const char *const label[] = { "collector" };
-	int rc = batch_family(s->self, f->name, f->help, METRIC_GAUGE, err, errlen);
+	int rc = batch_family(s->self, f->name, f->help, f->type, err, errlen);
 
 	for (size_t i = 0; rc == 0 && i < s->n; i++) {
 		const char *value[] = { s->col[i].name };

@@ -26,6 +26,7 @@ struct batch {
 	double *values;
 	char error[ERROR_MAX];
 	int64_t current_family; /* -1 before the first batch_family */
+	uint32_t dropped;       /* series refused for limits since the last reset */
 	uint32_t *series_hash;  /* open addressing over series, index + 1, 0 = empty */
 	uint32_t *series_slot;  /* the hash slot of each series, to clear just those */
 	uint32_t hash_mask;
@@ -146,6 +147,7 @@ void batch_reset(struct batch *b)
 	memset(&b->hdr, 0, sizeof b->hdr);
 	b->error[0] = '\0';
 	b->current_family = -1;
+	b->dropped = 0;
 	b->blob_len = 0;
 }
 
@@ -274,13 +276,16 @@ int batch_histogram_family(struct batch *b, const char *name, const char *help,
 	return 0;
 }
 
-static int check_labels(const struct blob_family *f, const char *fname,
+/* The family's name for "%.*s" in messages: formatted only when a message is. */
+#define FNAME(b, f) (int)(f)->name_len, (b)->strings + (f)->name_off
+
+static int check_labels(const struct batch *b, const struct blob_family *f,
 			const char *const *names, const char *const *values, size_t n,
 			char *err, size_t errlen)
 {
 	if (n > METRIC_LABELS_MAX) {
-		snprintf(err, errlen, "series of %s has %zu labels; the limit is %d", fname, n,
-			 METRIC_LABELS_MAX);
+		snprintf(err, errlen, "series of %.*s has %zu labels; the limit is %d", FNAME(b, f),
+			 n, METRIC_LABELS_MAX);
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -289,19 +294,20 @@ static int check_labels(const struct blob_family *f, const char *fname,
 		if (rc < 0)
 			return rc;
 		if (f->type == METRIC_HISTOGRAM && strcmp(names[i], "le") == 0) {
-			snprintf(err, errlen, "histogram %s may not have a label named le", fname);
+			snprintf(err, errlen, "histogram %.*s may not have a label named le",
+				 FNAME(b, f));
 			return -EINVAL;
 		}
 		if (vlen > LABEL_VALUE_MAX || !utf8_valid(values[i], vlen)) {
 			snprintf(err, errlen,
-				 "value of label %s on %s must be UTF-8 of at most %d bytes",
-				 names[i], fname, LABEL_VALUE_MAX);
+				 "value of label %s on %.*s must be UTF-8 of at most %d bytes",
+				 names[i], FNAME(b, f), LABEL_VALUE_MAX);
 			return -EINVAL;
 		}
 		for (size_t k = 0; k < i; k++) {
 			if (strcmp(names[k], names[i]) == 0) {
-				snprintf(err, errlen, "series of %s has label %s twice", fname,
-					 names[i]);
+				snprintf(err, errlen, "series of %.*s has label %s twice",
+					 FNAME(b, f), names[i]);
 				return -EINVAL;
 			}
 		}
@@ -357,17 +363,18 @@ static int64_t find_series_slot(const struct batch *b, const char *const *names,
 	}
 }
 
-static int check_capacity(const struct batch *b, const char *fname, size_t n,
+static int check_capacity(const struct batch *b, const struct blob_family *f, size_t n,
 			  uint32_t nvalues, char *err, size_t errlen)
 {
 	if (b->hdr.n_series >= b->lim.max_series) {
-		snprintf(err, errlen, "series of %s refused: the limit of %u series is reached",
-			 fname, b->lim.max_series);
+		snprintf(err, errlen, "series of %.*s refused: the limit of %u series is reached",
+			 FNAME(b, f), b->lim.max_series);
 		return -ENOSPC;
 	}
 	if (n > b->lim.max_labels - b->hdr.n_labels ||
 	    nvalues > b->lim.max_values - b->hdr.n_values) {
-		snprintf(err, errlen, "series of %s refused: label or value space is full", fname);
+		snprintf(err, errlen, "series of %.*s refused: label or value space is full",
+			 FNAME(b, f));
 		return -ENOSPC;
 	}
 	return 0;
@@ -390,6 +397,19 @@ static int add_label_strings(struct batch *b, const char *const *names,
 	return 0;
 }
 
+/* Series refused because a limit was reached are counted (batch_dropped). */
+static int count_refusal(struct batch *b, int rc)
+{
+	if (rc == -ENOSPC)
+		b->dropped++;
+	return rc;
+}
+
+uint32_t batch_dropped(const struct batch *b)
+{
+	return b->dropped;
+}
+
 /* Adds a series with room for nvalues values; returns its first value index via *vidx. */
 static int add_series(struct batch *b, const char *const *names, const char *const *values,
 		      size_t n, uint32_t nvalues, uint32_t *vidx, char *err, size_t errlen)
@@ -399,24 +419,21 @@ static int add_series(struct batch *b, const char *const *names, const char *con
 		return -EINVAL;
 	}
 	struct blob_family *f = &b->families[b->current_family];
-	char fname[METRIC_NAME_MAX + 1];
-	snprintf(fname, sizeof fname, "%.*s", (int)f->name_len, b->strings + f->name_off);
-
-	int rc = check_labels(f, fname, names, values, n, err, errlen);
+	int rc = check_labels(b, f, names, values, n, err, errlen);
 	if (rc == 0)
-		rc = check_capacity(b, fname, n, nvalues, err, errlen);
+		rc = check_capacity(b, f, n, nvalues, err, errlen);
 	if (rc < 0)
-		return rc;
+		return count_refusal(b, rc);
 	int64_t slot = find_series_slot(b, names, values, n);
 	if (slot < 0) {
-		snprintf(err, errlen, "%s already has a series with these labels", fname);
+		snprintf(err, errlen, "%.*s already has a series with these labels", FNAME(b, f));
 		return -EEXIST;
 	}
 	uint32_t strings_before = b->hdr.strings_len;
 	rc = add_label_strings(b, names, values, n, err, errlen);
 	if (rc < 0) {
 		b->hdr.strings_len = strings_before;
-		return rc;
+		return count_refusal(b, rc);
 	}
 	b->series[b->hdr.n_series] = (struct blob_series){
 		.family = (uint32_t)b->current_family,

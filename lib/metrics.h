@@ -179,6 +179,9 @@ int batch_add(struct batch *b, const char *const *names, const char *const *valu
 int batch_add_histogram(struct batch *b, const char *const *names, const char *const *values,
 			size_t n, const uint64_t *counts, double sum, char *err, size_t errlen);
 
+/* Series refused since the last reset because a limit was reached (-ENOSPC). */
+uint32_t batch_dropped(const struct batch *b);
+
 /* Records the outcome of the collection (error may be NULL). */
 void batch_set_status(struct batch *b, bool success, uint64_t duration_ns, const char *error);
 

@@ -219,6 +219,7 @@ static void fill_info(struct seg_info *info, const struct seg_header *h)
 	info->interval_ms = h->interval_ms > UINT32_MAX ? UINT32_MAX : (uint32_t)h->interval_ms;
 	info->generation = h->generation;
 	info->publishes = h->publishes;
+	info->series_dropped = h->series_dropped;
 }
 
 int seg_reader_snapshot(struct seg_reader *r, struct metrics_view *view, struct seg_info *info,

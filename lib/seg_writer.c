@@ -216,5 +216,8 @@ int seg_writer_publish(struct seg_writer *w, struct batch *b, char *err, size_t 
 	latch_publish(&w->latch, blob, len, skip_from, skip_to);
 	w->copy_generation[0] = w->copy_generation[1] = w->generation;
 	atomic_fetch_add_explicit(header_word(w, SEG_WORD(publishes)), 1, memory_order_relaxed);
+	if (batch_dropped(b) > 0)
+		atomic_fetch_add_explicit(header_word(w, SEG_WORD(series_dropped)),
+					  batch_dropped(b), memory_order_relaxed);
 	return 0;
 }

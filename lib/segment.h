@@ -126,6 +126,7 @@ struct seg_info {
 	uint32_t interval_ms;
 	uint64_t generation;
 	uint64_t publishes;       /* completed publishes since creation */
+	uint64_t series_dropped;  /* series refused for limits, over all publishes */
 };
 
 /* Maps shm_name read-only and checks its header.  A segment of another layout

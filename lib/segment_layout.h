@@ -41,7 +41,8 @@ struct seg_header {
 	uint64_t writer_start;   /* start-time token of writer_pid */
 	uint64_t interval_ms;
 	uint64_t publishes;
-	uint64_t reserved1[2];
+	uint64_t series_dropped; /* series refused for limits, summed over publishes */
+	uint64_t reserved1;
 };
 
 _Static_assert(sizeof(struct batch_limits) == 24, "limits pack into three words");
@@ -49,6 +50,7 @@ _Static_assert(sizeof(struct seg_header) == SEGMENT_HEADER_SIZE, "segment header
 _Static_assert(offsetof(struct seg_header, collector) == 80, "segment header layout changed");
 _Static_assert(offsetof(struct seg_header, seq) == 192, "segment header layout changed");
 _Static_assert(offsetof(struct seg_header, publishes) == 232, "segment header layout changed");
+_Static_assert(offsetof(struct seg_header, series_dropped) == 240, "segment header layout changed");
 
 #define SEG_WORD(field) (offsetof(struct seg_header, field) / 8)
 

@@ -410,6 +410,46 @@ static void test_batch_that_does_not_fit_is_refused(void **state)
 	batch_free(big);
 }
 
+static void test_series_refused_for_limits_are_counted_in_the_header(void **state)
+{
+	(void)state;
+	struct batch_limits lim;
+	batch_limits_default(&lim);
+	lim.max_series = 3;
+	struct segment_options opt = { .limits = lim, .interval_ms = 1000, .mode = 0600,
+				       .gid = (gid_t)-1 };
+	struct seg_writer *w;
+	struct seg_reader *r;
+	struct metrics_view v;
+	struct seg_info info;
+	static const char *const names[] = { "i" };
+
+	shm_unlink(seg);
+	assert_int_equal(segment_create(seg, "seg", &opt, err, sizeof err), 0);
+	assert_int_equal(seg_writer_attach(&w, seg, err, sizeof err), 0);
+	struct batch *b = batch_new(seg_writer_limits(w));
+	for (int round = 0; round < 2; round++) {
+		batch_reset(b);
+		assert_int_equal(batch_family(b, "x", "X.", METRIC_GAUGE, err, sizeof err), 0);
+		for (int i = 0; i < 5; i++) {
+			char idx[8];
+			snprintf(idx, sizeof idx, "%d", i);
+			const char *values[] = { idx };
+			int rc = batch_add(b, names, values, 1, 1, err, sizeof err);
+			assert_int_equal(rc, i < 3 ? 0 : -ENOSPC);
+		}
+		assert_int_equal(batch_dropped(b), 2);
+		assert_int_equal(seg_writer_publish(w, b, err, sizeof err), 0);
+	}
+	assert_int_equal(seg_reader_open(&r, seg, err, sizeof err), 0);
+	assert_int_equal(seg_reader_snapshot(r, &v, &info, err, sizeof err), 0);
+	assert_int_equal(v.hdr.n_series, 3);
+	assert_int_equal(info.series_dropped, 4);
+	seg_reader_close(r);
+	seg_writer_detach(w);
+	batch_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -441,6 +481,8 @@ int main(void)
 		cmocka_unit_test(test_segment_names_are_validated),
 		cmocka_unit_test_setup_teardown(test_batch_that_does_not_fit_is_refused, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_series_refused_for_limits_are_counted_in_the_header, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("segment", tests, NULL, NULL);
 }
