@@ -126,7 +126,7 @@ static int arp_collect(void *state, struct batch *b, char *err, size_t errlen)
 {
 	static const char *const names[] = { "device" };
 	struct arp_state *s = state;
-	struct lazy_family fam = { "node_arp_entries", "ARP entries by device", METRIC_GAUGE,
+	struct lazyfam fam = { "node_arp_entries", "ARP entries by device", METRIC_GAUGE,
 				   false };
 
 	int rc = procfile_read(&s->file, err, errlen);
@@ -136,7 +136,7 @@ static int arp_collect(void *state, struct batch *b, char *err, size_t errlen)
 	hsort(s->devs, s->n_devs, sizeof *s->devs, arp_by_name);
 	for (size_t i = 0; rc == 0 && i < s->n_devs; i++) {
 		const char *values[] = { s->devs[i].name };
-		rc = lazy_family_add(b, &fam, names, values, 1, (double)s->devs[i].entries, err,
+		rc = lazyfam_add(b, &fam, names, values, 1, (double)s->devs[i].entries, err,
 				     errlen);
 	}
 	return rc;

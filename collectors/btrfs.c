@@ -22,6 +22,7 @@
 
 #include "collector.h"
 #include "dirents.h"
+#include "lazyfam.h"
 #include "scan.h"
 #include "valtable.h"
 

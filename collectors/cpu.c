@@ -19,6 +19,7 @@
 
 #include "collector.h"
 #include "emit.h"
+#include "lazyfam.h"
 #include "procfile.h"
 #include "scan.h"
 
@@ -258,24 +259,6 @@ static int cpu_emit_times(const struct cpu_state *s, struct batch *b, char *err,
 
 /* ---- sysfs: isolated CPUs ---- */
 
-struct lazy_family {
-	const char *name, *help;
-	bool started;
-};
-
-static int lazy_add(struct batch *b, struct lazy_family *f, const char *const *names,
-		    const char *const *values, size_t n, double v, char *err, size_t errlen)
-{
-	if (!f->started) {
-		int rc = batch_family(b, f->name, f->help, METRIC_GAUGE, err, errlen);
-		if (rc)
-			return rc;
-		f->started = true;
-	}
-	int rc = batch_add(b, names, values, n, v, err, errlen);
-	return rc == -EEXIST ? 0 : rc;
-}
-
 /* One item of a CPU list: "4" or "2-7". */
 static bool cpulist_item(const char *w, size_t n, uint64_t *lo, uint64_t *hi)
 {
@@ -290,9 +273,10 @@ static bool cpulist_item(const char *w, size_t n, uint64_t *lo, uint64_t *hi)
 static int cpu_emit_isolated(struct cpu_state *s, struct batch *b, char *err, size_t errlen)
 {
 	static const char *const names[] = { "cpu" };
-	struct lazy_family fam = {
+	struct lazyfam fam = {
 		"node_cpu_isolated",
 		"Whether each core is isolated, information from /sys/devices/system/cpu/isolated.",
+		METRIC_GAUGE,
 		false,
 	};
 	char ebuf[256];
@@ -311,7 +295,7 @@ static int cpu_emit_isolated(struct cpu_state *s, struct batch *b, char *err, si
 			for (uint64_t c = lo; c <= hi; c++) {
 				char idbuf[24];
 				const char *values[] = { fmt_uint(idbuf, sizeof idbuf, c) };
-				int rc = lazy_add(b, &fam, names, values, 1, 1.0, err, errlen);
+				int rc = lazyfam_add(b, &fam, names, values, 1, 1.0, err, errlen);
 				if (rc)
 					return rc;
 			}

@@ -127,14 +127,14 @@ static void freq_read(struct freq_state *s, struct freq_cpu *c)
 static int freq_emit(struct freq_state *s, size_t a, struct batch *b, char *err, size_t errlen)
 {
 	static const char *const names[] = { "cpu" };
-	struct lazy_family fam = { attrs[a].name, attrs[a].help, METRIC_GAUGE, false };
+	struct lazyfam fam = { attrs[a].name, attrs[a].help, METRIC_GAUGE, false };
 	int rc = 0;
 
 	for (size_t i = 0; rc == 0 && i < s->tab.n; i++) {
 		struct freq_cpu *c = (struct freq_cpu *)s->tab.entries[i];
 		const char *values[] = { c->e.name + 3 };
 		if (c->ok[a])
-			rc = lazy_family_add(b, &fam, names, values, 1, c->hz[a], err, errlen);
+			rc = lazyfam_add(b, &fam, names, values, 1, c->hz[a], err, errlen);
 	}
 	return rc;
 }

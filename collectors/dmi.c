@@ -13,7 +13,7 @@
 
 #include "collector.h"
 #include "dirents.h"
-#include "valtable.h"
+#include "lazyfam.h"
 
 #define DMI_TEXT_MAX 256
 

@@ -14,6 +14,7 @@
 
 #include "collector.h"
 #include "dirents.h"
+#include "lazyfam.h"
 #include "valtable.h"
 
 static const char *const fc_stat_files[] = {

@@ -3,29 +3,15 @@
  * PROCFS/sys/fs/file-nr ("allocated  unused  maximum", tab-separated).
  */
 #include <errno.h>
-#include <stdlib.h>
 
 #include "collector.h"
 #include "emit.h"
 #include "procfile.h"
 #include "scan.h"
 
-struct filefd_state {
-	struct procfile file;
-};
-
 static int filefd_init(void **state, const struct collector_env *env, char *err, size_t errlen)
 {
-	struct filefd_state *s = calloc(1, sizeof *s);
-	if (!s)
-		return -ENOMEM;
-	int rc = procfile_init(&s->file, env->procfs, "sys/fs/file-nr", err, errlen);
-	if (rc) {
-		free(s);
-		return rc;
-	}
-	*state = s;
-	return 0;
+	return procfile_new(state, env->procfs, "sys/fs/file-nr", err, errlen);
 }
 
 /* The second column (free handles, always 0 since Linux 2.6) is not reported,
@@ -39,16 +25,16 @@ static int filefd_collect(void *state, struct batch *b, char *err, size_t errlen
 		{ 0, "node_filefd_allocated", "File descriptor statistics: allocated." },
 		{ 2, "node_filefd_maximum", "File descriptor statistics: maximum." },
 	};
-	struct filefd_state *s = state;
+	struct procfile *file = state;
 	uint64_t v[3];
 	bool ok[3] = { false, false, false };
 
-	int rc = procfile_read(&s->file, err, errlen);
+	int rc = procfile_read(file, err, errlen);
 	if (rc == -ENOENT)
 		return 0;
 	if (rc)
 		return rc;
-	struct scan text = scan_text(s->file.buf, s->file.len), line;
+	struct scan text = scan_text(file->buf, file->len), line;
 	if (!scan_line(&text, &line))
 		return 0;
 	for (int i = 0; i < 3; i++) {
@@ -65,17 +51,8 @@ static int filefd_collect(void *state, struct batch *b, char *err, size_t errlen
 	return rc;
 }
 
-static void filefd_fini(void *state)
-{
-	struct filefd_state *s = state;
-	if (!s)
-		return;
-	procfile_close(&s->file);
-	free(s);
-}
-
 const struct collector_ops collector_filefd_ops = {
 	.init = filefd_init,
 	.collect = filefd_collect,
-	.fini = filefd_fini,
+	.fini = procfile_free,
 };

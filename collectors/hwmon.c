@@ -569,7 +569,7 @@ static int hw_sample_cmp(const void *pa, const void *pb)
 static int hw_collect(void *state, struct batch *b, char *err, size_t errlen)
 {
 	struct hw_state *s = state;
-	struct lazy_family fam = { NULL, NULL, METRIC_GAUGE, false };
+	struct lazyfam fam = { NULL, NULL, METRIC_GAUGE, false };
 
 	int rc = devtab_scan(&s->tab, err, errlen);
 	if (rc)
@@ -582,8 +582,8 @@ static int hw_collect(void *state, struct batch *b, char *err, size_t errlen)
 	for (size_t i = 0; rc == 0 && i < s->n_samples; i++) {
 		const struct hw_sample *smp = &s->samples[i];
 		if (!fam.name || strcmp(fam.name, smp->family) != 0)
-			fam = (struct lazy_family){ smp->family, smp->help, smp->type, false };
-		rc = lazy_family_add(b, &fam, smp->names, smp->values, smp->n, smp->v, err, errlen);
+			fam = (struct lazyfam){ smp->family, smp->help, smp->type, false };
+		rc = lazyfam_add(b, &fam, smp->names, smp->values, smp->n, smp->v, err, errlen);
 		/* A name the metric rules refuse (from an odd file name): skip it. */
 		if (rc == -EINVAL && !fam.started)
 			rc = 0;

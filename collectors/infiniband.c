@@ -15,6 +15,7 @@
 
 #include "collector.h"
 #include "dirents.h"
+#include "lazyfam.h"
 #include "scan.h"
 #include "valtable.h"
 

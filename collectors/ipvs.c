@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "collector.h"
+#include "lazyfam.h"
 #include "procfile.h"
 #include "scan.h"
 #include "valtable.h"

@@ -2,8 +2,8 @@
 
 #include <errno.h>
 
-int lazy_family_add(struct batch *b, struct lazy_family *f, const char *const *names,
-		    const char *const *values, size_t n, double v, char *err, size_t errlen)
+int lazyfam_add(struct batch *b, struct lazyfam *f, const char *const *names,
+		const char *const *values, size_t n, double v, char *err, size_t errlen)
 {
 	if (!f->started) {
 		int rc = batch_family(b, f->name, f->help, f->type, err, errlen);
@@ -12,5 +12,5 @@ int lazy_family_add(struct batch *b, struct lazy_family *f, const char *const *n
 		f->started = true;
 	}
 	int rc = batch_add(b, names, values, n, v, err, errlen);
-	return rc == -EEXIST ? 0 : rc;
+	return rc == -EEXIST || rc == -EINVAL ? 0 : rc;
 }

@@ -11,15 +11,19 @@
 
 #include "metrics.h"
 
-struct lazy_family {
+struct lazyfam {
 	const char *name, *help;
 	enum metric_type type;
-	bool started; /* reset to false before each cycle */
+	bool started; /* false until the family is in the batch */
 };
 
-/* Adds one series, starting the family first if needed.  A series already in the
- * family (same labels) is dropped quietly.  0 or the batch's -errno. */
-int lazy_family_add(struct batch *b, struct lazy_family *f, const char *const *names,
-		    const char *const *values, size_t n, double v, char *err, size_t errlen);
+/*
+ * Adds one series, starting the family first if needed.  A series the batch
+ * refuses as a duplicate (same labels) or as invalid (a label value that is not
+ * UTF-8) is dropped quietly: one odd object costs its own series, not the
+ * collection.  0, or -errno from starting the family or from a full batch.
+ */
+int lazyfam_add(struct batch *b, struct lazyfam *f, const char *const *names,
+		const char *const *values, size_t n, double v, char *err, size_t errlen);
 
 #endif

@@ -2,16 +2,11 @@
  * loadavg - node_load1, node_load5, node_load15 from PROCFS/loadavg.
  */
 #include <errno.h>
-#include <stdlib.h>
 
 #include "collector.h"
 #include "emit.h"
 #include "procfile.h"
 #include "scan.h"
-
-struct loadavg_state {
-	struct procfile file;
-};
 
 static const struct {
 	const char *name;
@@ -24,28 +19,19 @@ static const struct {
 
 static int loadavg_init(void **state, const struct collector_env *env, char *err, size_t errlen)
 {
-	struct loadavg_state *s = calloc(1, sizeof *s);
-	if (!s)
-		return -ENOMEM;
-	int rc = procfile_init(&s->file, env->procfs, "loadavg", err, errlen);
-	if (rc) {
-		free(s);
-		return rc;
-	}
-	*state = s;
-	return 0;
+	return procfile_new(state, env->procfs, "loadavg", err, errlen);
 }
 
 /* "0.71 0.26 0.11 1/87 4610": a field that does not parse is left out. */
 static int loadavg_collect(void *state, struct batch *b, char *err, size_t errlen)
 {
-	struct loadavg_state *s = state;
-	int rc = procfile_read(&s->file, err, errlen);
+	struct procfile *file = state;
+	int rc = procfile_read(file, err, errlen);
 	if (rc == -ENOENT)
 		return 0;
 	if (rc)
 		return rc;
-	struct scan text = scan_text(s->file.buf, s->file.len), line;
+	struct scan text = scan_text(file->buf, file->len), line;
 	if (!scan_line(&text, &line))
 		return 0;
 	for (int i = 0; i < 3; i++) {
@@ -63,17 +49,8 @@ static int loadavg_collect(void *state, struct batch *b, char *err, size_t errle
 	return 0;
 }
 
-static void loadavg_fini(void *state)
-{
-	struct loadavg_state *s = state;
-	if (!s)
-		return;
-	procfile_close(&s->file);
-	free(s);
-}
-
 const struct collector_ops collector_loadavg_ops = {
 	.init = loadavg_init,
 	.collect = loadavg_collect,
-	.fini = loadavg_fini,
+	.fini = procfile_free,
 };

@@ -19,9 +19,9 @@
 #include <string.h>
 
 #include "collector.h"
+#include "lazyfam.h"
 #include "procfile.h"
 #include "scan.h"
-#include "valtable.h"
 
 enum md_state { MD_ACTIVE, MD_INACTIVE, MD_RECOVERING, MD_RESYNC, MD_CHECK, N_MD_STATES };
 

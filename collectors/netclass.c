@@ -184,10 +184,10 @@ static int net_emit_up_and_info(struct net_state *s, struct batch *b, char *err,
 	static const char *const up_names[] = { "device" };
 	static const char *const info_names[] = { "address", "broadcast", "device", "duplex",
 						  "ifalias", "operstate" };
-	struct lazy_family up = { "node_network_up",
+	struct lazyfam up = { "node_network_up",
 				  "Value is 1 if operstate is 'up', 0 otherwise.", METRIC_GAUGE,
 				  false };
-	struct lazy_family info = { "node_network_info",
+	struct lazyfam info = { "node_network_info",
 				    "Non-numeric data from /sys/class/net/<iface>, value is always 1.",
 				    METRIC_GAUGE, false };
 	int rc = 0;
@@ -195,14 +195,14 @@ static int net_emit_up_and_info(struct net_state *s, struct batch *b, char *err,
 	for (size_t i = 0; rc == 0 && i < s->tab.n; i++) {
 		struct net_dev *d = (struct net_dev *)s->tab.entries[i];
 		const char *v[] = { d->e.name };
-		rc = lazy_family_add(b, &up, up_names, v, 1,
+		rc = lazyfam_add(b, &up, up_names, v, 1,
 				     strcmp(d->text[T_OPERSTATE], "up") == 0 ? 1.0 : 0.0, err, errlen);
 	}
 	for (size_t i = 0; rc == 0 && i < s->tab.n; i++) {
 		struct net_dev *d = (struct net_dev *)s->tab.entries[i];
 		const char *v[] = { d->text[T_ADDRESS], d->text[T_BROADCAST], d->e.name,
 				    d->text[T_DUPLEX],  d->text[T_IFALIAS],   d->text[T_OPERSTATE] };
-		rc = lazy_family_add(b, &info, info_names, v, 6, 1.0, err, errlen);
+		rc = lazyfam_add(b, &info, info_names, v, 6, 1.0, err, errlen);
 	}
 	return rc;
 }
@@ -210,14 +210,14 @@ static int net_emit_up_and_info(struct net_state *s, struct batch *b, char *err,
 static int net_emit(struct net_state *s, size_t a, struct batch *b, char *err, size_t errlen)
 {
 	static const char *const names[] = { "device" };
-	struct lazy_family fam = { s->names[a], s->helps[a], nums[a].type, false };
+	struct lazyfam fam = { s->names[a], s->helps[a], nums[a].type, false };
 	int rc = 0;
 
 	for (size_t i = 0; rc == 0 && i < s->tab.n; i++) {
 		struct net_dev *d = (struct net_dev *)s->tab.entries[i];
 		const char *v[] = { d->e.name };
 		if (d->ok[a])
-			rc = lazy_family_add(b, &fam, names, v, 1, net_value(d, a), err, errlen);
+			rc = lazyfam_add(b, &fam, names, v, 1, net_value(d, a), err, errlen);
 	}
 	return rc;
 }

@@ -9,9 +9,9 @@
  * Missing lines leave their families out; other lines are ignored.
  */
 #include <errno.h>
-#include <stdlib.h>
 
 #include "collector.h"
+#include "lazyfam.h"
 #include "nfs_procs.h"
 #include "procfile.h"
 
@@ -32,34 +32,12 @@ static const char *const nfs_v4_procs[] = {
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
-struct nfs_state {
-	struct procfile file;
-};
-
 static int nfs_init(void **state, const struct collector_env *env, char *err, size_t errlen)
 {
-	struct nfs_state *s = calloc(1, sizeof *s);
-	if (!s)
-		return -ENOMEM;
-	int rc = procfile_init(&s->file, env->procfs, "net/rpc/nfs", err, errlen);
-	if (rc) {
-		free(s);
-		return rc;
-	}
-	*state = s;
-	return 0;
+	return procfile_new(state, env->procfs, "net/rpc/nfs", err, errlen);
 }
 
-static void nfs_fini(void *state)
-{
-	struct nfs_state *s = state;
-	if (!s)
-		return;
-	procfile_close(&s->file);
-	free(s);
-}
-
-static int nfs_emit_net(const struct nfs_state *s, struct batch *b, char *err, size_t errlen)
+static int nfs_emit_net(const struct procfile *file, struct batch *b, char *err, size_t errlen)
 {
 	static const char *const keys[] = { "protocol" };
 	static const char *const protos[] = { "udp", "tcp" };
@@ -69,7 +47,7 @@ static int nfs_emit_net(const struct nfs_state *s, struct batch *b, char *err, s
 	struct scan line;
 	uint64_t v;
 
-	if (!nfs_find(s->file.buf, s->file.len, "net", &line))
+	if (!nfs_find(file->buf, file->len, "net", &line))
 		return 0;
 	int rc = nfs_emit_field(b, line, 3, "node_nfs_connections_total",
 				"Total number of NFSd TCP connections.", METRIC_COUNTER, err, errlen);
@@ -81,10 +59,10 @@ static int nfs_emit_net(const struct nfs_state *s, struct batch *b, char *err, s
 	return rc;
 }
 
-static int nfs_emit_rpc(const struct nfs_state *s, struct batch *b, char *err, size_t errlen)
+static int nfs_emit_rpc(const struct procfile *file, struct batch *b, char *err, size_t errlen)
 {
 	struct scan line;
-	if (!nfs_find(s->file.buf, s->file.len, "rpc", &line))
+	if (!nfs_find(file->buf, file->len, "rpc", &line))
 		return 0;
 	int rc = nfs_emit_field(b, line, 0, "node_nfs_rpcs_total", "Total number of RPCs performed.",
 				METRIC_COUNTER, err, errlen);
@@ -99,7 +77,7 @@ static int nfs_emit_rpc(const struct nfs_state *s, struct batch *b, char *err, s
 	return rc;
 }
 
-static int nfs_emit_requests(const struct nfs_state *s, struct batch *b, char *err,
+static int nfs_emit_requests(const struct procfile *file, struct batch *b, char *err,
 			     size_t errlen)
 {
 	struct lazyfam f = { "node_nfs_requests_total", "Number of NFS procedures invoked.",
@@ -107,13 +85,13 @@ static int nfs_emit_requests(const struct nfs_state *s, struct batch *b, char *e
 	struct scan line;
 	int rc = 0;
 
-	if (nfs_find(s->file.buf, s->file.len, "proc2", &line))
+	if (nfs_find(file->buf, file->len, "proc2", &line))
 		rc = nfs_emit_procs(b, &f, line, "2", nfs_v2_procs, N_OF(nfs_v2_procs), 0, err,
 				    errlen);
-	if (rc == 0 && nfs_find(s->file.buf, s->file.len, "proc3", &line))
+	if (rc == 0 && nfs_find(file->buf, file->len, "proc3", &line))
 		rc = nfs_emit_procs(b, &f, line, "3", nfs_v3_procs, N_OF(nfs_v3_procs), 0, err,
 				    errlen);
-	if (rc == 0 && nfs_find(s->file.buf, s->file.len, "proc4", &line))
+	if (rc == 0 && nfs_find(file->buf, file->len, "proc4", &line))
 		rc = nfs_emit_procs(b, &f, line, "4", nfs_v4_procs, N_OF(nfs_v4_procs), 0, err,
 				    errlen);
 	return rc;
@@ -121,21 +99,21 @@ static int nfs_emit_requests(const struct nfs_state *s, struct batch *b, char *e
 
 static int nfs_collect(void *state, struct batch *b, char *err, size_t errlen)
 {
-	struct nfs_state *s = state;
-	int rc = procfile_read(&s->file, err, errlen);
+	struct procfile *file = state;
+	int rc = procfile_read(file, err, errlen);
 	if (rc == -ENOENT)
 		return 0;
 	if (rc == 0)
-		rc = nfs_emit_net(s, b, err, errlen);
+		rc = nfs_emit_net(file, b, err, errlen);
 	if (rc == 0)
-		rc = nfs_emit_rpc(s, b, err, errlen);
+		rc = nfs_emit_rpc(file, b, err, errlen);
 	if (rc == 0)
-		rc = nfs_emit_requests(s, b, err, errlen);
+		rc = nfs_emit_requests(file, b, err, errlen);
 	return rc;
 }
 
 const struct collector_ops collector_nfs_ops = {
 	.init = nfs_init,
 	.collect = nfs_collect,
-	.fini = nfs_fini,
+	.fini = procfile_free,
 };

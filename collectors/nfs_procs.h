@@ -8,9 +8,9 @@
 
 #include <stddef.h>
 
+#include "lazyfam.h"
 #include "metrics.h"
 #include "scan.h"
-#include "valtable.h"
 
 static const char *const nfs_v2_procs[] = {
 	"Null", "GetAttr", "SetAttr", "Root", "Lookup", "ReadLink", "Read", "WrCache", "Write",

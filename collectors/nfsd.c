@@ -16,9 +16,9 @@
  * A missing line leaves its families out; other lines are ignored.
  */
 #include <errno.h>
-#include <stdlib.h>
 
 #include "collector.h"
+#include "lazyfam.h"
 #include "nfs_procs.h"
 #include "procfile.h"
 
@@ -37,10 +37,6 @@ static const char *const nfsd_v4_ops[] = {
 };
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
-
-struct nfsd_state {
-	struct procfile file;
-};
 
 /* One single-series family: the field-th number of the line starting with key. */
 struct nfsd_scalar {
@@ -77,34 +73,16 @@ static const struct nfsd_scalar nfsd_scalars[] = {
 
 static int nfsd_init(void **state, const struct collector_env *env, char *err, size_t errlen)
 {
-	struct nfsd_state *s = calloc(1, sizeof *s);
-	if (!s)
-		return -ENOMEM;
-	int rc = procfile_init(&s->file, env->procfs, "net/rpc/nfsd", err, errlen);
-	if (rc) {
-		free(s);
-		return rc;
-	}
-	*state = s;
-	return 0;
+	return procfile_new(state, env->procfs, "net/rpc/nfsd", err, errlen);
 }
 
-static void nfsd_fini(void *state)
-{
-	struct nfsd_state *s = state;
-	if (!s)
-		return;
-	procfile_close(&s->file);
-	free(s);
-}
-
-static int nfsd_emit_scalars(const struct nfsd_state *s, struct batch *b, char *err,
+static int nfsd_emit_scalars(const struct procfile *file, struct batch *b, char *err,
 			     size_t errlen)
 {
 	struct scan line;
 	for (size_t i = 0; i < N_OF(nfsd_scalars); i++) {
 		const struct nfsd_scalar *d = &nfsd_scalars[i];
-		if (!nfs_find(s->file.buf, s->file.len, d->key, &line))
+		if (!nfs_find(file->buf, file->len, d->key, &line))
 			continue;
 		int rc = nfs_emit_field(b, line, d->field, d->name, d->help, d->type, err, errlen);
 		if (rc)
@@ -114,7 +92,7 @@ static int nfsd_emit_scalars(const struct nfsd_state *s, struct batch *b, char *
 }
 
 /* A family of one label whose values are fields of the line starting with key. */
-static int nfsd_emit_labelled(const struct nfsd_state *s, struct batch *b, const char *key,
+static int nfsd_emit_labelled(const struct procfile *file, struct batch *b, const char *key,
 			      struct lazyfam *f, const char *label, const char *const *values,
 			      const size_t *fields, size_t n, char *err, size_t errlen)
 {
@@ -122,7 +100,7 @@ static int nfsd_emit_labelled(const struct nfsd_state *s, struct batch *b, const
 	struct scan line;
 	uint64_t v;
 
-	if (!nfs_find(s->file.buf, s->file.len, key, &line))
+	if (!nfs_find(file->buf, file->len, key, &line))
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		if (!nfs_field(line, fields[i], &v))
@@ -134,7 +112,7 @@ static int nfsd_emit_labelled(const struct nfsd_state *s, struct batch *b, const
 	return 0;
 }
 
-static int nfsd_emit_net_and_errors(const struct nfsd_state *s, struct batch *b, char *err,
+static int nfsd_emit_net_and_errors(const struct procfile *file, struct batch *b, char *err,
 				    size_t errlen)
 {
 	static const char *const protos[] = { "udp", "tcp" };
@@ -147,15 +125,15 @@ static int nfsd_emit_net_and_errors(const struct nfsd_state *s, struct batch *b,
 	struct lazyfam rpc_errors = { "node_nfsd_rpc_errors_total",
 				      "Total number of NFSd RPC errors by error type.",
 				      METRIC_COUNTER, false };
-	int rc = nfsd_emit_labelled(s, b, "net", &packets, "proto", protos, proto_fields, 2, err,
+	int rc = nfsd_emit_labelled(file, b, "net", &packets, "proto", protos, proto_fields, 2, err,
 				    errlen);
 	if (rc == 0)
-		rc = nfsd_emit_labelled(s, b, "rpc", &rpc_errors, "error", errors, error_fields, 3,
+		rc = nfsd_emit_labelled(file, b, "rpc", &rpc_errors, "error", errors, error_fields, 3,
 					err, errlen);
 	return rc;
 }
 
-static int nfsd_emit_requests(const struct nfsd_state *s, struct batch *b, char *err,
+static int nfsd_emit_requests(const struct procfile *file, struct batch *b, char *err,
 			      size_t errlen)
 {
 	struct lazyfam f = { "node_nfsd_requests_total",
@@ -164,13 +142,13 @@ static int nfsd_emit_requests(const struct nfsd_state *s, struct batch *b, char 
 	struct scan line;
 	int rc = 0;
 
-	if (nfs_find(s->file.buf, s->file.len, "proc2", &line))
+	if (nfs_find(file->buf, file->len, "proc2", &line))
 		rc = nfs_emit_procs(b, &f, line, "2", nfs_v2_procs, N_OF(nfs_v2_procs), 1, err,
 				    errlen);
-	if (rc == 0 && nfs_find(s->file.buf, s->file.len, "proc3", &line))
+	if (rc == 0 && nfs_find(file->buf, file->len, "proc3", &line))
 		rc = nfs_emit_procs(b, &f, line, "3", nfs_v3_procs, N_OF(nfs_v3_procs), 1, err,
 				    errlen);
-	if (rc == 0 && nfs_find(s->file.buf, s->file.len, "proc4ops", &line))
+	if (rc == 0 && nfs_find(file->buf, file->len, "proc4ops", &line))
 		rc = nfs_emit_procs(b, &f, line, "4", nfsd_v4_ops, N_OF(nfsd_v4_ops), 0, err,
 				    errlen);
 	return rc;
@@ -178,21 +156,21 @@ static int nfsd_emit_requests(const struct nfsd_state *s, struct batch *b, char 
 
 static int nfsd_collect(void *state, struct batch *b, char *err, size_t errlen)
 {
-	struct nfsd_state *s = state;
-	int rc = procfile_read(&s->file, err, errlen);
+	struct procfile *file = state;
+	int rc = procfile_read(file, err, errlen);
 	if (rc == -ENOENT)
 		return 0;
 	if (rc == 0)
-		rc = nfsd_emit_scalars(s, b, err, errlen);
+		rc = nfsd_emit_scalars(file, b, err, errlen);
 	if (rc == 0)
-		rc = nfsd_emit_net_and_errors(s, b, err, errlen);
+		rc = nfsd_emit_net_and_errors(file, b, err, errlen);
 	if (rc == 0)
-		rc = nfsd_emit_requests(s, b, err, errlen);
+		rc = nfsd_emit_requests(file, b, err, errlen);
 	return rc;
 }
 
 const struct collector_ops collector_nfsd_ops = {
 	.init = nfsd_init,
 	.collect = nfsd_collect,
-	.fini = nfsd_fini,
+	.fini = procfile_free,
 };

@@ -16,6 +16,7 @@
 #include "collector.h"
 #include "dirents.h"
 #include "filter.h"
+#include "lazyfam.h"
 #include "scan.h"
 #include "valtable.h"
 

@@ -95,6 +95,28 @@ void procfile_close(struct procfile *f)
 	f->len = f->cap = 0;
 }
 
+int procfile_new(void **state, const char *root, const char *rel, char *err, size_t errlen)
+{
+	struct procfile *f = malloc(sizeof *f);
+	if (!f)
+		return -ENOMEM;
+	int rc = procfile_init(f, root, rel, err, errlen);
+	if (rc) {
+		free(f);
+		return rc;
+	}
+	*state = f;
+	return 0;
+}
+
+void procfile_free(void *state)
+{
+	if (!state)
+		return;
+	procfile_close(state);
+	free(state);
+}
+
 int read_u64_file(const char *path, unsigned long long *out)
 {
 	char buf[64];

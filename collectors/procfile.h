@@ -34,6 +34,14 @@ int procfile_read(struct procfile *f, char *err, size_t errlen);
 
 void procfile_close(struct procfile *f);
 
+/*
+ * For a collector whose whole state is one file: *state becomes a new procfile
+ * for root/rel.  0, -ENOMEM, or procfile_init's error (with nothing allocated).
+ * procfile_free closes and frees it (NULL is fine); both fit collector_ops.
+ */
+int procfile_new(void **state, const char *root, const char *rel, char *err, size_t errlen);
+void procfile_free(void *state);
+
 /* Reads a small file holding one unsigned decimal number (sysfs style) without
  * keeping it open.  Returns 0, -ENOENT, -EPROTO on garbage, or -errno. */
 int read_u64_file(const char *path, unsigned long long *out);

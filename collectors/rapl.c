@@ -19,6 +19,7 @@
 
 #include "collector.h"
 #include "dirents.h"
+#include "lazyfam.h"
 #include "scan.h"
 #include "valtable.h"
 

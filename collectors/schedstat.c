@@ -5,7 +5,6 @@
  * "version", "timestamp" and "domainN" lines are skipped.
  */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "collector.h"
@@ -30,22 +29,9 @@ static const struct sched_column columns[] = {
 	{ 8, 1, "node_schedstat_timeslices_total", "Number of timeslices executed by CPU." },
 };
 
-struct sched_state {
-	struct procfile file;
-};
-
 static int sched_init(void **state, const struct collector_env *env, char *err, size_t errlen)
 {
-	struct sched_state *s = calloc(1, sizeof *s);
-	if (!s)
-		return -ENOMEM;
-	int rc = procfile_init(&s->file, env->procfs, "schedstat", err, errlen);
-	if (rc) {
-		free(s);
-		return rc;
-	}
-	*state = s;
-	return 0;
+	return procfile_new(state, env->procfs, "schedstat", err, errlen);
 }
 
 /* "cpu3 0 0 0 0 0 0 123 456 789" -> cpu ("3") and its fields; false otherwise. */
@@ -66,12 +52,12 @@ static bool sched_parse(struct scan line, char *cpu, size_t cpulen, uint64_t *f)
 	return true;
 }
 
-static int sched_emit(const struct sched_state *s, const struct sched_column *c,
+static int sched_emit(const struct procfile *file, const struct sched_column *c,
 		      struct batch *b, char *err, size_t errlen)
 {
 	static const char *const names[] = { "cpu" };
-	struct lazy_family fam = { c->name, c->help, METRIC_COUNTER, false };
-	struct scan text = scan_text(s->file.buf, s->file.len), line;
+	struct lazyfam fam = { c->name, c->help, METRIC_COUNTER, false };
+	struct scan text = scan_text(file->buf, file->len), line;
 	int rc = 0;
 
 	while (rc == 0 && scan_line(&text, &line)) {
@@ -79,7 +65,7 @@ static int sched_emit(const struct sched_state *s, const struct sched_column *c,
 		uint64_t f[SCHED_FIELDS];
 		const char *values[] = { cpu };
 		if (sched_parse(line, cpu, sizeof cpu, f))
-			rc = lazy_family_add(b, &fam, names, values, 1, (double)f[c->field] / c->divisor,
+			rc = lazyfam_add(b, &fam, names, values, 1, (double)f[c->field] / c->divisor,
 					     err, errlen);
 	}
 	return rc;
@@ -87,26 +73,17 @@ static int sched_emit(const struct sched_state *s, const struct sched_column *c,
 
 static int sched_collect(void *state, struct batch *b, char *err, size_t errlen)
 {
-	struct sched_state *s = state;
-	int rc = procfile_read(&s->file, err, errlen);
+	struct procfile *file = state;
+	int rc = procfile_read(file, err, errlen);
 	if (rc)
 		return rc == -ENOENT ? 0 : rc;
 	for (size_t i = 0; rc == 0 && i < sizeof columns / sizeof columns[0]; i++)
-		rc = sched_emit(s, &columns[i], b, err, errlen);
+		rc = sched_emit(file, &columns[i], b, err, errlen);
 	return rc;
-}
-
-static void sched_fini(void *state)
-{
-	struct sched_state *s = state;
-	if (!s)
-		return;
-	procfile_close(&s->file);
-	free(s);
 }
 
 const struct collector_ops collector_schedstat_ops = {
 	.init = sched_init,
 	.collect = sched_collect,
-	.fini = sched_fini,
+	.fini = procfile_free,
 };

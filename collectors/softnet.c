@@ -5,7 +5,6 @@
  * so it is not always the CPU number).
  */
 #include <errno.h>
-#include <stdlib.h>
 
 #include "collector.h"
 #include "emit.h"
@@ -14,10 +13,6 @@
 #include "scan.h"
 
 #define SOFTNET_MIN_COLUMNS 9 /* Linux 2.6.23 already had nine */
-
-struct softnet_state {
-	struct procfile file;
-};
 
 struct softnet_column {
 	unsigned index;
@@ -33,16 +28,7 @@ static const struct softnet_column columns[] = {
 
 static int softnet_init(void **state, const struct collector_env *env, char *err, size_t errlen)
 {
-	struct softnet_state *s = calloc(1, sizeof *s);
-	if (!s)
-		return -ENOMEM;
-	int rc = procfile_init(&s->file, env->procfs, "net/softnet_stat", err, errlen);
-	if (rc) {
-		free(s);
-		return rc;
-	}
-	*state = s;
-	return 0;
+	return procfile_new(state, env->procfs, "net/softnet_stat", err, errlen);
 }
 
 /* Column col of a line, or false for a line too short or not hexadecimal. */
@@ -66,12 +52,12 @@ static bool softnet_column(struct scan line, unsigned col, uint64_t *out)
 	return true;
 }
 
-static int softnet_emit(const struct softnet_state *s, const struct softnet_column *c,
+static int softnet_emit(const struct procfile *file, const struct softnet_column *c,
 			struct batch *b, char *err, size_t errlen)
 {
 	static const char *const names[] = { "cpu" };
-	struct lazy_family fam = { c->name, c->help, METRIC_COUNTER, false };
-	struct scan text = scan_text(s->file.buf, s->file.len), line;
+	struct lazyfam fam = { c->name, c->help, METRIC_COUNTER, false };
+	struct scan text = scan_text(file->buf, file->len), line;
 	unsigned long long cpu = 0;
 	int rc = 0;
 
@@ -80,33 +66,24 @@ static int softnet_emit(const struct softnet_state *s, const struct softnet_colu
 		char buf[24];
 		const char *values[] = { fmt_uint(buf, sizeof buf, cpu) };
 		if (softnet_column(line, c->index, &v))
-			rc = lazy_family_add(b, &fam, names, values, 1, (double)v, err, errlen);
+			rc = lazyfam_add(b, &fam, names, values, 1, (double)v, err, errlen);
 	}
 	return rc;
 }
 
 static int softnet_collect(void *state, struct batch *b, char *err, size_t errlen)
 {
-	struct softnet_state *s = state;
-	int rc = procfile_read(&s->file, err, errlen);
+	struct procfile *file = state;
+	int rc = procfile_read(file, err, errlen);
 	if (rc)
 		return rc == -ENOENT ? 0 : rc;
 	for (size_t i = 0; rc == 0 && i < sizeof columns / sizeof columns[0]; i++)
-		rc = softnet_emit(s, &columns[i], b, err, errlen);
+		rc = softnet_emit(file, &columns[i], b, err, errlen);
 	return rc;
-}
-
-static void softnet_fini(void *state)
-{
-	struct softnet_state *s = state;
-	if (!s)
-		return;
-	procfile_close(&s->file);
-	free(s);
 }
 
 const struct collector_ops collector_softnet_ops = {
 	.init = softnet_init,
 	.collect = softnet_collect,
-	.fini = softnet_fini,
+	.fini = procfile_free,
 };

@@ -5,7 +5,6 @@
  */
 #include <errno.h>
 #include <stdbool.h>
-#include <stdlib.h>
 
 #include "collector.h"
 #include "emit.h"
@@ -34,22 +33,9 @@ static const struct stat_field fields[] = {
 
 #define N_FIELDS (sizeof fields / sizeof fields[0])
 
-struct stat_state {
-	struct procfile file;
-};
-
 static int stat_init(void **state, const struct collector_env *env, char *err, size_t errlen)
 {
-	struct stat_state *s = calloc(1, sizeof *s);
-	if (!s)
-		return -ENOMEM;
-	int rc = procfile_init(&s->file, env->procfs, "stat", err, errlen);
-	if (rc) {
-		free(s);
-		return rc;
-	}
-	*state = s;
-	return 0;
+	return procfile_new(state, env->procfs, "stat", err, errlen);
 }
 
 /* Looks at one line; fills values[i] when it is fields[i] with a good number.
@@ -72,16 +58,16 @@ static void stat_line(struct scan line, uint64_t *values, bool *found)
 
 static int stat_collect(void *state, struct batch *b, char *err, size_t errlen)
 {
-	struct stat_state *s = state;
+	struct procfile *file = state;
 	uint64_t values[N_FIELDS];
 	bool found[N_FIELDS] = { false };
 
-	int rc = procfile_read(&s->file, err, errlen);
+	int rc = procfile_read(file, err, errlen);
 	if (rc == -ENOENT)
 		return 0;
 	if (rc)
 		return rc;
-	struct scan text = scan_text(s->file.buf, s->file.len), line;
+	struct scan text = scan_text(file->buf, file->len), line;
 	while (scan_line(&text, &line))
 		stat_line(line, values, found);
 	for (size_t i = 0; i < N_FIELDS; i++) {
@@ -95,17 +81,8 @@ static int stat_collect(void *state, struct batch *b, char *err, size_t errlen)
 	return 0;
 }
 
-static void stat_fini(void *state)
-{
-	struct stat_state *s = state;
-	if (!s)
-		return;
-	procfile_close(&s->file);
-	free(s);
-}
-
 const struct collector_ops collector_stat_ops = {
 	.init = stat_init,
 	.collect = stat_collect,
-	.fini = stat_fini,
+	.fini = procfile_free,
 };

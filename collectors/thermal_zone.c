@@ -124,7 +124,7 @@ static void thermal_read(struct thermal_state *s, struct thermal_dev *d)
 }
 
 /* Adds the family's series for every zone (zone) or cooling device (!zone). */
-static int thermal_emit(struct thermal_state *s, struct lazy_family *fam, bool zone, int a,
+static int thermal_emit(struct thermal_state *s, struct lazyfam *fam, bool zone, int a,
 			struct batch *b, char *err, size_t errlen)
 {
 	static const char *const zone_names[] = { "type", "zone" };
@@ -138,7 +138,7 @@ static int thermal_emit(struct thermal_state *s, struct lazy_family *fam, bool z
 		const char *id = d->e.name + strlen(zone ? ZONE_PREFIX : COOLING_PREFIX);
 		const char *zv[] = { d->type, id }, *cv[] = { id, d->type };
 		double v = zone ? (double)d->v[a] / 1000.0 : (double)d->v[a];
-		rc = lazy_family_add(b, fam, zone ? zone_names : cool_names, zone ? zv : cv, 2, v,
+		rc = lazyfam_add(b, fam, zone ? zone_names : cool_names, zone ? zv : cv, 2, v,
 				     err, errlen);
 	}
 	return rc;
@@ -147,12 +147,12 @@ static int thermal_emit(struct thermal_state *s, struct lazy_family *fam, bool z
 static int thermal_collect(void *state, struct batch *b, char *err, size_t errlen)
 {
 	struct thermal_state *s = state;
-	struct lazy_family temp = { "node_thermal_zone_temp", "Zone temperature in Celsius",
+	struct lazyfam temp = { "node_thermal_zone_temp", "Zone temperature in Celsius",
 				    METRIC_GAUGE, false };
-	struct lazy_family cur = { "node_cooling_device_cur_state",
+	struct lazyfam cur = { "node_cooling_device_cur_state",
 				   "Current throttle state of the cooling device", METRIC_GAUGE,
 				   false };
-	struct lazy_family max = { "node_cooling_device_max_state",
+	struct lazyfam max = { "node_cooling_device_max_state",
 				   "Maximum throttle state of the cooling device", METRIC_GAUGE,
 				   false };
 

@@ -70,7 +70,7 @@ static void udp_sum(const struct procfile *f, double *tx, double *rx)
 		}
 }
 
-static int udp_emit(struct procfile *f, const char *ip, struct lazy_family *fam,
+static int udp_emit(struct procfile *f, const char *ip, struct lazyfam *fam,
 		    struct batch *b, char *err, size_t errlen)
 {
 	static const char *const names[] = { "ip", "queue" };
@@ -81,16 +81,16 @@ static int udp_emit(struct procfile *f, const char *ip, struct lazy_family *fam,
 		return rc == -ENOENT ? 0 : rc;
 	udp_sum(f, &tx, &rx);
 	const char *rx_values[] = { ip, "rx" }, *tx_values[] = { ip, "tx" };
-	rc = lazy_family_add(b, fam, names, rx_values, 2, rx, err, errlen);
+	rc = lazyfam_add(b, fam, names, rx_values, 2, rx, err, errlen);
 	if (rc == 0)
-		rc = lazy_family_add(b, fam, names, tx_values, 2, tx, err, errlen);
+		rc = lazyfam_add(b, fam, names, tx_values, 2, tx, err, errlen);
 	return rc;
 }
 
 static int udp_collect(void *state, struct batch *b, char *err, size_t errlen)
 {
 	struct udp_state *s = state;
-	struct lazy_family fam = {
+	struct lazyfam fam = {
 		"node_udp_queues",
 		"Number of allocated memory in the kernel for UDP datagrams in bytes.",
 		METRIC_GAUGE, false,

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lazyfam.h"
+
 void valtable_init(struct valtable *t, size_t n_cols)
 {
 	memset(t, 0, sizeof *t);
@@ -87,18 +89,4 @@ int valtable_emit(const struct valtable *t, const struct valtable_col *cols,
 		}
 	}
 	return 0;
-}
-
-int lazyfam_add(struct batch *b, struct lazyfam *f, const char *const *names,
-		const char *const *values, size_t n, double v, char *err, size_t errlen)
-{
-	if (!f->started) {
-		int rc = batch_family(b, f->name, f->help, f->type, err, errlen);
-		if (rc)
-			return rc;
-		f->started = true;
-	}
-	int rc = batch_add(b, names, values, n, v, err, errlen);
-	/* A repeated object, or a label value that is not UTF-8: that series only. */
-	return rc == -EEXIST || rc == -EINVAL ? 0 : rc;
 }

@@ -50,15 +50,4 @@ void valtable_set(struct valtable *t, size_t row, size_t col, double v);
 int valtable_emit(const struct valtable *t, const struct valtable_col *cols,
 		  const char *const *names, size_t n, struct batch *b, char *err, size_t errlen);
 
-/* A family started on its first series, so that one without series is left out. */
-struct lazyfam {
-	const char *name, *help;
-	enum metric_type type;
-	bool started;
-};
-
-/* Adds a series to f (starting it first if needed); a duplicate is dropped. */
-int lazyfam_add(struct batch *b, struct lazyfam *f, const char *const *names,
-		const char *const *values, size_t n, double v, char *err, size_t errlen);
-
 #endif

@@ -21,6 +21,7 @@
 
 #include "collector.h"
 #include "dirents.h"
+#include "lazyfam.h"
 #include "procfile.h"
 #include "scan.h"
 #include "valtable.h"

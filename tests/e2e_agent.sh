@@ -13,42 +13,19 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
-BIN=${BIN:-build/bin}
+. tests/lib/e2e.sh
+
 inst="e2e$$"
 work=$(mktemp -d)
 log="$work/agent.log"
 agent_pid=""
-fails=0
 
 cleanup() {
 	[ -n "$agent_pid" ] && kill -KILL "$agent_pid" 2>/dev/null
-	pkill -KILL -f ":/shmetrics.$inst." 2>/dev/null
-	pkill -KILL -f "instance=$inst" 2>/dev/null
-	rm -f /dev/shm/shmetrics."$inst".*
+	kill_instance "$inst"
 	rm -rf "$work"
 }
 trap cleanup EXIT
-
-ok() { echo "ok - $*"; }
-not_ok() {
-	echo "not ok - $*"
-	fails=$((fails + 1))
-}
-check() { # check DESCRIPTION COMMAND...
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
-
-# wait_for SECONDS COMMAND...: polls every 0.1 s until COMMAND succeeds.
-wait_for() {
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ $SECONDS -ge $deadline ] && return 1
-		sleep 0.1
-	done
-}
 
 write_config() { # write_config FILE LOADAVG_ENABLED
 	cat >"$1" <<EOF
@@ -63,23 +40,7 @@ write_config() { # write_config FILE LOADAVG_ENABLED
 EOF
 }
 
-# promtool lints node_exporter's own names: node_memory_MemTotal_bytes,
-# node_netstat_Tcp_InSegs ... as camelCase, node_entropy_*_bits for not being bytes.
-# Those names are the compatibility we promise, so exactly those complaints about
-# exactly those names are accepted.  Anything else fails.
-promtool_check() {
-	local out
-	out=$(promtool check metrics <"$1" 2>&1)
-	out=$(grep -v -e "^node_[A-Za-z0-9_]* metric names should be written in 'snake_case' not 'camelCase'$" \
-		-e '^node_entropy_[a-z_]*_bits use base unit "bytes" instead of "bits"$' <<<"$out")
-	[ -z "$out" ] || { echo "$out"; return 1; }
-}
-
-scrape() { curl -fsS --max-time 5 "http://127.0.0.1:$port$1"; }
 metric_value() { scrape /metrics | awk -v m="$1" '$1 == m { print $2; exit }'; }
-port_from_log() { grep -o 'listening on [^ ]*' "$log" | tail -n 1 | sed 's/.*://'; }
-# The process running collector $1: the group's for most, its own when isolated.
-child_pid() { pgrep -f "shmetrics-collector (--run=[^ ]* )*--run=$1:/shmetrics.$inst.$1:" | head -n 1; }
 
 # ---- a bad config is refused and nothing starts ----
 printf '{\n  "instance": "%s",\n  "intervall": "1s"\n}\n' "$inst" >"$work/bad.json"
@@ -98,19 +59,12 @@ check "no segment was created for the bad config" \
 write_config "$work/config.json" true
 check "--check-config accepts the good file" \
 	"$BIN/shmetrics-agent" --config "$work/config.json" --check-config
-"$BIN/shmetrics-agent" --config "$work/config.json" >"$log" 2>&1 &
-agent_pid=$!
-if ! wait_for 10 grep -q 'listening on' "$log"; then
-	not_ok "exporter started listening"
-	cat "$log"
-	exit 1
-fi
-port=$(port_from_log)
+start_agent "$log" --config "$work/config.json" || fatal "exporter started listening" "$log"
 ok "exporter listening on 127.0.0.1:$port"
 n_default=$("$BIN/shmetrics-agent" --help | grep -c '^  [a-z0-9_]* *enabled by default$')
 check "one segment per collector plus the agent's ($n_default collectors on by default)" \
 	test "$(ls /dev/shm/shmetrics."$inst".* | wc -l)" -eq $((n_default + 1))
-wait_for 10 bash -c "curl -fsS http://127.0.0.1:$port/metrics | grep -q '^node_load1 '"
+wait_for 10 served '^node_load1 '
 
 # ---- real values ----
 memtotal=$(awk '/^MemTotal:/ { printf "%.0f", $2 * 1024 }' /proc/meminfo)
@@ -122,15 +76,14 @@ check "node_boot_time_seconds equals btime in /proc/stat ($btime)" \
 ncpu=$(grep -c '^cpu[0-9]' /proc/stat)
 check "node_cpu_seconds_total has every mode of every cpu ($ncpu cpus)" \
 	test "$(scrape /metrics | grep -c '^node_cpu_seconds_total{.*mode="idle"')" -eq "$ncpu"
-check "node_load1, node_context_switches_total and node_procs_running are served" \
-	bash -c "curl -fsS http://127.0.0.1:$port/metrics | grep -q '^node_load1 ' &&
-		curl -fsS http://127.0.0.1:$port/metrics | grep -q '^node_context_switches_total ' &&
-		curl -fsS http://127.0.0.1:$port/metrics | grep -q '^node_procs_running '"
+for m in node_load1 node_context_switches_total node_procs_running; do
+	check "$m is served" served "^$m "
+done
 check "every collector is up" \
 	test "$(scrape /metrics | grep -c '^shmetrics_collector_up{.*} 1$')" -ge 4
 scrape /metrics >"$work/metrics.txt"
 check "promtool check metrics is clean (but for node_exporter's own camelCase names)" \
-	promtool_check "$work/metrics.txt"
+	promtool_node_clean "$work/metrics.txt"
 check "the content type is Prometheus text 0.0.4" \
 	bash -c "curl -sS -o /dev/null -w '%{content_type}' http://127.0.0.1:$port/metrics |
 		grep -q 'text/plain; version=0.0.4; charset=utf-8'"
@@ -149,10 +102,10 @@ check "POST answers 405" \
 	test "$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$port/metrics")" = 405
 
 # ---- one process for the built-in collectors, one for the isolated loadavg ----
-group=$(child_pid cpu)
-loadavg_pid=$(child_pid loadavg)
+group=$(collector_pid cpu)
+loadavg_pid=$(collector_pid loadavg)
 check "cpu and meminfo share one collector process ($group)" \
-	test -n "$group" -a "$(child_pid meminfo)" = "$group"
+	test -n "$group" -a "$(collector_pid meminfo)" = "$group"
 check "the isolated loadavg collector runs in a process of its own ($loadavg_pid)" \
 	test -n "$loadavg_pid" -a "$loadavg_pid" != "$group"
 check "the agent has three children: the group, loadavg and the exporter" \
@@ -165,27 +118,24 @@ check "the agent logs the death of the group with its cause" \
 check "the group is running again under a new pid" \
 	wait_for 10 bash -c "p=\$(pgrep -f 'shmetrics-collector --run=cpu:/shmetrics.$inst.cpu:'); [ -n \"\$p\" ] && [ \"\$p\" != $group ]"
 check "the restart is counted in shmetrics_collector_restarts_total of cpu" \
-	wait_for 10 bash -c "curl -fsS http://127.0.0.1:$port/metrics |
-		grep -q '^shmetrics_collector_restarts_total{collector=\"cpu\"} 1$'"
+	wait_for 10 served_line 'shmetrics_collector_restarts_total{collector="cpu"} 1'
 check "cpu series are served again" \
-	wait_for 10 bash -c "curl -fsS http://127.0.0.1:$port/metrics | grep -q '^node_cpu_seconds_total{'"
+	wait_for 10 served '^node_cpu_seconds_total{'
 check "the isolated loadavg collector survived with the same pid" \
-	test "$(child_pid loadavg)" = "$loadavg_pid"
+	test "$(collector_pid loadavg)" = "$loadavg_pid"
 check "and its restarts stay at 0" \
-	bash -c "curl -fsS http://127.0.0.1:$port/metrics |
-		grep -q '^shmetrics_collector_restarts_total{collector=\"loadavg\"} 0$'"
+	served_line 'shmetrics_collector_restarts_total{collector="loadavg"} 0'
 
 # ---- a killed exporter comes back ----
-exporter=$(pgrep -f "shmetrics-exporter --instance=$inst" | head -n 1)
+exporter=$(exporter_pid)
 kill -KILL "$exporter"
 check "the exporter is restarted and listens again" \
 	wait_for 10 bash -c "[ \$(grep -c 'listening on' '$log') -ge 2 ]"
 port=$(port_from_log)
-check "the restarted exporter serves metrics" wait_for 10 bash -c \
-	"curl -fsS http://127.0.0.1:$port/metrics | grep -q '^node_load1 '"
+check "the restarted exporter serves metrics" wait_for 10 served '^node_load1 '
 
 # ---- SIGHUP applies a changed config, unchanged collectors keep running ----
-mem_before=$(child_pid meminfo)
+mem_before=$(collector_pid meminfo)
 listens=$(grep -c 'listening on' "$log")
 write_config "$work/config.json" false
 kill -HUP "$agent_pid"
@@ -195,21 +145,17 @@ check "and its own process is stopped" wait_for 10 bash -c "! kill -0 $loadavg_p
 check "after SIGHUP the exporter, whose collector set changed, listens anew" \
 	wait_for 10 bash -c "[ \$(grep -c 'listening on' '$log') -gt $listens ]"
 port=$(port_from_log)
-check "after SIGHUP node_load1 is no longer served" wait_for 10 bash -c \
-	"curl -fsS http://127.0.0.1:$port/metrics >/dev/null &&
-		! curl -fsS http://127.0.0.1:$port/metrics | grep -q '^node_load1 '"
-check "the unchanged group of collectors kept its pid" test "$(child_pid meminfo)" = "$mem_before"
+check "after SIGHUP node_load1 is no longer served" wait_for 10 not_served '^node_load1 '
+check "the unchanged group of collectors kept its pid" test "$(collector_pid meminfo)" = "$mem_before"
 printf '{ "instance": ' >"$work/config.json"
 kill -HUP "$agent_pid"
 check "a broken config on SIGHUP is refused and logged with its position" \
 	wait_for 5 grep -q "config.json:1:" "$log"
 check "after the refused reload the old config still serves" \
-	bash -c "curl -fsS http://127.0.0.1:$port/metrics | grep -q '^node_memory_MemTotal_bytes '"
+	served '^node_memory_MemTotal_bytes '
 
 # ---- SIGTERM: clean stop, no segments, no children ----
-kill -TERM "$agent_pid"
-wait_for 10 bash -c "! kill -0 $agent_pid 2>/dev/null"
-wait "$agent_pid"
+stop_pid "$agent_pid" 10
 rc=$?
 agent_pid=""
 check "the agent exits 0 on SIGTERM (exit $rc)" test $rc -eq 0
@@ -217,9 +163,4 @@ check "its segments are removed" bash -c "! ls /dev/shm/shmetrics.$inst.* >/dev/
 check "no child process is left" \
 	bash -c "! pgrep -f '[:]/shmetrics.$inst.' >/dev/null && ! pgrep -f '[i]nstance=$inst' >/dev/null"
 
-if [ $fails -gt 0 ]; then
-	echo "--- agent log:"
-	cat "$log"
-fi
-echo "e2e: $fails failures"
-[ $fails -eq 0 ]
+finish "$log"

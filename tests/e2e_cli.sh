@@ -11,42 +11,21 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
-BIN=${BIN:-build/bin}
+. tests/lib/e2e.sh
+
 CLI=${CLI:-$BIN/shmetrics}
 inst="cli$$"
 work=$(mktemp -d)
 log="$work/agent.log"
 agent_pid=""
-fails=0
 
 cleanup() {
-	[ -n "$agent_pid" ] && kill -TERM "$agent_pid" 2>/dev/null && sleep 0.5
-	[ -n "$agent_pid" ] && kill -KILL "$agent_pid" 2>/dev/null
+	stop_pid "$agent_pid"
 	rm -f /dev/shm/shmetrics."$inst".*
 	rm -rf "$work"
 }
 trap cleanup EXIT
 
-ok() { echo "ok - $*"; }
-not_ok() {
-	echo "not ok - $*"
-	fails=$((fails + 1))
-}
-check() {
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
-wait_for() {
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ $SECONDS -ge $deadline ] && return 1
-		sleep 0.1
-	done
-}
-scrape() { curl -fsS --max-time 5 "http://127.0.0.1:$port/metrics"; }
-port_from_log() { grep -o 'listening on [^ ]*' "$log" | tail -n 1 | sed 's/.*://'; }
 sm() { "$CLI" --instance="$inst" "$@"; }
 
 mkdir -p "$work/textfile"
@@ -65,14 +44,8 @@ cat >"$work/config.json" <<EOF
   }
 }
 EOF
-"$BIN/shmetrics-agent" --config "$work/config.json" >"$log" 2>&1 &
-agent_pid=$!
-if ! wait_for 10 grep -q 'listening on' "$log"; then
-	not_ok "the agent started with custom collectors"
-	cat "$log"
-	exit 1
-fi
-port=$(port_from_log)
+start_agent "$log" --config "$work/config.json" ||
+	fatal "the agent started with custom collectors" "$log"
 ok "agent with an external and an exec custom collector listening on $port"
 
 # ---- writes ----
@@ -88,22 +61,19 @@ wait "${incs[@]}"
 check "add adds" sm add e2e_bytes_total 1.5 --collector=scripts
 check "set changes the existing series" \
 	sm set e2e_queue_depth'{queue="mail"}' 9 --collector=scripts
-check "the exporter serves the gauge" wait_for 5 bash -c \
-	"curl -fsS http://127.0.0.1:$port/metrics | grep -qx 'e2e_queue_depth{queue=\"mail\"} 9'"
-check "11 concurrent incs made 11 (flock)" bash -c \
-	"curl -fsS http://127.0.0.1:$port/metrics | grep -qx 'e2e_jobs_total{result=\"ok\"} 11'"
-check "help and type are served" bash -c \
-	"curl -fsS http://127.0.0.1:$port/metrics | grep -qx '# HELP e2e_queue_depth Messages waiting.' &&
-	 curl -fsS http://127.0.0.1:$port/metrics | grep -qx '# TYPE e2e_jobs_total counter'"
-check "the collector is up although no process is attached (writer pid 0)" bash -c \
-	"curl -fsS http://127.0.0.1:$port/metrics | grep -qx 'shmetrics_collector_up{collector=\"scripts\"} 1'"
+check "the exporter serves the gauge" wait_for 5 served_line 'e2e_queue_depth{queue="mail"} 9'
+check "11 concurrent incs made 11 (flock)" served_line 'e2e_jobs_total{result="ok"} 11'
+check "help is served" served_line '# HELP e2e_queue_depth Messages waiting.'
+check "type is served" served_line '# TYPE e2e_jobs_total counter'
+check "the collector is up although no process is attached (writer pid 0)" \
+	served_line 'shmetrics_collector_up{collector="scripts"} 1'
 
 # ---- dump equals the exporter's lines ----
 sm dump scripts >"$work/dump.txt" 2>"$work/dump.err"
 scrape >"$work/scrape.txt"
 check "dump prints exactly the exporter's lines for the collector" bash -c \
 	"grep -F -x -f '$work/dump.txt' '$work/scrape.txt' | diff -q - '$work/dump.txt' >/dev/null"
-check "dump output passes promtool" bash -c "promtool check metrics <'$work/dump.txt'"
+check "dump output passes promtool" promtool_clean "$work/dump.txt"
 
 # ---- list ----
 sm list >"$work/list.txt"
@@ -134,29 +104,19 @@ check "check names file:line (exit $rc)" bash -c \
 check "check accepts a good file" sm check "$work/textfile/e2e.prom"
 
 # ---- exec and textfile under the agent ----
-check "the exec collector's output is served" wait_for 5 bash -c \
-	"curl -fsS http://127.0.0.1:$port/metrics | grep -qx 'check_ok{args=\"from-agent\"} 1'"
-check "the textfile collector serves the file and its mtime" bash -c \
-	"curl -fsS http://127.0.0.1:$port/metrics | grep -qx 'e2e_textfile_value 42' &&
-	 curl -fsS http://127.0.0.1:$port/metrics | grep -q '^node_textfile_mtime_seconds{file=\"$work/textfile/e2e.prom\"}' &&
-	 curl -fsS http://127.0.0.1:$port/metrics | grep -qx 'node_textfile_scrape_error 0'"
+check "the exec collector's output is served" wait_for 5 served_line 'check_ok{args="from-agent"} 1'
+check "the textfile collector serves the file" served_line 'e2e_textfile_value 42'
+check "and its mtime" served "^node_textfile_mtime_seconds{file=\"$work/textfile/e2e.prom\"}"
+check "and no scrape error" served_line 'node_textfile_scrape_error 0'
 scrape >"$work/all.txt"
 grep -E '^(# (HELP|TYPE) )?(e2e_|check_|node_textfile_)' "$work/all.txt" >"$work/ours.txt"
-check "our families in the scrape pass promtool" bash -c "promtool check metrics <'$work/ours.txt'"
+check "our families in the scrape pass promtool" promtool_clean "$work/ours.txt"
 
 # ---- staleness: 3 intervals of 1 s ----
-check "after the staleness window the CLI's series are omitted" wait_for 8 bash -c \
-	"! curl -fsS http://127.0.0.1:$port/metrics | grep -q '^e2e_queue_depth'"
-check "and the collector is reported down" bash -c \
-	"curl -fsS http://127.0.0.1:$port/metrics | grep -qx 'shmetrics_collector_up{collector=\"scripts\"} 0'"
+check "after the staleness window the CLI's series are omitted" wait_for 8 not_served '^e2e_queue_depth'
+check "and the collector is reported down" served_line 'shmetrics_collector_up{collector="scripts"} 0'
 sm list | grep -Eq '^scripts +stale ' && ok "list says stale" || not_ok "list says stale"
 check "a new write brings it back" sm inc e2e_jobs_total'{result="ok"}' --collector=scripts
-check "with the counter continuing from 11" wait_for 5 bash -c \
-	"curl -fsS http://127.0.0.1:$port/metrics | grep -qx 'e2e_jobs_total{result=\"ok\"} 12'"
+check "with the counter continuing from 11" wait_for 5 served_line 'e2e_jobs_total{result="ok"} 12'
 
-if [ $fails -gt 0 ]; then
-	echo "--- agent log:"
-	cat "$log"
-fi
-echo "$fails failure(s)"
-[ $fails -eq 0 ]
+finish "$log"

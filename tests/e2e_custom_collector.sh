@@ -12,57 +12,30 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
+. tests/lib/e2e.sh
+
 inst="e2ecc$$"
 work=$(mktemp -d)
 prefix="$work/prefix"
+AGENT="$prefix/bin/shmetrics-agent"
 log="$work/agent.log"
 agent_pid=""
 ext_pid=""
-fails=0
 
 cleanup() {
 	[ -n "$ext_pid" ] && kill -KILL "$ext_pid" 2>/dev/null
-	if [ -n "$agent_pid" ]; then
-		kill -TERM "$agent_pid" 2>/dev/null
-		for _ in $(seq 50); do kill -0 "$agent_pid" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$agent_pid" 2>/dev/null
-	fi
+	stop_pid "$agent_pid"
 	rm -f /dev/shm/shmetrics."$inst".*
 	rm -rf "$work"
 }
 trap cleanup EXIT
 
-ok() { echo "ok - $*"; }
-not_ok() {
-	echo "not ok - $*"
-	fails=$((fails + 1))
-}
-check() { # check DESCRIPTION COMMAND...
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
-wait_for() { # wait_for SECONDS COMMAND...: polls every 0.1 s until COMMAND succeeds.
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ $SECONDS -ge $deadline ] && return 1
-		sleep 0.1
-	done
-}
-scrape() { curl -fsS --max-time 5 "http://127.0.0.1:$port/metrics"; }
-port_from_log() { grep -o 'listening on [^ ]*' "$log" | tail -n 1 | sed 's/.*://'; }
-served() { scrape 2>/dev/null | grep -q "$1"; }
-not_served() { scrape >"$work/now.txt" 2>/dev/null && ! grep -q "$1" "$work/now.txt"; }
 # The pid of the command collector: the example started with no argument.
 app_pid() { pgrep -f "^$work/request_counter\$" | head -n 1; }
 
 # ---- install, and build the example against the installed library ----
-if ! make -s install PREFIX="$prefix" >"$work/install.log" 2>&1; then
-	not_ok "make install PREFIX=$prefix"
-	cat "$work/install.log"
-	exit 1
-fi
+make -s install PREFIX="$prefix" >"$work/install.log" 2>&1 ||
+	fatal "make install PREFIX=$prefix" "$work/install.log"
 ok "make install PREFIX=$prefix"
 check "the shared and static libraries, the header and shmetrics.pc are installed" \
 	test -e "$prefix/lib/libshmetrics.so.0" -a -e "$prefix/lib/libshmetrics.so" -a \
@@ -74,11 +47,8 @@ check "pkg-config finds shmetrics under the prefix" \
 check "the shared library exports only the shmetrics_ API" \
 	bash -c "! nm -D --defined-only '$prefix/lib/libshmetrics.so.0' | awk '\$2 ~ /^[TDB]\$/ { print \$3 }' | grep -v '^shmetrics_'"
 cp -r examples/request_counter "$work/src"
-if ! make -s -C "$work/src" >"$work/build.log" 2>&1; then
-	not_ok "the example builds against the installed library"
-	cat "$work/build.log"
-	exit 1
-fi
+make -s -C "$work/src" >"$work/build.log" 2>&1 ||
+	fatal "the example builds against the installed library" "$work/build.log"
 cp "$work/src/request_counter" "$work/request_counter"
 ok "the example builds against the installed library"
 check "the example is linked to the installed libshmetrics.so.0" \
@@ -104,17 +74,10 @@ cat >"$work/config.json" <<EOF
   }
 }
 EOF
-out=$("$prefix/bin/shmetrics-agent" --config "$work/config.json" --check-config 2>&1)
+out=$("$AGENT" --config "$work/config.json" --check-config 2>&1)
 check "--check-config accepts custom_collectors" test $? -eq 0
 [ -n "$out" ] && echo "$out"
-"$prefix/bin/shmetrics-agent" --config "$work/config.json" >"$log" 2>&1 &
-agent_pid=$!
-if ! wait_for 15 grep -q 'listening on' "$log"; then
-	not_ok "exporter started listening"
-	cat "$log"
-	exit 1
-fi
-port=$(port_from_log)
+start_agent "$log" --config "$work/config.json" || fatal "exporter started listening" "$log"
 ok "exporter listening on 127.0.0.1:$port"
 check "the agent created a segment for each custom collector" \
 	test -e "/dev/shm/shmetrics.$inst.app" -a -e "/dev/shm/shmetrics.$inst.ext"
@@ -135,20 +98,18 @@ check "its histogram is served with +Inf equal to _count" wait_for 10 bash -c \
 	 [ -n \"\$inf\" ] && [ \"\$inf\" = \"\$cnt\" ]"
 check "the collector is up" served '^shmetrics_collector_up{collector="app"} 1$'
 scrape | grep -E '^(# (HELP|TYPE) )?(example_|shmetrics_client_)' >"$work/app.txt"
-check "promtool check metrics is clean on the example's families" \
-	bash -c "out=\$(promtool check metrics <'$work/app.txt' 2>&1); [ -z \"\$out\" ] || { echo \"\$out\"; false; }"
+check "promtool check metrics is clean on the example's families" promtool_clean "$work/app.txt"
 
 # ---- an external collector, attached by name ----
 check "the external collector is down before anyone attaches" \
 	served '^shmetrics_collector_up{collector="ext"} 0$'
 SHMETRICS_INSTANCE=$inst "$work/request_counter" ext >"$work/ext.log" 2>&1 &
 ext_pid=$!
-check "a program attached by name is served" wait_for 10 bash -c \
-	"curl -fsS http://127.0.0.1:$port/metrics 2>/dev/null | grep -q '^shmetrics_collector_up{collector=\"ext\"} 1$'"
+check "a program attached by name is served" wait_for 10 \
+	served '^shmetrics_collector_up{collector="ext"} 1$'
 out=$(SHMETRICS_INSTANCE=$inst "$work/request_counter" ext 2>&1)
 check "a second writer for the same collector is refused" grep -q "already has a writer" <<<"$out"
-kill -TERM "$ext_pid"
-wait "$ext_pid"
+stop_pid "$ext_pid"
 rc=$?
 ext_pid=""
 check "the attached program stops cleanly on SIGTERM (exit $rc)" test $rc -eq 0
@@ -172,9 +133,7 @@ check "its series are back and it is up" wait_for 10 bash -c \
 check "the restart is counted" served '^shmetrics_collector_restarts_total{collector="app"} 1$'
 
 # ---- SIGTERM stops the command collector with the agent ----
-kill -TERM "$agent_pid"
-wait_for 10 bash -c "! kill -0 $agent_pid 2>/dev/null"
-wait "$agent_pid"
+stop_pid "$agent_pid" 10
 rc=$?
 agent_pid=""
 check "the agent exits 0 on SIGTERM (exit $rc)" test $rc -eq 0
@@ -182,9 +141,4 @@ check "the command collector was stopped with it" bash -c "[ -z \"\$(pgrep -f '^
 check "the custom collectors' segments are removed" \
 	bash -c "! ls /dev/shm/shmetrics.$inst.* >/dev/null 2>&1"
 
-if [ $fails -gt 0 ]; then
-	echo "--- agent log:"
-	cat "$log"
-fi
-echo "e2e: $fails failures"
-[ $fails -eq 0 ]
+finish "$log"

@@ -18,37 +18,18 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
+. tests/lib/e2e.sh
+
 work=$(mktemp -d)
 chmod 0755 "$work" # the unprivileged agents below run programs from under it
 inst="deploy$$"
 agent_pid=""
-fails=0
 cleanup() {
 	[ -n "$agent_pid" ] && kill -KILL "$agent_pid" 2>/dev/null
 	rm -f /dev/shm/shmetrics."$inst"*
 	rm -rf "$work"
 }
 trap cleanup EXIT
-
-ok() { echo "ok - $*"; }
-not_ok() {
-	echo "not ok - $*"
-	fails=$((fails + 1))
-}
-check() {
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
-skip() { echo "ok - # SKIP $*"; }
-wait_for() {
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ $SECONDS -ge $deadline ] && return 1
-		sleep 0.1
-	done
-}
 
 # ---- make install / uninstall ----
 stage=$work/stage
@@ -145,13 +126,11 @@ else
 			"$root/usr/bin/shmetrics-agent" --config "$root/etc/shmetrics/config.json" \
 			--instance="$inst" --web.listen-address=127.0.0.1:0 >"$log" 2>&1 &
 		agent_pid=$!
-		if wait_for 10 grep -q 'listening on' "$log"; then
-			port=$(grep -o 'listening on [^ ]*' "$log" | tail -n 1 | sed 's/.*://')
+		if await_port "$log" 10; then
 			btime=$(awk '/^btime/ { print $2 }' /proc/stat)
 			check "the packaged agent, unprivileged, serves this host's boot time" \
-				wait_for 10 bash -c "curl -fsS http://127.0.0.1:$port/metrics |
-					grep -qx 'node_boot_time_seconds $btime'"
-			exp=$(pgrep -f "shmetrics-exporter --instance=$inst " | head -n 1)
+				wait_for 10 served_line "node_boot_time_seconds $btime"
+			exp=$(exporter_pid)
 			check "its children run from the package's libexec" \
 				test "$(readlink "/proc/$exp/exe")" = "$root/usr/libexec/shmetrics/shmetrics-exporter"
 			check "its segments belong to the shmetrics user" \
@@ -160,8 +139,7 @@ else
 			cat "$log"
 			not_ok "the packaged agent starts"
 		fi
-		kill -TERM "$agent_pid"
-		wait "$agent_pid"
+		stop_pid "$agent_pid" 10
 		check "the packaged agent stops cleanly" test $? -eq 0
 		agent_pid=""
 
@@ -248,20 +226,17 @@ if [ -n "${deb:-}" ] && [ -f "${deb:-}" ] && dpkg -x "$deb" "$xroot" 2>/dev/null
 			$(printf "'%s' " "${args[@]}") --instance=${inst}c --web.listen-address=127.0.0.1:0" \
 		>"$log" 2>&1 &
 	agent_pid=$!
-	if wait_for 10 grep -q 'listening on' "$log"; then
-		port=$(grep -o 'listening on [^ ]*' "$log" | tail -n 1 | sed 's/.*://')
+	if await_port "$log" 10; then
 		memtotal=$(awk '/^MemTotal:/ { printf "%.0f", $2 * 1024 }' /proc/meminfo)
 		check "with the container's flags (host under a read-only /host) the host is reported" \
-			wait_for 10 bash -c "curl -fsS http://127.0.0.1:$port/metrics |
-				grep -qx 'node_memory_MemTotal_bytes $memtotal'"
+			wait_for 10 served_line "node_memory_MemTotal_bytes $memtotal"
 		check "the child collectors got the /host paths" \
 			bash -c "pgrep -f 'run=cpu:/shmetrics.${inst}c.cpu:.*--path.procfs=$host/proc' >/dev/null"
 	else
 		cat "$log"
 		not_ok "the agent starts with the container's command line"
 	fi
-	kill -TERM "$agent_pid" 2>/dev/null
-	wait "$agent_pid"
+	stop_pid "$agent_pid" 10
 	agent_pid=""
 else
 	skip "no package or no unshare: the container command line is not exercised"
@@ -284,5 +259,4 @@ else
 	skip "promtool is not installed"
 fi
 
-echo "e2e_deploy: $fails failures"
-[ $fails -eq 0 ]
+finish

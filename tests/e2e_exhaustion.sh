@@ -15,11 +15,11 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
-BIN=${BIN:-build/bin}
+. tests/lib/e2e.sh
+
 work=$(mktemp -d)
 inst="exh$$"
 pids=()
-fails=0
 cleanup() {
 	for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
 	rm -f /dev/shm/shmetrics."$inst"*
@@ -27,24 +27,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() { echo "ok - $*"; }
-not_ok() {
-	echo "not ok - $*"
-	fails=$((fails + 1))
-}
-check() {
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
-wait_for() {
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ $SECONDS -ge $deadline ] && return 1
-		sleep 0.1
-	done
-}
 config() { # config INSTANCE [EXTRA_JSON]
 	printf '{ "instance": "%s", "interval": "500ms", "web": { "listen_address": "127.0.0.1:0" }%s }\n' \
 		"$1" "${2:-}"
@@ -74,7 +56,7 @@ if [ "$(id -u)" = 0 ] && unshare -m true 2>/dev/null; then
 		'$BIN/shmetrics-agent' --config '$work/b.json' --collector.disable-defaults \
 			--collector.cpu --collector.loadavg >'$work/b.log' 2>&1 &
 		agent=\$!
-		until grep -q 'listening on' '$work/b.log'; do sleep 0.1; done
+		for _ in \$(seq 100); do grep -q 'listening on' '$work/b.log' && break; sleep 0.1; done
 		sleep 2
 		port=\$(grep -o 'listening on [^ ]*' '$work/b.log' | sed 's/.*://')
 		curl -fsS http://127.0.0.1:\$port/metrics >'$work/b.full'
@@ -97,7 +79,7 @@ if [ "$(id -u)" = 0 ] && unshare -m true 2>/dev/null; then
 			! grep -q 'restarting in' '$work/b.log'"
 	check "... and the agent stops cleanly" grep -qx 'exit 0' "$work/b.exit"
 else
-	echo "ok - # SKIP not root or no unshare -m: /dev/shm cannot be replaced by a tiny tmpfs"
+	skip "not root or no unshare -m: /dev/shm cannot be replaced by a tiny tmpfs"
 fi
 
 # ---- file descriptors ----
@@ -111,8 +93,7 @@ check "... and is restarted with backoff, not in a loop" \
 	wait_for 10 grep -q 'exporter\[[0-9]*\] exited with status 1, restarting in 2s' "$work/c.log"
 check "... while the agent stays up" kill -0 "$agent"
 check "... and nothing died on a signal" bash -c "! grep -q 'exited on signal' '$work/c.log'"
-kill -TERM "$agent"
-wait "$agent"
+stop_pid "$agent" 10
 check "... and it still stops cleanly (exit $?)" test $? -eq 0
 
 # A running exporter that runs out of descriptors under a connection storm.
@@ -122,25 +103,22 @@ sed -i 's/"listen_address": "127.0.0.1:0"/"listen_address": "127.0.0.1:0", "max_
 "$BIN/shmetrics-agent" --config "$work/d.json" >"$work/d.log" 2>&1 &
 agent=$!
 pids+=($agent)
-if wait_for 10 grep -q 'listening on' "$work/d.log"; then
-	port=$(grep -o 'listening on [^ ]*' "$work/d.log" | sed 's/.*://')
-	exporter=$(pgrep -f "shmetrics-exporter --instance=${inst}d " | head -n 1)
+if await_port "$work/d.log" 10; then
+	exporter=$(exporter_pid "${inst}d")
 	prlimit --pid "$exporter" --nofile=24:24
 	if command -v wrk >/dev/null; then
 		wrk -t2 -c200 -d3s "http://127.0.0.1:$port/metrics" >"$work/wrk.log" 2>&1
 	else
-		for i in $(seq 200); do curl -s -o /dev/null "http://127.0.0.1:$port/metrics" & done
+		for _ in $(seq 200); do curl -s --max-time 10 -o /dev/null "http://127.0.0.1:$port/metrics" & done
 		wait
 	fi
 	check "an exporter at its descriptor limit survives a storm of 200 connections" \
-		test "$(pgrep -f "shmetrics-exporter --instance=${inst}d " | head -n 1)" = "$exporter"
-	check "... and serves again once it is over" \
-		wait_for 10 bash -c "curl -fsS http://127.0.0.1:$port/metrics | grep -q '^node_load1 '"
+		test "$(exporter_pid "${inst}d")" = "$exporter"
+	check "... and serves again once it is over" wait_for 10 served '^node_load1 '
 else
 	not_ok "the agent for the descriptor storm starts"
 fi
-kill -TERM "$agent"
-wait "$agent"
+stop_pid "$agent" 10
 
 # ---- series limits ----
 config "${inst}e" ', "segments": { "max_series": 2000000 }' >"$work/e.json"
@@ -155,11 +133,10 @@ config "${inst}f" ', "segments": { "max_series": 5 }' >"$work/f.json"
 "$BIN/shmetrics-agent" --config "$work/f.json" >"$work/f.log" 2>&1 &
 agent=$!
 pids+=($agent)
-if wait_for 10 grep -q 'listening on' "$work/f.log"; then
-	port=$(grep -o 'listening on [^ ]*' "$work/f.log" | sed 's/.*://')
+if await_port "$work/f.log" 10; then
 	wait_for 10 bash -c "curl -fsS http://127.0.0.1:$port/metrics.json |
 		jq -e '.collectors[] | select(.name == \"cpu\") | .up' >/dev/null"
-	curl -fsS "http://127.0.0.1:$port/metrics.json" >"$work/f.json.out"
+	scrape /metrics.json >"$work/f.json.out"
 	check "a collector over the series limit keeps its first 5 series" \
 		test "$(jq '.collectors[] | select(.name == "cpu") | .series' "$work/f.json.out")" = 5
 	check "... and reports the refusal as its collection error" \
@@ -170,8 +147,6 @@ if wait_for 10 grep -q 'listening on' "$work/f.log"; then
 else
 	not_ok "the agent with max_series 5 starts"
 fi
-kill -TERM "$agent"
-wait "$agent"
+stop_pid "$agent" 10
 
-echo "e2e_exhaustion: $fails failures"
-[ $fails -eq 0 ]
+finish

@@ -16,7 +16,8 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
-BIN=${BIN:-build/bin}
+. tests/lib/e2e.sh
+
 HELPERS=${HELPERS:-build/tests/helpers}
 DURATION=${FAULT_SECONDS:-30}
 inst="faults$$"
@@ -24,7 +25,6 @@ iinst="faultsi$$"
 work=$(mktemp -d)
 log="$work/agent.log"
 agent_pid="" writer_pid="" exp_pid="" loop_b_pid="" scrapers=()
-fails=0
 
 cleanup() {
 	for p in "${scrapers[@]}" $loop_b_pid $writer_pid $exp_pid $agent_pid; do
@@ -39,34 +39,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() { echo "ok - $*"; }
-not_ok() {
-	echo "not ok - $*"
-	fails=$((fails + 1))
-}
-check() {
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
-wait_for() {
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ $SECONDS -ge $deadline ] && return 1
-		sleep 0.05
-	done
-}
+E2E_POLL=0.05 # respawn times are measured by polling
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
-
-# A port nobody listens on now (the restarted exporters must find their port again).
-free_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 40000))
-		ss -Htln "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return; }
-	done
-}
 
 for f in "$BIN/shmetrics-agent" "$BIN/shmetrics-exporter" "$HELPERS/invariant_writer"; do
 	[ -x "$f" ] || { echo "missing $f: run make all tests"; exit 1; }
@@ -85,15 +59,9 @@ EOF
 
 # The four original collectors keep the run light; what is measured is supervision.
 # loadavg is isolated, so both a group process and a single collector's are killed.
-"$BIN/shmetrics-agent" --config "$work/config.json" --collector.disable-defaults \
+start_agent "$log" --config "$work/config.json" --collector.disable-defaults \
 	--collector.cpu --collector.meminfo --collector.loadavg --collector.stat \
-	--collector.loadavg.isolated >"$log" 2>&1 &
-agent_pid=$!
-wait_for 10 grep -q "listening on 127.0.0.1:$port" "$log" || {
-	not_ok "the agent's exporter listens on $port"
-	cat "$log"
-	exit 1
-}
+	--collector.loadavg.isolated || fatal "the agent's exporter listens on $port" "$log"
 
 start_writer() {
 	"$HELPERS/invariant_writer" --segment="/shmetrics.$iinst.invariant" --pause-us=50 \
@@ -115,11 +83,9 @@ wait_for 5 test -e "/dev/shm/shmetrics.$iinst.invariant"
 } 2>/dev/null
 start_writer
 start_exporter
-wait_for 10 bash -c "curl -fsS http://127.0.0.1:$iport/metrics | grep -q '^hammer_value'" || {
-	not_ok "the standalone exporter serves the invariant collector"
-	cat "$work/exporter.log" "$work/writer.log"
-	exit 1
-}
+wait_for 10 bash -c "curl -fsS http://127.0.0.1:$iport/metrics | grep -q '^hammer_value'" ||
+	fatal "the standalone exporter serves the invariant collector" \
+		"$work/exporter.log" "$work/writer.log"
 
 # ---- scrapers: one line per scrape ----
 stop="$work/stop"
@@ -179,12 +145,7 @@ loop_b_pid=$!
 
 # ---- A: kill a random child of the agent, wait for it to come back ----
 child_pid() {
-	if [ "$1" = exporter ]; then
-		pgrep -f "shmetrics-exporter --instance=$inst " | head -n 1
-	else
-		# the process running collector $1: the group's, or its own when isolated
-		pgrep -f "shmetrics-collector (--run=[^ ]* )*--run=$1:/shmetrics.$inst.$1:" | head -n 1
-	fi
+	if [ "$1" = exporter ]; then exporter_pid; else collector_pid "$1"; fi
 }
 respawned() { # respawned NAME OLDPID
 	local p
@@ -276,9 +237,7 @@ exporter_kills=$(grep -c 'exporter\[[0-9]*\] exited on signal 9' "$log")
 check "failed scrapes of the agent ($a_fail of $a_total) only around $exporter_kills exporter restarts" \
 	test "$a_fail" -le $((exporter_kills * 40 + 2))
 
-kill -TERM "$agent_pid"
-wait_for 15 bash -c "! kill -0 $agent_pid 2>/dev/null"
-wait "$agent_pid"
+stop_pid "$agent_pid" 15
 rc=$?
 agent_pid=""
 check "the agent still stops cleanly (exit $rc)" test $rc -eq 0
@@ -293,5 +252,4 @@ if [ $fails -gt 0 ]; then
 fi
 echo "$summary"
 [ -n "${FAULT_REPORT:-}" ] && echo "$summary" >>"$FAULT_REPORT"
-echo "e2e_faults: $fails failures"
-[ $fails -eq 0 ]
+finish

@@ -18,27 +18,23 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
-BIN=${BIN:-build/bin}
+. tests/lib/e2e.sh
+
 NODE_EXPORTER=${NODE_EXPORTER:-/usr/bin/prometheus-node-exporter}
 inst="nec$$"
 work=$(mktemp -d)
 
 cleanup() {
 	# Only what this script started: the agent and its children carry $inst.
-	pkill -KILL -f "instance=$inst " 2>/dev/null
-	pkill -KILL -f ":/shmetrics.$inst." 2>/dev/null
-	rm -f /dev/shm/shmetrics."$inst".*
+	kill_instance "$inst"
 	if [ -n "${KEEP:-}" ]; then echo "kept: $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 
 for f in "$BIN/shmetrics-agent" "$NODE_EXPORTER"; do
-	if [ ! -x "$f" ]; then
-		echo "not ok - $f is missing (make; scripts/deps.sh installs prometheus-node-exporter)"
-		exit 1
-	fi
+	[ -x "$f" ] || fatal "$f is missing (make; scripts/deps.sh installs prometheus-node-exporter)"
 done
-command -v curl >/dev/null || { echo "not ok - curl is missing"; exit 1; }
+command -v curl >/dev/null || fatal "curl is missing"
 
 AGENT_ARGS=${AGENT_ARGS:-} BIN=$BIN NODE_EXPORTER=$NODE_EXPORTER INST=$inst WORK=$work python3 - <<'PY'
 import os, re, signal, socket, subprocess, sys, time, urllib.request

@@ -11,20 +11,16 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
-BIN=${BIN:-build/bin}
+. tests/lib/e2e.sh
+
 PROMETHEUS=${PROMETHEUS:-/usr/bin/prometheus}
 work=$(mktemp -d)
 agent_pid=""
 prom_pid=""
-fails=0
 
 stop_all() {
-	for p in $prom_pid $agent_pid; do
-		kill -TERM "$p" 2>/dev/null
-		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
+	stop_pid "$prom_pid"
+	stop_pid "$agent_pid"
 	prom_pid=""
 	agent_pid=""
 }
@@ -35,38 +31,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() { echo "ok - $*"; }
-not_ok() {
-	echo "not ok - $*"
-	fails=$((fails + 1))
-}
-check() {
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
-wait_for() {
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ $SECONDS -ge $deadline ] && return 1
-		sleep 0.25
-	done
-}
+E2E_POLL=0.25 # most waits here poll Prometheus' API
 
 if [ ! -x "$PROMETHEUS" ]; then
 	echo "SKIP: $PROMETHEUS is not installed (Debian package prometheus)"
 	exit 0
 fi
-
-free_port() {
-	local p
-	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % 40000))
-		ss -ltnH "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return; }
-	done
-	echo 0
-}
 
 # query EXPR: the number of series in the result of an instant query
 query() {
@@ -86,7 +56,7 @@ target_healthy() {
 		jq -e '.data.activeTargets[0] | .health == "up" and .lastError == ""' >/dev/null
 }
 
-start_agent() { # start_agent MODE OPENMETRICS
+run_agent() { # run_agent MODE OPENMETRICS
 	local inst="prom$$$1"
 	cat >"$work/agent-$1.json" <<EOF
 {
@@ -96,10 +66,7 @@ start_agent() { # start_agent MODE OPENMETRICS
   "custom_collectors": { "jobs": { "external": true, "interval": "1m" } }
 }
 EOF
-	"$BIN/shmetrics-agent" --config "$work/agent-$1.json" >"$work/agent-$1.log" 2>&1 &
-	agent_pid=$!
-	wait_for 10 grep -q 'listening on' "$work/agent-$1.log" || return 1
-	port=$(grep -o 'listening on [^ ]*' "$work/agent-$1.log" | tail -n 1 | sed 's/.*://')
+	start_agent "$work/agent-$1.log" --config "$work/agent-$1.json" || return 1
 	# A custom collector's metric, written the way a cron job would.
 	"$BIN/shmetrics" --instance="$inst" set 'e2e_jobs_queued{queue="mail"}' 42 \
 		--collector=jobs --help="Jobs waiting, written by the e2e test."
@@ -125,18 +92,6 @@ EOF
 	wait_for 30 curl -fsS --max-time 2 "http://127.0.0.1:$pport/-/ready" >/dev/null 2>&1
 }
 
-# promtool lints node_exporter's kernel-named metrics (node_memory_MemTotal_bytes,
-# node_netstat_Icmp_InErrors) as camelCase; those names are the compatibility we
-# promise (see e2e_agent.sh), so exactly that complaint about node_* is accepted,
-# and node_exporter's node_entropy_*_bits unit.
-promtool_clean() {
-	local out
-	out=$(promtool check metrics <"$1" 2>&1)
-	out=$(grep -v -e "^node_[A-Za-z0-9_]* metric names should be written in 'snake_case' not 'camelCase'$" \
-		-e '^node_entropy_[a-z_]*_bits use base unit "bytes" instead of "bits"$' <<<"$out")
-	[ -z "$out" ] || { echo "$out" | head; return 1; }
-}
-
 # The strict OpenMetrics parser of python3-prometheus-client: every family,
 # sample name, escape, "le" and the "# EOF" are checked against the spec.
 openmetrics_valid() {
@@ -147,10 +102,10 @@ sys.exit(0 if n > 0 else 1)' <"$1"
 }
 
 lint_formats() { # the real output of this agent, in both dialects
-	curl -fsS --max-time 5 "http://127.0.0.1:$port/metrics" >"$work/text.prom"
+	scrape >"$work/text.prom"
 	curl -fsS --max-time 5 -H 'Accept: application/openmetrics-text; version=1.0.0' \
 		"http://127.0.0.1:$port/metrics" >"$work/om.prom"
-	check "promtool check metrics is clean on the text output" promtool_clean "$work/text.prom"
+	check "promtool check metrics is clean on the text output" promtool_node_clean "$work/text.prom"
 	if /usr/bin/python3 -c 'import prometheus_client' 2>/dev/null; then
 		if grep -q '^# EOF$' "$work/om.prom"; then
 			check "the OpenMetrics output passes the strict OpenMetrics parser" \
@@ -164,7 +119,7 @@ lint_formats() { # the real output of this agent, in both dialects
 run_mode() { # run_mode MODE OPENMETRICS FORMAT_LABEL
 	local mode=$1
 	echo "# --- $mode"
-	if ! start_agent "$mode" "$2"; then
+	if ! run_agent "$mode" "$2"; then
 		not_ok "$mode: the agent started"
 		cat "$work/agent-$mode.log"
 		return
@@ -198,5 +153,4 @@ run_mode() { # run_mode MODE OPENMETRICS FORMAT_LABEL
 run_mode openmetrics true openmetrics
 run_mode text false text
 
-echo "e2e prometheus: $fails failures"
-[ $fails -eq 0 ]
+finish

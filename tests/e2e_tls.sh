@@ -11,39 +11,17 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
-BIN=${BIN:-build/bin}
+. tests/lib/e2e.sh
+
 inst="tls$$"
 work=$(mktemp -d)
 pids=()
-fails=0
 
 cleanup() {
-	for p in "${pids[@]}"; do
-		kill -TERM "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
+	for p in "${pids[@]}"; do stop_pid "$p"; done
 	rm -rf "$work"
 }
 trap cleanup EXIT
-
-ok() { echo "ok - $*"; }
-not_ok() {
-	echo "not ok - $*"
-	fails=$((fails + 1))
-}
-check() {
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
-wait_for() {
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ $SECONDS -ge $deadline ] && return 1
-		sleep 0.1
-	done
-}
 
 command -v openssl >/dev/null || { echo "SKIP: openssl is not installed"; exit 0; }
 
@@ -87,12 +65,10 @@ start() {
 	"$BIN/shmetrics-exporter" --instance="$inst" --web.listen-address=127.0.0.1:0 \
 		--collector=none --web.config.file="$2" >"$work/$1.log" 2>&1 &
 	pids+=($!)
-	if ! wait_for 10 grep -q 'listening on' "$work/$1.log"; then
-		cat "$work/$1.log"
-		port=0
-		return 1
-	fi
-	port=$(grep -o 'listening on [^ ]*' "$work/$1.log" | sed 's/.*://')
+	await_port "$work/$1.log" 10 && return
+	cat "$work/$1.log"
+	port=0
+	return 1
 }
 
 code() { curl -s -o /dev/null -w '%{http_code}' --max-time 5 --cacert "$work/ca.crt" "$@"; }
@@ -139,5 +115,4 @@ printf 'basic_auth_users:\n  bob: notahash\n' >"$work/bad2.yml"
 check "a password that is not a bcrypt hash is refused" \
 	grep -q "bad2.yml:2:8: expected a bcrypt hash" "$work/bad2.log"
 
-echo "e2e tls: $fails failures"
-[ $fails -eq 0 ]
+finish

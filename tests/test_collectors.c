@@ -114,13 +114,6 @@ static void test_an_unreadable_file_fails_the_collection_with_its_path(void **un
 	remove_tree(dir);
 }
 
-struct edge_case {
-	const char *collector;
-	const char *file;
-	const char *content;
-	const char *expect;
-};
-
 static const struct edge_case edge_cases[] = {
 	{ "cpu", "stat",
 	  "cpu  1 2 3 4\n"
@@ -170,31 +163,14 @@ static const struct edge_case edge_cases[] = {
 static void test_unknown_lines_and_garbage_numbers_are_skipped(void **unused)
 {
 	(void)unused;
-	for (size_t i = 0; i < sizeof edge_cases / sizeof edge_cases[0]; i++) {
-		const struct edge_case *c = &edge_cases[i];
-		char *dir = make_tree();
-		struct run r;
-		write_file(dir, c->file, c->content);
-		run_open(&r, c->collector, dir, dir);
-		expect_cycle(&r, c->expect);
-		run_close(&r);
-		remove_tree(dir);
-	}
+	expect_edge_cases(edge_cases, sizeof edge_cases / sizeof edge_cases[0], NULL);
 }
 
 static void test_meminfo_parentheses_inside_a_field_name_become_an_underscore(void **unused)
 {
 	(void)unused;
-	char *dir = make_tree();
-	struct run r;
-	char *dump;
-	write_file(dir, "meminfo", "A(b)c:  1 kB\nD:  2\n");
-	run_open(&r, "meminfo", dir, dir);
-	assert_int_equal(run_cycle(&r, &dump), 0);
-	assert_string_equal(dump, "node_memory_A_bc_bytes 1024\nnode_memory_D 2\n");
-	free(dump);
-	run_close(&r);
-	remove_tree(dir);
+	expect_on_file("meminfo", "meminfo", "A(b)c:  1 kB\nD:  2\n",
+		       "node_memory_A_bc_bytes 1024\nnode_memory_D 2\n");
 }
 
 /* A buffer of n bytes of "0 " pairs, for very long lines. */
@@ -338,7 +314,8 @@ static void test_a_full_batch_fails_the_collection_with_a_reason(void **unused)
 	batch_limits_default(&lim);
 	lim.max_series = 5;
 	lim.max_values = 5;
-	run_open_limits(&r, "cpu", FIXTURES "/procfs-basic", NO_SUCH_DIR, &lim);
+	const struct collector_env env = { .procfs = FIXTURES "/procfs-basic", .sysfs = NO_SUCH_DIR };
+	run_open_env(&r, "cpu", &env, &lim);
 	assert_int_equal(run_cycle(&r, &dump), -ENOSPC);
 	assert_true(r.err[0] != '\0');
 	free(dump);

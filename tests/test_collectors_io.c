@@ -29,25 +29,14 @@ struct opts {
 
 static int open_opts_rc(struct run *r, const char *name, const struct opts *o)
 {
-	struct batch_limits lim;
-	memset(r, 0, sizeof *r);
-	r->def = collector_find(name);
-	assert_non_null(r->def);
-	r->env = (struct collector_env){ .procfs = o->procfs ? o->procfs : PROCFS_IO,
-					 .sysfs = SYSFS_IO,
-					 .rootfs = o->rootfs ? o->rootfs : "/",
-					 .udev_data = o->udev,
-					 .name = name,
-					 .n_options = o->n,
-					 .option_keys = o->keys,
-					 .option_values = o->values };
-	int rc = r->def->ops->init(&r->state, &r->env, r->err, sizeof r->err);
-	if (rc)
-		return rc;
-	batch_limits_default(&lim);
-	r->b = batch_new(&lim);
-	assert_non_null(r->b);
-	return 0;
+	const struct collector_env env = { .procfs = o->procfs ? o->procfs : PROCFS_IO,
+					   .sysfs = SYSFS_IO,
+					   .rootfs = o->rootfs,
+					   .udev_data = o->udev,
+					   .n_options = o->n,
+					   .option_keys = o->keys,
+					   .option_values = o->values };
+	return run_start(r, name, &env, NULL);
 }
 
 static void open_opts(struct run *r, const char *name, const struct opts *o)
@@ -60,12 +49,8 @@ static void open_opts(struct run *r, const char *name, const struct opts *o)
 static void golden_opts(const char *name, const struct opts *o, const char *golden)
 {
 	struct run r;
-	char *dump;
 	open_opts(&r, name, o);
-	assert_int_equal(run_cycle_dump(&r, &dump, true), 0);
-	compare_golden(dump, golden);
-	free(dump);
-	run_close(&r);
+	expect_golden_run(&r, golden);
 }
 
 /* ---- a statfs the tests control ---- */
@@ -385,10 +370,6 @@ static void test_zero_length_files_give_no_series_and_no_error(void **unused)
 	remove_tree(dir);
 }
 
-struct edge_case {
-	const char *collector, *file, *content, *expect;
-};
-
 static const struct edge_case edge_cases[] = {
 	{ "diskstats", "diskstats",
 	  "this is not a diskstats line\n"
@@ -504,20 +485,7 @@ static void test_unknown_lines_and_garbage_numbers_are_skipped(void **unused)
 {
 	(void)unused;
 	mock_reset(NULL);
-	for (size_t i = 0; i < sizeof edge_cases / sizeof edge_cases[0]; i++) {
-		const struct edge_case *c = &edge_cases[i];
-		char *dir = make_tree(), *dump;
-		struct run r;
-		write_file(dir, c->file, c->content);
-		open_io(&r, c->collector, dir);
-		assert_int_equal(run_cycle(&r, &dump), 0);
-		if (strcmp(dump, c->expect) != 0)
-			fail_msg("case %zu (%s):\n--- got\n%s--- want\n%s", i, c->collector, dump,
-				 c->expect);
-		free(dump);
-		run_close(&r);
-		remove_tree(dir);
-	}
+	expect_edge_cases(edge_cases, sizeof edge_cases / sizeof edge_cases[0], open_io);
 }
 
 static void test_very_long_lines_are_read_whole(void **unused)

@@ -76,28 +76,16 @@ static int reset_fakes(void **unused)
 static void run_open_roots(struct run *r, const char *name, const char *procfs,
 			   const char *sysfs, const char *rootfs)
 {
-	struct batch_limits lim;
-	memset(r, 0, sizeof *r);
-	r->def = collector_find(name);
-	assert_non_null(r->def);
-	r->env = (struct collector_env){ .procfs = procfs, .sysfs = sysfs, .rootfs = rootfs,
-					 .name = name };
-	assert_int_equal(r->def->ops->init(&r->state, &r->env, r->err, sizeof r->err), 0);
-	batch_limits_default(&lim);
-	r->b = batch_new(&lim);
-	assert_non_null(r->b);
+	const struct collector_env env = { .procfs = procfs, .sysfs = sysfs, .rootfs = rootfs };
+	run_open_env(r, name, &env, NULL);
 }
 
 static void expect_golden_roots(const char *name, const char *procfs, const char *sysfs,
 				const char *rootfs, const char *golden)
 {
 	struct run r;
-	char *dump;
 	run_open_roots(&r, name, procfs, sysfs, rootfs);
-	assert_int_equal(run_cycle_dump(&r, &dump, true), 0);
-	compare_golden(dump, golden);
-	free(dump);
-	run_close(&r);
+	expect_golden_run(&r, golden);
 }
 
 /* Runs one cycle of a collector on dir (as procfs, sysfs and rootfs) and
@@ -552,13 +540,6 @@ static void test_an_unreadable_file_fails_the_collection_with_its_path(void **un
 	}
 }
 
-struct edge_case {
-	const char *collector;
-	const char *file;
-	const char *content;
-	const char *expect;
-};
-
 static const struct edge_case edge_cases[] = {
 	{ "filefd", "sys/fs/file-nr", "abc\t0\t5\n", "node_filefd_maximum 5\n" },
 	{ "filefd", "sys/fs/file-nr", "7\n", "node_filefd_allocated 7\n" },
@@ -580,23 +561,15 @@ static const struct edge_case edge_cases[] = {
 	  "node_pressure_cpu_waiting_seconds_total 1\n" },
 };
 
+static void open_with_rootfs(struct run *r, const char *collector, const char *dir)
+{
+	run_open_roots(r, collector, dir, dir, dir);
+}
+
 static void test_unknown_lines_and_garbage_numbers_are_skipped(void **unused)
 {
 	(void)unused;
-	for (size_t i = 0; i < sizeof edge_cases / sizeof edge_cases[0]; i++) {
-		const struct edge_case *c = &edge_cases[i];
-		char *dir = make_tree();
-		struct run r;
-		char *dump;
-		write_file(dir, c->file, c->content);
-		run_open_roots(&r, c->collector, dir, dir, dir);
-		assert_int_equal(run_cycle(&r, &dump), 0);
-		if (strcmp(dump, c->expect) != 0)
-			fail_msg("case %zu (%s): got\n%swant\n%s", i, c->collector, dump, c->expect);
-		free(dump);
-		run_close(&r);
-		remove_tree(dir);
-	}
+	expect_edge_cases(edge_cases, sizeof edge_cases / sizeof edge_cases[0], open_with_rootfs);
 }
 
 static void test_very_long_lines_are_read_whole(void **unused)

@@ -11,19 +11,6 @@
 #define PROCFS_T3 FIXTURES "/procfs-t3"
 #define SYSFS_T3 FIXTURES "/sysfs-t3"
 
-/* One cycle of collector on a temporary tree holding the single file rel. */
-static void expect_on_file(const char *collector, const char *rel, const char *content,
-			   const char *want)
-{
-	char *dir = make_tree();
-	struct run r;
-	write_file(dir, rel, content);
-	run_open(&r, collector, dir, dir);
-	expect_cycle(&r, want);
-	run_close(&r);
-	remove_tree(dir);
-}
-
 /* ---- mdadm ---- */
 
 static void test_mdadm_reports_state_disks_and_sync_progress_of_each_array(void **unused)
@@ -132,17 +119,9 @@ static void test_edac_leaves_out_counts_it_cannot_read(void **unused)
 static void run_open_option(struct run *r, const char *collector, const char *procfs,
 			    const char *sysfs, const char *const *key, const char *const *value)
 {
-	memset(r, 0, sizeof *r);
-	r->def = collector_find(collector);
-	assert_non_null(r->def);
-	r->env = (struct collector_env){ .procfs = procfs, .sysfs = sysfs, .rootfs = "/",
-					 .name = collector, .n_options = 1, .option_keys = key,
-					 .option_values = value };
-	assert_int_equal(r->def->ops->init(&r->state, &r->env, r->err, sizeof r->err), 0);
-	struct batch_limits lim;
-	batch_limits_default(&lim);
-	r->b = batch_new(&lim);
-	assert_non_null(r->b);
+	const struct collector_env env = { .procfs = procfs, .sysfs = sysfs, .n_options = 1,
+					   .option_keys = key, .option_values = value };
+	run_open_env(r, collector, &env, NULL);
 }
 
 static void expect_golden_option(const char *collector, const char *key, const char *value,
@@ -150,12 +129,8 @@ static void expect_golden_option(const char *collector, const char *key, const c
 {
 	const char *const keys[] = { key }, *const values[] = { value };
 	struct run r;
-	char *dump;
 	run_open_option(&r, collector, PROCFS_T3, SYSFS_T3, keys, values);
-	assert_int_equal(run_cycle_dump(&r, &dump, true), 0);
-	compare_golden(dump, golden);
-	free(dump);
-	run_close(&r);
+	expect_golden_run(&r, golden);
 }
 
 static void test_powersupplyclass_scales_micro_units_and_labels_info_with_text(void **unused)
