@@ -1,0 +1,356 @@
+/*
+ * A custom collector is someone else's code.  These tests play a hostile one,
+ * "evil", beside a well-behaved one, "good", and run the exporter's scrape
+ * in-process after every attack.  Each time the body must be produced (no
+ * crash, no hang), must parse with the strict text parser (no torn or invalid
+ * exposition), and must carry exactly good's lines: nothing evil does can
+ * change another collector's metrics.  Runs under ASan in make test.
+ *
+ * Attacks: random bytes over random ranges of the segment (header included,
+ * with the sequence word bumped so the exporter rereads), offsets and lengths
+ * pointing outside the segment, a million series registered through the
+ * library, a writer killed mid-update again and again, and a truncated segment.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../exporter/scrape.h"
+#include "metrics.h"
+#include "promtext.h"
+#include "segment.h"
+#include "segment_layout.h"
+#include "shmetrics.h"
+
+#define ROUNDS 1500
+
+static char instance[32];
+static char good_seg[SEGMENT_NAME_MAX], evil_seg[SEGMENT_NAME_MAX];
+static char err[512];
+static char good_lines[4096]; /* good's sample lines as first served */
+static struct scrape *scrape;
+
+static double seconds_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void create_segment(const char *name, const char *collector, uint32_t max_series)
+{
+	struct segment_options opt = { .interval_ms = 60000, .mode = 0600, .gid = (gid_t)-1 };
+	batch_limits_default(&opt.limits);
+	if (max_series)
+		opt.limits.max_series = max_series;
+	shm_unlink(name);
+	if (segment_create(name, collector, &opt, err, sizeof err) < 0)
+		fail_msg("%s", err);
+}
+
+/* Publishes n series "<family>{i=...} value" and leaves (writer pid stays ours). */
+static void publish_batch(const char *seg, const char *family, int n, double value)
+{
+	struct seg_writer *w;
+	static const char *const names[] = { "i" };
+	assert_int_equal(seg_writer_attach(&w, seg, err, sizeof err), 0);
+	struct batch *b = batch_new(seg_writer_limits(w));
+	assert_int_equal(batch_family(b, family, "Test series.", METRIC_GAUGE, err, sizeof err), 0);
+	for (int i = 0; i < n; i++) {
+		char idx[16];
+		snprintf(idx, sizeof idx, "%d", i);
+		const char *values[] = { idx };
+		assert_int_equal(batch_add(b, names, values, 1, value, err, sizeof err), 0);
+	}
+	batch_set_status(b, true, 1000, NULL);
+	assert_int_equal(seg_writer_publish(w, b, err, sizeof err), 0);
+	batch_free(b);
+	seg_writer_detach(w);
+}
+
+/* The lines of body that start with prefix, in order. */
+static void lines_with(const char *body, size_t len, const char *prefix, char *out, size_t outlen)
+{
+	size_t used = 0, plen = strlen(prefix);
+	out[0] = '\0';
+	for (const char *p = body; p < body + len;) {
+		const char *nl = memchr(p, '\n', (size_t)(body + len - p));
+		size_t n = nl ? (size_t)(nl - p) + 1 : (size_t)(body + len - p);
+		if (n >= plen && memcmp(p, prefix, plen) == 0 && used + n < outlen) {
+			memcpy(out + used, p, n);
+			used += n;
+			out[used] = '\0';
+		}
+		p += n;
+	}
+}
+
+/* One scrape: bounded in time, valid exposition, good's lines unchanged. */
+static void scrape_and_check(const char *what)
+{
+	struct scrape_request req = { .format = SCRAPE_FORMAT_TEXT };
+	struct scrape_body *body;
+	char lines[4096];
+	scrape_select_all(scrape, &req.sel);
+	double t0 = seconds_now();
+	assert_int_equal(scrape_get(scrape, &req, &body), 0);
+	/* Not a speed check: a generous bound that only a hang would exceed. */
+	if (seconds_now() - t0 > 5.0)
+		fail_msg("%s: a scrape took %.1f s", what, seconds_now() - t0);
+	struct batch_limits lim;
+	batch_limits_default(&lim);
+	struct batch *parsed = batch_new(&lim);
+	if (promtext_parse(parsed, body->data, body->len, err, sizeof err) < 0)
+		fail_msg("%s: the body does not parse: %s", what, err);
+	batch_free(parsed);
+	lines_with(body->data, body->len, "good_value", lines, sizeof lines);
+	if (strcmp(lines, good_lines) != 0)
+		fail_msg("%s: good's lines changed:\n%s\nwere:\n%s", what, lines, good_lines);
+	scrape_body_release(body);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(instance, sizeof instance, "iso%d", (int)getpid());
+	snprintf(good_seg, sizeof good_seg, "/shmetrics.%s.good", instance);
+	snprintf(evil_seg, sizeof evil_seg, "/shmetrics.%s.evil", instance);
+	create_segment(good_seg, "good", 0);
+	create_segment(evil_seg, "evil", 1000);
+	publish_batch(good_seg, "good_value", 5, 42);
+	publish_batch(evil_seg, "evil_value", 5, 7);
+
+	static const char *const collectors[] = { "good", "evil" };
+	struct scrape_options opt = { .instance = instance, .collectors = collectors,
+				      .n_collectors = 2, .cache_ms = 1, .probe_ms = 0 };
+	if (scrape_new(&scrape, &opt, err, sizeof err) < 0)
+		fail_msg("%s", err);
+	struct scrape_request req = { .format = SCRAPE_FORMAT_TEXT };
+	struct scrape_body *body;
+	scrape_select_all(scrape, &req.sel);
+	assert_int_equal(scrape_get(scrape, &req, &body), 0);
+	lines_with(body->data, body->len, "good_value", good_lines, sizeof good_lines);
+	assert_non_null(strstr(good_lines, "good_value{i=\"4\"} 42\n"));
+	assert_non_null(memmem(body->data, body->len, "evil_value{i=\"0\"} 7", 19));
+	scrape_body_release(body);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	scrape_free(scrape);
+	shm_unlink(good_seg);
+	shm_unlink(evil_seg);
+	return 0;
+}
+
+static unsigned char *map_evil(size_t *size)
+{
+	struct stat st;
+	int fd = shm_open(evil_seg, O_RDWR, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	*size = (size_t)st.st_size;
+	void *p = mmap(NULL, *size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	assert_true(p != MAP_FAILED);
+	return p;
+}
+
+/* Makes the exporter reread the segment, as a writer's publish would. */
+static void bump_seq(unsigned char *p)
+{
+	uint64_t seq;
+	memcpy(&seq, p + offsetof(struct seg_header, seq), 8);
+	seq += 2;
+	memcpy(p + offsetof(struct seg_header, seq), &seq, 8);
+}
+
+static void test_random_bytes_over_the_segment_change_nothing_else(void **state)
+{
+	(void)state;
+	size_t size;
+	unsigned char *p = map_evil(&size);
+	srand((unsigned)getpid());
+	/* Most of the action is in the header and the start of each copy. */
+	size_t hot = SEGMENT_HEADER_SIZE + 4096;
+	for (int round = 0; round < ROUNDS; round++) {
+		size_t off = (size_t)rand() % (round % 2 ? hot : size);
+		size_t len = 1 + (size_t)rand() % 256;
+		if (len > size - off)
+			len = size - off;
+		for (size_t i = 0; i < len; i++)
+			p[off + i] = (unsigned char)rand();
+		if (rand() % 4 != 0)
+			bump_seq(p);
+		scrape_and_check("random bytes");
+		if (round % 100 == 99) { /* start again from a valid segment */
+			munmap(p, size);
+			create_segment(evil_seg, "evil", 1000);
+			publish_batch(evil_seg, "evil_value", 5, 7);
+			p = map_evil(&size);
+		}
+	}
+	munmap(p, size);
+}
+
+static void write_u64(unsigned char *p, size_t off, uint64_t v)
+{
+	memcpy(p + off, &v, 8);
+}
+
+static void write_u32(unsigned char *p, size_t off, uint32_t v)
+{
+	memcpy(p + off, &v, 4);
+}
+
+static void test_offsets_and_lengths_pointing_outside_are_refused(void **state)
+{
+	(void)state;
+	static const uint64_t bad[] = { 1ull << 62, UINT64_MAX, 4096, 7, 0 };
+	static const size_t header_fields[] = {
+		offsetof(struct seg_header, segment_size), offsetof(struct seg_header, copy_offset[0]),
+		offsetof(struct seg_header, copy_offset[1]), offsetof(struct seg_header, copy_capacity),
+		offsetof(struct seg_header, limits),       offsetof(struct seg_header, header_size),
+	};
+	static const size_t blob_fields[] = {
+		offsetof(struct blob_header, n_families), offsetof(struct blob_header, n_series),
+		offsetof(struct blob_header, n_labels),   offsetof(struct blob_header, n_values),
+		offsetof(struct blob_header, strings_len), offsetof(struct blob_header, error_len),
+		sizeof(struct blob_header) + offsetof(struct blob_family, name_off),
+		sizeof(struct blob_header) + offsetof(struct blob_family, first_series),
+	};
+	size_t size;
+	for (size_t f = 0; f < sizeof header_fields / sizeof header_fields[0]; f++)
+		for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++) {
+			unsigned char *p = map_evil(&size);
+			write_u64(p, header_fields[f], bad[b]);
+			bump_seq(p);
+			munmap(p, size);
+			scrape_and_check("header field out of range");
+			create_segment(evil_seg, "evil", 1000);
+			publish_batch(evil_seg, "evil_value", 5, 7);
+		}
+	for (size_t f = 0; f < sizeof blob_fields / sizeof blob_fields[0]; f++)
+		for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++) {
+			unsigned char *p = map_evil(&size);
+			struct seg_header h;
+			memcpy(&h, p, sizeof h);
+			for (int c = 0; c < 2; c++) {
+				write_u32(p, h.copy_offset[c] + blob_fields[f], (uint32_t)bad[b]);
+				/* used_bytes too, pointing past the copy */
+				if (b == 0)
+					write_u64(p, h.copy_offset[c], h.copy_capacity * 4);
+			}
+			bump_seq(p);
+			munmap(p, size);
+			scrape_and_check("batch field out of range");
+			publish_batch(evil_seg, "evil_value", 5, 7);
+		}
+}
+
+static void test_a_million_series_stop_at_the_limit_and_are_counted(void **state)
+{
+	(void)state;
+	struct shmetrics_options o = { .instance = instance, .flags = SHMETRICS_NO_PUBLISHER };
+	struct shmetrics *m = shmetrics_open("evil", &o);
+	if (m == NULL)
+		fail_msg("shmetrics_open: %s", shmetrics_last_error());
+	const char *names[] = { "id" };
+	struct shmetrics_family *fam = shmetrics_counter(m, "evil_requests_total", "Many.", names, 1);
+	assert_non_null(fam);
+	int made = 0, refused = 0;
+	for (int i = 0; i < 1000000; i++) {
+		char id[16];
+		snprintf(id, sizeof id, "%d", i);
+		const char *values[] = { id };
+		struct shmetrics_series *s = shmetrics_series(fam, values, 1);
+		if (s == NULL) {
+			refused++;
+			continue;
+		}
+		made++;
+		shmetrics_inc(s);
+	}
+	assert_true(made > 0 && made < 1000);
+	assert_int_equal(made + refused, 1000000);
+	assert_int_equal(shmetrics_publish(m), 0);
+	scrape_and_check("a million series");
+
+	/* The refusals are counted where an operator sees them. */
+	struct scrape_request req = { .format = SCRAPE_FORMAT_TEXT };
+	struct scrape_body *body;
+	char lines[4096], want[128];
+	scrape_select_all(scrape, &req.sel);
+	assert_int_equal(scrape_get(scrape, &req, &body), 0);
+	lines_with(body->data, body->len, "shmetrics_client_series_dropped_total", lines,
+		   sizeof lines);
+	snprintf(want, sizeof want, "shmetrics_client_series_dropped_total %d\n", refused);
+	if (strstr(lines, want) == NULL)
+		fail_msg("expected \"%s\" in:\n%s", want, lines);
+	scrape_body_release(body);
+	shmetrics_close(m);
+}
+
+static void test_a_writer_killed_mid_update_changes_nothing_else(void **state)
+{
+	(void)state;
+	srand((unsigned)getpid());
+	for (int round = 0; round < 60; round++) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			for (int v = 0;; v++)
+				publish_batch(evil_seg, "evil_value", 1 + v % 50, v);
+		}
+		usleep((useconds_t)(rand() % 4000));
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		scrape_and_check("writer killed mid-update");
+	}
+}
+
+static void test_a_truncated_segment_is_survived(void **state)
+{
+	(void)state;
+	int fd = shm_open(evil_seg, O_RDWR, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 4096), 0);
+	close(fd);
+	scrape_and_check("truncated");
+	fd = shm_open(evil_seg, O_RDWR, 0);
+	assert_int_equal(ftruncate(fd, 0), 0);
+	close(fd);
+	scrape_and_check("truncated to nothing");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_random_bytes_over_the_segment_change_nothing_else,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_offsets_and_lengths_pointing_outside_are_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_a_million_series_stop_at_the_limit_and_are_counted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_writer_killed_mid_update_changes_nothing_else,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_truncated_segment_is_survived, setup,
+						teardown),
+	};
+	return cmocka_run_group_tests_name("isolation", tests, NULL, NULL);
+}
