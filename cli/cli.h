@@ -2,7 +2,7 @@
  * cli.h - the parts of the shmetrics command-line tool (docs/cli.md).
  *
  * main.c parses the command line and runs list, dump and check; write.c runs
- * set, inc and add.  Every command returns its exit status and prints its own
+ * set, inc, add and observe.  Every command returns its exit status and prints its own
  * errors, prefixed "shmetrics: ".
  */
 #ifndef SHMETRICS_CLI_H
@@ -23,7 +23,7 @@
 
 #define CLI_STALENESS_INTERVALS 3 /* as the exporter's default */
 
-enum cli_op { CLI_SET, CLI_INC, CLI_ADD };
+enum cli_op { CLI_SET, CLI_INC, CLI_ADD, CLI_OBSERVE };
 
 struct cli_write {
 	enum cli_op op;
@@ -33,6 +33,7 @@ struct cli_write {
 	const char *instance;
 	const char *type;     /* "gauge", "counter" or NULL */
 	const char *help;     /* NULL: keep, or "" for a new family */
+	const char *buckets;  /* observe: "0.1,0.5,1" for a new histogram, or NULL */
 };
 
 int cli_write_run(const struct cli_write *w);

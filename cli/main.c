@@ -25,12 +25,15 @@ static const char usage_text[] =
 	"usage: shmetrics set NAME[{label=\"v\",...}] VALUE --collector=C [options]\n"
 	"       shmetrics inc NAME[{...}] [VALUE] --collector=C [options]\n"
 	"       shmetrics add NAME[{...}] VALUE --collector=C [options]\n"
+	"       shmetrics observe NAME[{...}] VALUE --collector=C [--buckets=B,B,...] [options]\n"
 	"       shmetrics list [--instance=I]\n"
 	"       shmetrics dump COLLECTOR [--instance=I]\n"
 	"       shmetrics check FILE...\n"
 	"options: --instance=I (default $SHMETRICS_INSTANCE, else \"main\")\n"
 	"         --type=gauge|counter (a new family: set makes a gauge, inc and add a counter)\n"
-	"         --help=TEXT (the family's help)\n";
+	"         --help=TEXT (the family's help)\n"
+	"         --buckets=0.1,0.5,1 (upper bounds of a new histogram; default\n"
+	"           .005,.01,.025,.05,.1,.25,.5,1,2.5,5,10)\n";
 
 void cli_error(const char *fmt, ...)
 {
@@ -75,7 +78,7 @@ struct args {
 	const char *cmd;
 	const char *pos[3];
 	size_t n_pos;
-	const char *collector, *instance, *type, *help;
+	const char *collector, *instance, *type, *help, *buckets;
 };
 
 static const char **flag_slot(struct args *a, const char *arg, const char **value)
@@ -88,6 +91,7 @@ static const char **flag_slot(struct args *a, const char *arg, const char **valu
 		{ "--instance=", offsetof(struct args, instance) },
 		{ "--type=", offsetof(struct args, type) },
 		{ "--help=", offsetof(struct args, help) },
+		{ "--buckets=", offsetof(struct args, buckets) },
 	};
 	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
 		if (strncmp(arg, flags[i].flag, strlen(flags[i].flag)) == 0) {
@@ -299,7 +303,14 @@ static int cmd_check(const struct args *a)
 
 static int cmd_write(const struct args *a, enum cli_op op)
 {
-	struct cli_write w = { op, NULL, NULL, a->collector, a->instance, a->type, a->help };
+	struct cli_write w = {
+		.op = op,
+		.collector = a->collector,
+		.instance = a->instance,
+		.type = a->type,
+		.help = a->help,
+		.buckets = a->buckets,
+	};
 	size_t need = op == CLI_INC ? 1 : 2;
 
 	if (a->n_pos < need || a->n_pos > 2 || a->collector == NULL) {
@@ -330,6 +341,8 @@ int main(int argc, char **argv)
 		return cmd_write(&a, CLI_INC);
 	if (strcmp(a.cmd, "add") == 0)
 		return cmd_write(&a, CLI_ADD);
+	if (strcmp(a.cmd, "observe") == 0)
+		return cmd_write(&a, CLI_OBSERVE);
 	if (strcmp(a.cmd, "list") == 0)
 		return cmd_list(&a);
 	if (strcmp(a.cmd, "dump") == 0)

@@ -1,6 +1,8 @@
 /*
- * set, inc, add: read the collector's current batch, change one series, publish
- * the whole batch again as a writer that leaves (writer pid 0).
+ * set, inc, add, observe: read the collector's current batch, change one
+ * series, publish the whole batch again as a writer that leaves (writer pid 0).
+ * observe adds one observation to a histogram series: its bucket, the count and
+ * the sum change together, in one publish, so readers never see them disagree.
  *
  * Concurrent invocations serialise on an flock of the segment's object, so two
  * scripts incrementing the same counter never lose an update.  A segment with a
@@ -37,7 +39,12 @@ struct target {
 	const char *help;
 	bool type_given;
 	enum cli_op op;
+	double bounds[HISTOGRAM_BUCKETS_MAX]; /* observe: a new histogram's buckets */
+	uint32_t n_bounds;
+	bool bounds_given;
 };
+
+static const double default_bounds[] = { .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10 };
 
 /* Labels of one series, NUL-terminated. */
 struct labels {
@@ -112,6 +119,44 @@ static int parse_target(struct target *t, const struct cli_write *w)
 	return CLI_OK;
 }
 
+/* "0.1,0.5,1" into t->bounds: finite and strictly increasing, as histograms need. */
+static int parse_buckets(struct target *t, const char *text)
+{
+	const char *p = text;
+	t->n_bounds = 0;
+	while (*p != '\0') {
+		char *end;
+		double b = strtod(p, &end);
+		bool bad = end == p || (*end != ',' && *end != '\0') || !isfinite(b) ||
+			   t->n_bounds == HISTOGRAM_BUCKETS_MAX ||
+			   (t->n_bounds > 0 && !(b > t->bounds[t->n_bounds - 1]));
+		if (bad) {
+			cli_error("--buckets=%s: expected up to %d finite, increasing numbers "
+				  "separated by commas",
+				  text, HISTOGRAM_BUCKETS_MAX);
+			return CLI_USAGE;
+		}
+		t->bounds[t->n_bounds++] = b;
+		p = *end == ',' ? end + 1 : end;
+	}
+	return CLI_OK;
+}
+
+static int observe_options(struct target *t, const struct cli_write *w)
+{
+	if (w->type != NULL) {
+		cli_error("observe writes histograms; --type does not apply");
+		return CLI_USAGE;
+	}
+	t->type = METRIC_HISTOGRAM;
+	t->bounds_given = w->buckets != NULL;
+	if (w->buckets != NULL)
+		return parse_buckets(t, w->buckets);
+	memcpy(t->bounds, default_bounds, sizeof default_bounds);
+	t->n_bounds = sizeof default_bounds / sizeof default_bounds[0];
+	return CLI_OK;
+}
+
 static int check_options(struct target *t, const struct cli_write *w)
 {
 	t->op = w->op;
@@ -127,9 +172,12 @@ static int check_options(struct target *t, const struct cli_write *w)
 		return CLI_USAGE;
 	}
 	if (w->op != CLI_SET && !isfinite(t->value)) {
-		cli_error("%s needs a finite number", w->op == CLI_INC ? "inc" : "add");
+		static const char *const ops[] = { "set", "inc", "add", "observe" };
+		cli_error("%s needs a finite number", ops[w->op]);
 		return CLI_BAD_INPUT;
 	}
+	if (w->op == CLI_OBSERVE)
+		return observe_options(t, w);
 	return CLI_OK;
 }
 
@@ -140,8 +188,28 @@ struct rebuild {
 	const struct target *t;
 	struct labels want;
 	bool done;
+	const double *bounds; /* observe: the buckets of the target's family */
+	uint32_t n_bounds;
 	char err[ERR_MAX];
 };
+
+/* The bucket an observation falls in: the first bound it does not exceed. */
+static uint32_t bucket_of(const struct rebuild *rb, double v)
+{
+	uint32_t i = 0;
+	while (i < rb->n_bounds && v > rb->bounds[i])
+		i++;
+	return i;
+}
+
+/* A histogram series with the observation added (counts: n_bounds + 1 buckets). */
+static int add_observed(struct rebuild *rb, const struct labels *l, uint64_t *counts, double sum)
+{
+	counts[bucket_of(rb, rb->t->value)]++;
+	rb->done = true;
+	return batch_add_histogram(rb->out, l->names, l->values, l->n, counts,
+				   sum + rb->t->value, rb->err, sizeof rb->err);
+}
 
 static int new_value(struct rebuild *rb, enum metric_type type, double old, bool have_old,
 		     double *out)
@@ -171,11 +239,13 @@ static int copy_series(struct rebuild *rb, const struct metrics_view *v,
 	read_labels(v, s, &l);
 	if (f->type == METRIC_HISTOGRAM) {
 		uint64_t counts[HISTOGRAM_BUCKETS_MAX + 1];
+		double sum = view_value(v, s->value_idx + f->n_bounds + 1);
 		for (uint32_t i = 0; i <= f->n_bounds; i++)
 			counts[i] = (uint64_t)view_value(v, s->value_idx + i) -
 				    (i ? (uint64_t)view_value(v, s->value_idx + i - 1) : 0);
-		return batch_add_histogram(rb->out, l.names, l.values, l.n, counts,
-					   view_value(v, s->value_idx + f->n_bounds + 1), rb->err,
+		if (target && same_labels(&l, &rb->want))
+			return add_observed(rb, &l, counts, sum);
+		return batch_add_histogram(rb->out, l.names, l.values, l.n, counts, sum, rb->err,
 					   sizeof rb->err);
 	}
 	if (target && same_labels(&l, &rb->want)) {
@@ -189,6 +259,10 @@ static int copy_series(struct rebuild *rb, const struct metrics_view *v,
 
 static int add_target_series(struct rebuild *rb, enum metric_type type)
 {
+	if (type == METRIC_HISTOGRAM) {
+		uint64_t counts[HISTOGRAM_BUCKETS_MAX + 1] = { 0 };
+		return add_observed(rb, &rb->want, counts, 0);
+	}
 	double value;
 	int rc = new_value(rb, type, 0, false, &value);
 	if (rc == 0)
@@ -198,14 +272,40 @@ static int add_target_series(struct rebuild *rb, enum metric_type type)
 	return rc;
 }
 
+/* observe on an existing family: it must be a histogram, with the same buckets
+ * when --buckets is given. */
+static int check_observed_family(struct rebuild *rb, const struct blob_family *f)
+{
+	const struct target *t = rb->t;
+	if (f->type != METRIC_HISTOGRAM) {
+		snprintf(rb->err, sizeof rb->err, "%s is not a histogram; observe adds to histograms",
+			 t->name);
+		return -EINVAL;
+	}
+	bool same = f->n_bounds == t->n_bounds;
+	for (uint32_t k = 0; same && k < f->n_bounds; k++)
+		same = rb->bounds[k] == t->bounds[k];
+	if (t->bounds_given && !same) {
+		snprintf(rb->err, sizeof rb->err,
+			 "histogram %s has other buckets than --buckets; leave --buckets out to "
+			 "use its own",
+			 t->name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int check_target_family(struct rebuild *rb, const struct blob_family *f)
 {
 	const struct target *t = rb->t;
 	static const char *const types[] = { "untyped", "counter", "gauge", "histogram" };
 
+	if (t->op == CLI_OBSERVE)
+		return check_observed_family(rb, f);
 	if (f->type == METRIC_HISTOGRAM) {
 		snprintf(rb->err, sizeof rb->err, "%s is a histogram; set, inc and add change "
-						  "counters and gauges", t->name);
+						  "counters and gauges (observe adds to histograms)",
+			 t->name);
 		return -EINVAL;
 	}
 	if (t->type_given && f->type != t->type) {
@@ -227,12 +327,16 @@ static int copy_family(struct rebuild *rb, const struct metrics_view *v, uint32_
 	snprintf(name, sizeof name, "%.*s", (int)f.name_len, view_string(v, f.name_off));
 	snprintf(help, sizeof help, "%.*s", (int)f.help_len, view_string(v, f.help_off));
 	bool target = strcmp(name, rb->t->name) == 0;
+	for (uint32_t k = 0; k < f.n_bounds; k++)
+		bounds[k] = view_bound(v, f.first_bound + k);
+	if (target) {
+		rb->bounds = bounds;
+		rb->n_bounds = f.n_bounds;
+	}
 	if (target && (rc = check_target_family(rb, &f)) < 0)
 		return rc;
 	if (target && rb->t->help)
 		snprintf(help, sizeof help, "%s", rb->t->help);
-	for (uint32_t k = 0; k < f.n_bounds; k++)
-		bounds[k] = view_bound(v, f.first_bound + k);
 	rc = f.type == METRIC_HISTOGRAM
 		     ? batch_histogram_family(rb->out, name, help, bounds, f.n_bounds, rb->err,
 					      sizeof rb->err)
@@ -247,6 +351,24 @@ static int copy_family(struct rebuild *rb, const struct metrics_view *v, uint32_
 	return rc;
 }
 
+/* The target's family did not exist: a new one, with the target series. */
+static int add_target_family(struct rebuild *rb)
+{
+	const struct target *t = rb->t;
+	const char *help = t->help ? t->help : DEFAULT_HELP;
+	int rc;
+
+	if (t->type == METRIC_HISTOGRAM) {
+		rb->bounds = t->bounds;
+		rb->n_bounds = t->n_bounds;
+		rc = batch_histogram_family(rb->out, t->name, help, t->bounds, t->n_bounds,
+					    rb->err, sizeof rb->err);
+	} else {
+		rc = batch_family(rb->out, t->name, help, t->type, rb->err, sizeof rb->err);
+	}
+	return rc ? rc : add_target_series(rb, t->type);
+}
+
 static int rebuild(struct rebuild *rb, const struct metrics_view *old)
 {
 	int rc = 0;
@@ -254,13 +376,8 @@ static int rebuild(struct rebuild *rb, const struct metrics_view *old)
 	read_labels(&rb->t->v, &rb->t->ser, &rb->want);
 	for (uint32_t i = 0; old && rc == 0 && i < old->hdr.n_families; i++)
 		rc = copy_family(rb, old, i);
-	if (rc == 0 && !rb->done) {
-		rc = batch_family(rb->out, rb->t->name, rb->t->help ? rb->t->help : DEFAULT_HELP,
-				  rb->t->type,
-				  rb->err, sizeof rb->err);
-		if (rc == 0)
-			rc = add_target_series(rb, rb->t->type);
-	}
+	if (rc == 0 && !rb->done)
+		rc = add_target_family(rb);
 	return rc;
 }
 

@@ -68,6 +68,27 @@ check "type is served" served_line '# TYPE e2e_jobs_total counter'
 check "the collector is up although no process is attached (writer pid 0)" \
 	served_line 'shmetrics_collector_up{collector="scripts"} 1'
 
+# ---- observe: a histogram, bucket, sum and count in one publish ----
+check "observe creates a histogram with the given buckets" \
+	sm observe e2e_job_seconds'{job="backup"}' 0.3 --buckets=0.1,0.5,1 --collector=scripts \
+	--help="Backup durations."
+obs_pids=()
+for v in 0.05 0.7 4 0.2; do
+	sm observe e2e_job_seconds'{job="backup"}' "$v" --collector=scripts &
+	obs_pids+=($!)
+done
+wait "${obs_pids[@]}"
+check "concurrent observations all land in their buckets" wait_for 5 served_line \
+	'e2e_job_seconds_bucket{job="backup",le="0.5"} 3'
+check "the +Inf bucket counts all five" \
+	served_line 'e2e_job_seconds_bucket{job="backup",le="+Inf"} 5'
+check "and equals the count" served_line 'e2e_job_seconds_count{job="backup"} 5'
+check "the sum adds up" served_line 'e2e_job_seconds_sum{job="backup"} 5.25'
+sm observe e2e_job_seconds'{job="backup"}' 1 --buckets=1,2 --collector=scripts 2>"$work/err.txt"
+check "other buckets for an existing histogram are refused" grep -q 'other buckets' "$work/err.txt"
+sm observe e2e_queue_depth'{queue="mail"}' 1 --collector=scripts 2>"$work/err.txt"
+check "observe on a gauge is refused" grep -q 'not a histogram' "$work/err.txt"
+
 # ---- dump equals the exporter's lines ----
 sm dump scripts >"$work/dump.txt" 2>"$work/dump.err"
 scrape >"$work/scrape.txt"
