@@ -15,9 +15,18 @@
 
 #include "collector.h"
 
+struct optregex_memo;
+
+/*
+ * The subjects a collector matches (field names, devices, mount points) are the
+ * same few every cycle, so each answer is remembered: a cycle runs regexec only
+ * for a subject it has not seen.  The memo is allocated at init; when it is full,
+ * or a subject is long, regexec answers as before.
+ */
 struct optregex {
 	regex_t re;
 	bool set;
+	struct optregex_memo *memo; /* NULL when unset (or out of memory: no memo) */
 };
 
 /* Compiles the collector's option key.  0, or -EINVAL with the reason. */
