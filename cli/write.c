@@ -237,6 +237,15 @@ static int copy_series(struct rebuild *rb, const struct metrics_view *v,
 	double value = view_value(v, s->value_idx);
 
 	read_labels(v, s, &l);
+	if (f->type == METRIC_SUMMARY) {
+		double q[HISTOGRAM_BUCKETS_MAX];
+		for (uint32_t i = 0; i < f->n_bounds; i++)
+			q[i] = view_value(v, s->value_idx + i);
+		return batch_add_summary(rb->out, l.names, l.values, l.n, q,
+					 view_value(v, s->value_idx + f->n_bounds),
+					 view_value(v, s->value_idx + f->n_bounds + 1), rb->err,
+					 sizeof rb->err);
+	}
 	if (f->type == METRIC_HISTOGRAM) {
 		uint64_t counts[HISTOGRAM_BUCKETS_MAX + 1];
 		double sum = view_value(v, s->value_idx + f->n_bounds + 1);
@@ -298,10 +307,17 @@ static int check_observed_family(struct rebuild *rb, const struct blob_family *f
 static int check_target_family(struct rebuild *rb, const struct blob_family *f)
 {
 	const struct target *t = rb->t;
-	static const char *const types[] = { "untyped", "counter", "gauge", "histogram" };
+	static const char *const types[] = { "untyped", "counter", "gauge", "histogram",
+					     "summary" };
 
 	if (t->op == CLI_OBSERVE)
 		return check_observed_family(rb, f);
+	if (f->type == METRIC_SUMMARY) {
+		snprintf(rb->err, sizeof rb->err, "%s is a summary; the CLI changes counters, gauges "
+						  "and histograms only",
+			 t->name);
+		return -EINVAL;
+	}
 	if (f->type == METRIC_HISTOGRAM) {
 		snprintf(rb->err, sizeof rb->err, "%s is a histogram; set, inc and add change "
 						  "counters and gauges (observe adds to histograms)",
@@ -310,7 +326,7 @@ static int check_target_family(struct rebuild *rb, const struct blob_family *f)
 	}
 	if (t->type_given && f->type != t->type) {
 		snprintf(rb->err, sizeof rb->err, "%s is a %s, not a %s", t->name,
-			 types[f->type & 3], types[t->type & 3]);
+			 types[f->type % 5], types[t->type % 5]);
 		return -EINVAL;
 	}
 	return 0;
@@ -337,10 +353,14 @@ static int copy_family(struct rebuild *rb, const struct metrics_view *v, uint32_
 		return rc;
 	if (target && rb->t->help)
 		snprintf(help, sizeof help, "%s", rb->t->help);
-	rc = f.type == METRIC_HISTOGRAM
-		     ? batch_histogram_family(rb->out, name, help, bounds, f.n_bounds, rb->err,
-					      sizeof rb->err)
-		     : batch_family(rb->out, name, help, f.type, rb->err, sizeof rb->err);
+	if (f.type == METRIC_SUMMARY)
+		rc = batch_summary_family(rb->out, name, help, bounds, f.n_bounds, rb->err,
+					  sizeof rb->err);
+	else if (f.type == METRIC_HISTOGRAM)
+		rc = batch_histogram_family(rb->out, name, help, bounds, f.n_bounds, rb->err,
+					    sizeof rb->err);
+	else
+		rc = batch_family(rb->out, name, help, f.type, rb->err, sizeof rb->err);
 	for (uint32_t k = 0; rc == 0 && k < f.n_series; k++) {
 		struct blob_series s;
 		view_series(v, f.first_series + k, &s);

@@ -281,26 +281,34 @@ static struct tf_family *find_family(struct textfile_state *s, const struct tf_f
 	return NULL;
 }
 
-/* True when name is hist's name plus _bucket, _sum or _count. */
-static bool is_histogram_part(const char *name, size_t len, const char *hist, size_t hlen)
+/* True when name is the name of a family of that type plus one of its sample
+ * suffixes: _sum or _count, and for a histogram _bucket. */
+static bool is_part_name(const char *name, size_t len, uint32_t type, const char *fam,
+			 size_t hlen)
 {
-	static const char *const suffixes[] = { "_bucket", "_sum", "_count" };
-	if (len <= hlen || memcmp(name, hist, hlen) != 0)
+	static const char *const suffixes[] = { "_sum", "_count", "_bucket" };
+	size_t n_suffixes = type == METRIC_HISTOGRAM ? 3 : type == METRIC_SUMMARY ? 2 : 0;
+
+	if (len <= hlen || memcmp(name, fam, hlen) != 0)
 		return false;
-	for (size_t i = 0; i < 3; i++)
+	for (size_t i = 0; i < n_suffixes; i++)
 		if (strlen(suffixes[i]) == len - hlen && memcmp(name + hlen, suffixes[i], len - hlen) == 0)
 			return true;
 	return false;
 }
 
-/* A histogram's sample names may not be another file's family names. */
-static bool names_clash(const struct tf_family *m, const struct tf_file *f,
-			const struct blob_family *bf)
+/* A histogram's or summary's sample names may not be another file's family
+ * names; returns the type whose names clash, or 0. */
+static uint32_t names_clash(const struct tf_family *m, const struct tf_file *f,
+			    const struct blob_family *bf)
 {
 	const char *a = view_string(&m->file->view, m->f.name_off);
 	const char *b = view_string(&f->view, bf->name_off);
-	return (m->f.type == METRIC_HISTOGRAM && is_histogram_part(b, bf->name_len, a, m->f.name_len)) ||
-	       (bf->type == METRIC_HISTOGRAM && is_histogram_part(a, m->f.name_len, b, bf->name_len));
+	if (is_part_name(b, bf->name_len, m->f.type, a, m->f.name_len))
+		return m->f.type;
+	if (is_part_name(a, m->f.name_len, bf->type, b, bf->name_len))
+		return bf->type;
+	return 0;
 }
 
 static bool same_bounds(const struct tf_family *m, const struct tf_file *f,
@@ -322,8 +330,10 @@ static const char *disagreement(struct textfile_state *s, const struct tf_file *
 	for (size_t i = 0; i < s->n_fams; i++) {
 		const struct tf_family *m = &s->fams[i];
 		*other = m->file;
-		if (names_clash(m, f, bf))
-			return "its name is a sample name of a histogram in";
+		uint32_t clash = names_clash(m, f, bf);
+		if (clash != 0)
+			return clash == METRIC_SUMMARY ? "its name is a sample name of a summary in"
+						       : "its name is a sample name of a histogram in";
 		if (!same_name(m, f, bf))
 			continue;
 		if (m->f.type != bf->type)
@@ -332,7 +342,8 @@ static const char *disagreement(struct textfile_state *s, const struct tf_file *
 			    bf->help_len))
 			return "its help differs from";
 		if (!same_bounds(m, f, bf))
-			return "its buckets differ from";
+			return bf->type == METRIC_SUMMARY ? "its quantiles differ from"
+							  : "its buckets differ from";
 	}
 	return NULL;
 }
@@ -422,11 +433,28 @@ static int start_family(struct textfile_state *s, struct batch *out, const struc
 		copy_str(help, v, m->f.help_off, m->f.help_len);
 	else
 		default_help(s, m, help);
-	if (m->f.type != METRIC_HISTOGRAM)
+	if (m->f.type != METRIC_HISTOGRAM && m->f.type != METRIC_SUMMARY)
 		return batch_family(out, name, help, m->f.type, why, whylen);
 	for (uint32_t i = 0; i < m->f.n_bounds; i++)
 		bounds[i] = view_bound(v, m->f.first_bound + i);
+	if (m->f.type == METRIC_SUMMARY)
+		return batch_summary_family(out, name, help, bounds, m->f.n_bounds, why, whylen);
 	return batch_histogram_family(out, name, help, bounds, m->f.n_bounds, why, whylen);
+}
+
+static int add_summary_series(struct batch *out, const struct metrics_view *v,
+			      const struct blob_series *ser, const struct blob_family *bf,
+			      const char *const *names, const char *const *values, char *why,
+			      size_t whylen)
+{
+	double q[HISTOGRAM_BUCKETS_MAX];
+	uint32_t nq = bf->n_bounds;
+
+	for (uint32_t i = 0; i < nq; i++)
+		q[i] = view_value(v, ser->value_idx + i);
+	return batch_add_summary(out, names, values, ser->n_labels, q,
+				 view_value(v, ser->value_idx + nq),
+				 view_value(v, ser->value_idx + nq + 1), why, whylen);
 }
 
 static int add_series(struct batch *out, const struct tf_file *f, const struct blob_series *ser,
@@ -446,6 +474,8 @@ static int add_series(struct batch *out, const struct tf_file *f, const struct b
 		values[i] = w;
 		w += l.value_len + 1;
 	}
+	if (bf->type == METRIC_SUMMARY)
+		return add_summary_series(out, v, ser, bf, names, values, why, whylen);
 	if (bf->type != METRIC_HISTOGRAM)
 		return batch_add(out, names, values, ser->n_labels, view_value(v, ser->value_idx), why,
 				 whylen);

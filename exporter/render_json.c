@@ -50,6 +50,8 @@ static const char *json_type_name(uint32_t type)
 		return "gauge";
 	case METRIC_HISTOGRAM:
 		return "histogram";
+	case METRIC_SUMMARY:
+		return "summary";
 	default:
 		return "untyped";
 	}
@@ -95,6 +97,25 @@ static void add_buckets(struct json_ctx *c, json_t *obj, const struct metrics_vi
 	obj_set(c, obj, "count", json_value(view_value(v, s->value_idx + nb)));
 }
 
+static void add_quantiles(struct json_ctx *c, json_t *obj, const struct metrics_view *v,
+			  const struct blob_family *fam, const struct blob_series *s)
+{
+	json_t *quantiles = json_array();
+	uint32_t nq = fam->n_bounds;
+
+	obj_set(c, obj, "quantiles", quantiles);
+	for (uint32_t i = 0; quantiles && i < nq; i++) {
+		json_t *q = json_object();
+		arr_add(c, quantiles, q);
+		if (!q)
+			break;
+		obj_set(c, q, "quantile", json_value(view_bound(v, fam->first_bound + i)));
+		obj_set(c, q, "value", json_value(view_value(v, s->value_idx + i)));
+	}
+	obj_set(c, obj, "sum", json_value(view_value(v, s->value_idx + nq)));
+	obj_set(c, obj, "count", json_value(view_value(v, s->value_idx + nq + 1)));
+}
+
 static json_t *series_json(struct json_ctx *c, const struct metrics_view *v,
 			   const struct blob_family *fam, uint32_t idx)
 {
@@ -107,6 +128,8 @@ static json_t *series_json(struct json_ctx *c, const struct metrics_view *v,
 	obj_set(c, obj, "labels", series_labels(c, v, &s));
 	if (fam->type == METRIC_HISTOGRAM)
 		add_buckets(c, obj, v, fam, &s);
+	else if (fam->type == METRIC_SUMMARY)
+		add_quantiles(c, obj, v, fam, &s);
 	else
 		obj_set(c, obj, "value", json_value(view_value(v, s.value_idx)));
 	return obj;

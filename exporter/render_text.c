@@ -1,7 +1,7 @@
 /*
  * Prometheus text exposition, one renderer for both dialects.  The places where
  * text 0.0.4 and OpenMetrics differ are the escaping of HELP, the type names, the
- * counter suffix, the spelling of "le" and the end of the body; each is a
+ * counter suffix, the spelling of "le" and "quantile" and the end of the body; each is a
  * function taking the dialect.
  *
  * Every line is "static text, then maybe a value".  An emitter either writes
@@ -65,6 +65,8 @@ static const char *type_name(enum render_dialect d, uint32_t type)
 		return "gauge";
 	case METRIC_HISTOGRAM:
 		return "histogram";
+	case METRIC_SUMMARY:
+		return "summary";
 	default:
 		return d == RENDER_OPENMETRICS ? "unknown" : "untyped";
 	}
@@ -88,7 +90,7 @@ static const char *counter_suffix(enum render_dialect d, uint32_t type)
 	return d == RENDER_OPENMETRICS && type == METRIC_COUNTER ? "_total" : "";
 }
 
-/* OpenMetrics wants one spelling per bound ("1.0", not "1"). */
+/* OpenMetrics wants one spelling per bound or quantile ("1.0", not "1"). */
 static void format_le(enum render_dialect d, char *out, double v)
 {
 	if (d == RENDER_OPENMETRICS)
@@ -182,12 +184,12 @@ static void emit_header(struct emitter *e, const struct blob_family *fam)
 	emit_value(e, NO_VALUE);
 }
 
-/* {a="x",b="y"} with le="..." appended when le is not NULL; nothing at all
- * when there are no labels. */
+/* {a="x",b="y"} with extra="..." (le or quantile) appended when extra_value is
+ * not NULL; nothing at all when there are no labels. */
 static void put_labels(struct buf *out, const struct metrics_view *v,
-		       const struct blob_series *s, const char *le)
+		       const struct blob_series *s, const char *extra, const char *extra_value)
 {
-	if (s->n_labels == 0 && !le)
+	if (s->n_labels == 0 && !extra_value)
 		return;
 	buf_putc(out, '{');
 	for (uint32_t i = 0; i < s->n_labels; i++) {
@@ -200,9 +202,12 @@ static void put_labels(struct buf *out, const struct metrics_view *v,
 		put_escaped(out, view_string(v, l.value_off), l.value_len, true);
 		buf_putc(out, '"');
 	}
-	if (le) {
-		buf_puts(out, s->n_labels ? ",le=\"" : "le=\"");
-		buf_puts(out, le);
+	if (extra_value) {
+		if (s->n_labels)
+			buf_putc(out, ',');
+		buf_puts(out, extra);
+		buf_append(out, "=\"", 2);
+		buf_puts(out, extra_value);
 		buf_putc(out, '"');
 	}
 	buf_putc(out, '}');
@@ -212,7 +217,8 @@ struct sample {
 	const char *name;
 	size_t name_len;
 	const char *suffix;
-	const char *le;
+	const char *extra; /* "le" or "quantile" */
+	const char *extra_value;
 	uint32_t value;
 };
 
@@ -220,7 +226,7 @@ static void emit_sample(struct emitter *e, const struct blob_series *s, const st
 {
 	buf_append(e->text, smp->name, smp->name_len);
 	buf_puts(e->text, smp->suffix);
-	put_labels(e->text, e->v, s, smp->le);
+	put_labels(e->text, e->v, s, smp->extra, smp->extra_value);
 	buf_putc(e->text, ' ');
 	emit_value(e, smp->value);
 }
@@ -229,7 +235,8 @@ static void emit_histogram(struct emitter *e, const struct blob_family *fam,
 			   const struct blob_series *s)
 {
 	char le[NUMFMT_MAX];
-	struct sample smp = { view_string(e->v, fam->name_off), fam->name_len, "_bucket", le, 0 };
+	struct sample smp = { view_string(e->v, fam->name_off), fam->name_len, "_bucket", "le", le,
+			      0 };
 	uint32_t nb = fam->n_bounds;
 
 	for (uint32_t i = 0; i < nb; i++) {
@@ -240,7 +247,7 @@ static void emit_histogram(struct emitter *e, const struct blob_family *fam,
 	snprintf(le, sizeof le, "+Inf");
 	smp.value = s->value_idx + nb;
 	emit_sample(e, s, &smp);
-	smp.le = NULL;
+	smp.extra_value = NULL;
 	smp.suffix = "_sum";
 	smp.value = s->value_idx + nb + 1;
 	emit_sample(e, s, &smp);
@@ -249,12 +256,34 @@ static void emit_histogram(struct emitter *e, const struct blob_family *fam,
 	emit_sample(e, s, &smp);
 }
 
+static void emit_summary(struct emitter *e, const struct blob_family *fam,
+			 const struct blob_series *s)
+{
+	char q[NUMFMT_MAX];
+	struct sample smp = { view_string(e->v, fam->name_off), fam->name_len, "", "quantile", q,
+			      0 };
+	uint32_t nq = fam->n_bounds;
+
+	for (uint32_t i = 0; i < nq; i++) {
+		format_le(e->dialect, q, view_bound(e->v, fam->first_bound + i));
+		smp.value = s->value_idx + i;
+		emit_sample(e, s, &smp);
+	}
+	smp.extra_value = NULL;
+	smp.suffix = "_sum";
+	smp.value = s->value_idx + nq;
+	emit_sample(e, s, &smp);
+	smp.suffix = "_count";
+	smp.value = s->value_idx + nq + 1;
+	emit_sample(e, s, &smp);
+}
+
 static void emit_family(struct emitter *e, const struct blob_family *fam)
 {
 	const char *name = view_string(e->v, fam->name_off);
 	struct sample smp = {
 		name, family_name_len(e->dialect, name, fam->name_len, fam->type),
-		counter_suffix(e->dialect, fam->type), NULL, 0
+		counter_suffix(e->dialect, fam->type), NULL, NULL, 0
 	};
 
 	emit_header(e, fam);
@@ -263,6 +292,10 @@ static void emit_family(struct emitter *e, const struct blob_family *fam)
 		view_series(e->v, fam->first_series + i, &s);
 		if (fam->type == METRIC_HISTOGRAM) {
 			emit_histogram(e, fam, &s);
+			continue;
+		}
+		if (fam->type == METRIC_SUMMARY) {
+			emit_summary(e, fam, &s);
 			continue;
 		}
 		smp.value = s.value_idx;

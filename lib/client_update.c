@@ -52,6 +52,8 @@ static const char *type_name(enum metric_type t)
 		return "gauge";
 	case METRIC_HISTOGRAM:
 		return "histogram";
+	case METRIC_SUMMARY:
+		return "summary";
 	case METRIC_UNTYPED:
 		break;
 	}

@@ -226,54 +226,81 @@ int batch_family(struct batch *b, const char *name, const char *help, enum metri
 		 char *err, size_t errlen)
 {
 	if (type != METRIC_UNTYPED && type != METRIC_COUNTER && type != METRIC_GAUGE) {
-		snprintf(err, errlen, "family %s: use batch_histogram_family for histograms",
+		snprintf(err, errlen,
+			 "family %s: use batch_histogram_family or batch_summary_family for "
+			 "histograms and summaries",
 			 name);
 		return -EINVAL;
 	}
 	return start_family(b, name, help, type, err, errlen);
 }
 
-static int check_bounds(const char *name, const double *bounds, uint32_t n, char *err,
-			size_t errlen)
+static const char *type_word(uint32_t type)
 {
+	return type == METRIC_SUMMARY ? "summary" : "histogram";
+}
+
+/* Histogram bounds and summary quantiles: finite and strictly increasing;
+ * quantiles also within [0,1]. */
+static int check_bounds(const char *name, uint32_t type, const double *bounds, uint32_t n,
+			char *err, size_t errlen)
+{
+	bool summary = type == METRIC_SUMMARY;
+
 	if (n > HISTOGRAM_BUCKETS_MAX) {
-		snprintf(err, errlen, "histogram %s has %u buckets; the limit is %d", name, n,
-			 HISTOGRAM_BUCKETS_MAX);
+		snprintf(err, errlen, "%s %s has %u %s; the limit is %d", type_word(type), name, n,
+			 summary ? "quantiles" : "buckets", HISTOGRAM_BUCKETS_MAX);
 		return -EINVAL;
 	}
 	for (uint32_t i = 0; i < n; i++) {
-		if (!isfinite(bounds[i]) || (i > 0 && !(bounds[i] > bounds[i - 1]))) {
+		bool bad = !isfinite(bounds[i]) || (i > 0 && !(bounds[i] > bounds[i - 1])) ||
+			   (summary && (bounds[i] < 0 || bounds[i] > 1));
+		if (bad) {
 			snprintf(err, errlen,
-				 "histogram %s: bucket bounds must be finite and strictly "
-				 "increasing (bound %u is %g)",
-				 name, i + 1, bounds[i]);
+				 "%s %s: %s must be finite%s and strictly increasing (%s %u is %g)",
+				 type_word(type), name, summary ? "quantiles" : "bucket bounds",
+				 summary ? ", within [0,1]" : "", summary ? "quantile" : "bound",
+				 i + 1, bounds[i]);
 			return -EINVAL;
 		}
 	}
 	return 0;
 }
 
-int batch_histogram_family(struct batch *b, const char *name, const char *help,
-			   const double *bounds, uint32_t n, char *err, size_t errlen)
+static int bounded_family(struct batch *b, const char *name, const char *help, uint32_t type,
+			  const double *bounds, uint32_t n, char *err, size_t errlen)
 {
-	int rc = check_bounds(name, bounds, n, err, errlen);
+	int rc = check_bounds(name, type, bounds, n, err, errlen);
 
 	if (rc < 0)
 		return rc;
 	if (n > b->lim.max_bounds - b->hdr.n_bounds) {
-		snprintf(err, errlen, "histogram %s refused: the limit of %u bucket bounds is reached",
-			 name, b->lim.max_bounds);
+		snprintf(err, errlen, "%s %s refused: the limit of %u bounds and quantiles is reached",
+			 type_word(type), name, b->lim.max_bounds);
 		return -ENOSPC;
 	}
-	rc = start_family(b, name, help, METRIC_HISTOGRAM, err, errlen);
+	rc = start_family(b, name, help, type, err, errlen);
 	if (rc < 0)
 		return rc;
 	struct blob_family *f = &b->families[b->current_family];
 	f->first_bound = b->hdr.n_bounds;
 	f->n_bounds = n;
-	memcpy(b->bounds + b->hdr.n_bounds, bounds, n * sizeof *bounds);
+	if (n > 0)
+		memcpy(b->bounds + b->hdr.n_bounds, bounds, n * sizeof *bounds);
 	b->hdr.n_bounds += n;
 	return 0;
+}
+
+int batch_histogram_family(struct batch *b, const char *name, const char *help,
+			   const double *bounds, uint32_t n, char *err, size_t errlen)
+{
+	return bounded_family(b, name, help, METRIC_HISTOGRAM, bounds, n, err, errlen);
+}
+
+int batch_summary_family(struct batch *b, const char *name, const char *help,
+			 const double *quantiles, uint32_t n, char *err, size_t errlen)
+{
+	return bounded_family(b, name, help, METRIC_SUMMARY, quantiles, n, err, errlen);
 }
 
 /* The family's name for "%.*s" in messages: formatted only when a message is. */
@@ -293,9 +320,10 @@ static int check_labels(const struct batch *b, const struct blob_family *f,
 		int rc = label_name_check(names[i], len, err, errlen);
 		if (rc < 0)
 			return rc;
-		if (f->type == METRIC_HISTOGRAM && strcmp(names[i], "le") == 0) {
-			snprintf(err, errlen, "histogram %.*s may not have a label named le",
-				 FNAME(b, f));
+		const char *reserved = family_reserved_label(f->type);
+		if (reserved && strcmp(names[i], reserved) == 0) {
+			snprintf(err, errlen, "%s %.*s may not have a label named %s",
+				 type_word(f->type), FNAME(b, f), reserved);
 			return -EINVAL;
 		}
 		if (vlen > LABEL_VALUE_MAX || !utf8_valid(values[i], vlen)) {
@@ -454,8 +482,9 @@ int batch_add(struct batch *b, const char *const *names, const char *const *valu
 	      double value, char *err, size_t errlen)
 {
 	uint32_t vidx;
-	if (b->current_family >= 0 && b->families[b->current_family].type == METRIC_HISTOGRAM) {
-		snprintf(err, errlen, "use batch_add_histogram for histogram series");
+	if (b->current_family >= 0 && family_value_count(&b->families[b->current_family]) != 1) {
+		snprintf(err, errlen, "use batch_add_histogram or batch_add_summary for histogram "
+				      "and summary series");
 		return -EINVAL;
 	}
 	int rc = add_series(b, names, values, n, 1, &vidx, err, errlen);
@@ -481,6 +510,30 @@ int batch_add_histogram(struct batch *b, const char *const *names, const char *c
 		b->values[vidx + i] = (double)cumulative;
 	}
 	b->values[vidx + nb + 1] = sum;
+	return 0;
+}
+
+int batch_add_summary(struct batch *b, const char *const *names, const char *const *values,
+		      size_t n, const double *quantile_values, double sum, double count,
+		      char *err, size_t errlen)
+{
+	if (b->current_family < 0 || b->families[b->current_family].type != METRIC_SUMMARY) {
+		snprintf(err, errlen, "batch_add_summary needs a summary family");
+		return -EINVAL;
+	}
+	if (!(count >= 0)) {
+		snprintf(err, errlen, "summary %.*s: the count must be 0 or more, not %g",
+			 FNAME(b, &b->families[b->current_family]), count);
+		return -EINVAL;
+	}
+	uint32_t nq = b->families[b->current_family].n_bounds, vidx;
+	int rc = add_series(b, names, values, n, nq + 2, &vidx, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (nq > 0)
+		memcpy(b->values + vidx, quantile_values, nq * sizeof *quantile_values);
+	b->values[vidx + nq] = sum;
+	b->values[vidx + nq + 1] = count;
 	return 0;
 }
 
@@ -581,5 +634,12 @@ const char *view_error(const struct metrics_view *v, size_t *len)
 
 uint32_t family_value_count(const struct blob_family *f)
 {
-	return f->type == METRIC_HISTOGRAM ? f->n_bounds + 2 : 1;
+	return f->type == METRIC_HISTOGRAM || f->type == METRIC_SUMMARY ? f->n_bounds + 2 : 1;
+}
+
+const char *family_reserved_label(uint32_t type)
+{
+	if (type == METRIC_HISTOGRAM)
+		return "le";
+	return type == METRIC_SUMMARY ? "quantile" : NULL;
 }

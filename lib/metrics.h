@@ -31,6 +31,7 @@ enum metric_type {
 	METRIC_COUNTER = 1,
 	METRIC_GAUGE = 2,
 	METRIC_HISTOGRAM = 3,
+	METRIC_SUMMARY = 4,
 };
 
 /* Lengths above these are refused at registration, never truncated. */
@@ -46,8 +47,8 @@ struct batch_limits {
 	uint32_t max_families;
 	uint32_t max_series;
 	uint32_t max_labels;  /* label pairs over all series */
-	uint32_t max_values;  /* 1 per counter/gauge series, buckets+2 per histogram */
-	uint32_t max_bounds;  /* histogram bucket bounds over all families */
+	uint32_t max_values;  /* 1 per counter/gauge series, bounds+2 per histogram/summary */
+	uint32_t max_bounds;  /* histogram bounds and summary quantiles over all families */
 	uint32_t string_bytes;
 };
 
@@ -78,14 +79,17 @@ struct blob_family {
 	uint32_t help_off, help_len;
 	uint32_t type; /* enum metric_type */
 	uint32_t first_series, n_series;
-	uint32_t first_bound, n_bounds; /* histogram: finite upper bounds, increasing */
+	/* histogram: finite upper bounds, increasing; summary: quantiles in [0,1],
+	 * increasing */
+	uint32_t first_bound, n_bounds;
 	uint32_t reserved[3];
 };
 
 /*
  * A series owns values[value_idx ...]: one value for counter, gauge and untyped;
  * for a histogram n_bounds+2 values: the cumulative count of each finite bucket,
- * then the +Inf bucket (which is the count), then the sum.
+ * then the +Inf bucket (which is the count), then the sum; for a summary n_bounds+2
+ * values: the value at each quantile, then the sum, then the count.
  */
 struct blob_series {
 	uint32_t family;
@@ -130,8 +134,10 @@ double view_bound(const struct metrics_view *v, uint32_t i);
 const char *view_string(const struct metrics_view *v, uint32_t off);
 /* The collection error message (error_len bytes, may be 0). */
 const char *view_error(const struct metrics_view *v, size_t *len);
-/* Values per series of family f: 1, or n_bounds + 2 for a histogram. */
+/* Values per series of family f: 1, or n_bounds + 2 for a histogram or summary. */
 uint32_t family_value_count(const struct blob_family *f);
+/* The label a type's series may not carry ("le", "quantile"), or NULL. */
+const char *family_reserved_label(uint32_t type);
 
 /* ---- name rules (Prometheus data model) ---- */
 
@@ -165,6 +171,11 @@ int batch_family(struct batch *b, const char *name, const char *help, enum metri
 int batch_histogram_family(struct batch *b, const char *name, const char *help,
 			   const double *bounds, uint32_t n, char *err, size_t errlen);
 
+/* Like batch_family for a summary with n quantiles (finite, in [0,1], strictly
+ * increasing; n may be 0: a summary of just _sum and _count). */
+int batch_summary_family(struct batch *b, const char *name, const char *help,
+			 const double *quantiles, uint32_t n, char *err, size_t errlen);
+
 /*
  * Adds one series to the current family.  names/values are n label pairs
  * (n may be 0).  Label names must be valid and unique within the series and not
@@ -178,6 +189,13 @@ int batch_add(struct batch *b, const char *const *names, const char *const *valu
  * is the +Inf bucket), and the sum of observations. */
 int batch_add_histogram(struct batch *b, const char *const *names, const char *const *values,
 			size_t n, const uint64_t *counts, double sum, char *err, size_t errlen);
+
+/* Adds a summary series: quantile_values[n_bounds] (NaN allowed, as Prometheus
+ * allows it for a quantile without observations), the sum and the count (>= 0).
+ * Summary series may not have a label named quantile. */
+int batch_add_summary(struct batch *b, const char *const *names, const char *const *values,
+		      size_t n, const double *quantile_values, double sum, double count,
+		      char *err, size_t errlen);
 
 /* Series refused since the last reset because a limit was reached (-ENOSPC). */
 uint32_t batch_dropped(const struct batch *b);

@@ -63,18 +63,23 @@ static int check_family_names(const struct metrics_view *v, uint32_t i,
 static int check_family_bounds(const struct metrics_view *v, uint32_t i,
 			       const struct blob_family *f, char *err, size_t errlen)
 {
-	if (f->type != METRIC_HISTOGRAM) {
+	bool summary = f->type == METRIC_SUMMARY;
+
+	if (f->type != METRIC_HISTOGRAM && !summary) {
 		if (f->n_bounds != 0)
-			FAIL("family %u: only histograms have bucket bounds", i);
+			FAIL("family %u: only histograms and summaries have bounds", i);
 		return 0;
 	}
 	if (f->n_bounds > HISTOGRAM_BUCKETS_MAX || f->first_bound > v->hdr.n_bounds ||
 	    f->n_bounds > v->hdr.n_bounds - f->first_bound)
-		FAIL("family %u: bucket bounds out of range", i);
+		FAIL("family %u: bucket bounds or quantiles out of range", i);
 	for (uint32_t k = 0; k < f->n_bounds; k++) {
 		double b = view_bound(v, f->first_bound + k);
 		if (!isfinite(b) || (k > 0 && !(b > view_bound(v, f->first_bound + k - 1))))
-			FAIL("family %u: bucket bounds are not finite and increasing", i);
+			FAIL("family %u: %s are not finite and increasing", i,
+			     summary ? "quantiles" : "bucket bounds");
+		if (summary && (b < 0 || b > 1))
+			FAIL("family %u: quantile %g is outside [0,1]", i, b);
 	}
 	return 0;
 }
@@ -97,8 +102,11 @@ static int check_labels(const struct metrics_view *v, uint32_t si,
 		const char *name = view_string(v, l.name_off);
 		if (label_name_check(name, l.name_len, why, sizeof why) < 0)
 			FAIL("series %u: %s", si, why);
-		if (f->type == METRIC_HISTOGRAM && l.name_len == 2 && memcmp(name, "le", 2) == 0)
-			FAIL("series %u: histogram series may not carry an le label", si);
+		const char *reserved = family_reserved_label(f->type);
+		if (reserved && l.name_len == strlen(reserved) &&
+		    memcmp(name, reserved, l.name_len) == 0)
+			FAIL("series %u: a %s label is reserved for its family's type", si,
+			     reserved);
 		if (l.value_len > LABEL_VALUE_MAX ||
 		    !utf8_valid(view_string(v, l.value_off), l.value_len))
 			FAIL("series %u: label value is not UTF-8 of at most %d bytes", si,
@@ -141,7 +149,7 @@ static int check_families(const struct metrics_view *v, char *err, size_t errlen
 	for (uint32_t i = 0; i < v->hdr.n_families; i++) {
 		struct blob_family f;
 		view_family(v, i, &f);
-		if (f.type > METRIC_HISTOGRAM)
+		if (f.type > METRIC_SUMMARY)
 			FAIL("family %u: unknown type %u", i, f.type);
 		/* Families own consecutive, non-overlapping runs of series, in order. */
 		if (f.first_series != next_series || f.n_series > v->hdr.n_series - next_series)

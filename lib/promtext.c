@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_SAMPLE_LABELS (METRIC_LABELS_MAX + 1) /* + "le" */
+#define MAX_SAMPLE_LABELS (METRIC_LABELS_MAX + 1) /* + "le" or "quantile" */
 #define VALUE_TOKEN_MAX 64
 #define MAX_EXACT_COUNT 9007199254740992.0 /* 2^53: counts above lose precision */
 
@@ -109,11 +109,12 @@ struct family {
 	enum metric_type type;
 	size_t samples;
 	bool in_batch;
-	double bounds[HISTOGRAM_BUCKETS_MAX];
+	double bounds[HISTOGRAM_BUCKETS_MAX]; /* or a summary's quantiles */
 	uint32_t n_bounds;
 };
 
-/* The histogram series being read: its lines must be consecutive. */
+/* The histogram or summary series being read: its lines must be consecutive.
+ * For a summary, le[] holds the quantiles and count[] their values. */
 struct hseries {
 	bool active;
 	size_t line;
@@ -345,41 +346,40 @@ static int check_hseries(struct parser *p, struct hseries *h)
 	return 0;
 }
 
-static int start_histogram(struct parser *p, const struct hseries *h)
+/* Starts the family at its first series; later series must have its bounds. */
+static int start_bounded(struct parser *p, const double *bounds, uint32_t n)
 {
 	char why[400];
-	uint32_t n = (uint32_t)h->n_buckets - 1;
+	bool summary = p->fam.type == METRIC_SUMMARY;
 
 	if (p->fam.in_batch) {
-		if (!bounds_equal(&p->fam, h->le, n))
-			return fail(p, -EINVAL,
-				    "histogram %s: every series must have the same buckets", p->fam.name);
+		if (!bounds_equal(&p->fam, bounds, n))
+			return fail(p, -EINVAL, "%s %s: every series must have the same %s",
+				    summary ? "summary" : "histogram", p->fam.name,
+				    summary ? "quantiles" : "buckets");
 		return 0;
 	}
-	memcpy(p->fam.bounds, h->le, n * sizeof *h->le);
+	if (n > 0)
+		memcpy(p->fam.bounds, bounds, n * sizeof *bounds);
 	p->fam.n_bounds = n;
-	int rc = batch_histogram_family(p->b, p->fam.name, p->fam.help, h->le, n, why, sizeof why);
+	int rc = summary ? batch_summary_family(p->b, p->fam.name, p->fam.help, bounds, n, why,
+						sizeof why)
+			 : batch_histogram_family(p->b, p->fam.name, p->fam.help, bounds, n, why,
+						  sizeof why);
 	if (rc < 0)
 		return fail_batch(p, rc, why);
 	p->fam.in_batch = true;
 	return 0;
 }
 
-/* Checks and adds the histogram series read so far, if any. */
-static int finish_hseries(struct parser *p)
+static int add_hseries(struct parser *p, struct hseries *h)
 {
-	struct hseries *h = &p->hs;
 	uint64_t counts[HISTOGRAM_BUCKETS_MAX + 1];
 	char why[400];
-
-	if (!h->active)
-		return 0;
-	h->active = false;
-	size_t saved_line = p->line_no;
-	p->line_no = h->line;
 	int rc = check_hseries(p, h);
+
 	if (rc == 0)
-		rc = start_histogram(p, h);
+		rc = start_bounded(p, h->le, (uint32_t)h->n_buckets - 1);
 	for (size_t i = 0; rc == 0 && i < h->n_buckets; i++)
 		counts[i] = (uint64_t)h->count[i] - (i ? (uint64_t)h->count[i - 1] : 0);
 	if (rc == 0) {
@@ -391,16 +391,62 @@ static int finish_hseries(struct parser *p)
 		else if (rc < 0)
 			rc = fail_batch(p, rc, why);
 	}
+	return rc;
+}
+
+static int check_sseries(struct parser *p, struct hseries *h)
+{
+	const char *name = p->fam.name;
+
+	if (!h->have_count || !h->have_sum)
+		return fail(p, -EINVAL, "summary %s: a series has no %s_%s line", name, name,
+			    h->have_count ? "sum" : "count");
+	if (!(h->total >= 0))
+		return fail(p, -EINVAL, "summary %s: %s_count is %g; a count is never negative",
+			    name, name, h->total);
+	sort_buckets(h);
+	return 0;
+}
+
+static int add_sseries(struct parser *p, struct hseries *h)
+{
+	char why[400];
+	int rc = check_sseries(p, h);
+
+	if (rc == 0)
+		rc = start_bounded(p, h->le, (uint32_t)h->n_buckets);
+	if (rc < 0)
+		return rc;
+	rc = batch_add_summary(p->b, h->names, h->values, h->n_labels, h->count, h->sum, h->total,
+			       why, sizeof why);
+	if (rc == -EEXIST)
+		return fail(p, -EINVAL, "summary %s: a series appears twice (the lines of one "
+					"series must be together)", p->fam.name);
+	return rc < 0 ? fail_batch(p, rc, why) : 0;
+}
+
+/* Checks and adds the histogram or summary series read so far, if any; errors
+ * name the series' first line. */
+static int finish_hseries(struct parser *p)
+{
+	struct hseries *h = &p->hs;
+
+	if (!h->active)
+		return 0;
+	h->active = false;
+	size_t saved_line = p->line_no;
+	p->line_no = h->line;
+	int rc = p->fam.type == METRIC_SUMMARY ? add_sseries(p, h) : add_hseries(p, h);
 	p->line_no = saved_line;
 	return rc;
 }
 
-/* Serializes the labels but "le" as "name\0value\0...". */
-static size_t series_key(const struct sample *s, char *key, size_t keycap)
+/* Serializes the labels but the reserved one as "name\0value\0...". */
+static size_t series_key(const struct sample *s, const char *reserved, char *key, size_t keycap)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < s->n_labels; i++) {
-		if (strcmp(s->names[i], "le") == 0)
+		if (strcmp(s->names[i], reserved) == 0)
 			continue;
 		size_t a = strlen(s->names[i]) + 1, b = strlen(s->values[i]) + 1;
 		if (n + a + b > keycap)
@@ -471,19 +517,68 @@ static int add_bucket(struct parser *p, const struct sample *s)
 	return 0;
 }
 
+/* The sample's "quantile" label, parsed. */
+static int quantile_of(struct parser *p, const struct sample *s, double *q)
+{
+	for (size_t i = 0; i < s->n_labels; i++) {
+		if (strcmp(s->names[i], "quantile") != 0)
+			continue;
+		if (!parse_value(s->values[i], strlen(s->values[i]), q) || !(*q >= 0 && *q <= 1))
+			return fail(p, -EINVAL,
+				    "summary %s: quantile=\"%.40s\" is not a number from 0 to 1",
+				    p->fam.name, s->values[i]);
+		return 0;
+	}
+	return fail(p, -EINVAL, "summary %s: a line named %s needs a quantile label (or use "
+				"%s_sum, %s_count)", p->fam.name, p->fam.name, p->fam.name, p->fam.name);
+}
+
+static int add_quantile(struct parser *p, const struct sample *s)
+{
+	struct hseries *h = &p->hs;
+	double q;
+	int rc = quantile_of(p, s, &q);
+
+	if (rc < 0)
+		return rc;
+	if (q == 0)
+		q = 0; /* "-0" is the quantile 0, rendered without its sign */
+	for (size_t i = 0; i < h->n_buckets; i++)
+		if (h->le[i] == q)
+			return fail(p, -EINVAL, "summary %s: quantile=\"%g\" appears twice",
+				    p->fam.name, q);
+	if (h->n_buckets == HISTOGRAM_BUCKETS_MAX)
+		return fail(p, -EINVAL, "summary %s has more than %d quantiles", p->fam.name,
+			    HISTOGRAM_BUCKETS_MAX);
+	h->le[h->n_buckets] = q;
+	h->count[h->n_buckets++] = s->value;
+	return 0;
+}
+
+/* PART_BUCKET: a histogram's _bucket line or a summary's quantile line. */
 enum hpart { PART_BUCKET, PART_SUM, PART_COUNT };
+
+static int reserved_only_on_parts(struct parser *p, const struct sample *s, const char *reserved)
+{
+	bool summary = p->fam.type == METRIC_SUMMARY;
+
+	for (size_t i = 0; i < s->n_labels; i++)
+		if (strcmp(s->names[i], reserved) == 0)
+			return fail(p, -EINVAL, "%s %s: only %s lines have %s %s label",
+				    summary ? "summary" : "histogram", p->fam.name,
+				    summary ? "quantile" : "_bucket", summary ? "a" : "an", reserved);
+	return 0;
+}
 
 static int histogram_sample(struct parser *p, const struct sample *s, enum hpart part)
 {
 	char key[sizeof p->hs.key];
-	size_t len = series_key(s, key, sizeof key);
+	const char *reserved = family_reserved_label(p->fam.type);
+	size_t len = series_key(s, reserved, key, sizeof key);
 	int rc = 0;
 
-	if (part != PART_BUCKET && len != SIZE_MAX)
-		for (size_t i = 0; i < s->n_labels; i++)
-			if (strcmp(s->names[i], "le") == 0)
-				return fail(p, -EINVAL, "histogram %s: only _bucket lines have an le label",
-					    p->fam.name);
+	if (part != PART_BUCKET && len != SIZE_MAX && reserved_only_on_parts(p, s, reserved) < 0)
+		return -EINVAL;
 	if (len == SIZE_MAX)
 		return fail(p, -EINVAL, "a series of %s has too many labels", p->fam.name);
 	if (p->hs.active && (p->hs.key_len != len || memcmp(p->hs.key, key, len) != 0))
@@ -494,10 +589,11 @@ static int histogram_sample(struct parser *p, const struct sample *s, enum hpart
 		return rc;
 	struct hseries *h = &p->hs;
 	if (part == PART_BUCKET)
-		return add_bucket(p, s);
+		return p->fam.type == METRIC_SUMMARY ? add_quantile(p, s) : add_bucket(p, s);
 	bool *have = part == PART_SUM ? &h->have_sum : &h->have_count;
 	if (*have)
-		return fail(p, -EINVAL, "histogram %s: a series has two _%s lines", p->fam.name,
+		return fail(p, -EINVAL, "%s %s: a series has two _%s lines",
+			    p->fam.type == METRIC_SUMMARY ? "summary" : "histogram", p->fam.name,
 			    part == PART_SUM ? "sum" : "count");
 	*have = true;
 	if (part == PART_SUM)
@@ -513,7 +609,7 @@ static int finish_family(struct parser *p)
 {
 	int rc = 0;
 
-	if (p->fam.active && p->fam.type == METRIC_HISTOGRAM)
+	if (p->fam.active && (p->fam.type == METRIC_HISTOGRAM || p->fam.type == METRIC_SUMMARY))
 		rc = finish_hseries(p);
 	p->fam.active = false;
 	return rc;
@@ -569,13 +665,15 @@ static int family_for_meta(struct parser *p, const char *name, size_t len, const
 	return 0;
 }
 
-/* A histogram's sample names are the family's: no other family may use them. */
-static int reserve_histogram_names(struct parser *p)
+/* A histogram's or summary's sample names are the family's: no other family
+ * may use them. */
+static int reserve_part_names(struct parser *p)
 {
-	static const char *const suffixes[] = { "_bucket", "_sum", "_count" };
+	static const char *const suffixes[] = { "_sum", "_count", "_bucket" };
 	char name[METRIC_NAME_MAX + 16];
+	size_t n_suffixes = p->fam.type == METRIC_HISTOGRAM ? 3 : 2;
 
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < n_suffixes; i++) {
 		int n = snprintf(name, sizeof name, "%s%s", p->fam.name, suffixes[i]);
 		int rc = mark_seen(p, name, (size_t)n);
 		if (rc < 0)
@@ -593,20 +691,17 @@ static int parse_type(struct parser *p, const char *w, size_t n)
 		{ "counter", METRIC_COUNTER },
 		{ "gauge", METRIC_GAUGE },
 		{ "histogram", METRIC_HISTOGRAM },
+		{ "summary", METRIC_SUMMARY },
 		{ "untyped", METRIC_UNTYPED },
 	};
 	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
 		if (word_eq(w, n, types[i].word)) {
 			p->fam.type = types[i].type;
 			p->fam.have_type = true;
-			return types[i].type == METRIC_HISTOGRAM ? reserve_histogram_names(p) : 0;
+			return family_reserved_label(p->fam.type) ? reserve_part_names(p) : 0;
 		}
-	if (word_eq(w, n, "summary"))
-		return fail(p, -EINVAL,
-			    "summary families are not supported; expose %s as a histogram or as "
-			    "gauges", p->fam.name);
-	return fail(p, -EINVAL, "unknown type \"%.*s\" for %s (expected counter, gauge, histogram "
-				"or untyped)", (int)(n > 40 ? 40 : n), w, p->fam.name);
+	return fail(p, -EINVAL, "unknown type \"%.*s\" for %s (expected counter, gauge, histogram, "
+				"summary or untyped)", (int)(n > 40 ? 40 : n), w, p->fam.name);
 }
 
 /* HELP text: \\ and \n are the only escapes. */
@@ -840,11 +935,38 @@ static int plain_sample(struct parser *p, const struct sample *s)
 	return rc < 0 ? fail_batch(p, rc, why) : 0;
 }
 
+static bool is_family_name(const struct family *f, const struct sample *s)
+{
+	return s->name_len == f->name_len && memcmp(s->name, f->name, f->name_len) == 0;
+}
+
+static int summary_sample(struct parser *p, const struct sample *s)
+{
+	struct family *f = &p->fam;
+	enum hpart part = PART_BUCKET;
+
+	if (is_suffixed(f, s, "_sum"))
+		part = PART_SUM;
+	else if (is_suffixed(f, s, "_count"))
+		part = PART_COUNT;
+	else if (!is_family_name(f, s)) {
+		int rc = begin_family(p, s->name, s->name_len);
+		if (rc < 0)
+			return rc;
+		f->samples++;
+		return plain_sample(p, s);
+	}
+	f->samples++;
+	return histogram_sample(p, s, part);
+}
+
 static int dispatch_sample(struct parser *p, const struct sample *s)
 {
 	struct family *f = &p->fam;
 	int rc = 0;
 
+	if (f->active && f->type == METRIC_SUMMARY)
+		return summary_sample(p, s);
 	if (f->active && f->type == METRIC_HISTOGRAM) {
 		static const char *const suffix[] = { "_bucket", "_sum", "_count" };
 		for (int part = PART_BUCKET; part <= PART_COUNT; part++)

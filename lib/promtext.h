@@ -5,19 +5,23 @@
  *
  * What is accepted (docs/textfile-exec.md has the full list):
  *  - "# HELP name text" (escapes \\ and \n) and "# TYPE name type" (counter,
- *    gauge, histogram, untyped), each at most once per family and before its
- *    samples; other "#" lines are comments;
+ *    gauge, histogram, summary, untyped), each at most once per family and
+ *    before its samples; other "#" lines are comments;
  *  - samples "name{label="value",...} value": names by metric_name_check and
  *    label_name_check, label values with the escapes \\, \" and \n, UTF-8;
  *    values in decimal, NaN, +Inf, -Inf (any case, as Go's ParseFloat reads them);
  *  - histograms: name_bucket with an "le" label, name_sum and name_count per
  *    series, the lines of one series together, the same bucket bounds in every
  *    series, integer cumulative counts that never decrease, a +Inf bucket equal
- *    to name_count.
+ *    to name_count;
+ *  - summaries: name{quantile="q"} lines (q from 0 to 1), name_sum and
+ *    name_count per series, the lines of one series together, the same
+ *    quantiles in every series (none at all is allowed), a count >= 0; the
+ *    quantile values may be NaN.
  *
  * What is refused, with "line N: reason": anything else, in particular
- * timestamps (node_exporter's textfile collector refuses them too), summaries
- * (the batch model has no summary type), a family whose lines are not
+ * timestamps (node_exporter's textfile collector refuses them too), a family
+ * whose lines are not
  * contiguous, a series twice, a label twice, negative counters, hex numbers,
  * carriage returns, lines longer than PROMTEXT_LINE_MAX, and a last line without
  * its newline.

@@ -165,6 +165,36 @@ static void test_histogram_with_buckets_sum_and_count(void **unused)
 			"lat_count{path=\"/x\"} 0\n");
 }
 
+static void test_summary_with_quantiles_sum_and_count(void **unused)
+{
+	(void)unused;
+	const char *in = "# HELP rpc_seconds RPC latency.\n# TYPE rpc_seconds summary\n"
+			 "rpc_seconds{m=\"get\",quantile=\"0.99\"} 0.25\n"
+			 "rpc_seconds{quantile=\"0.5\",m=\"get\"} 0.1\n"
+			 "rpc_seconds_sum{m=\"get\"} 12.5\n"
+			 "rpc_seconds_count{m=\"get\"} 100\n"
+			 "rpc_seconds_count{m=\"put\"} 0\n"
+			 "rpc_seconds_sum{m=\"put\"} 0\n"
+			 "rpc_seconds{m=\"put\",quantile=\"0.5\"} NaN\n"
+			 "rpc_seconds{m=\"put\",quantile=\"0.99\"} NaN\n"
+			 "# TYPE bare summary\nbare_sum 3\nbare_count 2\n";
+	expect_same(in, "# HELP rpc_seconds RPC latency.\n"
+			"# TYPE rpc_seconds summary\n"
+			"rpc_seconds{m=\"get\",quantile=\"0.5\"} 0.1\n"
+			"rpc_seconds{m=\"get\",quantile=\"0.99\"} 0.25\n"
+			"rpc_seconds_sum{m=\"get\"} 12.5\n"
+			"rpc_seconds_count{m=\"get\"} 100\n"
+			"rpc_seconds{m=\"put\",quantile=\"0.5\"} NaN\n"
+			"rpc_seconds{m=\"put\",quantile=\"0.99\"} NaN\n"
+			"rpc_seconds_sum{m=\"put\"} 0\n"
+			"rpc_seconds_count{m=\"put\"} 0\n"
+			"# HELP bare \n# TYPE bare summary\nbare_sum 3\nbare_count 2\n");
+	expect_same("# TYPE z summary\nz{quantile=\"-0\"} 1\nz{quantile=\"1e0\"} 2\nz_sum 3\n"
+		    "z_count 4\n",
+		    "# HELP z \n# TYPE z summary\nz{quantile=\"0\"} 1\nz{quantile=\"1\"} 2\n"
+		    "z_sum 3\nz_count 4\n");
+}
+
 static void test_family_without_samples_is_left_out(void **unused)
 {
 	(void)unused;
@@ -186,7 +216,6 @@ struct refusal {
 
 static const struct refusal refusals[] = {
 	{ "x 1 1700000000\n", "line 1: x has a timestamp; timestamps are not supported" },
-	{ "ok 1\n# TYPE s summary\n", "line 2: summary families are not supported" },
 	{ "x 1", "line 1: the last line does not end with a newline" },
 	{ "x 1\r\n", "line 1: carriage return" },
 	{ "x{a=\"\xff\"} 1\n", "line 1: not valid UTF-8" },
@@ -243,6 +272,34 @@ static const struct refusal refusals[] = {
 	{ "h_sum 1\n# TYPE h histogram\n", "line 2: h_sum was already used at line 1" },
 	{ "# TYPE h histogram\nh_bucket{le=\"+Inf\"} 0\nh_sum 0\nh_count 0\nh_count 1\n",
 	  "line 5: histogram h: a series has two _count lines" },
+	{ "# TYPE s summary\ns{quantile=\"1.5\"} 1\ns_sum 1\ns_count 1\n",
+	  "line 2: summary s: quantile=\"1.5\" is not a number from 0 to 1" },
+	{ "# TYPE s summary\ns{quantile=\"-0.1\"} 1\n", "line 2: summary s: quantile=\"-0.1\"" },
+	{ "# TYPE s summary\ns{quantile=\"NaN\"} 1\n", "line 2: summary s: quantile=\"NaN\"" },
+	{ "# TYPE s summary\ns{quantile=\"x\"} 1\n", "line 2: summary s: quantile=\"x\"" },
+	{ "# TYPE s summary\ns 1\n", "line 2: summary s: a line named s needs a quantile label" },
+	{ "# TYPE s summary\n"
+	  "s{a=\"1\",quantile=\"0.5\"} 1\ns_sum{a=\"1\"} 1\ns_count{a=\"1\"} 1\n"
+	  "s{a=\"2\",quantile=\"0.9\"} 1\ns_sum{a=\"2\"} 1\ns_count{a=\"2\"} 1\n",
+	  "line 5: summary s: every series must have the same quantiles" },
+	{ "# TYPE s summary\ns{quantile=\"0.5\"} 1\ns_sum 1\n",
+	  "line 2: summary s: a series has no s_count line" },
+	{ "# TYPE s summary\ns_count 1\n", "line 2: summary s: a series has no s_sum line" },
+	{ "# TYPE s summary\ns_sum 1\ns_count -1\n",
+	  "line 2: summary s: s_count is -1; a count is never negative" },
+	{ "# TYPE s summary\ns{quantile=\"0.5\"} 1\ns{quantile=\"0.50\"} 2\n",
+	  "line 3: summary s: quantile=\"0.5\" appears twice" },
+	{ "# TYPE s summary\ns_sum{quantile=\"0.5\"} 1\n",
+	  "line 2: summary s: only quantile lines have a quantile label" },
+	{ "# TYPE s summary\ns_count 1\ns_count 1\n", "line 3: summary s: a series has two _count" },
+	{ "# TYPE s summary\n"
+	  "s_sum{a=\"1\"} 0\ns_sum{a=\"2\"} 0\ns_count{a=\"1\"} 0\n",
+	  "line 2: summary s: a series has no s_count line" },
+	{ "# TYPE s summary\ns_sum 1\ns_count 1\ns_sum 1\ns_count 1\n",
+	  "line 4: summary s: a series has two _sum lines" },
+	{ "s_count 1\n# TYPE s summary\n", "line 2: s_count was already used at line 1" },
+	{ "# TYPE s summary\ns_sum 1\ns_count 1\ns_bucket 1\n# TYPE s_sum gauge\n",
+	  "line 5: s_sum was already used at line 1" },
 };
 
 static void test_bad_input_is_refused_with_line_and_reason(void **unused)
@@ -306,7 +363,8 @@ static void test_every_truncation_fails_cleanly_or_parses(void **unused)
 	(void)unused;
 	const char *doc = "# HELP lat L.\n# TYPE lat histogram\n"
 			  "lat_bucket{a=\"x\\\"y\",le=\"1\"} 1\nlat_bucket{a=\"x\\\"y\",le=\"+Inf\"} 1\n"
-			  "lat_sum{a=\"x\\\"y\"} 1\nlat_count{a=\"x\\\"y\"} 1\nz{q=\"é\"} NaN\n";
+			  "lat_sum{a=\"x\\\"y\"} 1\nlat_count{a=\"x\\\"y\"} 1\nz{q=\"é\"} NaN\n"
+			  "# TYPE s summary\ns{quantile=\"0.5\"} 1\ns_sum 2\ns_count 3\n";
 	size_t len = strlen(doc);
 	for (size_t n = 0; n <= len; n++) {
 		struct batch *b = new_batch();
@@ -330,6 +388,7 @@ int main(void)
 		cmocka_unit_test(test_special_values_parse_like_go),
 		cmocka_unit_test(test_utf8_label_values_are_kept),
 		cmocka_unit_test(test_histogram_with_buckets_sum_and_count),
+		cmocka_unit_test(test_summary_with_quantiles_sum_and_count),
 		cmocka_unit_test(test_family_without_samples_is_left_out),
 		cmocka_unit_test(test_suffixed_names_without_a_histogram_type_are_plain_families),
 		cmocka_unit_test(test_bad_input_is_refused_with_line_and_reason),

@@ -191,6 +191,92 @@ static void test_histogram_buckets_are_cumulative_and_inf_equals_count(void **st
 	batch_free(b);
 }
 
+/* Two series of rpc_seconds (quantiles 0.5, 0.75, 1) and one of a summary
+ * without quantiles. */
+static struct batch *summary_batch(void)
+{
+	static const double quantiles[] = { 0.5, 0.75, 1 };
+	static const double get[] = { 0.125, 0.5, 2 };
+	static const double put[] = { NAN, NAN, NAN };
+	const char *names[] = { "m" }, *get_v[] = { "get" }, *put_v[] = { "p\"ut" };
+	struct batch *b = new_batch();
+	char err[256] = "";
+
+	if (batch_summary_family(b, "rpc_seconds", "RPC latency.", quantiles, 3, err, sizeof err) ||
+	    batch_add_summary(b, names, get_v, 1, get, 12.5, 100, err, sizeof err) ||
+	    batch_add_summary(b, names, put_v, 1, put, 0, 0, err, sizeof err) ||
+	    batch_summary_family(b, "bare", "Bare.", NULL, 0, err, sizeof err) ||
+	    batch_add_summary(b, NULL, NULL, 0, NULL, 3.5, 7, err, sizeof err))
+		fail_msg("summary batch: %s", err);
+	return b;
+}
+
+static void test_summary_quantiles_sum_and_count_in_both_dialects(void **state)
+{
+	struct batch *b = summary_batch();
+	struct render_result res;
+
+	(void)state;
+	char *out = render_batches(&b, 1, RENDER_PROMETHEUS_TEXT, &res);
+	assert_string_equal(out, "# HELP rpc_seconds RPC latency.\n# TYPE rpc_seconds summary\n"
+				 "rpc_seconds{m=\"get\",quantile=\"0.5\"} 0.125\n"
+				 "rpc_seconds{m=\"get\",quantile=\"0.75\"} 0.5\n"
+				 "rpc_seconds{m=\"get\",quantile=\"1\"} 2\n"
+				 "rpc_seconds_sum{m=\"get\"} 12.5\n"
+				 "rpc_seconds_count{m=\"get\"} 100\n"
+				 "rpc_seconds{m=\"p\\\"ut\",quantile=\"0.5\"} NaN\n"
+				 "rpc_seconds{m=\"p\\\"ut\",quantile=\"0.75\"} NaN\n"
+				 "rpc_seconds{m=\"p\\\"ut\",quantile=\"1\"} NaN\n"
+				 "rpc_seconds_sum{m=\"p\\\"ut\"} 0\n"
+				 "rpc_seconds_count{m=\"p\\\"ut\"} 0\n"
+				 "# HELP bare Bare.\n# TYPE bare summary\n"
+				 "bare_sum 3.5\nbare_count 7\n");
+	free(out);
+	out = render_batches(&b, 1, RENDER_OPENMETRICS, &res);
+	assert_string_equal(out, "# HELP rpc_seconds RPC latency.\n# TYPE rpc_seconds summary\n"
+				 "rpc_seconds{m=\"get\",quantile=\"0.5\"} 0.125\n"
+				 "rpc_seconds{m=\"get\",quantile=\"0.75\"} 0.5\n"
+				 "rpc_seconds{m=\"get\",quantile=\"1.0\"} 2\n"
+				 "rpc_seconds_sum{m=\"get\"} 12.5\n"
+				 "rpc_seconds_count{m=\"get\"} 100\n"
+				 "rpc_seconds{m=\"p\\\"ut\",quantile=\"0.5\"} NaN\n"
+				 "rpc_seconds{m=\"p\\\"ut\",quantile=\"0.75\"} NaN\n"
+				 "rpc_seconds{m=\"p\\\"ut\",quantile=\"1.0\"} NaN\n"
+				 "rpc_seconds_sum{m=\"p\\\"ut\"} 0\n"
+				 "rpc_seconds_count{m=\"p\\\"ut\"} 0\n"
+				 "# HELP bare Bare.\n# TYPE bare summary\n"
+				 "bare_sum 3.5\nbare_count 7\n# EOF\n");
+	free(out);
+	batch_free(b);
+}
+
+static void test_summary_json_has_quantiles_sum_and_count(void **state)
+{
+	struct batch *b = summary_batch();
+	struct metrics_view v;
+	struct render_source src = { .collector = "rpc", .view = &v };
+	struct buf out;
+
+	(void)state;
+	batch_view(b, &v);
+	buf_init(&out);
+	assert_int_equal(render_json(&out, NULL, 0, &src, 1, NULL), 0);
+	assert_contains(out.data,
+			"{\"name\":\"rpc_seconds\",\"type\":\"summary\",\"help\":\"RPC latency.\","
+			"\"collector\":\"rpc\",\"series\":["
+			"{\"labels\":{\"m\":\"get\"},\"quantiles\":["
+			"{\"quantile\":0.5,\"value\":0.125},{\"quantile\":0.75,\"value\":0.5},"
+			"{\"quantile\":1,\"value\":2}],\"sum\":12.5,\"count\":100},"
+			"{\"labels\":{\"m\":\"p\\\"ut\"},\"quantiles\":["
+			"{\"quantile\":0.5,\"value\":\"NaN\"},{\"quantile\":0.75,\"value\":\"NaN\"},"
+			"{\"quantile\":1,\"value\":\"NaN\"}],\"sum\":0,\"count\":0}]}");
+	assert_contains(out.data, "{\"name\":\"bare\",\"type\":\"summary\",\"help\":\"Bare.\","
+				  "\"collector\":\"rpc\",\"series\":[{\"labels\":{},"
+				  "\"quantiles\":[],\"sum\":3.5,\"count\":7}]}");
+	buf_free(&out);
+	batch_free(b);
+}
+
 /* ---- values ---- */
 
 static void test_values_print_integers_plainly_and_others_round_trip(void **state)
@@ -394,6 +480,11 @@ static void fill_mixed(struct batch *b, double base)
 	assert_int_equal(batch_histogram_family(b, "h_seconds", "H.", bounds, 2, err, sizeof err), 0);
 	assert_int_equal(batch_add_histogram(b, NULL, NULL, 0, counts, base * 0.1, err, sizeof err),
 			 0);
+	static const double quantiles[] = { 0.5, 0.9 };
+	const double qv[] = { base / 7, base };
+	assert_int_equal(batch_summary_family(b, "s_seconds", "S.", quantiles, 2, err, sizeof err), 0);
+	const char *qn[] = { "path" }, *qval[] = { "a\"b" };
+	assert_int_equal(batch_add_summary(b, qn, qval, 1, qv, base * 2, base, err, sizeof err), 0);
 }
 
 /* Renders through templates twice and directly, in both dialects, and
@@ -583,6 +674,8 @@ int main(void)
 		cmocka_unit_test(test_help_escapes_backslash_and_newline_only),
 		cmocka_unit_test(test_each_family_is_one_group_with_help_and_type_first),
 		cmocka_unit_test(test_histogram_buckets_are_cumulative_and_inf_equals_count),
+		cmocka_unit_test(test_summary_quantiles_sum_and_count_in_both_dialects),
+		cmocka_unit_test(test_summary_json_has_quantiles_sum_and_count),
 		cmocka_unit_test(test_values_print_integers_plainly_and_others_round_trip),
 		cmocka_unit_test(test_every_finite_value_reads_back_exactly),
 		cmocka_unit_test(test_special_values_are_NaN_and_signed_Inf),

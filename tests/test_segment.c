@@ -1,6 +1,7 @@
 /* Segment protocol: create, publish, read, and refuse what is not right. */
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -450,6 +451,84 @@ static void test_series_refused_for_limits_are_counted_in_the_header(void **stat
 	batch_free(b);
 }
 
+/* A summary batch whose copy is then corrupted in one place. */
+static struct batch *summary_batch(void)
+{
+	static const double quantiles[] = { 0.5, 0.9 };
+	static const double qvalues[] = { 0.25, NAN };
+	const char *names[] = { "quantilz" }, *values[] = { "v" };
+	struct batch_limits lim;
+
+	batch_limits_default(&lim);
+	struct batch *b = batch_new(&lim);
+	assert_non_null(b);
+	assert_int_equal(batch_summary_family(b, "s", "S.", quantiles, 2, err, sizeof err), 0);
+	assert_int_equal(batch_add_summary(b, names, values, 1, qvalues, 3, 4, err, sizeof err), 0);
+	assert_int_equal(batch_summary_family(b, "bare", "B.", NULL, 0, err, sizeof err), 0);
+	assert_int_equal(batch_add_summary(b, NULL, NULL, 0, NULL, 1, 2, err, sizeof err), 0);
+	return b;
+}
+
+static int open_patched(struct batch *b, size_t off, const void *patch, size_t len)
+{
+	struct batch_limits lim;
+	struct metrics_view v;
+	size_t blen;
+	unsigned char *copy;
+
+	batch_limits_default(&lim);
+	const void *blob = batch_blob(b, &blen);
+	copy = malloc(blen);
+	assert_non_null(copy);
+	memcpy(copy, blob, blen);
+	memcpy(copy + off, patch, len);
+	int rc = metrics_view_open(&v, copy, blen, &lim, err, sizeof err);
+	free(copy);
+	return rc;
+}
+
+static void test_corrupt_summaries_are_refused(void **state)
+{
+	struct batch *b = summary_batch();
+	struct metrics_view v;
+	struct blob_family f;
+	const double too_big = 1.5, down = 0.25;
+	const uint32_t bad_type = 5;
+
+	(void)state;
+	batch_view(b, &v);
+	view_family(&v, 0, &f);
+	assert_int_equal(f.type, METRIC_SUMMARY);
+	assert_int_equal(family_value_count(&f), 4);
+	assert_int_equal(open_patched(b, 0, "", 0), 0);
+	assert_int_equal(open_patched(b, v.bounds_off + 8, &too_big, 8), -EPROTO);
+	assert_non_null(strstr(err, "quantile 1.5 is outside [0,1]"));
+	assert_int_equal(open_patched(b, v.bounds_off + 8, &down, 8), -EPROTO);
+	assert_non_null(strstr(err, "quantiles are not finite and increasing"));
+	assert_int_equal(open_patched(b, v.families_off + offsetof(struct blob_family, type),
+				      &bad_type, 4),
+			 -EPROTO);
+	assert_non_null(strstr(err, "unknown type 5"));
+	size_t blen;
+	const char *blob = batch_blob(b, &blen);
+	const char *label = memmem(blob, blen, "quantilz", 8);
+	assert_non_null(label);
+	assert_int_equal(open_patched(b, (size_t)(label - blob) + 7, "e", 1), -EPROTO);
+	assert_non_null(strstr(err, "a quantile label is reserved"));
+
+	const char *names[] = { "quantile" }, *values[] = { "0.5" };
+	static const double q[] = { 1 };
+	assert_int_equal(batch_summary_family(b, "t", "T.", q, 1, err, sizeof err), 0);
+	assert_int_equal(batch_add_summary(b, names, values, 1, q, 0, 0, err, sizeof err), -EINVAL);
+	assert_non_null(strstr(err, "may not have a label named quantile"));
+	assert_int_equal(batch_add_summary(b, NULL, NULL, 0, q, 0, -1, err, sizeof err), -EINVAL);
+	assert_int_equal(batch_add(b, NULL, NULL, 0, 1, err, sizeof err), -EINVAL);
+	static const double bad_q[] = { 0.5, 1.01 };
+	assert_int_equal(batch_summary_family(b, "u", "U.", bad_q, 2, err, sizeof err), -EINVAL);
+	assert_non_null(strstr(err, "within [0,1]"));
+	batch_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -479,6 +558,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_removed_segment_is_reported_to_the_reader,
 						setup, teardown),
 		cmocka_unit_test(test_segment_names_are_validated),
+		cmocka_unit_test(test_corrupt_summaries_are_refused),
 		cmocka_unit_test_setup_teardown(test_batch_that_does_not_fit_is_refused, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(

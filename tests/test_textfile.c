@@ -18,7 +18,7 @@ static void set_mtimes(const char *dir)
 	static const char *const names[] = { "a.prom", "b.prom", "10-good.prom", "20-syntax.prom",
 					     "30-timestamp.prom", "40-conflict.prom",
 					     "50-duplicate.prom", "60-summary.prom",
-					     "70-nonewline.prom", "80-good-too.prom" };
+					     "65-bad-summary.prom", "70-nonewline.prom", "80-good-too.prom" };
 	const struct timespec t[2] = { { FIXED_MTIME, 0 }, { FIXED_MTIME, 0 } };
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		char path[512];
@@ -83,7 +83,8 @@ static void test_bad_files_are_named_and_skipped_and_good_ones_served(void **unu
 	static const char *const expected[] = {
 		"20-syntax.prom:3: value \"one\" of broken is not a number",
 		"30-timestamp.prom:1: with_timestamp has a timestamp",
-		"60-summary.prom:1: summary families are not supported",
+		"65-bad-summary.prom:3: summary queue_wait_seconds: quantile=\"2\" is not a number "
+		"from 0 to 1",
 		"70-nonewline.prom:1: the last line does not end with a newline",
 		"40-conflict.prom: family apt_upgrades_pending: its help differs from the one in "
 		"10-good.prom",
@@ -92,6 +93,7 @@ static void test_bad_files_are_named_and_skipped_and_good_ones_served(void **unu
 	for (size_t i = 0; i < sizeof expected / sizeof expected[0]; i++)
 		if (strstr(r.err, expected[i]) == NULL)
 			fail_msg("\"%s\" not in the error:\n%s", expected[i], r.err);
+	assert_null(strstr(r.err, "60-summary.prom"));
 	run_close(&r);
 }
 
@@ -125,6 +127,30 @@ static void test_histogram_name_clash_across_files_is_refused(void **unused)
 	open_textfile(&r, dir);
 	assert_int_equal(run_cycle(&r, &dump), 0);
 	assert_non_null(strstr(r.err, "b.prom: family h_count: its name is a sample name of a histogram"));
+	free(dump);
+	run_close(&r);
+	remove_tree(dir);
+}
+
+static void test_summary_name_clash_and_other_quantiles_are_refused(void **unused)
+{
+	char *dir = make_tree();
+	struct run r;
+	char *dump;
+	(void)unused;
+	write_file(dir, "a.prom", "# TYPE s summary\ns{quantile=\"0.5\"} 1\ns_sum 1\ns_count 1\n");
+	write_file(dir, "b.prom", "s_sum 5\n");
+	write_file(dir, "c.prom", "# TYPE s summary\ns{k=\"c\",quantile=\"0.9\"} 1\n"
+				  "s_sum{k=\"c\"} 1\ns_count{k=\"c\"} 1\n");
+	write_file(dir, "d.prom", "# TYPE s summary\ns{k=\"d\",quantile=\"0.5\"} 2\n"
+				  "s_sum{k=\"d\"} 3\ns_count{k=\"d\"} 4\n");
+	open_textfile(&r, dir);
+	assert_int_equal(run_cycle(&r, &dump), 0);
+	assert_non_null(strstr(r.err, "b.prom: family s_sum: its name is a sample name of a summary"));
+	assert_non_null(strstr(r.err, "c.prom: family s: its quantiles differ from the one in a.prom"));
+	assert_non_null(strstr(dump, "s{quantile=\"0.5\"} 1\ns_sum 1\ns_count 1\n"
+				     "s{k=\"d\",quantile=\"0.5\"} 2\ns_sum{k=\"d\"} 3\n"
+				     "s_count{k=\"d\"} 4\n"));
 	free(dump);
 	run_close(&r);
 	remove_tree(dir);
@@ -183,6 +209,7 @@ int main(void)
 		cmocka_unit_test(test_bad_files_are_named_and_skipped_and_good_ones_served),
 		cmocka_unit_test(test_a_series_in_two_files_refuses_the_later_file),
 		cmocka_unit_test(test_histogram_name_clash_across_files_is_refused),
+		cmocka_unit_test(test_summary_name_clash_and_other_quantiles_are_refused),
 		cmocka_unit_test(test_missing_directory_is_an_error_and_a_fifo_does_not_hang),
 		cmocka_unit_test(test_files_changing_between_cycles_are_followed),
 	};
