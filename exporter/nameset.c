@@ -72,3 +72,8 @@ int nameset_add(struct nameset *ns, const char *s, size_t len)
 	ns->used++;
 	return 1;
 }
+
+bool nameset_contains(const struct nameset *ns, const char *s, size_t len)
+{
+	return ns->cap > 0 && nameset_find(ns->slots, ns->cap, s, len)->s != NULL;
+}

@@ -6,6 +6,7 @@
 #ifndef SHMETRICS_EXPORTER_NAMESET_H
 #define SHMETRICS_EXPORTER_NAMESET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,5 +26,8 @@ void nameset_free(struct nameset *ns);
 
 /* Adds s[0..len): 1 if added, 0 if it was already there, -ENOMEM. */
 int nameset_add(struct nameset *ns, const char *s, size_t len);
+
+/* True when s[0..len) is in the set. */
+bool nameset_contains(const struct nameset *ns, const char *s, size_t len);
 
 #endif

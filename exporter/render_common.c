@@ -20,16 +20,108 @@ static void note_duplicate(struct render_result *res, const struct render_source
 	}
 }
 
-static int walk_source(struct nameset *seen, const struct render_source *src,
-		       struct render_result *res, render_family_fn fn, void *ctx)
+/*
+ * The names a family puts into the exposition: its own, and the ones its samples
+ * or its other dialect use (a counter "x_total" is family "x" in OpenMetrics; a
+ * histogram "h" writes h_bucket, h_sum and h_count; a summary h_sum and h_count).
+ * Two families whose names meet there would give duplicate samples, so the later
+ * one is skipped as a duplicate, in both dialects alike.
+ */
+#define SAMPLE_NAMES_MAX 4
+
+struct family_names {
+	size_t n;
+	size_t len[SAMPLE_NAMES_MAX];
+	char name[SAMPLE_NAMES_MAX][METRIC_NAME_MAX + 8];
+};
+
+static void add_name(struct family_names *fn, const char *s, size_t len, const char *suffix)
+{
+	size_t sl = strlen(suffix);
+	memcpy(fn->name[fn->n], s, len);
+	memcpy(fn->name[fn->n] + len, suffix, sl);
+	fn->len[fn->n++] = len + sl;
+}
+
+static void family_names_of(const struct blob_family *f, const char *name,
+			    struct family_names *fn)
+{
+	static const char total[] = "_total";
+	size_t len = f->name_len, tl = sizeof total - 1;
+
+	fn->n = 0;
+	add_name(fn, name, len, "");
+	if (f->type == METRIC_COUNTER && len > tl && memcmp(name + len - tl, total, tl) == 0)
+		add_name(fn, name, len - tl, "");
+	if (f->type == METRIC_HISTOGRAM)
+		add_name(fn, name, len, "_bucket");
+	if (f->type == METRIC_HISTOGRAM || f->type == METRIC_SUMMARY) {
+		add_name(fn, name, len, "_sum");
+		add_name(fn, name, len, "_count");
+	}
+}
+
+/* Derived names, owned for the length of one walk (the name set keeps pointers). */
+struct name_arena {
+	char **blocks;
+	size_t n, cap;
+};
+
+static const char *arena_copy(struct name_arena *a, const char *s, size_t len)
+{
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 64;
+		char **grown = realloc(a->blocks, cap * sizeof *grown);
+		if (!grown)
+			return NULL;
+		a->blocks = grown;
+		a->cap = cap;
+	}
+	char *copy = malloc(len + 1);
+	if (!copy)
+		return NULL;
+	memcpy(copy, s, len);
+	copy[len] = '\0';
+	a->blocks[a->n++] = copy;
+	return copy;
+}
+
+static void arena_free(struct name_arena *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		free(a->blocks[i]);
+	free(a->blocks);
+}
+
+/* Claims every name of the family, or none when one is taken: 1, 0, or -ENOMEM. */
+static int claim_names(struct nameset *seen, struct name_arena *arena, const char *name,
+		       const struct family_names *fn)
+{
+	for (size_t k = 0; k < fn->n; k++)
+		if (nameset_contains(seen, fn->name[k], fn->len[k]))
+			return 0;
+	for (size_t k = 0; k < fn->n; k++) {
+		/* The family's own name points into the view; the others need a copy. */
+		const char *s = k == 0 ? name : arena_copy(arena, fn->name[k], fn->len[k]);
+		if (!s || nameset_add(seen, s, fn->len[k]) < 0)
+			return -ENOMEM;
+	}
+	return 1;
+}
+
+static int walk_source(struct nameset *seen, struct name_arena *arena,
+		       const struct render_source *src, struct render_result *res,
+		       render_family_fn fn, void *ctx)
 {
 	const struct metrics_view *v = src->view;
 
 	for (uint32_t i = 0; i < v->hdr.n_families; i++) {
 		struct blob_family fam;
+		struct family_names names;
 		view_family(v, i, &fam);
 		const char *name = view_string(v, fam.name_off);
-		int added = nameset_add(seen, name, fam.name_len);
+		family_names_of(&fam, name, &names);
+		int added = claim_names(seen, arena, name, &names);
 		if (added < 0)
 			return added;
 		if (added == 0) {
@@ -49,12 +141,14 @@ int render_each_family(const struct render_source *src, size_t n, struct render_
 		       render_family_fn fn, void *ctx)
 {
 	struct nameset seen;
+	struct name_arena arena = { NULL, 0, 0 };
 	int rc = 0;
 
 	nameset_init(&seen);
 	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = walk_source(&seen, &src[i], res, fn, ctx);
+		rc = walk_source(&seen, &arena, &src[i], res, fn, ctx);
 	nameset_free(&seen);
+	arena_free(&arena);
 	return rc;
 }
 

@@ -388,6 +388,39 @@ static void test_duplicate_family_is_skipped_once_and_counted(void **state)
 	batch_free(b[1]);
 }
 
+/* Families whose sample names would meet in the exposition are duplicates too. */
+static void test_families_whose_samples_would_clash_are_duplicates(void **state)
+{
+	static const double bounds[] = { 1 };
+	static const uint64_t counts[] = { 1, 0 };
+	struct batch *b[2] = { new_batch(), new_batch() };
+	struct render_result res;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(batch_histogram_family(b[0], "h", "H.", bounds, 1, err, sizeof err), 0);
+	assert_int_equal(batch_add_histogram(b[0], NULL, NULL, 0, counts, 0.5, err, sizeof err), 0);
+	family(b[0], "x_total", "X.", METRIC_COUNTER);
+	add1(b[0], NULL, NULL, 1);
+	family(b[1], "h_sum", "Clashes with h's sum.", METRIC_GAUGE);
+	add1(b[1], NULL, NULL, 2);
+	family(b[1], "x", "Clashes with x_total in OpenMetrics.", METRIC_GAUGE);
+	add1(b[1], NULL, NULL, 3);
+	family(b[1], "h_total", "No clash.", METRIC_GAUGE);
+	add1(b[1], NULL, NULL, 4);
+	for (int d = 0; d < 2; d++) {
+		char *out = render_batches(b, 2, d ? RENDER_OPENMETRICS : RENDER_PROMETHEUS_TEXT,
+					   &res);
+		assert_int_equal(res.duplicate_families, 2);
+		assert_null(strstr(out, "h_sum 2"));
+		assert_null(strstr(out, "\nx 3"));
+		assert_contains(out, "\nh_total 4\n");
+		free(out);
+	}
+	batch_free(b[0]);
+	batch_free(b[1]);
+}
+
 static void test_many_families_keep_first_wins_rule(void **state)
 {
 	struct batch *b[2] = { new_batch(), new_batch() };
@@ -680,6 +713,7 @@ int main(void)
 		cmocka_unit_test(test_every_finite_value_reads_back_exactly),
 		cmocka_unit_test(test_special_values_are_NaN_and_signed_Inf),
 		cmocka_unit_test(test_duplicate_family_is_skipped_once_and_counted),
+		cmocka_unit_test(test_families_whose_samples_would_clash_are_duplicates),
 		cmocka_unit_test(test_many_families_keep_first_wins_rule),
 		cmocka_unit_test(test_openmetrics_dialect_suffixes_counters_and_ends_with_eof),
 		cmocka_unit_test(test_openmetrics_le_values_are_canonical),
