@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "collector.h"
+#include "emit.h"
 #include "procfile.h"
 #include "scan.h"
 
@@ -89,29 +90,19 @@ static bool meminfo_parse(struct meminfo_state *s, struct scan line, double *val
 	return true;
 }
 
+static bool meminfo_line(void *ctx, struct scan line, const char **name, const char **help,
+			 double *value)
+{
+	struct meminfo_state *s = ctx;
+	*name = s->name;
+	*help = s->help;
+	return meminfo_parse(s, line, value);
+}
+
 static int meminfo_collect(void *state, struct batch *b, char *err, size_t errlen)
 {
 	struct meminfo_state *s = state;
-	int rc = procfile_read(&s->file, err, errlen);
-	if (rc == -ENOENT)
-		return 0;
-	if (rc)
-		return rc;
-	struct scan text = scan_text(s->file.buf, s->file.len), line;
-	while (scan_line(&text, &line)) {
-		double v;
-		if (!meminfo_parse(s, line, &v))
-			continue;
-		rc = batch_family(b, s->name, s->help, METRIC_GAUGE, err, errlen);
-		/* A name the metric rules refuse, or a field listed twice: skip it. */
-		if (rc == -EINVAL)
-			continue;
-		if (rc == 0)
-			rc = batch_add(b, NULL, NULL, 0, v, err, errlen);
-		if (rc)
-			return rc;
-	}
-	return 0;
+	return emit_line_families(&s->file, meminfo_line, s, METRIC_GAUGE, b, err, errlen);
 }
 
 static void meminfo_fini(void *state)

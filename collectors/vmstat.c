@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "collector.h"
+#include "emit.h"
 #include "filter.h"
 #include "procfile.h"
 #include "scan.h"
@@ -63,29 +64,19 @@ static bool vmstat_parse(struct vmstat_state *s, struct scan line, double *v)
 	return true;
 }
 
+static bool vmstat_line(void *ctx, struct scan line, const char **name, const char **help,
+			double *value)
+{
+	struct vmstat_state *s = ctx;
+	*name = s->name;
+	*help = s->help;
+	return vmstat_parse(s, line, value);
+}
+
 static int vmstat_collect(void *state, struct batch *b, char *err, size_t errlen)
 {
 	struct vmstat_state *s = state;
-	int rc = procfile_read(&s->file, err, errlen);
-	if (rc == -ENOENT)
-		return 0;
-	if (rc)
-		return rc;
-	struct scan text = scan_text(s->file.buf, s->file.len), line;
-	while (scan_line(&text, &line)) {
-		double v;
-		if (!vmstat_parse(s, line, &v))
-			continue;
-		rc = batch_family(b, s->name, s->help, METRIC_UNTYPED, err, errlen);
-		/* An invalid metric name or a repeated field: skip the line. */
-		if (rc == -EINVAL)
-			continue;
-		if (rc == 0)
-			rc = batch_add(b, NULL, NULL, 0, v, err, errlen);
-		if (rc)
-			return rc;
-	}
-	return 0;
+	return emit_line_families(&s->file, vmstat_line, s, METRIC_UNTYPED, b, err, errlen);
 }
 
 const struct collector_ops collector_vmstat_ops = {
