@@ -307,8 +307,6 @@ static int check_observed_family(struct rebuild *rb, const struct blob_family *f
 static int check_target_family(struct rebuild *rb, const struct blob_family *f)
 {
 	const struct target *t = rb->t;
-	static const char *const types[] = { "untyped", "counter", "gauge", "histogram",
-					     "summary" };
 
 	if (t->op == CLI_OBSERVE)
 		return check_observed_family(rb, f);
@@ -326,7 +324,7 @@ static int check_target_family(struct rebuild *rb, const struct blob_family *f)
 	}
 	if (t->type_given && f->type != t->type) {
 		snprintf(rb->err, sizeof rb->err, "%s is a %s, not a %s", t->name,
-			 types[f->type % 5], types[t->type % 5]);
+			 metric_type_name(f->type), metric_type_name(t->type));
 		return -EINVAL;
 	}
 	return 0;

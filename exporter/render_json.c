@@ -41,22 +41,6 @@ static json_t *json_value(double v)
 	return json_real(v);
 }
 
-static const char *json_type_name(uint32_t type)
-{
-	switch (type) {
-	case METRIC_COUNTER:
-		return "counter";
-	case METRIC_GAUGE:
-		return "gauge";
-	case METRIC_HISTOGRAM:
-		return "histogram";
-	case METRIC_SUMMARY:
-		return "summary";
-	default:
-		return "untyped";
-	}
-}
-
 static json_t *series_labels(struct json_ctx *c, const struct metrics_view *v,
 			     const struct blob_series *s)
 {
@@ -150,7 +134,7 @@ static int add_family(void *ctx, const struct render_source *src, uint32_t index
 		return -ENOMEM;
 	}
 	obj_set(c, f, "name", json_stringn(view_string(v, fam->name_off), fam->name_len));
-	obj_set(c, f, "type", json_string(json_type_name(fam->type)));
+	obj_set(c, f, "type", json_string(metric_type_name(fam->type)));
 	obj_set(c, f, "help", json_stringn(view_string(v, fam->help_off), fam->help_len));
 	obj_set(c, f, "collector", json_string(src->collector));
 	obj_set(c, f, "series", series);

@@ -56,20 +56,11 @@ static bool help_escapes_quotes(enum render_dialect d)
 	return d == RENDER_OPENMETRICS;
 }
 
+/* OpenMetrics calls the untyped type "unknown". */
 static const char *type_name(enum render_dialect d, uint32_t type)
 {
-	switch (type) {
-	case METRIC_COUNTER:
-		return "counter";
-	case METRIC_GAUGE:
-		return "gauge";
-	case METRIC_HISTOGRAM:
-		return "histogram";
-	case METRIC_SUMMARY:
-		return "summary";
-	default:
-		return d == RENDER_OPENMETRICS ? "unknown" : "untyped";
-	}
+	const char *name = metric_type_name(type);
+	return d == RENDER_OPENMETRICS && strcmp(name, "untyped") == 0 ? "unknown" : name;
 }
 
 /* OpenMetrics names a counter family without "_total" and puts the suffix on

@@ -272,11 +272,6 @@ static struct shmetrics_family *no_family(int rc)
 	return NULL;
 }
 
-static const char *type_word(enum metric_type t)
-{
-	return t == METRIC_COUNTER ? "counter" : t == METRIC_GAUGE ? "gauge" : "histogram";
-}
-
 static struct shmetrics_family *register_locked(struct shmetrics *m, const char *name,
 						const char *help, enum metric_type type,
 						const char *const *labels, size_t n,
@@ -292,7 +287,7 @@ static struct shmetrics_family *register_locked(struct shmetrics *m, const char 
 						      "%zu label name(s) and %u bucket(s); a second "
 						      "registration must have the same type, label "
 						      "names and buckets",
-					     name, type_word(f->type), f->n_labels, f->n_bounds));
+					     name, metric_type_name(f->type), f->n_labels, f->n_bounds));
 	}
 	clash = histogram_clash(m, name, type);
 	if (clash != NULL) {

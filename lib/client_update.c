@@ -43,27 +43,10 @@ static void add_double(_Atomic uint64_t *w, double v)
 		;
 }
 
-static const char *type_name(enum metric_type t)
-{
-	switch (t) {
-	case METRIC_COUNTER:
-		return "counter";
-	case METRIC_GAUGE:
-		return "gauge";
-	case METRIC_HISTOGRAM:
-		return "histogram";
-	case METRIC_SUMMARY:
-		return "summary";
-	case METRIC_UNTYPED:
-		break;
-	}
-	return "untyped";
-}
-
 static int misuse(const struct shmetrics_series *s, const char *op)
 {
 	return client_fail(-EINVAL, "%s: %s is not defined for a %s", s->family->name, op,
-			   type_name(s->type));
+			   metric_type_name(s->type));
 }
 
 SHMETRICS_API int shmetrics_inc(struct shmetrics_series *s)

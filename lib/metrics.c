@@ -235,11 +235,6 @@ int batch_family(struct batch *b, const char *name, const char *help, enum metri
 	return start_family(b, name, help, type, err, errlen);
 }
 
-static const char *type_word(uint32_t type)
-{
-	return type == METRIC_SUMMARY ? "summary" : "histogram";
-}
-
 /* Histogram bounds and summary quantiles: finite and strictly increasing;
  * quantiles also within [0,1]. */
 static int check_bounds(const char *name, uint32_t type, const double *bounds, uint32_t n,
@@ -248,7 +243,7 @@ static int check_bounds(const char *name, uint32_t type, const double *bounds, u
 	bool summary = type == METRIC_SUMMARY;
 
 	if (n > HISTOGRAM_BUCKETS_MAX) {
-		snprintf(err, errlen, "%s %s has %u %s; the limit is %d", type_word(type), name, n,
+		snprintf(err, errlen, "%s %s has %u %s; the limit is %d", metric_type_name(type), name, n,
 			 summary ? "quantiles" : "buckets", HISTOGRAM_BUCKETS_MAX);
 		return -EINVAL;
 	}
@@ -258,7 +253,7 @@ static int check_bounds(const char *name, uint32_t type, const double *bounds, u
 		if (bad) {
 			snprintf(err, errlen,
 				 "%s %s: %s must be finite%s and strictly increasing (%s %u is %g)",
-				 type_word(type), name, summary ? "quantiles" : "bucket bounds",
+				 metric_type_name(type), name, summary ? "quantiles" : "bucket bounds",
 				 summary ? ", within [0,1]" : "", summary ? "quantile" : "bound",
 				 i + 1, bounds[i]);
 			return -EINVAL;
@@ -276,7 +271,7 @@ static int bounded_family(struct batch *b, const char *name, const char *help, u
 		return rc;
 	if (n > b->lim.max_bounds - b->hdr.n_bounds) {
 		snprintf(err, errlen, "%s %s refused: the limit of %u bounds and quantiles is reached",
-			 type_word(type), name, b->lim.max_bounds);
+			 metric_type_name(type), name, b->lim.max_bounds);
 		return -ENOSPC;
 	}
 	rc = start_family(b, name, help, type, err, errlen);
@@ -323,7 +318,7 @@ static int check_labels(const struct batch *b, const struct blob_family *f,
 		const char *reserved = family_reserved_label(f->type);
 		if (reserved && strcmp(names[i], reserved) == 0) {
 			snprintf(err, errlen, "%s %.*s may not have a label named %s",
-				 type_word(f->type), FNAME(b, f), reserved);
+				 metric_type_name(f->type), FNAME(b, f), reserved);
 			return -EINVAL;
 		}
 		if (vlen > LABEL_VALUE_MAX || !utf8_valid(values[i], vlen)) {

@@ -139,6 +139,9 @@ uint32_t family_value_count(const struct blob_family *f);
 /* The label a type's series may not carry ("le", "quantile"), or NULL. */
 const char *family_reserved_label(uint32_t type);
 
+/* "counter", "gauge", "histogram", "summary", or "untyped" (also for an unknown type). */
+const char *metric_type_name(uint32_t type);
+
 /* ---- name rules (Prometheus data model) ---- */
 
 /* [a-zA-Z_:][a-zA-Z0-9_:]*, not starting with "__", at most METRIC_NAME_MAX. */

@@ -97,3 +97,19 @@ bool utf8_valid(const char *str, size_t len)
 	}
 	return true;
 }
+
+const char *metric_type_name(uint32_t type)
+{
+	switch (type) {
+	case METRIC_COUNTER:
+		return "counter";
+	case METRIC_GAUGE:
+		return "gauge";
+	case METRIC_HISTOGRAM:
+		return "histogram";
+	case METRIC_SUMMARY:
+		return "summary";
+	default:
+		return "untyped";
+	}
+}

@@ -355,7 +355,7 @@ static int start_bounded(struct parser *p, const double *bounds, uint32_t n)
 	if (p->fam.in_batch) {
 		if (!bounds_equal(&p->fam, bounds, n))
 			return fail(p, -EINVAL, "%s %s: every series must have the same %s",
-				    summary ? "summary" : "histogram", p->fam.name,
+				    metric_type_name(p->fam.type), p->fam.name,
 				    summary ? "quantiles" : "buckets");
 		return 0;
 	}
@@ -565,7 +565,7 @@ static int reserved_only_on_parts(struct parser *p, const struct sample *s, cons
 	for (size_t i = 0; i < s->n_labels; i++)
 		if (strcmp(s->names[i], reserved) == 0)
 			return fail(p, -EINVAL, "%s %s: only %s lines have %s %s label",
-				    summary ? "summary" : "histogram", p->fam.name,
+				    metric_type_name(p->fam.type), p->fam.name,
 				    summary ? "quantile" : "_bucket", summary ? "a" : "an", reserved);
 	return 0;
 }
@@ -593,7 +593,7 @@ static int histogram_sample(struct parser *p, const struct sample *s, enum hpart
 	bool *have = part == PART_SUM ? &h->have_sum : &h->have_count;
 	if (*have)
 		return fail(p, -EINVAL, "%s %s: a series has two _%s lines",
-			    p->fam.type == METRIC_SUMMARY ? "summary" : "histogram", p->fam.name,
+			    metric_type_name(p->fam.type), p->fam.name,
 			    part == PART_SUM ? "sum" : "count");
 	*have = true;
 	if (part == PART_SUM)
