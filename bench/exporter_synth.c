@@ -23,8 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../exporter/buf.h"
-#include "../exporter/render.h"
+#include "buf.h"
+#include "render.h"
 #include "metrics.h"
 #include "segment.h"
 

@@ -50,8 +50,8 @@ need() { command -v "$1" >/dev/null || { echo "bench: $1 is missing ($2)" >&2; e
 need wrk "apt-get install wrk"
 need curl "apt-get install curl"
 make -s all >/dev/null || exit 1
-cc -std=c11 -D_GNU_SOURCE -O2 -Ilib -Iinclude bench/exporter_synth.c build/libshmetrics-exporter.a \
-	build/libshmetrics-segment.a $(pkg-config --libs libmicrohttpd jansson zlib gnutls yaml-0.1 \
+cc -std=c11 -D_GNU_SOURCE -O2 -Ilib -Iinclude -Iformat bench/exporter_synth.c build/libshmetrics-exporter.a \
+	build/libshmetrics-format.a build/libshmetrics-segment.a $(pkg-config --libs libmicrohttpd jansson zlib gnutls yaml-0.1 \
 	libcrypt) -pthread -o "$work/exporter_synth" || exit 1
 
 now_ms() { date +%s%3N; }

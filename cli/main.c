@@ -12,8 +12,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "../exporter/buf.h"
-#include "../exporter/render.h"
+#include "buf.h"
+#include "render.h"
 #include "cli.h"
 #include "promtext.h"
 #include "segment.h"

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Checks the build and test dependencies; installs the missing ones with apt when
 # running as root on Debian, otherwise prints the exact command to run.
-#   scripts/deps.sh          everything make test needs
-#   scripts/deps.sh --quiet  only what building needs, silent when all is there
+#   scripts/deps.sh          everything make test needs (make deps, make test, make run)
+#   scripts/deps.sh --check  only what building needs; installs nothing, names what is
+#                            missing and fails (make all)
 set -u
 
 build_pkgs="gcc make pkg-config libmicrohttpd-dev libjansson-dev zlib1g-dev libgnutls28-dev libyaml-dev libcrypt-dev"
@@ -19,12 +20,12 @@ missing_for() {
 }
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
-	[ "$mode" = --quiet ] || echo "deps: not a Debian system; install the equivalents of:" \
+	[ "$mode" = --check ] || echo "deps: not a Debian system; install the equivalents of:" \
 		"$build_pkgs $test_pkgs"
 	exit 0
 fi
 
-if [ "$mode" = --quiet ]; then
+if [ "$mode" = --check ]; then
 	# shellcheck disable=SC2086
 	missing=$(missing_for $build_pkgs)
 else
@@ -32,6 +33,11 @@ else
 	missing=$(missing_for $build_pkgs $test_pkgs)
 fi
 [ -z "$missing" ] && exit 0
+if [ "$mode" = --check ]; then
+	echo "deps: missing build packages:$missing" >&2
+	echo "deps: run 'make deps' as root, or: sudo apt-get install -y$missing" >&2
+	exit 1
+fi
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 	echo "deps: installing:$missing"

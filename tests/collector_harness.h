@@ -27,8 +27,8 @@
 #include <cmocka.h>
 
 #include "../collectors/collector.h"
-#include "../exporter/buf.h"
-#include "../exporter/render.h"
+#include "buf.h"
+#include "render.h"
 #include "metrics.h"
 
 #define FIXTURES "tests/fixtures"

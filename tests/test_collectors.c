@@ -4,7 +4,7 @@
  * rendered as the exporter renders it and compared with tests/fixtures/golden/.
  */
 #include "collector_harness.h"
-#include "../collectors/duration.h"
+#include "duration.h"
 
 /* ---- the collectors on real-shaped files ---- */
 

@@ -18,8 +18,8 @@
 #include <cmocka.h>
 
 #include "../collectors/exec.h"
-#include "../exporter/buf.h"
-#include "../exporter/render.h"
+#include "buf.h"
+#include "render.h"
 #include "metrics.h"
 
 #define SCRIPTS "tests/fixtures/exec"

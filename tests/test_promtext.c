@@ -14,8 +14,8 @@
 
 #include <cmocka.h>
 
-#include "../exporter/buf.h"
-#include "../exporter/render.h"
+#include "buf.h"
+#include "render.h"
 #include "metrics.h"
 #include "promtext.h"
 

@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../exporter/buf.h"
+#include "buf.h"
 #include "metrics.h"
-#include "../exporter/render.h"
+#include "render.h"
 
 static struct batch *new_batch(void)
 {

@@ -46,7 +46,7 @@ libs_for() {
 	case $1 in
 	segment) echo "$FB/libshmetrics-segment.a" ;;
 	config) echo "$FB/libshmetrics-config.a $FB/libshmetrics-segment.a" ;;
-	*) echo "$FB/libshmetrics-exporter.a $FB/libshmetrics-config.a $FB/libshmetrics-segment.a" ;;
+	*) echo "$FB/libshmetrics-exporter.a $FB/libshmetrics-config.a $FB/libshmetrics-format.a $FB/libshmetrics-segment.a" ;;
 	esac
 }
 
@@ -65,7 +65,7 @@ build() {
 		[ -f "$src" ] || { echo "no harness $src"; return 1; }
 		if [ ! -x "$out" ] || [ -n "$(find "$src" $libs -newer "$out" 2>/dev/null)" ]; then
 			"$CLANG" -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror \
-				-Ilib -Iinclude -Iconfig -Iexporter -Icollectors \
+				-Ilib -Iinclude -Iconfig -Iformat -Iexporter -Icollectors \
 				-fsanitize=fuzzer $SAN -pthread "$src" $libs $pkglibs -o "$out" || return 1
 		fi
 	done
