@@ -11,8 +11,8 @@
 
 #include <stdint.h>
 
-#define BACKOFF_INITIAL_MS 1000u
-#define BACKOFF_MAX_MS 60000u
+#define BACKOFF_INITIAL_MS     1000u
+#define BACKOFF_MAX_MS         60000u
 #define BACKOFF_RESET_AFTER_MS 60000u
 
 /* Delay before the next start after failures consecutive fast failures (>= 1). */

@@ -137,7 +137,7 @@ uint64_t child_group_members(const struct shm_config *c)
 
 	for (size_t i = 0; config_builtin_collectors[i]; i++) {
 		const struct collector_config *col =
-			config_find_collector((struct shm_config *)c, config_builtin_collectors[i]);
+		    config_find_collector((struct shm_config *)c, config_builtin_collectors[i]);
 		if (col && child_in_group(col))
 			members |= UINT64_C(1) << i;
 	}

@@ -49,7 +49,8 @@ static const struct flag_spec flag_table[] = {
 static const struct flag_spec *flag_find(const char *name, size_t len)
 {
 	for (size_t i = 0; i < N_FLAGS; i++)
-		if (strlen(flag_table[i].name) == len && strncmp(flag_table[i].name, name, len) == 0)
+		if (strlen(flag_table[i].name) == len &&
+		    strncmp(flag_table[i].name, name, len) == 0)
 			return &flag_table[i];
 	return NULL;
 }
@@ -332,9 +333,10 @@ void cli_usage(FILE *f)
 {
 	char left[64];
 
-	fprintf(f, "Usage: %s [FLAGS]\n\n"
-		   "Creates the shared-memory segments, starts the collectors and the exporter,\n"
-		   "and supervises them (restart with backoff, reload on SIGHUP).\n\nFlags:\n",
+	fprintf(f,
+		"Usage: %s [FLAGS]\n\n"
+		"Creates the shared-memory segments, starts the collectors and the exporter,\n"
+		"and supervises them (restart with backoff, reload on SIGHUP).\n\nFlags:\n",
 		CLI_PROGRAM);
 	for (size_t i = 0; i < N_FLAGS; i++) {
 		const struct flag_spec *s = &flag_table[i];
@@ -375,10 +377,11 @@ int agent_config_check(const struct shm_config *c, char *err, size_t errlen)
 	for (size_t i = 0; i < c->n_collectors; i++)
 		for (size_t j = 0; j < 2; j++)
 			if (strcmp(c->collectors[i].name, reserved[j]) == 0) {
-				snprintf(err, errlen,
-					 "%s: collector name \"%s\" is reserved (the agent uses "
-					 "it for its own processes and metrics); choose another name",
-					 c->source, reserved[j]);
+				snprintf(
+				    err, errlen,
+				    "%s: collector name \"%s\" is reserved (the agent uses "
+				    "it for its own processes and metrics); choose another name",
+				    c->source, reserved[j]);
 				return -EINVAL;
 			}
 	if (log_level_parse(c->log_level) < 0) {

@@ -19,22 +19,22 @@
 #define SHMETRICS_VERSION "0.1.0"
 #endif
 
-#define CLI_PROGRAM "shmetrics-agent"
+#define CLI_PROGRAM       "shmetrics-agent"
 #define CLI_MAX_OVERRIDES 256
 
 /* Exit codes of the agent. */
-#define AGENT_EXIT_OK 0
-#define AGENT_EXIT_FAILURE 1 /* startup failed (segments, child programs) */
-#define AGENT_EXIT_USAGE 2   /* bad command line */
-#define AGENT_EXIT_CONFIG 78 /* EX_CONFIG: the configuration is invalid */
+#define AGENT_EXIT_OK      0
+#define AGENT_EXIT_FAILURE 1  /* startup failed (segments, child programs) */
+#define AGENT_EXIT_USAGE   2  /* bad command line */
+#define AGENT_EXIT_CONFIG  78 /* EX_CONFIG: the configuration is invalid */
 
 enum cli_action { CLI_RUN, CLI_CHECK_CONFIG, CLI_HELP, CLI_VERSION };
 
 struct cli_args {
 	enum cli_action action;
-	char *config_path;                    /* NULL: the embedded default */
+	char *config_path; /* NULL: the embedded default */
 	size_t n_overrides;
-	char *overrides[CLI_MAX_OVERRIDES];   /* "--flag=value", owned */
+	char *overrides[CLI_MAX_OVERRIDES]; /* "--flag=value", owned */
 };
 
 /*

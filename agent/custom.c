@@ -149,8 +149,8 @@ static int group_id(const char *name, gid_t *gid, char *err, size_t errlen)
 	return 0;
 }
 
-int custom_segment_options(const struct shm_config *c, const char *name,
-			   struct segment_options *o, char *err, size_t errlen)
+int custom_segment_options(const struct shm_config *c, const char *name, struct segment_options *o,
+			   char *err, size_t errlen)
 {
 	const struct custom_collector_config *cc = config_find_custom(c, name);
 	uid_t uid;

@@ -33,7 +33,7 @@ int custom_exec_prepare(struct child_exec *x, const struct shm_config *c,
  * group of its "user", else unchanged); its mode ("mode", else 0660 with a
  * "user", else unchanged).  A built-in collector's options are left alone.
  */
-int custom_segment_options(const struct shm_config *c, const char *name,
-			   struct segment_options *o, char *err, size_t errlen);
+int custom_segment_options(const struct shm_config *c, const char *name, struct segment_options *o,
+			   char *err, size_t errlen);
 
 #endif

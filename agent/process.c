@@ -15,8 +15,8 @@
 void child_label(const struct child *c, char *out, size_t outlen)
 {
 	const char *prefix = c->kind == CHILD_COLLECTOR ? "collector "
-			     : c->kind == CHILD_GROUP	 ? "collectors "
-							 : "";
+			     : c->kind == CHILD_GROUP   ? "collectors "
+							: "";
 
 	if (c->pid > 0)
 		snprintf(out, outlen, "%s%s[%ld]", prefix, c->name, (long)c->pid);
@@ -37,15 +37,15 @@ void exit_status_describe(int status, char *out, size_t outlen)
 		return;
 	}
 	int code = WEXITSTATUS(status);
-	const char *why = code == CHILD_EXIT_CONFIG	 ? " (configuration error)"
+	const char *why = code == CHILD_EXIT_CONFIG        ? " (configuration error)"
 			  : code == CHILD_EXIT_EXEC_FAILED ? " (could not execute the program)"
 							   : "";
 	snprintf(out, outlen, "exited with status %d%s", code, why);
 }
 
 /* Runs in the child between fork and exec: only async-signal-safe calls. */
-static void __attribute__((noreturn)) child_exec(const struct child_argv *a,
-						 const struct child_exec *x, pid_t parent)
+static void __attribute__((noreturn))
+child_exec(const struct child_argv *a, const struct child_exec *x, pid_t parent)
 {
 	struct sigaction dfl;
 	sigset_t none;
@@ -122,7 +122,7 @@ int program_locate(const char *exe_dir, const char *program, char *out, size_t o
 
 	snprintf(libexec, sizeof libexec, "%s/../libexec/shmetrics/%s", exe_dir, program);
 	snprintf(beside, sizeof beside, "%s/%s", exe_dir, program);
-	const char *found = access(libexec, X_OK) == 0 ? libexec
+	const char *found = access(libexec, X_OK) == 0  ? libexec
 			    : access(beside, X_OK) == 0 ? beside
 							: NULL;
 	if (!found) {

@@ -15,7 +15,7 @@
 #include "segment.h"
 
 /* EX_CONFIG: the child's configuration is wrong; starting it again cannot help. */
-#define CHILD_EXIT_CONFIG 78
+#define CHILD_EXIT_CONFIG      78
 /* What a child exits with when execv fails. */
 #define CHILD_EXIT_EXEC_FAILED 127
 
@@ -27,8 +27,8 @@ enum child_kind {
 
 /* How a custom collector's program is started (resolved before fork; custom.h). */
 struct child_exec {
-	char **envp;      /* NULL: inherit the agent's environment */
-	bool set_ids;     /* switch to uid/gid/groups before exec */
+	char **envp;  /* NULL: inherit the agent's environment */
+	bool set_ids; /* switch to uid/gid/groups before exec */
 	uid_t uid;
 	gid_t gid;
 	size_t ngroups;
@@ -36,7 +36,7 @@ struct child_exec {
 };
 
 enum child_state {
-	CHILD_PENDING,  /* to be started at next_start_ms (first start or backoff) */
+	CHILD_PENDING, /* to be started at next_start_ms (first start or backoff) */
 	CHILD_RUNNING,
 	CHILD_STOPPING, /* sent SIGTERM; SIGKILL at stop_deadline_ms */
 	CHILD_FAILED,   /* exited with CHILD_EXIT_CONFIG: not restarted until a reload */
@@ -49,21 +49,21 @@ enum child_after_stop { AFTER_STOP_NOTHING, AFTER_STOP_REMOVE, AFTER_STOP_RESPAW
 struct child {
 	bool in_use;
 	enum child_kind kind;
-	char name[CONFIG_NAME_MAX];          /* "cpu", "host" or "exporter" */
-	uint64_t members;                    /* CHILD_GROUP: see child_group_members */
-	struct child_argv argv;              /* argc 0: no process (an external collector) */
-	struct child_exec exec;              /* custom collectors: environment, user */
+	char name[CONFIG_NAME_MAX]; /* "cpu", "host" or "exporter" */
+	uint64_t members;           /* CHILD_GROUP: see child_group_members */
+	struct child_argv argv;     /* argc 0: no process (an external collector) */
+	struct child_exec exec;     /* custom collectors: environment, user */
 
 	enum child_state state;
 	enum child_after_stop after_stop;
-	pid_t pid;                           /* 0 when not running */
+	pid_t pid;                                            /* 0 when not running */
 	uint64_t started_ms, next_start_ms, stop_deadline_ms; /* monotonic */
-	bool killed;                         /* SIGKILL already sent */
-	uint32_t restarts;                   /* starts after it exited on its own */
-	bool count_restart;                  /* the pending start is such a restart */
-	uint32_t fast_failures;              /* see backoff.h */
+	bool killed;                                          /* SIGKILL already sent */
+	uint32_t restarts;      /* starts after it exited on its own */
+	bool count_restart;     /* the pending start is such a restart */
+	uint32_t fast_failures; /* see backoff.h */
 	bool has_status;
-	int last_status;                     /* as from waitpid */
+	int last_status; /* as from waitpid */
 };
 
 /* "collector cpu[1234]", "collectors host[1230]" or "exporter[77]" (without the

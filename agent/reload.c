@@ -72,8 +72,7 @@ static bool exporter_argv_differs(const struct shm_config *a, const struct shm_c
 	return differ;
 }
 
-static void plan_add(struct reload_item *items, size_t *n, const char *name,
-		     enum reload_action a)
+static void plan_add(struct reload_item *items, size_t *n, const char *name, enum reload_action a)
 {
 	struct reload_item *it = &items[(*n)++];
 
@@ -103,7 +102,8 @@ static void plan_segments(const struct shm_config *old, const struct shm_config 
 		const struct collector_config *co = &old->collectors[i];
 		if (co->enabled)
 			plan_add(p->segments, &p->n_segments, co->name,
-				 collector_action(old, co, new_cfg, find_enabled(new_cfg, co->name)));
+				 collector_action(old, co, new_cfg,
+						  find_enabled(new_cfg, co->name)));
 	}
 	for (size_t i = 0; i < new_cfg->n_collectors; i++) {
 		const struct collector_config *cn = &new_cfg->collectors[i];
@@ -184,7 +184,8 @@ static void plan_own_processes(const struct shm_config *old, const struct shm_co
 		const char *name = old->collectors[i].name;
 		if (own_process(old, name))
 			plan_add(p->processes, &p->n_processes, name,
-				 own_process(new_cfg, name) ? segment_action(p, name) : RELOAD_STOP);
+				 own_process(new_cfg, name) ? segment_action(p, name)
+							    : RELOAD_STOP);
 	}
 	for (size_t i = 0; i < new_cfg->n_collectors; i++) {
 		const char *name = new_cfg->collectors[i].name;

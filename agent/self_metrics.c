@@ -46,8 +46,7 @@ void self_metrics_close(struct self_metrics *m)
 	free(m);
 }
 
-static int add_series(struct batch *b, const char *collector, double v, char *err,
-		      size_t errlen)
+static int add_series(struct batch *b, const char *collector, double v, char *err, size_t errlen)
 {
 	static const char *const label[] = { "collector" };
 	const char *value[] = { collector };
@@ -94,13 +93,14 @@ int self_metrics_publish(struct self_metrics *m, const struct child *table, size
 	int rc;
 
 	batch_reset(b);
-	rc = per_child_family(b, "shmetrics_collector_restarts_total",
-			      "Times the agent restarted the collector's process after it exited on its own.",
-			      METRIC_COUNTER, table, n, false, err, errlen);
+	rc = per_child_family(
+	    b, "shmetrics_collector_restarts_total",
+	    "Times the agent restarted the collector's process after it exited on its own.",
+	    METRIC_COUNTER, table, n, false, err, errlen);
 	if (rc == 0)
 		rc = per_child_family(b, "shmetrics_collector_running",
-				      "Whether the collector's process is running (1) or not (0).", METRIC_GAUGE,
-				      table, n, true, err, errlen);
+				      "Whether the collector's process is running (1) or not (0).",
+				      METRIC_GAUGE, table, n, true, err, errlen);
 	if (rc == 0)
 		rc = single_gauge(b, "shmetrics_agent_config_last_reload_successful",
 				  "Whether the last configuration reload succeeded.",

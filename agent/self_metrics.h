@@ -21,7 +21,7 @@
 #define SELF_METRICS_INTERVAL_MS 5000u
 
 struct agent_status {
-	double start_time_s;        /* CLOCK_REALTIME */
+	double start_time_s; /* CLOCK_REALTIME */
 	bool last_reload_ok;
 	double last_reload_success_s;
 };

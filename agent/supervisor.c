@@ -20,10 +20,10 @@
 #include "self_metrics.h"
 
 #define COLLECTOR_PROGRAM "shmetrics-collector"
-#define EXPORTER_PROGRAM "shmetrics-exporter"
+#define EXPORTER_PROGRAM  "shmetrics-exporter"
 /* Room for every collector of two configurations (one stopping, one starting
  * under a different name), the group and the exporter. */
-#define TABLE_SIZE (2 * CONFIG_MAX_COLLECTORS + 2)
+#define TABLE_SIZE        (2 * CONFIG_MAX_COLLECTORS + 2)
 
 struct segment_slot {
 	char collector[CONFIG_NAME_MAX];

@@ -96,8 +96,8 @@ int main(int argc, char **argv)
 	struct job c = { .series = shmetrics_series(shmetrics_counter(m, "b_total", "", NULL, 0),
 						    NULL, 0) };
 	struct job h = { .kind = 2,
-			 .series = shmetrics_series(shmetrics_histogram(m, "b_seconds", "", NULL,
-									  0, NULL, 0),
+			 .series = shmetrics_series(shmetrics_histogram(m, "b_seconds", "", NULL, 0,
+									NULL, 0),
 						    NULL, 0) };
 	struct job mx = { .kind = 1, .locked = &lc };
 

@@ -28,8 +28,8 @@ struct bench_collector {
 	const struct collector_def *def;
 	void *state;
 	struct batch *b;
-	double cpu_ns;   /* summed over the measured cycles */
-	size_t series;   /* in the last cycle */
+	double cpu_ns; /* summed over the measured cycles */
+	size_t series; /* in the last cycle */
 	int failures;
 	char err[512];
 };
@@ -146,8 +146,11 @@ static void cycle(struct bench_collector *c, bool measure)
 int main(int argc, char **argv)
 {
 	static struct bench_collector run[MAX_RUN];
-	struct bench_opts o = { .cycles = 1000, .warmup = 5,
-				.env = { .procfs = "/proc", .sysfs = "/sys", .rootfs = "/",
+	struct bench_opts o = { .cycles = 1000,
+				.warmup = 5,
+				.env = { .procfs = "/proc",
+					 .sysfs = "/sys",
+					 .rootfs = "/",
 					 .udev_data = "/run/udev/data" } };
 
 	if (parse_args(argc, argv, &o) != 0)
@@ -165,7 +168,8 @@ int main(int argc, char **argv)
 	for (long k = 0; k < o.cycles; k++)
 		for (size_t i = 0; i < n; i++)
 			cycle(&run[i], true);
-	double cpu = now_ns(CLOCK_PROCESS_CPUTIME_ID) - cpu0, wall = now_ns(CLOCK_MONOTONIC) - wall0;
+	double cpu = now_ns(CLOCK_PROCESS_CPUTIME_ID) - cpu0,
+	       wall = now_ns(CLOCK_MONOTONIC) - wall0;
 
 	size_t series = 0;
 	printf("%-16s %8s %12s %s\n", "collector", "series", "cpu_us/cycle", "failed cycles");

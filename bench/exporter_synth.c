@@ -71,7 +71,8 @@ static void fill(struct batch *b, uint32_t n, unsigned round)
 	batch_reset(b);
 	for (uint32_t i = 0; i < n; i++) {
 		if (i % PER_FAMILY == 0) {
-			snprintf(family, sizeof family, "synth_family_%u_seconds_total", i / PER_FAMILY);
+			snprintf(family, sizeof family, "synth_family_%u_seconds_total",
+				 i / PER_FAMILY);
 			if (batch_family(b, family, "A synthetic counter.", METRIC_COUNTER, err,
 					 sizeof err) < 0)
 				die("batch_family", err);

@@ -13,12 +13,12 @@
 #include "metrics.h"
 
 /* Exit statuses (sysexits.h values where one fits). */
-#define CLI_OK 0
-#define CLI_FAILED 1        /* a publish or read failed */
-#define CLI_USAGE 64        /* EX_USAGE */
-#define CLI_BAD_INPUT 65    /* EX_DATAERR: invalid metric, value or file */
-#define CLI_NO_COLLECTOR 69 /* EX_UNAVAILABLE: no such segment */
-#define CLI_BUSY 75         /* EX_TEMPFAIL: a resident writer owns the segment, or it is busy */
+#define CLI_OK            0
+#define CLI_FAILED        1  /* a publish or read failed */
+#define CLI_USAGE         64 /* EX_USAGE */
+#define CLI_BAD_INPUT     65 /* EX_DATAERR: invalid metric, value or file */
+#define CLI_NO_COLLECTOR  69 /* EX_UNAVAILABLE: no such segment */
+#define CLI_BUSY          75 /* EX_TEMPFAIL: a resident writer owns the segment, or it is busy */
 #define CLI_NO_PERMISSION 77 /* EX_NOPERM */
 
 #define CLI_STALENESS_INTERVALS 3 /* as the exporter's default */
@@ -27,13 +27,13 @@ enum cli_op { CLI_SET, CLI_INC, CLI_ADD, CLI_OBSERVE };
 
 struct cli_write {
 	enum cli_op op;
-	const char *metric;   /* NAME or NAME{label="v",...} */
-	const char *value;    /* NULL for inc without a value */
+	const char *metric; /* NAME or NAME{label="v",...} */
+	const char *value;  /* NULL for inc without a value */
 	const char *collector;
 	const char *instance;
-	const char *type;     /* "gauge", "counter" or NULL */
-	const char *help;     /* NULL: keep, or "" for a new family */
-	const char *buckets;  /* observe: "0.1,0.5,1" for a new histogram, or NULL */
+	const char *type;    /* "gauge", "counter" or NULL */
+	const char *help;    /* NULL: keep, or "" for a new family */
+	const char *buckets; /* observe: "0.1,0.5,1" for a new histogram, or NULL */
 };
 
 int cli_write_run(const struct cli_write *w);

@@ -18,22 +18,22 @@
 #include "promtext.h"
 #include "segment.h"
 
-#define ERR_MAX 600
+#define ERR_MAX        600
 #define CHECK_FILE_MAX (64u << 20)
 
 static const char usage_text[] =
-	"usage: shmetrics set NAME[{label=\"v\",...}] VALUE --collector=C [options]\n"
-	"       shmetrics inc NAME[{...}] [VALUE] --collector=C [options]\n"
-	"       shmetrics add NAME[{...}] VALUE --collector=C [options]\n"
-	"       shmetrics observe NAME[{...}] VALUE --collector=C [--buckets=B,B,...] [options]\n"
-	"       shmetrics list [--instance=I]\n"
-	"       shmetrics dump COLLECTOR [--instance=I]\n"
-	"       shmetrics check FILE...\n"
-	"options: --instance=I (default $SHMETRICS_INSTANCE, else \"main\")\n"
-	"         --type=gauge|counter (a new family: set makes a gauge, inc and add a counter)\n"
-	"         --help=TEXT (the family's help)\n"
-	"         --buckets=0.1,0.5,1 (upper bounds of a new histogram; default\n"
-	"           .005,.01,.025,.05,.1,.25,.5,1,2.5,5,10)\n";
+    "usage: shmetrics set NAME[{label=\"v\",...}] VALUE --collector=C [options]\n"
+    "       shmetrics inc NAME[{...}] [VALUE] --collector=C [options]\n"
+    "       shmetrics add NAME[{...}] VALUE --collector=C [options]\n"
+    "       shmetrics observe NAME[{...}] VALUE --collector=C [--buckets=B,B,...] [options]\n"
+    "       shmetrics list [--instance=I]\n"
+    "       shmetrics dump COLLECTOR [--instance=I]\n"
+    "       shmetrics check FILE...\n"
+    "options: --instance=I (default $SHMETRICS_INSTANCE, else \"main\")\n"
+    "         --type=gauge|counter (a new family: set makes a gauge, inc and add a counter)\n"
+    "         --help=TEXT (the family's help)\n"
+    "         --buckets=0.1,0.5,1 (upper bounds of a new histogram; default\n"
+    "           .005,.01,.025,.05,.1,.25,.5,1,2.5,5,10)\n";
 
 void cli_error(const char *fmt, ...)
 {
@@ -57,12 +57,14 @@ int cli_open_reader(struct seg_reader **r, const char *instance, const char *col
 	int rc = seg_reader_open(r, shm_name, err, sizeof err);
 	if (rc == -ENOENT) {
 		cli_error("collector %s does not exist in instance %s; declare it in "
-			  "custom_collectors (is the agent running?)", collector, instance);
+			  "custom_collectors (is the agent running?)",
+			  collector, instance);
 		return CLI_NO_COLLECTOR;
 	}
 	if (rc == -EACCES) {
 		cli_error("%s: segments are readable by their owner and group; ask for the "
-			  "collector's \"group\" in custom_collectors, or join it", err);
+			  "collector's \"group\" in custom_collectors, or join it",
+			  err);
 		return CLI_NO_PERMISSION;
 	}
 	if (rc < 0) {
@@ -130,8 +132,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 
 /* ---- list ---- */
 
-static const char *state_of(const struct metrics_view *v, const struct seg_info *info,
-			    uint64_t now)
+static const char *state_of(const struct metrics_view *v, const struct seg_info *info, uint64_t now)
 {
 	uint64_t interval_ms = info->interval_ms ? info->interval_ms : 5000;
 	uint64_t window = CLI_STALENESS_INTERVALS * interval_ms * 1000000u;
@@ -230,7 +231,8 @@ static int cmd_dump(const struct args *a)
 	}
 	const char *state = state_of(&v, &info, segment_now_ns());
 	if (strcmp(state, "up") != 0)
-		cli_error("note: collector %s is %s; the exporter omits its series", a->pos[0], state);
+		cli_error("note: collector %s is %s; the exporter omits its series", a->pos[0],
+			  state);
 	struct render_source src = { .collector = a->pos[0], .view = &v };
 	struct render_result res;
 	struct buf out;

@@ -23,9 +23,9 @@
 #include "promtext.h"
 #include "segment.h"
 
-#define ERR_MAX 600
+#define ERR_MAX      600
 #define DEFAULT_HELP "Written with the shmetrics command-line tool."
-#define LABEL_BUF (METRIC_LABELS_MAX * (LABEL_NAME_MAX + LABEL_VALUE_MAX + 2))
+#define LABEL_BUF    (METRIC_LABELS_MAX * (LABEL_NAME_MAX + LABEL_VALUE_MAX + 2))
 
 /* The series to change, parsed with the strict parser from "SPEC VALUE\n". */
 struct target {
@@ -97,7 +97,8 @@ static int parse_target(struct target *t, const struct cli_write *w)
 	if (asprintf(&text, "%s %s\n", w->metric, value) < 0)
 		return CLI_FAILED;
 	t->parsed = batch_new(&lim);
-	int rc = t->parsed ? promtext_parse(t->parsed, text, strlen(text), err, sizeof err) : -ENOMEM;
+	int rc = t->parsed ? promtext_parse(t->parsed, text, strlen(text), err, sizeof err)
+			   : -ENOMEM;
 	free(text);
 	if (rc == 0) {
 		batch_view(t->parsed, &t->v);
@@ -207,8 +208,8 @@ static int add_observed(struct rebuild *rb, const struct labels *l, uint64_t *co
 {
 	counts[bucket_of(rb, rb->t->value)]++;
 	rb->done = true;
-	return batch_add_histogram(rb->out, l->names, l->values, l->n, counts,
-				   sum + rb->t->value, rb->err, sizeof rb->err);
+	return batch_add_histogram(rb->out, l->names, l->values, l->n, counts, sum + rb->t->value,
+				   rb->err, sizeof rb->err);
 }
 
 static int new_value(struct rebuild *rb, enum metric_type type, double old, bool have_old,
@@ -287,8 +288,8 @@ static int check_observed_family(struct rebuild *rb, const struct blob_family *f
 {
 	const struct target *t = rb->t;
 	if (f->type != METRIC_HISTOGRAM) {
-		snprintf(rb->err, sizeof rb->err, "%s is not a histogram; observe adds to histograms",
-			 t->name);
+		snprintf(rb->err, sizeof rb->err,
+			 "%s is not a histogram; observe adds to histograms", t->name);
 		return -EINVAL;
 	}
 	bool same = f->n_bounds == t->n_bounds;
@@ -311,14 +312,16 @@ static int check_target_family(struct rebuild *rb, const struct blob_family *f)
 	if (t->op == CLI_OBSERVE)
 		return check_observed_family(rb, f);
 	if (f->type == METRIC_SUMMARY) {
-		snprintf(rb->err, sizeof rb->err, "%s is a summary; the CLI changes counters, gauges "
-						  "and histograms only",
+		snprintf(rb->err, sizeof rb->err,
+			 "%s is a summary; the CLI changes counters, gauges "
+			 "and histograms only",
 			 t->name);
 		return -EINVAL;
 	}
 	if (f->type == METRIC_HISTOGRAM) {
-		snprintf(rb->err, sizeof rb->err, "%s is a histogram; set, inc and add change "
-						  "counters and gauges (observe adds to histograms)",
+		snprintf(rb->err, sizeof rb->err,
+			 "%s is a histogram; set, inc and add change "
+			 "counters and gauges (observe adds to histograms)",
 			 t->name);
 		return -EINVAL;
 	}
@@ -379,8 +382,8 @@ static int add_target_family(struct rebuild *rb)
 	if (t->type == METRIC_HISTOGRAM) {
 		rb->bounds = t->bounds;
 		rb->n_bounds = t->n_bounds;
-		rc = batch_histogram_family(rb->out, t->name, help, t->bounds, t->n_bounds,
-					    rb->err, sizeof rb->err);
+		rc = batch_histogram_family(rb->out, t->name, help, t->bounds, t->n_bounds, rb->err,
+					    sizeof rb->err);
 	} else {
 		rc = batch_family(rb->out, t->name, help, t->type, rb->err, sizeof rb->err);
 	}
@@ -419,9 +422,10 @@ static int refuse_resident(const struct seg_info *info, const char *collector)
 {
 	if (info->writer_pid == 0 || !info->writer_alive || info->writer_pid == getpid())
 		return CLI_OK;
-	cli_error("collector %s has a resident writer (pid %ld) that publishes it; only "
-		  "\"external\" collectors without an attached application take writes from the CLI",
-		  collector, (long)info->writer_pid);
+	cli_error(
+	    "collector %s has a resident writer (pid %ld) that publishes it; only "
+	    "\"external\" collectors without an attached application take writes from the CLI",
+	    collector, (long)info->writer_pid);
 	return CLI_BUSY;
 }
 
@@ -485,7 +489,8 @@ int cli_write_run(const struct cli_write *w)
 		if (fd < 0) {
 			cli_error("cannot open %s for writing: %s%s", shm_name, strerror(-fd),
 				  fd == -EACCES ? " (see the group and mode of the collector in "
-						  "custom_collectors; docs/cli.md)" : "");
+						  "custom_collectors; docs/cli.md)"
+						: "");
 			status = fd == -EACCES ? CLI_NO_PERMISSION : CLI_FAILED;
 		} else {
 			status = locked_update(shm_name, w, &t, r);

@@ -15,7 +15,7 @@
 #include "procfile.h"
 #include "scan.h"
 
-#define ARP_COLUMNS 6
+#define ARP_COLUMNS  6
 #define ARP_NAME_MAX 64 /* interface names are at most 15 bytes */
 
 struct arp_device {
@@ -126,8 +126,7 @@ static int arp_collect(void *state, struct batch *b, char *err, size_t errlen)
 {
 	static const char *const names[] = { "device" };
 	struct arp_state *s = state;
-	struct lazyfam fam = { "node_arp_entries", "ARP entries by device", METRIC_GAUGE,
-				   false };
+	struct lazyfam fam = { "node_arp_entries", "ARP entries by device", METRIC_GAUGE, false };
 
 	int rc = procfile_read(&s->file, err, errlen);
 	if (rc)
@@ -137,7 +136,7 @@ static int arp_collect(void *state, struct batch *b, char *err, size_t errlen)
 	for (size_t i = 0; rc == 0 && i < s->n_devs; i++) {
 		const char *values[] = { s->devs[i].name };
 		rc = lazyfam_add(b, &fam, names, values, 1, (double)s->devs[i].entries, err,
-				     errlen);
+				 errlen);
 	}
 	return rc;
 }

@@ -46,7 +46,8 @@ static const struct valtable_col set_cols[] = {
 	  "Amount of memory currently used by the btree cache.", METRIC_GAUGE, 0 },
 	{ "node_bcache_cache_available_percent",
 	  "Percentage of cache device without dirty data, usable for writeback (may contain "
-	  "clean cached data).", METRIC_GAUGE, 0 },
+	  "clean cached data).",
+	  METRIC_GAUGE, 0 },
 	{ "node_bcache_congested", "Congestion.", METRIC_GAUGE, 0 },
 	{ "node_bcache_root_usage_percent",
 	  "Percentage of the root btree node in use (tree depth increases if too high).",
@@ -80,7 +81,7 @@ static const struct bcache_attr bdev_attrs[] = {
 static const char *const writeback_keys[] = { "rate", "target", "proportional", "integral",
 					      "change" };
 #define N_BDEV_FILES (sizeof bdev_attrs / sizeof bdev_attrs[0])
-#define N_BDEV (N_BDEV_FILES + sizeof writeback_keys / sizeof writeback_keys[0])
+#define N_BDEV       (N_BDEV_FILES + sizeof writeback_keys / sizeof writeback_keys[0])
 
 static const struct valtable_col bdev_cols[N_BDEV] = {
 	{ "node_bcache_dirty_data_bytes",
@@ -95,9 +96,10 @@ static const struct valtable_col bdev_cols[N_BDEV] = {
 	  METRIC_COUNTER, 0 },
 	{ "node_bcache_cache_miss_collisions_total",
 	  "Instances where data insertion from cache miss raced with write (data already "
-	  "present).", METRIC_COUNTER, 0 },
-	{ "node_bcache_cache_misses_total",
-	  "Misses counted per individual IO as bcache sees them.", METRIC_COUNTER, 0 },
+	  "present).",
+	  METRIC_COUNTER, 0 },
+	{ "node_bcache_cache_misses_total", "Misses counted per individual IO as bcache sees them.",
+	  METRIC_COUNTER, 0 },
 	{ "node_bcache_cache_readaheads_total", "Count of times readahead occurred.",
 	  METRIC_COUNTER, 0 },
 	{ "node_bcache_writeback_rate", "Current writeback rate for this backing device in bytes.",
@@ -126,8 +128,8 @@ static const struct valtable_col cache_cols[N_CACHE] = {
 	  "Number of errors that have occurred, decayed by io_error_halflife.", METRIC_GAUGE, 0 },
 	{ "node_bcache_metadata_written_bytes_total",
 	  "Sum of all non data writes (btree writes and all other metadata).", METRIC_COUNTER, 0 },
-	{ "node_bcache_written_bytes_total",
-	  "Sum of all data that has been written to the cache.", METRIC_COUNTER, 0 },
+	{ "node_bcache_written_bytes_total", "Sum of all data that has been written to the cache.",
+	  METRIC_COUNTER, 0 },
 	{ "node_bcache_priority_stats_unused_percent",
 	  "The percentage of the cache that doesn't contain any data.", METRIC_GAUGE, 0 },
 	{ "node_bcache_priority_stats_metadata_percent", "Bcache's metadata overhead.",
@@ -143,8 +145,7 @@ struct bcache_state {
 	size_t cap;
 };
 
-static int bcache_init(void **state, const struct collector_env *env, char *err,
-		       size_t errlen)
+static int bcache_init(void **state, const struct collector_env *env, char *err, size_t errlen)
 {
 	struct bcache_state *s = calloc(1, sizeof *s);
 	if (!s)

@@ -21,8 +21,8 @@
 enum { COL_SLAVES, COL_ACTIVE, N_COLS };
 
 static const struct valtable_col bonding_cols[N_COLS] = {
-	{ "node_bonding_slaves", "Number of configured slaves per bonding interface.",
-	  METRIC_GAUGE, 0 },
+	{ "node_bonding_slaves", "Number of configured slaves per bonding interface.", METRIC_GAUGE,
+	  0 },
 	{ "node_bonding_active", "Number of active slaves per bonding interface.", METRIC_GAUGE,
 	  0 },
 };
@@ -36,8 +36,7 @@ struct bonding_state {
 	struct valtable table;
 };
 
-static int bonding_init(void **state, const struct collector_env *env, char *err,
-			size_t errlen)
+static int bonding_init(void **state, const struct collector_env *env, char *err, size_t errlen)
 {
 	struct bonding_state *s = calloc(1, sizeof *s);
 	if (!s)

@@ -41,8 +41,8 @@ static const struct valtable_col type_cols[] = {
 	  0 },
 };
 static const struct valtable_col layout_cols[N_LAYOUT_COLS] = {
-	{ "node_btrfs_size_bytes", "Amount of space allocated for a layout/data type",
-	  METRIC_GAUGE, 0 },
+	{ "node_btrfs_size_bytes", "Amount of space allocated for a layout/data type", METRIC_GAUGE,
+	  0 },
 	{ "node_btrfs_used_bytes", "Amount of used space by a layout/data type", METRIC_GAUGE, 0 },
 	{ "node_btrfs_allocation_ratio", "Data allocation ratio for a layout/data type",
 	  METRIC_GAUGE, 0 },
@@ -109,9 +109,12 @@ static bool btrfs_u64(const char *dir, const char *rel, double *v)
 /* Raw bytes written per byte stored, for n devices; 0 for a profile not known. */
 static double btrfs_ratio(const char *profile, size_t n)
 {
-	static const struct { const char *name; double ratio; } fixed[] = {
-		{ "single", 1 }, { "raid0", 1 }, { "dup", 2 }, { "raid1", 2 }, { "raid10", 2 },
-		{ "raid1c3", 3 }, { "raid1c4", 4 },
+	static const struct {
+		const char *name;
+		double ratio;
+	} fixed[] = {
+		{ "single", 1 }, { "raid0", 1 },   { "dup", 2 },     { "raid1", 2 },
+		{ "raid10", 2 }, { "raid1c3", 3 }, { "raid1c4", 4 },
 	};
 	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
 		if (strcmp(profile, fixed[i].name) == 0)
@@ -174,7 +177,8 @@ static int btrfs_read_layouts(struct btrfs_state *s, const char *typedir, const 
 			return row == -ENOMEM ? row : 0;
 		valtable_set(&s->layouts, (size_t)row, LAYOUT_SIZE, total);
 		valtable_set(&s->layouts, (size_t)row, LAYOUT_USED, used);
-		valtable_set(&s->layouts, (size_t)row, LAYOUT_RATIO, btrfs_ratio(profile, n_devices));
+		valtable_set(&s->layouts, (size_t)row, LAYOUT_RATIO,
+			     btrfs_ratio(profile, n_devices));
 	}
 	return 0;
 }
@@ -210,8 +214,7 @@ static int btrfs_read_fs(struct btrfs_state *s, const char *name)
 	return n_devices < 0 ? n_devices : 0;
 }
 
-static int btrfs_emit_info(const struct btrfs_state *s, struct batch *b, char *err,
-			   size_t errlen)
+static int btrfs_emit_info(const struct btrfs_state *s, struct batch *b, char *err, size_t errlen)
 {
 	static const char *const names[] = { "label", "uuid" };
 	struct lazyfam f = { "node_btrfs_info", "Filesystem information", METRIC_GAUGE, false };

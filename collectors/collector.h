@@ -26,8 +26,8 @@ struct collector_env {
 	const char *sysfs;
 	const char *rootfs;
 	const char *udev_data;
-	const char *name;                /* the collector's name, for its options */
-	size_t n_options;                /* options given on the command line */
+	const char *name; /* the collector's name, for its options */
+	size_t n_options; /* options given on the command line */
 	const char *const *option_keys;
 	const char *const *option_values;
 };

@@ -55,17 +55,16 @@ static void conntrack_fini(void *state)
 	free(s);
 }
 
-static int conntrack_init(void **state, const struct collector_env *env, char *err,
-			  size_t errlen)
+static int conntrack_init(void **state, const struct collector_env *env, char *err, size_t errlen)
 {
 	struct conntrack_state *s = calloc(1, sizeof *s);
 	if (!s)
 		return -ENOMEM;
-	int rc = procfile_init(&s->count, env->procfs, "sys/net/netfilter/nf_conntrack_count",
-			       err, errlen);
+	int rc = procfile_init(&s->count, env->procfs, "sys/net/netfilter/nf_conntrack_count", err,
+			       errlen);
 	if (rc == 0)
-		rc = procfile_init(&s->max, env->procfs, "sys/net/netfilter/nf_conntrack_max",
-				   err, errlen);
+		rc = procfile_init(&s->max, env->procfs, "sys/net/netfilter/nf_conntrack_max", err,
+				   errlen);
 	if (rc == 0)
 		rc = procfile_init(&s->stat, env->procfs, "net/stat/nf_conntrack", err, errlen);
 	if (rc) {
@@ -77,8 +76,8 @@ static int conntrack_init(void **state, const struct collector_env *env, char *e
 }
 
 /* A file holding one decimal number becomes a gauge; missing or garbled: none. */
-static int conntrack_single(struct procfile *f, const char *name, const char *help,
-			    struct batch *b, char *err, size_t errlen)
+static int conntrack_single(struct procfile *f, const char *name, const char *help, struct batch *b,
+			    char *err, size_t errlen)
 {
 	const char *w;
 	size_t n;
@@ -123,8 +122,7 @@ static void conntrack_add_line(struct scan line, const int *col, double *sum)
 			sum[i] += (double)v[col[i]];
 }
 
-static int conntrack_stats(struct conntrack_state *s, struct batch *b, char *err,
-			   size_t errlen)
+static int conntrack_stats(struct conntrack_state *s, struct batch *b, char *err, size_t errlen)
 {
 	int col[N_STATS];
 	double sum[N_STATS] = { 0 };

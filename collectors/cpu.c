@@ -23,13 +23,22 @@
 #include "procfile.h"
 #include "scan.h"
 
-#define JUMP_BACK_SECONDS 3.0
+#define JUMP_BACK_SECONDS  3.0
 #define ISOLATED_RANGE_MAX 65536 /* refuse "0-4000000000" rather than emit it */
 
 /* Columns of a cpuN line, in the kernel's order. */
 enum cpu_field {
-	F_USER, F_NICE, F_SYSTEM, F_IDLE, F_IOWAIT, F_IRQ, F_SOFTIRQ, F_STEAL,
-	F_GUEST, F_GUEST_NICE, N_CPU_FIELDS
+	F_USER,
+	F_NICE,
+	F_SYSTEM,
+	F_IDLE,
+	F_IOWAIT,
+	F_IRQ,
+	F_SOFTIRQ,
+	F_STEAL,
+	F_GUEST,
+	F_GUEST_NICE,
+	N_CPU_FIELDS
 };
 
 static const char *const mode_names[F_GUEST] = {
@@ -78,8 +87,7 @@ static bool has_throttle_dirs(const char *sysfs_cpu)
 		if (strncmp(e->d_name, "cpu", 3) != 0 ||
 		    !parse_u64(e->d_name + 3, strlen(e->d_name + 3), &id))
 			continue;
-		int n = snprintf(path, sizeof path, "%s/%s/thermal_throttle", sysfs_cpu,
-				 e->d_name);
+		int n = snprintf(path, sizeof path, "%s/%s/thermal_throttle", sysfs_cpu, e->d_name);
 		found = n > 0 && (size_t)n < sizeof path && access(path, F_OK) == 0;
 	}
 	closedir(d);
@@ -224,8 +232,8 @@ static void cpu_rotate(struct cpu_state *s)
 }
 
 /* Adds one series labelled cpu=id, mode=mode; a duplicated cpuN line is dropped. */
-static int cpu_add(struct batch *b, unsigned long long id, const char *mode, double v,
-		   char *err, size_t errlen)
+static int cpu_add(struct batch *b, unsigned long long id, const char *mode, double v, char *err,
+		   size_t errlen)
 {
 	static const char *const names[] = { "cpu", "mode" };
 	char idbuf[24];

@@ -20,25 +20,54 @@
 #include "procfile.h"
 #include "scan.h"
 
-#define DISK_NAME_MAX 64
+#define DISK_NAME_MAX   64
 #define DISK_FIELDS_MIN 11
 #define DISK_FIELDS_MAX 17
-#define SECTOR_BYTES 512.0
-#define UDEV_BUF 16384
-#define UDEV_VALUE_MAX 256
+#define SECTOR_BYTES    512.0
+#define UDEV_BUF        16384
+#define UDEV_VALUE_MAX  256
 
 enum udev_prop {
-	U_MODEL, U_PATH, U_REVISION, U_SERIAL_SHORT, U_WWN,
-	U_FS_TYPE, U_FS_USAGE, U_FS_UUID, U_FS_VERSION,
-	U_DM_NAME, U_DM_UUID, U_DM_VG, U_DM_LV, U_DM_LAYER,
-	U_ATA, U_ATA_WC, U_ATA_WCE, U_ATA_RPM, N_UDEV
+	U_MODEL,
+	U_PATH,
+	U_REVISION,
+	U_SERIAL_SHORT,
+	U_WWN,
+	U_FS_TYPE,
+	U_FS_USAGE,
+	U_FS_UUID,
+	U_FS_VERSION,
+	U_DM_NAME,
+	U_DM_UUID,
+	U_DM_VG,
+	U_DM_LV,
+	U_DM_LAYER,
+	U_ATA,
+	U_ATA_WC,
+	U_ATA_WCE,
+	U_ATA_RPM,
+	N_UDEV
 };
 
 static const char *const udev_keys[N_UDEV] = {
-	"ID_MODEL", "ID_PATH", "ID_REVISION", "ID_SERIAL_SHORT", "ID_WWN",
-	"ID_FS_TYPE", "ID_FS_USAGE", "ID_FS_UUID", "ID_FS_VERSION",
-	"DM_NAME", "DM_UUID", "DM_VG_NAME", "DM_LV_NAME", "DM_LV_LAYER",
-	"ID_ATA", "ID_ATA_WRITE_CACHE", "ID_ATA_WRITE_CACHE_ENABLED", "ID_ATA_ROTATION_RATE_RPM",
+	"ID_MODEL",
+	"ID_PATH",
+	"ID_REVISION",
+	"ID_SERIAL_SHORT",
+	"ID_WWN",
+	"ID_FS_TYPE",
+	"ID_FS_USAGE",
+	"ID_FS_UUID",
+	"ID_FS_VERSION",
+	"DM_NAME",
+	"DM_UUID",
+	"DM_VG_NAME",
+	"DM_LV_NAME",
+	"DM_LV_LAYER",
+	"ID_ATA",
+	"ID_ATA_WRITE_CACHE",
+	"ID_ATA_WRITE_CACHE_ENABLED",
+	"ID_ATA_ROTATION_RATE_RPM",
 };
 
 struct disk_row {
@@ -85,17 +114,16 @@ static const struct disk_family stat_families[] = {
 	{ "node_disk_io_now", "The number of I/Os currently in progress.", METRIC_GAUGE, 8, 1 },
 	{ "node_disk_io_time_seconds_total", "Total seconds spent doing I/Os.", METRIC_COUNTER, 9,
 	  0.001 },
-	{ "node_disk_io_time_weighted_seconds_total",
-	  "The weighted # of seconds spent doing I/Os.", METRIC_COUNTER, 10, 0.001 },
+	{ "node_disk_io_time_weighted_seconds_total", "The weighted # of seconds spent doing I/Os.",
+	  METRIC_COUNTER, 10, 0.001 },
 	{ "node_disk_discards_completed_total",
 	  "The total number of discards completed successfully.", METRIC_COUNTER, 11, 1 },
-	{ "node_disk_discards_merged_total", "The total number of discards merged.",
-	  METRIC_COUNTER, 12, 1 },
+	{ "node_disk_discards_merged_total", "The total number of discards merged.", METRIC_COUNTER,
+	  12, 1 },
 	{ "node_disk_discarded_sectors_total",
 	  "The total number of sectors discarded successfully.", METRIC_COUNTER, 13, 1 },
 	{ "node_disk_discard_time_seconds_total",
-	  "This is the total number of seconds spent by all discards.", METRIC_COUNTER, 14,
-	  0.001 },
+	  "This is the total number of seconds spent by all discards.", METRIC_COUNTER, 14, 0.001 },
 	{ "node_disk_flush_requests_total",
 	  "The total number of flush requests completed successfully", METRIC_COUNTER, 15, 1 },
 	{ "node_disk_flush_requests_time_seconds_total",
@@ -118,8 +146,7 @@ static void diskstats_fini(void *state)
 	free(s);
 }
 
-static int diskstats_init(void **state, const struct collector_env *env, char *err,
-			  size_t errlen)
+static int diskstats_init(void **state, const struct collector_env *env, char *err, size_t errlen)
 {
 	struct diskstats_state *s = calloc(1, sizeof *s);
 	if (!s)
@@ -253,9 +280,9 @@ static int disk_parse(struct diskstats_state *s, char *err, size_t errlen)
 
 /* Starts the family on its first series; a duplicate device line or a label
  * value that is not UTF-8 only loses that series. */
-static int family_add(struct batch *b, const char *name, const char *help,
-		      enum metric_type type, bool *started, const char *const *names,
-		      const char *const *values, size_t n, double v, char *err, size_t errlen)
+static int family_add(struct batch *b, const char *name, const char *help, enum metric_type type,
+		      bool *started, const char *const *names, const char *const *values, size_t n,
+		      double v, char *err, size_t errlen)
 {
 	if (!*started) {
 		int rc = batch_family(b, name, help, type, err, errlen);
@@ -267,8 +294,7 @@ static int family_add(struct batch *b, const char *name, const char *help,
 	return rc == -EEXIST || rc == -EINVAL ? 0 : rc;
 }
 
-static int emit_stats(const struct diskstats_state *s, struct batch *b, char *err,
-		      size_t errlen)
+static int emit_stats(const struct diskstats_state *s, struct batch *b, char *err, size_t errlen)
 {
 	static const char *const names[] = { "device" };
 	int rc = 0;
@@ -288,18 +314,22 @@ static int emit_stats(const struct diskstats_state *s, struct batch *b, char *er
 	return rc;
 }
 
-static int emit_info(const struct diskstats_state *s, struct batch *b, char *err,
-		     size_t errlen)
+static int emit_info(const struct diskstats_state *s, struct batch *b, char *err, size_t errlen)
 {
-	static const char *const names[] = { "device", "major", "minor", "model",
+	static const char *const names[] = { "device", "major",    "minor",  "model",
 					     "path",   "revision", "serial", "wwn" };
 	bool started = false;
 	int rc = 0;
 
 	for (size_t r = 0; rc == 0 && r < s->n_rows; r++) {
 		const struct disk_row *row = &s->rows[r];
-		const char *values[] = { row->name, row->major, row->minor, row->udev[U_MODEL],
-					 row->udev[U_PATH], row->udev[U_REVISION], row->udev[U_SERIAL_SHORT],
+		const char *values[] = { row->name,
+					 row->major,
+					 row->minor,
+					 row->udev[U_MODEL],
+					 row->udev[U_PATH],
+					 row->udev[U_REVISION],
+					 row->udev[U_SERIAL_SHORT],
 					 row->udev[U_WWN] };
 		rc = family_add(b, "node_disk_info", "Info of /sys/block/<block_device>.",
 				METRIC_GAUGE, &started, names, values, 8, 1, err, errlen);
@@ -307,8 +337,7 @@ static int emit_info(const struct diskstats_state *s, struct batch *b, char *err
 	return rc;
 }
 
-static int emit_fs_info(const struct diskstats_state *s, struct batch *b, char *err,
-			size_t errlen)
+static int emit_fs_info(const struct diskstats_state *s, struct batch *b, char *err, size_t errlen)
 {
 	static const char *const names[] = { "device", "type", "usage", "uuid", "version" };
 	bool started = false;
@@ -326,19 +355,21 @@ static int emit_fs_info(const struct diskstats_state *s, struct batch *b, char *
 	return rc;
 }
 
-static int emit_dm_info(const struct diskstats_state *s, struct batch *b, char *err,
-			size_t errlen)
+static int emit_dm_info(const struct diskstats_state *s, struct batch *b, char *err, size_t errlen)
 {
-	static const char *const names[] = { "device",  "lv_layer", "lv_name",
-					     "name",    "uuid",     "vg_name" };
+	static const char *const names[] = { "device", "lv_layer", "lv_name",
+					     "name",   "uuid",     "vg_name" };
 	bool started = false;
 	int rc = 0;
 
 	for (size_t r = 0; rc == 0 && r < s->n_rows; r++) {
 		const struct disk_row *row = &s->rows[r];
-		const char *values[] = { row->name,	       row->udev[U_DM_LAYER],
-					 row->udev[U_DM_LV],   row->udev[U_DM_NAME],
-					 row->udev[U_DM_UUID], row->udev[U_DM_VG] };
+		const char *values[] = { row->name,
+					 row->udev[U_DM_LAYER],
+					 row->udev[U_DM_LV],
+					 row->udev[U_DM_NAME],
+					 row->udev[U_DM_UUID],
+					 row->udev[U_DM_VG] };
 		if (row->udev[U_DM_NAME][0] == '\0')
 			continue;
 		rc = family_add(b, "node_disk_device_mapper_info", "Info about disk device mapper.",
@@ -371,8 +402,8 @@ static int emit_ata(const struct diskstats_state *s, struct batch *b, char *err,
 			double v;
 			if (row->udev[U_ATA][0] == '\0' || !parse_double(str, strlen(str), &v))
 				continue;
-			rc = family_add(b, fams[i].name, fams[i].help, METRIC_GAUGE, &started, names,
-					values, 1, v, err, errlen);
+			rc = family_add(b, fams[i].name, fams[i].help, METRIC_GAUGE, &started,
+					names, values, 1, v, err, errlen);
 		}
 	}
 	return rc;

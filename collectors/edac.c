@@ -19,8 +19,8 @@
 enum { COL_CE, COL_UE, N_COLS };
 
 static const struct valtable_col controller_cols[N_COLS] = {
-	{ "node_edac_correctable_errors_total", "Total correctable memory errors.",
-	  METRIC_COUNTER, 0 },
+	{ "node_edac_correctable_errors_total", "Total correctable memory errors.", METRIC_COUNTER,
+	  0 },
 	{ "node_edac_uncorrectable_errors_total", "Total uncorrectable memory errors.",
 	  METRIC_COUNTER, 0 },
 };
@@ -121,7 +121,8 @@ static int edac_read_mc(struct edac_state *s, const char *mc)
 			rc = edac_row(&s->csrows, values, 2, rowdir, "ce_count", "ue_count");
 	}
 	const char *unknown[] = { id, "unknown" };
-	return rc ? rc : edac_row(&s->csrows, unknown, 2, dir, "ce_noinfo_count", "ue_noinfo_count");
+	return rc ? rc
+		  : edac_row(&s->csrows, unknown, 2, dir, "ce_noinfo_count", "ue_noinfo_count");
 }
 
 static int edac_collect(void *state, struct batch *b, char *err, size_t errlen)

@@ -75,7 +75,8 @@ static int resolve_command(struct exec_state *s, const char *command, char *err,
 	}
 	if (rc < 0)
 		snprintf(err, errlen, "command \"%s\" cannot be run: %s", command,
-			 rc == -ENOENT && !strchr(command, '/') ? "not found in PATH" : strerror(-rc));
+			 rc == -ENOENT && !strchr(command, '/') ? "not found in PATH"
+								: strerror(-rc));
 	return rc;
 }
 
@@ -144,8 +145,8 @@ static int spawn(const struct exec_state *s, struct exec_run *run, char *err, si
 	int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
 	if (devnull < 0 || pipe2(p, O_CLOEXEC) < 0) {
-		snprintf(err, errlen, "%s failed: %s", devnull < 0 ? "open(\"/dev/null\")" : "pipe2",
-			 strerror(errno));
+		snprintf(err, errlen, "%s failed: %s",
+			 devnull < 0 ? "open(\"/dev/null\")" : "pipe2", strerror(errno));
 		if (devnull >= 0)
 			close(devnull);
 		return -EIO;
@@ -287,7 +288,8 @@ static int exec_collect(void *state, struct batch *b, char *err, size_t errlen)
 		wait_exit(&run);
 	finish(&run);
 	if (rc < 0) {
-		snprintf(err, errlen, "reading the output of %s failed: %s", s->path, strerror(-rc));
+		snprintf(err, errlen, "reading the output of %s failed: %s", s->path,
+			 strerror(-rc));
 		return rc;
 	}
 	rc = describe_failure(s, &run, err, errlen);

@@ -21,13 +21,13 @@
 #include "collector.h"
 
 #define EXEC_OUTPUT_MAX (4u << 20)
-#define EXEC_ARGS_MAX 64
+#define EXEC_ARGS_MAX   64
 
 struct exec_options {
 	const char *command;     /* a path, or a name looked up in PATH at init */
 	const char *const *args; /* n_args arguments after the command */
 	size_t n_args;
-	uint64_t timeout_ms;     /* > 0 */
+	uint64_t timeout_ms; /* > 0 */
 };
 
 /*

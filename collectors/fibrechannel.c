@@ -18,19 +18,28 @@
 #include "valtable.h"
 
 static const char *const fc_stat_files[] = {
-	"dumped_frames", "error_frames", "fcp_packet_aborts", "invalid_crc_count",
-	"invalid_tx_word_count", "link_failure_count", "loss_of_signal_count",
-	"loss_of_sync_count", "nos_count", "rx_frames", "rx_words",
-	"seconds_since_last_reset", "tx_frames", "tx_words",
+	"dumped_frames",
+	"error_frames",
+	"fcp_packet_aborts",
+	"invalid_crc_count",
+	"invalid_tx_word_count",
+	"link_failure_count",
+	"loss_of_signal_count",
+	"loss_of_sync_count",
+	"nos_count",
+	"rx_frames",
+	"rx_words",
+	"seconds_since_last_reset",
+	"tx_frames",
+	"tx_words",
 };
 #define N_STATS (sizeof fc_stat_files / sizeof fc_stat_files[0])
 
 static const struct valtable_col fc_cols[N_STATS] = {
 	{ "node_fibrechannel_dumped_frames_total", "Number of dumped frames", METRIC_COUNTER, 0 },
-	{ "node_fibrechannel_error_frames_total", "Number of errors in frames", METRIC_COUNTER,
+	{ "node_fibrechannel_error_frames_total", "Number of errors in frames", METRIC_COUNTER, 0 },
+	{ "node_fibrechannel_fcp_packet_aborts_total", "Number of aborted packets", METRIC_COUNTER,
 	  0 },
-	{ "node_fibrechannel_fcp_packet_aborts_total", "Number of aborted packets",
-	  METRIC_COUNTER, 0 },
 	{ "node_fibrechannel_invalid_crc_total", "Invalid Cyclic Redundancy Check count",
 	  METRIC_COUNTER, 0 },
 	{ "node_fibrechannel_invalid_tx_words_total",
@@ -56,10 +65,11 @@ static const struct valtable_col fc_cols[N_STATS] = {
 
 /* The info labels in name order; "fc_host" is the host's name, not a file. */
 static const char *const fc_info[] = {
-	"dev_loss_tmo", "fabric_name", "fc_host", "port_id", "port_name", "port_state",
-	"port_type", "speed", "supported_classes", "supported_speeds", "symbolic_name",
+	"dev_loss_tmo",      "fabric_name",      "fc_host",       "port_id",
+	"port_name",         "port_state",       "port_type",     "speed",
+	"supported_classes", "supported_speeds", "symbolic_name",
 };
-#define N_INFO (sizeof fc_info / sizeof fc_info[0])
+#define N_INFO      (sizeof fc_info / sizeof fc_info[0])
 #define FC_TEXT_MAX 256
 
 struct fc_state {
@@ -113,7 +123,8 @@ static void fc_read_stats(struct fc_state *s, const char *hostdir, size_t row)
 	char path[PATH_MAX], text[64];
 	for (size_t c = 0; c < N_STATS; c++) {
 		uint64_t v;
-		if (path_fmt(path, sizeof path, "%s/statistics/%s", hostdir, fc_stat_files[c]) != 0 ||
+		if (path_fmt(path, sizeof path, "%s/statistics/%s", hostdir, fc_stat_files[c]) !=
+			0 ||
 		    sysfile_text(path, text, sizeof text) <= 0 || !fc_hex(text, &v) ||
 		    v == UINT64_MAX)
 			continue;
@@ -146,9 +157,11 @@ static int fc_collect(void *state, struct batch *b, char *err, size_t errlen)
 {
 	static const char *const names[] = { "fc_host" };
 	struct fc_state *s = state;
-	struct lazyfam info = { "node_fibrechannel_info",
-				"Non-numeric data from /sys/class/fc_host/<host>, value is always 1.",
-				METRIC_GAUGE, false };
+	struct lazyfam info = {
+		"node_fibrechannel_info",
+		"Non-numeric data from /sys/class/fc_host/<host>, value is always 1.", METRIC_GAUGE,
+		false
+	};
 	char dir[PATH_MAX];
 
 	valtable_reset(&s->table);

@@ -259,7 +259,8 @@ static int set_rootfs(struct fs_state *s, const char *rootfs, char *err, size_t 
 	while (n > 0 && rootfs[n - 1] == '/')
 		n--;
 	if (n >= sizeof s->rootfs) {
-		snprintf(err, errlen, "--path.rootfs is longer than %zu bytes", sizeof s->rootfs - 1);
+		snprintf(err, errlen, "--path.rootfs is longer than %zu bytes",
+			 sizeof s->rootfs - 1);
 		return -ENAMETOOLONG;
 	}
 	memcpy(s->rootfs, rootfs ? rootfs : "", n);
@@ -278,8 +279,7 @@ static int set_timeout(struct fs_state *s, const struct collector_env *env, char
 	return -EINVAL;
 }
 
-static int filesystem_init(void **state, const struct collector_env *env, char *err,
-			   size_t errlen)
+static int filesystem_init(void **state, const struct collector_env *env, char *err, size_t errlen)
 {
 	struct fs_state *s = calloc(1, sizeof *s);
 	if (!s)
@@ -350,8 +350,8 @@ static bool mount_seen(const struct fs_state *s, const struct fs_mount *m)
 {
 	for (size_t i = 0; i < s->n_mounts; i++) {
 		const struct fs_mount *o = &s->mounts[i];
-		if (strcmp(o->mountpoint, m->mountpoint) == 0 && strcmp(o->device, m->device) == 0 &&
-		    strcmp(o->fstype, m->fstype) == 0)
+		if (strcmp(o->mountpoint, m->mountpoint) == 0 &&
+		    strcmp(o->device, m->device) == 0 && strcmp(o->fstype, m->fstype) == 0)
 			return true;
 	}
 	return false;
@@ -415,7 +415,8 @@ static int mounts_load(struct fs_state *s, char *err, size_t errlen)
 		/* Lines are cut up in place: a field's end becomes its NUL. */
 		if (!mount_parse(s, line, m) ||
 		    optregex_match(&s->mp_exclude, m->mountpoint, strlen(m->mountpoint)) ||
-		    optregex_match(&s->fs_exclude, m->fstype, strlen(m->fstype)) || mount_seen(s, m))
+		    optregex_match(&s->fs_exclude, m->fstype, strlen(m->fstype)) ||
+		    mount_seen(s, m))
 			continue;
 		s->n_mounts++;
 	}
@@ -428,9 +429,9 @@ static bool stat_path(struct fs_state *s, const char *mountpoint)
 {
 	/* filepath.Join(rootfs, mountpoint), as node_exporter: "/host" for "/". */
 	bool root = strcmp(mountpoint, "/") == 0;
-	int n = s->rootfs[0] ? snprintf(s->path, sizeof s->path, "%s%s", s->rootfs,
-					root ? "" : mountpoint)
-			     : snprintf(s->path, sizeof s->path, "%s", mountpoint);
+	int n = s->rootfs[0]
+		    ? snprintf(s->path, sizeof s->path, "%s%s", s->rootfs, root ? "" : mountpoint)
+		    : snprintf(s->path, sizeof s->path, "%s", mountpoint);
 	return n >= 0 && (size_t)n < sizeof s->path;
 }
 

@@ -44,7 +44,6 @@ struct hw_name {
 	char type[HW_PART_MAX], sensor[HW_PART_MAX], prop[HW_PART_MAX];
 };
 
-
 struct hw_item {
 	struct sysattr attr;
 	char file[HW_FILE_MAX]; /* relative to the chip: "temp1_input", "device/fan1_input" */
@@ -85,8 +84,8 @@ struct hw_state {
 };
 
 static const char *const sensor_types[] = {
-	"vrm", "beep_enable", "update_interval", "in", "cpu", "fan", "pwm",
-	"temp", "curr", "power", "energy", "humidity", "intrusion",
+	"vrm",  "beep_enable", "update_interval", "in",     "cpu",      "fan",       "pwm",
+	"temp", "curr",        "power",           "energy", "humidity", "intrusion",
 };
 
 static const char *const chip_sensor_names[] = { "chip", "sensor" };
@@ -268,10 +267,12 @@ static void hw_unit(struct hw_item *it, const char *t, const char *e, const char
 		suffix = "_joule_total";
 		it->type = METRIC_COUNTER;
 		it->div = 1000000.0;
-		snprintf(it->help, sizeof it->help, "Hardware monitor for joules used so far (%s)", e);
+		snprintf(it->help, sizeof it->help, "Hardware monitor for joules used so far (%s)",
+			 e);
 	} else if (strcmp(t, "power") == 0 && strcmp(e, "accuracy") == 0) {
 		it->div = 1000000.0;
-		snprintf(it->help, sizeof it->help, "Hardware monitor power meter accuracy, as a ratio");
+		snprintf(it->help, sizeof it->help,
+			 "Hardware monitor power meter accuracy, as a ratio");
 	} else if (strcmp(t, "power") == 0 && strncmp(e, "average_interval", 16) == 0 &&
 		   (e[16] == '\0' || strcmp(e + 16, "_min") == 0 || strcmp(e + 16, "_max") == 0)) {
 		suffix = "_seconds";
@@ -281,14 +282,15 @@ static void hw_unit(struct hw_item *it, const char *t, const char *e, const char
 	} else if (strcmp(t, "power") == 0) {
 		suffix = "_watt";
 		it->div = 1000000.0;
-		snprintf(it->help, sizeof it->help, "Hardware monitor for power usage in watts (%s)",
-			 e);
+		snprintf(it->help, sizeof it->help,
+			 "Hardware monitor for power usage in watts (%s)", e);
 	} else if (strcmp(t, "humidity") == 0) {
 		it->div = 1000000.0;
-		snprintf(it->help, sizeof it->help,
-			 "Hardware monitor for humidity, as a ratio (multiply with 100.0 to get the "
-			 "humidity as a percentage) (%s)",
-			 e);
+		snprintf(
+		    it->help, sizeof it->help,
+		    "Hardware monitor for humidity, as a ratio (multiply with 100.0 to get the "
+		    "humidity as a percentage) (%s)",
+		    e);
 	} else if (strcmp(t, "fan") == 0 && (strcmp(e, "input") == 0 || strcmp(e, "min") == 0 ||
 					     strcmp(e, "max") == 0 || strcmp(e, "target") == 0)) {
 		suffix = "_rpm";
@@ -385,7 +387,8 @@ static int hw_list_dir(struct hw_chip *c, size_t *cap, const char *dir, bool in_
 	if (!d)
 		return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
 	while (rc == 0 && (de = readdir(d)) != NULL)
-		if (de->d_type != DT_DIR && de->d_type != DT_LNK && strlen(de->d_name) < HW_PART_MAX)
+		if (de->d_type != DT_DIR && de->d_type != DT_LNK &&
+		    strlen(de->d_name) < HW_PART_MAX)
 			rc = hw_add_file(c, cap, de->d_name, in_device, &nm);
 	closedir(d);
 	return rc;
@@ -468,8 +471,8 @@ static int hw_init(void **state, const struct collector_env *env, char *err, siz
 	if (!s)
 		return -ENOMEM;
 	fd_budget_init(&s->budget);
-	int rc = devtab_init(&s->tab, env->sysfs, "class/hwmon", sizeof(struct hw_chip), &hw_ops,
-			     s, err, errlen);
+	int rc = devtab_init(&s->tab, env->sysfs, "class/hwmon", sizeof(struct hw_chip), &hw_ops, s,
+			     err, errlen);
 	if (rc) {
 		free(s);
 		return rc;
@@ -526,12 +529,18 @@ static int hw_push(struct hw_state *s, const struct hw_sample *smp)
 
 static int hw_push_item(struct hw_state *s, const struct hw_chip *c, const struct hw_item *it)
 {
-	struct hw_sample smp = { it->family, it->help, it->type, chip_sensor_names,
-				 { c->chip, it->nm.sensor, NULL }, 2, it->value };
+	struct hw_sample smp = {
+		it->family, it->help, it->type, chip_sensor_names, { c->chip, it->nm.sensor, NULL },
+		2,          it->value
+	};
 	if (it->kind == K_LABEL)
-		smp = (struct hw_sample){ "node_hwmon_sensor_label", "Label for given chip and sensor",
-					  METRIC_GAUGE, label_names,
-					  { c->chip, it->text, it->nm.sensor }, 3, 1.0 };
+		smp = (struct hw_sample){ "node_hwmon_sensor_label",
+					  "Label for given chip and sensor",
+					  METRIC_GAUGE,
+					  label_names,
+					  { c->chip, it->text, it->nm.sensor },
+					  3,
+					  1.0 };
 	return hw_push(s, &smp);
 }
 
@@ -544,8 +553,11 @@ static int hw_gather(struct hw_state *s)
 		struct hw_chip *c = (struct hw_chip *)s->tab.entries[i];
 		struct hw_sample smp = { "node_hwmon_chip_names",
 					 "Annotation metric for human-readable chip names",
-					 METRIC_GAUGE, chip_name_names,
-					 { c->chip, c->chip_name, NULL }, 2, 1.0 };
+					 METRIC_GAUGE,
+					 chip_name_names,
+					 { c->chip, c->chip_name, NULL },
+					 2,
+					 1.0 };
 		if (c->chip_name[0] != '\0')
 			rc = hw_push(s, &smp);
 		for (size_t j = 0; rc == 0 && j < c->n_items; j++) {

@@ -25,16 +25,26 @@ struct ib_counter {
 };
 
 static const struct ib_counter ib_counters[] = {
-	{ "excessive_buffer_overrun_errors", 1 }, { "link_downed", 1 },
-	{ "link_error_recovery", 1 }, { "local_link_integrity_errors", 1 },
-	{ "multicast_rcv_packets", 1 }, { "multicast_xmit_packets", 1 },
-	{ "port_rcv_constraint_errors", 1 }, { "port_xmit_constraint_errors", 1 },
-	{ "port_rcv_data", 4 }, { "port_xmit_data", 4 },
-	{ "port_xmit_discards", 1 }, { "port_rcv_errors", 1 },
-	{ "port_rcv_packets", 1 }, { "port_xmit_packets", 1 },
-	{ "port_rcv_remote_physical_errors", 1 }, { "port_rcv_switch_relay_errors", 1 },
-	{ "port_xmit_wait", 1 }, { "symbol_error", 1 },
-	{ "unicast_rcv_packets", 1 }, { "unicast_xmit_packets", 1 },
+	{ "excessive_buffer_overrun_errors", 1 },
+	{ "link_downed", 1 },
+	{ "link_error_recovery", 1 },
+	{ "local_link_integrity_errors", 1 },
+	{ "multicast_rcv_packets", 1 },
+	{ "multicast_xmit_packets", 1 },
+	{ "port_rcv_constraint_errors", 1 },
+	{ "port_xmit_constraint_errors", 1 },
+	{ "port_rcv_data", 4 },
+	{ "port_xmit_data", 4 },
+	{ "port_xmit_discards", 1 },
+	{ "port_rcv_errors", 1 },
+	{ "port_rcv_packets", 1 },
+	{ "port_xmit_packets", 1 },
+	{ "port_rcv_remote_physical_errors", 1 },
+	{ "port_rcv_switch_relay_errors", 1 },
+	{ "port_xmit_wait", 1 },
+	{ "symbol_error", 1 },
+	{ "unicast_rcv_packets", 1 },
+	{ "unicast_xmit_packets", 1 },
 	{ "VL15_dropped", 1 },
 };
 #define N_COUNTERS (sizeof ib_counters / sizeof ib_counters[0])
@@ -44,7 +54,8 @@ enum { COL_STATE = N_COUNTERS, COL_PHYS_STATE, COL_RATE, N_COLS };
 static const struct valtable_col ib_cols[N_COLS] = {
 	{ "node_infiniband_excessive_buffer_overrun_errors_total",
 	  "Number of times that OverrunErrors consecutive flow control update periods occurred, "
-	  "each having at least one overrun error.", METRIC_COUNTER, 0 },
+	  "each having at least one overrun error.",
+	  METRIC_COUNTER, 0 },
 	{ "node_infiniband_link_downed_total",
 	  "Number of times the link failed to recover from an error state and went down",
 	  METRIC_COUNTER, 0 },
@@ -53,7 +64,8 @@ static const struct valtable_col ib_cols[N_COLS] = {
 	  0 },
 	{ "node_infiniband_local_link_integrity_errors_total",
 	  "Number of times that the count of local physical errors exceeded the threshold "
-	  "specified by LocalPhyErrors.", METRIC_COUNTER, 0 },
+	  "specified by LocalPhyErrors.",
+	  METRIC_COUNTER, 0 },
 	{ "node_infiniband_multicast_packets_received_total",
 	  "Number of multicast packets received (including errors)", METRIC_COUNTER, 0 },
 	{ "node_infiniband_multicast_packets_transmitted_total",
@@ -69,24 +81,27 @@ static const struct valtable_col ib_cols[N_COLS] = {
 	  "Number of data octets transmitted on all links", METRIC_COUNTER, 0 },
 	{ "node_infiniband_port_discards_transmitted_total",
 	  "Number of outbound packets discarded by the port because the port is down or "
-	  "congested", METRIC_COUNTER, 0 },
+	  "congested",
+	  METRIC_COUNTER, 0 },
 	{ "node_infiniband_port_errors_received_total",
-	  "Number of packets containing an error that were received on this port",
-	  METRIC_COUNTER, 0 },
+	  "Number of packets containing an error that were received on this port", METRIC_COUNTER,
+	  0 },
 	{ "node_infiniband_port_packets_received_total",
-	  "Number of packets received on all VLs by this port (including errors)",
-	  METRIC_COUNTER, 0 },
+	  "Number of packets received on all VLs by this port (including errors)", METRIC_COUNTER,
+	  0 },
 	{ "node_infiniband_port_packets_transmitted_total",
 	  "Number of packets transmitted on all VLs from this port (including errors)",
 	  METRIC_COUNTER, 0 },
 	{ "node_infiniband_port_receive_remote_physical_errors_total",
 	  "Number of packets marked with the EBP (End of Bad Packet) delimiter received on the "
-	  "port.", METRIC_COUNTER, 0 },
+	  "port.",
+	  METRIC_COUNTER, 0 },
 	{ "node_infiniband_port_receive_switch_relay_errors_total",
 	  "Number of packets that could not be forwarded by the switch.", METRIC_COUNTER, 0 },
 	{ "node_infiniband_port_transmit_wait_total",
 	  "Number of ticks during which the port had data to transmit but no data was sent "
-	  "during the entire tick", METRIC_COUNTER, 0 },
+	  "during the entire tick",
+	  METRIC_COUNTER, 0 },
 	{ "node_infiniband_symbol_error_total",
 	  "Number of minor link errors detected on one or more physical lanes.", METRIC_COUNTER,
 	  0 },
@@ -99,10 +114,12 @@ static const struct valtable_col ib_cols[N_COLS] = {
 	  0 },
 	{ "node_infiniband_state_id",
 	  "State of the InfiniBand port (0: no change, 1: down, 2: init, 3: armed, 4: active, 5: "
-	  "act defer)", METRIC_GAUGE, 0 },
+	  "act defer)",
+	  METRIC_GAUGE, 0 },
 	{ "node_infiniband_physical_state_id",
 	  "Physical state of the InfiniBand port (0: no change, 1: sleep, 2: polling, 3: "
-	  "disable, 4: shift, 5: link up, 6: link error recover, 7: phytest)", METRIC_GAUGE, 0 },
+	  "disable, 4: shift, 5: link up, 6: link error recover, 7: phytest)",
+	  METRIC_GAUGE, 0 },
 	{ "node_infiniband_rate_bytes_per_second", "Maximum signal transfer rate", METRIC_GAUGE,
 	  0 },
 };
@@ -199,8 +216,7 @@ static void ib_read_counters(struct ib_state *s, const char *portdir, size_t row
 	}
 }
 
-static int ib_read_port(struct ib_state *s, const char *dev, const char *devdir,
-			const char *port)
+static int ib_read_port(struct ib_state *s, const char *dev, const char *devdir, const char *port)
 {
 	char dir[PATH_MAX], text[IB_TEXT_MAX];
 	double v;
@@ -248,7 +264,8 @@ static int ib_collect(void *state, struct batch *b, char *err, size_t errlen)
 	struct ib_state *s = state;
 	struct lazyfam info = { "node_infiniband_info",
 				"Non-numeric data from /sys/class/infiniband/<device>, value is "
-				"always 1.", METRIC_GAUGE, false };
+				"always 1.",
+				METRIC_GAUGE, false };
 
 	valtable_reset(&s->table);
 	int rc = dirents_read(&s->devs, s->root, NULL);

@@ -26,8 +26,15 @@
 #include "valtable.h"
 
 /* The backend labels in name order; bit i of the selection is label i. */
-enum { L_LOCAL_ADDRESS, L_LOCAL_MARK, L_LOCAL_PORT, L_PROTO, L_REMOTE_ADDRESS, L_REMOTE_PORT,
-       N_LABELS };
+enum {
+	L_LOCAL_ADDRESS,
+	L_LOCAL_MARK,
+	L_LOCAL_PORT,
+	L_PROTO,
+	L_REMOTE_ADDRESS,
+	L_REMOTE_PORT,
+	N_LABELS
+};
 static const char *const ipvs_labels[N_LABELS] = {
 	"local_address", "local_mark", "local_port", "proto", "remote_address", "remote_port",
 };
@@ -89,8 +96,9 @@ static int ipvs_select(struct ipvs_state *s, const char *list, char *err, size_t
 		while (i < N_LABELS && !word_is(p, n, ipvs_labels[i]))
 			i++;
 		if (n > 0 && i == N_LABELS) {
-			snprintf(err, errlen, "--collector.ipvs.backend-labels: unknown label \"%.*s\"",
-				 (int)n, p);
+			snprintf(err, errlen,
+				 "--collector.ipvs.backend-labels: unknown label \"%.*s\"", (int)n,
+				 p);
 			return -EINVAL;
 		}
 		if (n > 0)
@@ -132,9 +140,10 @@ static bool parse_hex(const char *w, size_t n, uint64_t *v)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		char c = w[i];
-		int d = c >= '0' && c <= '9' ? c - '0'
+		int d = c >= '0' && c <= '9'   ? c - '0'
 			: c >= 'a' && c <= 'f' ? c - 'a' + 10
-			: c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+			: c >= 'A' && c <= 'F' ? c - 'A' + 10
+					       : -1;
 		if (d < 0)
 			return false;
 		x = x << 4 | (uint64_t)d;
@@ -254,8 +263,9 @@ static int ipvs_parse_backend(struct ipvs_state *s, struct scan line,
 	    !parse_u64(w[3], n[3], &weight) || !parse_u64(w[4], n[4], &active) ||
 	    !parse_u64(w[5], n[5], &inactive))
 		return 0;
-	const char *all[N_LABELS] = { svc->address, svc->mark, svc->port, svc->proto, raddr,
-				      rport };
+	const char *all[N_LABELS] = {
+		svc->address, svc->mark, svc->port, svc->proto, raddr, rport
+	};
 	const char *values[N_LABELS];
 	size_t k = 0;
 	for (size_t i = 0; i < N_LABELS; i++)
@@ -313,8 +323,8 @@ static int ipvs_collect(void *state, struct batch *b, char *err, size_t errlen)
 		return 0;
 	if (rc == 0 && (rc = ipvs_parse_services(s)) != 0)
 		snprintf(err, errlen, "out of memory for IPVS backends");
-	return rc ? rc : valtable_emit(&s->table, backend_cols, s->names, s->n_names, b, err,
-				       errlen);
+	return rc ? rc
+		  : valtable_emit(&s->table, backend_cols, s->names, s->n_names, b, err, errlen);
 }
 
 const struct collector_ops collector_ipvs_ops = {

@@ -20,15 +20,15 @@
 #include "runner.h"
 #include "segment.h"
 
-#define ERR_MAX 512
+#define ERR_MAX     512
 #define MAX_OPTIONS CONFIG_MAX_OPTIONS
-#define MAX_RUNS CONFIG_MAX_COLLECTORS
+#define MAX_RUNS    CONFIG_MAX_COLLECTORS
 
 struct options {
 	const char *collector; /* the single-collector form */
 	const char *segment;
 	const char *interval;
-	size_t n_runs;         /* --run=NAME:SEGMENT:INTERVAL */
+	size_t n_runs; /* --run=NAME:SEGMENT:INTERVAL */
 	const char *runs[MAX_RUNS];
 	const char *procfs, *sysfs, *rootfs, *udev_data;
 	const char *level;
@@ -49,14 +49,14 @@ struct spec_options {
 };
 
 static const char usage_text[] =
-	"usage: shmetrics-collector --run=NAME:SEGMENT:INTERVAL [--run=...] "
-	"[--path.procfs=/proc] [--path.sysfs=/sys] [--path.rootfs=/] "
-	"[--path.udev.data=/run/udev/data] [--collector.NAME.OPTION=VALUE ...] [--log.level=info]\n"
-	"       shmetrics-collector --collector=NAME --segment=/shmetrics.INSTANCE.NAME "
-	"--interval=DURATION [the same flags]\n"
-	"       shmetrics-collector --collector=NAME --segment=/shmetrics.INSTANCE.NAME "
-	"--interval=DURATION --exec.command=PATH [--exec.arg=ARG ...] [--exec.timeout=DURATION] "
-	"[--log.level=info]\n";
+    "usage: shmetrics-collector --run=NAME:SEGMENT:INTERVAL [--run=...] "
+    "[--path.procfs=/proc] [--path.sysfs=/sys] [--path.rootfs=/] "
+    "[--path.udev.data=/run/udev/data] [--collector.NAME.OPTION=VALUE ...] [--log.level=info]\n"
+    "       shmetrics-collector --collector=NAME --segment=/shmetrics.INSTANCE.NAME "
+    "--interval=DURATION [the same flags]\n"
+    "       shmetrics-collector --collector=NAME --segment=/shmetrics.INSTANCE.NAME "
+    "--interval=DURATION --exec.command=PATH [--exec.arg=ARG ...] [--exec.timeout=DURATION] "
+    "[--log.level=info]\n";
 
 /* ---- command line ---- */
 
@@ -158,8 +158,10 @@ static int parse_run(const char *text, struct run_spec *sp, char *err, size_t er
 
 	if (!c2 || name_len == 0 || name_len >= sizeof sp->name || seg_len == 0 ||
 	    seg_len >= sizeof sp->segment) {
-		snprintf(err, errlen, "--run=%s: expected NAME:SEGMENT:INTERVAL, such as "
-				      "cpu:/shmetrics.main.cpu:5s", text);
+		snprintf(err, errlen,
+			 "--run=%s: expected NAME:SEGMENT:INTERVAL, such as "
+			 "cpu:/shmetrics.main.cpu:5s",
+			 text);
 		return -EINVAL;
 	}
 	memcpy(sp->name, text, name_len);
@@ -170,7 +172,8 @@ static int parse_run(const char *text, struct run_spec *sp, char *err, size_t er
 static int single_spec(const struct options *o, struct run_spec *sp, char *err, size_t errlen)
 {
 	if (!o->collector || !o->segment || !o->interval) {
-		snprintf(err, errlen, "--run, or --collector, --segment and --interval, are required");
+		snprintf(err, errlen,
+			 "--run, or --collector, --segment and --interval, are required");
 		return -EINVAL;
 	}
 	if (strlen(o->collector) >= sizeof sp->name || strlen(o->segment) >= sizeof sp->segment) {
@@ -192,8 +195,9 @@ static int build_specs(const struct options *o, struct run_spec *specs, size_t *
 	}
 	if (o->collector || o->segment || o->interval || o->exec_command || o->exec_timeout ||
 	    o->n_exec_args) {
-		snprintf(err, errlen, "--run cannot be combined with --collector, --segment, "
-				      "--interval or --exec.*");
+		snprintf(err, errlen,
+			 "--run cannot be combined with --collector, --segment, "
+			 "--interval or --exec.*");
 		return -EINVAL;
 	}
 	*n = o->n_runs;
@@ -230,7 +234,7 @@ static struct run_spec *option_owner(const char *flag, struct run_spec *specs, s
 /* Checks one option of sp; a refused one fails sp alone (its option_error).
  * Returns the option's definition, NULL for an option sp does not have. */
 static const struct collector_option_def *check_option(struct run_spec *sp, const char *flag,
-							const char *key, const char *value)
+						       const char *key, const char *value)
 {
 	char name[64], why[200];
 	const struct collector_option_def *d;
@@ -243,8 +247,8 @@ static const struct collector_option_def *check_option(struct run_spec *sp, cons
 		snprintf(sp->option_error, sizeof sp->option_error, "unknown flag \"--%.*s\"",
 			 (int)strcspn(flag, "="), flag);
 	else if (config_check_option_value(d, value, why, sizeof why) < 0)
-		snprintf(sp->option_error, sizeof sp->option_error, "--collector.%.64s.%.64s: %.110s",
-			 sp->name, d->key, why);
+		snprintf(sp->option_error, sizeof sp->option_error,
+			 "--collector.%.64s.%.64s: %.110s", sp->name, d->key, why);
 	return d;
 }
 
@@ -270,9 +274,11 @@ static int assign_options(const struct options *o, struct run_spec *specs, size_
 		for (size_t i = 0; i < o->n_options; i++) {
 			if (option_owner(o->option_keys[i], specs, n, &key) != &specs[s])
 				continue;
-			const struct collector_option_def *d =
-				check_option(&specs[s], o->option_keys[i], key, o->option_values[i]);
-			so->keys[used] = d ? d->key : key; /* without d, the collector fails anyway */
+			const struct collector_option_def *d = check_option(&specs[s],
+									    o->option_keys[i], key,
+									    o->option_values[i]);
+			so->keys[used] = d ? d->key
+					   : key; /* without d, the collector fails anyway */
 			so->values[used++] = o->option_values[i];
 			specs[s].n_options++;
 		}
@@ -295,8 +301,10 @@ static int check_exec_options(const struct options *o, char *err, size_t errlen)
 		return 0; /* the interval, set by the caller */
 	uint64_t ms;
 	if (duration_parse_ms(o->exec_timeout, &ms) != 0 || ms == 0) {
-		snprintf(err, errlen, "--exec.timeout=%s: expected a duration such as 500ms, 5s, "
-				      "1m or 1m30s", o->exec_timeout);
+		snprintf(err, errlen,
+			 "--exec.timeout=%s: expected a duration such as 500ms, 5s, "
+			 "1m or 1m30s",
+			 o->exec_timeout);
 		return -EINVAL;
 	}
 	return 0;
@@ -351,8 +359,11 @@ static struct spec_options spec_opts;
 
 int main(int argc, char **argv)
 {
-	struct options o = { .procfs = "/proc", .sysfs = "/sys", .rootfs = "/",
-			     .udev_data = "/run/udev/data", .level = "info" };
+	struct options o = { .procfs = "/proc",
+			     .sysfs = "/sys",
+			     .rootfs = "/",
+			     .udev_data = "/run/udev/data",
+			     .level = "info" };
 	struct run_context ctx;
 	struct exec_options eo;
 	char err[ERR_MAX];

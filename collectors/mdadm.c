@@ -216,9 +216,18 @@ static int mdadm_parse(struct mdadm_state *s, char *err, size_t errlen)
 
 typedef uint64_t md_field(const struct md_array *a);
 
-static uint64_t md_blocks(const struct md_array *a) { return a->blocks; }
-static uint64_t md_synced(const struct md_array *a) { return a->synced; }
-static uint64_t md_required(const struct md_array *a) { return a->required; }
+static uint64_t md_blocks(const struct md_array *a)
+{
+	return a->blocks;
+}
+static uint64_t md_synced(const struct md_array *a)
+{
+	return a->synced;
+}
+static uint64_t md_required(const struct md_array *a)
+{
+	return a->required;
+}
 
 static int md_emit_plain(const struct mdadm_state *s, struct batch *b, const char *name,
 			 const char *help, md_field *get, char *err, size_t errlen)
@@ -246,7 +255,8 @@ static int md_emit_disks(const struct mdadm_state *s, struct batch *b, char *err
 		const uint64_t counts[] = { a->active, a->failed, a->spare };
 		for (size_t k = 0; k < 3; k++) {
 			const char *values[] = { a->name, kinds[k] };
-			int rc = lazyfam_add(b, &f, names, values, 2, (double)counts[k], err, errlen);
+			int rc = lazyfam_add(b, &f, names, values, 2, (double)counts[k], err,
+					     errlen);
 			if (rc)
 				return rc;
 		}
@@ -263,8 +273,8 @@ static int md_emit_state(const struct mdadm_state *s, struct batch *b, char *err
 		for (int k = 0; k < N_MD_STATES; k++) {
 			const char *values[] = { s->arrays[i].name, md_state_names[k] };
 			int rc = lazyfam_add(b, &f, names, values, 2,
-					     s->arrays[i].state == (enum md_state)k ? 1.0 : 0.0, err,
-					     errlen);
+					     s->arrays[i].state == (enum md_state)k ? 1.0 : 0.0,
+					     err, errlen);
 			if (rc)
 				return rc;
 		}
@@ -285,14 +295,14 @@ static int mdadm_collect(void *state, struct batch *b, char *err, size_t errlen)
 	if (rc == 0)
 		rc = md_emit_disks(s, b, err, errlen);
 	if (rc == 0)
-		rc = md_emit_plain(s, b, "node_md_disks_required", "Total number of disks of device.",
-				   md_required, err, errlen);
+		rc = md_emit_plain(s, b, "node_md_disks_required",
+				   "Total number of disks of device.", md_required, err, errlen);
 	if (rc == 0)
 		rc = md_emit_plain(s, b, "node_md_blocks", "Total number of blocks on device.",
 				   md_blocks, err, errlen);
 	if (rc == 0)
-		rc = md_emit_plain(s, b, "node_md_blocks_synced", "Number of blocks synced on device.",
-				   md_synced, err, errlen);
+		rc = md_emit_plain(s, b, "node_md_blocks_synced",
+				   "Number of blocks synced on device.", md_synced, err, errlen);
 	return rc;
 }
 

@@ -23,7 +23,7 @@
 #include "sysattr.h"
 
 #define SPEED_BYTES_PER_MBIT 125000 /* 10^6 / 8 */
-#define TEXT_MAX 320                /* ifalias is at most 255 bytes */
+#define TEXT_MAX             320    /* ifalias is at most 255 bytes */
 
 struct net_attr {
 	const char *file, *name;
@@ -50,7 +50,7 @@ static const struct net_attr nums[] = {
 	{ "tx_queue_len", "transmit_queue_length", METRIC_GAUGE },
 	{ "type", "protocol_type", METRIC_GAUGE },
 };
-#define N_NUMS (sizeof nums / sizeof nums[0])
+#define N_NUMS      (sizeof nums / sizeof nums[0])
 #define SPEED_INDEX 14
 
 /* The info labels, sorted by name as exposed (device goes between). */
@@ -131,8 +131,8 @@ static int net_init(void **state, const struct collector_env *env, char *err, si
 		snprintf(s->helps[i], sizeof s->helps[i], "Network device property: %s",
 			 nums[i].name);
 	}
-	int rc = devtab_init(&s->tab, env->sysfs, "class/net", sizeof(struct net_dev), &net_ops,
-			     s, err, errlen);
+	int rc = devtab_init(&s->tab, env->sysfs, "class/net", sizeof(struct net_dev), &net_ops, s,
+			     err, errlen);
 	if (rc == 0)
 		rc = optregex_init(&s->ignored, env, "ignored-devices", err, errlen);
 	if (rc) {
@@ -178,30 +178,30 @@ static double net_value(const struct net_dev *d, size_t i)
 	return (double)d->v[i];
 }
 
-static int net_emit_up_and_info(struct net_state *s, struct batch *b, char *err,
-				size_t errlen)
+static int net_emit_up_and_info(struct net_state *s, struct batch *b, char *err, size_t errlen)
 {
 	static const char *const up_names[] = { "device" };
-	static const char *const info_names[] = { "address", "broadcast", "device", "duplex",
-						  "ifalias", "operstate" };
-	struct lazyfam up = { "node_network_up",
-				  "Value is 1 if operstate is 'up', 0 otherwise.", METRIC_GAUGE,
-				  false };
+	static const char *const info_names[] = { "address", "broadcast", "device",
+						  "duplex",  "ifalias",   "operstate" };
+	struct lazyfam up = { "node_network_up", "Value is 1 if operstate is 'up', 0 otherwise.",
+			      METRIC_GAUGE, false };
 	struct lazyfam info = { "node_network_info",
-				    "Non-numeric data from /sys/class/net/<iface>, value is always 1.",
-				    METRIC_GAUGE, false };
+				"Non-numeric data from /sys/class/net/<iface>, value is always 1.",
+				METRIC_GAUGE, false };
 	int rc = 0;
 
 	for (size_t i = 0; rc == 0 && i < s->tab.n; i++) {
 		struct net_dev *d = (struct net_dev *)s->tab.entries[i];
 		const char *v[] = { d->e.name };
 		rc = lazyfam_add(b, &up, up_names, v, 1,
-				     strcmp(d->text[T_OPERSTATE], "up") == 0 ? 1.0 : 0.0, err, errlen);
+				 strcmp(d->text[T_OPERSTATE], "up") == 0 ? 1.0 : 0.0, err, errlen);
 	}
 	for (size_t i = 0; rc == 0 && i < s->tab.n; i++) {
 		struct net_dev *d = (struct net_dev *)s->tab.entries[i];
-		const char *v[] = { d->text[T_ADDRESS], d->text[T_BROADCAST], d->e.name,
-				    d->text[T_DUPLEX],  d->text[T_IFALIAS],   d->text[T_OPERSTATE] };
+		const char *v[] = {
+			d->text[T_ADDRESS], d->text[T_BROADCAST], d->e.name,
+			d->text[T_DUPLEX],  d->text[T_IFALIAS],   d->text[T_OPERSTATE]
+		};
 		rc = lazyfam_add(b, &info, info_names, v, 6, 1.0, err, errlen);
 	}
 	return rc;

@@ -29,25 +29,40 @@
 #include "procfile.h"
 #include "scan.h"
 
-#define NL_BUF (64 * 1024)
+#define NL_BUF         (64 * 1024)
 #define NL_TIMEOUT_SEC 2
-#define IFNAME_MAX 32
-#define ADDR_STR_MAX 48
+#define IFNAME_MAX     32
+#define ADDR_STR_MAX   48
 
 enum net_stat {
-	RX_BYTES, RX_PACKETS, RX_ERRS, RX_DROP, RX_FIFO, RX_FRAME, RX_COMPRESSED, RX_MULTICAST,
-	TX_BYTES, TX_PACKETS, TX_ERRS, TX_DROP, TX_FIFO, TX_COLLS, TX_CARRIER, TX_COMPRESSED,
-	RX_NOHANDLER, N_NET_STATS
+	RX_BYTES,
+	RX_PACKETS,
+	RX_ERRS,
+	RX_DROP,
+	RX_FIFO,
+	RX_FRAME,
+	RX_COMPRESSED,
+	RX_MULTICAST,
+	TX_BYTES,
+	TX_PACKETS,
+	TX_ERRS,
+	TX_DROP,
+	TX_FIFO,
+	TX_COLLS,
+	TX_CARRIER,
+	TX_COMPRESSED,
+	RX_NOHANDLER,
+	N_NET_STATS
 };
 
 /* The /proc/net/dev columns are the first 16, in this order. */
 #define N_PROC_COLUMNS 16
 
 static const char *const stat_names[N_NET_STATS] = {
-	"receive_bytes",   "receive_packets",   "receive_errs",	       "receive_drop",
-	"receive_fifo",	   "receive_frame",	"receive_compressed", "receive_multicast",
-	"transmit_bytes",  "transmit_packets",	"transmit_errs",       "transmit_drop",
-	"transmit_fifo",   "transmit_colls",	"transmit_carrier",    "transmit_compressed",
+	"receive_bytes",     "receive_packets",  "receive_errs",       "receive_drop",
+	"receive_fifo",      "receive_frame",    "receive_compressed", "receive_multicast",
+	"transmit_bytes",    "transmit_packets", "transmit_errs",      "transmit_drop",
+	"transmit_fifo",     "transmit_colls",   "transmit_carrier",   "transmit_compressed",
 	"receive_nohandler",
 };
 
@@ -224,8 +239,8 @@ static int nl_request(struct netdev_state *s, uint16_t type, char *err, size_t e
 	req.nh.nlmsg_seq = ++s->nl_seq;
 	req.g.rtgen_family = AF_UNSPEC;
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-	if (sendto(s->nl_fd, &req, req.nh.nlmsg_len, 0, (struct sockaddr *)&kernel,
-		   sizeof kernel) < 0)
+	if (sendto(s->nl_fd, &req, req.nh.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) <
+	    0)
 		return nl_fail(s, "sendto", errno, err, errlen);
 	return 0;
 }
@@ -234,8 +249,7 @@ typedef int (*nl_handler)(struct netdev_state *s, const struct nlmsghdr *nh, cha
 			  size_t errlen);
 
 /* Sends a dump request of type and hands each reply message to fn. */
-static int nl_dump(struct netdev_state *s, uint16_t type, nl_handler fn, char *err,
-		   size_t errlen)
+static int nl_dump(struct netdev_state *s, uint16_t type, nl_handler fn, char *err, size_t errlen)
 {
 	int rc = nl_open(s, err, errlen);
 	if (rc == 0)
@@ -301,14 +315,13 @@ static void link_attr(struct net_row *row, const struct rtattr *a, bool *has_sta
 		memset(&st, 0, sizeof st);
 		memcpy(&st, RTA_DATA(a), plen < sizeof st ? plen : sizeof st);
 		fold_stats64(row, &st);
-		row->has_nohandler =
-			plen >= offsetof(struct rtnl_link_stats64, rx_nohandler) + sizeof(__u64);
+		row->has_nohandler = plen >= offsetof(struct rtnl_link_stats64, rx_nohandler) +
+						 sizeof(__u64);
 		*has_stats = true;
 	}
 }
 
-static int on_link(struct netdev_state *s, const struct nlmsghdr *nh, char *err,
-		   size_t errlen)
+static int on_link(struct netdev_state *s, const struct nlmsghdr *nh, char *err, size_t errlen)
 {
 	if (nh->nlmsg_type != RTM_NEWLINK || nh->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg)))
 		return 0;
@@ -382,15 +395,15 @@ static const struct rtattr *addr_attr(const struct ifaddrmsg *ifa, int alen)
 	return address;
 }
 
-static int on_addr(struct netdev_state *s, const struct nlmsghdr *nh, char *err,
-		   size_t errlen)
+static int on_addr(struct netdev_state *s, const struct nlmsghdr *nh, char *err, size_t errlen)
 {
 	if (nh->nlmsg_type != RTM_NEWADDR || nh->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifaddrmsg)))
 		return 0;
 	const struct ifaddrmsg *ifa = NLMSG_DATA(nh);
 	size_t want = ifa->ifa_family == AF_INET ? 4 : ifa->ifa_family == AF_INET6 ? 16 : 0;
-	const struct rtattr *a =
-		want ? addr_attr(ifa, (int)(nh->nlmsg_len - NLMSG_LENGTH(sizeof *ifa))) : NULL;
+	const struct rtattr *a = want ? addr_attr(ifa,
+						  (int)(nh->nlmsg_len - NLMSG_LENGTH(sizeof *ifa)))
+				      : NULL;
 	if (!a || RTA_PAYLOAD(a) < want)
 		return 0;
 	int rc = addr_new(s, err, errlen);
@@ -416,8 +429,7 @@ static const char *index_name(const struct netdev_state *s, int index)
 
 /* ---- emitting ---- */
 
-static int emit_counters(const struct netdev_state *s, struct batch *b, char *err,
-			 size_t errlen)
+static int emit_counters(const struct netdev_state *s, struct batch *b, char *err, size_t errlen)
 {
 	static const char *const names[] = { "device" };
 	char fam[METRIC_NAME_MAX + 1], help[128];
@@ -446,8 +458,7 @@ static int emit_counters(const struct netdev_state *s, struct batch *b, char *er
 	return rc;
 }
 
-static int emit_addresses(const struct netdev_state *s, struct batch *b, char *err,
-			  size_t errlen)
+static int emit_addresses(const struct netdev_state *s, struct batch *b, char *err, size_t errlen)
 {
 	static const char *const names[] = { "address", "device", "netmask", "scope" };
 	bool started = false;

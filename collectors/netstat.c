@@ -38,8 +38,7 @@ static void netstat_fini(void *state)
 	free(s);
 }
 
-static int netstat_init(void **state, const struct collector_env *env, char *err,
-			size_t errlen)
+static int netstat_init(void **state, const struct collector_env *env, char *err, size_t errlen)
 {
 	struct netstat_state *s = calloc(1, sizeof *s);
 	if (!s)

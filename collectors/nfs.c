@@ -18,15 +18,64 @@
 /* The client's NFSv4 operations (NFSPROC4_CLNT_*), as far as node_exporter
  * names them. */
 static const char *const nfs_v4_procs[] = {
-	"Null", "Read", "Write", "Commit", "Open", "OpenConfirm", "OpenNoattr", "OpenDowngrade",
-	"Close", "Setattr", "FsInfo", "Renew", "SetClientID", "SetClientIDConfirm", "Lock",
-	"Lockt", "Locku", "Access", "Getattr", "Lookup", "LookupRoot", "Remove", "Rename", "Link",
-	"Symlink", "Create", "Pathconf", "StatFs", "ReadLink", "ReadDir", "ServerCaps",
-	"DelegReturn", "GetACL", "SetACL", "FsLocations", "ReleaseLockowner", "Secinfo",
-	"FsidPresent", "ExchangeID", "CreateSession", "DestroySession", "Sequence",
-	"GetLeaseTime", "ReclaimComplete", "LayoutGet", "GetDeviceInfo", "LayoutCommit",
-	"LayoutReturn", "SecinfoNoName", "TestStateID", "FreeStateID", "GetDeviceList",
-	"BindConnToSession", "DestroyClientID", "Seek", "Allocate", "DeAllocate", "LayoutStats",
+	"Null",
+	"Read",
+	"Write",
+	"Commit",
+	"Open",
+	"OpenConfirm",
+	"OpenNoattr",
+	"OpenDowngrade",
+	"Close",
+	"Setattr",
+	"FsInfo",
+	"Renew",
+	"SetClientID",
+	"SetClientIDConfirm",
+	"Lock",
+	"Lockt",
+	"Locku",
+	"Access",
+	"Getattr",
+	"Lookup",
+	"LookupRoot",
+	"Remove",
+	"Rename",
+	"Link",
+	"Symlink",
+	"Create",
+	"Pathconf",
+	"StatFs",
+	"ReadLink",
+	"ReadDir",
+	"ServerCaps",
+	"DelegReturn",
+	"GetACL",
+	"SetACL",
+	"FsLocations",
+	"ReleaseLockowner",
+	"Secinfo",
+	"FsidPresent",
+	"ExchangeID",
+	"CreateSession",
+	"DestroySession",
+	"Sequence",
+	"GetLeaseTime",
+	"ReclaimComplete",
+	"LayoutGet",
+	"GetDeviceInfo",
+	"LayoutCommit",
+	"LayoutReturn",
+	"SecinfoNoName",
+	"TestStateID",
+	"FreeStateID",
+	"GetDeviceList",
+	"BindConnToSession",
+	"DestroyClientID",
+	"Seek",
+	"Allocate",
+	"DeAllocate",
+	"LayoutStats",
 	"Clone",
 };
 
@@ -50,7 +99,8 @@ static int nfs_emit_net(const struct procfile *file, struct batch *b, char *err,
 	if (!nfs_find(file->buf, file->len, "net", &line))
 		return 0;
 	int rc = nfs_emit_field(b, line, 3, "node_nfs_connections_total",
-				"Total number of NFSd TCP connections.", METRIC_COUNTER, err, errlen);
+				"Total number of NFSd TCP connections.", METRIC_COUNTER, err,
+				errlen);
 	for (size_t i = 0; rc == 0 && i < 2; i++) {
 		const char *values[] = { protos[i] };
 		if (nfs_field(line, i + 1, &v))
@@ -64,8 +114,8 @@ static int nfs_emit_rpc(const struct procfile *file, struct batch *b, char *err,
 	struct scan line;
 	if (!nfs_find(file->buf, file->len, "rpc", &line))
 		return 0;
-	int rc = nfs_emit_field(b, line, 0, "node_nfs_rpcs_total", "Total number of RPCs performed.",
-				METRIC_COUNTER, err, errlen);
+	int rc = nfs_emit_field(b, line, 0, "node_nfs_rpcs_total",
+				"Total number of RPCs performed.", METRIC_COUNTER, err, errlen);
 	if (rc == 0)
 		rc = nfs_emit_field(b, line, 1, "node_nfs_rpc_retransmissions_total",
 				    "Number of RPC transmissions performed.", METRIC_COUNTER, err,
@@ -77,8 +127,7 @@ static int nfs_emit_rpc(const struct procfile *file, struct batch *b, char *err,
 	return rc;
 }
 
-static int nfs_emit_requests(const struct procfile *file, struct batch *b, char *err,
-			     size_t errlen)
+static int nfs_emit_requests(const struct procfile *file, struct batch *b, char *err, size_t errlen)
 {
 	struct lazyfam f = { "node_nfs_requests_total", "Number of NFS procedures invoked.",
 			     METRIC_COUNTER, false };

@@ -13,14 +13,14 @@
 #include "scan.h"
 
 static const char *const nfs_v2_procs[] = {
-	"Null", "GetAttr", "SetAttr", "Root", "Lookup", "ReadLink", "Read", "WrCache", "Write",
-	"Create", "Remove", "Rename", "Link", "SymLink", "MkDir", "RmDir", "ReadDir", "FsStat",
+	"Null",   "GetAttr", "SetAttr", "Root", "Lookup",  "ReadLink", "Read",  "WrCache", "Write",
+	"Create", "Remove",  "Rename",  "Link", "SymLink", "MkDir",    "RmDir", "ReadDir", "FsStat",
 };
 
 static const char *const nfs_v3_procs[] = {
-	"Null", "GetAttr", "SetAttr", "Lookup", "Access", "ReadLink", "Read", "Write",
-	"Create", "MkDir", "SymLink", "MkNod", "Remove", "RmDir", "Rename", "Link",
-	"ReadDir", "ReadDirPlus", "FsStat", "FsInfo", "PathConf", "Commit",
+	"Null",    "GetAttr",     "SetAttr", "Lookup", "Access",   "ReadLink", "Read",   "Write",
+	"Create",  "MkDir",       "SymLink", "MkNod",  "Remove",   "RmDir",    "Rename", "Link",
+	"ReadDir", "ReadDirPlus", "FsStat",  "FsInfo", "PathConf", "Commit",
 };
 
 /* A "procN count v0 v1 ..." line: one series per value from the first-th on that

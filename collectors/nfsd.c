@@ -29,11 +29,13 @@
  * SETCLIENTID_CONFIRM); these are the kernel's positions.
  */
 static const char *const nfsd_v4_ops[] = {
-	NULL, NULL, NULL, "Access", "Close", "Commit", "Create", "DelegPurge", "DelegReturn",
-	"GetAttr", "GetFH", "Link", "Lock", "Lockt", "Locku", "Lookup", "LookupRoot", "Nverify",
-	"Open", "OpenAttr", "OpenConfirm", "OpenDgrd", "PutFH", NULL, NULL, "Read", "ReadDir",
-	"ReadLink", "Remove", "Rename", "Renew", "RestoreFH", "SaveFH", "SecInfo", "SetAttr",
-	NULL, NULL, "Verify", "Write", "RelLockOwner",
+	NULL,     NULL,         NULL,          "Access",       "Close",      "Commit",
+	"Create", "DelegPurge", "DelegReturn", "GetAttr",      "GetFH",      "Link",
+	"Lock",   "Lockt",      "Locku",       "Lookup",       "LookupRoot", "Nverify",
+	"Open",   "OpenAttr",   "OpenConfirm", "OpenDgrd",     "PutFH",      NULL,
+	NULL,     "Read",       "ReadDir",     "ReadLink",     "Remove",     "Rename",
+	"Renew",  "RestoreFH",  "SaveFH",      "SecInfo",      "SetAttr",    NULL,
+	NULL,     "Verify",     "Write",       "RelLockOwner",
 };
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
@@ -55,8 +57,8 @@ static const struct nfsd_scalar nfsd_scalars[] = {
 	{ "rc", 2, "node_nfsd_reply_cache_nocache_total",
 	  "Total number of NFSd Reply Cache non-idempotent operations (rename/delete/…).",
 	  METRIC_COUNTER },
-	{ "fh", 0, "node_nfsd_file_handles_stale_total",
-	  "Total number of NFSd stale file handles", METRIC_COUNTER },
+	{ "fh", 0, "node_nfsd_file_handles_stale_total", "Total number of NFSd stale file handles",
+	  METRIC_COUNTER },
 	{ "io", 0, "node_nfsd_disk_bytes_read_total", "Total NFSd bytes read.", METRIC_COUNTER },
 	{ "io", 1, "node_nfsd_disk_bytes_written_total", "Total NFSd bytes written.",
 	  METRIC_COUNTER },
@@ -76,8 +78,7 @@ static int nfsd_init(void **state, const struct collector_env *env, char *err, s
 	return procfile_new(state, env->procfs, "net/rpc/nfsd", err, errlen);
 }
 
-static int nfsd_emit_scalars(const struct procfile *file, struct batch *b, char *err,
-			     size_t errlen)
+static int nfsd_emit_scalars(const struct procfile *file, struct batch *b, char *err, size_t errlen)
 {
 	struct scan line;
 	for (size_t i = 0; i < N_OF(nfsd_scalars); i++) {
@@ -128,8 +129,8 @@ static int nfsd_emit_net_and_errors(const struct procfile *file, struct batch *b
 	int rc = nfsd_emit_labelled(file, b, "net", &packets, "proto", protos, proto_fields, 2, err,
 				    errlen);
 	if (rc == 0)
-		rc = nfsd_emit_labelled(file, b, "rpc", &rpc_errors, "error", errors, error_fields, 3,
-					err, errlen);
+		rc = nfsd_emit_labelled(file, b, "rpc", &rpc_errors, "error", errors, error_fields,
+					3, err, errlen);
 	return rc;
 }
 

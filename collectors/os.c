@@ -25,18 +25,29 @@
 
 /* The keys of node_os_info, in the (sorted) order of its labels. */
 enum os_key {
-	K_BUILD_ID, K_ID, K_ID_LIKE, K_IMAGE_ID, K_IMAGE_VERSION, K_NAME, K_PRETTY_NAME,
-	K_VARIANT, K_VARIANT_ID, K_VERSION, K_VERSION_CODENAME, K_VERSION_ID, N_KEYS
+	K_BUILD_ID,
+	K_ID,
+	K_ID_LIKE,
+	K_IMAGE_ID,
+	K_IMAGE_VERSION,
+	K_NAME,
+	K_PRETTY_NAME,
+	K_VARIANT,
+	K_VARIANT_ID,
+	K_VERSION,
+	K_VERSION_CODENAME,
+	K_VERSION_ID,
+	N_KEYS
 };
 
 static const char *const keys[N_KEYS] = {
-	"BUILD_ID", "ID", "ID_LIKE", "IMAGE_ID", "IMAGE_VERSION", "NAME", "PRETTY_NAME",
-	"VARIANT", "VARIANT_ID", "VERSION", "VERSION_CODENAME", "VERSION_ID",
+	"BUILD_ID",    "ID",      "ID_LIKE",    "IMAGE_ID", "IMAGE_VERSION",    "NAME",
+	"PRETTY_NAME", "VARIANT", "VARIANT_ID", "VERSION",  "VERSION_CODENAME", "VERSION_ID",
 };
 
 static const char *const labels[N_KEYS] = {
-	"build_id", "id", "id_like", "image_id", "image_version", "name", "pretty_name",
-	"variant", "variant_id", "version", "version_codename", "version_id",
+	"build_id",    "id",      "id_like",    "image_id", "image_version",    "name",
+	"pretty_name", "variant", "variant_id", "version",  "version_codename", "version_id",
 };
 
 #define N_PATHS 2
@@ -44,13 +55,13 @@ static const char *const rel_paths[N_PATHS] = { "etc/os-release", "usr/lib/os-re
 
 struct os_state {
 	struct procfile files[N_PATHS];
-	int cached;         /* index of the file parsed last, -1 for none */
-	struct stat id;     /* its identity when it was read */
-	char *arena;        /* the values, NUL-terminated, one after the other */
+	int cached;     /* index of the file parsed last, -1 for none */
+	struct stat id; /* its identity when it was read */
+	char *arena;    /* the values, NUL-terminated, one after the other */
 	size_t arena_cap;
 	size_t off[N_KEYS]; /* where each value starts in arena */
 	bool set[N_KEYS];
-	double version;     /* 0: no major.minor in VERSION_ID */
+	double version; /* 0: no major.minor in VERSION_ID */
 };
 
 static void os_fini(void *state)
@@ -100,7 +111,10 @@ static struct scan trim(struct scan t)
 static int escaped(char c)
 {
 	switch (c) {
-	case '"': case '\\': case '$': case '`':
+	case '"':
+	case '\\':
+	case '$':
+	case '`':
 		return c;
 	case 'n':
 		return '\n';

@@ -82,8 +82,8 @@ static const struct ps_number ps_numbers[] = {
 /* The text attributes that label node_power_supply_info, in label-name order
  * ("power_supply" is the supply's name, not an attribute). */
 static const char *const ps_texts[] = {
-	"capacity_level", "charge_type", "health", "manufacturer", "model_name", "power_supply",
-	"scope", "serial_number", "status", "technology", "type", "usb_type",
+	"capacity_level", "charge_type",   "health", "manufacturer", "model_name", "power_supply",
+	"scope",          "serial_number", "status", "technology",   "type",       "usb_type",
 };
 #define N_TEXTS (sizeof ps_texts / sizeof ps_texts[0])
 
@@ -113,9 +113,11 @@ static void ps_fini(void *state)
 static void ps_init_cols(struct ps_state *s)
 {
 	for (size_t i = 0; i < N_NUMBERS; i++) {
-		snprintf(s->names[i], sizeof s->names[i], "node_power_supply_%s", ps_numbers[i].metric);
+		snprintf(s->names[i], sizeof s->names[i], "node_power_supply_%s",
+			 ps_numbers[i].metric);
 		snprintf(s->helps[i], sizeof s->helps[i],
-			 "%s value of /sys/class/power_supply/<power_supply>.", ps_numbers[i].metric);
+			 "%s value of /sys/class/power_supply/<power_supply>.",
+			 ps_numbers[i].metric);
 		s->cols[i] = (struct valtable_col){ s->names[i], s->helps[i], METRIC_GAUGE,
 						    1.0 / ps_numbers[i].divisor };
 	}
@@ -195,8 +197,8 @@ static int ps_read_supply(struct ps_state *s, const char *name)
 }
 
 /* node_power_supply_info for one supply: its non-empty text attributes. */
-static int ps_emit_info(struct ps_state *s, struct lazyfam *f, const char *name,
-			struct batch *b, char *err, size_t errlen)
+static int ps_emit_info(struct ps_state *s, struct lazyfam *f, const char *name, struct batch *b,
+			char *err, size_t errlen)
 {
 	const char *keys[N_TEXTS], *values[N_TEXTS];
 	size_t n = 0;

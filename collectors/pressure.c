@@ -57,8 +57,7 @@ static void pressure_fini(void *state)
 	free(s);
 }
 
-static int pressure_init(void **state, const struct collector_env *env, char *err,
-			 size_t errlen)
+static int pressure_init(void **state, const struct collector_env *env, char *err, size_t errlen)
 {
 	struct pressure_state *s = calloc(1, sizeof *s);
 	if (!s)

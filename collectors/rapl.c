@@ -103,8 +103,7 @@ static int rapl_read_zone(struct rapl_state *s, const char *dir)
 	return 0;
 }
 
-static int rapl_emit_labelled(const struct rapl_state *s, struct batch *b, char *err,
-			      size_t errlen)
+static int rapl_emit_labelled(const struct rapl_state *s, struct batch *b, char *err, size_t errlen)
 {
 	static const char *const names[] = { "index", "path", "rapl_zone" };
 	struct lazyfam f = { "node_rapl_joules_total", "Current RAPL value in joules",

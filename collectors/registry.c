@@ -31,8 +31,7 @@ const char *collector_option(const struct collector_env *env, const char *key)
 	for (size_t i = 0; i < env->n_options; i++)
 		if (strcmp(env->option_keys[i], key) == 0)
 			return env->option_values[i];
-	const struct collector_option_def *d =
-		env->name ? config_option_def(env->name, key) : NULL;
+	const struct collector_option_def *d = env->name ? config_option_def(env->name, key) : NULL;
 	return d ? d->default_value : NULL;
 }
 

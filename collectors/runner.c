@@ -18,21 +18,21 @@
 enum run_state {
 	RUN_STARTING, /* not started yet, or its last start failed for a passing reason */
 	RUN_OK,
-	RUN_FAILED,   /* a configuration failure: reported on every interval, never retried */
+	RUN_FAILED, /* a configuration failure: reported on every interval, never retried */
 };
 
 struct runner {
 	const struct run_spec *spec;
-	const struct collector_def *def;   /* NULL: no such collector */
+	const struct collector_def *def; /* NULL: no such collector */
 	struct collector_def exec_def;
 	enum run_state state;
 	void *state_data;
 	struct seg_writer *w;
-	struct batch *b;                   /* may be shared with other runners */
+	struct batch *b; /* may be shared with other runners */
 	bool owns_batch;
-	uint64_t next_ns;                  /* its next deadline, CLOCK_MONOTONIC */
-	char tag[CONFIG_NAME_MAX + 16];    /* "collector/cpu": its log lines' tag */
-	char last_collect_err[ERR_MAX];    /* "" while collections succeed */
+	uint64_t next_ns;               /* its next deadline, CLOCK_MONOTONIC */
+	char tag[CONFIG_NAME_MAX + 16]; /* "collector/cpu": its log lines' tag */
+	char last_collect_err[ERR_MAX]; /* "" while collections succeed */
 	char last_publish_err[ERR_MAX];
 };
 
@@ -326,8 +326,8 @@ static void schedule(struct group *g)
 	/* start_all has just tried the others: they are due again one interval on. */
 	for (size_t i = 0; i < g->n; i++)
 		g->r[i].next_ns = g->r[i].state == RUN_OK
-					  ? start
-					  : next_deadline(start, g->r[i].spec->interval_ms);
+				      ? start
+				      : next_deadline(start, g->r[i].spec->interval_ms);
 	do {
 		for (size_t i = 0; i < g->n && !stop_pending(); i++) {
 			struct runner *r = &g->r[i];

@@ -29,10 +29,10 @@ struct run_spec {
 	char name[CONFIG_NAME_MAX];
 	char segment[SEGMENT_NAME_MAX + 1];
 	uint64_t interval_ms;
-	size_t n_options;                 /* its options, keys without "collector.NAME." */
+	size_t n_options; /* its options, keys without "collector.NAME." */
 	const char *const *option_keys;
 	const char *const *option_values;
-	char option_error[256];           /* "" unless one of its options was refused */
+	char option_error[256]; /* "" unless one of its options was refused */
 };
 
 /* What every collector of the process shares. */

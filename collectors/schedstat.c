@@ -12,7 +12,7 @@
 #include "procfile.h"
 #include "scan.h"
 
-#define SCHED_FIELDS 9
+#define SCHED_FIELDS  9
 #define NS_PER_SECOND 1e9
 
 struct sched_column {
@@ -52,8 +52,8 @@ static bool sched_parse(struct scan line, char *cpu, size_t cpulen, uint64_t *f)
 	return true;
 }
 
-static int sched_emit(const struct procfile *file, const struct sched_column *c,
-		      struct batch *b, char *err, size_t errlen)
+static int sched_emit(const struct procfile *file, const struct sched_column *c, struct batch *b,
+		      char *err, size_t errlen)
 {
 	static const char *const names[] = { "cpu" };
 	struct lazyfam fam = { c->name, c->help, METRIC_COUNTER, false };
@@ -65,8 +65,8 @@ static int sched_emit(const struct procfile *file, const struct sched_column *c,
 		uint64_t f[SCHED_FIELDS];
 		const char *values[] = { cpu };
 		if (sched_parse(line, cpu, sizeof cpu, f))
-			rc = lazyfam_add(b, &fam, names, values, 1, (double)f[c->field] / c->divisor,
-					     err, errlen);
+			rc = lazyfam_add(b, &fam, names, values, 1,
+					 (double)f[c->field] / c->divisor, err, errlen);
 	}
 	return rc;
 }

@@ -29,15 +29,14 @@ struct selinux_state {
 	struct procfile config;
 };
 
-static int selinux_init(void **state, const struct collector_env *env, char *err,
-			size_t errlen)
+static int selinux_init(void **state, const struct collector_env *env, char *err, size_t errlen)
 {
 	struct selinux_state *s = calloc(1, sizeof *s);
 	if (!s)
 		return -ENOMEM;
 	int rc = procfile_init(&s->config, env->rootfs, "etc/selinux/config", err, errlen);
-	if (rc == 0 && path_fmt(s->enforce, sizeof s->enforce, "%s/fs/selinux/enforce",
-				env->sysfs) != 0) {
+	if (rc == 0 &&
+	    path_fmt(s->enforce, sizeof s->enforce, "%s/fs/selinux/enforce", env->sysfs) != 0) {
 		snprintf(err, errlen, "path %s/fs/selinux/enforce is too long", env->sysfs);
 		rc = -ENAMETOOLONG;
 	}

@@ -19,8 +19,7 @@
 
 /* The states node_exporter knows, in its order; others are skipped. */
 enum sock_key { K_INUSE, K_ORPHAN, K_TW, K_ALLOC, K_MEM, K_MEMORY, N_KEYS };
-static const char *const key_names[N_KEYS] = { "inuse", "orphan", "tw", "alloc", "mem",
-					       "memory" };
+static const char *const key_names[N_KEYS] = { "inuse", "orphan", "tw", "alloc", "mem", "memory" };
 
 struct sockstat_state {
 	struct procfile v4, v6;
@@ -39,8 +38,7 @@ static void sockstat_fini(void *state)
 	free(s);
 }
 
-static int sockstat_init(void **state, const struct collector_env *env, char *err,
-			 size_t errlen)
+static int sockstat_init(void **state, const struct collector_env *env, char *err, size_t errlen)
 {
 	struct sockstat_state *s = calloc(1, sizeof *s);
 	if (!s)
@@ -58,8 +56,8 @@ static int sockstat_init(void **state, const struct collector_env *env, char *er
 	return 0;
 }
 
-static int sock_emit(struct sockstat_state *s, struct batch *b, const char *proto,
-		     const char *key, double v, char *err, size_t errlen)
+static int sock_emit(struct sockstat_state *s, struct batch *b, const char *proto, const char *key,
+		     double v, char *err, size_t errlen)
 {
 	int n = snprintf(s->name, sizeof s->name, "node_sockstat_%s_%s", proto, key);
 	if (n < 0 || (size_t)n >= sizeof s->name)

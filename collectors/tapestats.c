@@ -23,10 +23,9 @@ struct tape_attr {
 };
 
 static const struct tape_attr tape_attrs[] = {
-	{ "in_flight", 1 },     { "io_ns", 1e-9 },     { "other_cnt", 1 },
-	{ "read_byte_cnt", 1 }, { "read_ns", 1e-9 },   { "read_cnt", 1 },
-	{ "resid_cnt", 1 },     { "write_ns", 1e-9 },  { "write_cnt", 1 },
-	{ "write_byte_cnt", 1 },
+	{ "in_flight", 1 },  { "io_ns", 1e-9 },       { "other_cnt", 1 }, { "read_byte_cnt", 1 },
+	{ "read_ns", 1e-9 }, { "read_cnt", 1 },       { "resid_cnt", 1 }, { "write_ns", 1e-9 },
+	{ "write_cnt", 1 },  { "write_byte_cnt", 1 },
 };
 #define N_ATTRS (sizeof tape_attrs / sizeof tape_attrs[0])
 
@@ -52,7 +51,8 @@ static const struct valtable_col tape_cols[N_ATTRS] = {
 	{ "node_tape_residual_total",
 	  "The number of times during a read or write we found the residual amount to be "
 	  "non-zero. This should mean that a program is issuing a read larger than the block "
-	  "size on tape. For write not all data made it to tape.", METRIC_COUNTER, 0 },
+	  "size on tape. For write not all data made it to tape.",
+	  METRIC_COUNTER, 0 },
 	{ "node_tape_write_time_seconds_total",
 	  "The amount of time spent waiting for write requests to complete.", METRIC_COUNTER, 0 },
 	{ "node_tape_writes_completed_total",

@@ -26,8 +26,8 @@
 #include "promtext.h"
 
 #define TEXTFILE_FILES_MAX 1000
-#define TEXTFILE_SIZE_MAX (8u << 20)
-#define LABEL_BUF (METRIC_LABELS_MAX * (LABEL_NAME_MAX + LABEL_VALUE_MAX + 2))
+#define TEXTFILE_SIZE_MAX  (8u << 20)
+#define LABEL_BUF          (METRIC_LABELS_MAX * (LABEL_NAME_MAX + LABEL_VALUE_MAX + 2))
 
 struct tf_file {
 	char path[PATH_MAX];
@@ -88,7 +88,7 @@ static void textfile_fini(void *state)
 /* ---- errors: every refused file is named, as far as the buffer goes ---- */
 
 static void file_error(struct textfile_state *s, const char *path, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void file_error(struct textfile_state *s, const char *path, const char *fmt, ...)
 {
@@ -283,8 +283,7 @@ static struct tf_family *find_family(struct textfile_state *s, const struct tf_f
 
 /* True when name is the name of a family of that type plus one of its sample
  * suffixes: _sum or _count, and for a histogram _bucket. */
-static bool is_part_name(const char *name, size_t len, uint32_t type, const char *fam,
-			 size_t hlen)
+static bool is_part_name(const char *name, size_t len, uint32_t type, const char *fam, size_t hlen)
 {
 	static const char *const suffixes[] = { "_sum", "_count", "_bucket" };
 	size_t n_suffixes = type == METRIC_HISTOGRAM ? 3 : type == METRIC_SUMMARY ? 2 : 0;
@@ -292,7 +291,8 @@ static bool is_part_name(const char *name, size_t len, uint32_t type, const char
 	if (len <= hlen || memcmp(name, fam, hlen) != 0)
 		return false;
 	for (size_t i = 0; i < n_suffixes; i++)
-		if (strlen(suffixes[i]) == len - hlen && memcmp(name + hlen, suffixes[i], len - hlen) == 0)
+		if (strlen(suffixes[i]) == len - hlen &&
+		    memcmp(name + hlen, suffixes[i], len - hlen) == 0)
 			return true;
 	return false;
 }
@@ -332,8 +332,9 @@ static const char *disagreement(struct textfile_state *s, const struct tf_file *
 		*other = m->file;
 		uint32_t clash = names_clash(m, f, bf);
 		if (clash != 0)
-			return clash == METRIC_SUMMARY ? "its name is a sample name of a summary in"
-						       : "its name is a sample name of a histogram in";
+			return clash == METRIC_SUMMARY
+				   ? "its name is a sample name of a summary in"
+				   : "its name is a sample name of a histogram in";
 		if (!same_name(m, f, bf))
 			continue;
 		if (m->f.type != bf->type)
@@ -379,7 +380,8 @@ static int check_file(struct textfile_state *s, struct tf_file *f)
 		if (why != NULL) {
 			const char *base = strrchr(other->path, '/');
 			file_error(s, f->path, "family %.*s: %s the one in %s", (int)bf.name_len,
-				   view_string(&f->view, bf.name_off), why, base ? base + 1 : other->path);
+				   view_string(&f->view, bf.name_off), why,
+				   base ? base + 1 : other->path);
 			f->refused = true;
 			return -EINVAL;
 		}
@@ -477,8 +479,8 @@ static int add_series(struct batch *out, const struct tf_file *f, const struct b
 	if (bf->type == METRIC_SUMMARY)
 		return add_summary_series(out, v, ser, bf, names, values, why, whylen);
 	if (bf->type != METRIC_HISTOGRAM)
-		return batch_add(out, names, values, ser->n_labels, view_value(v, ser->value_idx), why,
-				 whylen);
+		return batch_add(out, names, values, ser->n_labels, view_value(v, ser->value_idx),
+				 why, whylen);
 	uint64_t counts[HISTOGRAM_BUCKETS_MAX + 1];
 	for (uint32_t i = 0; i <= bf->n_bounds; i++)
 		counts[i] = (uint64_t)view_value(v, ser->value_idx + i) -
@@ -509,8 +511,8 @@ static int add_file_series(struct batch *out, struct tf_file *f, const struct tf
 	return 0;
 }
 
-static int emit_merged(struct textfile_state *s, struct batch *out, struct tf_file **bad,
-		       char *why, size_t whylen)
+static int emit_merged(struct textfile_state *s, struct batch *out, struct tf_file **bad, char *why,
+		       size_t whylen)
 {
 	for (size_t i = 0; i < s->n_fams; i++) {
 		const struct tf_family *m = &s->fams[i];
@@ -588,8 +590,8 @@ static int emit_own(struct textfile_state *s, struct batch *out, char *why, size
 			continue;
 		if (!any)
 			rc = batch_family(out, "node_textfile_mtime_seconds",
-					  "Unixtime mtime of textfiles successfully read.", METRIC_GAUGE,
-					  why, whylen);
+					  "Unixtime mtime of textfiles successfully read.",
+					  METRIC_GAUGE, why, whylen);
 		any = true;
 		if (rc == 0)
 			rc = batch_add(out, label, value, 1, f->mtime, why, whylen);

@@ -15,9 +15,9 @@
 #include "scan.h"
 #include "sysattr.h"
 
-#define ZONE_PREFIX "thermal_zone"
+#define ZONE_PREFIX    "thermal_zone"
 #define COOLING_PREFIX "cooling_device"
-#define TYPE_MAX 256
+#define TYPE_MAX       256
 
 enum thermal_attr { A_TYPE, A_TEMP, A_CUR, A_MAX, N_ATTRS };
 
@@ -86,8 +86,7 @@ static void thermal_fini(void *state)
 	free(s);
 }
 
-static int thermal_init(void **state, const struct collector_env *env, char *err,
-			size_t errlen)
+static int thermal_init(void **state, const struct collector_env *env, char *err, size_t errlen)
 {
 	struct thermal_state *s = calloc(1, sizeof *s);
 	if (!s)
@@ -138,8 +137,8 @@ static int thermal_emit(struct thermal_state *s, struct lazyfam *fam, bool zone,
 		const char *id = d->e.name + strlen(zone ? ZONE_PREFIX : COOLING_PREFIX);
 		const char *zv[] = { d->type, id }, *cv[] = { id, d->type };
 		double v = zone ? (double)d->v[a] / 1000.0 : (double)d->v[a];
-		rc = lazyfam_add(b, fam, zone ? zone_names : cool_names, zone ? zv : cv, 2, v,
-				     err, errlen);
+		rc = lazyfam_add(b, fam, zone ? zone_names : cool_names, zone ? zv : cv, 2, v, err,
+				 errlen);
 	}
 	return rc;
 }
@@ -148,13 +147,13 @@ static int thermal_collect(void *state, struct batch *b, char *err, size_t errle
 {
 	struct thermal_state *s = state;
 	struct lazyfam temp = { "node_thermal_zone_temp", "Zone temperature in Celsius",
-				    METRIC_GAUGE, false };
+				METRIC_GAUGE, false };
 	struct lazyfam cur = { "node_cooling_device_cur_state",
-				   "Current throttle state of the cooling device", METRIC_GAUGE,
-				   false };
+			       "Current throttle state of the cooling device", METRIC_GAUGE,
+			       false };
 	struct lazyfam max = { "node_cooling_device_max_state",
-				   "Maximum throttle state of the cooling device", METRIC_GAUGE,
-				   false };
+			       "Maximum throttle state of the cooling device", METRIC_GAUGE,
+			       false };
 
 	int rc = devtab_scan(&s->tab, err, errlen);
 	if (rc)

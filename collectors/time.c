@@ -21,7 +21,7 @@
 #include "scan.h"
 
 #define MAX_CLOCKSOURCES 16
-#define CS_NAME_MAX 32 /* "clocksource" and a number */
+#define CS_NAME_MAX      32 /* "clocksource" and a number */
 
 struct clocksource {
 	struct procfile available, current;

@@ -14,13 +14,28 @@
 
 /* adjtimex(2), NOTES: freq, ppsfreq and stabil are ppm with a 16-bit fraction. */
 #define PPM16FRAC (1000000.0 * 65536.0)
-#define MICRO 1e6
-#define NANO 1e9
+#define MICRO     1e6
+#define NANO      1e9
 
 enum timex_metric {
-	T_SYNC, T_OFFSET, T_FREQ, T_MAXERROR, T_ESTERROR, T_STATUS, T_CONSTANT, T_TICK,
-	T_PPSFREQ, T_JITTER, T_SHIFT, T_STABIL, T_JITCNT, T_CALCNT, T_ERRCNT, T_STBCNT,
-	T_TAI, N_TIMEX
+	T_SYNC,
+	T_OFFSET,
+	T_FREQ,
+	T_MAXERROR,
+	T_ESTERROR,
+	T_STATUS,
+	T_CONSTANT,
+	T_TICK,
+	T_PPSFREQ,
+	T_JITTER,
+	T_SHIFT,
+	T_STABIL,
+	T_JITCNT,
+	T_CALCNT,
+	T_ERRCNT,
+	T_STBCNT,
+	T_TAI,
+	N_TIMEX
 };
 
 static const struct {
@@ -28,13 +43,13 @@ static const struct {
 	enum metric_type type;
 } metrics[N_TIMEX] = {
 	[T_SYNC] = { "node_timex_sync_status",
-		     "Is clock synchronized to a reliable server (1 = yes, 0 = no).", METRIC_GAUGE },
+		     "Is clock synchronized to a reliable server (1 = yes, 0 = no).",
+		     METRIC_GAUGE },
 	[T_OFFSET] = { "node_timex_offset_seconds",
 		       "Time offset in between local system and reference clock.", METRIC_GAUGE },
 	[T_FREQ] = { "node_timex_frequency_adjustment_ratio", "Local clock frequency adjustment.",
 		     METRIC_GAUGE },
-	[T_MAXERROR] = { "node_timex_maxerror_seconds", "Maximum error in seconds.",
-			 METRIC_GAUGE },
+	[T_MAXERROR] = { "node_timex_maxerror_seconds", "Maximum error in seconds.", METRIC_GAUGE },
 	[T_ESTERROR] = { "node_timex_estimated_error_seconds", "Estimated error in seconds.",
 			 METRIC_GAUGE },
 	[T_STATUS] = { "node_timex_status", "Value of the status array bits.", METRIC_GAUGE },
@@ -43,8 +58,7 @@ static const struct {
 	[T_TICK] = { "node_timex_tick_seconds", "Seconds between clock ticks.", METRIC_GAUGE },
 	[T_PPSFREQ] = { "node_timex_pps_frequency_hertz", "Pulse per second frequency.",
 			METRIC_GAUGE },
-	[T_JITTER] = { "node_timex_pps_jitter_seconds", "Pulse per second jitter.",
-		       METRIC_GAUGE },
+	[T_JITTER] = { "node_timex_pps_jitter_seconds", "Pulse per second jitter.", METRIC_GAUGE },
 	[T_SHIFT] = { "node_timex_pps_shift_seconds", "Pulse per second interval duration.",
 		      METRIC_GAUGE },
 	[T_STABIL] = { "node_timex_pps_stability_hertz",
@@ -54,8 +68,8 @@ static const struct {
 		       "Pulse per second count of jitter limit exceeded events.", METRIC_COUNTER },
 	[T_CALCNT] = { "node_timex_pps_calibration_total",
 		       "Pulse per second count of calibration intervals.", METRIC_COUNTER },
-	[T_ERRCNT] = { "node_timex_pps_error_total", "Pulse per second count of calibration errors.",
-		       METRIC_COUNTER },
+	[T_ERRCNT] = { "node_timex_pps_error_total",
+		       "Pulse per second count of calibration errors.", METRIC_COUNTER },
 	[T_STBCNT] = { "node_timex_pps_stability_exceeded_total",
 		       "Pulse per second count of stability limit exceeded events.",
 		       METRIC_COUNTER },

@@ -70,8 +70,8 @@ static void udp_sum(const struct procfile *f, double *tx, double *rx)
 		}
 }
 
-static int udp_emit(struct procfile *f, const char *ip, struct lazyfam *fam,
-		    struct batch *b, char *err, size_t errlen)
+static int udp_emit(struct procfile *f, const char *ip, struct lazyfam *fam, struct batch *b,
+		    char *err, size_t errlen)
 {
 	static const char *const names[] = { "ip", "queue" };
 	double tx, rx;
@@ -93,7 +93,8 @@ static int udp_collect(void *state, struct batch *b, char *err, size_t errlen)
 	struct lazyfam fam = {
 		"node_udp_queues",
 		"Number of allocated memory in the kernel for UDP datagrams in bytes.",
-		METRIC_GAUGE, false,
+		METRIC_GAUGE,
+		false,
 	};
 	int rc = udp_emit(&s->v4, "v4", &fam, b, err, errlen);
 	if (rc == 0)

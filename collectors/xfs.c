@@ -23,7 +23,10 @@ struct xfs_counter {
 	const char *name, *help;
 };
 
-#define XC(key, field, name, help) { key, field, "node_xfs_" name "_total", help }
+#define XC(key, field, name, help)                          \
+	{                                                   \
+		key, field, "node_xfs_" name "_total", help \
+	}
 static const struct xfs_counter xfs_counters[] = {
 	XC("extent_alloc", 0, "extent_allocation_extents_allocated",
 	   "Number of extents allocated for a filesystem."),
@@ -153,8 +156,8 @@ static void xfs_parse_line(struct valtable *t, size_t row, struct scan line)
 		return;
 	for (size_t field = 0; scan_word(&line, &w, &n); field++) {
 		for (size_t c = 0; c < N_XFS; c++)
-			if (xfs_counters[c].field == field && word_is(key, keylen, xfs_counters[c].key) &&
-			    parse_u64(w, n, &v))
+			if (xfs_counters[c].field == field &&
+			    word_is(key, keylen, xfs_counters[c].key) && parse_u64(w, n, &v))
 				valtable_set(t, row, c, (double)v);
 	}
 }

@@ -27,7 +27,7 @@
 #include "valtable.h"
 
 #define KSTAT_UINT64 "4"
-#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+#define N_OF(a)      (sizeof(a) / sizeof((a)[0]))
 
 struct zfs_kstat_file {
 	const char *file, *subsystem;
@@ -47,8 +47,8 @@ static const struct zfs_kstat_file zfs_files[] = {
 };
 
 static const char *const zfs_io_fields[] = {
-	"nread", "nwritten", "reads", "writes", "wtime", "wlentime",
-	"wupdate", "rtime", "rlentime", "rupdate", "wcnt", "rcnt",
+	"nread",   "nwritten", "reads",    "writes",  "wtime", "wlentime",
+	"wupdate", "rtime",    "rlentime", "rupdate", "wcnt",  "rcnt",
 };
 
 static const char *const zfs_objset_fields[] = {

@@ -21,7 +21,8 @@ static const bool builtin_default_on[] = {
 #undef COLLECTOR
 
 #define N_BUILTIN (sizeof builtin_default_on / sizeof builtin_default_on[0])
-_Static_assert(N_BUILTIN + 1 == sizeof config_builtin_collectors / sizeof config_builtin_collectors[0],
+_Static_assert(N_BUILTIN + 1 ==
+		   sizeof config_builtin_collectors / sizeof config_builtin_collectors[0],
 	       "every built-in collector needs a default");
 _Static_assert(N_BUILTIN <= CONFIG_MAX_COLLECTORS, "too many built-in collectors");
 
@@ -50,8 +51,8 @@ void config_unknown_collector(const char *name, const char *where, char *err, si
 	const char *near = config_suggest(name, config_builtin_collectors, N_BUILTIN);
 	config_quote(q, sizeof q, name);
 	if (near) {
-		config_appendf(err, errlen, "unknown collector %s%s; did you mean \"%s\"?", q, where,
-			       near);
+		config_appendf(err, errlen, "unknown collector %s%s; did you mean \"%s\"?", q,
+			       where, near);
 		return;
 	}
 	/* Too many to list in one message: point at the full list instead. */
@@ -141,8 +142,8 @@ static bool shared_changed(const struct shm_config *a, const struct shm_config *
 {
 	return strcmp(a->instance, b->instance) != 0 || strcmp(a->procfs, b->procfs) != 0 ||
 	       strcmp(a->sysfs, b->sysfs) != 0 || strcmp(a->rootfs, b->rootfs) != 0 ||
-	       strcmp(a->udev_data, b->udev_data) != 0 ||
-	       strcmp(a->log_level, b->log_level) != 0 || a->segments.mode != b->segments.mode ||
+	       strcmp(a->udev_data, b->udev_data) != 0 || strcmp(a->log_level, b->log_level) != 0 ||
+	       a->segments.mode != b->segments.mode ||
 	       strcmp(a->segments.group, b->segments.group) != 0 ||
 	       a->segments.max_series != b->segments.max_series;
 }
@@ -158,6 +159,6 @@ bool config_collector_changed(const struct shm_config *a, const struct shm_confi
 	if (!ca->enabled && !cb->enabled)
 		return false;
 	return ca->enabled != cb->enabled || ca->interval_ms != cb->interval_ms ||
-	       ca->isolated != cb->isolated || config_options_differ(a, b, name) || shared_changed(a, b) ||
-	       config_custom_differs(a, b, name);
+	       ca->isolated != cb->isolated || config_options_differ(a, b, name) ||
+	       shared_changed(a, b) || config_custom_differs(a, b, name);
 }

@@ -16,22 +16,22 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define CONFIG_NAME_MAX 64
+#define CONFIG_NAME_MAX       64
 #define CONFIG_MAX_COLLECTORS 64
-#define CONFIG_ADDR_MAX 256
+#define CONFIG_ADDR_MAX       256
 
-#define CONFIG_MAX_OPTIONS 128
+#define CONFIG_MAX_OPTIONS      128
 #define CONFIG_OPTION_VALUE_MAX 1024
 
-#define CONFIG_DEFAULT_PORT 9469
+#define CONFIG_DEFAULT_PORT        9469
 #define CONFIG_DEFAULT_INTERVAL_MS 5000
-#define CONFIG_DEFAULT_INSTANCE "main"
+#define CONFIG_DEFAULT_INSTANCE    "main"
 
 struct collector_config {
 	char name[CONFIG_NAME_MAX]; /* [a-zA-Z0-9_-]+, names the segment */
 	bool enabled;
-	uint32_t interval_ms;       /* collection interval */
-	bool isolated;              /* built-in: in its own process, not the shared one */
+	uint32_t interval_ms; /* collection interval */
+	bool isolated;        /* built-in: in its own process, not the shared one */
 };
 
 struct web_config {
@@ -40,14 +40,14 @@ struct web_config {
 	uint32_t max_connections;
 	uint32_t max_connections_per_ip;
 	uint32_t threads;
-	char config_file[PATH_MAX];           /* exporter-toolkit web config (TLS, auth); "" none */
-	bool openmetrics;                     /* false: serve text 0.0.4 whatever Accept says */
+	char config_file[PATH_MAX]; /* exporter-toolkit web config (TLS, auth); "" none */
+	bool openmetrics;           /* false: serve text 0.0.4 whatever Accept says */
 };
 
 struct segments_config {
-	mode_t mode;                     /* permission bits of each segment, e.g. 0640 */
-	char group[CONFIG_NAME_MAX];     /* owning group; "" keeps the agent's */
-	uint32_t max_series;             /* per collector */
+	mode_t mode;                 /* permission bits of each segment, e.g. 0640 */
+	char group[CONFIG_NAME_MAX]; /* owning group; "" keeps the agent's */
+	uint32_t max_series;         /* per collector */
 };
 
 /* A collector option (collectors/options.def): its definition and a set value. */
@@ -78,44 +78,46 @@ struct collector_option {
  * of three kinds.  It also has an entry in shm_config.collectors (its enabled
  * flag and effective interval), so everything that walks the collectors sees it.
  */
-#define CONFIG_MAX_CUSTOM 32
-#define CONFIG_CUSTOM_ARGS_MAX 32      /* command/exec words */
-#define CONFIG_CUSTOM_ARGS_BYTES 4096  /* all words with their NULs */
-#define CONFIG_CUSTOM_ENV_MAX 32
-#define CONFIG_CUSTOM_ENV_BYTES 4096
+#define CONFIG_MAX_CUSTOM        32
+#define CONFIG_CUSTOM_ARGS_MAX   32   /* command/exec words */
+#define CONFIG_CUSTOM_ARGS_BYTES 4096 /* all words with their NULs */
+#define CONFIG_CUSTOM_ENV_MAX    32
+#define CONFIG_CUSTOM_ENV_BYTES  4096
 
 enum custom_kind { CUSTOM_COMMAND = 1, CUSTOM_EXEC, CUSTOM_EXTERNAL };
 
 struct custom_collector_config {
 	char name[CONFIG_NAME_MAX];
 	enum custom_kind kind;
-	uint32_t interval_ms;        /* as written; 0 when not (collectors[] has the effective one) */
-	uint32_t timeout_ms;         /* exec: the command is killed after this */
-	uint32_t max_series;         /* 0: segments.max_series */
-	char user[CONFIG_NAME_MAX];  /* command/exec: run as this user; "" the agent's */
-	char group[CONFIG_NAME_MAX]; /* segment group; "": the user's group if user, else segments.group */
-	mode_t mode;                 /* segment mode; 0: 0660 if user, else segments.mode */
-	uint32_t argc;               /* command/exec: the words, each NUL-terminated, in args */
+	uint32_t interval_ms; /* as written; 0 when not (collectors[] has the effective one) */
+	uint32_t timeout_ms;  /* exec: the command is killed after this */
+	uint32_t max_series;  /* 0: segments.max_series */
+	char user[CONFIG_NAME_MAX]; /* command/exec: run as this user; "" the agent's */
+	char group
+	    [CONFIG_NAME_MAX]; /* segment group; "": the user's group if user, else segments.group */
+	mode_t mode;           /* segment mode; 0: 0660 if user, else segments.mode */
+	uint32_t argc;         /* command/exec: the words, each NUL-terminated, in args */
 	char args[CONFIG_CUSTOM_ARGS_BYTES];
-	uint32_t envc;               /* "KEY=VALUE" strings, each NUL-terminated, in env */
+	uint32_t envc; /* "KEY=VALUE" strings, each NUL-terminated, in env */
 	char env[CONFIG_CUSTOM_ENV_BYTES];
 };
 
 struct shm_config {
-	char source[PATH_MAX];           /* file it came from, or "<embedded default>" */
-	char instance[CONFIG_NAME_MAX];  /* prefixes segment names: /shmetrics.<instance>.<collector> */
-	char log_level[16];              /* error, warn, info, debug */
+	char source[PATH_MAX]; /* file it came from, or "<embedded default>" */
+	char instance
+	    [CONFIG_NAME_MAX]; /* prefixes segment names: /shmetrics.<instance>.<collector> */
+	char log_level[16];    /* error, warn, info, debug */
 	char procfs[PATH_MAX];
 	char sysfs[PATH_MAX];
 	char rootfs[PATH_MAX];
-	char udev_data[PATH_MAX];        /* udev database, for device properties */
-	uint32_t staleness_intervals;    /* series omitted after this many missed intervals */
-	uint32_t default_interval_ms;    /* "interval": for collectors without their own */
+	char udev_data[PATH_MAX];     /* udev database, for device properties */
+	uint32_t staleness_intervals; /* series omitted after this many missed intervals */
+	uint32_t default_interval_ms; /* "interval": for collectors without their own */
 	struct web_config web;
 	struct segments_config segments;
 	size_t n_collectors;
 	struct collector_config collectors[CONFIG_MAX_COLLECTORS];
-	size_t n_options;                /* options set to something else than their default */
+	size_t n_options; /* options set to something else than their default */
 	struct collector_option options[CONFIG_MAX_OPTIONS];
 	size_t n_custom;
 	struct custom_collector_config custom[CONFIG_MAX_CUSTOM];

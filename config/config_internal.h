@@ -12,16 +12,16 @@
 
 #include <stdarg.h>
 
-#define CONFIG_INTERVAL_MIN_MS 100u
-#define CONFIG_INTERVAL_MAX_MS 3600000u
-#define CONFIG_TIMEOUT_MIN_S 1u
-#define CONFIG_TIMEOUT_MAX_S 600u
-#define CONFIG_STALENESS_MIN 1u
-#define CONFIG_STALENESS_MAX 100u
+#define CONFIG_INTERVAL_MIN_MS     100u
+#define CONFIG_INTERVAL_MAX_MS     3600000u
+#define CONFIG_TIMEOUT_MIN_S       1u
+#define CONFIG_TIMEOUT_MAX_S       600u
+#define CONFIG_STALENESS_MIN       1u
+#define CONFIG_STALENESS_MAX       100u
 #define CONFIG_MAX_CONNECTIONS_MAX 10000u
-#define CONFIG_THREADS_MAX 64u
-#define CONFIG_MAX_SERIES_MAX 1000000u
-#define CONFIG_FILE_MAX (1024 * 1024)
+#define CONFIG_THREADS_MAX         64u
+#define CONFIG_MAX_SERIES_MAX      1000000u
+#define CONFIG_FILE_MAX            (1024 * 1024)
 
 /* ---- position index (pos.c) ----
  * A second, minimal scan of JSON text that jansson already accepted, recording
@@ -51,7 +51,7 @@ int config_pos_build(struct config_pos_index *ix, const char *text, size_t len);
 const struct config_pos *config_pos_find(const struct config_pos_index *ix, const char *path);
 /* The entry for path or, failing that, for its nearest recorded parent; NULL if none. */
 const struct config_pos *config_pos_find_nearest(const struct config_pos_index *ix,
-						  const char *path);
+						 const char *path);
 void config_pos_free(struct config_pos_index *ix);
 
 /* ---- collector options (options.c) ---- */
@@ -79,7 +79,7 @@ void config_join_names(char *buf, size_t n, const char *const *names, size_t cou
 
 /* Appends to err; keeps it NUL-terminated whatever the lengths. */
 void config_appendf(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* ---- validators (values.c) ---- */
 int config_check_instance(const char *s, char *err, size_t errlen);

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #define PATH_BUF 256
-#define MSG_BUF 512
+#define MSG_BUF  512
 
 #define CUSTOM_TIMEOUT_DEFAULT_MS 10000u
 
@@ -52,7 +52,7 @@ struct ckey {
 };
 
 static int cfail(struct cload *l, const char *path, bool at_key, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 static int cfail(struct cload *l, const char *path, bool at_key, const char *fmt, ...)
 {
@@ -93,24 +93,28 @@ static int on_words(struct cload *l, const char *path, json_t *v, enum custom_ki
 	json_t *w;
 
 	if (!json_is_array(v) || json_array_size(v) == 0)
-		return bad_type(l, path, "a non-empty array of strings, the program and its "
-					 "arguments, such as [\"/usr/local/bin/app\", \"--flag\"]");
+		return bad_type(l, path,
+				"a non-empty array of strings, the program and its "
+				"arguments, such as [\"/usr/local/bin/app\", \"--flag\"]");
 	if (json_array_size(v) > CONFIG_CUSTOM_ARGS_MAX)
 		return cfail(l, path, false, "%s: %zu words; at most %d are allowed", path,
 			     json_array_size(v), CONFIG_CUSTOM_ARGS_MAX);
-	json_array_foreach(v, i, w) {
+	json_array_foreach(v, i, w)
+	{
 		if (!json_is_string(w))
 			return cfail(l, path, false, "%s[%zu]: expected a string", path, i);
 		const char *s = json_string_value(w);
 		size_t n = strlen(s) + 1;
 		if (i == 0 && s[0] != '/')
-			return cfail(l, path, false, "%s[0]: \"%.100s\" is not an absolute path; the "
-						     "program is run without a shell or $PATH search, "
-						     "so write its full path",
+			return cfail(l, path, false,
+				     "%s[0]: \"%.100s\" is not an absolute path; the "
+				     "program is run without a shell or $PATH search, "
+				     "so write its full path",
 				     path, s);
 		if (n > sizeof cc->args - used)
-			return cfail(l, path, false, "%s: the words are longer than %zu bytes in all",
-				     path, sizeof cc->args - 1);
+			return cfail(l, path, false,
+				     "%s: the words are longer than %zu bytes in all", path,
+				     sizeof cc->args - 1);
 		memcpy(cc->args + used, s, n);
 		used += n;
 	}
@@ -132,8 +136,9 @@ static int on_exec(struct cload *l, const char *path, json_t *v)
 static int on_external(struct cload *l, const char *path, json_t *v)
 {
 	if (!json_is_true(v))
-		return bad_type(l, path, "true (an external collector is attached to by its own "
-					 "program); to turn it off write \"enabled\": false");
+		return bad_type(l, path,
+				"true (an external collector is attached to by its own "
+				"program); to turn it off write \"enabled\": false");
 	l->cc->kind = CUSTOM_EXTERNAL;
 	return 0;
 }
@@ -161,23 +166,27 @@ static int on_env(struct cload *l, const char *path, json_t *v)
 	if (json_object_size(v) > CONFIG_CUSTOM_ENV_MAX)
 		return cfail(l, path, false, "%s: %zu variables; at most %d are allowed", path,
 			     json_object_size(v), CONFIG_CUSTOM_ENV_MAX);
-	json_object_foreach(v, k, val) {
+	json_object_foreach(v, k, val)
+	{
 		snprintf(kpath, sizeof kpath, "%.150s.%.100s", path, k);
 		if (!env_name_valid(k))
-			return cfail(l, kpath, true, "%s: \"%.64s\" is not a variable name; use A-Z, "
-						     "a-z, 0-9 and '_', not starting with a digit",
+			return cfail(l, kpath, true,
+				     "%s: \"%.64s\" is not a variable name; use A-Z, "
+				     "a-z, 0-9 and '_', not starting with a digit",
 				     path, k);
 		if (strncmp(k, "SHMETRICS_", 10) == 0)
-			return cfail(l, kpath, true, "%s: %s is set by the agent (SHMETRICS_* "
-						     "tell the collector its segment)",
+			return cfail(l, kpath, true,
+				     "%s: %s is set by the agent (SHMETRICS_* "
+				     "tell the collector its segment)",
 				     path, k);
 		if (!json_is_string(val))
 			return cfail(l, kpath, false, "%s: expected a string", kpath);
 		int n = snprintf(cc->env + used, sizeof cc->env - used, "%s=%s", k,
 				 json_string_value(val));
 		if (n < 0 || (size_t)n + 1 > sizeof cc->env - used)
-			return cfail(l, path, false, "%s: the variables are longer than %zu bytes in "
-						     "all",
+			return cfail(l, path, false,
+				     "%s: the variables are longer than %zu bytes in "
+				     "all",
 				     path, sizeof cc->env - 1);
 		used += (size_t)n + 1;
 		cc->envc++;
@@ -228,9 +237,10 @@ static int on_user(struct cload *l, const char *path, json_t *v)
 	if (rc == 0)
 		return cfail(l, path, false, "%s: no user named \"%s\" on this system", path, s);
 	if (geteuid() != 0 && uid != geteuid())
-		return cfail(l, path, false, "%s: the agent runs as uid %u, not as root, so it "
-					     "cannot start a program as \"%s\"; run the agent as "
-					     "root or remove \"user\"",
+		return cfail(l, path, false,
+			     "%s: the agent runs as uid %u, not as root, so it "
+			     "cannot start a program as \"%s\"; run the agent as "
+			     "root or remove \"user\"",
 			     path, (unsigned)geteuid(), s);
 	return 0;
 }
@@ -251,11 +261,11 @@ static int on_mode(struct cload *l, const char *path, json_t *v)
 	char msg[MSG_BUF];
 
 	if (!json_is_string(v))
-		return bad_type(l, path, "an octal string such as \"0660\" (JSON has no octal "
-					 "numbers)");
-	return checked(l, path, config_parse_mode(json_string_value(v), &l->cc->mode, msg,
-						  sizeof msg),
-		       msg);
+		return bad_type(l, path,
+				"an octal string such as \"0660\" (JSON has no octal "
+				"numbers)");
+	return checked(l, path,
+		       config_parse_mode(json_string_value(v), &l->cc->mode, msg, sizeof msg), msg);
 }
 
 /* ---- numbers ---- */
@@ -266,10 +276,9 @@ static int want_duration(struct cload *l, const char *path, json_t *v, uint32_t 
 
 	if (!json_is_string(v))
 		return bad_type(l, path, "a duration string such as \"10s\"");
-	return checked(l, path, config_parse_duration_range(json_string_value(v),
-							    CONFIG_INTERVAL_MIN_MS,
-							    CONFIG_INTERVAL_MAX_MS, ms, msg,
-							    sizeof msg),
+	return checked(l, path,
+		       config_parse_duration_range(json_string_value(v), CONFIG_INTERVAL_MIN_MS,
+						   CONFIG_INTERVAL_MAX_MS, ms, msg, sizeof msg),
 		       msg);
 }
 
@@ -305,11 +314,16 @@ static int on_enabled(struct cload *l, const char *path, json_t *v)
 }
 
 static const struct ckey ckeys[] = {
-	{ "command", K_COMMAND, on_command },	 { "exec", K_EXEC, on_exec },
-	{ "external", K_EXTERNAL, on_external }, { "env", K_ENV, on_env },
-	{ "user", K_USER, on_user },		 { "group", K_GROUP, on_group },
-	{ "mode", K_MODE, on_mode },		 { "interval", K_INTERVAL, on_interval },
-	{ "timeout", K_TIMEOUT, on_timeout },	 { "max_series", K_MAX_SERIES, on_max_series },
+	{ "command", K_COMMAND, on_command },
+	{ "exec", K_EXEC, on_exec },
+	{ "external", K_EXTERNAL, on_external },
+	{ "env", K_ENV, on_env },
+	{ "user", K_USER, on_user },
+	{ "group", K_GROUP, on_group },
+	{ "mode", K_MODE, on_mode },
+	{ "interval", K_INTERVAL, on_interval },
+	{ "timeout", K_TIMEOUT, on_timeout },
+	{ "max_series", K_MAX_SERIES, on_max_series },
 	{ "enabled", K_ENABLED, on_enabled },
 };
 #define N_CKEYS (sizeof ckeys / sizeof ckeys[0])
@@ -323,8 +337,8 @@ static int unknown_key(struct cload *l, const char *path, const char *key)
 		names[k] = ckeys[k].key;
 	const char *near = config_suggest(key, names, N_CKEYS);
 	if (near)
-		return cfail(l, path, true, "unknown key \"%.64s\" in %s; did you mean \"%s\"?", key,
-			     l->obj, near);
+		return cfail(l, path, true, "unknown key \"%.64s\" in %s; did you mean \"%s\"?",
+			     key, l->obj, near);
 	config_join_names(list, sizeof list, names, N_CKEYS);
 	return cfail(l, path, true, "unknown key \"%.64s\" in %s; valid keys are %s", key, l->obj,
 		     list);
@@ -345,10 +359,11 @@ static int check_kind(struct cload *l)
 	unsigned kinds = l->seen & (K_COMMAND | K_EXEC | K_EXTERNAL);
 
 	if (kinds == 0)
-		return cfail(l, l->obj, true, "%s: say how the collector runs: \"command\": [...] "
-					      "(the agent runs a program linked with libshmetrics), "
-					      "\"exec\": [...] (the agent runs a script each interval) "
-					      "or \"external\": true (a program of yours attaches)",
+		return cfail(l, l->obj, true,
+			     "%s: say how the collector runs: \"command\": [...] "
+			     "(the agent runs a program linked with libshmetrics), "
+			     "\"exec\": [...] (the agent runs a script each interval) "
+			     "or \"external\": true (a program of yours attaches)",
 			     l->obj);
 	if (kinds & (kinds - 1))
 		return refuse_key(l, kinds & K_EXTERNAL ? "external" : "exec",
@@ -358,12 +373,14 @@ static int check_kind(struct cload *l)
 		return refuse_key(l, "timeout", "only \"exec\" collectors have a timeout");
 	if (kinds & K_EXTERNAL) {
 		if (l->seen & K_ENV)
-			return refuse_key(l, "env", "the agent does not start an external collector, "
-						    "so it cannot set its environment");
+			return refuse_key(l, "env",
+					  "the agent does not start an external collector, "
+					  "so it cannot set its environment");
 		if (l->seen & K_USER)
-			return refuse_key(l, "user", "the agent does not start an external "
-						     "collector; \"group\" and \"mode\" decide who may "
-						     "attach");
+			return refuse_key(l, "user",
+					  "the agent does not start an external "
+					  "collector; \"group\" and \"mode\" decide who may "
+					  "attach");
 	}
 	return 0;
 }
@@ -375,9 +392,10 @@ static int check_user_mode(struct cload *l)
 
 	if (!(l->seen & K_USER) || !(l->seen & K_MODE) || (cc->mode & 0060) == 0060)
 		return 0;
-	return refuse_key(l, "mode", "with \"user\" set, the collector writes its segment "
-				     "through the segment's group: the mode needs group read and "
-				     "write, e.g. \"0660\"");
+	return refuse_key(l, "mode",
+			  "with \"user\" set, the collector writes its segment "
+			  "through the segment's group: the mode needs group read and "
+			  "write, e.g. \"0660\"");
 }
 
 /* ---- one collector ---- */
@@ -388,14 +406,16 @@ static int check_name(struct cload *l, const char *path, const char *name)
 
 	if (n == 0 || n > (CONFIG_NAME_MAX - 1) ||
 	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != n)
-		return cfail(l, path, true, "\"%.64s\" is not a valid collector name; use 1 to %d "
-					    "of a-z, A-Z, 0-9, '_' and '-'",
+		return cfail(l, path, true,
+			     "\"%.64s\" is not a valid collector name; use 1 to %d "
+			     "of a-z, A-Z, 0-9, '_' and '-'",
 			     name, (CONFIG_NAME_MAX - 1));
 	/* "host" names the process of the built-in collectors in logs and reloads. */
 	if (config_is_builtin_collector(name) || strcmp(name, "agent") == 0 ||
 	    strcmp(name, "exporter") == 0 || strcmp(name, "host") == 0)
-		return cfail(l, path, true, "\"%s\" is the name of a built-in collector or process; "
-					    "give the custom collector another name",
+		return cfail(l, path, true,
+			     "\"%s\" is the name of a built-in collector or process; "
+			     "give the custom collector another name",
 			     name);
 	if (l->c->n_custom >= CONFIG_MAX_CUSTOM || l->c->n_collectors >= CONFIG_MAX_COLLECTORS)
 		return cfail(l, path, true, "too many collectors; at most %d custom ones",
@@ -409,7 +429,8 @@ static int walk_one(struct cload *l, json_t *obj)
 	json_t *v;
 	char path[PATH_BUF];
 
-	json_object_foreach(obj, key, v) {
+	json_object_foreach(obj, key, v)
+	{
 		const struct ckey *k = NULL;
 		for (size_t i = 0; i < N_CKEYS && !k; i++)
 			if (strcmp(ckeys[i].key, key) == 0)
@@ -435,8 +456,9 @@ static int load_one(struct cload *l, const char *parent, const char *name, json_
 	if (rc)
 		return rc;
 	if (!json_is_object(v))
-		return cfail(l, l->obj, false, "%s: expected an object such as {\"command\": "
-					       "[\"/usr/local/bin/app\"]}",
+		return cfail(l, l->obj, false,
+			     "%s: expected an object such as {\"command\": "
+			     "[\"/usr/local/bin/app\"]}",
 			     l->obj);
 	l->cc = &c->custom[c->n_custom];
 	l->col = &c->collectors[c->n_collectors];
@@ -462,9 +484,11 @@ int config_custom_load(struct shm_config *c, const char *path, json_t *v, void *
 	json_t *cv;
 
 	if (!json_is_object(v))
-		return bad_type(&l, path, "an object of custom collectors keyed by name, such as "
-					  "{\"myapp\": {\"external\": true}}");
-	json_object_foreach(v, name, cv) {
+		return bad_type(&l, path,
+				"an object of custom collectors keyed by name, such as "
+				"{\"myapp\": {\"external\": true}}");
+	json_object_foreach(v, name, cv)
+	{
 		int rc = load_one(&l, path, name, cv);
 		if (rc)
 			return rc;
@@ -487,14 +511,15 @@ int config_custom_finish(struct shm_config *c, void *ctx, config_fail_fn fail)
 			continue;
 		if (cc->timeout_ms == 0) {
 			cc->timeout_ms = col->interval_ms < CUSTOM_TIMEOUT_DEFAULT_MS
-						 ? col->interval_ms
-						 : CUSTOM_TIMEOUT_DEFAULT_MS;
+					     ? col->interval_ms
+					     : CUSTOM_TIMEOUT_DEFAULT_MS;
 		} else if (cc->timeout_ms > col->interval_ms) {
 			char path[PATH_BUF];
 			snprintf(path, sizeof path, "custom_collectors.%s.timeout", cc->name);
-			return cfail(&l, path, false, "%s: %ums is longer than the collector's "
-						      "interval (%ums); a command must end before "
-						      "the next one starts",
+			return cfail(&l, path, false,
+				     "%s: %ums is longer than the collector's "
+				     "interval (%ums); a command must end before "
+				     "the next one starts",
 				     path, cc->timeout_ms, col->interval_ms);
 		}
 	}
@@ -520,8 +545,7 @@ static size_t packed_len(const char *buf, uint32_t n, size_t cap)
 	return used < cap ? used : cap;
 }
 
-bool config_custom_differs(const struct shm_config *a, const struct shm_config *b,
-			   const char *name)
+bool config_custom_differs(const struct shm_config *a, const struct shm_config *b, const char *name)
 {
 	const struct custom_collector_config *x = config_find_custom(a, name);
 	const struct custom_collector_config *y = config_find_custom(b, name);

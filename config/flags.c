@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define MSG_BUF 512
+#define MSG_BUF  512
 #define NAME_BUF 128
 
 typedef int (*flag_fn)(struct shm_config *c, const char *value, char *msg, size_t msglen);
@@ -180,8 +180,9 @@ static int toggle_collector(struct shm_config *c, const char *flag, const char *
 {
 	char msg[MSG_BUF];
 	if (has_value) {
-		snprintf(msg, sizeof msg, "takes no value; write --collector.%.60s or --no-collector.%.60s",
-			 name, name);
+		snprintf(msg, sizeof msg,
+			 "takes no value; write --collector.%.60s or --no-collector.%.60s", name,
+			 name);
 		return flag_error(err, errlen, flag, msg);
 	}
 	struct collector_config *cc = collector_for_flag(c, flag, name, err, errlen);
@@ -198,8 +199,10 @@ static int set_isolated(struct shm_config *c, const char *flag, const char *name
 {
 	char msg[MSG_BUF];
 	if (has_value) {
-		snprintf(msg, sizeof msg, "takes no value; write --collector.%.60s.isolated or "
-			 "--no-collector.%.60s.isolated", name, name);
+		snprintf(msg, sizeof msg,
+			 "takes no value; write --collector.%.60s.isolated or "
+			 "--no-collector.%.60s.isolated",
+			 name, name);
 		return flag_error(err, errlen, flag, msg);
 	}
 	struct collector_config *cc = collector_for_flag(c, flag, name, err, errlen);
@@ -248,8 +251,8 @@ static int set_option_flag(struct shm_config *c, const char *flag, const char *r
 	if (is_switch)
 		value = negated ? "false" : "true";
 	if (value == NULL || (negated && !is_switch)) {
-		snprintf(msg, sizeof msg, "%s; write --collector.%s=%s", negated ?
-			 "only switches take the --no- form" : "needs a value", rest,
+		snprintf(msg, sizeof msg, "%s; write --collector.%s=%s",
+			 negated ? "only switches take the --no- form" : "needs a value", rest,
 			 d->default_value[0] ? d->default_value : "VALUE");
 		return flag_error(err, errlen, flag, msg);
 	}
@@ -305,7 +308,8 @@ int config_apply_flag(struct shm_config *c, const char *flag, char *err, size_t 
 	if (n >= sizeof name) {
 		bool ours = strncmp(flag, "--collector.", 12) == 0 ||
 			    strncmp(flag, "--no-collector.", 15) == 0;
-		return ours ? flag_error(err, errlen, "--collector", "collector name is too long") : 0;
+		return ours ? flag_error(err, errlen, "--collector", "collector name is too long")
+			    : 0;
 	}
 	memcpy(name, flag, n);
 	name[n] = '\0';

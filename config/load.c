@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #define PATH_BUF 256
-#define MSG_BUF 512
+#define MSG_BUF  512
 
 enum at { AT_KEY, AT_VALUE };
 
@@ -40,7 +40,7 @@ struct key_rule {
 };
 
 static int fail(struct loader *ld, const char *path, enum at at, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 static int fail(struct loader *ld, const char *path, enum at at, const char *fmt, ...)
 {
@@ -122,8 +122,9 @@ static int want_duration(struct loader *ld, const char *path, json_t *v, uint32_
 {
 	char msg[MSG_BUF];
 	if (json_is_number(v))
-		return fail(ld, path, AT_VALUE, "%s: expected a duration string, found a bare number; write e.g. \"5s\"",
-			    path);
+		return fail(
+		    ld, path, AT_VALUE,
+		    "%s: expected a duration string, found a bare number; write e.g. \"5s\"", path);
 	if (!json_is_string(v))
 		return wrong_type(ld, path, v, "a duration string such as \"5s\"");
 	int rc = config_parse_duration_range(json_string_value(v), CONFIG_INTERVAL_MIN_MS,
@@ -191,7 +192,8 @@ static int walk(struct loader *ld, const char *parent, json_t *obj, const struct
 {
 	const char *key;
 	json_t *v;
-	json_object_foreach(obj, key, v) {
+	json_object_foreach(obj, key, v)
+	{
 		const struct key_rule *r = find_rule(rules, n, key);
 		if (!r)
 			return unknown_key(ld, parent, key, rules, n);
@@ -305,8 +307,10 @@ static int on_timeout(struct loader *ld, const char *path, json_t *v)
 {
 	char msg[MSG_BUF];
 	if (json_is_number(v))
-		return fail(ld, path, AT_VALUE, "%s: expected a duration string, found a bare number; write e.g. \"10s\"",
-			    path);
+		return fail(
+		    ld, path, AT_VALUE,
+		    "%s: expected a duration string, found a bare number; write e.g. \"10s\"",
+		    path);
 	if (!json_is_string(v))
 		return wrong_type(ld, path, v, "a duration string such as \"10s\"");
 	int rc = config_parse_timeout_s(json_string_value(v), &ld->cfg->web.connection_timeout_s,
@@ -368,8 +372,10 @@ static int check_per_ip(struct loader *ld, const char *path)
 		return 0;
 	}
 	join_path(p, path, "max_connections_per_ip");
-	return fail(ld, p, AT_VALUE, "%s: %u is out of range; expected an integer from 1 to web.max_connections (%u)",
-		    p, w->max_connections_per_ip, w->max_connections);
+	return fail(
+	    ld, p, AT_VALUE,
+	    "%s: %u is out of range; expected an integer from 1 to web.max_connections (%u)", p,
+	    w->max_connections_per_ip, w->max_connections);
 }
 
 static int on_web(struct loader *ld, const char *path, json_t *v)
@@ -386,8 +392,10 @@ static int on_mode(struct loader *ld, const char *path, json_t *v)
 {
 	char msg[MSG_BUF];
 	if (json_is_integer(v))
-		return fail(ld, path, AT_VALUE, "%s: expected an octal string such as \"0640\", found an integer (JSON has no octal numbers)",
-			    path);
+		return fail(
+		    ld, path, AT_VALUE,
+		    "%s: expected an octal string such as \"0640\", found an integer (JSON has no octal numbers)",
+		    path);
 	if (!json_is_string(v))
 		return wrong_type(ld, path, v, "an octal string such as \"0640\"");
 	int rc = config_parse_mode(json_string_value(v), &ld->cfg->segments.mode, msg, sizeof msg);
@@ -465,8 +473,8 @@ static int option_text(struct loader *ld, const char *path, json_t *v,
 	return want_string(ld, path, v, out);
 }
 
-static int on_option(struct loader *ld, const char *parent, const char *collector,
-		     const char *key, json_t *v)
+static int on_option(struct loader *ld, const char *parent, const char *collector, const char *key,
+		     json_t *v)
 {
 	char path[PATH_BUF], msg[MSG_BUF] = "";
 	const struct collector_option_def *d = config_option_def(collector, key);
@@ -490,7 +498,8 @@ static int walk_collector(struct loader *ld, const char *path, const char *name,
 	for (size_t k = 0; k < sizeof collector_rules / sizeof collector_rules[0]; k++)
 		names[n++] = collector_rules[k].key;
 	n += config_option_keys(name, names + n, sizeof names / sizeof names[0] - n);
-	json_object_foreach(obj, key, v) {
+	json_object_foreach(obj, key, v)
+	{
 		const struct key_rule *r = find_rule(collector_rules, N_COLLECTOR_RULES, key);
 		char kpath[PATH_BUF];
 		int rc;
@@ -517,8 +526,10 @@ static int on_one_collector(struct loader *ld, const char *parent, const char *n
 		return fail(ld, path, AT_KEY, "%s", msg);
 	}
 	if (!json_is_object(v))
-		return fail(ld, path, AT_VALUE, "%s: expected an object such as {\"enabled\": true, \"interval\": \"5s\"}, found %s",
-			    path, type_name(v));
+		return fail(
+		    ld, path, AT_VALUE,
+		    "%s: expected an object such as {\"enabled\": true, \"interval\": \"5s\"}, found %s",
+		    path, type_name(v));
 	ld->cur = (size_t)(cc - ld->cfg->collectors);
 	return walk_collector(ld, path, name, v);
 }
@@ -529,7 +540,8 @@ static int on_collectors(struct loader *ld, const char *path, json_t *v)
 	json_t *cv;
 	if (!json_is_object(v))
 		return wrong_type(ld, path, v, "an object");
-	json_object_foreach(v, name, cv) {
+	json_object_foreach(v, name, cv)
+	{
 		int rc = on_one_collector(ld, path, name, cv);
 		if (rc)
 			return rc;
@@ -566,8 +578,8 @@ static const struct key_rule top_rules[] = {
 static int syntax_error(const char *source, const json_error_t *je, char *err, size_t errlen)
 {
 	const char *hint = json_error_code(je) == json_error_duplicate_key
-				   ? "; each key may appear only once in an object"
-				   : "";
+			       ? "; each key may appear only once in an object"
+			       : "";
 	if (!err || !errlen)
 		return -EINVAL;
 	/* jansson says column 0 before it has read a character (an empty file). */
@@ -582,8 +594,10 @@ static int syntax_error(const char *source, const json_error_t *je, char *err, s
 static int apply_root(struct loader *ld, json_t *root)
 {
 	if (!json_is_object(root))
-		return fail(ld, "", AT_VALUE, "expected a JSON object at the top level, found %s; write e.g. {\"log_level\": \"info\"}",
-			    type_name(root));
+		return fail(
+		    ld, "", AT_VALUE,
+		    "expected a JSON object at the top level, found %s; write e.g. {\"log_level\": \"info\"}",
+		    type_name(root));
 	int rc = WALK(ld, "", root, top_rules);
 	if (rc)
 		return rc;
@@ -669,8 +683,9 @@ static int read_file(const char *path, char **text, size_t *len, char *err, size
 		used += (size_t)n;
 		if (used > CONFIG_FILE_MAX) {
 			rc = -EFBIG;
-			snprintf(err, errlen, "%s: larger than %d bytes; is this the configuration file?",
-				 path, CONFIG_FILE_MAX);
+			snprintf(err, errlen,
+				 "%s: larger than %d bytes; is this the configuration file?", path,
+				 CONFIG_FILE_MAX);
 			goto out;
 		}
 	}

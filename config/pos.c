@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define POS_PATH_MAX 512
-#define POS_KEY_MAX 256
+#define POS_PATH_MAX  512
+#define POS_KEY_MAX   256
 /* Deeper values are skipped without recursion; a config is never this deep. */
 #define POS_MAX_DEPTH 64
 
@@ -353,7 +353,7 @@ const struct config_pos *config_pos_find(const struct config_pos_index *ix, cons
 }
 
 const struct config_pos *config_pos_find_nearest(const struct config_pos_index *ix,
-						  const char *path)
+						 const char *path)
 {
 	char buf[POS_PATH_MAX];
 	snprintf(buf, sizeof buf, "%s", path);

@@ -32,7 +32,8 @@ static const struct duration_unit duration_units[] = {
 static const char *const log_levels[] = { "error", "warn", "info", "debug" };
 #define N_LEVELS (sizeof log_levels / sizeof log_levels[0])
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -48,7 +49,8 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 static int find_unit(const char *s, size_t n)
 {
 	for (size_t u = 0; u < N_UNITS; u++)
-		if (strlen(duration_units[u].name) == n && strncmp(s, duration_units[u].name, n) == 0)
+		if (strlen(duration_units[u].name) == n &&
+		    strncmp(s, duration_units[u].name, n) == 0)
 			return (int)u;
 	return -1;
 }
@@ -61,30 +63,39 @@ static int duration_term(const char **p, const char *whole, uint64_t *value, cha
 	const char *s = *p;
 	uint64_t v = 0;
 	if (*s < '0' || *s > '9')
-		return fail(err, errlen, "%s is not a duration; write a number and a unit, e.g. \"5s\", \"500ms\" or \"1m30s\"",
-			    config_quote(q, sizeof q, whole));
+		return fail(
+		    err, errlen,
+		    "%s is not a duration; write a number and a unit, e.g. \"5s\", \"500ms\" or \"1m30s\"",
+		    config_quote(q, sizeof q, whole));
 	for (; *s >= '0' && *s <= '9'; s++) {
 		v = v * 10 + (uint64_t)(*s - '0');
 		if (v > 1000000000000ull)
-			return fail(err, errlen, "duration %s is too long", config_quote(q, sizeof q, whole));
+			return fail(err, errlen, "duration %s is too long",
+				    config_quote(q, sizeof q, whole));
 	}
 	if (*s == '.')
-		return fail(err, errlen, "duration %s has a fraction; use a smaller unit instead, e.g. \"1500ms\" or \"1m30s\"",
-			    config_quote(q, sizeof q, whole));
+		return fail(
+		    err, errlen,
+		    "duration %s has a fraction; use a smaller unit instead, e.g. \"1500ms\" or \"1m30s\"",
+		    config_quote(q, sizeof q, whole));
 	const char *u = s;
 	while ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z'))
 		s++;
 	if (s == u && *s)
-		return fail(err, errlen, "duration %s contains an unexpected character; write e.g. \"1m30s\", without spaces",
-			    config_quote(q, sizeof q, whole));
+		return fail(
+		    err, errlen,
+		    "duration %s contains an unexpected character; write e.g. \"1m30s\", without spaces",
+		    config_quote(q, sizeof q, whole));
 	if (s == u)
-		return fail(err, errlen, "duration %s has no unit; write e.g. \"5s\" (units: ms, s, m, h, d, w)",
+		return fail(err, errlen,
+			    "duration %s has no unit; write e.g. \"5s\" (units: ms, s, m, h, d, w)",
 			    config_quote(q, sizeof q, whole));
 	int unit = find_unit(u, (size_t)(s - u));
 	if (unit < 0) {
 		char uq[QBUF], ub[32];
 		snprintf(ub, sizeof ub, "%.*s", (int)(s - u), u);
-		return fail(err, errlen, "duration %s has unknown unit %s; use ms, s, m, h, d or w, e.g. \"5s\"",
+		return fail(err, errlen,
+			    "duration %s has unknown unit %s; use ms, s, m, h, d or w, e.g. \"5s\"",
 			    config_quote(q, sizeof q, whole), config_quote(uq, sizeof uq, ub));
 	}
 	*value = v * duration_units[unit].ms;
@@ -106,8 +117,10 @@ int config_parse_duration_ms(const char *s, uint32_t *ms, char *err, size_t errl
 		if (unit < 0)
 			return unit;
 		if (unit <= last)
-			return fail(err, errlen, "duration %s: units must go from largest to smallest, each at most once, e.g. \"1m30s\"",
-				    config_quote(q, sizeof q, s));
+			return fail(
+			    err, errlen,
+			    "duration %s: units must go from largest to smallest, each at most once, e.g. \"1m30s\"",
+			    config_quote(q, sizeof q, s));
 		last = unit;
 		total += v;
 		if (total > UINT32_MAX)
@@ -130,7 +143,8 @@ static void format_duration(char *buf, size_t n, uint32_t ms)
 	for (size_t u = 2; u < N_UNITS; u++) {
 		uint64_t k = left / duration_units[u].ms;
 		if (k) {
-			config_appendf(buf, n, "%llu%s", (unsigned long long)k, duration_units[u].name);
+			config_appendf(buf, n, "%llu%s", (unsigned long long)k,
+				       duration_units[u].name);
 			left -= k * duration_units[u].ms;
 		}
 	}
@@ -163,7 +177,8 @@ int config_parse_timeout_s(const char *s, uint32_t *secs, char *err, size_t errl
 		return rc;
 	if (ms % 1000) {
 		char q[QBUF];
-		return fail(err, errlen, "duration %s is not a whole number of seconds; write e.g. \"%us\"",
+		return fail(err, errlen,
+			    "duration %s is not a whole number of seconds; write e.g. \"%us\"",
 			    config_quote(q, sizeof q, s), (ms + 999) / 1000);
 	}
 	*secs = ms / 1000;
@@ -185,13 +200,15 @@ static int parse_port(const char *addr, const char *p, uint16_t *port, char *err
 	char q[QBUF];
 	size_t n = strlen(p);
 	if (n == 0)
-		return fail(err, errlen, "listen address %s has no port after ':'; write e.g. \":%d\"",
+		return fail(err, errlen,
+			    "listen address %s has no port after ':'; write e.g. \":%d\"",
 			    config_quote(q, sizeof q, addr), CONFIG_DEFAULT_PORT);
 	/* Port 0 asks the kernel for a free port (the exporter logs the one it got). */
 	unsigned long v = all_digits(p, n) && n <= 5 ? strtoul(p, NULL, 10) : 65536;
 	if (v > 65535) {
 		char pq[QBUF];
-		return fail(err, errlen, "listen address %s: port %s is not a number from 0 to 65535",
+		return fail(err, errlen,
+			    "listen address %s: port %s is not a number from 0 to 65535",
 			    config_quote(q, sizeof q, addr), config_quote(pq, sizeof pq, p));
 	}
 	if (port)
@@ -220,15 +237,19 @@ static int check_host(const char *addr, const char *h, char *err, size_t errlen)
 	char q[QBUF];
 	struct in_addr a;
 	if (strchr(h, ':'))
-		return fail(err, errlen, "listen address %s: an IPv6 address needs brackets; write e.g. \"[::1]:%d\"",
-			    config_quote(q, sizeof q, addr), CONFIG_DEFAULT_PORT);
+		return fail(
+		    err, errlen,
+		    "listen address %s: an IPv6 address needs brackets; write e.g. \"[::1]:%d\"",
+		    config_quote(q, sizeof q, addr), CONFIG_DEFAULT_PORT);
 	if (strspn(h, "0123456789.") == strlen(h) && *h && inet_pton(AF_INET, h, &a) != 1)
 		return fail(err, errlen, "listen address %s: not a valid IPv4 address",
 			    config_quote(q, sizeof q, addr));
 	if (strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") !=
 	    strlen(h))
-		return fail(err, errlen, "listen address %s: host must be an IP address or a host name; write e.g. \"127.0.0.1:%d\"",
-			    config_quote(q, sizeof q, addr), CONFIG_DEFAULT_PORT);
+		return fail(
+		    err, errlen,
+		    "listen address %s: host must be an IP address or a host name; write e.g. \"127.0.0.1:%d\"",
+		    config_quote(q, sizeof q, addr), CONFIG_DEFAULT_PORT);
 	return 0;
 }
 
@@ -240,11 +261,14 @@ static int split_address(const char *addr, char *h, size_t hn, const char **port
 	if (addr[0] == '[') {
 		end = strchr(addr, ']');
 		if (!end)
-			return fail(err, errlen, "listen address %s: missing ']' after the IPv6 address",
+			return fail(err, errlen,
+				    "listen address %s: missing ']' after the IPv6 address",
 				    config_quote(q, sizeof q, addr));
 		if (end[1] != ':')
-			return fail(err, errlen, "listen address %s: expected ':PORT' after ']', e.g. \"[::1]:%d\"",
-				    config_quote(q, sizeof q, addr), CONFIG_DEFAULT_PORT);
+			return fail(
+			    err, errlen,
+			    "listen address %s: expected ':PORT' after ']', e.g. \"[::1]:%d\"",
+			    config_quote(q, sizeof q, addr), CONFIG_DEFAULT_PORT);
 		colon = end + 1;
 		addr++;
 	} else {
@@ -252,8 +276,10 @@ static int split_address(const char *addr, char *h, size_t hn, const char **port
 		if (!colon) {
 			char ex[CONFIG_ADDR_MAX + 8], eq[QBUF];
 			snprintf(ex, sizeof ex, "%s:%d", addr, CONFIG_DEFAULT_PORT);
-			return fail(err, errlen, "listen address %s has no port; write HOST:PORT, e.g. %s",
-				    config_quote(q, sizeof q, addr), config_quote(eq, sizeof eq, ex));
+			return fail(err, errlen,
+				    "listen address %s has no port; write HOST:PORT, e.g. %s",
+				    config_quote(q, sizeof q, addr),
+				    config_quote(eq, sizeof eq, ex));
 		}
 		end = colon;
 	}
@@ -273,21 +299,24 @@ int config_parse_listen_address(const char *addr, char *host, size_t hostlen, ui
 	char h[CONFIG_ADDR_MAX], q[QBUF];
 	const char *p = "";
 	if (!addr || !*addr)
-		return fail(err, errlen, "empty listen address; write e.g. \":%d\" or \"127.0.0.1:%d\"",
+		return fail(err, errlen,
+			    "empty listen address; write e.g. \":%d\" or \"127.0.0.1:%d\"",
 			    CONFIG_DEFAULT_PORT, CONFIG_DEFAULT_PORT);
 	if (strlen(addr) >= CONFIG_ADDR_MAX)
 		return fail(err, errlen, "listen address %s is longer than %d bytes",
 			    config_quote(q, sizeof q, addr), CONFIG_ADDR_MAX - 1);
 	int rc = split_address(addr, h, sizeof h, &p, err, errlen);
 	if (!rc)
-		rc = addr[0] == '[' ? check_v6(addr, h, err, errlen) : check_host(addr, h, err, errlen);
+		rc = addr[0] == '[' ? check_v6(addr, h, err, errlen)
+				    : check_host(addr, h, err, errlen);
 	if (!rc)
 		rc = parse_port(addr, p, port, err, errlen);
 	if (rc)
 		return rc;
 	if (host) {
 		if (strlen(h) >= hostlen)
-			return fail(err, errlen, "listen address %s: host does not fit in %zu bytes",
+			return fail(err, errlen,
+				    "listen address %s: host does not fit in %zu bytes",
 				    config_quote(q, sizeof q, addr), hostlen);
 		memcpy(host, h, strlen(h) + 1);
 	}
@@ -306,7 +335,8 @@ int config_check_instance(const char *s, char *err, size_t errlen)
 	if (n >= 1 && n < CONFIG_NAME_MAX &&
 	    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n)
 		return 0;
-	return fail(err, errlen, "%s is not a valid instance name; use 1 to %d of a-z, A-Z, 0-9, '_' and '-'",
+	return fail(err, errlen,
+		    "%s is not a valid instance name; use 1 to %d of a-z, A-Z, 0-9, '_' and '-'",
 		    config_quote(q, sizeof q, s), CONFIG_NAME_MAX - 1);
 }
 
@@ -328,13 +358,16 @@ int config_check_abs_path(const char *s, const char *example, char *err, size_t 
 {
 	char q[QBUF];
 	if (!*s)
-		return fail(err, errlen, "empty path; write an absolute path such as \"%s\"", example);
+		return fail(err, errlen, "empty path; write an absolute path such as \"%s\"",
+			    example);
 	if (s[0] != '/')
-		return fail(err, errlen, "%s is not an absolute path; write one starting with '/', such as \"%s\"",
-			    config_quote(q, sizeof q, s), example);
+		return fail(
+		    err, errlen,
+		    "%s is not an absolute path; write one starting with '/', such as \"%s\"",
+		    config_quote(q, sizeof q, s), example);
 	if (strlen(s) >= PATH_MAX)
-		return fail(err, errlen, "path %s is longer than %d bytes", config_quote(q, sizeof q, s),
-			    PATH_MAX - 1);
+		return fail(err, errlen, "path %s is longer than %d bytes",
+			    config_quote(q, sizeof q, s), PATH_MAX - 1);
 	return 0;
 }
 
@@ -343,15 +376,20 @@ int config_parse_mode(const char *s, mode_t *mode, char *err, size_t errlen)
 	char q[QBUF];
 	size_t n = strlen(s);
 	if ((n != 3 && n != 4) || strspn(s, "01234567") != n)
-		return fail(err, errlen, "%s is not an octal mode; write 3 or 4 octal digits such as \"0640\"",
+		return fail(err, errlen,
+			    "%s is not an octal mode; write 3 or 4 octal digits such as \"0640\"",
 			    config_quote(q, sizeof q, s));
 	unsigned long v = strtoul(s, NULL, 8);
 	if (v > 0777)
-		return fail(err, errlen, "mode %s sets bits other than permissions (setuid, setgid, sticky); use 0000 to 0777, e.g. \"0640\"",
-			    config_quote(q, sizeof q, s));
+		return fail(
+		    err, errlen,
+		    "mode %s sets bits other than permissions (setuid, setgid, sticky); use 0000 to 0777, e.g. \"0640\"",
+		    config_quote(q, sizeof q, s));
 	if ((v & 0600) != 0600)
-		return fail(err, errlen, "mode %s does not let the owner read and write; the owner needs rw, e.g. \"0640\"",
-			    config_quote(q, sizeof q, s));
+		return fail(
+		    err, errlen,
+		    "mode %s does not let the owner read and write; the owner needs rw, e.g. \"0640\"",
+		    config_quote(q, sizeof q, s));
 	*mode = (mode_t)v;
 	return 0;
 }
@@ -390,16 +428,18 @@ int config_check_group(const char *s, char *err, size_t errlen)
 		return fail(err, errlen, "getgrnam_r(%s) failed: %s", config_quote(q, sizeof q, s),
 			    strerror(-rc));
 	if (rc == 0)
-		return fail(err, errlen, "no group named %s on this system; create it, or write \"\" to keep the agent's group",
-			    config_quote(q, sizeof q, s));
+		return fail(
+		    err, errlen,
+		    "no group named %s on this system; create it, or write \"\" to keep the agent's group",
+		    config_quote(q, sizeof q, s));
 	return 0;
 }
 
 int config_check_uint_range(long long v, uint32_t lo, uint32_t hi, char *err, size_t errlen)
 {
 	if (v < (long long)lo || v > (long long)hi)
-		return fail(err, errlen, "%lld is out of range; expected an integer from %u to %u", v,
-			    lo, hi);
+		return fail(err, errlen, "%lld is out of range; expected an integer from %u to %u",
+			    v, lo, hi);
 	return 0;
 }
 

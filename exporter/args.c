@@ -12,7 +12,10 @@ struct unit {
 
 /* Longest suffixes first so that "ms" is not read as "m". */
 static const struct unit units[] = {
-	{ "ms", 1 }, { "h", 3600000 }, { "m", 60000 }, { "s", 1000 },
+	{ "ms", 1 },
+	{ "h", 3600000 },
+	{ "m", 60000 },
+	{ "s", 1000 },
 };
 
 static const struct unit *match_unit(const char *p)
@@ -71,8 +74,8 @@ int args_parse_uint(const char *s, unsigned min, unsigned max, unsigned *out, ch
 	uint64_t v;
 
 	if (!read_number(&p, &v) || *p || v < min || v > max) {
-		snprintf(err, errlen, "bad number \"%s\": expected an integer from %u to %u", s, min,
-			 max);
+		snprintf(err, errlen, "bad number \"%s\": expected an integer from %u to %u", s,
+			 min, max);
 		return -EINVAL;
 	}
 	*out = (unsigned)v;
@@ -99,8 +102,8 @@ static int split_host(const char *s, const char **host, size_t *hlen, const char
 	return 0;
 }
 
-int args_parse_listen_address(const char *s, char *host, size_t hostlen, uint16_t *port,
-			      char *err, size_t errlen)
+int args_parse_listen_address(const char *s, char *host, size_t hostlen, uint16_t *port, char *err,
+			      size_t errlen)
 {
 	const char *h, *p;
 	size_t hlen;

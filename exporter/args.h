@@ -12,8 +12,8 @@
 int args_parse_duration_ms(const char *s, uint64_t *ms, char *err, size_t errlen);
 
 /* "HOST:PORT", "[IPV6]:PORT" or ":PORT" (host "" = every interface). */
-int args_parse_listen_address(const char *s, char *host, size_t hostlen, uint16_t *port,
-			      char *err, size_t errlen);
+int args_parse_listen_address(const char *s, char *host, size_t hostlen, uint16_t *port, char *err,
+			      size_t errlen);
 
 /* A decimal unsigned integer in [min, max]. */
 int args_parse_uint(const char *s, unsigned min, unsigned max, unsigned *out, char *err,

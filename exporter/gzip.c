@@ -6,7 +6,7 @@
 #include <zlib.h>
 
 #define GZIP_WINDOW (15 + 16) /* 32 KiB window, gzip header and trailer */
-#define LARGE_BODY (1u << 20)
+#define LARGE_BODY  (1u << 20)
 
 char *gzip_compress(const char *in, size_t len, size_t *outlen)
 {

@@ -27,7 +27,7 @@
  * that is a line per request.  At most LOG_BURST lines per LOG_WINDOW_S seconds
  * are let through; the rest are counted and summed up in one line.
  */
-#define LOG_BURST 10
+#define LOG_BURST    10
 #define LOG_WINDOW_S 10
 
 static pthread_mutex_t mhd_log_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -74,8 +74,7 @@ static void set_port(struct sockaddr_storage *ss, uint16_t port)
 		((struct sockaddr_in *)ss)->sin_port = htons(port);
 }
 
-static int resolve_name(const char *host, struct sockaddr_storage *ss, char *err,
-			size_t errlen)
+static int resolve_name(const char *host, struct sockaddr_storage *ss, char *err, size_t errlen)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG };
 	struct addrinfo *res;
@@ -145,21 +144,20 @@ static struct MHD_Daemon *start_daemon(struct http_server *h, const struct http_
 		flags |= MHD_USE_TLS;
 	if (ss->ss_family == AF_INET6)
 		flags |= any ? MHD_USE_DUAL_STACK : MHD_USE_IPv6;
-	return MHD_start_daemon(
-		flags, opt->port, NULL, NULL, http_handle_request, h, /* port only names it */
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-		MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)ss,
-		MHD_OPTION_THREAD_POOL_SIZE, opt->threads ? opt->threads : 1u,
-		MHD_OPTION_CONNECTION_TIMEOUT, opt->timeout_s,
-		MHD_OPTION_CONNECTION_LIMIT, opt->max_connections + CONNECTION_RESERVE,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, opt->max_connections_per_ip,
-		MHD_OPTION_NOTIFY_CONNECTION, http_notify_connection, h,
-		MHD_OPTION_ARRAY, tls,
-		MHD_OPTION_END);
+	return MHD_start_daemon(flags, opt->port, NULL, NULL, http_handle_request,
+				h, /* port only names it */
+				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
+				(const struct sockaddr *)ss, MHD_OPTION_THREAD_POOL_SIZE,
+				opt->threads ? opt->threads : 1u, MHD_OPTION_CONNECTION_TIMEOUT,
+				opt->timeout_s, MHD_OPTION_CONNECTION_LIMIT,
+				opt->max_connections + CONNECTION_RESERVE,
+				MHD_OPTION_PER_IP_CONNECTION_LIMIT, opt->max_connections_per_ip,
+				MHD_OPTION_NOTIFY_CONNECTION, http_notify_connection, h,
+				MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
 }
 
-static int server_new(struct http_server **out, const struct http_options *opt,
-		      struct scrape *s, char *err, size_t errlen)
+static int server_new(struct http_server **out, const struct http_options *opt, struct scrape *s,
+		      char *err, size_t errlen)
 {
 	struct http_server *h = calloc(1, sizeof *h);
 
@@ -235,7 +233,7 @@ void http_stop(struct http_server *h)
 static int listen_sockname(const struct http_server *h, struct sockaddr_storage *ss)
 {
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->daemon,
-							      MHD_DAEMON_INFO_LISTEN_FD);
+							       MHD_DAEMON_INFO_LISTEN_FD);
 	socklen_t len = sizeof *ss;
 
 	memset(ss, 0, sizeof *ss);
@@ -248,7 +246,7 @@ uint16_t http_port(const struct http_server *h)
 {
 #if MHD_VERSION >= 0x00097000
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->daemon,
-							      MHD_DAEMON_INFO_BIND_PORT);
+							       MHD_DAEMON_INFO_BIND_PORT);
 	if (info)
 		return info->port;
 #endif
@@ -269,6 +267,5 @@ void http_listen_address(const struct http_server *h, char *out, size_t outlen)
 		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, host, sizeof host);
 	else if (ss.ss_family == AF_INET)
 		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, host, sizeof host);
-	snprintf(out, outlen, ss.ss_family == AF_INET6 ? "[%s]:%u" : "%s:%u", host,
-		 http_port(h));
+	snprintf(out, outlen, ss.ss_family == AF_INET6 ? "[%s]:%u" : "%s:%u", host, http_port(h));
 }

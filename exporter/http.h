@@ -28,8 +28,8 @@
 #include "webconfig.h"
 
 struct http_options {
-	const char *host;   /* IPv4/IPv6 literal or host name; "" = every interface */
-	uint16_t port;      /* 0 = any free port (see http_listen_address) */
+	const char *host; /* IPv4/IPv6 literal or host name; "" = every interface */
+	uint16_t port;    /* 0 = any free port (see http_listen_address) */
 	unsigned threads;
 	unsigned timeout_s; /* idle connections are closed after this */
 	unsigned max_connections;

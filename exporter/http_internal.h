@@ -24,7 +24,7 @@ struct http_server {
 	const struct web_config *web; /* NULL: plain HTTP, no authentication */
 	struct basic_auth *auth;      /* NULL: no basic_auth_users */
 	bool openmetrics;
-	unsigned max_connections;     /* above this many open connections: 503 */
+	unsigned max_connections; /* above this many open connections: 503 */
 	atomic_uint connections;
 };
 

@@ -12,22 +12,22 @@
 #include "log.h"
 #include "negotiate.h"
 
-#define CT_TEXT "text/plain; version=0.0.4; charset=utf-8"
-#define CT_OPENMETRICS "application/openmetrics-text; version=1.0.0; charset=utf-8"
-#define CT_JSON "application/json"
-#define CT_HTML "text/html; charset=utf-8"
-#define CT_PLAIN "text/plain; charset=utf-8"
+#define CT_TEXT         "text/plain; version=0.0.4; charset=utf-8"
+#define CT_OPENMETRICS  "application/openmetrics-text; version=1.0.0; charset=utf-8"
+#define CT_JSON         "application/json"
+#define CT_HTML         "text/html; charset=utf-8"
+#define CT_PLAIN        "text/plain; charset=utf-8"
 #define MAX_FILTER_ARGS SCRAPE_MAX_COLLECTORS
-#define REALM "Basic realm=\"shmetrics\", charset=\"UTF-8\""
+#define REALM           "Basic realm=\"shmetrics\", charset=\"UTF-8\""
 
 static const char index_html[] =
-	"<!DOCTYPE html>\n"
-	"<html><head><title>shmetrics exporter</title></head><body>\n"
-	"<h1>shmetrics exporter</h1>\n"
-	"<ul><li><a href=\"metrics\">metrics</a> (Prometheus text or OpenMetrics)</li>\n"
-	"<li><a href=\"metrics.json\">metrics.json</a> (JSON)</li>\n"
-	"<li><a href=\"healthz\">healthz</a></li></ul>\n"
-	"</body></html>\n";
+    "<!DOCTYPE html>\n"
+    "<html><head><title>shmetrics exporter</title></head><body>\n"
+    "<h1>shmetrics exporter</h1>\n"
+    "<ul><li><a href=\"metrics\">metrics</a> (Prometheus text or OpenMetrics)</li>\n"
+    "<li><a href=\"metrics.json\">metrics.json</a> (JSON)</li>\n"
+    "<li><a href=\"healthz\">healthz</a></li></ul>\n"
+    "</body></html>\n";
 
 /* ---- responses ---- */
 
@@ -60,8 +60,8 @@ static mhd_result respond_static(struct http_server *h, struct MHD_Connection *c
 	return respond(h, conn, status, r, content_type);
 }
 
-static mhd_result respond_copy(struct http_server *h, struct MHD_Connection *conn,
-			       unsigned status, const char *body)
+static mhd_result respond_copy(struct http_server *h, struct MHD_Connection *conn, unsigned status,
+			       const char *body)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), (void *)body,
 								 MHD_RESPMEM_MUST_COPY);
@@ -78,7 +78,7 @@ static struct MHD_Response *body_response(struct scrape_body *b)
 {
 #if MHD_VERSION >= 0x00097302
 	struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback_cls(
-		b->len, b->data, release_body, b);
+	    b->len, b->data, release_body, b);
 	if (!r)
 		scrape_body_release(b);
 #else
@@ -98,8 +98,7 @@ struct filters {
 	bool too_many;
 };
 
-static mhd_result filter_arg(void *cls, enum MHD_ValueKind kind, const char *key,
-			     const char *value)
+static mhd_result filter_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
 	struct filters *f = cls;
 	bool collect = strcmp(key, "collect[]") == 0;
@@ -139,8 +138,9 @@ static int parse_filters(struct http_server *h, struct MHD_Connection *conn,
 
 static const char *content_type(enum scrape_format f)
 {
-	return f == SCRAPE_FORMAT_JSON ? CT_JSON : f == SCRAPE_FORMAT_OPENMETRICS ? CT_OPENMETRICS
-										  : CT_TEXT;
+	return f == SCRAPE_FORMAT_JSON          ? CT_JSON
+	       : f == SCRAPE_FORMAT_OPENMETRICS ? CT_OPENMETRICS
+						: CT_TEXT;
 }
 
 static const char *header(struct MHD_Connection *conn, const char *name)
@@ -194,7 +194,7 @@ static mhd_result route(struct http_server *h, struct MHD_Connection *conn, cons
 static gnutls_session_t tls_session(struct MHD_Connection *conn)
 {
 	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
 	return ci ? (gnutls_session_t)ci->tls_session : NULL;
 }
 
@@ -240,7 +240,8 @@ static bool saturated(const struct http_server *h)
 
 static bool method_allowed(const char *method)
 {
-	return strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+	return strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
+	       strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
 }
 
 mhd_result http_handle_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -265,8 +266,8 @@ mhd_result http_handle_request(void *cls, struct MHD_Connection *conn, const cha
 	if (!authorized(h, conn))
 		return respond_static(h, conn, MHD_HTTP_UNAUTHORIZED, "unauthorized\n", CT_PLAIN);
 	if (!method_allowed(method))
-		return respond_static(h, conn, MHD_HTTP_METHOD_NOT_ALLOWED,
-				      "method not allowed\n", CT_PLAIN);
+		return respond_static(h, conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n",
+				      CT_PLAIN);
 	return route(h, conn, url);
 }
 

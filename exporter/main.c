@@ -17,7 +17,7 @@
 #include "webconfig.h"
 
 #define MAX_COLLECTORS 128
-#define HOST_MAX 256
+#define HOST_MAX       256
 
 struct exporter_args {
 	const char *instance;
@@ -40,13 +40,13 @@ struct exporter_args {
 static volatile sig_atomic_t stop_requested;
 
 static const char usage[] =
-	"usage: shmetrics-exporter --instance=INSTANCE --web.listen-address=HOST:PORT\n"
-	"                          --collector=NAME [--collector=NAME ...]\n"
-	"                          [--staleness-intervals=3] [--web.timeout=DURATION]\n"
-	"                          [--web.max-connections=N] [--web.max-connections-per-ip=N]\n"
-	"                          [--web.threads=N] [--web.config.file=FILE]\n"
-	"                          [--web.openmetrics=true|false] [--web.cache=1s]\n"
-	"                          [--log.level=info]\n";
+    "usage: shmetrics-exporter --instance=INSTANCE --web.listen-address=HOST:PORT\n"
+    "                          --collector=NAME [--collector=NAME ...]\n"
+    "                          [--staleness-intervals=3] [--web.timeout=DURATION]\n"
+    "                          [--web.max-connections=N] [--web.max-connections-per-ip=N]\n"
+    "                          [--web.threads=N] [--web.config.file=FILE]\n"
+    "                          [--web.openmetrics=true|false] [--web.cache=1s]\n"
+    "                          [--log.level=info]\n";
 
 /* ---- flags ---- */
 
@@ -140,7 +140,8 @@ static int flag_log_level(struct exporter_args *a, const char *v, char *err, siz
 {
 	a->log_level = log_level_parse(v);
 	if (a->log_level < 0) {
-		snprintf(err, errlen, "bad log level \"%s\": expected error, warn, info or debug", v);
+		snprintf(err, errlen, "bad log level \"%s\": expected error, warn, info or debug",
+			 v);
 		return -EINVAL;
 	}
 	return 0;
@@ -177,10 +178,10 @@ static int parse_flag(struct exporter_args *a, const char *arg, char *err, size_
 
 static int check_required(const struct exporter_args *a, char *err, size_t errlen)
 {
-	const char *missing = !a->instance	  ? "--instance"
-			      : !a->have_listen   ? "--web.listen-address"
-			      : !a->n_collectors  ? "--collector"
-						  : NULL;
+	const char *missing = !a->instance       ? "--instance"
+			      : !a->have_listen  ? "--web.listen-address"
+			      : !a->n_collectors ? "--collector"
+						 : NULL;
 	if (!missing)
 		return 0;
 	snprintf(err, errlen, "%s is required", missing);
@@ -233,8 +234,7 @@ static void setup_signals(sigset_t *old)
 	sigprocmask(SIG_BLOCK, &block, old);
 }
 
-static int serve(const struct exporter_args *a, struct scrape *s,
-		 const struct web_config *web)
+static int serve(const struct exporter_args *a, struct scrape *s, const struct web_config *web)
 {
 	struct http_options ho = {
 		.host = a->host,
@@ -286,8 +286,8 @@ int main(int argc, char **argv)
 		log_error("%s", err);
 		return EX_CONFIG;
 	}
-	struct scrape_options so = { a.instance, a.collectors, a.n_collectors, a.staleness,
-				     (uint32_t)a.cache_ms, SCRAPE_DEFAULT_PROBE_MS };
+	struct scrape_options so = { a.instance,  a.collectors,         a.n_collectors,
+				     a.staleness, (uint32_t)a.cache_ms, SCRAPE_DEFAULT_PROBE_MS };
 	int rc = scrape_new(&s, &so, err, sizeof err);
 	if (rc < 0) {
 		log_error("%s", err);

@@ -14,7 +14,7 @@
 #include "log.h"
 #include "scrape_internal.h"
 
-#define SELF_COLLECTOR "exporter"
+#define SELF_COLLECTOR              "exporter"
 #define DEFAULT_STALENESS_INTERVALS 3
 
 /* ---- bodies ---- */
@@ -154,8 +154,8 @@ static size_t gather_statuses(struct scrape *s, const struct scrape_selection *s
 	return n;
 }
 
-static int render_body(struct scrape *s, enum scrape_format f,
-		       const struct scrape_selection *sel, struct buf *out)
+static int render_body(struct scrape *s, enum scrape_format f, const struct scrape_selection *sel,
+		       struct buf *out)
 {
 	struct metrics_view self;
 	struct render_result res;
@@ -174,8 +174,9 @@ static int render_body(struct scrape *s, enum scrape_format f,
 	if (f == SCRAPE_FORMAT_JSON)
 		rc = render_json(out, s->statuses, gather_statuses(s, sel), s->sources, n, &res);
 	else
-		rc = render_text(out, f == SCRAPE_FORMAT_OPENMETRICS ? RENDER_OPENMETRICS
-								   : RENDER_PROMETHEUS_TEXT,
+		rc = render_text(out,
+				 f == SCRAPE_FORMAT_OPENMETRICS ? RENDER_OPENMETRICS
+								: RENDER_PROMETHEUS_TEXT,
 				 s->sources, n, &res);
 	if (rc == 0)
 		log_duplicates(s, &res);
@@ -345,8 +346,9 @@ int scrape_new(struct scrape **out, const struct scrape_options *opt, char *err,
 	pthread_mutex_init(&s->lock, NULL);
 	s->n = opt->n_collectors;
 	s->staleness = opt->staleness_intervals ? opt->staleness_intervals
-						 : DEFAULT_STALENESS_INTERVALS;
-	s->cache_ns = (uint64_t)(opt->cache_ms ? opt->cache_ms : SCRAPE_DEFAULT_CACHE_MS) * 1000000u;
+						: DEFAULT_STALENESS_INTERVALS;
+	s->cache_ns = (uint64_t)(opt->cache_ms ? opt->cache_ms : SCRAPE_DEFAULT_CACHE_MS) *
+		      1000000u;
 	s->probe_ns = (uint64_t)opt->probe_ms * 1000000u;
 	self_limits(&lim, s->n);
 	s->col = calloc(s->n + 1, sizeof *s->col);

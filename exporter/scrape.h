@@ -32,17 +32,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SCRAPE_MAX_COLLECTORS 128
+#define SCRAPE_MAX_COLLECTORS   128
 #define SCRAPE_DEFAULT_CACHE_MS 1000
 #define SCRAPE_DEFAULT_PROBE_MS 20
 
 struct scrape_options {
-	const char *instance;            /* segment names are /shmetrics.<instance>.<collector> */
+	const char *instance; /* segment names are /shmetrics.<instance>.<collector> */
 	const char *const *collectors;
-	size_t n_collectors;             /* at most SCRAPE_MAX_COLLECTORS */
-	uint32_t staleness_intervals;    /* 0 means the default, 3 */
-	uint32_t cache_ms;               /* 0 means SCRAPE_DEFAULT_CACHE_MS */
-	uint32_t probe_ms;               /* segments are probed at most this often; 0: every request */
+	size_t n_collectors;          /* at most SCRAPE_MAX_COLLECTORS */
+	uint32_t staleness_intervals; /* 0 means the default, 3 */
+	uint32_t cache_ms;            /* 0 means SCRAPE_DEFAULT_CACHE_MS */
+	uint32_t probe_ms;            /* segments are probed at most this often; 0: every request */
 };
 
 enum scrape_format {

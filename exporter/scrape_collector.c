@@ -24,7 +24,7 @@
 #include "segment_layout.h"
 
 #define FALLBACK_INTERVAL_MS 5000 /* a segment that states no interval */
-#define FULL_CHECK_NS 1000000000ull
+#define FULL_CHECK_NS        1000000000ull
 
 uint64_t scrape_monotonic_ns(void)
 {
@@ -180,8 +180,10 @@ static void collector_judge(struct collector_state *c, uint64_t now, uint32_t st
 	 * "no resident writer" in docs/processes.md; judged by publish time alone. */
 	bool resident = c->info.writer_pid != 0 || c->info.publishes == 0;
 	if (resident && !c->info.writer_alive) {
-		snprintf(msg, sizeof msg, "writer (pid %ld) is not running", (long)c->info.writer_pid);
-		set_down(c, REASON_NO_WRITER, "%s", c->info.writer_pid ? msg : "no writer attached");
+		snprintf(msg, sizeof msg, "writer (pid %ld) is not running",
+			 (long)c->info.writer_pid);
+		set_down(c, REASON_NO_WRITER, "%s",
+			 c->info.writer_pid ? msg : "no writer attached");
 	} else if (h->publish_time_ns == 0) {
 		set_down(c, REASON_NEVER_PUBLISHED, "no batch published yet%s", "");
 	} else if (now > h->publish_time_ns && now - h->publish_time_ns > window_ns) {

@@ -15,10 +15,10 @@
 #include "scrape.h"
 #include "segment.h"
 
-#define ERROR_TEXT_MAX 600
+#define ERROR_TEXT_MAX  600
 #define N_REQUEST_CODES 8
 #define N_RENDER_BOUNDS 13
-#define CACHE_SLOTS 12
+#define CACHE_SLOTS     12
 
 /* Why a collector is down; a change is logged once instead of every scrape. */
 enum down_reason {
@@ -73,7 +73,7 @@ struct scrape {
 	uint64_t probed_ns; /* monotonic time of the last refresh; 0 never */
 	size_t n;
 	struct collector_state *col;
-	struct render_source *sources;             /* n + 1 */
+	struct render_source *sources;            /* n + 1 */
 	struct render_collector_status *statuses; /* n */
 	struct batch *self;
 	/* bumped whenever a rendered body could differ (new data, new verdicts) */

@@ -9,9 +9,9 @@
 #include "log.h"
 #include "scrape_internal.h"
 
-static const double render_bounds[N_RENDER_BOUNDS] = {
-	0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0
-};
+static const double render_bounds[N_RENDER_BOUNDS] = { 0.0001, 0.00025, 0.0005, 0.001, 0.0025,
+						       0.005,  0.01,    0.025,  0.05,  0.1,
+						       0.25,   0.5,     1.0 };
 
 const unsigned scrape_request_codes[N_REQUEST_CODES] = { 200, 400, 401, 403, 404, 405, 500, 503 };
 
@@ -73,8 +73,7 @@ static const struct collector_family collector_families[] = {
 	  "How long the collector's last published collection took.", value_duration,
 	  METRIC_GAUGE },
 	{ "shmetrics_collector_last_publish_timestamp_seconds",
-	  "When the collector last published a batch (Unix time).", value_publish,
-	  METRIC_GAUGE },
+	  "When the collector last published a batch (Unix time).", value_publish, METRIC_GAUGE },
 	{ "shmetrics_collector_series", "Series of the collector exposed by this scrape.",
 	  value_series, METRIC_GAUGE },
 	{ "shmetrics_collector_series_dropped_total",
@@ -98,8 +97,8 @@ static int self_collector_family(struct scrape *s, const struct collector_family
 	return rc;
 }
 
-static int add_counter(struct scrape *s, const char *name, const char *help, double v,
-		       char *err, size_t errlen)
+static int add_counter(struct scrape *s, const char *name, const char *help, double v, char *err,
+		       size_t errlen)
 {
 	int rc = batch_family(s->self, name, help, METRIC_COUNTER, err, errlen);
 
@@ -127,14 +126,14 @@ static int self_scrapes(struct scrape *s, char *err, size_t errlen)
 {
 	static const char *const label[] = { "format", "encoding" };
 	int rc = batch_family(s->self, "shmetrics_exporter_scrapes_total",
-			      "Bodies served, by format and content encoding.", METRIC_COUNTER,
-			      err, errlen);
+			      "Bodies served, by format and content encoding.", METRIC_COUNTER, err,
+			      errlen);
 
 	for (size_t f = 0; rc == 0 && f < SCRAPE_FORMATS; f++)
 		for (size_t z = 0; rc == 0 && z < 2; z++) {
 			const char *value[] = { format_names[f], z ? "gzip" : "identity" };
-			rc = batch_add(s->self, label, value, 2, (double)atomic_load(&s->scrapes[f][z]),
-				       err, errlen);
+			rc = batch_add(s->self, label, value, 2,
+				       (double)atomic_load(&s->scrapes[f][z]), err, errlen);
 		}
 	return rc;
 }

@@ -67,7 +67,8 @@ static int read_file(struct loader *l, const yaml_node_t *n, char **out)
 	char *data = calloc(1, PEM_MAX + 1);
 	size_t len = data ? fread(data, 1, PEM_MAX + 1, f) : 0;
 	if (!data || len == 0 || len > PEM_MAX) {
-		rc = fail_at(l, n, len > PEM_MAX ? "file too large: " : "empty or unreadable file: ",
+		rc = fail_at(l, n,
+			     len > PEM_MAX ? "file too large: " : "empty or unreadable file: ",
 			     scalar(n));
 		free(data);
 		data = NULL;
@@ -82,8 +83,14 @@ static int read_file(struct loader *l, const yaml_node_t *n, char **out)
 
 static int parse_version(struct loader *l, const yaml_node_t *n, int *out)
 {
-	static const struct { const char *name; int v; } versions[] = {
-		{ "TLS10", 10 }, { "TLS11", 11 }, { "TLS12", 12 }, { "TLS13", 13 },
+	static const struct {
+		const char *name;
+		int v;
+	} versions[] = {
+		{ "TLS10", 10 },
+		{ "TLS11", 11 },
+		{ "TLS12", 12 },
+		{ "TLS13", 13 },
 	};
 	const char *s = scalar(n);
 
@@ -145,12 +152,14 @@ static int each_key(struct loader *l, const yaml_node_t *map, const struct key_h
 
 static int key_cert(struct loader *l, const yaml_node_t *v)
 {
-	return scalar(v) ? read_file(l, v, &l->c->cert_pem) : fail_at(l, v, "expected a file name", "");
+	return scalar(v) ? read_file(l, v, &l->c->cert_pem)
+			 : fail_at(l, v, "expected a file name", "");
 }
 
 static int key_key(struct loader *l, const yaml_node_t *v)
 {
-	return scalar(v) ? read_file(l, v, &l->c->key_pem) : fail_at(l, v, "expected a file name", "");
+	return scalar(v) ? read_file(l, v, &l->c->key_pem)
+			 : fail_at(l, v, "expected a file name", "");
 }
 
 static int key_client_ca(struct loader *l, const yaml_node_t *v)
@@ -229,8 +238,7 @@ static int section_http(struct loader *l, const yaml_node_t *v)
 
 static bool bcrypt_shaped(const char *h)
 {
-	return strlen(h) == 60 && h[0] == '$' && h[1] == '2' && strchr("aby", h[2]) &&
-	       h[3] == '$';
+	return strlen(h) == 60 && h[0] == '$' && h[1] == '2' && strchr("aby", h[2]) && h[3] == '$';
 }
 
 static int add_user(struct loader *l, const yaml_node_t *k, const yaml_node_t *v)
@@ -257,8 +265,10 @@ static int add_user(struct loader *l, const yaml_node_t *k, const yaml_node_t *v
 static int section_users(struct loader *l, const yaml_node_t *v)
 {
 	if (v->type != YAML_MAPPING_NODE)
-		return fail_at(l, v, "expected a mapping of user: bcrypt hash for ", "basic_auth_users");
-	for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+		return fail_at(l, v, "expected a mapping of user: bcrypt hash for ",
+			       "basic_auth_users");
+	for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top;
+	     p++) {
 		int rc = add_user(l, yaml_document_get_node(&l->doc, p->key),
 				  yaml_document_get_node(&l->doc, p->value));
 		if (rc < 0)

@@ -14,12 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EXACT_INT_LIMIT 9007199254740992.0 /* 2^53 */
+#define EXACT_INT_LIMIT     9007199254740992.0 /* 2^53 */
 #define MAX_FRACTION_DIGITS 17
-#define FIXED_MIN 1e-4 /* below this %g's exponent form is shorter */
+#define FIXED_MIN           1e-4 /* below this %g's exponent form is shorter */
 
 static const double pow10_table[MAX_FRACTION_DIGITS + 1] = {
-	1e0, 1e1, 1e2,	1e3,  1e4,  1e5,  1e6,	1e7,  1e8,
+	1e0, 1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,
 	1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17,
 };
 

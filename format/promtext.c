@@ -11,8 +11,8 @@
 #include <string.h>
 
 #define MAX_SAMPLE_LABELS (METRIC_LABELS_MAX + 1) /* + "le" or "quantile" */
-#define VALUE_TOKEN_MAX 64
-#define MAX_EXACT_COUNT 9007199254740992.0 /* 2^53: counts above lose precision */
+#define VALUE_TOKEN_MAX   64
+#define MAX_EXACT_COUNT   9007199254740992.0 /* 2^53: counts above lose precision */
 
 /* ---- a set of family names, to keep families contiguous ---- */
 
@@ -86,7 +86,8 @@ static int set_add(struct name_set *set, const char *s, size_t len, size_t line)
 		set->arena_cap = cap;
 	}
 	memcpy(set->arena + set->arena_len, s, len);
-	*set_slot(set, s, len) = (struct name_entry){ (uint32_t)set->arena_len, (uint32_t)len, line };
+	*set_slot(set, s, len) = (struct name_entry){ (uint32_t)set->arena_len, (uint32_t)len,
+						      line };
 	set->arena_len += len;
 	set->n++;
 	return 0;
@@ -151,7 +152,8 @@ struct parser {
 	char *scratch; /* unescaped strings of the current line */
 };
 
-static int fail(struct parser *p, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(struct parser *p, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static int fail(struct parser *p, int rc, const char *fmt, ...)
 {
@@ -335,14 +337,16 @@ static int check_hseries(struct parser *p, struct hseries *h)
 		return fail(p, -EINVAL, "histogram %s: a series has no bucket with le=\"+Inf\"",
 			    name);
 	if (h->count[h->n_buckets - 1] != h->total)
-		return fail(p, -EINVAL, "histogram %s: the +Inf bucket (%.17g) differs from %s_count (%.17g)",
+		return fail(p, -EINVAL,
+			    "histogram %s: the +Inf bucket (%.17g) differs from %s_count (%.17g)",
 			    name, h->count[h->n_buckets - 1], name, h->total);
 	for (size_t i = 1; i < h->n_buckets; i++)
 		if (h->count[i] < h->count[i - 1])
-			return fail(p, -EINVAL,
-				    "histogram %s: bucket counts must not decrease (le=%g holds %.17g, "
-				    "le=%g holds %.17g)",
-				    name, h->le[i - 1], h->count[i - 1], h->le[i], h->count[i]);
+			return fail(
+			    p, -EINVAL,
+			    "histogram %s: bucket counts must not decrease (le=%g holds %.17g, "
+			    "le=%g holds %.17g)",
+			    name, h->le[i - 1], h->count[i - 1], h->le[i], h->count[i]);
 	return 0;
 }
 
@@ -383,11 +387,13 @@ static int add_hseries(struct parser *p, struct hseries *h)
 	for (size_t i = 0; rc == 0 && i < h->n_buckets; i++)
 		counts[i] = (uint64_t)h->count[i] - (i ? (uint64_t)h->count[i - 1] : 0);
 	if (rc == 0) {
-		rc = batch_add_histogram(p->b, h->names, h->values, h->n_labels, counts, h->sum, why,
-					 sizeof why);
+		rc = batch_add_histogram(p->b, h->names, h->values, h->n_labels, counts, h->sum,
+					 why, sizeof why);
 		if (rc == -EEXIST)
-			rc = fail(p, -EINVAL, "histogram %s: a series appears twice (the lines of one "
-					      "series must be together)", p->fam.name);
+			rc = fail(p, -EINVAL,
+				  "histogram %s: a series appears twice (the lines of one "
+				  "series must be together)",
+				  p->fam.name);
 		else if (rc < 0)
 			rc = fail_batch(p, rc, why);
 	}
@@ -420,8 +426,10 @@ static int add_sseries(struct parser *p, struct hseries *h)
 	rc = batch_add_summary(p->b, h->names, h->values, h->n_labels, h->count, h->sum, h->total,
 			       why, sizeof why);
 	if (rc == -EEXIST)
-		return fail(p, -EINVAL, "summary %s: a series appears twice (the lines of one "
-					"series must be together)", p->fam.name);
+		return fail(p, -EINVAL,
+			    "summary %s: a series appears twice (the lines of one "
+			    "series must be together)",
+			    p->fam.name);
 	return rc < 0 ? fail_batch(p, rc, why) : 0;
 }
 
@@ -469,8 +477,8 @@ static int begin_hseries(struct parser *p, const char *key, size_t len)
 	h->key_len = len;
 	for (const char *k = h->key; k < h->key + len; k += strlen(k) + 1) {
 		if (h->n_labels == METRIC_LABELS_MAX)
-			return fail(p, -EINVAL, "a series of %s has more than %d labels", p->fam.name,
-				    METRIC_LABELS_MAX);
+			return fail(p, -EINVAL, "a series of %s has more than %d labels",
+				    p->fam.name, METRIC_LABELS_MAX);
 		h->names[h->n_labels] = k;
 		k += strlen(k) + 1;
 		h->values[h->n_labels++] = k;
@@ -511,7 +519,8 @@ static int add_bucket(struct parser *p, const struct sample *s)
 			    HISTOGRAM_BUCKETS_MAX);
 	if (!(s->value >= 0) || s->value > MAX_EXACT_COUNT || s->value != floor(s->value))
 		return fail(p, -EINVAL,
-			    "histogram %s: bucket counts must be whole numbers from 0 to 2^53", p->fam.name);
+			    "histogram %s: bucket counts must be whole numbers from 0 to 2^53",
+			    p->fam.name);
 	h->le[h->n_buckets] = le;
 	h->count[h->n_buckets++] = s->value;
 	return 0;
@@ -529,8 +538,10 @@ static int quantile_of(struct parser *p, const struct sample *s, double *q)
 				    p->fam.name, s->values[i]);
 		return 0;
 	}
-	return fail(p, -EINVAL, "summary %s: a line named %s needs a quantile label (or use "
-				"%s_sum, %s_count)", p->fam.name, p->fam.name, p->fam.name, p->fam.name);
+	return fail(p, -EINVAL,
+		    "summary %s: a line named %s needs a quantile label (or use "
+		    "%s_sum, %s_count)",
+		    p->fam.name, p->fam.name, p->fam.name, p->fam.name);
 }
 
 static int add_quantile(struct parser *p, const struct sample *s)
@@ -566,7 +577,8 @@ static int reserved_only_on_parts(struct parser *p, const struct sample *s, cons
 		if (strcmp(s->names[i], reserved) == 0)
 			return fail(p, -EINVAL, "%s %s: only %s lines have %s %s label",
 				    metric_type_name(p->fam.type), p->fam.name,
-				    summary ? "quantile" : "_bucket", summary ? "a" : "an", reserved);
+				    summary ? "quantile" : "_bucket", summary ? "a" : "an",
+				    reserved);
 	return 0;
 }
 
@@ -688,10 +700,8 @@ static int parse_type(struct parser *p, const char *w, size_t n)
 		const char *word;
 		enum metric_type type;
 	} types[] = {
-		{ "counter", METRIC_COUNTER },
-		{ "gauge", METRIC_GAUGE },
-		{ "histogram", METRIC_HISTOGRAM },
-		{ "summary", METRIC_SUMMARY },
+		{ "counter", METRIC_COUNTER },     { "gauge", METRIC_GAUGE },
+		{ "histogram", METRIC_HISTOGRAM }, { "summary", METRIC_SUMMARY },
 		{ "untyped", METRIC_UNTYPED },
 	};
 	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
@@ -700,8 +710,10 @@ static int parse_type(struct parser *p, const char *w, size_t n)
 			p->fam.have_type = true;
 			return family_reserved_label(p->fam.type) ? reserve_part_names(p) : 0;
 		}
-	return fail(p, -EINVAL, "unknown type \"%.*s\" for %s (expected counter, gauge, histogram, "
-				"summary or untyped)", (int)(n > 40 ? 40 : n), w, p->fam.name);
+	return fail(p, -EINVAL,
+		    "unknown type \"%.*s\" for %s (expected counter, gauge, histogram, "
+		    "summary or untyped)",
+		    (int)(n > 40 ? 40 : n), w, p->fam.name);
 }
 
 /* HELP text: \\ and \n are the only escapes. */
@@ -714,8 +726,10 @@ static int unescape_help(struct parser *p, struct cursor *c)
 		char ch = *c->p;
 		if (ch == '\\') {
 			if (c->p + 1 >= c->end || (c->p[1] != '\\' && c->p[1] != 'n'))
-				return fail(p, -EINVAL, "invalid escape in HELP of %s (only \\\\ and "
-							"\\n are allowed)", p->fam.name);
+				return fail(p, -EINVAL,
+					    "invalid escape in HELP of %s (only \\\\ and "
+					    "\\n are allowed)",
+					    p->fam.name);
 			ch = *++c->p == 'n' ? '\n' : '\\';
 		}
 		if (n == METRIC_HELP_MAX)
@@ -753,8 +767,8 @@ static int parse_comment(struct parser *p, struct cursor *c)
 	size_t n = take_word(c);
 	skip_blanks(c);
 	if (n == 0 || !at_end(c))
-		return fail(p, -EINVAL, "TYPE line for %s must be \"# TYPE %s <type>\"", p->fam.name,
-			    p->fam.name);
+		return fail(p, -EINVAL, "TYPE line for %s must be \"# TYPE %s <type>\"",
+			    p->fam.name, p->fam.name);
 	return parse_type(p, w, n);
 }
 
@@ -771,8 +785,9 @@ static int parse_label_value(struct parser *p, struct cursor *c, char **out)
 		if (ch == '\\') {
 			char e = c->p + 1 < c->end ? c->p[1] : '\0';
 			if (e != '\\' && e != '"' && e != 'n')
-				return fail(p, -EINVAL, "invalid escape in a label value (only \\\\, "
-							"\\\" and \\n are allowed)");
+				return fail(p, -EINVAL,
+					    "invalid escape in a label value (only \\\\, "
+					    "\\\" and \\n are allowed)");
 			ch = e == 'n' ? '\n' : e;
 			c->p++;
 		}
@@ -793,7 +808,8 @@ static int parse_label(struct parser *p, struct cursor *c, struct sample *s, cha
 	size_t len = take_name(c, false);
 
 	if (len == 0)
-		return fail(p, -EINVAL, "expected a label name in %.*s{...}", (int)s->name_len, s->name);
+		return fail(p, -EINVAL, "expected a label name in %.*s{...}", (int)s->name_len,
+			    s->name);
 	if (label_name_check(name, len, why, sizeof why) < 0)
 		return fail(p, -EINVAL, "%s", why);
 	if (s->n_labels == MAX_SAMPLE_LABELS)
@@ -865,8 +881,8 @@ static int parse_sample_value(struct parser *p, struct cursor *c, struct sample 
 	if (n == 0)
 		return fail(p, -EINVAL, "%.*s has no value", (int)s->name_len, s->name);
 	if (!parse_value(w, n, &s->value))
-		return fail(p, -EINVAL, "value \"%.*s\" of %.*s is not a number", (int)(n > 40 ? 40 : n),
-			    w, (int)s->name_len, s->name);
+		return fail(p, -EINVAL, "value \"%.*s\" of %.*s is not a number",
+			    (int)(n > 40 ? 40 : n), w, (int)s->name_len, s->name);
 	skip_blanks(c);
 	if (at_end(c))
 		return 0;
@@ -875,9 +891,12 @@ static int parse_sample_value(struct parser *p, struct cursor *c, struct sample 
 	skip_blanks(c);
 	size_t sign = ts[0] == '-' ? 1 : 0;
 	if (at_end(c) && tslen > sign && digits(ts, sign, tslen) == tslen - sign)
-		return fail(p, -EINVAL, "%.*s has a timestamp; timestamps are not supported (as in "
-					"node_exporter's textfile collector)", (int)s->name_len, s->name);
-	return fail(p, -EINVAL, "unexpected text after the value of %.*s", (int)s->name_len, s->name);
+		return fail(p, -EINVAL,
+			    "%.*s has a timestamp; timestamps are not supported (as in "
+			    "node_exporter's textfile collector)",
+			    (int)s->name_len, s->name);
+	return fail(p, -EINVAL, "unexpected text after the value of %.*s", (int)s->name_len,
+		    s->name);
 }
 
 static int parse_sample_line(struct parser *p, struct cursor *c, struct sample *s)
@@ -975,8 +994,10 @@ static int dispatch_sample(struct parser *p, const struct sample *s)
 				return histogram_sample(p, s, (enum hpart)part);
 			}
 		if (s->name_len == f->name_len && memcmp(s->name, f->name, f->name_len) == 0)
-			return fail(p, -EINVAL, "histogram %s: samples must be named %s_bucket, %s_sum "
-						"or %s_count", f->name, f->name, f->name, f->name);
+			return fail(p, -EINVAL,
+				    "histogram %s: samples must be named %s_bucket, %s_sum "
+				    "or %s_count",
+				    f->name, f->name, f->name, f->name);
 	}
 	if (!f->active || s->name_len != f->name_len || memcmp(s->name, f->name, f->name_len) != 0)
 		rc = begin_family(p, s->name, s->name_len);

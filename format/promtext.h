@@ -38,7 +38,7 @@
 
 #include "metrics.h"
 
-#define PROMTEXT_LINE_MAX (64 * 1024)
+#define PROMTEXT_LINE_MAX     (64 * 1024)
 #define PROMTEXT_FAMILIES_MAX 10000
 
 /*

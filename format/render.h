@@ -59,18 +59,18 @@ struct render_result {
 };
 
 /* Appends the text exposition of src[0..n) to out, in dialect d. */
-int render_text(struct buf *out, enum render_dialect d, const struct render_source *src,
-		size_t n, struct render_result *res);
+int render_text(struct buf *out, enum render_dialect d, const struct render_source *src, size_t n,
+		struct render_result *res);
 
 /* What the JSON body says about one collector (see docs/exporter.md). */
 struct render_collector_status {
 	const char *name;
 	bool up;
 	bool success;
-	bool have_batch;            /* false: the two fields below are unknown (null) */
+	bool have_batch; /* false: the two fields below are unknown (null) */
 	double last_publish_seconds;
 	double duration_seconds;
-	const char *error;          /* NULL when there is nothing to report */
+	const char *error; /* NULL when there is nothing to report */
 	uint64_t series;
 };
 

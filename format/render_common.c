@@ -43,8 +43,7 @@ static void add_name(struct family_names *fn, const char *s, size_t len, const c
 	fn->len[fn->n++] = len + sl;
 }
 
-static void family_names_of(const struct blob_family *f, const char *name,
-			    struct family_names *fn)
+static void family_names_of(const struct blob_family *f, const char *name, struct family_names *fn)
 {
 	static const char total[] = "_total";
 	size_t len = f->name_len, tl = sizeof total - 1;

@@ -54,8 +54,8 @@ static json_t *series_labels(struct json_ctx *c, const struct metrics_view *v,
 		struct blob_label l;
 		view_label(v, s->first_label + i, &l);
 		json_t *val = json_stringn(view_string(v, l.value_off), l.value_len);
-		if (!val || json_object_setn_new(labels, view_string(v, l.name_off), l.name_len,
-						 val) != 0)
+		if (!val ||
+		    json_object_setn_new(labels, view_string(v, l.name_off), l.name_len, val) != 0)
 			c->failed = true;
 	}
 	return labels;

@@ -177,8 +177,8 @@ static void emit_header(struct emitter *e, const struct blob_family *fam)
 
 /* {a="x",b="y"} with extra="..." (le or quantile) appended when extra_value is
  * not NULL; nothing at all when there are no labels. */
-static void put_labels(struct buf *out, const struct metrics_view *v,
-		       const struct blob_series *s, const char *extra, const char *extra_value)
+static void put_labels(struct buf *out, const struct metrics_view *v, const struct blob_series *s,
+		       const char *extra, const char *extra_value)
 {
 	if (s->n_labels == 0 && !extra_value)
 		return;
@@ -226,8 +226,9 @@ static void emit_histogram(struct emitter *e, const struct blob_family *fam,
 			   const struct blob_series *s)
 {
 	char le[NUMFMT_MAX];
-	struct sample smp = { view_string(e->v, fam->name_off), fam->name_len, "_bucket", "le", le,
-			      0 };
+	struct sample smp = {
+		view_string(e->v, fam->name_off), fam->name_len, "_bucket", "le", le, 0
+	};
 	uint32_t nb = fam->n_bounds;
 
 	for (uint32_t i = 0; i < nb; i++) {
@@ -251,8 +252,9 @@ static void emit_summary(struct emitter *e, const struct blob_family *fam,
 			 const struct blob_series *s)
 {
 	char q[NUMFMT_MAX];
-	struct sample smp = { view_string(e->v, fam->name_off), fam->name_len, "", "quantile", q,
-			      0 };
+	struct sample smp = {
+		view_string(e->v, fam->name_off), fam->name_len, "", "quantile", q, 0
+	};
 	uint32_t nq = fam->n_bounds;
 
 	for (uint32_t i = 0; i < nq; i++) {
@@ -272,10 +274,12 @@ static void emit_summary(struct emitter *e, const struct blob_family *fam,
 static void emit_family(struct emitter *e, const struct blob_family *fam)
 {
 	const char *name = view_string(e->v, fam->name_off);
-	struct sample smp = {
-		name, family_name_len(e->dialect, name, fam->name_len, fam->type),
-		counter_suffix(e->dialect, fam->type), NULL, NULL, 0
-	};
+	struct sample smp = { name,
+			      family_name_len(e->dialect, name, fam->name_len, fam->type),
+			      counter_suffix(e->dialect, fam->type),
+			      NULL,
+			      NULL,
+			      0 };
 
 	emit_header(e, fam);
 	for (uint32_t i = 0; i < fam->n_series; i++) {
@@ -416,8 +420,8 @@ static int put_family(void *ctx, const struct render_source *src, uint32_t index
 	return buf_failed(c->out) ? -ENOMEM : 0;
 }
 
-int render_text(struct buf *out, enum render_dialect d, const struct render_source *src,
-		size_t n, struct render_result *res)
+int render_text(struct buf *out, enum render_dialect d, const struct render_source *src, size_t n,
+		struct render_result *res)
 {
 	struct text_ctx c = { out, d, NULL, NULL };
 

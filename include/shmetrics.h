@@ -102,12 +102,12 @@ extern "C" {
 #define SHMETRICS_VERSION_MINOR 1
 
 /* Limits on what may be registered (longer is refused, never truncated). */
-#define SHMETRICS_NAME_MAX 200        /* metric name, bytes */
-#define SHMETRICS_HELP_MAX 1024       /* help text, bytes of UTF-8 */
-#define SHMETRICS_LABEL_NAME_MAX 100  /* label name, bytes */
+#define SHMETRICS_NAME_MAX        200  /* metric name, bytes */
+#define SHMETRICS_HELP_MAX        1024 /* help text, bytes of UTF-8 */
+#define SHMETRICS_LABEL_NAME_MAX  100  /* label name, bytes */
 #define SHMETRICS_LABEL_VALUE_MAX 1024 /* label value, bytes of UTF-8 */
-#define SHMETRICS_LABELS_MAX 16       /* label names per family */
-#define SHMETRICS_BUCKETS_MAX 64      /* finite bucket bounds per histogram */
+#define SHMETRICS_LABELS_MAX      16   /* label names per family */
+#define SHMETRICS_BUCKETS_MAX     64   /* finite bucket bounds per histogram */
 
 struct shmetrics;
 struct shmetrics_family;

@@ -43,8 +43,14 @@ SHMETRICS_API const char *shmetrics_last_error(void)
 /* "10s", "500ms", "1m30s" (ms, s, m, h) into milliseconds; false if malformed. */
 static bool parse_duration(const char *s, unsigned *out)
 {
-	static const struct { const char *unit; unsigned long long ms; } units[] = {
-		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
+	static const struct {
+		const char *unit;
+		unsigned long long ms;
+	} units[] = {
+		{ "ms", 1 },
+		{ "s", 1000 },
+		{ "m", 60000 },
+		{ "h", 3600000 },
 	};
 	unsigned long long total = 0;
 
@@ -90,16 +96,20 @@ static int target_from_env(struct target *t)
 				   "by shmetrics-agent for a \"command\" custom collector.  To "
 				   "attach to an \"external\" one, pass its name");
 	if (seg[0] != '/' || strlen(seg) > SEGMENT_NAME_MAX)
-		return client_fail(-EINVAL, "SHMETRICS_SEGMENT=\"%.80s\" is not a segment name "
-					    "(/shmetrics.INSTANCE.NAME)",
+		return client_fail(-EINVAL,
+				   "SHMETRICS_SEGMENT=\"%.80s\" is not a segment name "
+				   "(/shmetrics.INSTANCE.NAME)",
 				   seg);
 	snprintf(t->shm_name, sizeof t->shm_name, "%s", seg);
 	const char *dot = strrchr(seg, '.');
 	snprintf(t->collector, sizeof t->collector, "%s",
-		 name && segment_part_valid(name) ? name : dot ? dot + 1 : seg + 1);
+		 name && segment_part_valid(name) ? name
+		 : dot                            ? dot + 1
+						  : seg + 1);
 	if (iv != NULL && !parse_duration(iv, &t->env_interval_ms))
-		return client_fail(-EINVAL, "SHMETRICS_INTERVAL=\"%.40s\" is not a duration such "
-					    "as \"10s\" or \"500ms\"",
+		return client_fail(-EINVAL,
+				   "SHMETRICS_INTERVAL=\"%.40s\" is not a duration such "
+				   "as \"10s\" or \"500ms\"",
 				   iv);
 	return 0;
 }
@@ -143,8 +153,9 @@ static int inspect_header(int fd, const char *shm_name, unsigned *interval_ms)
 		return 0;
 	*interval_ms = iv <= 86400000u ? (unsigned)iv : 0;
 	if (pid != 0 && pid != (uint64_t)getpid() && process_alive(pid, start))
-		return client_fail(-EBUSY, "segment %s already has a writer, process %llu; a "
-					   "collector has exactly one writer process",
+		return client_fail(-EBUSY,
+				   "segment %s already has a writer, process %llu; a "
+				   "collector has exactly one writer process",
 				   shm_name, (unsigned long long)pid);
 	return 0;
 }
@@ -266,9 +277,9 @@ static int init_sync(struct shmetrics *m)
 static unsigned choose_interval(const struct shmetrics_options *o, const struct target *t,
 				unsigned header_ms)
 {
-	unsigned ms = o && o->interval_ms ? o->interval_ms
+	unsigned ms = o && o->interval_ms  ? o->interval_ms
 		      : t->env_interval_ms ? t->env_interval_ms
-		      : header_ms	   ? header_ms
+		      : header_ms          ? header_ms
 					   : CLIENT_DEFAULT_INTERVAL_MS;
 
 	return ms < CLIENT_MIN_INTERVAL_MS ? CLIENT_MIN_INTERVAL_MS : ms;

@@ -57,11 +57,11 @@
 #include "shmetrics.h"
 
 #define CLIENT_DROPPED_NAME "shmetrics_client_series_dropped_total"
-#define CLIENT_DROPPED_HELP                                                                        \
-	"Families and series this collector refused at registration because a limit of its "     \
+#define CLIENT_DROPPED_HELP                                                                  \
+	"Families and series this collector refused at registration because a limit of its " \
 	"segment was reached."
 #define CLIENT_DEFAULT_INTERVAL_MS 5000u
-#define CLIENT_MIN_INTERVAL_MS 10u
+#define CLIENT_MIN_INTERVAL_MS     10u
 
 /* What registered families and series will take in a batch. */
 struct client_usage {
@@ -69,8 +69,8 @@ struct client_usage {
 };
 
 struct hist_shard {
-	_Atomic uint64_t done;     /* observations finished in this shard, ever */
-	_Atomic uint64_t sum_bits; /* double */
+	_Atomic uint64_t done;      /* observations finished in this shard, ever */
+	_Atomic uint64_t sum_bits;  /* double */
 	_Atomic uint64_t buckets[]; /* n_bounds + 1, the last one +Inf (not cumulative) */
 };
 

@@ -16,8 +16,8 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static int add_series(struct batch *b, const struct shmetrics_family *f,
-		      struct shmetrics_series *s, char *err, size_t errlen)
+static int add_series(struct batch *b, const struct shmetrics_family *f, struct shmetrics_series *s,
+		      char *err, size_t errlen)
 {
 	const char *const *names = (const char *const *)f->label_names;
 	const char *const *values = (const char *const *)s->label_values;
@@ -30,13 +30,12 @@ static int add_series(struct batch *b, const struct shmetrics_family *f,
 	return batch_add_histogram(b, names, values, f->n_labels, counts, sum, err, errlen);
 }
 
-static int add_family(struct batch *b, const struct shmetrics_family *f, char *err,
-		      size_t errlen)
+static int add_family(struct batch *b, const struct shmetrics_family *f, char *err, size_t errlen)
 {
 	int rc = f->type == METRIC_HISTOGRAM
-			 ? batch_histogram_family(b, f->name, f->help, f->bounds, f->n_bounds, err,
-						  errlen)
-			 : batch_family(b, f->name, f->help, f->type, err, errlen);
+		     ? batch_histogram_family(b, f->name, f->help, f->bounds, f->n_bounds, err,
+					      errlen)
+		     : batch_family(b, f->name, f->help, f->type, err, errlen);
 
 	for (size_t i = 0; rc == 0 && i < f->n_series; i++)
 		rc = add_series(b, f, f->series[i], err, errlen);
@@ -69,7 +68,7 @@ int client_publish_locked(struct shmetrics *m)
 	batch_set_status(m->batch, true, mono_ns() - t0, NULL);
 	rc = seg_writer_publish(m->writer, m->batch, err, sizeof err);
 	if (rc < 0)
-		return client_fail(rc, "collector \"%s\": publishing to %s failed: %s", m->collector,
-				   m->shm_name, err);
+		return client_fail(rc, "collector \"%s\": publishing to %s failed: %s",
+				   m->collector, m->shm_name, err);
 	return 0;
 }

@@ -115,8 +115,9 @@ static int check_help(const char *name, const char *help)
 	size_t len = strlen(help);
 
 	if (len > METRIC_HELP_MAX || !utf8_valid(help, len))
-		return client_fail(-EINVAL, "%s: help must be UTF-8 of at most %d bytes (it has %zu)",
-				   name, METRIC_HELP_MAX, len);
+		return client_fail(-EINVAL,
+				   "%s: help must be UTF-8 of at most %d bytes (it has %zu)", name,
+				   METRIC_HELP_MAX, len);
 	return 0;
 }
 
@@ -136,8 +137,9 @@ static int check_label_names(const char *name, enum metric_type type, const char
 		if (label_name_check(names[i], strlen(names[i]), why, sizeof why) < 0)
 			return client_fail(-EINVAL, "%s: %s", name, why);
 		if (type == METRIC_HISTOGRAM && strcmp(names[i], "le") == 0)
-			return client_fail(-EINVAL, "%s: a histogram may not have a label named le "
-						    "(it names the buckets)",
+			return client_fail(-EINVAL,
+					   "%s: a histogram may not have a label named le "
+					   "(it names the buckets)",
 					   name);
 		for (size_t k = 0; k < i; k++)
 			if (strcmp(names[k], names[i]) == 0)
@@ -154,8 +156,9 @@ static int check_bounds(const char *name, const double *b, size_t n)
 				   HISTOGRAM_BUCKETS_MAX);
 	for (size_t i = 0; i < n; i++)
 		if (!isfinite(b[i]) || (i > 0 && !(b[i] > b[i - 1])))
-			return client_fail(-EINVAL, "%s: bucket bounds must be finite and strictly "
-						    "increasing (bound %zu is %g)",
+			return client_fail(-EINVAL,
+					   "%s: bucket bounds must be finite and strictly "
+					   "increasing (bound %zu is %g)",
 					   name, i + 1, b[i]);
 	return 0;
 }
@@ -283,22 +286,27 @@ static struct shmetrics_family *register_locked(struct shmetrics *m, const char 
 	if (f != NULL) {
 		if (same_shape(f, type, labels, n, bounds, nb))
 			return f;
-		return no_family(client_fail(-EEXIST, "%s is already registered as a %s with "
-						      "%zu label name(s) and %u bucket(s); a second "
-						      "registration must have the same type, label "
-						      "names and buckets",
-					     name, metric_type_name(f->type), f->n_labels, f->n_bounds));
+		return no_family(client_fail(-EEXIST,
+					     "%s is already registered as a %s with "
+					     "%zu label name(s) and %u bucket(s); a second "
+					     "registration must have the same type, label "
+					     "names and buckets",
+					     name, metric_type_name(f->type), f->n_labels,
+					     f->n_bounds));
 	}
 	clash = histogram_clash(m, name, type);
 	if (clash != NULL) {
-		const char *hist = clash->type == METRIC_HISTOGRAM && has_suffix_of(name, clash->name)
-					   ? clash->name
-					   : name;
-		return no_family(client_fail(-EEXIST, "%s collides with %s: histogram %s is "
-						      "exposed as %s_bucket, %s_sum and %s_count",
+		const char *hist = clash->type == METRIC_HISTOGRAM &&
+					   has_suffix_of(name, clash->name)
+				       ? clash->name
+				       : name;
+		return no_family(client_fail(-EEXIST,
+					     "%s collides with %s: histogram %s is "
+					     "exposed as %s_bucket, %s_sum and %s_count",
 					     name, clash->name, hist, hist, hist, hist));
 	}
-	struct client_usage d = { .families = 1, .bounds = nb,
+	struct client_usage d = { .families = 1,
+				  .bounds = nb,
 				  .strings = strlen(name) + strlen(help) };
 	if (reserve(m, &d, "family", name) < 0)
 		return NULL;
@@ -385,8 +393,8 @@ static bool same_values(const struct shmetrics_series *s, const char *const *v, 
 	return true;
 }
 
-static struct shmetrics_series *series_find(const struct shmetrics_family *f,
-					    const char *const *v, uint32_t hash)
+static struct shmetrics_series *series_find(const struct shmetrics_family *f, const char *const *v,
+					    uint32_t hash)
 {
 	for (uint32_t i = hash & f->slot_mask;; i = (i + 1) & f->slot_mask) {
 		uint32_t idx = f->slots[i];
@@ -470,8 +478,9 @@ static struct shmetrics_series *series_alloc(struct shmetrics_family *f, const c
 static int check_values(const struct shmetrics_family *f, const char *const *v, size_t n)
 {
 	if (n != f->n_labels)
-		return client_fail(-EINVAL, "%s: %zu label value(s) given; the family has %zu label "
-					    "name(s)",
+		return client_fail(-EINVAL,
+				   "%s: %zu label value(s) given; the family has %zu label "
+				   "name(s)",
 				   f->name, n, f->n_labels);
 	if (n > 0 && v == NULL)
 		return client_fail(-EINVAL, "%s: label_values is NULL", f->name);
@@ -481,8 +490,9 @@ static int check_values(const struct shmetrics_family *f, const char *const *v, 
 					   f->label_names[i]);
 		size_t len = strlen(v[i]);
 		if (len > LABEL_VALUE_MAX || !utf8_valid(v[i], len))
-			return client_fail(-EINVAL, "%s: value of label %s must be UTF-8 of at most "
-						    "%d bytes (it has %zu)",
+			return client_fail(-EINVAL,
+					   "%s: value of label %s must be UTF-8 of at most "
+					   "%d bytes (it has %zu)",
 					   f->name, f->label_names[i], LABEL_VALUE_MAX, len);
 	}
 	return 0;
@@ -490,7 +500,8 @@ static int check_values(const struct shmetrics_family *f, const char *const *v, 
 
 static struct client_usage series_usage(const struct shmetrics_family *f, const char *const *v)
 {
-	struct client_usage d = { .series = 1, .labels = f->n_labels,
+	struct client_usage d = { .series = 1,
+				  .labels = f->n_labels,
 				  .values = f->type == METRIC_HISTOGRAM ? f->n_bounds + 2u : 1u };
 
 	for (size_t i = 0; i < f->n_labels; i++)

@@ -11,13 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HOT_BIT (UINT64_C(1) << 63)
+#define HOT_BIT       (UINT64_C(1) << 63)
 /* Largest double that still counts exactly in the integer word. */
 #define EXACT_INT_MAX 9007199254740992.0 /* 2^53 */
 /* How often the publisher looks for observations still in flight before it
  * settles for the shard's previous snapshot. */
-#define DRAIN_SPINS 64
-#define DRAIN_YIELDS 10000
+#define DRAIN_SPINS   64
+#define DRAIN_YIELDS  10000
 
 static uint64_t to_bits(double d)
 {
@@ -66,7 +66,8 @@ SHMETRICS_API int shmetrics_add(struct shmetrics_series *s, double v)
 {
 	if (s->type == METRIC_GAUGE) {
 		if (!isfinite(v))
-			return client_fail(-EINVAL, "%s: shmetrics_add(%g): the amount must be finite",
+			return client_fail(-EINVAL,
+					   "%s: shmetrics_add(%g): the amount must be finite",
 					   s->family->name, v);
 		add_double(&s->bits, v);
 		return 0;
@@ -74,9 +75,9 @@ SHMETRICS_API int shmetrics_add(struct shmetrics_series *s, double v)
 	if (s->type != METRIC_COUNTER)
 		return misuse(s, "shmetrics_add");
 	if (!(v >= 0) || !isfinite(v))
-		return client_fail(-EINVAL,
-				   "%s: shmetrics_add(%g): a counter only goes up by a finite amount",
-				   s->family->name, v);
+		return client_fail(
+		    -EINVAL, "%s: shmetrics_add(%g): a counter only goes up by a finite amount",
+		    s->family->name, v);
 	if (v <= EXACT_INT_MAX && v == floor(v))
 		atomic_fetch_add_explicit(&s->ints, (uint64_t)v, memory_order_relaxed);
 	else
@@ -210,10 +211,10 @@ void client_hist_collect(struct hist *h, uint32_t n_bounds, uint64_t *counts, do
 	h->started_at_flip = started;
 	if (drained(sh, h->expect[cold])) {
 		for (uint32_t i = 0; i <= n_bounds; i++)
-			h->snap_counts[cold][i] =
-				atomic_load_explicit(&sh->buckets[i], memory_order_relaxed);
-		h->snap_sum[cold] =
-			from_bits(atomic_load_explicit(&sh->sum_bits, memory_order_relaxed));
+			h->snap_counts[cold][i] = atomic_load_explicit(&sh->buckets[i],
+								       memory_order_relaxed);
+		h->snap_sum[cold] = from_bits(
+		    atomic_load_explicit(&sh->sum_bits, memory_order_relaxed));
 	}
 	for (uint32_t i = 0; i <= n_bounds; i++)
 		counts[i] = h->snap_counts[0][i] + h->snap_counts[1][i];

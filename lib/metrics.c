@@ -69,14 +69,14 @@ static size_t blob_total(const struct metrics_view *v)
 size_t batch_blob_capacity(const struct batch_limits *lim)
 {
 	struct metrics_view v = { .hdr = {
-		.n_families = lim->max_families,
-		.n_series = lim->max_series,
-		.n_labels = lim->max_labels,
-		.n_values = lim->max_values,
-		.n_bounds = lim->max_bounds,
-		.strings_len = lim->string_bytes,
-		.error_len = ERROR_MAX,
-	} };
+				      .n_families = lim->max_families,
+				      .n_series = lim->max_series,
+				      .n_labels = lim->max_labels,
+				      .n_values = lim->max_values,
+				      .n_bounds = lim->max_bounds,
+				      .strings_len = lim->string_bytes,
+				      .error_len = ERROR_MAX,
+				  } };
 
 	if (lim->string_bytes > (1u << 30) || lim->max_series > (1u << 26) ||
 	    lim->max_labels > (1u << 28) || lim->max_values > (1u << 28) ||
@@ -109,8 +109,8 @@ struct batch *batch_new(const struct batch_limits *lim)
 	b->series_slot = calloc(lim->max_series + 1u, sizeof *b->series_slot);
 	b->hash_mask = slots - 1;
 	b->blob = malloc(cap);
-	if (!b->families || !b->series || !b->labels || !b->bounds || !b->strings ||
-	    !b->values || !b->series_hash || !b->series_slot || !b->blob)
+	if (!b->families || !b->series || !b->labels || !b->bounds || !b->strings || !b->values ||
+	    !b->series_hash || !b->series_slot || !b->blob)
 		goto fail;
 	batch_reset(b);
 	return b;
@@ -155,7 +155,8 @@ static int add_string(struct batch *b, const char *s, size_t len, uint32_t *off,
 		      size_t errlen)
 {
 	if (len > b->lim.string_bytes - b->hdr.strings_len) {
-		snprintf(err, errlen, "string space of %u bytes is full (limit strings per collector)",
+		snprintf(err, errlen,
+			 "string space of %u bytes is full (limit strings per collector)",
 			 b->lim.string_bytes);
 		return -ENOSPC;
 	}
@@ -193,8 +194,8 @@ static int check_family(struct batch *b, const char *name, const char *help, cha
 		return -EINVAL;
 	}
 	if (b->hdr.n_families >= b->lim.max_families) {
-		snprintf(err, errlen, "family %s refused: the limit of %u families is reached", name,
-			 b->lim.max_families);
+		snprintf(err, errlen, "family %s refused: the limit of %u families is reached",
+			 name, b->lim.max_families);
 		return -ENOSPC;
 	}
 	return 0;
@@ -243,8 +244,8 @@ static int check_bounds(const char *name, uint32_t type, const double *bounds, u
 	bool summary = type == METRIC_SUMMARY;
 
 	if (n > HISTOGRAM_BUCKETS_MAX) {
-		snprintf(err, errlen, "%s %s has %u %s; the limit is %d", metric_type_name(type), name, n,
-			 summary ? "quantiles" : "buckets", HISTOGRAM_BUCKETS_MAX);
+		snprintf(err, errlen, "%s %s has %u %s; the limit is %d", metric_type_name(type),
+			 name, n, summary ? "quantiles" : "buckets", HISTOGRAM_BUCKETS_MAX);
 		return -EINVAL;
 	}
 	for (uint32_t i = 0; i < n; i++) {
@@ -253,7 +254,8 @@ static int check_bounds(const char *name, uint32_t type, const double *bounds, u
 		if (bad) {
 			snprintf(err, errlen,
 				 "%s %s: %s must be finite%s and strictly increasing (%s %u is %g)",
-				 metric_type_name(type), name, summary ? "quantiles" : "bucket bounds",
+				 metric_type_name(type), name,
+				 summary ? "quantiles" : "bucket bounds",
 				 summary ? ", within [0,1]" : "", summary ? "quantile" : "bound",
 				 i + 1, bounds[i]);
 			return -EINVAL;
@@ -270,7 +272,8 @@ static int bounded_family(struct batch *b, const char *name, const char *help, u
 	if (rc < 0)
 		return rc;
 	if (n > b->lim.max_bounds - b->hdr.n_bounds) {
-		snprintf(err, errlen, "%s %s refused: the limit of %u bounds and quantiles is reached",
+		snprintf(err, errlen,
+			 "%s %s refused: the limit of %u bounds and quantiles is reached",
 			 metric_type_name(type), name, b->lim.max_bounds);
 		return -ENOSPC;
 	}
@@ -302,8 +305,8 @@ int batch_summary_family(struct batch *b, const char *name, const char *help,
 #define FNAME(b, f) (int)(f)->name_len, (b)->strings + (f)->name_off
 
 static int check_labels(const struct batch *b, const struct blob_family *f,
-			const char *const *names, const char *const *values, size_t n,
-			char *err, size_t errlen)
+			const char *const *names, const char *const *values, size_t n, char *err,
+			size_t errlen)
 {
 	if (n > METRIC_LABELS_MAX) {
 		snprintf(err, errlen, "series of %.*s has %zu labels; the limit is %d", FNAME(b, f),
@@ -339,8 +342,8 @@ static int check_labels(const struct batch *b, const struct blob_family *f,
 }
 
 /* FNV-1a over the label pairs (order-sensitive: callers add labels in a fixed order). */
-static uint32_t labels_hash(uint32_t family, const char *const *names,
-			    const char *const *values, size_t n)
+static uint32_t labels_hash(uint32_t family, const char *const *names, const char *const *values,
+			    size_t n)
 {
 	uint32_t h = 2166136261u ^ family;
 	for (size_t i = 0; i < n; i++) {
@@ -403,8 +406,8 @@ static int check_capacity(const struct batch *b, const struct blob_family *f, si
 	return 0;
 }
 
-static int add_label_strings(struct batch *b, const char *const *names,
-			     const char *const *values, size_t n, char *err, size_t errlen)
+static int add_label_strings(struct batch *b, const char *const *names, const char *const *values,
+			     size_t n, char *err, size_t errlen)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct blob_label *l = &b->labels[b->hdr.n_labels + i];
@@ -478,8 +481,9 @@ int batch_add(struct batch *b, const char *const *names, const char *const *valu
 {
 	uint32_t vidx;
 	if (b->current_family >= 0 && family_value_count(&b->families[b->current_family]) != 1) {
-		snprintf(err, errlen, "use batch_add_histogram or batch_add_summary for histogram "
-				      "and summary series");
+		snprintf(err, errlen,
+			 "use batch_add_histogram or batch_add_summary for histogram "
+			 "and summary series");
 		return -EINVAL;
 	}
 	int rc = add_series(b, names, values, n, 1, &vidx, err, errlen);
@@ -509,8 +513,8 @@ int batch_add_histogram(struct batch *b, const char *const *names, const char *c
 }
 
 int batch_add_summary(struct batch *b, const char *const *names, const char *const *values,
-		      size_t n, const double *quantile_values, double sum, double count,
-		      char *err, size_t errlen)
+		      size_t n, const double *quantile_values, double sum, double count, char *err,
+		      size_t errlen)
 {
 	if (b->current_family < 0 || b->families[b->current_family].type != METRIC_SUMMARY) {
 		snprintf(err, errlen, "batch_add_summary needs a summary family");
@@ -554,7 +558,8 @@ void *batch_blob(struct batch *b, size_t *len)
 	view_compute_offsets(&v);
 	h->used_bytes = blob_total(&v);
 	/* Zero only the padding after strings and after the error text. */
-	memset(b->blob + v.strings_off + h->strings_len, 0, v.values_off - v.strings_off - h->strings_len);
+	memset(b->blob + v.strings_off + h->strings_len, 0,
+	       v.values_off - v.strings_off - h->strings_len);
 	memset(b->blob + v.error_off + h->error_len, 0, h->used_bytes - v.error_off - h->error_len);
 	memcpy(b->blob, h, sizeof *h);
 	memcpy(b->blob + v.families_off, b->families, h->n_families * sizeof *b->families);

@@ -35,20 +35,20 @@ enum metric_type {
 };
 
 /* Lengths above these are refused at registration, never truncated. */
-#define METRIC_NAME_MAX 200
-#define METRIC_HELP_MAX 1024
-#define LABEL_NAME_MAX 100
-#define LABEL_VALUE_MAX 1024
-#define METRIC_LABELS_MAX 32 /* node_dmi_info has up to 20 */
+#define METRIC_NAME_MAX       200
+#define METRIC_HELP_MAX       1024
+#define LABEL_NAME_MAX        100
+#define LABEL_VALUE_MAX       1024
+#define METRIC_LABELS_MAX     32 /* node_dmi_info has up to 20 */
 #define HISTOGRAM_BUCKETS_MAX 64
 
 /* How much one batch may hold.  Fixed when the segment is created. */
 struct batch_limits {
 	uint32_t max_families;
 	uint32_t max_series;
-	uint32_t max_labels;  /* label pairs over all series */
-	uint32_t max_values;  /* 1 per counter/gauge series, bounds+2 per histogram/summary */
-	uint32_t max_bounds;  /* histogram bounds and summary quantiles over all families */
+	uint32_t max_labels; /* label pairs over all series */
+	uint32_t max_values; /* 1 per counter/gauge series, bounds+2 per histogram/summary */
+	uint32_t max_bounds; /* histogram bounds and summary quantiles over all families */
 	uint32_t string_bytes;
 };
 
@@ -197,8 +197,8 @@ int batch_add_histogram(struct batch *b, const char *const *names, const char *c
  * allows it for a quantile without observations), the sum and the count (>= 0).
  * Summary series may not have a label named quantile. */
 int batch_add_summary(struct batch *b, const char *const *names, const char *const *values,
-		      size_t n, const double *quantile_values, double sum, double count,
-		      char *err, size_t errlen);
+		      size_t n, const double *quantile_values, double sum, double count, char *err,
+		      size_t errlen);
 
 /* Series refused since the last reset because a limit was reached (-ENOSPC). */
 uint32_t batch_dropped(const struct batch *b);

@@ -45,8 +45,8 @@ static bool string_in_range(const struct metrics_view *v, uint32_t off, uint32_t
 	return off <= v->hdr.strings_len && len <= v->hdr.strings_len - off;
 }
 
-static int check_family_names(const struct metrics_view *v, uint32_t i,
-			      const struct blob_family *f, char *err, size_t errlen)
+static int check_family_names(const struct metrics_view *v, uint32_t i, const struct blob_family *f,
+			      char *err, size_t errlen)
 {
 	char why[256];
 
@@ -84,9 +84,8 @@ static int check_family_bounds(const struct metrics_view *v, uint32_t i,
 	return 0;
 }
 
-static int check_labels(const struct metrics_view *v, uint32_t si,
-			const struct blob_series *s, const struct blob_family *f, char *err,
-			size_t errlen)
+static int check_labels(const struct metrics_view *v, uint32_t si, const struct blob_series *s,
+			const struct blob_family *f, char *err, size_t errlen)
 {
 	char why[256];
 
@@ -122,8 +121,8 @@ static int check_labels(const struct metrics_view *v, uint32_t si,
 	return 0;
 }
 
-static int check_series_of(const struct metrics_view *v, uint32_t fi,
-			   const struct blob_family *f, char *err, size_t errlen)
+static int check_series_of(const struct metrics_view *v, uint32_t fi, const struct blob_family *f,
+			   char *err, size_t errlen)
 {
 	uint32_t nvals = family_value_count(f);
 

@@ -24,19 +24,20 @@ static int name_check(const char *what, const char *s, size_t len, size_t max, b
 		return -EINVAL;
 	}
 	if (len > max) {
-		snprintf(err, errlen, "%s \"%.40s...\" is %zu bytes long; the limit is %zu", what, s,
-			 len, max);
+		snprintf(err, errlen, "%s \"%.40s...\" is %zu bytes long; the limit is %zu", what,
+			 s, len, max);
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < len; i++) {
 		char c = s[i];
 		bool ok = is_alpha_(c) || (colon_ok && c == ':') || (i > 0 && is_digit(c));
 		if (!ok) {
-			snprintf(err, errlen,
-				 "%s \"%.*s\" is invalid: character %zu (0x%02x) is not allowed; names "
-				 "must match %s",
-				 what, (int)(len > 100 ? 100 : len), s, i + 1, (unsigned char)c,
-				 pattern);
+			snprintf(
+			    err, errlen,
+			    "%s \"%.*s\" is invalid: character %zu (0x%02x) is not allowed; names "
+			    "must match %s",
+			    what, (int)(len > 100 ? 100 : len), s, i + 1, (unsigned char)c,
+			    pattern);
 			return -EINVAL;
 		}
 	}

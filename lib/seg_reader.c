@@ -189,7 +189,8 @@ static int guarded_latch_read(struct seg_reader *r, const struct seg_header *h, 
 {
 	struct latch l = {
 		.seq = seg_words(r->base, offsetof(struct seg_header, seq)),
-		.copy = { seg_words(r->base, h->copy_offset[0]), seg_words(r->base, h->copy_offset[1]) },
+		.copy = { seg_words(r->base, h->copy_offset[0]),
+			  seg_words(r->base, h->copy_offset[1]) },
 	};
 	sigjmp_buf jb;
 

@@ -14,8 +14,8 @@
 struct seg_writer {
 	void *base;
 	size_t size;
-	int fd;          /* kept to reserve memory as batches grow */
-	size_t reserved; /* bytes of each copy known to be backed by memory */
+	int fd;                /* kept to reserve memory as batches grow */
+	size_t reserved;       /* bytes of each copy known to be backed by memory */
 	struct seg_header hdr; /* private copy, checked at attach */
 	struct batch_limits limits;
 	struct latch latch;
@@ -97,8 +97,8 @@ int seg_writer_attach(struct seg_writer **out, const char *shm_name, char *err, 
 					     memory_order_relaxed);
 	atomic_store_explicit(header_word(w, SEG_WORD(writer_pid)), (uint64_t)getpid(),
 			      memory_order_relaxed);
-	atomic_store_explicit(header_word(w, SEG_WORD(writer_start)),
-			      process_start_token(getpid()), memory_order_relaxed);
+	atomic_store_explicit(header_word(w, SEG_WORD(writer_start)), process_start_token(getpid()),
+			      memory_order_relaxed);
 	*out = w;
 	return 0;
 fail:
@@ -121,8 +121,10 @@ void seg_writer_detach(struct seg_writer *w)
 void seg_writer_detach_resident(struct seg_writer *w)
 {
 	if (w != NULL && w->base != NULL) {
-		atomic_store_explicit(header_word(w, SEG_WORD(writer_start)), 0, memory_order_relaxed);
-		atomic_store_explicit(header_word(w, SEG_WORD(writer_pid)), 0, memory_order_relaxed);
+		atomic_store_explicit(header_word(w, SEG_WORD(writer_start)), 0,
+				      memory_order_relaxed);
+		atomic_store_explicit(header_word(w, SEG_WORD(writer_pid)), 0,
+				      memory_order_relaxed);
 	}
 	seg_writer_detach(w);
 }
@@ -139,14 +141,14 @@ void seg_writer_set_interval(struct seg_writer *w, uint32_t interval_ms)
 }
 
 /* The counts and the metadata sections say which series exist. */
-static bool same_series_set(const struct seg_writer *w, const unsigned char *blob,
-			    size_t meta_len)
+static bool same_series_set(const struct seg_writer *w, const unsigned char *blob, size_t meta_len)
 {
 	const size_t counts_from = offsetof(struct blob_header, n_families);
 	const size_t counts_to = offsetof(struct blob_header, flags);
 
 	return w->last_meta_len == meta_len &&
-	       memcmp(w->last_meta + counts_from, blob + counts_from, counts_to - counts_from) == 0 &&
+	       memcmp(w->last_meta + counts_from, blob + counts_from, counts_to - counts_from) ==
+		   0 &&
 	       memcmp(w->last_meta + sizeof(struct blob_header), blob + sizeof(struct blob_header),
 		      meta_len - sizeof(struct blob_header)) == 0;
 }
@@ -176,8 +178,7 @@ static int reserve_copies(struct seg_writer *w, size_t len, char *err, size_t er
 	for (int i = 0; i < 2; i++) {
 		int rc = segment_reserve(w->fd, w->hdr.copy_offset[i], want);
 		if (rc < 0) {
-			snprintf(err, errlen,
-				 "fallocate(\"%s\" copy %d, %zu bytes) failed: %s%s",
+			snprintf(err, errlen, "fallocate(\"%s\" copy %d, %zu bytes) failed: %s%s",
 				 w->hdr.collector, i, want, strerror(-rc),
 				 rc == -ENOSPC ? " (is /dev/shm full?)" : "");
 			return rc;

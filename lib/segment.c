@@ -27,14 +27,15 @@ bool segment_part_valid(const char *s)
 	return true;
 }
 
-int segment_name(char *out, size_t outlen, const char *instance, const char *collector,
-		 char *err, size_t errlen)
+int segment_name(char *out, size_t outlen, const char *instance, const char *collector, char *err,
+		 size_t errlen)
 {
 	if (!segment_part_valid(instance) || !segment_part_valid(collector)) {
 		snprintf(err, errlen,
 			 "invalid segment name part \"%s\": instance and collector names are 1 to "
 			 "%d characters of [a-zA-Z0-9_-]",
-			 segment_part_valid(instance) ? collector : instance, SEGMENT_COLLECTOR_MAX);
+			 segment_part_valid(instance) ? collector : instance,
+			 SEGMENT_COLLECTOR_MAX);
 		return -EINVAL;
 	}
 	int n = snprintf(out, outlen, "/shmetrics.%s.%s", instance, collector);
@@ -239,8 +240,9 @@ static int remove_leftover(const char *shm_name, char *err, size_t errlen)
 	const char *reason = why_not_leftover(fd, why, sizeof why);
 	close(fd);
 	if (reason != NULL) {
-		snprintf(err, errlen, "segment %s already exists and %s; is another agent "
-				      "running with the same instance name?",
+		snprintf(err, errlen,
+			 "segment %s already exists and %s; is another agent "
+			 "running with the same instance name?",
 			 shm_name, reason);
 		return -EEXIST;
 	}

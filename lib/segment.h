@@ -52,13 +52,13 @@
 #include "metrics.h"
 
 #define SEGMENT_LAYOUT_VERSION 1
-#define SEGMENT_NAME_MAX 255     /* POSIX shm names, including the leading '/' */
-#define SEGMENT_COLLECTOR_MAX 63 /* collector names: [a-zA-Z0-9_-]{1,63} */
-#define SEGMENT_INSTANCE_MAX 63
+#define SEGMENT_NAME_MAX       255 /* POSIX shm names, including the leading '/' */
+#define SEGMENT_COLLECTOR_MAX  63  /* collector names: [a-zA-Z0-9_-]{1,63} */
+#define SEGMENT_INSTANCE_MAX   63
 
 /* "/shmetrics.<instance>.<collector>".  -EINVAL if either part is not valid. */
-int segment_name(char *out, size_t outlen, const char *instance, const char *collector,
-		 char *err, size_t errlen);
+int segment_name(char *out, size_t outlen, const char *instance, const char *collector, char *err,
+		 size_t errlen);
 
 /* True when s is a valid collector (or instance) name. */
 bool segment_part_valid(const char *s);
@@ -120,13 +120,13 @@ struct seg_reader;
 /* What a reader knows about a segment besides its batch. */
 struct seg_info {
 	char collector[SEGMENT_COLLECTOR_MAX + 1];
-	pid_t writer_pid;         /* 0 if no writer ever attached */
-	uint64_t writer_start;    /* start-time token of the writer */
-	bool writer_alive;        /* pid exists and its start time matches */
+	pid_t writer_pid;      /* 0 if no writer ever attached */
+	uint64_t writer_start; /* start-time token of the writer */
+	bool writer_alive;     /* pid exists and its start time matches */
 	uint32_t interval_ms;
 	uint64_t generation;
-	uint64_t publishes;       /* completed publishes since creation */
-	uint64_t series_dropped;  /* series refused for limits, over all publishes */
+	uint64_t publishes;      /* completed publishes since creation */
+	uint64_t series_dropped; /* series refused for limits, over all publishes */
 };
 
 /* Maps shm_name read-only and checks its header.  A segment of another layout

@@ -17,9 +17,9 @@
 #error "shmetrics needs lock-free 64-bit atomics: shared-memory atomics must not use locks"
 #endif
 
-#define SEGMENT_MAGIC 0x53434952544d4853ull /* "SHMTRICS" read as little-endian bytes */
+#define SEGMENT_MAGIC       0x53434952544d4853ull /* "SHMTRICS" read as little-endian bytes */
 #define SEGMENT_HEADER_SIZE 256u
-#define SEGMENT_COPY_ALIGN 64u
+#define SEGMENT_COPY_ALIGN  64u
 
 struct seg_header {
 	uint64_t magic;          /* SEGMENT_MAGIC, stored last at creation (release) */
@@ -35,10 +35,10 @@ struct seg_header {
 	uint64_t creator_start;  /* a leftover has a dead creator and a dead writer */
 	uint64_t reserved0[3];
 	/* Written by the writer while readers read: */
-	uint64_t seq;            /* latch sequence; see segment.h */
-	uint64_t generation;     /* bumped when the set of series changes */
+	uint64_t seq;        /* latch sequence; see segment.h */
+	uint64_t generation; /* bumped when the set of series changes */
 	uint64_t writer_pid;
-	uint64_t writer_start;   /* start-time token of writer_pid */
+	uint64_t writer_start; /* start-time token of writer_pid */
 	uint64_t interval_ms;
 	uint64_t publishes;
 	uint64_t series_dropped; /* series refused for limits, summed over publishes */

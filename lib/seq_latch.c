@@ -54,8 +54,8 @@ static void write_copy(const struct latch *l, unsigned idx, const void *blob, si
 		    (len - skip_to) / 8);
 }
 
-void latch_publish(const struct latch *l, const void *blob, size_t len,
-		   const size_t skip_from[2], const size_t skip_to[2])
+void latch_publish(const struct latch *l, const void *blob, size_t len, const size_t skip_from[2],
+		   const size_t skip_to[2])
 {
 	/* Only this process writes seq, so its own last store is what it reads. */
 	uint64_t s = atomic_load_explicit(l->seq, memory_order_relaxed);
@@ -73,8 +73,7 @@ void latch_publish(const struct latch *l, const void *blob, size_t len,
 	atomic_thread_fence(memory_order_release);
 }
 
-int latch_read(const struct latch *l, void *dst, size_t capacity, unsigned max_tries,
-	       size_t *len)
+int latch_read(const struct latch *l, void *dst, size_t capacity, unsigned max_tries, size_t *len)
 {
 	for (unsigned attempt = 0; attempt < max_tries; attempt++) {
 		/* [R1] pairs with the writer's release stores of seq. */

@@ -23,8 +23,8 @@ void words_store(_Atomic uint64_t *dst, const void *src, size_t nwords);
  * the same bytes already and are not rewritten (pass 0, 0 to write everything).
  * Only the single writer of the segment may call this.
  */
-void latch_publish(const struct latch *l, const void *blob, size_t len,
-		   const size_t skip_from[2], const size_t skip_to[2]);
+void latch_publish(const struct latch *l, const void *blob, size_t len, const size_t skip_from[2],
+		   const size_t skip_to[2]);
 
 /*
  * Copies the complete copy readers should use into dst (capacity bytes), retrying
@@ -32,7 +32,6 @@ void latch_publish(const struct latch *l, const void *blob, size_t len,
  * -EAGAIN when every try raced with the writer, -EPROTO when a stable copy has an
  * impossible length.  dst is untrusted data: validate it before use.
  */
-int latch_read(const struct latch *l, void *dst, size_t capacity, unsigned max_tries,
-	       size_t *len);
+int latch_read(const struct latch *l, void *dst, size_t capacity, unsigned max_tries, size_t *len);
 
 #endif

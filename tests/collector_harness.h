@@ -31,8 +31,8 @@
 #include "render.h"
 #include "metrics.h"
 
-#define FIXTURES "tests/fixtures"
-#define GOLDEN FIXTURES "/golden"
+#define FIXTURES    "tests/fixtures"
+#define GOLDEN      FIXTURES "/golden"
 #define NO_SUCH_DIR "/nonexistent-shmetrics-fixture"
 
 /* ---- the dumper ---- */
@@ -281,8 +281,8 @@ static void expect_edge_cases(const struct edge_case *cases, size_t n, run_opene
 
 /* One cycle of collector on a temporary tree holding the single file rel.  (Not
  * every test file has such a case.) */
-__attribute__((unused)) static void expect_on_file(const char *collector, const char *rel, const char *content,
-			   const char *want)
+__attribute__((unused)) static void expect_on_file(const char *collector, const char *rel,
+						   const char *content, const char *want)
 {
 	const struct edge_case c = { collector, rel, content, want };
 	expect_edge_cases(&c, 1, NULL);

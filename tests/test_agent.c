@@ -19,7 +19,8 @@
 #include "../agent/reload.h"
 
 #define ARGS(...) ((char *const[]){ "shmetrics-agent", __VA_ARGS__, NULL })
-#define NARGS(...) ((int)(sizeof((char *const[]){ "shmetrics-agent", __VA_ARGS__ }) / sizeof(char *)))
+#define NARGS(...) \
+	((int)(sizeof((char *const[]){ "shmetrics-agent", __VA_ARGS__ }) / sizeof(char *)))
 
 /* ---- command line ---- */
 
@@ -35,52 +36,138 @@ struct parse_case {
 };
 
 static const struct parse_case parse_cases[] = {
-	{ "value after =", NARGS("--web.listen-address=127.0.0.1:9000"),
-	  ARGS("--web.listen-address=127.0.0.1:9000"), 0, CLI_RUN, NULL,
-	  { "--web.listen-address=127.0.0.1:9000" }, NULL },
-	{ "value as the next argument", NARGS("--web.listen-address", "127.0.0.1:9000"),
-	  ARGS("--web.listen-address", "127.0.0.1:9000"), 0, CLI_RUN, NULL,
-	  { "--web.listen-address=127.0.0.1:9000" }, NULL },
-	{ "config file both ways", NARGS("--config", "/a.json", "--config=/b.json"),
-	  ARGS("--config", "/a.json", "--config=/b.json"), 0, CLI_RUN, "/b.json", { NULL }, NULL },
-	{ "check-config", NARGS("--check-config", "--config=/c.json"),
-	  ARGS("--check-config", "--config=/c.json"), 0, CLI_CHECK_CONFIG, "/c.json", { NULL },
+	{ "value after =",
+	  NARGS("--web.listen-address=127.0.0.1:9000"),
+	  ARGS("--web.listen-address=127.0.0.1:9000"),
+	  0,
+	  CLI_RUN,
+	  NULL,
+	  { "--web.listen-address=127.0.0.1:9000" },
+	  NULL },
+	{ "value as the next argument",
+	  NARGS("--web.listen-address", "127.0.0.1:9000"),
+	  ARGS("--web.listen-address", "127.0.0.1:9000"),
+	  0,
+	  CLI_RUN,
+	  NULL,
+	  { "--web.listen-address=127.0.0.1:9000" },
+	  NULL },
+	{ "config file both ways",
+	  NARGS("--config", "/a.json", "--config=/b.json"),
+	  ARGS("--config", "/a.json", "--config=/b.json"),
+	  0,
+	  CLI_RUN,
+	  "/b.json",
+	  { NULL },
+	  NULL },
+	{ "check-config",
+	  NARGS("--check-config", "--config=/c.json"),
+	  ARGS("--check-config", "--config=/c.json"),
+	  0,
+	  CLI_CHECK_CONFIG,
+	  "/c.json",
+	  { NULL },
 	  NULL },
 	{ "overrides keep their order",
 	  NARGS("--collector.disable-defaults", "--collector.cpu", "--no-collector.stat",
 		"--path.procfs", "/host/proc"),
 	  ARGS("--collector.disable-defaults", "--collector.cpu", "--no-collector.stat",
 	       "--path.procfs", "/host/proc"),
-	  0, CLI_RUN, NULL,
+	  0,
+	  CLI_RUN,
+	  NULL,
 	  { "--collector.disable-defaults", "--collector.cpu", "--no-collector.stat",
 	    "--path.procfs=/host/proc" },
 	  NULL },
-	{ "collector interval takes a value", NARGS("--collector.cpu.interval", "2s"),
-	  ARGS("--collector.cpu.interval", "2s"), 0, CLI_RUN, NULL,
-	  { "--collector.cpu.interval=2s" }, NULL },
-	{ "help wins over a bad flag", NARGS("--bogus", "--help"), ARGS("--bogus", "--help"), 0,
-	  CLI_HELP, NULL, { NULL }, NULL },
+	{ "collector interval takes a value",
+	  NARGS("--collector.cpu.interval", "2s"),
+	  ARGS("--collector.cpu.interval", "2s"),
+	  0,
+	  CLI_RUN,
+	  NULL,
+	  { "--collector.cpu.interval=2s" },
+	  NULL },
+	{ "help wins over a bad flag",
+	  NARGS("--bogus", "--help"),
+	  ARGS("--bogus", "--help"),
+	  0,
+	  CLI_HELP,
+	  NULL,
+	  { NULL },
+	  NULL },
 	{ "version", NARGS("--version"), ARGS("--version"), 0, CLI_VERSION, NULL, { NULL }, NULL },
-	{ "misspelt flag suggests the nearest", NARGS("--web.listen-adress=:9100"),
-	  ARGS("--web.listen-adress=:9100"), -EINVAL, CLI_RUN, NULL, { NULL },
+	{ "misspelt flag suggests the nearest",
+	  NARGS("--web.listen-adress=:9100"),
+	  ARGS("--web.listen-adress=:9100"),
+	  -EINVAL,
+	  CLI_RUN,
+	  NULL,
+	  { NULL },
 	  "unknown flag --web.listen-adress=:9100 (did you mean --web.listen-address?)" },
-	{ "part of a flag suggests the whole", NARGS("--procfs=/p"), ARGS("--procfs=/p"), -EINVAL,
-	  CLI_RUN, NULL, { NULL }, "did you mean --path.procfs?" },
-	{ "misspelt collector flag suggests it", NARGS("--colector.cpu"), ARGS("--colector.cpu"),
-	  -EINVAL, CLI_RUN, NULL, { NULL }, "did you mean --collector.cpu?" },
-	{ "missing value at the end", NARGS("--path.procfs"), ARGS("--path.procfs"), -EINVAL,
-	  CLI_RUN, NULL, { NULL }, "flag --path.procfs needs a value" },
-	{ "a flag is not a value", NARGS("--path.procfs", "--path.sysfs=/s"),
-	  ARGS("--path.procfs", "--path.sysfs=/s"), -EINVAL, CLI_RUN, NULL, { NULL },
+	{ "part of a flag suggests the whole",
+	  NARGS("--procfs=/p"),
+	  ARGS("--procfs=/p"),
+	  -EINVAL,
+	  CLI_RUN,
+	  NULL,
+	  { NULL },
+	  "did you mean --path.procfs?" },
+	{ "misspelt collector flag suggests it",
+	  NARGS("--colector.cpu"),
+	  ARGS("--colector.cpu"),
+	  -EINVAL,
+	  CLI_RUN,
+	  NULL,
+	  { NULL },
+	  "did you mean --collector.cpu?" },
+	{ "missing value at the end",
+	  NARGS("--path.procfs"),
+	  ARGS("--path.procfs"),
+	  -EINVAL,
+	  CLI_RUN,
+	  NULL,
+	  { NULL },
 	  "flag --path.procfs needs a value" },
-	{ "empty config path", NARGS("--config="), ARGS("--config="), -EINVAL, CLI_RUN, NULL,
-	  { NULL }, "needs a value" },
-	{ "switch given a value", NARGS("--check-config=yes"), ARGS("--check-config=yes"), -EINVAL,
-	  CLI_RUN, NULL, { NULL }, "flag --check-config takes no value" },
-	{ "collector switch given a value", NARGS("--collector.cpu=false"),
-	  ARGS("--collector.cpu=false"), -EINVAL, CLI_RUN, NULL, { NULL }, "takes no value" },
-	{ "positional argument", NARGS("config.json"), ARGS("config.json"), -EINVAL, CLI_RUN, NULL,
-	  { NULL }, "unexpected argument \"config.json\"" },
+	{ "a flag is not a value",
+	  NARGS("--path.procfs", "--path.sysfs=/s"),
+	  ARGS("--path.procfs", "--path.sysfs=/s"),
+	  -EINVAL,
+	  CLI_RUN,
+	  NULL,
+	  { NULL },
+	  "flag --path.procfs needs a value" },
+	{ "empty config path",
+	  NARGS("--config="),
+	  ARGS("--config="),
+	  -EINVAL,
+	  CLI_RUN,
+	  NULL,
+	  { NULL },
+	  "needs a value" },
+	{ "switch given a value",
+	  NARGS("--check-config=yes"),
+	  ARGS("--check-config=yes"),
+	  -EINVAL,
+	  CLI_RUN,
+	  NULL,
+	  { NULL },
+	  "flag --check-config takes no value" },
+	{ "collector switch given a value",
+	  NARGS("--collector.cpu=false"),
+	  ARGS("--collector.cpu=false"),
+	  -EINVAL,
+	  CLI_RUN,
+	  NULL,
+	  { NULL },
+	  "takes no value" },
+	{ "positional argument",
+	  NARGS("config.json"),
+	  ARGS("config.json"),
+	  -EINVAL,
+	  CLI_RUN,
+	  NULL,
+	  { NULL },
+	  "unexpected argument \"config.json\"" },
 };
 
 static void check_parse_case(const struct parse_case *pc)
@@ -131,8 +218,8 @@ static void test_help_lists_every_builtin_collector_with_its_default(void **stat
 		char line[128];
 		snprintf(line, sizeof line, "  %-36s %s", config_builtin_collectors[i],
 			 config_builtin_default_enabled(config_builtin_collectors[i])
-				 ? "enabled by default"
-				 : "disabled by default");
+			     ? "enabled by default"
+			     : "disabled by default");
 		assert_non_null(strstr(text, line));
 	}
 	free(text);
@@ -171,11 +258,11 @@ static struct shm_config *load_with(const char *file_text, char **overrides, siz
 
 static void test_overrides_apply_after_the_file_in_the_order_given(void **state)
 {
-	char *ov[] = { "--collector.disable-defaults", "--collector.cpu", "--path.procfs=/host/proc" };
+	char *ov[] = { "--collector.disable-defaults", "--collector.cpu",
+		       "--path.procfs=/host/proc" };
 	char err[512];
-	struct shm_config *c =
-		load_with("{\"collectors\": {\"cpu\": {\"enabled\": false}}}", ov, 3, CLI_LOAD_OK,
-			  err, sizeof err);
+	struct shm_config *c = load_with("{\"collectors\": {\"cpu\": {\"enabled\": false}}}", ov, 3,
+					 CLI_LOAD_OK, err, sizeof err);
 
 	(void)state;
 	assert_true(config_find_collector(c, "cpu")->enabled);
@@ -236,11 +323,11 @@ static void test_backoff_starts_over_after_a_child_ran_longer_than_a_minute(void
 /* ---- child command lines ---- */
 
 static const char argv_config[] =
-	"{\"instance\": \"test\", \"log_level\": \"debug\","
-	" \"paths\": {\"procfs\": \"/host/proc\"},"
-	" \"web\": {\"listen_address\": \"127.0.0.1:9100\"},"
-	" \"collectors\": {\"cpu\": {\"interval\": \"500ms\", \"guest\": false},"
-	" \"stat\": {\"enabled\": false}}}";
+    "{\"instance\": \"test\", \"log_level\": \"debug\","
+    " \"paths\": {\"procfs\": \"/host/proc\"},"
+    " \"web\": {\"listen_address\": \"127.0.0.1:9100\"},"
+    " \"collectors\": {\"cpu\": {\"interval\": \"500ms\", \"guest\": false},"
+    " \"stat\": {\"enabled\": false}}}";
 
 /* These tests are about the first four collectors; the others are switched off so
  * that the lists stay short whatever else collectors/list.def declares. */
@@ -270,12 +357,16 @@ static void assert_argv(const struct child_argv *a, const char *const *want)
 
 static void test_group_command_line_runs_every_collector_that_is_not_isolated(void **state)
 {
-	static const char *const want[] = {
-		"/x/shmetrics-collector", "--run=cpu:/shmetrics.test.cpu:500ms",
-		"--run=loadavg:/shmetrics.test.loadavg:5s", "--path.procfs=/host/proc",
-		"--path.sysfs=/sys", "--path.rootfs=/", "--path.udev.data=/run/udev/data",
-		"--log.level=debug", "--collector.cpu.guest=false", NULL
-	};
+	static const char *const want[] = { "/x/shmetrics-collector",
+					    "--run=cpu:/shmetrics.test.cpu:500ms",
+					    "--run=loadavg:/shmetrics.test.loadavg:5s",
+					    "--path.procfs=/host/proc",
+					    "--path.sysfs=/sys",
+					    "--path.rootfs=/",
+					    "--path.udev.data=/run/udev/data",
+					    "--log.level=debug",
+					    "--collector.cpu.guest=false",
+					    NULL };
 	struct shm_config c;
 	struct child_argv a;
 	char err[512];
@@ -292,12 +383,15 @@ static void test_group_command_line_runs_every_collector_that_is_not_isolated(vo
 
 static void test_an_isolated_collector_has_the_group_command_line_with_itself_alone(void **state)
 {
-	static const char *const want[] = {
-		"/x/shmetrics-collector", "--run=cpu:/shmetrics.test.cpu:500ms",
-		"--path.procfs=/host/proc", "--path.sysfs=/sys", "--path.rootfs=/",
-		"--path.udev.data=/run/udev/data", "--log.level=debug", "--collector.cpu.guest=false",
-		NULL
-	};
+	static const char *const want[] = { "/x/shmetrics-collector",
+					    "--run=cpu:/shmetrics.test.cpu:500ms",
+					    "--path.procfs=/host/proc",
+					    "--path.sysfs=/sys",
+					    "--path.rootfs=/",
+					    "--path.udev.data=/run/udev/data",
+					    "--log.level=debug",
+					    "--collector.cpu.guest=false",
+					    NULL };
 	struct shm_config c;
 	struct child_argv a;
 	char err[512];
@@ -317,8 +411,8 @@ static void test_isolated_is_a_config_key_and_a_flag_for_builtin_collectors_only
 	char *ov[] = { "--collector.meminfo.isolated", "--no-collector.cpu.isolated" };
 	char *unknown[] = { "--collector.nosuch.isolated" };
 	char err[512];
-	struct shm_config *c = load_with("{\"collectors\": {\"cpu\": {\"isolated\": true}}}", ov,
-					 2, CLI_LOAD_OK, err, sizeof err);
+	struct shm_config *c = load_with("{\"collectors\": {\"cpu\": {\"isolated\": true}}}", ov, 2,
+					 CLI_LOAD_OK, err, sizeof err);
 
 	(void)state;
 	assert_false(config_find_collector(c, "cpu")->isolated);
@@ -335,12 +429,20 @@ static void test_isolated_is_a_config_key_and_a_flag_for_builtin_collectors_only
 
 static void test_exporter_command_line_lists_enabled_collectors_and_the_agent(void **state)
 {
-	static const char *const want[] = {
-		"/x/shmetrics-exporter", "--instance=test", "--web.listen-address=127.0.0.1:9100",
-		"--collector=cpu", "--collector=meminfo", "--collector=loadavg", "--collector=agent",
-		"--staleness-intervals=3", "--web.timeout=10s", "--web.max-connections=64",
-		"--web.max-connections-per-ip=16", "--web.threads=2", "--log.level=debug", NULL
-	};
+	static const char *const want[] = { "/x/shmetrics-exporter",
+					    "--instance=test",
+					    "--web.listen-address=127.0.0.1:9100",
+					    "--collector=cpu",
+					    "--collector=meminfo",
+					    "--collector=loadavg",
+					    "--collector=agent",
+					    "--staleness-intervals=3",
+					    "--web.timeout=10s",
+					    "--web.max-connections=64",
+					    "--web.max-connections-per-ip=16",
+					    "--web.threads=2",
+					    "--log.level=debug",
+					    NULL };
 	struct shm_config c;
 	struct child_argv a;
 	char err[512];
@@ -358,7 +460,7 @@ static void test_durations_are_written_the_way_the_children_read_them(void **sta
 	static const struct {
 		uint32_t ms;
 		const char *text;
-	} cases[] = { { 500, "500ms" }, { 1500, "1500ms" }, { 5000, "5s" },   { 90000, "90s" },
+	} cases[] = { { 500, "500ms" }, { 1500, "1500ms" }, { 5000, "5s" },     { 90000, "90s" },
 		      { 120000, "2m" }, { 3600000, "1h" },  { 5400000, "90m" }, { 0, "0ms" } };
 	char buf[32], err[256];
 
@@ -419,14 +521,17 @@ static void check_plan(const char *old_json, const char *new_json,
 }
 
 static const struct want_action every_segment_kept[] = {
-	{ "cpu", RELOAD_KEEP }, { "meminfo", RELOAD_KEEP }, { "loadavg", RELOAD_KEEP },
+	{ "cpu", RELOAD_KEEP },
+	{ "meminfo", RELOAD_KEEP },
+	{ "loadavg", RELOAD_KEEP },
 	{ "stat", RELOAD_KEEP },
 };
 
 static void test_reload_of_the_same_config_keeps_every_segment_and_process(void **state)
 {
 	static const struct want_action processes[] = {
-		{ "host", RELOAD_KEEP }, { "exporter", RELOAD_KEEP },
+		{ "host", RELOAD_KEEP },
+		{ "exporter", RELOAD_KEEP },
 	};
 
 	(void)state;
@@ -435,14 +540,17 @@ static void test_reload_of_the_same_config_keeps_every_segment_and_process(void 
 }
 
 static void test_reload_restarts_the_group_once_when_one_collector_changed_and_one_went(
-	void **state)
+    void **state)
 {
 	static const struct want_action segments[] = {
-		{ "cpu", RELOAD_RESTART }, { "meminfo", RELOAD_KEEP }, { "loadavg", RELOAD_KEEP },
+		{ "cpu", RELOAD_RESTART },
+		{ "meminfo", RELOAD_KEEP },
+		{ "loadavg", RELOAD_KEEP },
 		{ "stat", RELOAD_STOP },
 	};
 	static const struct want_action processes[] = {
-		{ "host", RELOAD_RESTART }, { "exporter", RELOAD_RESTART },
+		{ "host", RELOAD_RESTART },
+		{ "exporter", RELOAD_RESTART },
 	};
 
 	(void)state;
@@ -474,23 +582,27 @@ static void test_reload_starts_a_newly_enabled_collector_in_the_group(void **sta
 static void test_reload_of_a_web_setting_restarts_only_the_exporter(void **state)
 {
 	static const struct want_action processes[] = {
-		{ "host", RELOAD_KEEP }, { "exporter", RELOAD_RESTART },
+		{ "host", RELOAD_KEEP },
+		{ "exporter", RELOAD_RESTART },
 	};
 
 	(void)state;
-	check_plan("{}", "{\"web\": {\"listen_address\": \"127.0.0.1:9999\"}}",
-		   every_segment_kept, N(every_segment_kept), processes, N(processes));
+	check_plan("{}", "{\"web\": {\"listen_address\": \"127.0.0.1:9999\"}}", every_segment_kept,
+		   N(every_segment_kept), processes, N(processes));
 }
 
-static void test_reload_of_a_shared_path_restarts_every_collector_but_not_the_exporter(
-	void **state)
+static void test_reload_of_a_shared_path_restarts_every_collector_but_not_the_exporter(void **state)
 {
 	static const struct want_action segments[] = {
-		{ "cpu", RELOAD_RESTART },  { "meminfo", RELOAD_RESTART },
-		{ "loadavg", RELOAD_RESTART }, { "stat", RELOAD_RESTART },
+		{ "cpu", RELOAD_RESTART },
+		{ "meminfo", RELOAD_RESTART },
+		{ "loadavg", RELOAD_RESTART },
+		{ "stat", RELOAD_RESTART },
 	};
 	static const struct want_action processes[] = {
-		{ "host", RELOAD_RESTART }, { "loadavg", RELOAD_RESTART }, { "exporter", RELOAD_KEEP },
+		{ "host", RELOAD_RESTART },
+		{ "loadavg", RELOAD_RESTART },
+		{ "exporter", RELOAD_KEEP },
 	};
 
 	(void)state;
@@ -503,11 +615,15 @@ static void test_reload_of_a_shared_path_restarts_every_collector_but_not_the_ex
 static void test_reload_of_a_grouped_collector_leaves_an_isolated_one_running(void **state)
 {
 	static const struct want_action segments[] = {
-		{ "cpu", RELOAD_RESTART }, { "meminfo", RELOAD_KEEP }, { "loadavg", RELOAD_KEEP },
+		{ "cpu", RELOAD_RESTART },
+		{ "meminfo", RELOAD_KEEP },
+		{ "loadavg", RELOAD_KEEP },
 		{ "stat", RELOAD_KEEP },
 	};
 	static const struct want_action processes[] = {
-		{ "host", RELOAD_RESTART }, { "loadavg", RELOAD_KEEP }, { "exporter", RELOAD_KEEP },
+		{ "host", RELOAD_RESTART },
+		{ "loadavg", RELOAD_KEEP },
+		{ "exporter", RELOAD_KEEP },
 	};
 
 	(void)state;
@@ -517,15 +633,18 @@ static void test_reload_of_a_grouped_collector_leaves_an_isolated_one_running(vo
 		   segments, N(segments), processes, N(processes));
 }
 
-static void test_reload_moving_a_collector_out_of_the_group_starts_its_own_process(
-	void **state)
+static void test_reload_moving_a_collector_out_of_the_group_starts_its_own_process(void **state)
 {
 	static const struct want_action segments[] = {
-		{ "cpu", RELOAD_KEEP }, { "meminfo", RELOAD_RESTART }, { "loadavg", RELOAD_KEEP },
+		{ "cpu", RELOAD_KEEP },
+		{ "meminfo", RELOAD_RESTART },
+		{ "loadavg", RELOAD_KEEP },
 		{ "stat", RELOAD_KEEP },
 	};
 	static const struct want_action processes[] = {
-		{ "host", RELOAD_RESTART }, { "meminfo", RELOAD_START }, { "exporter", RELOAD_KEEP },
+		{ "host", RELOAD_RESTART },
+		{ "meminfo", RELOAD_START },
+		{ "exporter", RELOAD_KEEP },
 	};
 
 	(void)state;
@@ -536,11 +655,15 @@ static void test_reload_moving_a_collector_out_of_the_group_starts_its_own_proce
 static void test_reload_moving_the_last_collectors_out_of_the_group_stops_it(void **state)
 {
 	static const struct want_action segments[] = {
-		{ "cpu", RELOAD_RESTART }, { "meminfo", RELOAD_STOP }, { "loadavg", RELOAD_STOP },
+		{ "cpu", RELOAD_RESTART },
+		{ "meminfo", RELOAD_STOP },
+		{ "loadavg", RELOAD_STOP },
 		{ "stat", RELOAD_STOP },
 	};
 	static const struct want_action processes[] = {
-		{ "host", RELOAD_STOP }, { "cpu", RELOAD_START }, { "exporter", RELOAD_RESTART },
+		{ "host", RELOAD_STOP },
+		{ "cpu", RELOAD_START },
+		{ "exporter", RELOAD_RESTART },
 	};
 
 	(void)state;
@@ -607,17 +730,22 @@ int main(void)
 		cmocka_unit_test(test_backoff_doubles_from_one_second_up_to_a_minute),
 		cmocka_unit_test(test_backoff_starts_over_after_a_child_ran_longer_than_a_minute),
 		cmocka_unit_test(test_group_command_line_runs_every_collector_that_is_not_isolated),
-		cmocka_unit_test(test_an_isolated_collector_has_the_group_command_line_with_itself_alone),
-		cmocka_unit_test(test_isolated_is_a_config_key_and_a_flag_for_builtin_collectors_only),
+		cmocka_unit_test(
+		    test_an_isolated_collector_has_the_group_command_line_with_itself_alone),
+		cmocka_unit_test(
+		    test_isolated_is_a_config_key_and_a_flag_for_builtin_collectors_only),
 		cmocka_unit_test(test_exporter_command_line_lists_enabled_collectors_and_the_agent),
 		cmocka_unit_test(test_durations_are_written_the_way_the_children_read_them),
 		cmocka_unit_test(test_reload_of_the_same_config_keeps_every_segment_and_process),
-		cmocka_unit_test(test_reload_restarts_the_group_once_when_one_collector_changed_and_one_went),
+		cmocka_unit_test(
+		    test_reload_restarts_the_group_once_when_one_collector_changed_and_one_went),
 		cmocka_unit_test(test_reload_starts_a_newly_enabled_collector_in_the_group),
 		cmocka_unit_test(test_reload_of_a_web_setting_restarts_only_the_exporter),
-		cmocka_unit_test(test_reload_of_a_shared_path_restarts_every_collector_but_not_the_exporter),
+		cmocka_unit_test(
+		    test_reload_of_a_shared_path_restarts_every_collector_but_not_the_exporter),
 		cmocka_unit_test(test_reload_of_a_grouped_collector_leaves_an_isolated_one_running),
-		cmocka_unit_test(test_reload_moving_a_collector_out_of_the_group_starts_its_own_process),
+		cmocka_unit_test(
+		    test_reload_moving_a_collector_out_of_the_group_starts_its_own_process),
 		cmocka_unit_test(test_reload_moving_the_last_collectors_out_of_the_group_stops_it),
 		cmocka_unit_test(test_reload_refuses_to_change_the_instance),
 		cmocka_unit_test(test_exits_are_described_as_the_log_says),

@@ -82,8 +82,7 @@ static void read_back(struct readback *rb)
 		fail_msg("snapshot: %s", err);
 }
 
-static bool family_is(const struct metrics_view *v, const struct blob_family *f,
-		      const char *name)
+static bool family_is(const struct metrics_view *v, const struct blob_family *f, const char *name)
 {
 	return f->name_len == strlen(name) &&
 	       memcmp(view_string(v, f->name_off), name, f->name_len) == 0;
@@ -149,7 +148,7 @@ static void test_open_null_takes_segment_and_interval_from_environment(void **st
 	setenv("SHMETRICS_COLLECTOR", "app", 1);
 	setenv("SHMETRICS_INTERVAL", "1m30s", 1);
 	struct shmetrics *m = shmetrics_open(NULL, &(struct shmetrics_options){
-							   .flags = SHMETRICS_NO_PUBLISHER });
+						       .flags = SHMETRICS_NO_PUBLISHER });
 	assert_non_null(m);
 	assert_string_equal(shmetrics_collector_name(m), "app");
 	assert_int_equal(shmetrics_interval_ms(m), 90000);
@@ -387,9 +386,11 @@ static void test_updates_check_the_type_and_the_amount(void **state)
 	struct shmetrics *m = open_app(SHMETRICS_NO_PUBLISHER);
 	struct shmetrics_series *c = shmetrics_series(shmetrics_counter(m, "c_total", "", NULL, 0),
 						      NULL, 0);
-	struct shmetrics_series *g = shmetrics_series(shmetrics_gauge(m, "g", "", NULL, 0), NULL, 0);
-	struct shmetrics_series *h =
-		shmetrics_series(shmetrics_histogram(m, "h", "", NULL, 0, NULL, 0), NULL, 0);
+	struct shmetrics_series *g = shmetrics_series(shmetrics_gauge(m, "g", "", NULL, 0), NULL,
+						      0);
+	struct shmetrics_series *h = shmetrics_series(shmetrics_histogram(m, "h", "", NULL, 0, NULL,
+									  0),
+						      NULL, 0);
 
 	assert_int_equal(shmetrics_set(c, 1), -EINVAL);
 	assert_non_null(strstr(shmetrics_last_error(), "c_total: shmetrics_set is not defined"));
@@ -416,7 +417,7 @@ static void test_published_values_read_back_through_the_segment(void **state)
 	struct shmetrics_series *g = shmetrics_series(shmetrics_gauge(m, "temp", "T.", NULL, 0),
 						      NULL, 0);
 	struct shmetrics_series *h = shmetrics_series(
-		shmetrics_histogram(m, "lat_seconds", "Latency.", lbl, 1, bounds, 3), get, 1);
+	    shmetrics_histogram(m, "lat_seconds", "Latency.", lbl, 1, bounds, 3), get, 1);
 	struct shmetrics_series *sget = shmetrics_series(req, get, 1);
 	struct shmetrics_series *spost = shmetrics_series(req, post, 1);
 
@@ -492,7 +493,7 @@ static void test_the_background_thread_publishes_on_its_interval(void **state)
 /* ---- many threads (run under ThreadSanitizer in `make test`) ---- */
 
 #define HAMMER_THREADS 8
-#define HAMMER_ITERS 20000
+#define HAMMER_ITERS   20000
 
 struct hammer {
 	struct shmetrics_series *counter, *gauge, *hist;
@@ -611,7 +612,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_open_of_a_missing_collector_names_the_segment,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
-			test_open_null_takes_segment_and_interval_from_environment, setup, teardown),
+		    test_open_null_takes_segment_and_interval_from_environment, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_interval_defaults_to_the_segments, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_a_segment_with_a_live_writer_is_refused, setup,
@@ -619,24 +620,24 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_invalid_families_are_refused_with_the_reason,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
-			test_registering_again_returns_the_same_family_or_refuses_a_conflict, setup,
-			teardown),
+		    test_registering_again_returns_the_same_family_or_refuses_a_conflict, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_histogram_arguments_are_checked, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(
-			test_series_label_values_are_checked_and_handles_reused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_series_beyond_the_limit_are_refused_and_counted,
-						setup, teardown),
+		    test_series_label_values_are_checked_and_handles_reused, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_series_beyond_the_limit_are_refused_and_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_string_space_is_a_limit_too, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_updates_check_the_type_and_the_amount, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_published_values_read_back_through_the_segment,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
-			test_the_background_thread_publishes_on_its_interval, setup, teardown),
+		    test_the_background_thread_publishes_on_its_interval, setup, teardown),
 		cmocka_unit_test_setup_teardown(
-			test_many_threads_on_one_handle_lose_nothing_and_publish_consistently, setup,
-			teardown),
+		    test_many_threads_on_one_handle_lose_nothing_and_publish_consistently, setup,
+		    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

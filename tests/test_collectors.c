@@ -16,9 +16,13 @@ static void test_cpu_guest_option_off_drops_the_guest_family(void **unused)
 	(void)unused;
 	memset(&r, 0, sizeof r);
 	r.def = collector_find("cpu");
-	r.env = (struct collector_env){ .procfs = FIXTURES "/procfs-basic", .sysfs = NO_SUCH_DIR,
-					.rootfs = "/", .name = "cpu", .n_options = 1,
-					.option_keys = keys, .option_values = values };
+	r.env = (struct collector_env){ .procfs = FIXTURES "/procfs-basic",
+					.sysfs = NO_SUCH_DIR,
+					.rootfs = "/",
+					.name = "cpu",
+					.n_options = 1,
+					.option_keys = keys,
+					.option_values = values };
 	assert_int_equal(r.def->ops->init(&r.state, &r.env, r.err, sizeof r.err), 0);
 	struct batch_limits lim;
 	batch_limits_default(&lim);
@@ -118,8 +122,8 @@ static const struct edge_case edge_cases[] = {
 	{ "cpu", "stat",
 	  "cpu  1 2 3 4\n"
 	  "cpufreq 1 2 3\n"
-	  "cpu0 100 x 100 100 0 0 0 0 0 0\n"  /* garbled: the line is dropped */
-	  "cpu1 100 200\n"                    /* an old kernel's short line */
+	  "cpu0 100 x 100 100 0 0 0 0 0 0\n"                 /* garbled: the line is dropped */
+	  "cpu1 100 200\n"                                   /* an old kernel's short line */
 	  "cpu2 99999999999999999999999 0 0 0 0 0 0 0 0 0\n" /* overflows */
 	  "cpu-3 1 1 1 1 1 1 1 1 1 1\n"
 	  "cpu4 -1 1 1 1 1 1 1 1 1 1\n"
@@ -136,12 +140,12 @@ static const struct edge_case edge_cases[] = {
 	  "node_cpu_guest_seconds_total{cpu=\"1\",mode=\"nice\"} 0\n" },
 	{ "meminfo", "meminfo",
 	  "MemTotal:  10 kB\n"
-	  "Weird(thing)(x):  1 kB\n"          /* Weird_thing)(x: not a valid name */
+	  "Weird(thing)(x):  1 kB\n" /* Weird_thing)(x: not a valid name */
 	  "NoColon 5 kB\n"
 	  "Garbage:  12abc kB\n"
 	  "Huge:  5 MB\n"
 	  "Bad-Name:  3 kB\n"
-	  "MemTotal:  20 kB\n"                /* a repeated field keeps the first */
+	  "MemTotal:  20 kB\n" /* a repeated field keeps the first */
 	  "Unitless:  7\n"
 	  "\n"
 	  "Empty:\n",
@@ -314,7 +318,8 @@ static void test_a_full_batch_fails_the_collection_with_a_reason(void **unused)
 	batch_limits_default(&lim);
 	lim.max_series = 5;
 	lim.max_values = 5;
-	const struct collector_env env = { .procfs = FIXTURES "/procfs-basic", .sysfs = NO_SUCH_DIR };
+	const struct collector_env env = { .procfs = FIXTURES "/procfs-basic",
+					   .sysfs = NO_SUCH_DIR };
 	run_open_env(&r, "cpu", &env, &lim);
 	assert_int_equal(run_cycle(&r, &dump), -ENOSPC);
 	assert_true(r.err[0] != '\0');
@@ -347,11 +352,21 @@ static void test_durations_parse_as_documented(void **unused)
 		int rc;
 		uint64_t ms;
 	} cases[] = {
-		{ "500ms", 0, 500 },     { "5s", 0, 5000 },         { "1m", 0, 60000 },
-		{ "1m30s", 0, 90000 },   { "2h", 0, 7200000 },      { "1s500ms", 0, 1500 },
-		{ "0s", 0, 0 },          { "", -EINVAL, 0 },        { "5", -EINVAL, 0 },
-		{ "s", -EINVAL, 0 },     { "5x", -EINVAL, 0 },      { "-5s", -EINVAL, 0 },
-		{ "1.5s", -EINVAL, 0 },  { " 5s", -EINVAL, 0 },     { "5s ", -EINVAL, 0 },
+		{ "500ms", 0, 500 },
+		{ "5s", 0, 5000 },
+		{ "1m", 0, 60000 },
+		{ "1m30s", 0, 90000 },
+		{ "2h", 0, 7200000 },
+		{ "1s500ms", 0, 1500 },
+		{ "0s", 0, 0 },
+		{ "", -EINVAL, 0 },
+		{ "5", -EINVAL, 0 },
+		{ "s", -EINVAL, 0 },
+		{ "5x", -EINVAL, 0 },
+		{ "-5s", -EINVAL, 0 },
+		{ "1.5s", -EINVAL, 0 },
+		{ " 5s", -EINVAL, 0 },
+		{ "5s ", -EINVAL, 0 },
 		{ "18446744073709551615ms", 0, UINT64_MAX },
 		{ "18446744073709551616ms", -EINVAL, 0 },
 		{ "18446744073709551615s", -EINVAL, 0 },
@@ -372,7 +387,8 @@ int main(void)
 		cmocka_unit_test(test_cpu_reports_seconds_per_cpu_and_mode_like_node_exporter),
 		cmocka_unit_test(test_cpu_guest_option_off_drops_the_guest_family),
 		cmocka_unit_test(test_cpu_reports_isolated_cpus_and_thermal_throttles_from_sysfs),
-		cmocka_unit_test(test_meminfo_converts_kb_to_bytes_and_renames_parenthesised_fields),
+		cmocka_unit_test(
+		    test_meminfo_converts_kb_to_bytes_and_renames_parenthesised_fields),
 		cmocka_unit_test(test_loadavg_reports_three_gauges),
 		cmocka_unit_test(test_stat_reports_boot_time_switches_forks_interrupts_and_procs),
 		cmocka_unit_test(test_missing_files_are_skipped_quietly),

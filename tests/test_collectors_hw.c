@@ -9,10 +9,10 @@
 #include "collector_harness.h"
 
 #define PROCFS_HW FIXTURES "/procfs-hw"
-#define SYSFS_HW FIXTURES "/sysfs-hw"
+#define SYSFS_HW  FIXTURES "/sysfs-hw"
 
 static const char *const hw_collectors[] = {
-	"netclass", "conntrack", "softnet", "udp_queues", "arp",
+	"netclass", "conntrack", "softnet",      "udp_queues", "arp",
 	"cpufreq",  "hwmon",     "thermal_zone", "schedstat",
 };
 #define N_HW (sizeof hw_collectors / sizeof hw_collectors[0])
@@ -21,8 +21,11 @@ static const char *const hw_collectors[] = {
 static int run_open_opts(struct run *r, const char *name, const char *procfs, const char *sysfs,
 			 const char *const *keys, const char *const *values, size_t n)
 {
-	const struct collector_env env = { .procfs = procfs, .sysfs = sysfs, .n_options = n,
-					   .option_keys = keys, .option_values = values };
+	const struct collector_env env = { .procfs = procfs,
+					   .sysfs = sysfs,
+					   .n_options = n,
+					   .option_keys = keys,
+					   .option_values = values };
 	return run_start(r, name, &env, NULL);
 }
 
@@ -133,10 +136,16 @@ static void test_zero_length_files_give_no_series_and_no_error(void **u)
 {
 	(void)u;
 	static const char *const files[] = {
-		"net/arp", "net/softnet_stat", "net/stat/nf_conntrack",
-		"sys/net/netfilter/nf_conntrack_count", "sys/net/netfilter/nf_conntrack_max",
-		"schedstat", "class/thermal/thermal_zone0/temp", "class/thermal/thermal_zone0/type",
-		"class/hwmon/hwmon0/temp1_input", "class/hwmon/hwmon0/name",
+		"net/arp",
+		"net/softnet_stat",
+		"net/stat/nf_conntrack",
+		"sys/net/netfilter/nf_conntrack_count",
+		"sys/net/netfilter/nf_conntrack_max",
+		"schedstat",
+		"class/thermal/thermal_zone0/temp",
+		"class/thermal/thermal_zone0/type",
+		"class/hwmon/hwmon0/temp1_input",
+		"class/hwmon/hwmon0/name",
 		"devices/system/cpu/cpu0/cpufreq/scaling_cur_freq",
 	};
 	char *dir = make_tree();
@@ -172,8 +181,8 @@ static void test_an_unreadable_proc_file_fails_the_collection_with_its_path(void
 	static const struct {
 		const char *collector, *file;
 	} cases[] = {
-		{ "arp", "net/arp" },           { "softnet", "net/softnet_stat" },
-		{ "udp_queues", "net/udp" },    { "conntrack", "net/stat/nf_conntrack" },
+		{ "arp", "net/arp" },         { "softnet", "net/softnet_stat" },
+		{ "udp_queues", "net/udp" },  { "conntrack", "net/stat/nf_conntrack" },
 		{ "schedstat", "schedstat" },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -285,8 +294,7 @@ static void test_very_long_lines_are_read_whole(void **u)
 	char *dir = make_tree(), *content, *numbers = repeat(" 12345678", 40000);
 	struct run r;
 
-	assert_true(asprintf(&content,
-			     "version 15\ndomain0 3%s\ncpu0 0 0 0 0 0 0 3000000000 0 9\n",
+	assert_true(asprintf(&content, "version 15\ndomain0 3%s\ncpu0 0 0 0 0 0 0 3000000000 0 9\n",
 			     numbers) > 0);
 	write_file(dir, "schedstat", content);
 	free(content);
@@ -298,8 +306,9 @@ static void test_very_long_lines_are_read_whole(void **u)
 
 	/* A device name too long to be a real one does not stop the next line. */
 	char *longname = repeat("x", 100000);
-	assert_true(asprintf(&content, "IP address HW type Flags HW address Mask Device\n"
-				       "1.2.3.4 0x1 0x2 aa * %s\n1.2.3.5 0x1 0x2 aa * eth1\n",
+	assert_true(asprintf(&content,
+			     "IP address HW type Flags HW address Mask Device\n"
+			     "1.2.3.4 0x1 0x2 aa * %s\n1.2.3.5 0x1 0x2 aa * eth1\n",
 			     longname) > 0);
 	free(longname);
 	write_file(dir, "net/arp", content);
@@ -468,20 +477,19 @@ static void test_hwmon_odd_file_names_split_as_node_exporter_splits_them(void **
 	struct run r;
 
 	write_file(dir, "class/hwmon/hwmon0/name", "Odd Chip!\n");
-	write_file(dir, "class/hwmon/hwmon0/fan_speed1x", "5\n");  /* type fan, property speed1x */
+	write_file(dir, "class/hwmon/hwmon0/fan_speed1x", "5\n"); /* type fan, property speed1x */
 	write_file(dir, "class/hwmon/hwmon0/temp01_input", "1000\n"); /* sensor temp1 */
-	write_file(dir, "class/hwmon/hwmon0/temp2", "2000\n");     /* no property: _celsius */
-	write_file(dir, "class/hwmon/hwmon0/temp2_input", "2500\n"); /* then input is _input */
-	write_file(dir, "class/hwmon/hwmon0/in3x", "1\n");          /* no match */
-	write_file(dir, "class/hwmon/hwmon0/bogus1_input", "1\n");  /* unknown type */
-	write_file(dir, "class/hwmon/hwmon0/temp9_input", "N/A\n"); /* not a number */
+	write_file(dir, "class/hwmon/hwmon0/temp2", "2000\n");        /* no property: _celsius */
+	write_file(dir, "class/hwmon/hwmon0/temp2_input", "2500\n");  /* then input is _input */
+	write_file(dir, "class/hwmon/hwmon0/in3x", "1\n");            /* no match */
+	write_file(dir, "class/hwmon/hwmon0/bogus1_input", "1\n");    /* unknown type */
+	write_file(dir, "class/hwmon/hwmon0/temp9_input", "N/A\n");   /* not a number */
 	run_open(&r, "hwmon", dir, dir);
-	expect_cycle(&r,
-		     "node_hwmon_chip_names{chip=\"odd_chip\",chip_name=\"odd_chip\"} 1\n"
-		     "node_hwmon_fan_speed1x{chip=\"odd_chip\",sensor=\"fan0\"} 5\n"
-		     "node_hwmon_temp_celsius{chip=\"odd_chip\",sensor=\"temp1\"} 1\n"
-		     "node_hwmon_temp_celsius{chip=\"odd_chip\",sensor=\"temp2\"} 2\n"
-		     "node_hwmon_temp_input_celsius{chip=\"odd_chip\",sensor=\"temp2\"} 2.5\n");
+	expect_cycle(&r, "node_hwmon_chip_names{chip=\"odd_chip\",chip_name=\"odd_chip\"} 1\n"
+			 "node_hwmon_fan_speed1x{chip=\"odd_chip\",sensor=\"fan0\"} 5\n"
+			 "node_hwmon_temp_celsius{chip=\"odd_chip\",sensor=\"temp1\"} 1\n"
+			 "node_hwmon_temp_celsius{chip=\"odd_chip\",sensor=\"temp2\"} 2\n"
+			 "node_hwmon_temp_input_celsius{chip=\"odd_chip\",sensor=\"temp2\"} 2.5\n");
 	run_close(&r);
 	remove_tree(dir);
 }
@@ -498,7 +506,8 @@ static void test_hwmon_a_file_in_both_directories_is_read_from_device(void **u)
 	make_link(dir, "../../../it87.552", "devices/platform/it87.552/hwmon/hwmon1/device");
 	make_link(dir, "../../devices/platform/it87.552/hwmon/hwmon1", "class/hwmon/hwmon1");
 	run_open(&r, "hwmon", dir, dir);
-	expect_cycle(&r, "node_hwmon_temp_celsius{chip=\"platform_it87_552\",sensor=\"temp5\"} 5\n");
+	expect_cycle(&r,
+		     "node_hwmon_temp_celsius{chip=\"platform_it87_552\",sensor=\"temp5\"} 5\n");
 	run_close(&r);
 	remove_tree(dir);
 }
@@ -506,14 +515,19 @@ static void test_hwmon_a_file_in_both_directories_is_read_from_device(void **u)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_netclass_reports_sysfs_attributes_of_each_device_like_node_exporter),
-		cmocka_unit_test(test_conntrack_reports_table_size_limit_and_stats_summed_over_cpus),
+		cmocka_unit_test(
+		    test_netclass_reports_sysfs_attributes_of_each_device_like_node_exporter),
+		cmocka_unit_test(
+		    test_conntrack_reports_table_size_limit_and_stats_summed_over_cpus),
 		cmocka_unit_test(test_softnet_reports_hex_counters_per_line),
 		cmocka_unit_test(test_udp_queues_sums_the_queues_of_ipv4_and_ipv6_sockets),
 		cmocka_unit_test(test_arp_counts_entries_per_device),
-		cmocka_unit_test(test_cpufreq_reports_frequencies_in_hertz_for_cpus_that_have_cpufreq),
-		cmocka_unit_test(test_hwmon_names_chips_and_sensors_and_converts_units_like_node_exporter),
-		cmocka_unit_test(test_thermal_zone_reports_zones_in_celsius_and_cooling_device_states),
+		cmocka_unit_test(
+		    test_cpufreq_reports_frequencies_in_hertz_for_cpus_that_have_cpufreq),
+		cmocka_unit_test(
+		    test_hwmon_names_chips_and_sensors_and_converts_units_like_node_exporter),
+		cmocka_unit_test(
+		    test_thermal_zone_reports_zones_in_celsius_and_cooling_device_states),
 		cmocka_unit_test(test_schedstat_reports_running_and_waiting_seconds_and_timeslices),
 		cmocka_unit_test(test_missing_files_and_directories_are_skipped_quietly),
 		cmocka_unit_test(test_zero_length_files_give_no_series_and_no_error),
@@ -523,7 +537,8 @@ int main(void)
 		cmocka_unit_test(test_netclass_devices_appear_and_disappear_between_cycles),
 		cmocka_unit_test(test_hwmon_chips_appear_and_disappear_between_cycles),
 		cmocka_unit_test(test_thermal_zones_appear_and_disappear_between_cycles),
-		cmocka_unit_test(test_netclass_ignored_devices_and_invalid_speed_follow_the_options),
+		cmocka_unit_test(
+		    test_netclass_ignored_devices_and_invalid_speed_follow_the_options),
 		cmocka_unit_test(test_arp_device_include_and_exclude_filter_and_exclude_each_other),
 		cmocka_unit_test(test_past_the_descriptor_budget_attributes_are_still_read),
 		cmocka_unit_test(test_hwmon_odd_file_names_split_as_node_exporter_splits_them),

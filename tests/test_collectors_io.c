@@ -16,8 +16,8 @@
 #include "../collectors/filesystem.h"
 
 #define PROCFS_IO FIXTURES "/procfs-io"
-#define SYSFS_IO FIXTURES "/sysfs-io"
-#define UDEV_IO FIXTURES "/udev-io"
+#define SYSFS_IO  FIXTURES "/sysfs-io"
+#define UDEV_IO   FIXTURES "/udev-io"
 
 /* ---- opening a collector with options ---- */
 
@@ -57,7 +57,7 @@ static void golden_opts(const char *name, const struct opts *o, const char *gold
 
 static pthread_mutex_t mock_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t mock_cv = PTHREAD_COND_INITIALIZER;
-static const char *mock_hang;  /* path whose calls block until mock_release */
+static const char *mock_hang; /* path whose calls block until mock_release */
 static bool mock_release;
 static int mock_hang_calls, mock_hang_returned;
 
@@ -126,8 +126,7 @@ static double now_seconds(void)
 
 /* ---- golden files ---- */
 
-static void test_diskstats_reports_counters_info_and_udev_families_like_node_exporter(
-	void **unused)
+static void test_diskstats_reports_counters_info_and_udev_families_like_node_exporter(void **unused)
 {
 	(void)unused;
 	struct opts o = { .udev = UDEV_IO };
@@ -175,19 +174,18 @@ static void test_vmstat_reports_the_default_fields(void **unused)
 
 /* ---- filesystem: hung mounts, rootfs, mount tables ---- */
 
-static const char *const hang_mounts =
-	"/dev/vda / ext4 rw 0 0\n"
-	"server:/export /home/nfs nfs4 rw 0 0\n"
-	"/dev/vdb /srv xfs ro 0 0\n";
+static const char *const hang_mounts = "/dev/vda / ext4 rw 0 0\n"
+				       "server:/export /home/nfs nfs4 rw 0 0\n"
+				       "/dev/vdb /srv xfs ro 0 0\n";
 
-static void test_a_hung_statfs_times_out_and_reports_device_error_until_it_answers(
-	void **unused)
+static void test_a_hung_statfs_times_out_and_reports_device_error_until_it_answers(void **unused)
 {
 	(void)unused;
 	char *dir = make_tree(), *dump;
 	struct run r;
-	struct opts o = { .procfs = dir, .keys = { "mount-timeout" }, .values = { "200ms" },
-			  .n = 1 };
+	struct opts o = {
+		.procfs = dir, .keys = { "mount-timeout" }, .values = { "200ms" }, .n = 1
+	};
 	write_file(dir, "1/mounts", hang_mounts);
 	mock_reset("/home/nfs");
 	open_fs(&r, &o);
@@ -232,8 +230,9 @@ static void test_fini_with_a_call_still_hung_does_not_wait_for_it(void **unused)
 	(void)unused;
 	char *dir = make_tree(), *dump;
 	struct run r;
-	struct opts o = { .procfs = dir, .keys = { "mount-timeout" }, .values = { "50ms" },
-			  .n = 1 };
+	struct opts o = {
+		.procfs = dir, .keys = { "mount-timeout" }, .values = { "50ms" }, .n = 1
+	};
 	write_file(dir, "1/mounts", hang_mounts);
 	mock_reset("/home/nfs");
 	open_fs(&r, &o);
@@ -255,8 +254,11 @@ static void test_mount_points_under_the_rootfs_lose_its_prefix(void **unused)
 	(void)unused;
 	char *dir = make_tree();
 	struct run r;
-	struct opts o = { .procfs = dir, .rootfs = "/host/", .keys = { "mount-points-exclude" },
-			  .values = { "^/(proc|sys)($|/)" }, .n = 1 };
+	struct opts o = { .procfs = dir,
+			  .rootfs = "/host/",
+			  .keys = { "mount-points-exclude" },
+			  .values = { "^/(proc|sys)($|/)" },
+			  .n = 1 };
 	write_file(dir, "1/mounts",
 		   "/dev/vda /host ext4 rw 0 0\n"
 		   "/dev/vdb /host/home ext4 rw 0 0\n"
@@ -266,28 +268,29 @@ static void test_mount_points_under_the_rootfs_lose_its_prefix(void **unused)
 	mock_reset(NULL);
 	open_fs(&r, &o);
 	/* Sizes show the path asked: rootfs + mount point ("/host/home" is 10 bytes). */
-	expect_cycle(&r,
-		     "node_filesystem_size_bytes{device=\"/dev/vda\",fstype=\"ext4\",mountpoint=\"/\"} 20480000\n"
-		     "node_filesystem_size_bytes{device=\"/dev/vdb\",fstype=\"ext4\",mountpoint=\"/home\"} 40960000\n"
-		     "node_filesystem_size_bytes{device=\"/dev/vdc\",fstype=\"ext4\",mountpoint=\"/hostile\"} 53248000\n"
-		     "node_filesystem_free_bytes{device=\"/dev/vda\",fstype=\"ext4\",mountpoint=\"/\"} 10240000\n"
-		     "node_filesystem_free_bytes{device=\"/dev/vdb\",fstype=\"ext4\",mountpoint=\"/home\"} 20480000\n"
-		     "node_filesystem_free_bytes{device=\"/dev/vdc\",fstype=\"ext4\",mountpoint=\"/hostile\"} 26624000\n"
-		     "node_filesystem_avail_bytes{device=\"/dev/vda\",fstype=\"ext4\",mountpoint=\"/\"} 8192000\n"
-		     "node_filesystem_avail_bytes{device=\"/dev/vdb\",fstype=\"ext4\",mountpoint=\"/home\"} 16384000\n"
-		     "node_filesystem_avail_bytes{device=\"/dev/vdc\",fstype=\"ext4\",mountpoint=\"/hostile\"} 21299200\n"
-		     "node_filesystem_files{device=\"/dev/vda\",fstype=\"ext4\",mountpoint=\"/\"} 500\n"
-		     "node_filesystem_files{device=\"/dev/vdb\",fstype=\"ext4\",mountpoint=\"/home\"} 1000\n"
-		     "node_filesystem_files{device=\"/dev/vdc\",fstype=\"ext4\",mountpoint=\"/hostile\"} 1300\n"
-		     "node_filesystem_files_free{device=\"/dev/vda\",fstype=\"ext4\",mountpoint=\"/\"} 250\n"
-		     "node_filesystem_files_free{device=\"/dev/vdb\",fstype=\"ext4\",mountpoint=\"/home\"} 500\n"
-		     "node_filesystem_files_free{device=\"/dev/vdc\",fstype=\"ext4\",mountpoint=\"/hostile\"} 650\n"
-		     "node_filesystem_readonly{device=\"/dev/vda\",fstype=\"ext4\",mountpoint=\"/\"} 0\n"
-		     "node_filesystem_readonly{device=\"/dev/vdb\",fstype=\"ext4\",mountpoint=\"/home\"} 0\n"
-		     "node_filesystem_readonly{device=\"/dev/vdc\",fstype=\"ext4\",mountpoint=\"/hostile\"} 0\n"
-		     "node_filesystem_device_error{device=\"/dev/vda\",fstype=\"ext4\",mountpoint=\"/\"} 0\n"
-		     "node_filesystem_device_error{device=\"/dev/vdb\",fstype=\"ext4\",mountpoint=\"/home\"} 0\n"
-		     "node_filesystem_device_error{device=\"/dev/vdc\",fstype=\"ext4\",mountpoint=\"/hostile\"} 0\n");
+	expect_cycle(
+	    &r,
+	    "node_filesystem_size_bytes{device=\"/dev/vda\",fstype=\"ext4\",mountpoint=\"/\"} 20480000\n"
+	    "node_filesystem_size_bytes{device=\"/dev/vdb\",fstype=\"ext4\",mountpoint=\"/home\"} 40960000\n"
+	    "node_filesystem_size_bytes{device=\"/dev/vdc\",fstype=\"ext4\",mountpoint=\"/hostile\"} 53248000\n"
+	    "node_filesystem_free_bytes{device=\"/dev/vda\",fstype=\"ext4\",mountpoint=\"/\"} 10240000\n"
+	    "node_filesystem_free_bytes{device=\"/dev/vdb\",fstype=\"ext4\",mountpoint=\"/home\"} 20480000\n"
+	    "node_filesystem_free_bytes{device=\"/dev/vdc\",fstype=\"ext4\",mountpoint=\"/hostile\"} 26624000\n"
+	    "node_filesystem_avail_bytes{device=\"/dev/vda\",fstype=\"ext4\",mountpoint=\"/\"} 8192000\n"
+	    "node_filesystem_avail_bytes{device=\"/dev/vdb\",fstype=\"ext4\",mountpoint=\"/home\"} 16384000\n"
+	    "node_filesystem_avail_bytes{device=\"/dev/vdc\",fstype=\"ext4\",mountpoint=\"/hostile\"} 21299200\n"
+	    "node_filesystem_files{device=\"/dev/vda\",fstype=\"ext4\",mountpoint=\"/\"} 500\n"
+	    "node_filesystem_files{device=\"/dev/vdb\",fstype=\"ext4\",mountpoint=\"/home\"} 1000\n"
+	    "node_filesystem_files{device=\"/dev/vdc\",fstype=\"ext4\",mountpoint=\"/hostile\"} 1300\n"
+	    "node_filesystem_files_free{device=\"/dev/vda\",fstype=\"ext4\",mountpoint=\"/\"} 250\n"
+	    "node_filesystem_files_free{device=\"/dev/vdb\",fstype=\"ext4\",mountpoint=\"/home\"} 500\n"
+	    "node_filesystem_files_free{device=\"/dev/vdc\",fstype=\"ext4\",mountpoint=\"/hostile\"} 650\n"
+	    "node_filesystem_readonly{device=\"/dev/vda\",fstype=\"ext4\",mountpoint=\"/\"} 0\n"
+	    "node_filesystem_readonly{device=\"/dev/vdb\",fstype=\"ext4\",mountpoint=\"/home\"} 0\n"
+	    "node_filesystem_readonly{device=\"/dev/vdc\",fstype=\"ext4\",mountpoint=\"/hostile\"} 0\n"
+	    "node_filesystem_device_error{device=\"/dev/vda\",fstype=\"ext4\",mountpoint=\"/\"} 0\n"
+	    "node_filesystem_device_error{device=\"/dev/vdb\",fstype=\"ext4\",mountpoint=\"/home\"} 0\n"
+	    "node_filesystem_device_error{device=\"/dev/vdc\",fstype=\"ext4\",mountpoint=\"/hostile\"} 0\n");
 	run_close(&r);
 	remove_tree(dir);
 }
@@ -306,8 +309,9 @@ static void test_filesystem_falls_back_to_proc_mounts_when_pid_1_is_hidden(void 
 	assert_non_null(strstr(dump, "node_filesystem_readonly{device=\"/dev/vda\",fstype=\"ext4\","
 				     "mountpoint=\"/\"} 1\n"));
 	/* A failing statfs gives device_error 1 and nothing else for that mount. */
-	assert_non_null(strstr(dump, "node_filesystem_device_error{device=\"none\",fstype=\"tmpfs\","
-				     "mountpoint=\"/missing\"} 1\n"));
+	assert_non_null(strstr(dump,
+			       "node_filesystem_device_error{device=\"none\",fstype=\"tmpfs\","
+			       "mountpoint=\"/missing\"} 1\n"));
 	assert_null(strstr(dump, "node_filesystem_readonly{device=\"none\""));
 	free(dump);
 	/* 1/mounts appears: it is preferred from then on. */
@@ -322,8 +326,8 @@ static void test_filesystem_falls_back_to_proc_mounts_when_pid_1_is_hidden(void 
 
 /* ---- edges shared by all ---- */
 
-static const char *const io_collectors[] = { "diskstats", "filesystem", "netstat", "sockstat",
-					     "vmstat", "netdev" };
+static const char *const io_collectors[] = { "diskstats", "filesystem", "netstat",
+					     "sockstat",  "vmstat",     "netdev" };
 #define N_IO (sizeof io_collectors / sizeof io_collectors[0])
 
 static void open_io(struct run *r, const char *name, const char *procfs)
@@ -354,9 +358,9 @@ static void test_missing_files_are_skipped_quietly(void **unused)
 static void test_zero_length_files_give_no_series_and_no_error(void **unused)
 {
 	(void)unused;
-	static const char *const files[] = { "diskstats", "1/mounts", "net/dev", "net/netstat",
-					     "net/snmp", "net/snmp6", "net/sockstat",
-					     "net/sockstat6", "vmstat" };
+	static const char *const files[] = { "diskstats",    "1/mounts",      "net/dev",
+					     "net/netstat",  "net/snmp",      "net/snmp6",
+					     "net/sockstat", "net/sockstat6", "vmstat" };
 	char *dir = make_tree();
 	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
 		write_file(dir, files[i], "");
@@ -373,8 +377,8 @@ static void test_zero_length_files_give_no_series_and_no_error(void **unused)
 static const struct edge_case edge_cases[] = {
 	{ "diskstats", "diskstats",
 	  "this is not a diskstats line\n"
-	  "   8 16 sdb 1 2 x 4 5 6 7 8 9 10 11\n"             /* garbled */
-	  "   8 32 sdc 1 2 3 4 5 6 7 8 9 10\n"                /* too short */
+	  "   8 16 sdb 1 2 x 4 5 6 7 8 9 10 11\n"                  /* garbled */
+	  "   8 32 sdc 1 2 3 4 5 6 7 8 9 10\n"                     /* too short */
 	  "   8 48 sdd 99999999999999999999 0 0 0 0 0 0 0 0 0 0\n" /* overflows */
 	  "   8 64 a-device-name-that-is-far-too-long-for-any-kernel-to-have-made-it 1 1 1 1 1 1 1 1 1 1 1\n"
 	  "   8 80 sde 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19\n" /* a future kernel's extra columns */
@@ -569,8 +573,9 @@ static void test_devices_appear_and_disappear_between_cycles(void **unused)
 
 	snprintf(text, sizeof text, "8 16 sdb%s8 32 sdc%s", row, row);
 	write_file(dir, "diskstats", text);
-	write_file(dir, "net/dev", "eth0: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n"
-				   "wg0: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n");
+	write_file(dir, "net/dev",
+		   "eth0: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n"
+		   "wg0: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n");
 	write_file(dir, "1/mounts", "/dev/sda / ext4 rw 0 0\n/dev/sdc1 /data xfs rw 0 0\n");
 	expect_devices(&disk, "node_disk_io_now", "sdb sdc");
 	expect_devices(&net, "node_network_receive_bytes_total", "eth0 wg0");
@@ -594,8 +599,9 @@ static void expect_option_devices(const char *collector, const char *key, const 
 				  const char *family, const char *want)
 {
 	struct run r;
-	struct opts o = { .udev = UDEV_IO, .keys = { key, "netlink" },
-			  .values = { value, "false" }, .n = 2 };
+	struct opts o = {
+		.udev = UDEV_IO, .keys = { key, "netlink" }, .values = { value, "false" }, .n = 2
+	};
 	if (strcmp(collector, "netdev") != 0)
 		o.n = 1;
 	open_opts(&r, collector, &o);
@@ -620,9 +626,9 @@ static void test_device_include_and_exclude_options_filter_devices(void **unused
 			      "node_network_receive_bytes_total", "lo wlan0");
 	expect_option_devices("filesystem", "fs-types-exclude", "^(ext[0-9]|xfs)$",
 			      "node_filesystem_device_error", "server:/export");
-	expect_option_devices("filesystem", "mount-points-exclude", "",
-			      "node_filesystem_device_error",
-			      "/dev/vda /dev/vdb1 tmpfs tmpfs server:/export server:/export /dev/vdc /dev/vdd");
+	expect_option_devices(
+	    "filesystem", "mount-points-exclude", "", "node_filesystem_device_error",
+	    "/dev/vda /dev/vdb1 tmpfs tmpfs server:/export server:/export /dev/vdc /dev/vdd");
 }
 
 static void test_include_and_a_changed_exclude_together_are_refused(void **unused)
@@ -630,7 +636,8 @@ static void test_include_and_a_changed_exclude_together_are_refused(void **unuse
 	(void)unused;
 	struct run r;
 	struct opts o = { .keys = { "device-include", "device-exclude" },
-			  .values = { "^sd", "^loop" }, .n = 2 };
+			  .values = { "^sd", "^loop" },
+			  .n = 2 };
 	assert_int_equal(open_opts_rc(&r, "diskstats", &o), -EINVAL);
 	assert_non_null(strstr(r.err, "mutually exclusive"));
 	assert_int_equal(open_opts_rc(&r, "netdev", &o), -EINVAL);
@@ -645,7 +652,8 @@ static void test_fields_options_select_netstat_and_vmstat_fields(void **unused)
 {
 	(void)unused;
 	struct run r;
-	struct opts o = { .keys = { "fields" }, .values = { "^Udp_(InDatagrams|NoPorts)$" },
+	struct opts o = { .keys = { "fields" },
+			  .values = { "^Udp_(InDatagrams|NoPorts)$" },
 			  .n = 1 };
 	char *dump;
 	open_opts(&r, "netstat", &o);
@@ -671,16 +679,20 @@ static void test_netdev_over_netlink_sees_lo_with_nohandler_and_its_address(void
 {
 	(void)unused;
 	struct run r;
-	struct opts o = { .procfs = NO_SUCH_DIR, .keys = { "device-include", "address-info" },
-			  .values = { "^lo$", "true" }, .n = 2 };
+	struct opts o = { .procfs = NO_SUCH_DIR,
+			  .keys = { "device-include", "address-info" },
+			  .values = { "^lo$", "true" },
+			  .n = 2 };
 	char *dump;
 	open_opts(&r, "netdev", &o);
 	for (int cycle = 0; cycle < 2; cycle++) {
 		assert_int_equal(run_cycle(&r, &dump), 0);
 		assert_non_null(strstr(dump, "node_network_receive_bytes_total{device=\"lo\"} "));
-		assert_non_null(strstr(dump, "node_network_receive_nohandler_total{device=\"lo\"} "));
-		assert_non_null(strstr(dump, "node_network_address_info{address=\"127.0.0.1\","
-					     "device=\"lo\",netmask=\"8\",scope=\"link-local\"} 1\n"));
+		assert_non_null(
+		    strstr(dump, "node_network_receive_nohandler_total{device=\"lo\"} "));
+		assert_non_null(strstr(dump,
+				       "node_network_address_info{address=\"127.0.0.1\","
+				       "device=\"lo\",netmask=\"8\",scope=\"link-local\"} 1\n"));
 		free(dump);
 	}
 	run_close(&r);
@@ -701,13 +713,15 @@ static void test_io_collectors_are_registered_and_enabled_by_default(void **unus
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_diskstats_reports_counters_info_and_udev_families_like_node_exporter),
+		cmocka_unit_test(
+		    test_diskstats_reports_counters_info_and_udev_families_like_node_exporter),
 		cmocka_unit_test(test_filesystem_reports_sizes_readonly_and_errors_per_mount),
 		cmocka_unit_test(test_netdev_reports_proc_net_dev_counters_without_lo),
 		cmocka_unit_test(test_netstat_reports_the_default_fields_of_netstat_snmp_and_snmp6),
 		cmocka_unit_test(test_sockstat_reports_v4_and_v6_states_and_memory_in_bytes),
 		cmocka_unit_test(test_vmstat_reports_the_default_fields),
-		cmocka_unit_test(test_a_hung_statfs_times_out_and_reports_device_error_until_it_answers),
+		cmocka_unit_test(
+		    test_a_hung_statfs_times_out_and_reports_device_error_until_it_answers),
 		cmocka_unit_test(test_fini_with_a_call_still_hung_does_not_wait_for_it),
 		cmocka_unit_test(test_mount_points_under_the_rootfs_lose_its_prefix),
 		cmocka_unit_test(test_filesystem_falls_back_to_proc_mounts_when_pid_1_is_hidden),

@@ -16,7 +16,7 @@
 #include "collector_harness.h"
 
 #define PROCFS_SYS FIXTURES "/procfs-sys"
-#define SYSFS_SYS FIXTURES "/sysfs-sys"
+#define SYSFS_SYS  FIXTURES "/sysfs-sys"
 #define ROOTFS_SYS FIXTURES "/rootfs-sys"
 
 /* ---- link-time fakes (the __wrap_/__real_ names are the linker's) ---- */
@@ -73,8 +73,8 @@ static int reset_fakes(void **unused)
 
 /* ---- running with a rootfs ---- */
 
-static void run_open_roots(struct run *r, const char *name, const char *procfs,
-			   const char *sysfs, const char *rootfs)
+static void run_open_roots(struct run *r, const char *name, const char *procfs, const char *sysfs,
+			   const char *rootfs)
 {
 	const struct collector_env env = { .procfs = procfs, .sysfs = sysfs, .rootfs = rootfs };
 	run_open_env(r, name, &env, NULL);
@@ -136,20 +136,22 @@ static void test_os_reads_etc_os_release_in_preference_to_usr_lib(void **unused)
 /* ---- os ---- */
 
 static const char os_info_empty[] =
-	"node_os_info{build_id=\"\",id=\"\",id_like=\"\",image_id=\"\",image_version=\"\","
-	"name=\"\",pretty_name=\"\",variant=\"\",variant_id=\"\",version=\"\","
-	"version_codename=\"\",version_id=\"\"} 1\n";
+    "node_os_info{build_id=\"\",id=\"\",id_like=\"\",image_id=\"\",image_version=\"\","
+    "name=\"\",pretty_name=\"\",variant=\"\",variant_id=\"\",version=\"\","
+    "version_codename=\"\",version_id=\"\"} 1\n";
 
 static void test_os_falls_back_to_usr_lib_os_release(void **unused)
 {
 	(void)unused;
 	char *dir = make_tree();
-	write_file(dir, "usr/lib/os-release", "ID=alpine\nVERSION_ID=3.18.4\nNAME=\"Alpine Linux\"\n");
-	expect_on_tree("os", dir,
-		       "node_os_info{build_id=\"\",id=\"alpine\",id_like=\"\",image_id=\"\","
-		       "image_version=\"\",name=\"Alpine Linux\",pretty_name=\"\",variant=\"\","
-		       "variant_id=\"\",version=\"\",version_codename=\"\",version_id=\"3.18.4\"} 1\n"
-		       "node_os_version{id=\"alpine\",id_like=\"\",name=\"Alpine Linux\"} 3.18\n");
+	write_file(dir, "usr/lib/os-release",
+		   "ID=alpine\nVERSION_ID=3.18.4\nNAME=\"Alpine Linux\"\n");
+	expect_on_tree(
+	    "os", dir,
+	    "node_os_info{build_id=\"\",id=\"alpine\",id_like=\"\",image_id=\"\","
+	    "image_version=\"\",name=\"Alpine Linux\",pretty_name=\"\",variant=\"\","
+	    "variant_id=\"\",version=\"\",version_codename=\"\",version_id=\"3.18.4\"} 1\n"
+	    "node_os_version{id=\"alpine\",id_like=\"\",name=\"Alpine Linux\"} 3.18\n");
 	remove_tree(dir);
 }
 
@@ -157,11 +159,12 @@ static void test_os_falls_back_to_usr_lib_os_release(void **unused)
 static char *os_info_named(const char *name)
 {
 	char *s;
-	assert_true(asprintf(&s,
-			     "node_os_info{build_id=\"\",id=\"\",id_like=\"\",image_id=\"\","
-			     "image_version=\"\",name=\"%s\",pretty_name=\"\",variant=\"\","
-			     "variant_id=\"\",version=\"\",version_codename=\"\",version_id=\"\"} 1\n",
-			     name) > 0);
+	assert_true(
+	    asprintf(&s,
+		     "node_os_info{build_id=\"\",id=\"\",id_like=\"\",image_id=\"\","
+		     "image_version=\"\",name=\"%s\",pretty_name=\"\",variant=\"\","
+		     "variant_id=\"\",version=\"\",version_codename=\"\",version_id=\"\"} 1\n",
+		     name) > 0);
 	return s;
 }
 
@@ -212,10 +215,9 @@ static void test_os_version_is_the_major_minor_of_version_id(void **unused)
 	static const struct {
 		const char *version_id, *want; /* want: node_os_version's value, or NULL */
 	} cases[] = {
-		{ "12", "12" },       { "22.04", "22.04" }, { "3.18.4", "3.18" },
-		{ "8.", "8" },        { "10.0beta", "10" }, { "rolling", NULL },
-		{ "0", NULL },        { "", NULL },         { "v12", NULL },
-		{ "0.5", "0.5" },
+		{ "12", "12" },       { "22.04", "22.04" }, { "3.18.4", "3.18" }, { "8.", "8" },
+		{ "10.0beta", "10" }, { "rolling", NULL },  { "0", NULL },        { "", NULL },
+		{ "v12", NULL },      { "0.5", "0.5" },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char *dir = make_tree(), *file, *dump;
@@ -224,7 +226,8 @@ static void test_os_version_is_the_major_minor_of_version_id(void **unused)
 		write_file(dir, "etc/os-release", file);
 		run_open_roots(&r, "os", dir, dir, dir);
 		assert_int_equal(run_cycle(&r, &dump), 0);
-		const char *line = strstr(dump, "node_os_version{id=\"x\",id_like=\"\",name=\"\"} ");
+		const char *line = strstr(dump,
+					  "node_os_version{id=\"x\",id_like=\"\",name=\"\"} ");
 		if (!cases[i].want && line)
 			fail_msg("VERSION_ID=%s: unexpected %s", cases[i].version_id, line);
 		if (cases[i].want) {
@@ -356,10 +359,11 @@ static void test_time_finds_clocksources_that_appear_later(void **unused)
 		   "kvm-clock tsc kvm-clock\n");
 	write_file(dir, "devices/system/clocksource/clocksource0/current_clocksource", "\n");
 	assert_int_equal(run_cycle(&r, &dump), 0);
-	assert_non_null(strstr(dump, "node_time_clocksource_available_info{clocksource=\"kvm-clock\","
-				     "device=\"0\"} 1\n"
-				     "node_time_clocksource_available_info{clocksource=\"tsc\","
-				     "device=\"0\"} 1\n"));
+	assert_non_null(strstr(dump,
+			       "node_time_clocksource_available_info{clocksource=\"kvm-clock\","
+			       "device=\"0\"} 1\n"
+			       "node_time_clocksource_available_info{clocksource=\"tsc\","
+			       "device=\"0\"} 1\n"));
 	assert_null(strstr(dump, "current_info"));
 	free(dump);
 	run_close(&r);
@@ -543,17 +547,19 @@ static void test_an_unreadable_file_fails_the_collection_with_its_path(void **un
 static const struct edge_case edge_cases[] = {
 	{ "filefd", "sys/fs/file-nr", "abc\t0\t5\n", "node_filefd_maximum 5\n" },
 	{ "filefd", "sys/fs/file-nr", "7\n", "node_filefd_allocated 7\n" },
-	{ "filefd", "sys/fs/file-nr", "7 0 99999999999999999999999\n", "node_filefd_allocated 7\n" },
+	{ "filefd", "sys/fs/file-nr", "7 0 99999999999999999999999\n",
+	  "node_filefd_allocated 7\n" },
 	{ "filefd", "sys/fs/file-nr", "\n1 0 2\n", "" },
 	{ "entropy", "sys/kernel/random/entropy_avail", "12 34\n", "" },
 	{ "entropy", "sys/kernel/random/entropy_avail", "-1\n", "" },
-	{ "entropy", "sys/kernel/random/entropy_avail", "  3071  \n", "node_entropy_available_bits 3071\n" },
+	{ "entropy", "sys/kernel/random/entropy_avail", "  3071  \n",
+	  "node_entropy_available_bits 3071\n" },
 	{ "pressure", "pressure/memory",
 	  "partial avg10=0.00 total=5\n"
-	  "some avg10=0.00 avg60=0.00 avg300=0.00\n"          /* no total: skipped */
+	  "some avg10=0.00 avg60=0.00 avg300=0.00\n" /* no total: skipped */
 	  "some total=12abc\n"
 	  "some avg10=0.00 avg60=0.00 avg300=0.00 total=2500000 extra=1\n"
-	  "some total=1\n"                                    /* a repeat keeps the first */
+	  "some total=1\n" /* a repeat keeps the first */
 	  "full total=-4\n"
 	  "\n",
 	  "node_pressure_memory_waiting_seconds_total 2.5\n" },
@@ -607,8 +613,8 @@ static void test_pressure_files_that_appear_later_are_picked_up(void **unused)
 static void test_my_collectors_are_registered_and_enabled_by_default(void **unused)
 {
 	(void)unused;
-	static const char *const names[] = { "uname", "time",    "filefd", "pressure",
-					      "entropy", "os",     "timex" };
+	static const char *const names[] = { "uname",   "time", "filefd", "pressure",
+					     "entropy", "os",   "timex" };
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		const struct collector_def *d = collector_find(names[i]);
 		assert_non_null(d);

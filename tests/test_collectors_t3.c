@@ -9,7 +9,7 @@
 #include "collector_harness.h"
 
 #define PROCFS_T3 FIXTURES "/procfs-t3"
-#define SYSFS_T3 FIXTURES "/sysfs-t3"
+#define SYSFS_T3  FIXTURES "/sysfs-t3"
 
 /* ---- mdadm ---- */
 
@@ -77,9 +77,9 @@ static void test_xfs_takes_known_counters_from_short_or_odd_lines(void **unused)
 {
 	(void)unused;
 	expect_on_file("xfs", "fs/xfs/sdz/stats/stats",
-		       "rw 5\n"                 /* read_calls missing */
+		       "rw 5\n" /* read_calls missing */
 		       "brand_new 1 2 3\n"
-		       "vnodes 1 x 3\n"         /* a garbled counter only */
+		       "vnodes 1 x 3\n" /* a garbled counter only */
 		       "\n",
 		       "node_xfs_write_calls_total{device=\"sdz\"} 5\n"
 		       "node_xfs_vnode_active_total{device=\"sdz\"} 1\n"
@@ -109,8 +109,7 @@ static void test_edac_reports_errors_per_controller_and_csrow(void **unused)
 static void test_edac_leaves_out_counts_it_cannot_read(void **unused)
 {
 	(void)unused;
-	expect_on_file("edac", "devices/system/edac/mc/mc3/ce_count", "garbage\n",
-		       "");
+	expect_on_file("edac", "devices/system/edac/mc/mc3/ce_count", "garbage\n", "");
 }
 
 /* ---- powersupplyclass, rapl ---- */
@@ -119,8 +118,11 @@ static void test_edac_leaves_out_counts_it_cannot_read(void **unused)
 static void run_open_option(struct run *r, const char *collector, const char *procfs,
 			    const char *sysfs, const char *const *key, const char *const *value)
 {
-	const struct collector_env env = { .procfs = procfs, .sysfs = sysfs, .n_options = 1,
-					   .option_keys = key, .option_values = value };
+	const struct collector_env env = { .procfs = procfs,
+					   .sysfs = sysfs,
+					   .n_options = 1,
+					   .option_keys = key,
+					   .option_values = value };
 	run_open_env(r, collector, &env, NULL);
 }
 
@@ -197,8 +199,10 @@ static void test_selinux_reports_current_and_configured_modes_when_enabled(void 
 	char *dump;
 	memset(&r, 0, sizeof r);
 	r.def = collector_find("selinux");
-	r.env = (struct collector_env){ .procfs = NO_SUCH_DIR, .sysfs = SYSFS_T3,
-					.rootfs = FIXTURES "/rootfs-t3", .name = "selinux" };
+	r.env = (struct collector_env){ .procfs = NO_SUCH_DIR,
+					.sysfs = SYSFS_T3,
+					.rootfs = FIXTURES "/rootfs-t3",
+					.name = "selinux" };
 	assert_int_equal(r.def->ops->init(&r.state, &r.env, r.err, sizeof r.err), 0);
 	struct batch_limits lim;
 	batch_limits_default(&lim);
@@ -274,10 +278,11 @@ static void test_bcache_reads_hprint_sizes_as_node_exporter_does(void **unused)
 		   "rate:\t\t512/sec\nproportional:\t-2.0k\nnext io:\t-17ms\n");
 	write_file(dir, "fs/bcache/ab-cd/bdev1/dirty_data", "1.5Q\n");
 	run_open(&r, "bcache", dir, dir);
-	expect_cycle(&r, "node_bcache_dirty_data_bytes{backing_device=\"bdev0\",uuid=\"ab-cd\"} 1524\n"
-			 "node_bcache_writeback_rate{backing_device=\"bdev0\",uuid=\"ab-cd\"} 512\n"
-			 "node_bcache_writeback_rate_proportional_term{backing_device=\"bdev0\","
-			 "uuid=\"ab-cd\"} -2048\n");
+	expect_cycle(&r,
+		     "node_bcache_dirty_data_bytes{backing_device=\"bdev0\",uuid=\"ab-cd\"} 1524\n"
+		     "node_bcache_writeback_rate{backing_device=\"bdev0\",uuid=\"ab-cd\"} 512\n"
+		     "node_bcache_writeback_rate_proportional_term{backing_device=\"bdev0\","
+		     "uuid=\"ab-cd\"} -2048\n");
 	run_close(&r);
 	remove_tree(dir);
 }
@@ -348,10 +353,11 @@ static void test_ipvs_reads_sctp_services_like_tcp_and_udp(void **unused)
 	const char *const key[] = { "backend-labels" }, *const value[] = { "local_address,proto" };
 	char *dir = make_tree();
 	struct run r;
-	write_file(dir, "net/ip_vs", "TCP  0A000001:0050 wlc\n"
-				     "  -> 0A000002:0050      Route   1      2          3\n"
-				     "SCTP 0A000009:0050 rr\n"
-				     "  -> 0A00000A:0050      Route   4      5          6\n");
+	write_file(dir, "net/ip_vs",
+		   "TCP  0A000001:0050 wlc\n"
+		   "  -> 0A000002:0050      Route   1      2          3\n"
+		   "SCTP 0A000009:0050 rr\n"
+		   "  -> 0A00000A:0050      Route   4      5          6\n");
 	run_open_option(&r, "ipvs", dir, dir, key, value);
 	char *dump;
 	assert_int_equal(run_cycle(&r, &dump), 0);
@@ -366,8 +372,12 @@ static void test_ipvs_refuses_an_unknown_backend_label(void **unused)
 {
 	(void)unused;
 	const char *const key[] = { "backend-labels" }, *const value[] = { "proto,colour" };
-	struct collector_env env = { .procfs = NO_SUCH_DIR, .sysfs = NO_SUCH_DIR, .rootfs = "/",
-				     .name = "ipvs", .n_options = 1, .option_keys = key,
+	struct collector_env env = { .procfs = NO_SUCH_DIR,
+				     .sysfs = NO_SUCH_DIR,
+				     .rootfs = "/",
+				     .name = "ipvs",
+				     .n_options = 1,
+				     .option_keys = key,
 				     .option_values = value };
 	void *state = NULL;
 	char err[256];
@@ -378,8 +388,8 @@ static void test_ipvs_refuses_an_unknown_backend_label(void **unused)
 /* ---- every collector ---- */
 
 static const char *const t3_collectors[] = {
-	"mdadm", "nfs", "nfsd", "xfs", "bonding", "edac", "powersupplyclass", "rapl",
-	"nvme", "dmi", "zfs", "btrfs", "bcache", "infiniband",
+	"mdadm",        "nfs",       "nfsd", "xfs", "bonding", "edac",   "powersupplyclass",
+	"rapl",         "nvme",      "dmi",  "zfs", "btrfs",   "bcache", "infiniband",
 	"fibrechannel", "tapestats", "ipvs",
 };
 #define N_T3 (sizeof t3_collectors / sizeof t3_collectors[0])
@@ -406,8 +416,7 @@ static const struct empty_case empty_cases[] = {
 	{ "nfsd", "net/rpc/nfsd", "" },
 	{ "xfs", "fs/xfs/sda1/stats/stats", "" },
 	{ "bonding", "class/net/bonding_masters", "" },
-	{ "edac", "devices/system/edac/mc/mc0/ce_count",
-	  "" },
+	{ "edac", "devices/system/edac/mc/mc0/ce_count", "" },
 	{ "powersupplyclass", "class/power_supply/BAT0/capacity",
 	  "node_power_supply_info{power_supply=\"BAT0\"} 1\n" },
 	{ "rapl", "class/powercap/intel-rapl:0/name", "" },
@@ -443,18 +452,18 @@ static void test_unknown_lines_in_proc_files_are_skipped(void **unused)
 {
 	(void)unused;
 	expect_on_file("nfs", "net/rpc/nfs",
-		       "net 1\n"                    /* short: no packets, no connections */
-		       "rpc 5 x 7\n"                /* retransmissions garbled */
+		       "net 1\n"     /* short: no packets, no connections */
+		       "rpc 5 x 7\n" /* retransmissions garbled */
 		       "proc9 3 1 2 3\n"
 		       "wdeleg_getattr 4\n"
-		       "proc2 2 6\n",               /* fewer procedures than known */
+		       "proc2 2 6\n", /* fewer procedures than known */
 		       "node_nfs_rpcs_total 5\n"
 		       "node_nfs_rpc_authentication_refreshes_total 7\n"
 		       "node_nfs_requests_total{method=\"Null\",proto=\"2\"} 6\n");
 	expect_on_file("nfsd", "net/rpc/nfsd",
 		       "th 16 0 0.000 0.000\n"
 		       "wdeleg_getattr 4\n"
-		       "proc4ops 3 0 0 0\n",        /* only the unused op numbers */
+		       "proc4ops 3 0 0 0\n", /* only the unused op numbers */
 		       "node_nfsd_server_threads 16\n");
 	expect_on_file("ipvs", "net/ip_vs",
 		       "IP Virtual Server version 1.2.1 (size=4096)\n"
@@ -482,9 +491,12 @@ static void test_an_unreadable_proc_file_fails_the_collection_with_its_path(void
 	static const struct {
 		const char *collector, *file;
 	} cases[] = {
-		{ "mdadm", "mdstat" },           { "nfs", "net/rpc/nfs" },
-		{ "nfsd", "net/rpc/nfsd" },      { "zfs", "spl/kstat/zfs/arcstats" },
-		{ "ipvs", "net/ip_vs_stats" },   { "ipvs", "net/ip_vs" },
+		{ "mdadm", "mdstat" },
+		{ "nfs", "net/rpc/nfs" },
+		{ "nfsd", "net/rpc/nfsd" },
+		{ "zfs", "spl/kstat/zfs/arcstats" },
+		{ "ipvs", "net/ip_vs_stats" },
+		{ "ipvs", "net/ip_vs" },
 		{ "bonding", "class/net/bonding_masters" },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -528,8 +540,8 @@ static void test_many_devices_come_out_sorted_by_name(void **unused)
 	unsigned n = 0;
 	for (char *line = strtok_r(dump, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char dev[32];
-		assert_int_equal(sscanf(line, "node_tape_reads_completed_total{device=\"%31[^\"]\"}",
-					dev), 1);
+		assert_int_equal(
+		    sscanf(line, "node_tape_reads_completed_total{device=\"%31[^\"]\"}", dev), 1);
 		assert_true(strcmp(prev, dev) < 0);
 		snprintf(prev, sizeof prev, "%s", dev);
 		n++;
@@ -575,7 +587,8 @@ int main(void)
 		cmocka_unit_test(test_bonding_skips_a_master_that_vanished),
 		cmocka_unit_test(test_edac_reports_errors_per_controller_and_csrow),
 		cmocka_unit_test(test_edac_leaves_out_counts_it_cannot_read),
-		cmocka_unit_test(test_powersupplyclass_scales_micro_units_and_labels_info_with_text),
+		cmocka_unit_test(
+		    test_powersupplyclass_scales_micro_units_and_labels_info_with_text),
 		cmocka_unit_test(test_powersupplyclass_skips_ignored_supplies),
 		cmocka_unit_test(test_rapl_reports_one_family_per_zone_with_index_and_path),
 		cmocka_unit_test(test_rapl_zone_label_option_gives_one_family),
@@ -586,11 +599,13 @@ int main(void)
 		cmocka_unit_test(test_selinux_without_selinuxfs_reports_only_that_it_is_disabled),
 		cmocka_unit_test(test_zfs_reports_kstats_pools_datasets_and_pool_states),
 		cmocka_unit_test(test_zfs_takes_only_unsigned_kstats_and_skips_odd_rows),
-		cmocka_unit_test(test_btrfs_reports_allocation_per_type_and_profile_and_device_sizes),
+		cmocka_unit_test(
+		    test_btrfs_reports_allocation_per_type_and_profile_and_device_sizes),
 		cmocka_unit_test(test_bcache_reports_cache_set_backing_and_cache_devices),
 		cmocka_unit_test(test_bcache_priority_stats_only_when_asked),
 		cmocka_unit_test(test_bcache_reads_hprint_sizes_as_node_exporter_does),
-		cmocka_unit_test(test_infiniband_reports_device_info_port_states_rates_and_counters),
+		cmocka_unit_test(
+		    test_infiniband_reports_device_info_port_states_rates_and_counters),
 		cmocka_unit_test(test_fibrechannel_reports_host_info_and_hexadecimal_counters),
 		cmocka_unit_test(test_tapestats_reports_each_st_drive_once_with_times_in_seconds),
 		cmocka_unit_test(test_tapestats_skips_ignored_devices),
@@ -603,7 +618,8 @@ int main(void)
 		cmocka_unit_test(test_info_series_keep_their_label_set_when_attributes_are_empty),
 		cmocka_unit_test(test_unknown_lines_in_proc_files_are_skipped),
 		cmocka_unit_test(test_an_unreadable_proc_file_fails_the_collection_with_its_path),
-		cmocka_unit_test(test_devices_that_come_and_go_between_cycles_come_and_go_in_the_series),
+		cmocka_unit_test(
+		    test_devices_that_come_and_go_between_cycles_come_and_go_in_the_series),
 		cmocka_unit_test(test_many_devices_come_out_sorted_by_name),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

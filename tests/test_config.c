@@ -17,11 +17,12 @@
 #include <string.h>
 
 #define ERRLEN 1024
-#define N(a) (sizeof(a) / sizeof((a)[0]))
+#define N(a)   (sizeof(a) / sizeof((a)[0]))
 
 /* How many built-in collectors collectors/list.def declares. */
 #define COLLECTOR(name, on) +1
-enum { N_BUILTIN = 0
+enum {
+	N_BUILTIN = 0
 #include "list.def"
 };
 #undef COLLECTOR
@@ -297,8 +298,10 @@ static const struct bad_case bad_cases[] = {
 	  "t.json:1:25: staleness_intervals: expected an integer, found a boolean" },
 	{ "{\"instance\": \"\"}",
 	  "t.json:1:14: instance: \"\" is not a valid instance name; use 1 to 63 of a-z, A-Z, 0-9, '_' and '-'" },
-	{ "{\"instance\": \"a.b\"}", "t.json:1:14: instance: \"a.b\" is not a valid instance name" },
-	{ "{\"instance\": \"a\\nb\"}", "t.json:1:14: instance: \"a\\x0ab\" is not a valid instance name" },
+	{ "{\"instance\": \"a.b\"}",
+	  "t.json:1:14: instance: \"a.b\" is not a valid instance name" },
+	{ "{\"instance\": \"a\\nb\"}",
+	  "t.json:1:14: instance: \"a\\x0ab\" is not a valid instance name" },
 	{ "{\"instance\": "
 	  "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}",
 	  "t.json:1:14: instance: \"aaaaaaaaaaaa" },
@@ -329,7 +332,8 @@ static const struct bad_case bad_cases[] = {
 	  "t.json:1:22: paths.procfs: empty path; write an absolute path such as \"/proc\"" },
 	{ "{\"paths\": {\"sysfs\": \"sys\"}}",
 	  "t.json:1:21: paths.sysfs: \"sys\" is not an absolute path; write one starting with '/', such as \"/sys\"" },
-	{ "{\"paths\": {\"rootfs\": 1}}", "t.json:1:22: paths.rootfs: expected a string, found an integer" },
+	{ "{\"paths\": {\"rootfs\": 1}}",
+	  "t.json:1:22: paths.rootfs: expected a string, found an integer" },
 	{ "{\"paths\": \"/proc\"}", "t.json:1:11: paths: expected an object, found a string" },
 	{ "{\"paths\": {\"proc\": \"/proc\"}}",
 	  "t.json:1:12: unknown key \"proc\" in paths; did you mean \"procfs\"?" },
@@ -359,7 +363,8 @@ static const struct bad_case bad_cases[] = {
 	  "t.json:1:25: unknown key \"intervall\" in collectors.cpu; did you mean \"interval\"?" },
 	{ "{\"collectors\": {\"cpu\": {\"interval\": \"0s\"}}}",
 	  "t.json:1:37: collectors.cpu.interval: duration \"0s\" is out of range; expected 100ms to 1h" },
-	{ "{\"webb\": {}}", "t.json:1:2: unknown key \"webb\" at the top level; did you mean \"web\"?" },
+	{ "{\"webb\": {}}",
+	  "t.json:1:2: unknown key \"webb\" at the top level; did you mean \"web\"?" },
 	{ "{\"foo\": 1}",
 	  "t.json:1:2: unknown key \"foo\" at the top level; valid keys are instance, log_level, interval, staleness_intervals, paths, web, segments, collectors" },
 	{ "{\"a\": 1, \"a\": 2}", "t.json:1:" },
@@ -376,8 +381,7 @@ static const struct bad_case bad_cases[] = {
 	{ "{\"paths\": {\"rootfs\": \"/\xc3\xbc\"}, \"web\": 1}",
 	  "t.json:1:36: web: expected an object, found an integer" },
 	/* an escaped key is the key it spells, at the position it was written */
-	{ "{\"\\u0077eb\": {\"threads\": 0}}",
-	  "t.json:1:26: web.threads: 0 is out of range" },
+	{ "{\"\\u0077eb\": {\"threads\": 0}}", "t.json:1:26: web.threads: 0 is out of range" },
 };
 
 static void test_bad_configs_fail_with_position_and_a_message_that_says_how_to_fix(void **state)
@@ -395,7 +399,8 @@ static void test_bad_configs_fail_with_position_and_a_message_that_says_how_to_f
 }
 
 static const struct bad_case bad_files[] = {
-	{ "bad-trailing-comma.json", "bad-trailing-comma.json:3:1: invalid JSON: string or '}' expected near '}'" },
+	{ "bad-trailing-comma.json",
+	  "bad-trailing-comma.json:3:1: invalid JSON: string or '}' expected near '}'" },
 	{ "bad-duplicate-key.json", "bad-duplicate-key.json:4:13: invalid JSON: " },
 	{ "bad-duplicate-key.json", "duplicate object key near '\"threads\"'" },
 	{ "bad-nested-unknown-key.json",
@@ -444,7 +449,8 @@ static void test_a_failed_load_changes_nothing_in_the_output(void **state)
 		assert_non_null(copy);
 		memset(c, 0xA5, sizeof *c);
 		memcpy(copy, c, sizeof *c);
-		assert_int_equal(config_load_string(c, texts[k], "t.json", err, sizeof err), -EINVAL);
+		assert_int_equal(config_load_string(c, texts[k], "t.json", err, sizeof err),
+				 -EINVAL);
 		assert_memory_equal(c, copy, sizeof *c);
 		free(c);
 		free(copy);
@@ -458,8 +464,8 @@ static void test_missing_file_reports_the_call_and_errno(void **state)
 	struct shm_config *c = new_config();
 	assert_int_equal(config_load_file(c, "/nonexistent/shmetrics.json", err, sizeof err),
 			 -ENOENT);
-	assert_string_equal(err,
-			    "open(\"/nonexistent/shmetrics.json\") failed: No such file or directory");
+	assert_string_equal(
+	    err, "open(\"/nonexistent/shmetrics.json\") failed: No such file or directory");
 	assert_int_equal(config_load_file(c, src_path("tests/fixtures/config"), err, sizeof err),
 			 -EISDIR);
 	free(c);
@@ -488,23 +494,31 @@ struct flag_case {
 
 static const struct flag_case flag_cases[] = {
 	{ "--web.listen-address=127.0.0.1:9100", 1, NULL },
-	{ "--web.listen-address", -EINVAL, "--web.listen-address: needs a value; write --web.listen-address=:9469" },
-	{ "--web.listen-address=9100", -EINVAL, "--web.listen-address: listen address \"9100\" has no port" },
+	{ "--web.listen-address", -EINVAL,
+	  "--web.listen-address: needs a value; write --web.listen-address=:9469" },
+	{ "--web.listen-address=9100", -EINVAL,
+	  "--web.listen-address: listen address \"9100\" has no port" },
 	{ "--path.procfs=/host/proc", 1, NULL },
-	{ "--path.procfs=host/proc", -EINVAL, "--path.procfs: \"host/proc\" is not an absolute path" },
+	{ "--path.procfs=host/proc", -EINVAL,
+	  "--path.procfs: \"host/proc\" is not an absolute path" },
 	{ "--path.sysfs=/host/sys", 1, NULL },
 	{ "--path.rootfs=/host", 1, NULL },
 	{ "--path.rootfs=", -EINVAL, "--path.rootfs: empty path" },
 	{ "--collector.cpu", 1, NULL },
 	{ "--no-collector.cpu", 1, NULL },
-	{ "--no-collector.cpuu", -EINVAL, "--no-collector.cpuu: unknown collector \"cpuu\"; did you mean \"cpu\"?" },
-	{ "--collector.warpdrive", -EINVAL, "--collector.warpdrive: unknown collector \"warpdrive\"; `shmetrics-agent --help` lists the " },
-	{ "--collector.cpu=true", -EINVAL, "--collector.cpu: takes no value; write --collector.cpu or --no-collector.cpu" },
+	{ "--no-collector.cpuu", -EINVAL,
+	  "--no-collector.cpuu: unknown collector \"cpuu\"; did you mean \"cpu\"?" },
+	{ "--collector.warpdrive", -EINVAL,
+	  "--collector.warpdrive: unknown collector \"warpdrive\"; `shmetrics-agent --help` lists the " },
+	{ "--collector.cpu=true", -EINVAL,
+	  "--collector.cpu: takes no value; write --collector.cpu or --no-collector.cpu" },
 	{ "--collector.cpu.interval=1s", 1, NULL },
-	{ "--collector.cpu.interval=1", -EINVAL, "--collector.cpu.interval: duration \"1\" has no unit; write e.g. \"5s\"" },
+	{ "--collector.cpu.interval=1", -EINVAL,
+	  "--collector.cpu.interval: duration \"1\" has no unit; write e.g. \"5s\"" },
 	{ "--collector.cpu.interval=2h", -EINVAL, "expected 100ms to 1h" },
 	{ "--collector.cpu.interval", -EINVAL, "--collector.cpu.interval: needs a value" },
-	{ "--collector.memnfo.interval=1s", -EINVAL, "unknown collector \"memnfo\"; did you mean \"meminfo\"?" },
+	{ "--collector.memnfo.interval=1s", -EINVAL,
+	  "unknown collector \"memnfo\"; did you mean \"meminfo\"?" },
 	{ "--collector.disable-defaults", 1, NULL },
 	{ "--collector.disable-defaults=1", -EINVAL, "takes no value" },
 	{ "--log.level=debug", 1, NULL },
@@ -515,7 +529,8 @@ static const struct flag_case flag_cases[] = {
 	{ "--staleness-intervals=five", -EINVAL, "\"five\" is not an integer from 1 to 100" },
 	{ "--web.timeout=30s", 1, NULL },
 	{ "--web.max-connections=10", 1, NULL },
-	{ "--web.max-connections-per-ip=65", -EINVAL, "65 is out of range; expected an integer from 1 to 64" },
+	{ "--web.max-connections-per-ip=65", -EINVAL,
+	  "65 is out of range; expected an integer from 1 to 64" },
 	{ "--web.threads=0", -EINVAL, "--web.threads: 0 is out of range" },
 	{ "--config=/etc/shmetrics.json", 0, NULL },
 	{ "--help", 0, NULL },
@@ -532,7 +547,8 @@ static void test_apply_flag_table(void **state)
 		struct shm_config *c = new_config(), *before = new_config();
 		int rc = config_apply_flag(c, flag_cases[k].flag, err, sizeof err);
 		if (rc != flag_cases[k].rc)
-			fail_msg("%s: rc %d, want %d (%s)", flag_cases[k].flag, rc, flag_cases[k].rc, err);
+			fail_msg("%s: rc %d, want %d (%s)", flag_cases[k].flag, rc,
+				 flag_cases[k].rc, err);
 		if (flag_cases[k].want)
 			assert_contains(err, flag_cases[k].want);
 		if (rc <= 0)
@@ -546,10 +562,16 @@ static void test_apply_flag_sets_the_values(void **state)
 {
 	(void)state;
 	static const char *const flags[] = {
-		"--web.listen-address=[::1]:9100", "--path.procfs=/host/proc", "--path.sysfs=/host/sys",
-		"--path.rootfs=/host",		   "--no-collector.stat",      "--log.level=warn",
-		"--instance=blue",		   "--collector.loadavg.interval=1m30s",
-		"--web.timeout=1m",		   "--web.max-connections=8",
+		"--web.listen-address=[::1]:9100",
+		"--path.procfs=/host/proc",
+		"--path.sysfs=/host/sys",
+		"--path.rootfs=/host",
+		"--no-collector.stat",
+		"--log.level=warn",
+		"--instance=blue",
+		"--collector.loadavg.interval=1m30s",
+		"--web.timeout=1m",
+		"--web.max-connections=8",
 	};
 	char err[ERRLEN] = "";
 	struct shm_config *c = new_config();
@@ -660,7 +682,8 @@ static const struct listen_case listen_cases[] = {
 	{ ":65536", -EINVAL, NULL, 0, "port \"65536\" is not a number from 0 to 65535" },
 	{ ":http", -EINVAL, NULL, 0, "port \"http\" is not a number" },
 	{ ":-1", -EINVAL, NULL, 0, "port \"-1\" is not a number" },
-	{ "127.0.0.1", -EINVAL, NULL, 0, "listen address \"127.0.0.1\" has no port; write HOST:PORT, e.g. \"127.0.0.1:9469\"" },
+	{ "127.0.0.1", -EINVAL, NULL, 0,
+	  "listen address \"127.0.0.1\" has no port; write HOST:PORT, e.g. \"127.0.0.1:9469\"" },
 	{ "127.0.0.1:", -EINVAL, NULL, 0, "has no port after ':'" },
 	{ "::1:9469", -EINVAL, NULL, 0, "an IPv6 address needs brackets" },
 	{ "[::1]9469", -EINVAL, NULL, 0, "expected ':PORT' after ']'" },
@@ -712,8 +735,8 @@ static void test_listen_address_host_that_does_not_fit_is_an_error(void **state)
 
 /* ---- position index ---- */
 
-static void assert_pos(const struct config_pos_index *ix, const char *path, int kl, int kc,
-		       int vl, int vc)
+static void assert_pos(const struct config_pos_index *ix, const char *path, int kl, int kc, int vl,
+		       int vc)
 {
 	const struct config_pos *p = config_pos_find(ix, path);
 	if (!p)
@@ -763,7 +786,9 @@ static void test_position_index_counts_unicode_characters_not_bytes(void **state
 {
 	(void)state;
 	struct config_pos_index ix;
-	build(&ix, "{\"\xc3\xa9\": {\"\xc3\xbc\": 1}, \"\\u00e9x\": 2, \"\\ud83d\\ude00\": 3, \"k\": 4}");
+	build(
+	    &ix,
+	    "{\"\xc3\xa9\": {\"\xc3\xbc\": 1}, \"\\u00e9x\": 2, \"\\ud83d\\ude00\": 3, \"k\": 4}");
 	assert_pos(&ix, "\xc3\xa9", 1, 2, 1, 7);
 	assert_pos(&ix, "\xc3\xa9.\xc3\xbc", 1, 8, 1, 13);
 	assert_pos(&ix, "\xc3\xa9x", 1, 17, 1, 28);
@@ -798,7 +823,8 @@ static void test_position_index_skips_very_deep_values_and_keeps_going(void **st
 static void test_position_index_survives_truncated_and_garbage_input(void **state)
 {
 	(void)state;
-	static const char doc[] = "{\"a\": [1, {\"b\\u00e9\\ud83d\": \"x\\\"\"}], \"c\": {\"d\": null}}";
+	static const char doc[] =
+	    "{\"a\": [1, {\"b\\u00e9\\ud83d\": \"x\\\"\"}], \"c\": {\"d\": null}}";
 	static const char alphabet[] = "{}[]\":,\\u0a \n\xc3\xa9";
 	struct config_pos_index ix;
 	for (size_t n = 0; n <= sizeof doc - 1; n++) {
@@ -941,14 +967,17 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_embedded_default_loads_with_the_documented_values),
-		cmocka_unit_test(test_embedded_default_equals_the_built_in_defaults_and_an_empty_object),
-		cmocka_unit_test(test_builtin_collectors_are_listed_in_table_order_and_on_by_default),
+		cmocka_unit_test(
+		    test_embedded_default_equals_the_built_in_defaults_and_an_empty_object),
+		cmocka_unit_test(
+		    test_builtin_collectors_are_listed_in_table_order_and_on_by_default),
 		cmocka_unit_test(test_example_json_loads_and_sets_every_section),
 		cmocka_unit_test(test_good_fixture_files_load),
 		cmocka_unit_test(test_every_key_overrides_its_default),
 		cmocka_unit_test(test_collector_enabled_flag_and_interval_override_and_inherit),
 		cmocka_unit_test(test_per_ip_limit_follows_a_smaller_total_when_not_set),
-		cmocka_unit_test(test_bad_configs_fail_with_position_and_a_message_that_says_how_to_fix),
+		cmocka_unit_test(
+		    test_bad_configs_fail_with_position_and_a_message_that_says_how_to_fix),
 		cmocka_unit_test(test_bad_fixture_files_fail_with_path_line_and_column),
 		cmocka_unit_test(test_a_failed_load_changes_nothing_in_the_output),
 		cmocka_unit_test(test_missing_file_reports_the_call_and_errno),

@@ -31,12 +31,12 @@ static struct shm_config *load(const char *text)
 }
 
 static const char good[] =
-	"{\"interval\": \"2s\", \"custom_collectors\": {\n"
-	"  \"app\": {\"command\": [\"/usr/bin/app\", \"--x\", \"\"], \"env\": {\"A\": \"1\"},\n"
-	"           \"interval\": \"10s\", \"max_series\": 50},\n"
-	"  \"check\": {\"exec\": [\"/bin/check.sh\", \"a b\"], \"timeout\": \"3s\", \"interval\": \"5s\"},\n"
-	"  \"ext\": {\"external\": true, \"mode\": \"0660\", \"enabled\": false}\n"
-	"}}";
+    "{\"interval\": \"2s\", \"custom_collectors\": {\n"
+    "  \"app\": {\"command\": [\"/usr/bin/app\", \"--x\", \"\"], \"env\": {\"A\": \"1\"},\n"
+    "           \"interval\": \"10s\", \"max_series\": 50},\n"
+    "  \"check\": {\"exec\": [\"/bin/check.sh\", \"a b\"], \"timeout\": \"3s\", \"interval\": \"5s\"},\n"
+    "  \"ext\": {\"external\": true, \"mode\": \"0660\", \"enabled\": false}\n"
+    "}}";
 
 static void test_custom_collectors_load_with_their_kind_and_settings(void **state)
 {
@@ -74,17 +74,21 @@ static void test_bad_custom_collectors_fail_with_position_and_reason(void **stat
 {
 	(void)state;
 	static const struct bad cases[] = {
-		{ "{\"custom_collectors\": []}", "t.json:1:23: custom_collectors: expected an object" },
+		{ "{\"custom_collectors\": []}",
+		  "t.json:1:23: custom_collectors: expected an object" },
 		{ "{\"custom_collectors\": {\"cpu\": {\"external\": true}}}",
 		  "t.json:1:24: \"cpu\" is the name of a built-in collector" },
-		{ "{\"custom_collectors\": {\"agent\": {\"external\": true}}}", "built-in collector or process" },
-		{ "{\"custom_collectors\": {\"a.b\": {\"external\": true}}}", "not a valid collector name" },
+		{ "{\"custom_collectors\": {\"agent\": {\"external\": true}}}",
+		  "built-in collector or process" },
+		{ "{\"custom_collectors\": {\"a.b\": {\"external\": true}}}",
+		  "not a valid collector name" },
 		{ "{\"custom_collectors\": {\"x\": {}}}", "say how the collector runs" },
 		{ "{\"custom_collectors\": {\"x\": {\"command\": [\"/a\"], \"external\": true}}}",
 		  "exactly one of \"command\", \"exec\" and \"external\"" },
 		{ "{\"custom_collectors\": {\"x\": {\"command\": [\"app\"]}}}",
 		  "command[0]: \"app\" is not an absolute path" },
-		{ "{\"custom_collectors\": {\"x\": {\"command\": []}}}", "a non-empty array of strings" },
+		{ "{\"custom_collectors\": {\"x\": {\"command\": []}}}",
+		  "a non-empty array of strings" },
 		{ "{\"custom_collectors\": {\"x\": {\"command\": [\"/a\", 1]}}}",
 		  "custom_collectors.x.command[1]: expected a string" },
 		{ "{\"custom_collectors\": {\"x\": {\"command\": [\"/a\"], \"timeout\": \"1s\"}}}",
@@ -100,10 +104,12 @@ static void test_bad_custom_collectors_fail_with_position_and_reason(void **stat
 		  "no user named \"no-such-user-xyz\"" },
 		{ "{\"custom_collectors\": {\"x\": {\"command\": [\"/a\"], \"user\": \"root\", \"mode\": \"0640\"}}}",
 		  "the mode needs group read and write" },
-		{ "{\"custom_collectors\": {\"x\": {\"external\": true, \"mode\": 416}}}", "octal string" },
+		{ "{\"custom_collectors\": {\"x\": {\"external\": true, \"mode\": 416}}}",
+		  "octal string" },
 		{ "{\"custom_collectors\": {\"x\": {\"external\": true, \"group\": \"no-such-group-xyz\"}}}",
 		  "no group named" },
-		{ "{\"custom_collectors\": {\"x\": {\"external\": true, \"max_series\": 0}}}", "out of range" },
+		{ "{\"custom_collectors\": {\"x\": {\"external\": true, \"max_series\": 0}}}",
+		  "out of range" },
 		{ "{\"custom_collectors\": {\"x\": {\"external\": true, \"intervall\": \"1s\"}}}",
 		  "unknown key \"intervall\" in custom_collectors.x; did you mean \"interval\"?" },
 		{ "{\"interval\": \"5s\", \"custom_collectors\": {\"x\": {\"exec\": [\"/a\"], \"timeout\": \"6s\"}}}",
@@ -150,9 +156,14 @@ static void test_command_lines_follow_the_documented_contract(void **state)
 	struct child_argv a;
 	static const char *const app[] = { "/usr/bin/app", "--x", "" };
 	static const char *const chk[] = {
-		"/libexec/shmetrics-collector", "--collector=check", "--segment=/shmetrics.main.check",
-		"--interval=5s", "--exec.timeout=3s", "--exec.command=/bin/check.sh",
-		"--exec.arg=a b", "--log.level=info",
+		"/libexec/shmetrics-collector",
+		"--collector=check",
+		"--segment=/shmetrics.main.check",
+		"--interval=5s",
+		"--exec.timeout=3s",
+		"--exec.command=/bin/check.sh",
+		"--exec.arg=a b",
+		"--log.level=info",
 	};
 
 	assert_int_equal(child_argv_collector(&a, "/libexec/shmetrics-collector", c,
@@ -221,8 +232,9 @@ static void test_a_user_is_resolved_before_fork_and_owns_the_segment_through_its
 	(void)state;
 	if (geteuid() != 0)
 		skip();
-	struct shm_config *c = load("{\"custom_collectors\": {\"u\": {\"command\": [\"/bin/true\"], "
-				    "\"user\": \"nobody\"}}}");
+	struct shm_config *c = load(
+	    "{\"custom_collectors\": {\"u\": {\"command\": [\"/bin/true\"], "
+	    "\"user\": \"nobody\"}}}");
 	struct child_exec x;
 	struct segment_options o = { .mode = 0640, .gid = (gid_t)-1 };
 
@@ -255,12 +267,12 @@ static void test_reload_restarts_only_the_custom_collector_that_changed(void **s
 {
 	(void)state;
 	static const char changed[] =
-		"{\"interval\": \"2s\", \"custom_collectors\": {\n"
-		"  \"app\": {\"command\": [\"/usr/bin/app\", \"--x\", \"\"], \"env\": {\"A\": \"2\"},\n"
-		"           \"interval\": \"10s\", \"max_series\": 50},\n"
-		"  \"check\": {\"exec\": [\"/bin/check.sh\", \"a b\"], \"timeout\": \"3s\", \"interval\": \"5s\"},\n"
-		"  \"new\": {\"external\": true}\n"
-		"}}";
+	    "{\"interval\": \"2s\", \"custom_collectors\": {\n"
+	    "  \"app\": {\"command\": [\"/usr/bin/app\", \"--x\", \"\"], \"env\": {\"A\": \"2\"},\n"
+	    "           \"interval\": \"10s\", \"max_series\": 50},\n"
+	    "  \"check\": {\"exec\": [\"/bin/check.sh\", \"a b\"], \"timeout\": \"3s\", \"interval\": \"5s\"},\n"
+	    "  \"new\": {\"external\": true}\n"
+	    "}}";
 	struct shm_config *a = load(good), *b = load(good), *d = load(changed);
 	struct reload_plan *p = malloc(sizeof *p);
 
@@ -291,7 +303,7 @@ int main(void)
 		cmocka_unit_test(test_command_lines_follow_the_documented_contract),
 		cmocka_unit_test(test_environment_carries_the_segment_and_the_configured_variables),
 		cmocka_unit_test(
-			test_a_user_is_resolved_before_fork_and_owns_the_segment_through_its_group),
+		    test_a_user_is_resolved_before_fork_and_owns_the_segment_through_its_group),
 		cmocka_unit_test(test_reload_restarts_only_the_custom_collector_that_changed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -134,8 +134,11 @@ static int setup_server(void **state)
 {
 	/* a 1ms body cache: these tests look at counters that change per request */
 	struct scrape_options so = { instance, collectors, N_COLLECTORS, 3, 1, 0 };
-	struct http_options ho = { .host = "127.0.0.1", .threads = 4, .timeout_s = 5,
-				   .max_connections = 64, .max_connections_per_ip = 64 };
+	struct http_options ho = { .host = "127.0.0.1",
+				   .threads = 4,
+				   .timeout_s = 5,
+				   .max_connections = 64,
+				   .max_connections_per_ip = 64 };
 	char err[256] = "";
 
 	(void)state;
@@ -213,8 +216,9 @@ static struct response request(const char *method, const char *path, const char 
 	size_t len;
 	int fd = connect_local();
 
-	snprintf(req, sizeof req, "%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n%s\r\n",
-		 method, path, extra ? extra : "");
+	snprintf(req, sizeof req,
+		 "%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n%s\r\n", method, path,
+		 extra ? extra : "");
 	assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
 	char *raw = read_all(fd, &len);
 	close(fd);
@@ -304,7 +308,8 @@ static void test_metrics_serves_live_collectors_and_self_metrics(void **state)
 	assert_contains(r.body, "\nlive_value{k=\"live\"} 42\n");
 	assert_contains(r.body, "shmetrics_collector_up{collector=\"live\"} 1\n");
 	assert_contains(r.body, "node_scrape_collector_success{collector=\"live\"} 1\n");
-	assert_contains(r.body, "node_scrape_collector_duration_seconds{collector=\"live\"} 0.0015\n");
+	assert_contains(r.body,
+			"node_scrape_collector_duration_seconds{collector=\"live\"} 0.0015\n");
 	assert_contains(r.body, "shmetrics_collector_series{collector=\"live\"} 1\n");
 	assert_contains(r.body, "# TYPE shmetrics_exporter_render_duration_seconds histogram\n");
 	run_promtool(r.body);
@@ -332,7 +337,8 @@ static void test_stale_collector_series_are_omitted_and_it_is_down(void **state)
 	assert_lacks(body, "stale_value");
 	assert_contains(body, "shmetrics_collector_up{collector=\"stale\"} 0\n");
 	assert_contains(body, "node_scrape_collector_success{collector=\"stale\"} 0\n");
-	assert_contains(body, "shmetrics_collector_last_publish_timestamp_seconds{collector=\"stale\"}");
+	assert_contains(body,
+			"shmetrics_collector_last_publish_timestamp_seconds{collector=\"stale\"}");
 	assert_contains(body, "shmetrics_collector_series{collector=\"stale\"} 0\n");
 	free(body);
 }
@@ -344,7 +350,8 @@ static void test_dead_writer_and_missing_segment_are_down_not_fatal(void **state
 	assert_lacks(body, "dead_value");
 	assert_contains(body, "shmetrics_collector_up{collector=\"dead\"} 0\n");
 	assert_contains(body, "shmetrics_collector_up{collector=\"ghost\"} 0\n");
-	assert_lacks(body, "shmetrics_collector_last_publish_timestamp_seconds{collector=\"ghost\"}");
+	assert_lacks(body,
+		     "shmetrics_collector_last_publish_timestamp_seconds{collector=\"ghost\"}");
 	free(body);
 }
 
@@ -353,9 +360,9 @@ static json_t *collector_json(json_t *doc, const char *name)
 	size_t i;
 	json_t *c;
 
-	json_array_foreach(json_object_get(doc, "collectors"), i, c)
-		if (strcmp(json_string_value(json_object_get(c, "name")), name) == 0)
-			return c;
+	json_array_foreach(json_object_get(doc, "collectors"), i,
+			   c) if (strcmp(json_string_value(json_object_get(c, "name")), name) ==
+				  0) return c;
 	fail_msg("collector %s missing from JSON", name);
 	return NULL;
 }
@@ -479,7 +486,8 @@ static void scribble(const char *collector, size_t off, size_t len)
 	assert_true(fd >= 0);
 	assert_int_equal(fstat(fd, &st), 0);
 	assert_true((size_t)st.st_size >= off + len);
-	unsigned char *p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	unsigned char *p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+				0);
 	assert_true(p != MAP_FAILED);
 	for (size_t i = 0; i < len; i++)
 		p[off + i] = (unsigned char)(0xa5 ^ i);
@@ -534,7 +542,8 @@ static void test_accept_headers_choose_the_format(void **state)
 		  "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
 		  true, SCRAPE_FORMAT_OPENMETRICS }, /* what Prometheus 2.42 sends */
 		{ "application/openmetrics-text;version=1.0.0", false, SCRAPE_FORMAT_TEXT },
-		{ "text/plain;q=0.9, application/openmetrics-text", true, SCRAPE_FORMAT_OPENMETRICS },
+		{ "text/plain;q=0.9, application/openmetrics-text", true,
+		  SCRAPE_FORMAT_OPENMETRICS },
 		{ "application/openmetrics-text;q=0.5, text/plain", true, SCRAPE_FORMAT_TEXT },
 		{ "application/openmetrics-text, text/plain", true, SCRAPE_FORMAT_OPENMETRICS },
 		{ "text/plain, application/openmetrics-text", true, SCRAPE_FORMAT_TEXT },
@@ -619,7 +628,9 @@ static void side_start(struct side_server *ss, uint32_t cache_ms, unsigned max_c
 		       unsigned per_ip)
 {
 	struct scrape_options so = { instance, collectors, N_COLLECTORS, 3, cache_ms, 0 };
-	struct http_options ho = { .host = "127.0.0.1", .threads = 2, .timeout_s = 3,
+	struct http_options ho = { .host = "127.0.0.1",
+				   .threads = 2,
+				   .timeout_s = 3,
 				   .max_connections = max_conn,
 				   .max_connections_per_ip = per_ip };
 	char err[256] = "";
@@ -733,10 +744,10 @@ static void test_durations_parse_and_bad_ones_are_refused(void **state)
 		int rc;
 		uint64_t ms;
 	} cases[] = {
-		{ "500ms", 0, 500 }, { "5s", 0, 5000 },	  { "1m", 0, 60000 },
-		{ "1m30s", 0, 90000 }, { "1h", 0, 3600000 }, { "2s500ms", 0, 2500 },
-		{ "", -EINVAL, 0 },    { "5", -EINVAL, 0 },   { "s", -EINVAL, 0 },
-		{ "5x", -EINVAL, 0 },  { "30s1m", -EINVAL, 0 }, { "-1s", -EINVAL, 0 },
+		{ "500ms", 0, 500 },    { "5s", 0, 5000 },       { "1m", 0, 60000 },
+		{ "1m30s", 0, 90000 },  { "1h", 0, 3600000 },    { "2s500ms", 0, 2500 },
+		{ "", -EINVAL, 0 },     { "5", -EINVAL, 0 },     { "s", -EINVAL, 0 },
+		{ "5x", -EINVAL, 0 },   { "30s1m", -EINVAL, 0 }, { "-1s", -EINVAL, 0 },
 		{ "1s1s", -EINVAL, 0 },
 	};
 	char err[128];
@@ -744,7 +755,8 @@ static void test_durations_parse_and_bad_ones_are_refused(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		uint64_t ms = 0;
-		assert_int_equal(args_parse_duration_ms(cases[i].in, &ms, err, sizeof err), cases[i].rc);
+		assert_int_equal(args_parse_duration_ms(cases[i].in, &ms, err, sizeof err),
+				 cases[i].rc);
 		if (cases[i].rc == 0)
 			assert_int_equal(ms, cases[i].ms);
 	}
@@ -775,7 +787,8 @@ static void test_listen_addresses_parse_and_bad_ones_are_refused(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		int rc = args_parse_listen_address(cases[i].in, host, sizeof host, &p, err, sizeof err);
+		int rc = args_parse_listen_address(cases[i].in, host, sizeof host, &p, err,
+						   sizeof err);
 		assert_int_equal(rc, cases[i].rc);
 		if (rc == 0) {
 			assert_string_equal(host, cases[i].host);
@@ -788,7 +801,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_metrics_serves_live_collectors_and_self_metrics),
-		cmocka_unit_test(test_duplicate_families_are_skipped_and_cannot_shadow_self_metrics),
+		cmocka_unit_test(
+		    test_duplicate_families_are_skipped_and_cannot_shadow_self_metrics),
 		cmocka_unit_test(test_stale_collector_series_are_omitted_and_it_is_down),
 		cmocka_unit_test(test_dead_writer_and_missing_segment_are_down_not_fatal),
 		cmocka_unit_test(test_json_reports_every_collector_and_why_it_is_down),

@@ -265,10 +265,10 @@ static void test_writer_killed_mid_publish_leaves_a_whole_batch(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_reader_threads_see_old_or_new_batch_never_a_mix,
-						setup, teardown),
 		cmocka_unit_test_setup_teardown(
-			test_reader_processes_see_old_or_new_batch_never_a_mix, setup, teardown),
+		    test_reader_threads_see_old_or_new_batch_never_a_mix, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_reader_processes_see_old_or_new_batch_never_a_mix, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_writer_killed_mid_publish_leaves_a_whole_batch,
 						setup, teardown),
 	};

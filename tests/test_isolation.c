@@ -135,8 +135,11 @@ static int setup(void **state)
 	publish_batch(evil_seg, "evil_value", 5, 7);
 
 	static const char *const collectors[] = { "good", "evil" };
-	struct scrape_options opt = { .instance = instance, .collectors = collectors,
-				      .n_collectors = 2, .cache_ms = 1, .probe_ms = 0 };
+	struct scrape_options opt = { .instance = instance,
+				      .collectors = collectors,
+				      .n_collectors = 2,
+				      .cache_ms = 1,
+				      .probe_ms = 0 };
 	if (scrape_new(&scrape, &opt, err, sizeof err) < 0)
 		fail_msg("%s", err);
 	struct scrape_request req = { .format = SCRAPE_FORMAT_TEXT };
@@ -224,14 +227,20 @@ static void test_offsets_and_lengths_pointing_outside_are_refused(void **state)
 	(void)state;
 	static const uint64_t bad[] = { 1ull << 62, UINT64_MAX, 4096, 7, 0 };
 	static const size_t header_fields[] = {
-		offsetof(struct seg_header, segment_size), offsetof(struct seg_header, copy_offset[0]),
-		offsetof(struct seg_header, copy_offset[1]), offsetof(struct seg_header, copy_capacity),
-		offsetof(struct seg_header, limits),       offsetof(struct seg_header, header_size),
+		offsetof(struct seg_header, segment_size),
+		offsetof(struct seg_header, copy_offset[0]),
+		offsetof(struct seg_header, copy_offset[1]),
+		offsetof(struct seg_header, copy_capacity),
+		offsetof(struct seg_header, limits),
+		offsetof(struct seg_header, header_size),
 	};
 	static const size_t blob_fields[] = {
-		offsetof(struct blob_header, n_families), offsetof(struct blob_header, n_series),
-		offsetof(struct blob_header, n_labels),   offsetof(struct blob_header, n_values),
-		offsetof(struct blob_header, strings_len), offsetof(struct blob_header, error_len),
+		offsetof(struct blob_header, n_families),
+		offsetof(struct blob_header, n_series),
+		offsetof(struct blob_header, n_labels),
+		offsetof(struct blob_header, n_values),
+		offsetof(struct blob_header, strings_len),
+		offsetof(struct blob_header, error_len),
 		sizeof(struct blob_header) + offsetof(struct blob_family, name_off),
 		sizeof(struct blob_header) + offsetof(struct blob_family, first_series),
 	};
@@ -272,7 +281,8 @@ static void test_a_million_series_stop_at_the_limit_and_are_counted(void **state
 	if (m == NULL)
 		fail_msg("shmetrics_open: %s", shmetrics_last_error());
 	const char *names[] = { "id" };
-	struct shmetrics_family *fam = shmetrics_counter(m, "evil_requests_total", "Many.", names, 1);
+	struct shmetrics_family *fam = shmetrics_counter(m, "evil_requests_total", "Many.", names,
+							 1);
 	assert_non_null(fam);
 	int made = 0, refused = 0;
 	for (int i = 0; i < 1000000; i++) {
@@ -341,14 +351,14 @@ static void test_a_truncated_segment_is_survived(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_random_bytes_over_the_segment_change_nothing_else,
-						setup, teardown),
 		cmocka_unit_test_setup_teardown(
-			test_offsets_and_lengths_pointing_outside_are_refused, setup, teardown),
+		    test_random_bytes_over_the_segment_change_nothing_else, setup, teardown),
 		cmocka_unit_test_setup_teardown(
-			test_a_million_series_stop_at_the_limit_and_are_counted, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_a_writer_killed_mid_update_changes_nothing_else,
-						setup, teardown),
+		    test_offsets_and_lengths_pointing_outside_are_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_million_series_stop_at_the_limit_and_are_counted, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_writer_killed_mid_update_changes_nothing_else, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_truncated_segment_is_survived, setup,
 						teardown),
 	};

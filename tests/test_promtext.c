@@ -114,7 +114,8 @@ static void test_label_and_help_escapes_are_decoded(void **unused)
 static void test_labels_are_sorted_by_name(void **unused)
 {
 	(void)unused;
-	expect_same("x{b=\"2\",a=\"1\"} 1\n", "# HELP x \n# TYPE x untyped\nx{a=\"1\",b=\"2\"} 1\n");
+	expect_same("x{b=\"2\",a=\"1\"} 1\n",
+		    "# HELP x \n# TYPE x untyped\nx{a=\"1\",b=\"2\"} 1\n");
 }
 
 static void test_special_values_parse_like_go(void **unused)
@@ -133,7 +134,8 @@ static void test_special_values_parse_like_go(void **unused)
 static void test_utf8_label_values_are_kept(void **unused)
 {
 	(void)unused;
-	expect_same("x{city=\"Zürich\"} 1\n", "# HELP x \n# TYPE x untyped\nx{city=\"Zürich\"} 1\n");
+	expect_same("x{city=\"Zürich\"} 1\n",
+		    "# HELP x \n# TYPE x untyped\nx{city=\"Zürich\"} 1\n");
 }
 
 static void test_histogram_with_buckets_sum_and_count(void **unused)
@@ -253,8 +255,10 @@ static const struct refusal refusals[] = {
 	  "line 2: histogram h: a series has no bucket with le=\"+Inf\"" },
 	{ "# TYPE h histogram\nh_bucket{le=\"+Inf\"} 2\nh_sum 1\nh_count 3\n",
 	  "the +Inf bucket (2) differs from h_count (3)" },
-	{ "# TYPE h histogram\nh_bucket{le=\"+Inf\"} 2\nh_count 2\n", "a series has no h_sum line" },
-	{ "# TYPE h histogram\nh_bucket{le=\"+Inf\"} 2\nh_sum 2\n", "a series has no h_count line" },
+	{ "# TYPE h histogram\nh_bucket{le=\"+Inf\"} 2\nh_count 2\n",
+	  "a series has no h_sum line" },
+	{ "# TYPE h histogram\nh_bucket{le=\"+Inf\"} 2\nh_sum 2\n",
+	  "a series has no h_count line" },
 	{ "# TYPE h histogram\nh_bucket{le=\"1\"} 3\nh_bucket{le=\"+Inf\"} 2\nh_sum 1\nh_count 2\n",
 	  "bucket counts must not decrease" },
 	{ "# TYPE h histogram\nh_bucket{le=\"1\"} 0.5\n", "whole numbers" },
@@ -291,7 +295,8 @@ static const struct refusal refusals[] = {
 	  "line 3: summary s: quantile=\"0.5\" appears twice" },
 	{ "# TYPE s summary\ns_sum{quantile=\"0.5\"} 1\n",
 	  "line 2: summary s: only quantile lines have a quantile label" },
-	{ "# TYPE s summary\ns_count 1\ns_count 1\n", "line 3: summary s: a series has two _count" },
+	{ "# TYPE s summary\ns_count 1\ns_count 1\n",
+	  "line 3: summary s: a series has two _count" },
 	{ "# TYPE s summary\n"
 	  "s_sum{a=\"1\"} 0\ns_sum{a=\"2\"} 0\ns_count{a=\"1\"} 0\n",
 	  "line 2: summary s: a series has no s_count line" },
@@ -361,10 +366,11 @@ static void test_too_many_family_names_are_refused(void **unused)
 static void test_every_truncation_fails_cleanly_or_parses(void **unused)
 {
 	(void)unused;
-	const char *doc = "# HELP lat L.\n# TYPE lat histogram\n"
-			  "lat_bucket{a=\"x\\\"y\",le=\"1\"} 1\nlat_bucket{a=\"x\\\"y\",le=\"+Inf\"} 1\n"
-			  "lat_sum{a=\"x\\\"y\"} 1\nlat_count{a=\"x\\\"y\"} 1\nz{q=\"é\"} NaN\n"
-			  "# TYPE s summary\ns{quantile=\"0.5\"} 1\ns_sum 2\ns_count 3\n";
+	const char *doc =
+	    "# HELP lat L.\n# TYPE lat histogram\n"
+	    "lat_bucket{a=\"x\\\"y\",le=\"1\"} 1\nlat_bucket{a=\"x\\\"y\",le=\"+Inf\"} 1\n"
+	    "lat_sum{a=\"x\\\"y\"} 1\nlat_count{a=\"x\\\"y\"} 1\nz{q=\"é\"} NaN\n"
+	    "# TYPE s summary\ns{quantile=\"0.5\"} 1\ns_sum 2\ns_count 3\n";
 	size_t len = strlen(doc);
 	for (size_t n = 0; n <= len; n++) {
 		struct batch *b = new_batch();

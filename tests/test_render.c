@@ -128,7 +128,8 @@ static void test_help_escapes_backslash_and_newline_only(void **state)
 		family(b, "x", help_cases[i].in, METRIC_GAUGE);
 		add1(b, NULL, NULL, 1);
 		char *out = render_one(b);
-		snprintf(want, sizeof want, "# HELP x %s\n# TYPE x gauge\nx 1\n", help_cases[i].out);
+		snprintf(want, sizeof want, "# HELP x %s\n# TYPE x gauge\nx 1\n",
+			 help_cases[i].out);
 		assert_string_equal(out, want);
 		free(out);
 		batch_free(b);
@@ -261,15 +262,15 @@ static void test_summary_json_has_quantiles_sum_and_count(void **state)
 	batch_view(b, &v);
 	buf_init(&out);
 	assert_int_equal(render_json(&out, NULL, 0, &src, 1, NULL), 0);
-	assert_contains(out.data,
-			"{\"name\":\"rpc_seconds\",\"type\":\"summary\",\"help\":\"RPC latency.\","
-			"\"collector\":\"rpc\",\"series\":["
-			"{\"labels\":{\"m\":\"get\"},\"quantiles\":["
-			"{\"quantile\":0.5,\"value\":0.125},{\"quantile\":0.75,\"value\":0.5},"
-			"{\"quantile\":1,\"value\":2}],\"sum\":12.5,\"count\":100},"
-			"{\"labels\":{\"m\":\"p\\\"ut\"},\"quantiles\":["
-			"{\"quantile\":0.5,\"value\":\"NaN\"},{\"quantile\":0.75,\"value\":\"NaN\"},"
-			"{\"quantile\":1,\"value\":\"NaN\"}],\"sum\":0,\"count\":0}]}");
+	assert_contains(
+	    out.data, "{\"name\":\"rpc_seconds\",\"type\":\"summary\",\"help\":\"RPC latency.\","
+		      "\"collector\":\"rpc\",\"series\":["
+		      "{\"labels\":{\"m\":\"get\"},\"quantiles\":["
+		      "{\"quantile\":0.5,\"value\":0.125},{\"quantile\":0.75,\"value\":0.5},"
+		      "{\"quantile\":1,\"value\":2}],\"sum\":12.5,\"count\":100},"
+		      "{\"labels\":{\"m\":\"p\\\"ut\"},\"quantiles\":["
+		      "{\"quantile\":0.5,\"value\":\"NaN\"},{\"quantile\":0.75,\"value\":\"NaN\"},"
+		      "{\"quantile\":1,\"value\":\"NaN\"}],\"sum\":0,\"count\":0}]}");
 	assert_contains(out.data, "{\"name\":\"bare\",\"type\":\"summary\",\"help\":\"Bare.\","
 				  "\"collector\":\"rpc\",\"series\":[{\"labels\":{},"
 				  "\"quantiles\":[],\"sum\":3.5,\"count\":7}]}");
@@ -473,7 +474,8 @@ static void test_openmetrics_le_values_are_canonical(void **state)
 	char err[256];
 
 	(void)state;
-	assert_int_equal(batch_histogram_family(b, "h_seconds", "H.", bounds, 3, err, sizeof err), 0);
+	assert_int_equal(batch_histogram_family(b, "h_seconds", "H.", bounds, 3, err, sizeof err),
+			 0);
 	assert_int_equal(batch_add_histogram(b, NULL, NULL, 0, counts, 2.5, err, sizeof err), 0);
 	char *out = render_batches(&b, 1, RENDER_OPENMETRICS, &res);
 	assert_string_equal(out, "# HELP h_seconds H.\n# TYPE h_seconds histogram\n"
@@ -510,12 +512,14 @@ static void fill_mixed(struct batch *b, double base)
 	add1(b, "path", "plain", base / 3);
 	family(b, "shared", "Also in the other source.", METRIC_GAUGE);
 	add1(b, NULL, NULL, -base);
-	assert_int_equal(batch_histogram_family(b, "h_seconds", "H.", bounds, 2, err, sizeof err), 0);
+	assert_int_equal(batch_histogram_family(b, "h_seconds", "H.", bounds, 2, err, sizeof err),
+			 0);
 	assert_int_equal(batch_add_histogram(b, NULL, NULL, 0, counts, base * 0.1, err, sizeof err),
 			 0);
 	static const double quantiles[] = { 0.5, 0.9 };
 	const double qv[] = { base / 7, base };
-	assert_int_equal(batch_summary_family(b, "s_seconds", "S.", quantiles, 2, err, sizeof err), 0);
+	assert_int_equal(batch_summary_family(b, "s_seconds", "S.", quantiles, 2, err, sizeof err),
+			 0);
 	const char *qn[] = { "path" }, *qval[] = { "a\"b" };
 	assert_int_equal(batch_add_summary(b, qn, qval, 1, qv, base * 2, base, err, sizeof err), 0);
 }
@@ -589,9 +593,9 @@ static json_t *find_family(json_t *doc, const char *name)
 	size_t i;
 	json_t *f;
 
-	json_array_foreach(json_object_get(doc, "families"), i, f)
-		if (strcmp(json_string_value(json_object_get(f, "name")), name) == 0)
-			return f;
+	json_array_foreach(json_object_get(doc, "families"), i,
+			   f) if (strcmp(json_string_value(json_object_get(f, "name")), name) ==
+				  0) return f;
 	fail_msg("family %s not in JSON", name);
 	return NULL;
 }

@@ -243,14 +243,15 @@ static void test_corrupt_batches_are_refused_without_a_crash(void **state)
 		{ sizeof(struct blob_header) + offsetof(struct blob_family, name_off), 1u << 30,
 		  "outside the string area" },
 		{ sizeof(struct blob_header) + offsetof(struct blob_family, name_len), 0, "empty" },
-		{ sizeof(struct blob_header) + offsetof(struct blob_family, type), 9, "unknown type" },
+		{ sizeof(struct blob_header) + offsetof(struct blob_family, type), 9,
+		  "unknown type" },
 		{ sizeof(struct blob_header) + offsetof(struct blob_family, n_series), 7,
 		  "out of range" },
 		{ sizeof(struct blob_header) + sizeof(struct blob_family) +
-			  offsetof(struct blob_series, value_idx),
+		      offsetof(struct blob_series, value_idx),
 		  100000, "values out of range" },
 		{ sizeof(struct blob_header) + sizeof(struct blob_family) +
-			  offsetof(struct blob_series, n_labels),
+		      offsetof(struct blob_series, n_labels),
 		  9999, "labels out of range" },
 	};
 	struct batch *b = new_batch();
@@ -396,8 +397,9 @@ static void test_batch_that_does_not_fit_is_refused(void **state)
 {
 	(void)state;
 	struct batch_limits small = { 4, 4, 8, 8, 4, 256 };
-	struct segment_options opt = { .limits = small, .interval_ms = 1000, .mode = 0600,
-				       .gid = (gid_t)-1 };
+	struct segment_options opt = {
+		.limits = small, .interval_ms = 1000, .mode = 0600, .gid = (gid_t)-1
+	};
 	struct seg_writer *w;
 	struct batch *big = new_batch();
 
@@ -417,8 +419,9 @@ static void test_series_refused_for_limits_are_counted_in_the_header(void **stat
 	struct batch_limits lim;
 	batch_limits_default(&lim);
 	lim.max_series = 3;
-	struct segment_options opt = { .limits = lim, .interval_ms = 1000, .mode = 0600,
-				       .gid = (gid_t)-1 };
+	struct segment_options opt = {
+		.limits = lim, .interval_ms = 1000, .mode = 0600, .gid = (gid_t)-1
+	};
 	struct seg_writer *w;
 	struct seg_reader *r;
 	struct metrics_view v;
@@ -535,14 +538,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_published_batch_reads_back_identically, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(
-			test_generation_changes_only_when_the_series_set_changes, setup, teardown),
+		    test_generation_changes_only_when_the_series_set_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_new_segment_reads_as_not_yet_collected, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_other_layout_version_is_refused_naming_both,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_object_is_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			test_header_offsets_outside_the_segment_are_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_header_offsets_outside_the_segment_are_refused,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_batches_are_refused_without_a_crash,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated_segment_is_reported_not_fatal, setup,
@@ -562,7 +565,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_batch_that_does_not_fit_is_refused, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(
-			test_series_refused_for_limits_are_counted_in_the_header, setup, teardown),
+		    test_series_refused_for_limits_are_counted_in_the_header, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("segment", tests, NULL, NULL);
 }

@@ -10,15 +10,22 @@
 
 #include "collector_harness.h"
 
-#define TF FIXTURES "/textfile"
+#define TF          FIXTURES "/textfile"
 #define FIXED_MTIME 1700000000
 
 static void set_mtimes(const char *dir)
 {
-	static const char *const names[] = { "a.prom", "b.prom", "10-good.prom", "20-syntax.prom",
-					     "30-timestamp.prom", "40-conflict.prom",
-					     "50-duplicate.prom", "60-summary.prom",
-					     "65-bad-summary.prom", "70-nonewline.prom", "80-good-too.prom" };
+	static const char *const names[] = { "a.prom",
+					     "b.prom",
+					     "10-good.prom",
+					     "20-syntax.prom",
+					     "30-timestamp.prom",
+					     "40-conflict.prom",
+					     "50-duplicate.prom",
+					     "60-summary.prom",
+					     "65-bad-summary.prom",
+					     "70-nonewline.prom",
+					     "80-good-too.prom" };
 	const struct timespec t[2] = { { FIXED_MTIME, 0 }, { FIXED_MTIME, 0 } };
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		char path[512];
@@ -38,9 +45,13 @@ static void open_textfile(struct run *r, const char *dir)
 	memset(r, 0, sizeof *r);
 	r->def = collector_find("textfile");
 	assert_non_null(r->def);
-	r->env = (struct collector_env){ .procfs = NO_SUCH_DIR, .sysfs = NO_SUCH_DIR,
-					 .rootfs = "/", .name = "textfile", .n_options = 1,
-					 .option_keys = keys, .option_values = values };
+	r->env = (struct collector_env){ .procfs = NO_SUCH_DIR,
+					 .sysfs = NO_SUCH_DIR,
+					 .rootfs = "/",
+					 .name = "textfile",
+					 .n_options = 1,
+					 .option_keys = keys,
+					 .option_values = values };
 	assert_int_equal(r->def->ops->init(&r->state, &r->env, r->err, sizeof r->err), 0);
 	batch_limits_default(&lim);
 	r->b = batch_new(&lim);
@@ -122,11 +133,13 @@ static void test_histogram_name_clash_across_files_is_refused(void **unused)
 	struct run r;
 	char *dump;
 	(void)unused;
-	write_file(dir, "a.prom", "# TYPE h histogram\nh_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 1\n");
+	write_file(dir, "a.prom",
+		   "# TYPE h histogram\nh_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 1\n");
 	write_file(dir, "b.prom", "h_count 5\n");
 	open_textfile(&r, dir);
 	assert_int_equal(run_cycle(&r, &dump), 0);
-	assert_non_null(strstr(r.err, "b.prom: family h_count: its name is a sample name of a histogram"));
+	assert_non_null(
+	    strstr(r.err, "b.prom: family h_count: its name is a sample name of a histogram"));
 	free(dump);
 	run_close(&r);
 	remove_tree(dir);
@@ -140,14 +153,18 @@ static void test_summary_name_clash_and_other_quantiles_are_refused(void **unuse
 	(void)unused;
 	write_file(dir, "a.prom", "# TYPE s summary\ns{quantile=\"0.5\"} 1\ns_sum 1\ns_count 1\n");
 	write_file(dir, "b.prom", "s_sum 5\n");
-	write_file(dir, "c.prom", "# TYPE s summary\ns{k=\"c\",quantile=\"0.9\"} 1\n"
-				  "s_sum{k=\"c\"} 1\ns_count{k=\"c\"} 1\n");
-	write_file(dir, "d.prom", "# TYPE s summary\ns{k=\"d\",quantile=\"0.5\"} 2\n"
-				  "s_sum{k=\"d\"} 3\ns_count{k=\"d\"} 4\n");
+	write_file(dir, "c.prom",
+		   "# TYPE s summary\ns{k=\"c\",quantile=\"0.9\"} 1\n"
+		   "s_sum{k=\"c\"} 1\ns_count{k=\"c\"} 1\n");
+	write_file(dir, "d.prom",
+		   "# TYPE s summary\ns{k=\"d\",quantile=\"0.5\"} 2\n"
+		   "s_sum{k=\"d\"} 3\ns_count{k=\"d\"} 4\n");
 	open_textfile(&r, dir);
 	assert_int_equal(run_cycle(&r, &dump), 0);
-	assert_non_null(strstr(r.err, "b.prom: family s_sum: its name is a sample name of a summary"));
-	assert_non_null(strstr(r.err, "c.prom: family s: its quantiles differ from the one in a.prom"));
+	assert_non_null(
+	    strstr(r.err, "b.prom: family s_sum: its name is a sample name of a summary"));
+	assert_non_null(
+	    strstr(r.err, "c.prom: family s: its quantiles differ from the one in a.prom"));
 	assert_non_null(strstr(dump, "s{quantile=\"0.5\"} 1\ns_sum 1\ns_count 1\n"
 				     "s{k=\"d\",quantile=\"0.5\"} 2\ns_sum{k=\"d\"} 3\n"
 				     "s_count{k=\"d\"} 4\n"));

@@ -58,8 +58,8 @@ static size_t devtab_find(const struct devtab *t, const char *name, bool *found)
 	return lo;
 }
 
-static int devtab_insert(struct devtab *t, size_t at, const char *name, uint64_t ino,
-			 char *err, size_t errlen)
+static int devtab_insert(struct devtab *t, size_t at, const char *name, uint64_t ino, char *err,
+			 size_t errlen)
 {
 	if (t->n == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 16;
@@ -118,7 +118,8 @@ static int devtab_list(struct devtab *t, char *err, size_t errlen)
 			continue;
 		if (n < 0) {
 			int e = errno;
-			snprintf(err, errlen, "getdents64(\"%s\") failed: %s", t->path, strerror(e));
+			snprintf(err, errlen, "getdents64(\"%s\") failed: %s", t->path,
+				 strerror(e));
 			return -e;
 		}
 		if (n == 0)

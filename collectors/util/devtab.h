@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DEV_NAME_MAX 64 /* longer names are skipped */
+#define DEV_NAME_MAX  64 /* longer names are skipped */
 #define DEVTAB_DIRBUF 8192
 
 struct dev_entry {

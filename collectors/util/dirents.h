@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 struct dirents {
-	char *names;  /* the names, each NUL-terminated */
+	char *names; /* the names, each NUL-terminated */
 	size_t len, cap;
 	size_t *offs; /* offset of each kept name in names, sorted by name */
 	size_t n, offcap;
@@ -54,7 +54,6 @@ long sysfile_slurp(const char *path, char **buf, size_t *cap);
 int sysfile_u64(const char *path, uint64_t *out);
 
 /* snprintf into out, with -ENAMETOOLONG instead of a truncated path. */
-int path_fmt(char *out, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+int path_fmt(char *out, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -18,8 +18,8 @@ const char *fmt_uint(char *buf, size_t len, unsigned long long n)
 	return buf;
 }
 
-int emit_line_families(struct procfile *f, line_family_fn parse, void *ctx,
-		       enum metric_type type, struct batch *b, char *err, size_t errlen)
+int emit_line_families(struct procfile *f, line_family_fn parse, void *ctx, enum metric_type type,
+		       struct batch *b, char *err, size_t errlen)
 {
 	int rc = procfile_read(f, err, errlen);
 	if (rc == -ENOENT)

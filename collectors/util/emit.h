@@ -21,10 +21,10 @@ int emit_single(struct batch *b, const char *name, const char *help, enum metric
  * or false to skip the line.  A name the metric rules refuse, or a key listed
  * twice, skips its line too.  A missing file gives no series and no error.
  */
-typedef bool (*line_family_fn)(void *ctx, struct scan line, const char **name,
-			       const char **help, double *value);
-int emit_line_families(struct procfile *f, line_family_fn parse, void *ctx,
-		       enum metric_type type, struct batch *b, char *err, size_t errlen);
+typedef bool (*line_family_fn)(void *ctx, struct scan line, const char **name, const char **help,
+			       double *value);
+int emit_line_families(struct procfile *f, line_family_fn parse, void *ctx, enum metric_type type,
+		       struct batch *b, char *err, size_t errlen);
 
 /* Formats n in decimal into buf (at least 21 bytes) and returns buf. */
 const char *fmt_uint(char *buf, size_t len, unsigned long long n);

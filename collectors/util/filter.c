@@ -8,7 +8,7 @@
 
 #include "config.h"
 
-#define MEMO_SLOTS 512   /* a power of two; /proc/net/{netstat,snmp,snmp6} have ~350 fields */
+#define MEMO_SLOTS   512 /* a power of two; /proc/net/{netstat,snmp,snmp6} have ~350 fields */
 #define MEMO_KEY_MAX 39  /* longer subjects are not remembered */
 
 struct memo_slot {
@@ -49,8 +49,8 @@ static bool regex_match(const struct optregex *r, const char *s, size_t n)
 	return regexec(&r->re, s, 1, &m, REG_STARTEND) == 0;
 }
 
-int optregex_init(struct optregex *r, const struct collector_env *env, const char *key,
-		  char *err, size_t errlen)
+int optregex_init(struct optregex *r, const struct collector_env *env, const char *key, char *err,
+		  size_t errlen)
 {
 	const char *v = collector_option(env, key);
 	r->set = false;
@@ -103,8 +103,7 @@ static bool option_is_default(const struct collector_env *env, const char *key)
 	return d && v && strcmp(v, d->default_value) == 0;
 }
 
-int devfilter_init(struct devfilter *f, const struct collector_env *env, char *err,
-		   size_t errlen)
+int devfilter_init(struct devfilter *f, const struct collector_env *env, char *err, size_t errlen)
 {
 	const char *inc = collector_option(env, "device-include");
 	bool has_inc = inc && inc[0] != '\0';

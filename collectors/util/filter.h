@@ -30,8 +30,8 @@ struct optregex {
 };
 
 /* Compiles the collector's option key.  0, or -EINVAL with the reason. */
-int optregex_init(struct optregex *r, const struct collector_env *env, const char *key,
-		  char *err, size_t errlen);
+int optregex_init(struct optregex *r, const struct collector_env *env, const char *key, char *err,
+		  size_t errlen);
 
 /* True when r is set and matches s[0..n) (s need not be terminated). */
 bool optregex_match(const struct optregex *r, const char *s, size_t n);
@@ -48,8 +48,7 @@ struct devfilter {
 	struct optregex exclude, include;
 };
 
-int devfilter_init(struct devfilter *f, const struct collector_env *env, char *err,
-		   size_t errlen);
+int devfilter_init(struct devfilter *f, const struct collector_env *env, char *err, size_t errlen);
 
 /* True when the device is filtered out. */
 bool devfilter_ignored(const struct devfilter *f, const char *name, size_t n);

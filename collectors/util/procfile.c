@@ -10,10 +10,9 @@
 #include "scan.h"
 
 #define PROCFILE_FIRST_CAP 4096
-#define PROCFILE_MAX_CAP (64u << 20) /* no kernel file we read comes near this */
+#define PROCFILE_MAX_CAP   (64u << 20) /* no kernel file we read comes near this */
 
-int procfile_init(struct procfile *f, const char *root, const char *rel, char *err,
-		  size_t errlen)
+int procfile_init(struct procfile *f, const char *root, const char *rel, char *err, size_t errlen)
 {
 	memset(f, 0, sizeof *f);
 	f->fd = -1;

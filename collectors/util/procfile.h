@@ -21,8 +21,7 @@ struct procfile {
 
 /* Sets f up for root/rel without touching the filesystem.  -ENAMETOOLONG if the
  * path does not fit. */
-int procfile_init(struct procfile *f, const char *root, const char *rel, char *err,
-		  size_t errlen);
+int procfile_init(struct procfile *f, const char *root, const char *rel, char *err, size_t errlen);
 
 /*
  * Reads the whole file into f->buf.  Returns 0; -ENOENT when the file (or a

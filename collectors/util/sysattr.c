@@ -17,8 +17,8 @@ void fd_budget_init(struct fd_budget *b)
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
 		max = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 2 * BUDGET_MAX
-			      ? 2 * BUDGET_MAX
-			      : (size_t)rl.rlim_cur;
+			  ? 2 * BUDGET_MAX
+			  : (size_t)rl.rlim_cur;
 	b->open = 0;
 	b->max = max / 2 < BUDGET_MIN ? BUDGET_MIN : max / 2;
 }
@@ -47,8 +47,8 @@ static ssize_t pread_retry(int fd, char *buf, size_t cap)
 	return n;
 }
 
-int sysattr_read(struct sysattr *a, int dirfd, const char *name, char *buf, size_t cap,
-		 size_t *len, struct fd_budget *b)
+int sysattr_read(struct sysattr *a, int dirfd, const char *name, char *buf, size_t cap, size_t *len,
+		 struct fd_budget *b)
 {
 	if (a->absent)
 		return -ENOENT;

@@ -49,8 +49,8 @@ void sysattr_init(struct sysattr *a);
  * such as the carrier of a device that is down).  Callers skip the attribute on
  * any error.
  */
-int sysattr_read(struct sysattr *a, int dirfd, const char *name, char *buf, size_t cap,
-		 size_t *len, struct fd_budget *b);
+int sysattr_read(struct sysattr *a, int dirfd, const char *name, char *buf, size_t cap, size_t *len,
+		 struct fd_budget *b);
 
 /* Closes a's descriptor if open (idempotent). */
 void sysattr_close(struct sysattr *a, struct fd_budget *b);

@@ -82,8 +82,8 @@ int valtable_emit(const struct valtable *t, const struct valtable_col *cols,
 				continue;
 			for (size_t i = 0; i < n && i < VALTABLE_LABELS; i++)
 				values[i] = t->labels[r][i];
-			int rc = lazyfam_add(b, &f, names, values, n, t->v[r * t->n_cols + c] * scale,
-					     err, errlen);
+			int rc = lazyfam_add(b, &f, names, values, n,
+					     t->v[r * t->n_cols + c] * scale, err, errlen);
 			if (rc)
 				return rc;
 		}

@@ -16,15 +16,15 @@
 
 #include "metrics.h"
 
-#define VALTABLE_LABELS 8
+#define VALTABLE_LABELS    8
 #define VALTABLE_LABEL_MAX 256
 
 struct valtable {
 	size_t n_cols;
 	size_t n_rows, cap;
 	char (*labels)[VALTABLE_LABELS][VALTABLE_LABEL_MAX];
-	double *v;     /* n_rows * n_cols */
-	bool *set;     /* the same shape: whether v was set */
+	double *v; /* n_rows * n_cols */
+	bool *set; /* the same shape: whether v was set */
 };
 
 /* A column: the family it becomes.  scale multiplies every value (0 means 1). */

@@ -39,9 +39,10 @@ static int register_metrics(struct shmetrics *m, struct app_metrics *am)
 
 	am->requests = shmetrics_counter(m, "example_requests_total", "Requests served.",
 					 req_labels, 2);
-	struct shmetrics_family *lat = shmetrics_histogram(
-		m, "example_request_duration_seconds", "Time taken to serve a request.",
-		lat_labels, 1, bounds, sizeof bounds / sizeof bounds[0]);
+	struct shmetrics_family *lat = shmetrics_histogram(m, "example_request_duration_seconds",
+							   "Time taken to serve a request.",
+							   lat_labels, 1, bounds,
+							   sizeof bounds / sizeof bounds[0]);
 	if (am->requests == NULL || lat == NULL)
 		return -1;
 	am->latency[0] = shmetrics_series(lat, get, 1);

@@ -68,10 +68,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	static char instance[32];
 	static const char *const collectors[] = { "c" };
-	struct scrape_options so = { .instance = instance, .collectors = collectors,
+	struct scrape_options so = { .instance = instance,
+				     .collectors = collectors,
 				     .n_collectors = 1 };
-	struct http_options ho = { .host = "127.0.0.1", .threads = 2, .timeout_s = 1,
-				   .max_connections = 64, .max_connections_per_ip = 64 };
+	struct http_options ho = { .host = "127.0.0.1",
+				   .threads = 2,
+				   .timeout_s = 1,
+				   .max_connections = 64,
+				   .max_connections_per_ip = 64 };
 	char err[256];
 
 	(void)argc;

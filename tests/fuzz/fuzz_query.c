@@ -60,8 +60,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[256];
 
 	if (scrape == NULL) {
-		struct scrape_options o = { .instance = "fuzzquery", .collectors = configured,
-					    .n_collectors = sizeof configured / sizeof configured[0] };
+		struct scrape_options o = { .instance = "fuzzquery",
+					    .collectors = configured,
+					    .n_collectors = sizeof configured /
+							    sizeof configured[0] };
 		if (scrape_new(&scrape, &o, err, sizeof err) < 0) {
 			fprintf(stderr, "fuzz_query: %s\n", err);
 			abort();

@@ -20,8 +20,12 @@
 #include "segment.h"
 
 static const struct batch_limits small = {
-	.max_families = 4, .max_series = 8, .max_labels = 16, .max_values = 32,
-	.max_bounds = 8, .string_bytes = 1024,
+	.max_families = 4,
+	.max_series = 8,
+	.max_labels = 16,
+	.max_values = 32,
+	.max_bounds = 8,
+	.string_bytes = 1024,
 };
 
 static int fill(struct batch *b, int kind, char *err, size_t errlen)
@@ -79,8 +83,9 @@ static int write_file(const char *dir, const char *sub, int i, const void *p, si
 static int segment_seed(const char *dir, int i, struct batch *b, char *err, size_t errlen)
 {
 	char name[64];
-	struct segment_options opt = { .limits = small, .interval_ms = 1000, .mode = 0600,
-				       .gid = (gid_t)-1 };
+	struct segment_options opt = {
+		.limits = small, .interval_ms = 1000, .mode = 0600, .gid = (gid_t)-1
+	};
 	struct seg_writer *w;
 	struct stat st;
 	int rc;
