@@ -49,6 +49,13 @@ __attribute__((format(printf, 2, 3))) static int push(struct child_argv *a, cons
 	return 0;
 }
 
+/* Where the segments are: every child opens them in the same directory. */
+static int push_segments(struct child_argv *a, const struct shm_config *c)
+{
+	return push(a, "--segments.directory=%s", c->segments.directory) |
+	       push(a, "--instance=%s", c->instance);
+}
+
 static int push_common_paths(struct child_argv *a, const struct shm_config *c)
 {
 	int rc = 0;
@@ -85,8 +92,7 @@ static int push_words(struct child_argv *a, const struct custom_collector_config
 
 /* "exec": a collector process that runs the words each interval (docs/processes.md). */
 static int push_exec(struct child_argv *a, const char *program, const struct shm_config *c,
-		     const struct collector_config *col, const struct custom_collector_config *cc,
-		     const char *seg)
+		     const struct collector_config *col, const struct custom_collector_config *cc)
 {
 	char interval[32], timeout[32];
 	const char *w = cc->args;
@@ -97,8 +103,10 @@ static int push_exec(struct child_argv *a, const char *program, const struct shm
 			   timeout, sizeof timeout);
 	rc |= push(a, "%s", program);
 	rc |= push(a, "--collector=%s", col->name);
-	rc |= push(a, "--segment=%s", seg);
+	rc |= push_segments(a, c);
 	rc |= push(a, "--interval=%s", interval);
+	if (!cc->sandbox)
+		rc |= push(a, "--exec.sandbox=false");
 	rc |= push(a, "--exec.timeout=%s", timeout);
 	for (uint32_t i = 0; i < cc->argc; i++, w += strlen(w) + 1)
 		rc |= push(a, i == 0 ? "--exec.command=%s" : "--exec.arg=%s", w);
@@ -111,15 +119,12 @@ static int custom_argv(struct child_argv *a, const char *program, const struct s
 		       const struct collector_config *col, const struct custom_collector_config *cc,
 		       char *err, size_t errlen)
 {
-	char seg[SEGMENT_NAME_MAX + 1];
 	int rc = 0;
 
-	if (segment_name(seg, sizeof seg, c->instance, col->name, err, errlen) < 0)
-		return -EINVAL;
 	if (cc->kind == CUSTOM_COMMAND)
 		rc = push_words(a, cc);
 	else if (cc->kind == CUSTOM_EXEC)
-		rc = push_exec(a, program, c, col, cc, seg);
+		rc = push_exec(a, program, c, col, cc);
 	return finish(a, rc, err, errlen);
 }
 
@@ -144,15 +149,12 @@ uint64_t child_group_members(const struct shm_config *c)
 	return members;
 }
 
-static int push_run(struct child_argv *a, const struct shm_config *c,
-		    const struct collector_config *col, char *err, size_t errlen)
+static int push_run(struct child_argv *a, const struct collector_config *col)
 {
-	char seg[SEGMENT_NAME_MAX + 1], interval[32];
+	char interval[32];
 
-	if (segment_name(seg, sizeof seg, c->instance, col->name, err, errlen) < 0)
-		return -EINVAL;
 	format_duration_ms(col->interval_ms, interval, sizeof interval);
-	return push(a, "--run=%s:%s:%s", col->name, seg, interval);
+	return push(a, "--run=%s:%s", col->name, interval);
 }
 
 static int push_options(struct child_argv *a, const struct shm_config *c, const char *name)
@@ -173,14 +175,9 @@ static int builtin_argv(struct child_argv *a, const char *program, const struct 
 {
 	int rc = push(a, "%s", program);
 
-	for (size_t i = 0; i < n; i++) {
-		int r = push_run(a, c, cols[i], err, errlen);
-		if (r == -EINVAL) { /* err says which segment name */
-			child_argv_free(a);
-			return r;
-		}
-		rc |= r;
-	}
+	for (size_t i = 0; i < n; i++)
+		rc |= push_run(a, cols[i]);
+	rc |= push_segments(a, c);
 	rc |= push_common_paths(a, c);
 	rc |= push(a, "--log.level=%s", c->log_level);
 	for (size_t i = 0; i < n; i++)
@@ -212,6 +209,17 @@ int child_argv_collector(struct child_argv *a, const char *program, const struct
 	return builtin_argv(a, program, c, &col, 1, err, errlen);
 }
 
+/* The exporter's limit: the largest segment the agent creates is what it accepts. */
+static uint32_t reader_max_series(const struct shm_config *c)
+{
+	uint32_t max = c->segments.max_series;
+
+	for (size_t i = 0; i < c->n_custom; i++)
+		if (c->custom[i].max_series > max)
+			max = c->custom[i].max_series;
+	return max;
+}
+
 int child_argv_exporter(struct child_argv *a, const char *program, const struct shm_config *c,
 			char *err, size_t errlen)
 {
@@ -221,7 +229,8 @@ int child_argv_exporter(struct child_argv *a, const char *program, const struct 
 	memset(a, 0, sizeof *a);
 	format_duration_ms(c->web.connection_timeout_s * 1000u, timeout, sizeof timeout);
 	rc |= push(a, "%s", program);
-	rc |= push(a, "--instance=%s", c->instance);
+	rc |= push_segments(a, c);
+	rc |= push(a, "--segments.max-series=%" PRIu32, reader_max_series(c));
 	rc |= push(a, "--web.listen-address=%s", c->web.listen_address);
 	for (size_t i = 0; i < c->n_collectors; i++)
 		if (c->collectors[i].enabled)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "segdir.h"
 
 enum flag_kind { FLAG_OVERRIDE, FLAG_CONFIG, FLAG_CHECK, FLAG_HELP, FLAG_VERSION };
 
@@ -31,6 +32,9 @@ static const struct flag_spec flag_table[] = {
 	{ "--collector.disable-defaults", NULL, FLAG_OVERRIDE,
 	  "disable every collector not enabled explicitly by a later --collector.NAME" },
 	{ "--log.level", "LEVEL", FLAG_OVERRIDE, "error, warn, info or debug (default info)" },
+	{ "--segments.directory", "DIR", FLAG_OVERRIDE,
+	  "where the instance's private segment directory is made (default $RUNTIME_DIRECTORY, "
+	  "else /run/shmetrics as root, else $XDG_RUNTIME_DIR/shmetrics)" },
 	{ "--instance", "NAME", FLAG_OVERRIDE,
 	  "instance name, prefixes the segment names /shmetrics.NAME.* (default main)" },
 	{ "--staleness-intervals", "N", FLAG_OVERRIDE,
@@ -429,7 +433,10 @@ enum cli_load_result cli_load_config(const struct cli_args *a, struct shm_config
 	res = apply_overrides(a, c, err, errlen);
 	if (res != CLI_LOAD_OK)
 		goto out;
-	if (agent_config_check(c, err, errlen) < 0) {
+	if (agent_config_check(c, err, errlen) < 0 ||
+	    (!c->segments.directory[0] &&
+	     segdir_default_base(c->segments.directory, sizeof c->segments.directory, err,
+				 errlen) < 0)) {
 		res = CLI_LOAD_CONFIG_ERROR;
 		goto out;
 	}

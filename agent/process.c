@@ -12,6 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "sandbox.h"
+
 void child_label(const struct child *c, char *out, size_t outlen)
 {
 	const char *prefix = c->kind == CHILD_COLLECTOR ? "collector "
@@ -78,6 +80,28 @@ pid_t child_spawn_exec(const struct child_argv *argv, const struct child_exec *x
 	if (pid == 0)
 		child_exec(argv, x, parent);
 	return pid;
+}
+
+pid_t child_spawn_plugin(const struct child_argv *argv, const struct child_exec *x, int segment_fd,
+			 const char *const *hide, char *err, size_t errlen)
+{
+	struct sandbox_spec spec = {
+		.path = argv->argv[0],
+		.argv = argv->argv,
+		.envp = x->envp,
+		.stdin_fd = -1,
+		.stdout_fd = -1,
+		.stderr_fd = -1,
+		.pass_fd = segment_fd,
+		.hide = hide,
+		.isolate = x->isolate,
+		.set_ids = x->set_ids,
+		.uid = x->uid,
+		.gid = x->gid,
+		.ngroups = x->ngroups,
+		.groups = x->groups,
+	};
+	return sandbox_spawn(&spec, err, errlen);
 }
 
 pid_t child_spawn(const struct child_argv *argv)

@@ -2,6 +2,7 @@
 #include "supervisor.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
 #include <poll.h>
@@ -9,8 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "backoff.h"
 #include "custom.h"
@@ -27,7 +30,6 @@
 
 struct segment_slot {
 	char collector[CONFIG_NAME_MAX];
-	char shm_name[SEGMENT_NAME_MAX + 1];
 };
 
 struct supervisor {
@@ -37,7 +39,7 @@ struct supervisor {
 	struct shm_config *loaded;
 	const struct cli_args *args;
 	char collector_prog[PATH_MAX], exporter_prog[PATH_MAX];
-	char agent_segment[SEGMENT_NAME_MAX + 1];
+	struct segdir dir; /* the instance's private segment directory */
 	bool agent_segment_created;
 	struct self_metrics *self;
 	struct agent_status status;
@@ -145,30 +147,29 @@ static int segment_options_for(const struct shm_config *c, uint32_t interval_ms,
 	return 0;
 }
 
-static int segment_make(const struct shm_config *c, const char *shm_name, const char *collector,
-			uint32_t interval_ms)
+static int segment_make(struct supervisor *s, const char *collector, uint32_t interval_ms)
 {
 	struct segment_options o;
-	char err[512];
+	char err[PATH_MAX + 512];
 
-	if (segment_options_for(c, interval_ms, &o, err, sizeof err) < 0 ||
-	    custom_segment_options(c, collector, &o, err, sizeof err) < 0 ||
-	    segment_create(shm_name, collector, &o, err, sizeof err) < 0) {
-		log_error("cannot create segment %s: %s", shm_name, err);
+	if (segment_options_for(s->cfg, interval_ms, &o, err, sizeof err) < 0 ||
+	    custom_segment_options(s->cfg, collector, &o, err, sizeof err) < 0 ||
+	    segment_create(&s->dir, collector, &o, err, sizeof err) < 0) {
+		log_error("cannot create the segment of %s: %s", collector, err);
 		return -1;
 	}
-	log_debug("created segment %s", shm_name);
+	log_debug("created segment %s/%s" SEGDIR_SUFFIX, s->dir.path, collector);
 	return 0;
 }
 
-static void segment_drop(const char *shm_name)
+static void segment_drop(struct supervisor *s, const char *collector)
 {
-	char err[512];
+	char err[PATH_MAX + 512];
 
-	if (segment_remove(shm_name, err, sizeof err) < 0)
-		log_warnx("cannot remove segment %s: %s", shm_name, err);
+	if (segment_remove(&s->dir, collector, err, sizeof err) < 0)
+		log_warnx("cannot remove the segment of %s: %s", collector, err);
 	else
-		log_debug("removed segment %s", shm_name);
+		log_debug("removed the segment of %s", collector);
 }
 
 static const struct collector_config *enabled_collector(const struct shm_config *c,
@@ -193,16 +194,10 @@ static int collector_segment_create(struct supervisor *s, const char *name)
 {
 	const struct collector_config *col = enabled_collector(s->cfg, name);
 	struct segment_slot *slot = &s->segments[s->n_segments];
-	char err[512];
 
 	if (!col || s->n_segments == CONFIG_MAX_COLLECTORS)
 		return -1;
-	if (segment_name(slot->shm_name, sizeof slot->shm_name, s->cfg->instance, name, err,
-			 sizeof err) < 0) {
-		log_error("collector %s: %s", name, err);
-		return -1;
-	}
-	if (segment_make(s->cfg, slot->shm_name, name, col->interval_ms) < 0)
+	if (segment_make(s, name, col->interval_ms) < 0)
 		return -1;
 	snprintf(slot->collector, sizeof slot->collector, "%s", name);
 	s->n_segments++;
@@ -220,7 +215,7 @@ static void collector_segment_remove(struct supervisor *s, const char *name)
 
 	if (!slot)
 		return;
-	segment_drop(slot->shm_name);
+	segment_drop(s, slot->collector);
 	*slot = s->segments[--s->n_segments];
 }
 
@@ -332,20 +327,43 @@ static unsigned member_count(uint64_t members)
 	return n;
 }
 
+/* A "command" collector in its sandbox, holding its own segment and nothing else
+ * of ours; the segment directory is hidden from it. */
+static pid_t launch_plugin(struct supervisor *s, struct child *c, char *err, size_t errlen)
+{
+	const char *hide[] = { s->cfg->segments.directory, NULL };
+	int fd = segdir_open_segment(&s->dir, c->name, O_RDWR, NULL, err, errlen);
+
+	if (fd < 0)
+		return fd;
+	pid_t pid = child_spawn_plugin(&c->argv, &c->exec, fd, hide, err, errlen);
+	close(fd);
+	return pid;
+}
+
 static void child_launch(struct supervisor *s, struct child *c, uint64_t now)
 {
-	char label[128];
+	char label[128], err[PATH_MAX + 512] = "fork failed";
 
 	if (c->argv.argc == 0) { /* an external collector: the agent only keeps its segment */
 		c->state = CHILD_STOPPED;
 		return;
 	}
-	pid_t pid = child_spawn_exec(&c->argv, &c->exec);
+	pid_t pid = c->exec.plugin ? launch_plugin(s, c, err, sizeof err)
+				   : child_spawn_exec(&c->argv, &c->exec);
 
+	if (pid < 0 && c->exec.plugin && pid != -ENOMEM && pid != -EAGAIN) {
+		/* no sandbox here: retrying cannot help until the configuration changes */
+		log_error("cannot start collector %s, not retrying until a reload: %s", c->name, err);
+		c->state = CHILD_FAILED;
+		s->dirty = true;
+		return;
+	}
 	if (pid < 0) {
 		uint32_t delay = backoff_after_failure(&c->fast_failures, 0);
-		errno = (int)-pid;
-		log_warn("cannot start %s: fork failed, retrying in %ums", c->name, delay);
+		if (!c->exec.plugin)
+			snprintf(err, sizeof err, "fork failed: %s", strerror((int)-pid));
+		log_warnx("cannot start %s: %s; retrying in %ums", c->name, err, delay);
 		c->next_start_ms = now + delay;
 		return;
 	}
@@ -435,17 +453,52 @@ static void child_exited(struct supervisor *s, struct child *c, int status, uint
 	c->count_restart = true;
 }
 
+/*
+ * The agent is a child subreaper: whatever a child started and left behind
+ * (a plugin run without its sandbox, a daemon it forked) becomes the agent's
+ * child when its parent ends.  Such strays are killed at once: nothing a child
+ * starts may outlive it.  Returns how many were signalled.
+ */
+static int kill_strays(struct supervisor *s)
+{
+	char path[64], buf[4096];
+	int n = 0;
+
+	snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t len = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	buf[len > 0 ? len : 0] = '\0';
+	for (char *p = buf, *end; *p; p = end) {
+		long pid = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		if (pid > 0 && !child_by_pid(s, (pid_t)pid) && kill((pid_t)pid, SIGKILL) == 0)
+			n++;
+	}
+	if (n > 0)
+		log_warnx("killed %d process%s left behind by a stopped child", n, n == 1 ? "" : "es");
+	return n;
+}
+
 static void reap(struct supervisor *s)
 {
 	pid_t pid;
 	int status;
+	bool strays = false;
 
 	got_chld = 0;
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		struct child *c = child_by_pid(s, pid);
 		if (c)
 			child_exited(s, c, status, mono_ms());
+		else
+			strays = true;
 	}
+	if (strays || kill_strays(s) > 0)
+		while (waitpid(-1, &status, WNOHANG) > 0)
+			;
 }
 
 static void start_due(struct supervisor *s, uint64_t now)
@@ -509,14 +562,22 @@ static void publish(struct supervisor *s, uint64_t now)
 /* ---- reload ---- */
 
 /* Segments change at once: a process being stopped writes on into the old,
- * nameless one, and the one that replaces it attaches to the new one. */
+ * nameless one, and the one that replaces it attaches to the new one.  A
+ * collector whose segment cannot be created is disabled in the running
+ * configuration: no process is started for it and the exporter never reads it. */
 static bool apply_segment(struct supervisor *s, const struct reload_item *it)
 {
 	if (it->action == RELOAD_STOP || it->action == RELOAD_RESTART)
 		collector_segment_remove(s, it->name);
-	if (it->action == RELOAD_START || it->action == RELOAD_RESTART)
-		return collector_segment_create(s, it->name) == 0;
-	return true;
+	if (it->action != RELOAD_START && it->action != RELOAD_RESTART)
+		return true;
+	if (collector_segment_create(s, it->name) == 0)
+		return true;
+	struct collector_config *col = config_find_collector(s->loaded, it->name);
+	if (col)
+		col->enabled = false;
+	log_error("collector %s stays off until the next reload", it->name);
+	return false;
 }
 
 static enum child_kind process_kind(const char *name)
@@ -623,21 +684,24 @@ static int locate_programs(struct supervisor *s)
 	return 0;
 }
 
+/* The instance's private directory, then the agent's own segment in it. */
 static int agent_segment_open(struct supervisor *s)
 {
-	char err[512];
+	struct segment_options o;
+	char err[PATH_MAX + 512];
 
-	if (segment_name(s->agent_segment, sizeof s->agent_segment, s->cfg->instance,
-			 AGENT_SEGMENT_COLLECTOR, err, sizeof err) < 0) {
+	if (segment_options_for(s->cfg, SELF_METRICS_INTERVAL_MS, &o, err, sizeof err) < 0 ||
+	    segdir_create(&s->dir, s->cfg->segments.directory, s->cfg->instance, 0751, o.gid, err,
+			  sizeof err) < 0) {
 		log_error("%s", err);
 		return -1;
 	}
-	if (segment_make(s->cfg, s->agent_segment, AGENT_SEGMENT_COLLECTOR,
-			 SELF_METRICS_INTERVAL_MS) < 0)
+	log_info("segments in %s", s->dir.path);
+	if (segment_make(s, AGENT_SEGMENT_COLLECTOR, SELF_METRICS_INTERVAL_MS) < 0)
 		return -1;
 	s->agent_segment_created = true;
-	if (self_metrics_open(&s->self, s->agent_segment, err, sizeof err) < 0) {
-		log_error("cannot attach to segment %s: %s", s->agent_segment, err);
+	if (self_metrics_open(&s->self, &s->dir, AGENT_SEGMENT_COLLECTOR, err, sizeof err) < 0) {
+		log_error("cannot attach to the agent's segment: %s", err);
 		return -1;
 	}
 	return 0;
@@ -692,6 +756,13 @@ static void stop_all(struct supervisor *s)
 		if (c->in_use && c->pid > 0 && waitpid(c->pid, &status, 0) == c->pid)
 			child_exited(s, c, status, mono_ms());
 	}
+	/* Strays: killed and reaped, within a bounded second. */
+	for (int round = 0; round < 100 && kill_strays(s) > 0; round++) {
+		const struct timespec step = { 0, 10 * 1000 * 1000 };
+		nanosleep(&step, NULL);
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+	}
 }
 
 static void teardown(struct supervisor *s)
@@ -704,8 +775,11 @@ static void teardown(struct supervisor *s)
 	self_metrics_close(s->self);
 	s->self = NULL;
 	if (s->agent_segment_created)
-		segment_drop(s->agent_segment);
+		segment_drop(s, AGENT_SEGMENT_COLLECTOR);
 	s->agent_segment_created = false;
+	if (s->dir.fd >= 0)
+		segdir_remove_if_empty(&s->dir, s->cfg->segments.directory, s->cfg->instance);
+	segdir_close(&s->dir);
 }
 
 static void main_loop(struct supervisor *s)
@@ -735,10 +809,15 @@ int supervisor_run(const struct shm_config *cfg, const struct cli_args *args)
 	}
 	s->cfg = cfg;
 	s->args = args;
+	s->dir.fd = -1;
 	s->status.start_time_s = real_s();
 	s->status.last_reload_ok = true;
 	s->status.last_reload_success_s = s->status.start_time_s;
 	s->dirty = true;
+	/* Not dumpable: a plugin running as the agent's user cannot trace the agent
+	 * or open its descriptors through /proc.  A subreaper: see kill_strays. */
+	prctl(PR_SET_DUMPABLE, 0);
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	if (signals_setup(s) < 0) {
 		log_warn("cannot install signal handlers");
 		goto out;

@@ -145,7 +145,8 @@ static bool shared_changed(const struct shm_config *a, const struct shm_config *
 	       strcmp(a->udev_data, b->udev_data) != 0 || strcmp(a->log_level, b->log_level) != 0 ||
 	       a->segments.mode != b->segments.mode ||
 	       strcmp(a->segments.group, b->segments.group) != 0 ||
-	       a->segments.max_series != b->segments.max_series;
+	       a->segments.max_series != b->segments.max_series ||
+	       strcmp(a->segments.directory, b->segments.directory) != 0;
 }
 
 bool config_collector_changed(const struct shm_config *a, const struct shm_config *b,

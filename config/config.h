@@ -48,6 +48,7 @@ struct segments_config {
 	mode_t mode;                 /* permission bits of each segment, e.g. 0640 */
 	char group[CONFIG_NAME_MAX]; /* owning group; "" keeps the agent's */
 	uint32_t max_series;         /* per collector */
+	char directory[PATH_MAX];    /* base of the instance directories; "": segdir's default */
 };
 
 /* A collector option (collectors/options.def): its definition and a set value. */
@@ -96,6 +97,7 @@ struct custom_collector_config {
 	char group
 	    [CONFIG_NAME_MAX]; /* segment group; "": the user's group if user, else segments.group */
 	mode_t mode;           /* segment mode; 0: 0660 if user, else segments.mode */
+	bool sandbox;          /* command/exec: run in a sandbox (lib/sandbox.h); default true */
 	uint32_t argc;         /* command/exec: the words, each NUL-terminated, in args */
 	char args[CONFIG_CUSTOM_ARGS_BYTES];
 	uint32_t envc; /* "KEY=VALUE" strings, each NUL-terminated, in env */

@@ -31,6 +31,7 @@ enum {
 	K_TIMEOUT = 1 << 8,
 	K_MAX_SERIES = 1 << 9,
 	K_ENABLED = 1 << 10,
+	K_SANDBOX = 1 << 11,
 };
 
 struct cload {
@@ -313,6 +314,14 @@ static int on_enabled(struct cload *l, const char *path, json_t *v)
 	return 0;
 }
 
+static int on_sandbox(struct cload *l, const char *path, json_t *v)
+{
+	if (!json_is_boolean(v))
+		return bad_type(l, path, "true or false");
+	l->cc->sandbox = json_is_true(v);
+	return 0;
+}
+
 static const struct ckey ckeys[] = {
 	{ "command", K_COMMAND, on_command },
 	{ "exec", K_EXEC, on_exec },
@@ -325,6 +334,7 @@ static const struct ckey ckeys[] = {
 	{ "timeout", K_TIMEOUT, on_timeout },
 	{ "max_series", K_MAX_SERIES, on_max_series },
 	{ "enabled", K_ENABLED, on_enabled },
+	{ "sandbox", K_SANDBOX, on_sandbox },
 };
 #define N_CKEYS (sizeof ckeys / sizeof ckeys[0])
 
@@ -376,6 +386,10 @@ static int check_kind(struct cload *l)
 			return refuse_key(l, "env",
 					  "the agent does not start an external collector, "
 					  "so it cannot set its environment");
+		if (l->seen & K_SANDBOX)
+			return refuse_key(l, "sandbox",
+					  "the agent does not start an external collector, "
+					  "so it cannot isolate it");
 		if (l->seen & K_USER)
 			return refuse_key(l, "user",
 					  "the agent does not start an external "
@@ -463,6 +477,7 @@ static int load_one(struct cload *l, const char *parent, const char *name, json_
 	l->cc = &c->custom[c->n_custom];
 	l->col = &c->collectors[c->n_collectors];
 	memset(l->cc, 0, sizeof *l->cc);
+	l->cc->sandbox = true;
 	memset(l->col, 0, sizeof *l->col);
 	snprintf(l->cc->name, sizeof l->cc->name, "%s", name);
 	snprintf(l->col->name, sizeof l->col->name, "%s", name);
@@ -554,7 +569,7 @@ bool config_custom_differs(const struct shm_config *a, const struct shm_config *
 		return x != y;
 	size_t xa = packed_len(x->args, x->argc, sizeof x->args);
 	size_t xe = packed_len(x->env, x->envc, sizeof x->env);
-	return x->kind != y->kind || x->timeout_ms != y->timeout_ms ||
+	return x->kind != y->kind || x->timeout_ms != y->timeout_ms || x->sandbox != y->sandbox ||
 	       x->max_series != y->max_series || strcmp(x->user, y->user) != 0 ||
 	       strcmp(x->group, y->group) != 0 || x->mode != y->mode || x->argc != y->argc ||
 	       x->envc != y->envc || xa != packed_len(y->args, y->argc, sizeof y->args) ||

@@ -111,7 +111,13 @@ static int set_threads(struct shm_config *c, const char *v, char *msg, size_t ms
 	return config_parse_uint_range(v, 1, CONFIG_THREADS_MAX, &c->web.threads, msg, msglen);
 }
 
+static int set_segments_directory(struct shm_config *c, const char *v, char *msg, size_t msglen)
+{
+	return set_path(c->segments.directory, v, "/run/shmetrics", msg, msglen);
+}
+
 static const struct value_flag value_flags[] = {
+	{ "--segments.directory", "/run/shmetrics", set_segments_directory },
 	{ "--web.listen-address", ":9469", set_listen },
 	{ "--path.procfs", "/host/proc", set_procfs },
 	{ "--path.sysfs", "/host/sys", set_sysfs },

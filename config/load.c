@@ -418,7 +418,23 @@ static int on_max_series(struct loader *ld, const char *path, json_t *v)
 	return want_uint(ld, path, v, 1, CONFIG_MAX_SERIES_MAX, &ld->cfg->segments.max_series);
 }
 
+static int on_directory(struct loader *ld, const char *path, json_t *v)
+{
+	char msg[MSG_BUF];
+	const char *s = "";
+	int rc = want_string(ld, path, v, &s);
+	if (rc)
+		return rc;
+	if (*s) {
+		rc = checked(ld, path, config_check_abs_path(s, "/run/shmetrics", msg, sizeof msg), msg);
+		if (rc)
+			return rc;
+	}
+	return copy_string(ld->cfg->segments.directory, PATH_MAX, s);
+}
+
 static const struct key_rule segment_rules[] = {
+	{ "directory", on_directory },
 	{ "mode", on_mode },
 	{ "group", on_group },
 	{ "max_series", on_max_series },
