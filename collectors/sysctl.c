@@ -27,7 +27,7 @@
 #include "emit.h"
 #include "lazyfam.h"
 #include "scan.h"
-#include "seriesbuf.h"
+#include "metricname.h"
 #include "sysattr.h"
 
 #define SYSCTL_MAX      64

@@ -156,36 +156,3 @@ int seriesbuf_emit(struct seriesbuf *s, struct batch *b, char *err, size_t errle
 	}
 	return rc;
 }
-
-static bool name_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '_';
-}
-
-int metric_name_sanitize(char *out, size_t len, const char *name, size_t n)
-{
-	size_t o = 0, kept = 0; /* out[0..kept) holds replacements, never stripped */
-	for (size_t i = 0; i < n;) {
-		if (name_char(name[i])) {
-			if (o + 1 >= len)
-				return -ENAMETOOLONG;
-			out[o++] = name[i++];
-			continue;
-		}
-		while (o > kept && out[o - 1] == '_')
-			o--;
-		while (i < n && !name_char(name[i]))
-			i++;
-		while (i < n && name[i] == '_')
-			i++;
-		if (o + 1 >= len)
-			return -ENAMETOOLONG;
-		out[o++] = '_';
-		kept = o;
-	}
-	if (o >= len)
-		return -ENAMETOOLONG;
-	out[o] = '\0';
-	return 0;
-}

@@ -49,11 +49,4 @@ int seriesbuf_add(struct seriesbuf *s, const char *name, const char *help, enum 
  */
 int seriesbuf_emit(struct seriesbuf *s, struct batch *b, char *err, size_t errlen);
 
-/*
- * Writes name with node_exporter's metric-name cleaning (every run of
- * characters outside [A-Za-z0-9_], with the underscores around it, becomes one
- * '_') into out.  -ENAMETOOLONG when it does not fit.
- */
-int metric_name_sanitize(char *out, size_t len, const char *name, size_t n);
-
 #endif
