@@ -24,6 +24,7 @@
 
 #include "collector.h"
 #include "dirents.h"
+#include "scan.h"
 #include "valtable.h"
 
 enum { COL_ACTIVE, COL_SIZE, COL_PATHS, COL_ACTIVE_PATHS, COL_FAILED_PATHS, N_COLS };

@@ -17,7 +17,7 @@
 #include <sys/types.h>
 
 #define CONFIG_NAME_MAX       64
-#define CONFIG_MAX_COLLECTORS 64
+#define CONFIG_MAX_COLLECTORS 128
 #define CONFIG_ADDR_MAX       256
 
 #define CONFIG_MAX_OPTIONS      128
