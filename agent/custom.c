@@ -159,11 +159,9 @@ int custom_segment_options(const struct shm_config *c, const char *name, struct 
 
 	if (cc == NULL)
 		return 0;
-	if (cc->max_series) {
-		o->limits.max_series = cc->max_series;
-		if (o->limits.max_values < cc->max_series)
-			o->limits.max_values = cc->max_series;
-	}
+	if (cc->max_series)
+		segment_limits(cc->max_series, &o->limits);
+
 	if (cc->group[0]) {
 		int rc = group_id(cc->group, &o->gid, err, errlen);
 		if (rc < 0)

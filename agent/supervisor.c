@@ -20,6 +20,7 @@
 #include "log.h"
 #include "process.h"
 #include "reload.h"
+#include "sandbox.h"
 #include "self_metrics.h"
 
 #define COLLECTOR_PROGRAM "shmetrics-collector"
@@ -126,12 +127,8 @@ static int segment_options_for(const struct shm_config *c, uint32_t interval_ms,
 			       struct segment_options *o, char *err, size_t errlen)
 {
 	memset(o, 0, sizeof *o);
-	batch_limits_default(&o->limits);
-	if (c->segments.max_series) {
-		o->limits.max_series = c->segments.max_series;
-		if (o->limits.max_values < o->limits.max_series)
-			o->limits.max_values = o->limits.max_series;
-	}
+	segment_limits(c->segments.max_series, &o->limits);
+
 	o->interval_ms = interval_ms;
 	o->mode = c->segments.mode;
 	o->gid = (gid_t)-1;
@@ -345,7 +342,8 @@ static void child_launch(struct supervisor *s, struct child *c, uint64_t now)
 
 	if (pid < 0 && c->exec.plugin && pid != -ENOMEM && pid != -EAGAIN) {
 		/* no sandbox here: retrying cannot help until the configuration changes */
-		log_error("cannot start collector %s, not retrying until a reload: %s", c->name, err);
+		log_error("cannot start collector %s, not retrying until a reload: %s", c->name,
+			  err);
 		c->state = CHILD_FAILED;
 		s->dirty = true;
 		return;
@@ -450,26 +448,18 @@ static void child_exited(struct supervisor *s, struct child *c, int status, uint
  * child when its parent ends.  Such strays are killed at once: nothing a child
  * starts may outlive it.  Returns how many were signalled.
  */
+static bool in_table(pid_t pid, void *arg)
+{
+	return child_by_pid(arg, pid) != NULL;
+}
+
 static int kill_strays(struct supervisor *s)
 {
-	char path[64], buf[4096];
-	int n = 0;
+	int n = sandbox_kill_strays(in_table, s, 1000);
 
-	snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t len = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
-	if (fd >= 0)
-		close(fd);
-	buf[len > 0 ? len : 0] = '\0';
-	for (char *p = buf, *end; *p; p = end) {
-		long pid = strtol(p, &end, 10);
-		if (end == p)
-			break;
-		if (pid > 0 && !child_by_pid(s, (pid_t)pid) && kill((pid_t)pid, SIGKILL) == 0)
-			n++;
-	}
 	if (n > 0)
-		log_warnx("killed %d process%s left behind by a stopped child", n, n == 1 ? "" : "es");
+		log_warnx("killed %d process%s left behind by a stopped child", n,
+			  n == 1 ? "" : "es");
 	return n;
 }
 
@@ -477,19 +467,14 @@ static void reap(struct supervisor *s)
 {
 	pid_t pid;
 	int status;
-	bool strays = false;
 
 	got_chld = 0;
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		struct child *c = child_by_pid(s, pid);
-		if (c)
+		if (c) /* else a stray, reaped: nothing to do */
 			child_exited(s, c, status, mono_ms());
-		else
-			strays = true;
 	}
-	if (strays || kill_strays(s) > 0)
-		while (waitpid(-1, &status, WNOHANG) > 0)
-			;
+	kill_strays(s);
 }
 
 static void start_due(struct supervisor *s, uint64_t now)
@@ -748,13 +733,7 @@ static void stop_all(struct supervisor *s)
 		if (c->in_use && c->pid > 0 && waitpid(c->pid, &status, 0) == c->pid)
 			child_exited(s, c, status, mono_ms());
 	}
-	/* Strays: killed and reaped, within a bounded second. */
-	for (int round = 0; round < 100 && kill_strays(s) > 0; round++) {
-		const struct timespec step = { 0, 10 * 1000 * 1000 };
-		nanosleep(&step, NULL);
-		while (waitpid(-1, NULL, WNOHANG) > 0)
-			;
-	}
+	kill_strays(s); /* within a bounded second */
 }
 
 static void teardown(struct supervisor *s)

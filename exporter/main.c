@@ -14,6 +14,7 @@
 #include "http.h"
 #include "log.h"
 #include "scrape.h"
+#include "segment.h"
 #include "webconfig.h"
 
 #define MAX_COLLECTORS 128
@@ -21,6 +22,9 @@
 
 struct exporter_args {
 	const char *instance;
+	const char *segments_dir;
+	struct seg_read_limits limits; /* --segments.max-series */
+
 	char host[HOST_MAX];
 	uint16_t port;
 	bool have_listen;
@@ -40,8 +44,11 @@ struct exporter_args {
 static volatile sig_atomic_t stop_requested;
 
 static const char usage[] =
-    "usage: shmetrics-exporter --instance=INSTANCE --web.listen-address=HOST:PORT\n"
+    "usage: shmetrics-exporter --segments.directory=DIR --instance=INSTANCE\n"
+    "                          --web.listen-address=HOST:PORT\n"
     "                          --collector=NAME [--collector=NAME ...]\n"
+    "                          [--segments.max-series=10000]\n"
+
     "                          [--staleness-intervals=3] [--web.timeout=DURATION]\n"
     "                          [--web.max-connections=N] [--web.max-connections-per-ip=N]\n"
     "                          [--web.threads=N] [--web.config.file=FILE]\n"
@@ -147,11 +154,35 @@ static int flag_log_level(struct exporter_args *a, const char *v, char *err, siz
 	return 0;
 }
 
+static int flag_segments_dir(struct exporter_args *a, const char *v, char *err, size_t errlen)
+{
+	if (v[0] != '/') {
+		snprintf(err, errlen, "--segments.directory=%s: expected an absolute path", v);
+		return -EINVAL;
+	}
+	a->segments_dir = v;
+	return 0;
+}
+
+/* The exporter's own limit on a segment: what the agent creates for a collector of
+ * this many series, never what a segment's header says. */
+static int flag_max_series(struct exporter_args *a, const char *v, char *err, size_t errlen)
+{
+	unsigned n;
+	int rc = args_parse_uint(v, 1, 100000000, &n, err, errlen);
+
+	if (rc == 0)
+		seg_read_limits_for(n, &a->limits);
+	return rc;
+}
+
 static const struct {
 	const char *prefix;
 	flag_fn fn;
 } flags[] = {
 	{ "--instance=", flag_instance },
+	{ "--segments.directory=", flag_segments_dir },
+	{ "--segments.max-series=", flag_max_series },
 	{ "--web.listen-address=", flag_listen },
 	{ "--collector=", flag_collector },
 	{ "--staleness-intervals=", flag_staleness },
@@ -179,6 +210,7 @@ static int parse_flag(struct exporter_args *a, const char *arg, char *err, size_
 static int check_required(const struct exporter_args *a, char *err, size_t errlen)
 {
 	const char *missing = !a->instance       ? "--instance"
+			      : !a->segments_dir ? "--segments.directory"
 			      : !a->have_listen  ? "--web.listen-address"
 			      : !a->n_collectors ? "--collector"
 						 : NULL;
@@ -199,6 +231,7 @@ static int parse_args(struct exporter_args *a, int argc, char **argv, char *err,
 		.log_level = LOG_LEVEL_INFO,
 		.cache_ms = SCRAPE_DEFAULT_CACHE_MS,
 	};
+	seg_read_limits_for(0, &a->limits);
 	for (int i = 1; i < argc; i++) {
 		int rc = parse_flag(a, argv[i], err, errlen);
 		if (rc < 0)
@@ -286,8 +319,17 @@ int main(int argc, char **argv)
 		log_error("%s", err);
 		return EX_CONFIG;
 	}
-	struct scrape_options so = { a.instance,  a.collectors,         a.n_collectors,
-				     a.staleness, (uint32_t)a.cache_ms, SCRAPE_DEFAULT_PROBE_MS };
+	struct scrape_options so = {
+		.segments_dir = a.segments_dir,
+		.instance = a.instance,
+		.limits = &a.limits,
+		.collectors = a.collectors,
+		.n_collectors = a.n_collectors,
+		.staleness_intervals = a.staleness,
+		.cache_ms = (uint32_t)a.cache_ms,
+		.probe_ms = SCRAPE_DEFAULT_PROBE_MS,
+	};
+
 	int rc = scrape_new(&s, &so, err, sizeof err);
 	if (rc < 0) {
 		log_error("%s", err);

@@ -284,45 +284,58 @@ static int supervise(pid_t program, bool isolate)
 	}
 }
 
-/* SIGKILLs the children listed in /proc/self/task/TID/children. */
-static void kill_children(void)
+/* SIGKILLs the calling thread's children that keep does not claim; their pids
+ * go to killed[0..max), the count is returned. */
+static size_t kill_round(bool (*keep)(pid_t pid, void *arg), void *arg, pid_t *killed, size_t max)
 {
 	char path[64] = "/proc/self/task/", buf[4096];
-	size_t n = strlen(path);
+	size_t n = strlen(path), count = 0;
 
 	n += put_ulong(path + n, (unsigned long)syscall(SYS_gettid));
 	memcpy(path + n, "/children", sizeof "/children");
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return;
+		return 0;
 	ssize_t len = read(fd, buf, sizeof buf - 1);
 	close(fd);
 	unsigned long pid = 0;
 	for (ssize_t i = 0; i <= len; i++) {
 		if (i < len && buf[i] >= '0' && buf[i] <= '9') {
 			pid = pid * 10 + (unsigned long)(buf[i] - '0');
-		} else if (pid != 0) {
-			kill((pid_t)pid, SIGKILL);
-			pid = 0;
+			continue;
 		}
+		if (pid != 0 && !(keep && keep((pid_t)pid, arg)) &&
+		    kill((pid_t)pid, SIGKILL) == 0 && count < max)
+			killed[count++] = (pid_t)pid;
+		pid = 0;
 	}
+	return count;
+}
+
+int sandbox_kill_strays(bool (*keep)(pid_t pid, void *arg), void *arg, unsigned max_ms)
+{
+	const struct timespec step = { 0, 2 * 1000 * 1000 };
+	pid_t killed[512];
+	int total = 0;
+
+	for (unsigned waited = 0; waited <= max_ms; waited += 2) {
+		size_t n = kill_round(keep, arg, killed, sizeof killed / sizeof killed[0]);
+		if (n == 0)
+			break;
+		total += (int)n;
+		nanosleep(&step, NULL);
+		for (size_t i = 0; i < n; i++)
+			waitpid(killed[i], NULL, WNOHANG);
+	}
+	return total;
 }
 
 /* Without a PID namespace: the program's group, then every descendant that
  * was reparented to init, until none is left (bounded). */
 static void kill_descendants(pid_t program)
 {
-	const struct timespec ms = { 0, 1000000 };
-
 	kill(-program, SIGKILL);
-	for (int round = 0; round < 1000; round++) {
-		kill_children();
-		while (waitpid(-1, NULL, WNOHANG) > 0)
-			;
-		if (waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD)
-			return;
-		nanosleep(&ms, NULL);
-	}
+	sandbox_kill_strays(NULL, NULL, 2000);
 }
 
 static void install_handlers(void)

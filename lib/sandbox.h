@@ -63,6 +63,15 @@ struct sandbox_spec {
  */
 pid_t sandbox_spawn(const struct sandbox_spec *spec, char *err, size_t errlen);
 
+/*
+ * For child subreapers (the agent, an exec collector): SIGKILLs every child of
+ * the calling thread (from /proc/self/task/TID/children) for which keep, when
+ * not NULL, says false, and reaps it; again and again, since the children of a
+ * killed stray become the caller's as it dies, until a round finds none or
+ * max_ms passed.  Returns how many were killed.  Async-signal-safe.
+ */
+int sandbox_kill_strays(bool (*keep)(pid_t pid, void *arg), void *arg, unsigned max_ms);
+
 /* The exit status init reports for a program that signal sig ended. */
 #define SANDBOX_SIGNALLED(sig) (128 + (sig))
 

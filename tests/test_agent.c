@@ -358,8 +358,10 @@ static void assert_argv(const struct child_argv *a, const char *const *want)
 static void test_group_command_line_runs_every_collector_that_is_not_isolated(void **state)
 {
 	static const char *const want[] = { "/x/shmetrics-collector",
-					    "--run=cpu:/shmetrics.test.cpu:500ms",
-					    "--run=loadavg:/shmetrics.test.loadavg:5s",
+					    "--run=cpu:500ms",
+					    "--run=loadavg:5s",
+					    "--segments.directory=/run/sm",
+					    "--instance=test",
 					    "--path.procfs=/host/proc",
 					    "--path.sysfs=/sys",
 					    "--path.rootfs=/",
@@ -373,6 +375,7 @@ static void test_group_command_line_runs_every_collector_that_is_not_isolated(vo
 
 	(void)state;
 	assert_int_equal(config_load_string(&c, argv_config, "t", err, sizeof err), 0);
+	snprintf(c.segments.directory, sizeof c.segments.directory, "/run/sm");
 	only_the_first_four_collectors(&c);
 	config_find_collector(&c, "meminfo")->isolated = true;
 	assert_int_equal(child_argv_group(&a, "/x/shmetrics-collector", &c, err, sizeof err), 0);
@@ -386,7 +389,9 @@ static void test_group_command_line_runs_every_collector_that_is_not_isolated(vo
 static void test_an_isolated_collector_has_the_group_command_line_with_itself_alone(void **state)
 {
 	static const char *const want[] = { "/x/shmetrics-collector",
-					    "--run=cpu:/shmetrics.test.cpu:500ms",
+					    "--run=cpu:500ms",
+					    "--segments.directory=/run/sm",
+					    "--instance=test",
 					    "--path.procfs=/host/proc",
 					    "--path.sysfs=/sys",
 					    "--path.rootfs=/",
@@ -400,6 +405,7 @@ static void test_an_isolated_collector_has_the_group_command_line_with_itself_al
 
 	(void)state;
 	assert_int_equal(config_load_string(&c, argv_config, "t", err, sizeof err), 0);
+	snprintf(c.segments.directory, sizeof c.segments.directory, "/run/sm");
 	config_find_collector(&c, "cpu")->isolated = true;
 	assert_int_equal(child_argv_collector(&a, "/x/shmetrics-collector", &c,
 					      config_find_collector(&c, "cpu"), err, sizeof err),
@@ -432,7 +438,9 @@ static void test_isolated_is_a_config_key_and_a_flag_for_builtin_collectors_only
 static void test_exporter_command_line_lists_enabled_collectors_and_the_agent(void **state)
 {
 	static const char *const want[] = { "/x/shmetrics-exporter",
+					    "--segments.directory=/run/sm",
 					    "--instance=test",
+					    "--segments.max-series=10000",
 					    "--web.listen-address=127.0.0.1:9100",
 					    "--collector=cpu",
 					    "--collector=meminfo",
@@ -451,6 +459,7 @@ static void test_exporter_command_line_lists_enabled_collectors_and_the_agent(vo
 
 	(void)state;
 	assert_int_equal(config_load_string(&c, argv_config, "t", err, sizeof err), 0);
+	snprintf(c.segments.directory, sizeof c.segments.directory, "/run/sm");
 	only_the_first_four_collectors(&c);
 	assert_int_equal(child_argv_exporter(&a, "/x/shmetrics-exporter", &c, err, sizeof err), 0);
 	assert_argv(&a, want);

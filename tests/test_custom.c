@@ -153,12 +153,14 @@ static void test_command_lines_follow_the_documented_contract(void **state)
 {
 	(void)state;
 	struct shm_config *c = load(good);
+	snprintf(c->segments.directory, sizeof c->segments.directory, "/run/sm");
 	struct child_argv a;
 	static const char *const app[] = { "/usr/bin/app", "--x", "" };
 	static const char *const chk[] = {
 		"/libexec/shmetrics-collector",
 		"--collector=check",
-		"--segment=/shmetrics.main.check",
+		"--segments.directory=/run/sm",
+		"--instance=main",
 		"--interval=5s",
 		"--exec.timeout=3s",
 		"--exec.command=/bin/check.sh",
@@ -208,21 +210,22 @@ static void test_environment_carries_the_segment_and_the_configured_variables(vo
 	struct shm_config *c = load(good);
 	struct child_exec x;
 
-	setenv("SHMETRICS_SEGMENT", "/from.the.agents.own.env", 1);
+	setenv("SHMETRICS_SEGMENT_FD", "7", 1);
 	setenv("A", "overridden", 1);
 	assert_int_equal(custom_exec_prepare(&x, c, config_find_custom(c, "app"), 10000, err,
 					     sizeof err),
 			 0);
-	assert_true(env_has(x.envp, "SHMETRICS_SEGMENT=/shmetrics.main.app"));
+	assert_true(env_has(x.envp, "SHMETRICS_SEGMENT_FD=3")); /* sandbox.h: descriptor 3 */
+	assert_true(x.plugin && x.isolate);
 	assert_true(env_has(x.envp, "SHMETRICS_COLLECTOR=app"));
 	assert_true(env_has(x.envp, "SHMETRICS_INSTANCE=main"));
 	assert_true(env_has(x.envp, "SHMETRICS_INTERVAL=10s"));
 	assert_true(env_has(x.envp, "A=1"));
 	assert_false(env_has(x.envp, "A=overridden"));
-	assert_false(env_has(x.envp, "SHMETRICS_SEGMENT=/from.the.agents.own.env"));
+	assert_false(env_has(x.envp, "SHMETRICS_SEGMENT_FD=7"));
 	assert_false(x.set_ids);
 	child_exec_free(&x);
-	unsetenv("SHMETRICS_SEGMENT");
+	unsetenv("SHMETRICS_SEGMENT_FD");
 	unsetenv("A");
 	free(c);
 }
