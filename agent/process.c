@@ -45,7 +45,18 @@ void exit_status_describe(int status, char *out, size_t outlen)
 	snprintf(out, outlen, "exited with status %d%s", code, why);
 }
 
+void child_describe_exit(const struct child *c, int status, char *out, size_t outlen)
+{
+	int code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
+
+	if (c->exec.plugin && code > 128 && code < 128 + NSIG)
+		snprintf(out, outlen, "exited on signal %d in its sandbox", code - 128);
+	else
+		exit_status_describe(status, out, outlen);
+}
+
 /* Runs in the child between fork and exec: only async-signal-safe calls. */
+
 static void __attribute__((noreturn))
 child_exec(const struct child_argv *a, const struct child_exec *x, pid_t parent)
 {

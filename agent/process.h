@@ -77,6 +77,12 @@ void child_label(const struct child *c, char *out, size_t outlen);
  * "exited with status 78 (configuration error)". */
 void exit_status_describe(int status, char *out, size_t outlen);
 
+/* The same for child c: a plugin's status is its sandbox's, which reports a
+ * program that signal N ended as exit status 128 + N ("exited on signal N in
+ * its sandbox"). */
+void child_describe_exit(const struct child *c, int status, char *out, size_t outlen);
+
+
 /* True when status says "do not restart me" (exit 78). */
 bool exit_status_is_config_error(int status);
 

@@ -418,7 +418,7 @@ static void child_exited(struct supervisor *s, struct child *c, int status, uint
 	char label[128], how[96], delay_s[32];
 
 	child_label(c, label, sizeof label);
-	exit_status_describe(status, how, sizeof how);
+	child_describe_exit(c, status, how, sizeof how);
 	c->pid = 0;
 	c->has_status = true;
 	c->last_status = status;

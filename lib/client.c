@@ -145,26 +145,15 @@ static int target_from_name(struct target *t, const char *name, const char *inst
 	return 0;
 }
 
-/*
- * Reads the interval the agent wrote into the segment and refuses a segment
- * another live process writes.  The caller holds the segment's flock, which the
- * CLI and other attaching libraries take too, so the check and the attach are
- * one step for all of them.  pread, not a mapping: nothing here can fault.
- */
-static int inspect_header(int fd, const char *what, unsigned *interval_ms)
+/* The interval the agent wrote into the segment (pread: nothing here can
+ * fault), 0 when there is none to read; seg_writer_attach reports the rest. */
+static unsigned header_interval(int fd)
 {
 	struct seg_header h;
 
 	if (seg_header_pread(fd, &h) < 0 || h.magic != SEGMENT_MAGIC)
-		return 0; /* seg_writer_attach reports it with the reason */
-	*interval_ms = h.interval_ms <= 86400000u ? (unsigned)h.interval_ms : 0;
-	pid_t pid = SEG_WRITER_PID(h.writer);
-	if (pid > 0 && pid != getpid() && process_alive((uint64_t)pid, SEG_WRITER_TOKEN(h.writer)))
-		return client_fail(-EBUSY,
-				   "%s already has a writer, process %d; a collector has exactly "
-				   "one writer process",
-				   what, (int)pid);
-	return 0;
+		return 0;
+	return h.interval_ms <= 86400000u ? (unsigned)h.interval_ms : 0;
 }
 
 /*
@@ -307,21 +296,15 @@ static unsigned choose_interval(const struct shmetrics_options *o, const struct 
 
 static int attach(struct shmetrics *m, const struct target *t, const struct shmetrics_options *o)
 {
-	char why[512];
-	unsigned header_ms = 0;
+	char why[PATH_MAX + 256];
+	/* The flock serialises attaching with the CLI's read-modify-publish. */
 	int fd = lock_segment(t);
-	int rc = fd >= 0 ? inspect_header(fd, t->what, &header_ms) : 0;
+	unsigned header_ms = fd >= 0 ? header_interval(fd) : 0;
+	int rc = t->fd >= 0 ? seg_writer_attach_fd(&m->writer, t->fd, t->what, why, sizeof why)
+			    : seg_writer_attach(&m->writer, &t->dir, t->collector, why, sizeof why);
 
-	if (rc == 0 && t->fd >= 0)
-		rc = seg_writer_attach_fd(&m->writer, t->fd, t->what, why, sizeof why);
-	else if (rc == 0)
-		rc = seg_writer_attach(&m->writer, &t->dir, t->collector, why, sizeof why);
-	else
-		why[0] = '\0'; /* the message is already recorded */
 	if (fd >= 0)
 		close(fd); /* releases the flock */
-	if (rc < 0 && why[0] == '\0')
-		return rc;
 	if (rc < 0)
 		return client_fail(rc, "collector \"%s\": %s%s", t->collector, why,
 				   rc == -EACCES ? " (the segment's owner, group and mode decide "

@@ -301,25 +301,19 @@ static int guarded_latch_read(struct seg_reader *r, const struct seg_header *h, 
 	return rc;
 }
 
-static void fill_info(struct seg_info *info, const struct seg_header *h)
+/* A writer is alive while it holds the writer lock (segment_layout.h). */
+static void fill_info(struct seg_info *info, const struct seg_header *h, int fd)
 {
 	pid_t pid = SEG_WRITER_PID(h->writer);
 
 	snprintf(info->collector, sizeof info->collector, "%s", h->collector);
 	info->writer_pid = pid > 0 ? pid : 0;
 	info->writer_start = SEG_WRITER_TOKEN(h->writer);
-	info->writer_alive = process_alive((uint64_t)info->writer_pid, info->writer_start);
+	info->writer_alive = h->writer != 0 && seg_writer_locked(fd);
 	info->interval_ms = h->interval_ms > UINT32_MAX ? UINT32_MAX : (uint32_t)h->interval_ms;
 	info->generation = h->generation;
 	info->publishes = h->publishes;
 	info->series_dropped = h->series_dropped;
-}
-
-/* Cheap liveness: the pid exists (a zombie or a reused pid passes; the full
- * check in fill_info catches those at the next snapshot). */
-static bool pid_exists(pid_t pid)
-{
-	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
 }
 
 bool seg_reader_unchanged(struct seg_reader *r)
@@ -329,7 +323,7 @@ bool seg_reader_unchanged(struct seg_reader *r)
 	if (!r->seen || r->fd < 0 || seg_header_pread(r->fd, &h) < 0)
 		return false;
 	return h.seq == r->seen_seq && h.writer == r->seen_writer &&
-	       pid_exists(SEG_WRITER_PID(h.writer)) == r->seen_alive;
+	       (h.writer != 0 && seg_writer_locked(r->fd)) == r->seen_alive;
 }
 
 int seg_reader_snapshot(struct seg_reader *r, struct metrics_view *view, struct seg_info *info,
@@ -346,7 +340,7 @@ int seg_reader_snapshot(struct seg_reader *r, struct metrics_view *view, struct 
 	if (rc == 0)
 		rc = ensure_buffer(r, h.copy_capacity, err, errlen);
 	if (rc == 0 && info != NULL)
-		fill_info(info, &h);
+		fill_info(info, &h, r->fd);
 	if (rc == 0)
 		rc = guarded_latch_read(r, &h, &len, err, errlen);
 	if (rc < 0)
@@ -360,6 +354,6 @@ int seg_reader_snapshot(struct seg_reader *r, struct metrics_view *view, struct 
 	r->seen = true;
 	r->seen_seq = h.seq; /* read before the batch: a publish in between costs a re-read */
 	r->seen_writer = h.writer;
-	r->seen_alive = pid_exists(SEG_WRITER_PID(h.writer));
+	r->seen_alive = h.writer != 0 && seg_writer_locked(r->fd);
 	return 0;
 }

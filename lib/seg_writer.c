@@ -70,7 +70,22 @@ static int check_header(struct seg_writer *w, const char *what, char *err, size_
 	return 0;
 }
 
+/* The writer lock (segment_layout.h), or -EBUSY: one writer per segment. */
+static int lock_as_writer(int fd, const char *what, char *err, size_t errlen)
+{
+	int rc = seg_writer_lock(fd);
+
+	if (rc == -EBUSY)
+		snprintf(err, errlen,
+			 "%s already has a writer; a collector has exactly one writer process",
+			 what);
+	else if (rc < 0)
+		snprintf(err, errlen, "locking %s failed: %s", what, strerror(-rc));
+	return rc;
+}
+
 /* Takes fd (closed on failure too) and makes w the segment's writer. */
+
 static int attach(struct seg_writer **out, int fd, const char *what, char *err, size_t errlen)
 {
 	struct seg_writer *w = calloc(1, sizeof *w);
@@ -84,6 +99,8 @@ static int attach(struct seg_writer **out, int fd, const char *what, char *err, 
 	rc = map_segment(w, fd, what, err, errlen);
 	if (rc == 0)
 		rc = check_header(w, what, err, errlen);
+	if (rc == 0)
+		rc = lock_as_writer(fd, what, err, errlen);
 	if (rc < 0)
 		goto fail;
 	seg_header_limits(&w->hdr, &w->limits);
@@ -124,18 +141,31 @@ int seg_writer_attach(struct seg_writer **out, const struct segdir *d, const cha
 	return attach(out, fd, what, err, errlen);
 }
 
+/* An open file description of fd's file of our own: the writer lock belongs to
+ * a description, and an inherited descriptor shares its description with every
+ * process that inherited it, so that a lock taken on it would outlive us. */
+static int reopen_own(int fd, char *err, size_t errlen, const char *what)
+{
+	char self[64];
+
+	snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
+	int own = open(self, O_RDWR | O_CLOEXEC);
+	if (own < 0)
+		snprintf(err, errlen, "reopening %s through %s failed: %s", what, self,
+			 strerror(errno));
+	return own;
+}
+
 int seg_writer_attach_fd(struct seg_writer **out, int fd, const char *what, char *err,
 			 size_t errlen)
 {
 	int rc = segdir_check_fd(fd, (uid_t)-1, what, NULL, err, errlen);
-	int own = rc == 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 3) : -1;
+	int own = rc == 0 ? reopen_own(fd, err, errlen, what) : -1;
 
 	if (rc < 0)
 		return rc;
-	if (own < 0) {
-		snprintf(err, errlen, "dup(%s) failed: %s", what, strerror(errno));
-		return -errno;
-	}
+	if (own < 0)
+		return -EIO;
 	return attach(out, own, what, err, errlen);
 }
 

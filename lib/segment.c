@@ -128,6 +128,33 @@ int seg_header_pread(int fd, struct seg_header *h)
 	return n == (ssize_t)sizeof *h ? 0 : -EPROTO;
 }
 
+static void writer_lock_range(struct flock *fl, short type)
+{
+	memset(fl, 0, sizeof *fl);
+	fl->l_type = type;
+	fl->l_whence = SEEK_SET;
+	fl->l_start = 0;
+	fl->l_len = 1;
+}
+
+int seg_writer_lock(int fd)
+{
+	struct flock fl;
+
+	writer_lock_range(&fl, F_WRLCK);
+	if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
+		return 0;
+	return errno == EAGAIN || errno == EACCES ? -EBUSY : -errno;
+}
+
+bool seg_writer_locked(int fd)
+{
+	struct flock fl;
+
+	writer_lock_range(&fl, F_WRLCK);
+	return fcntl(fd, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+}
+
 size_t seg_layout(struct seg_header *h, const struct batch_limits *lim)
 {
 	size_t cap = batch_blob_capacity(lim);
@@ -239,12 +266,9 @@ static const char *why_not_leftover(int fd, const struct stat *st, char *why, si
 			 (unsigned long long)h.creator_pid);
 		return why;
 	}
-	if (h.writer &&
-	    process_alive((uint64_t)SEG_WRITER_PID(h.writer), SEG_WRITER_TOKEN(h.writer))) {
-		snprintf(why, whylen, "its collector (pid %d) is still running",
-			 (int)SEG_WRITER_PID(h.writer));
-		return why;
-	}
+	if (seg_writer_locked(fd))
+		return "its collector is still running";
+
 	return NULL;
 }
 

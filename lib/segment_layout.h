@@ -7,6 +7,7 @@
 #define SHMETRICS_SEGMENT_LAYOUT_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -76,6 +77,19 @@ int seg_header_check(const struct seg_header *h, size_t object_size, char *err, 
 /* Copies the header of the file fd with pread (no mapping, so no SIGBUS):
  * 0, or -EPROTO when the file is shorter than a header. */
 int seg_header_pread(int fd, struct seg_header *h);
+
+/*
+ * The writer lock: a resident writer holds an open-file-description write lock
+ * on the segment's first byte for as long as it lives, and the kernel drops it
+ * when the writer dies, however it dies.  Whether a writer is alive is asked of
+ * the lock, never of a pid: a writer in its own PID namespace (a sandboxed
+ * plugin) knows its pid only as it sees it.
+ */
+/* Takes the lock on fd (open for writing): 0, or -EBUSY when another holds it. */
+int seg_writer_lock(int fd);
+/* True when some writer holds the lock (fd may be read-only). */
+bool seg_writer_locked(int fd);
+
 
 /* The batch limits stored in a header. */
 void seg_header_limits(const struct seg_header *h, struct batch_limits *lim);

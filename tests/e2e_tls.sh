@@ -62,7 +62,7 @@ EOF
 
 # start NAME CONFIG: runs an exporter, sets $port
 start() {
-	"$BIN/shmetrics-exporter" --instance="$inst" --web.listen-address=127.0.0.1:0 \
+	"$BIN/shmetrics-exporter" --segments.directory="$work" --instance="$inst" --web.listen-address=127.0.0.1:0 \
 		--collector=none --web.config.file="$2" >"$work/$1.log" 2>&1 &
 	pids+=($!)
 	await_port "$work/$1.log" 10 && return
@@ -103,14 +103,14 @@ check "a client certificate from client_ca_file gets 200" \
 
 # ---- a bad web config is refused ----
 printf 'tls_server_config:\n  cert_file: server.crt\n  cipher_suites: [ X ]\n' >"$work/bad.yml"
-"$BIN/shmetrics-exporter" --instance="$inst" --web.listen-address=127.0.0.1:0 \
+"$BIN/shmetrics-exporter" --segments.directory="$work" --instance="$inst" --web.listen-address=127.0.0.1:0 \
 	--collector=none --web.config.file="$work/bad.yml" >"$work/bad.log" 2>&1
 rc=$?
 check "an unsupported key is refused with exit 78 (got $rc)" test $rc -eq 78
 check "the error names file:line:column and the key" \
 	grep -q "bad.yml:3:3: not supported by shmetrics: cipher_suites" "$work/bad.log"
 printf 'basic_auth_users:\n  bob: notahash\n' >"$work/bad2.yml"
-"$BIN/shmetrics-exporter" --instance="$inst" --web.listen-address=127.0.0.1:0 \
+"$BIN/shmetrics-exporter" --segments.directory="$work" --instance="$inst" --web.listen-address=127.0.0.1:0 \
 	--collector=none --web.config.file="$work/bad2.yml" >"$work/bad2.log" 2>&1
 check "a password that is not a bcrypt hash is refused" \
 	grep -q "bad2.yml:2:8: expected a bcrypt hash" "$work/bad2.log"

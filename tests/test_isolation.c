@@ -61,7 +61,8 @@ static void create_segment(const char *collector, uint32_t max_series)
 		fail_msg("%s", err);
 }
 
-/* Publishes n series "<family>{i=...} value" and leaves (writer pid stays ours). */
+/* Publishes n series "<family>{i=...} value" and leaves as the CLI does (no
+ * resident writer: the exporter judges the segment by its publish time). */
 static void publish_batch(const char *seg, const char *family, int n, double value)
 {
 	struct seg_writer *w;
@@ -78,7 +79,7 @@ static void publish_batch(const char *seg, const char *family, int n, double val
 	batch_set_status(b, true, 1000, NULL);
 	assert_int_equal(seg_writer_publish(w, b, err, sizeof err), 0);
 	batch_free(b);
-	seg_writer_detach(w);
+	seg_writer_detach_resident(w);
 }
 
 /* The lines of body that start with prefix, in order. */
