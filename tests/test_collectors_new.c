@@ -1,0 +1,182 @@
+/*
+ * test_collectors_new.c - what node_exporter added to its default collectors
+ * after 1.5 (docs/collectors.md, "Since node_exporter 1.5"), on fixture trees
+ * shaped like the kernel's files and compared with golden files rendered as a
+ * scrape shows them.  Where the family belongs to a collector with a fixture tree
+ * already (tests/fixtures/procfs-basic, sysfs-hw, sysfs-t3, ...), the new files
+ * live there and the older golden files show the new series too.
+ */
+#include "collector_harness.h"
+
+#define PROCFS_BASIC FIXTURES "/procfs-basic"
+#define SYSFS_BASIC  FIXTURES "/sysfs-basic"
+#define PROCFS_HW    FIXTURES "/procfs-hw"
+#define SYSFS_HW     FIXTURES "/sysfs-hw"
+#define PROCFS_IO    FIXTURES "/procfs-io"
+#define SYSFS_IO     FIXTURES "/sysfs-io"
+#define PROCFS_SYS   FIXTURES "/procfs-sys"
+#define PROCFS_T3    FIXTURES "/procfs-t3"
+#define SYSFS_T3     FIXTURES "/sysfs-t3"
+
+/* Collector options as the agent passes them: "key", "value", ... */
+struct opts {
+	const char *keys[8], *values[8];
+	size_t n;
+};
+
+/* Opens collector on the trees with options o (NULL: none). */
+static void run_open_opts(struct run *r, const char *collector, const char *procfs,
+			  const char *sysfs, const char *rootfs, const struct opts *o)
+{
+	struct collector_env env = { .procfs = procfs, .sysfs = sysfs, .rootfs = rootfs };
+	if (o) {
+		env.n_options = o->n;
+		env.option_keys = o->keys;
+		env.option_values = o->values;
+	}
+	run_open_env(r, collector, &env, NULL);
+}
+
+static void expect_golden_opts(const char *collector, const char *procfs, const char *sysfs,
+			       const struct opts *o, const char *golden)
+{
+	struct run r;
+	run_open_opts(&r, collector, procfs, sysfs, NULL, o);
+	expect_golden_run(&r, golden);
+}
+
+/* The init error of collector with options o (which must be refused). */
+static void expect_init_refused(const char *collector, const struct opts *o, const char *has)
+{
+	struct run r;
+	struct collector_env env = { .procfs = NO_SUCH_DIR,
+				     .sysfs = NO_SUCH_DIR,
+				     .n_options = o->n,
+				     .option_keys = o->keys,
+				     .option_values = o->values };
+	int rc = run_start(&r, collector, &env, NULL);
+	assert_int_equal(rc, -EINVAL);
+	assert_non_null(strstr(r.err, has));
+}
+
+/* ---- cpu ---- */
+
+static void test_cpu_info_reports_each_processor_its_frequency_and_filtered_flags(void **unused)
+{
+	const struct opts o = { { "info", "info.flags-include", "info.bugs-include" },
+				{ "true", "^(avx512.*|aes)$", "spectre" },
+				3 };
+	(void)unused;
+	expect_golden_opts("cpu", PROCFS_BASIC, NO_SUCH_DIR, &o, "cpu-info.txt");
+}
+
+static void test_cpu_flag_filter_alone_turns_the_info_on(void **unused)
+{
+	const struct opts o = { { "info.bugs-include" }, { "^bhi$" }, 1 };
+	struct run r;
+	char *dump;
+	(void)unused;
+	run_open_opts(&r, "cpu", PROCFS_BASIC, NO_SUCH_DIR, NULL, &o);
+	assert_int_equal(run_cycle(&r, &dump), 0);
+	assert_non_null(strstr(dump, "node_cpu_info{cachesize=\"49152 KB\",core=\"1\",cpu=\"3\""));
+	assert_non_null(strstr(dump, "node_cpu_bug_info{bug=\"bhi\"} 1\n"));
+	assert_null(strstr(dump, "node_cpu_flag_info"));
+	free(dump);
+	run_close(&r);
+}
+
+static void test_cpu_info_is_off_by_default(void **unused)
+{
+	struct run r;
+	char *dump;
+	(void)unused;
+	run_open(&r, "cpu", PROCFS_BASIC, NO_SUCH_DIR);
+	assert_int_equal(run_cycle(&r, &dump), 0);
+	assert_null(strstr(dump, "node_cpu_info"));
+	assert_null(strstr(dump, "node_cpu_frequency_hertz"));
+	free(dump);
+	run_close(&r);
+}
+
+static void test_cpu_refuses_a_bad_flag_filter(void **unused)
+{
+	const struct opts o = { { "info.flags-include" }, { "(" }, 1 };
+	(void)unused;
+	expect_init_refused("cpu", &o, "info.flags-include");
+}
+
+static const struct edge_case cpu_cases[] = {
+	{ "cpu", "cpuinfo",
+	  /* An arm64 layout: no vendor or MHz lines, "Features" for flags. */
+	  "processor\t: 0\nBogoMIPS\t: 50.00\nFeatures\t: fp asimd evtstrm\n"
+	  "CPU implementer\t: 0x41\n\n"
+	  "processor\t: 1\nFeatures\t: fp asimd\n",
+	  "node_cpu_info{cachesize=\"\",core=\"\",cpu=\"0\",family=\"\",microcode=\"\",model=\"\","
+	  "model_name=\"\",package=\"\",stepping=\"\",vendor=\"\"} 1\n"
+	  "node_cpu_info{cachesize=\"\",core=\"\",cpu=\"1\",family=\"\",microcode=\"\",model=\"\","
+	  "model_name=\"\",package=\"\",stepping=\"\",vendor=\"\"} 1\n"
+	  "node_cpu_flag_info{flag=\"asimd\"} 1\n" },
+	{ "cpu", "cpuinfo",
+	  /* Garbage and a block without a processor line are skipped. */
+	  "no colon here\n\nmodel\t: 1\n\nprocessor : 7\ncpu MHz : fast\n",
+	  "node_cpu_info{cachesize=\"\",core=\"\",cpu=\"7\",family=\"\",microcode=\"\",model=\"\","
+	  "model_name=\"\",package=\"\",stepping=\"\",vendor=\"\"} 1\n" },
+	{ "cpu", "cpuinfo", "", "" },
+};
+
+static void open_cpu_info(struct run *r, const char *collector, const char *dir)
+{
+	const struct opts o = { { "info", "info.flags-include" }, { "true", "^asimd$" }, 2 };
+	run_open_opts(r, collector, dir, dir, NULL, &o);
+}
+
+static void test_cpu_info_reads_other_layouts_and_skips_what_it_cannot(void **unused)
+{
+	(void)unused;
+	expect_edge_cases(cpu_cases, sizeof cpu_cases / sizeof cpu_cases[0], open_cpu_info);
+}
+
+static void test_cpu_online_reports_every_cpu_when_cpu0_can_go_offline(void **unused)
+{
+	struct run r;
+	char *dump;
+	(void)unused;
+	run_open(&r, "cpu", NO_SUCH_DIR, SYSFS_BASIC);
+	assert_int_equal(run_cycle(&r, &dump), 0);
+	assert_non_null(strstr(dump, "node_cpu_online{cpu=\"0\"} 1\n"
+				     "node_cpu_online{cpu=\"1\"} 1\n"
+				     "node_cpu_online{cpu=\"10\"} 1\n"
+				     "node_cpu_online{cpu=\"2\"} 0\n"));
+	free(dump);
+	run_close(&r);
+}
+
+static void test_cpu_online_is_left_out_when_cpu0_has_no_online_file(void **unused)
+{
+	char *dir = make_tree(), *dump;
+	struct run r;
+	(void)unused;
+	write_file(dir, "devices/system/cpu/cpu1/online", "1\n");
+	write_file(dir, "devices/system/cpu/cpu0/topology/core_id", "0\n");
+	run_open(&r, "cpu", NO_SUCH_DIR, dir);
+	assert_int_equal(run_cycle(&r, &dump), 0);
+	assert_null(strstr(dump, "node_cpu_online"));
+	free(dump);
+	run_close(&r);
+	remove_tree(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(
+		    test_cpu_info_reports_each_processor_its_frequency_and_filtered_flags),
+		cmocka_unit_test(test_cpu_flag_filter_alone_turns_the_info_on),
+		cmocka_unit_test(test_cpu_info_is_off_by_default),
+		cmocka_unit_test(test_cpu_refuses_a_bad_flag_filter),
+		cmocka_unit_test(test_cpu_info_reads_other_layouts_and_skips_what_it_cannot),
+		cmocka_unit_test(test_cpu_online_reports_every_cpu_when_cpu0_can_go_offline),
+		cmocka_unit_test(test_cpu_online_is_left_out_when_cpu0_has_no_online_file),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
