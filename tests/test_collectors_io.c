@@ -147,11 +147,22 @@ static void test_filesystem_reports_sizes_readonly_and_errors_per_mount(void **u
 	run_close(&r);
 }
 
-static void test_netdev_reports_proc_net_dev_counters_without_lo(void **unused)
+/* node_exporter's default excludes no device (Debian's 1.5 package excluded lo). */
+static void test_netdev_reports_proc_net_dev_counters_of_every_device(void **unused)
 {
 	(void)unused;
 	struct opts o = { .keys = { "netlink" }, .values = { "false" }, .n = 1 };
 	golden_opts("netdev", &o, "netdev-io.txt");
+}
+
+/* The alias of SYSFS/class/net/<device>/ifalias, "" for a device without one. */
+static void test_netdev_label_ifalias_labels_every_counter(void **unused)
+{
+	(void)unused;
+	struct opts o = { .keys = { "netlink", "label-ifalias", "device-include" },
+			  .values = { "false", "true", "^(eth0|lo)$" },
+			  .n = 3 };
+	golden_opts("netdev", &o, "netdev-ifalias-io.txt");
 }
 
 static void test_netstat_reports_the_default_fields_of_netstat_snmp_and_snmp6(void **unused)
@@ -716,7 +727,8 @@ int main(void)
 		cmocka_unit_test(
 		    test_diskstats_reports_counters_info_and_udev_families_like_node_exporter),
 		cmocka_unit_test(test_filesystem_reports_sizes_readonly_and_errors_per_mount),
-		cmocka_unit_test(test_netdev_reports_proc_net_dev_counters_without_lo),
+		cmocka_unit_test(test_netdev_reports_proc_net_dev_counters_of_every_device),
+		cmocka_unit_test(test_netdev_label_ifalias_labels_every_counter),
 		cmocka_unit_test(test_netstat_reports_the_default_fields_of_netstat_snmp_and_snmp6),
 		cmocka_unit_test(test_sockstat_reports_v4_and_v6_states_and_memory_in_bytes),
 		cmocka_unit_test(test_vmstat_reports_the_default_fields),
