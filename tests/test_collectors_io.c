@@ -434,7 +434,7 @@ static const struct edge_case edge_cases[] = {
 	  "   8 64 a-device-name-that-is-far-too-long-for-any-kernel-to-have-made-it 1 1 1 1 1 1 1 1 1 1 1\n"
 	  "   8 80 sde 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19\n" /* a future kernel's extra columns */
 	  "\n",
-	  "node_disk_info{device=\"sde\",major=\"8\",minor=\"80\",model=\"\",path=\"\",revision=\"\",serial=\"\",wwn=\"\"} 1\n"
+	  "node_disk_info{device=\"sde\",major=\"8\",minor=\"80\",model=\"\",path=\"\",revision=\"\",rotational=\"0\",serial=\"\",wwn=\"\"} 1\n"
 	  "node_disk_reads_completed_total{device=\"sde\"} 1\n"
 	  "node_disk_reads_merged_total{device=\"sde\"} 2\n"
 	  "node_disk_read_bytes_total{device=\"sde\"} 1536\n"
@@ -671,7 +671,7 @@ static void test_device_include_and_exclude_options_filter_devices(void **unused
 	(void)unused;
 	mock_reset(NULL);
 	expect_option_devices("diskstats", "device-exclude", "", "node_disk_io_now",
-			      "loop0 sda sda1 nvme0n1 nvme0n1p1 hda dm-0");
+			      "loop0 sda sda1 nvme0n1 nvme0n1p1 hda dm-0 zram0");
 	/* device-include alone replaces the default exclude */
 	expect_option_devices("diskstats", "device-include", "^(sda|loop)", "node_disk_io_now",
 			      "loop0 sda sda1");
