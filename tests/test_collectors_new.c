@@ -166,6 +166,53 @@ static void test_cpu_online_is_left_out_when_cpu0_has_no_online_file(void **unus
 	remove_tree(dir);
 }
 
+/* ---- hwmon ---- */
+
+static void test_hwmon_chip_and_sensor_filters_leave_out_what_they_match(void **unused)
+{
+	const struct opts o = { { "chip-exclude", "sensor-exclude" },
+				{ "^platform_(nct|it87)", "^platform_coretemp_0;temp[23]$" },
+				2 };
+	struct run r;
+	char *dump;
+	(void)unused;
+	run_open_opts(&r, "hwmon", NO_SUCH_DIR, SYSFS_HW, NULL, &o);
+	assert_int_equal(run_cycle(&r, &dump), 0);
+	assert_null(strstr(dump, "chip=\"platform_nct6775_656\""));
+	assert_null(strstr(dump, "chip=\"platform_it87_552\""));
+	assert_non_null(strstr(dump, "node_hwmon_temp_celsius{chip=\"platform_coretemp_0\","
+				     "sensor=\"temp1\"} 55\n"));
+	assert_null(strstr(dump, "chip=\"platform_coretemp_0\",sensor=\"temp2\""));
+	assert_null(strstr(dump, "sensor=\"temp3\"} 54"));
+	/* temp3 of another chip is not matched */
+	assert_non_null(strstr(dump, "node_hwmon_temp_celsius{chip=\"pci0000:00_0000:00:18_3\","
+				     "sensor=\"temp3\"} 31.125\n"));
+	free(dump);
+	run_close(&r);
+}
+
+static void test_hwmon_include_filters_keep_only_what_they_match(void **unused)
+{
+	const struct opts o = { { "chip-include", "sensor-include" }, { "^0000", ";freq" }, 2 };
+	struct run r;
+	char *dump;
+	(void)unused;
+	run_open_opts(&r, "hwmon", NO_SUCH_DIR, SYSFS_HW, NULL, &o);
+	assert_int_equal(run_cycle(&r, &dump), 0);
+	assert_string_equal(dump, "node_hwmon_chip_names{chip=\"0000:00:01_0_0000:01:00_0\","
+				  "chip_name=\"amdgpu\"} 1\n"
+				  "node_hwmon_freq_freq_mhz{chip=\"0000:00:01_0_0000:01:00_0\","
+				  "sensor=\"mclk\"} 1000\n"
+				  "node_hwmon_freq_freq_mhz{chip=\"0000:00:01_0_0000:01:00_0\","
+				  "sensor=\"sclk\"} 1800\n"
+				  "node_hwmon_sensor_label{chip=\"0000:00:01_0_0000:01:00_0\","
+				  "label=\"mclk\",sensor=\"freq2\"} 1\n"
+				  "node_hwmon_sensor_label{chip=\"0000:00:01_0_0000:01:00_0\","
+				  "label=\"sclk\",sensor=\"freq1\"} 1\n");
+	free(dump);
+	run_close(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -177,6 +224,8 @@ int main(void)
 		cmocka_unit_test(test_cpu_info_reads_other_layouts_and_skips_what_it_cannot),
 		cmocka_unit_test(test_cpu_online_reports_every_cpu_when_cpu0_can_go_offline),
 		cmocka_unit_test(test_cpu_online_is_left_out_when_cpu0_has_no_online_file),
+		cmocka_unit_test(test_hwmon_chip_and_sensor_filters_leave_out_what_they_match),
+		cmocka_unit_test(test_hwmon_include_filters_keep_only_what_they_match),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
