@@ -16,7 +16,7 @@
 static void test_mdadm_reports_state_disks_and_sync_progress_of_each_array(void **unused)
 {
 	(void)unused;
-	expect_golden("mdadm", PROCFS_T3, NO_SUCH_DIR, "mdadm-t3.txt");
+	expect_golden("mdadm", PROCFS_T3, SYSFS_T3, "mdadm-t3.txt");
 }
 
 static void test_mdadm_skips_unknown_lines_and_arrays_without_a_status_line(void **unused)
