@@ -442,7 +442,7 @@ static void test_info_series_keep_their_label_set_when_attributes_are_empty(void
 {
 	(void)unused;
 	expect_on_file("nvme", "class/nvme/nvme0/model", "",
-		       "node_nvme_info{device=\"nvme0\",firmware_revision=\"\",model=\"\","
+		       "node_nvme_info{cntlid=\"\",device=\"nvme0\",firmware_revision=\"\",model=\"\","
 		       "serial=\"\",state=\"\"} 1\n");
 	expect_on_file("btrfs", "fs/btrfs/ab-cd/label", "",
 		       "node_btrfs_info{label=\"\",uuid=\"ab-cd\"} 1\n");
@@ -560,7 +560,7 @@ static void test_devices_that_come_and_go_between_cycles_come_and_go_in_the_seri
 	struct run r;
 	write_file(dir, "class/nvme/nvme0/state", "live\n");
 	run_open(&r, "nvme", dir, dir);
-	expect_cycle(&r, "node_nvme_info{device=\"nvme0\",firmware_revision=\"\",model=\"\","
+	expect_cycle(&r, "node_nvme_info{cntlid=\"\",device=\"nvme0\",firmware_revision=\"\",model=\"\","
 			 "serial=\"\",state=\"live\"} 1\n");
 	write_file(dir, "class/nvme/nvme1/state", "connecting\n");
 	snprintf(path, sizeof path, "%s/class/nvme/nvme0/state", dir);
