@@ -567,7 +567,7 @@ static void test_devices_that_come_and_go_between_cycles_come_and_go_in_the_seri
 	assert_int_equal(unlink(path), 0);
 	snprintf(path, sizeof path, "%s/class/nvme/nvme0", dir);
 	assert_int_equal(rmdir(path), 0);
-	expect_cycle(&r, "node_nvme_info{device=\"nvme1\",firmware_revision=\"\",model=\"\","
+	expect_cycle(&r, "node_nvme_info{cntlid=\"\",device=\"nvme1\",firmware_revision=\"\",model=\"\","
 			 "serial=\"\",state=\"connecting\"} 1\n");
 	run_close(&r);
 	remove_tree(dir);
