@@ -230,7 +230,7 @@ static void test_zfs_reports_kstats_pools_datasets_and_pool_states(void **unused
 	expect_golden("zfs", PROCFS_T3, NO_SUCH_DIR, "zfs-t3.txt");
 }
 
-static void test_zfs_takes_only_unsigned_kstats_and_skips_odd_rows(void **unused)
+static void test_zfs_takes_64_bit_kstats_signed_or_not_and_skips_odd_rows(void **unused)
 {
 	(void)unused;
 	expect_on_file("zfs", "spl/kstat/zfs/arcstats",
@@ -242,8 +242,26 @@ static void test_zfs_takes_only_unsigned_kstats_and_skips_odd_rows(void **unused
 		       "weird name                      4    1\n"
 		       "truncated                       4\n"
 		       "bad                             4    12x\n"
+		       "huge_signed                     3    9223372036854775808\n"
+		       "min_signed                      3    -9223372036854775808\n"
 		       "hits                            4    11\n",
-		       "node_zfs_arc_hits 10\n");
+		       "node_zfs_arc_hits 10\n"
+		       "node_zfs_arc_memory_available_bytes -5\n"
+		       "node_zfs_arc_min_signed -9.223372036854776e+18\n");
+}
+
+/* node_exporter added "suspended" (I/O to the pool stopped after failures). */
+static void test_zfs_reports_a_suspended_pool(void **unused)
+{
+	(void)unused;
+	expect_on_file("zfs", "spl/kstat/zfs/tank/state", "SUSPENDED\n",
+		       "node_zfs_zpool_state{state=\"online\",zpool=\"tank\"} 0\n"
+		       "node_zfs_zpool_state{state=\"degraded\",zpool=\"tank\"} 0\n"
+		       "node_zfs_zpool_state{state=\"faulted\",zpool=\"tank\"} 0\n"
+		       "node_zfs_zpool_state{state=\"offline\",zpool=\"tank\"} 0\n"
+		       "node_zfs_zpool_state{state=\"removed\",zpool=\"tank\"} 0\n"
+		       "node_zfs_zpool_state{state=\"unavail\",zpool=\"tank\"} 0\n"
+		       "node_zfs_zpool_state{state=\"suspended\",zpool=\"tank\"} 1\n");
 }
 
 /* ---- btrfs ---- */
@@ -598,7 +616,8 @@ int main(void)
 		cmocka_unit_test(test_selinux_reports_current_and_configured_modes_when_enabled),
 		cmocka_unit_test(test_selinux_without_selinuxfs_reports_only_that_it_is_disabled),
 		cmocka_unit_test(test_zfs_reports_kstats_pools_datasets_and_pool_states),
-		cmocka_unit_test(test_zfs_takes_only_unsigned_kstats_and_skips_odd_rows),
+		cmocka_unit_test(test_zfs_takes_64_bit_kstats_signed_or_not_and_skips_odd_rows),
+		cmocka_unit_test(test_zfs_reports_a_suspended_pool),
 		cmocka_unit_test(
 		    test_btrfs_reports_allocation_per_type_and_profile_and_device_sizes),
 		cmocka_unit_test(test_bcache_reports_cache_set_backing_and_cache_devices),
