@@ -480,9 +480,11 @@ static void test_unknown_lines_in_proc_files_are_skipped(void **unused)
 		       "node_nfs_requests_total{method=\"Null\",proto=\"2\"} 6\n");
 	expect_on_file("nfsd", "net/rpc/nfsd",
 		       "th 16 0 0.000 0.000\n"
+		       "some_future_line 4\n"
 		       "wdeleg_getattr 4\n"
 		       "proc4ops 3 0 0 0\n", /* only the unused op numbers */
-		       "node_nfsd_server_threads 16\n");
+		       "node_nfsd_server_threads 16\n"
+		       "node_nfsd_requests_total{method=\"WdelegGetattr\",proto=\"4\"} 4\n");
 	expect_on_file("ipvs", "net/ip_vs",
 		       "IP Virtual Server version 1.2.1 (size=4096)\n"
 		       "  -> 0A000001:0050      Route   1      2          3\n" /* no service yet */
