@@ -213,6 +213,57 @@ static void test_hwmon_include_filters_keep_only_what_they_match(void **unused)
 	run_close(&r);
 }
 
+/* ---- os ---- */
+
+static const char os_info_fedora[] =
+    "node_os_info{build_id=\"\",id=\"fedora\",id_like=\"\",image_id=\"\",image_version=\"\","
+    "name=\"Fedora Linux\",pretty_name=\"\",variant=\"\",variant_id=\"\",version=\"\","
+    "version_codename=\"\",version_id=\"40\"} 1\n";
+
+static const struct edge_case os_cases[] = {
+	{ "os", "etc/os-release",
+	  "NAME=\"Fedora Linux\"\nID=fedora\nVERSION_ID=40\nSUPPORT_END=2028-03-15\n",
+	  "node_os_info{build_id=\"\",id=\"fedora\",id_like=\"\",image_id=\"\",image_version=\"\","
+	  "name=\"Fedora Linux\",pretty_name=\"\",variant=\"\",variant_id=\"\",version=\"\","
+	  "version_codename=\"\",version_id=\"40\"} 1\n"
+	  "node_os_support_end_timestamp_seconds 1836691200\n"
+	  "node_os_version{id=\"fedora\",id_like=\"\",name=\"Fedora Linux\"} 40\n" },
+	{ "os", "etc/os-release",
+	  "NAME=\"Fedora Linux\"\nID=fedora\nVERSION_ID=40\nSUPPORT_END='2024-02-29'\n",
+	  "node_os_info{build_id=\"\",id=\"fedora\",id_like=\"\",image_id=\"\",image_version=\"\","
+	  "name=\"Fedora Linux\",pretty_name=\"\",variant=\"\",variant_id=\"\",version=\"\","
+	  "version_codename=\"\",version_id=\"40\"} 1\n"
+	  "node_os_support_end_timestamp_seconds 1709164800\n"
+	  "node_os_version{id=\"fedora\",id_like=\"\",name=\"Fedora Linux\"} 40\n" },
+	/* Not a date in Go's 2006-01-02 layout: no series. */
+	{ "os", "etc/os-release",
+	  "NAME=\"Fedora Linux\"\nID=fedora\nVERSION_ID=40\nSUPPORT_END=2023-02-29\n", NULL },
+	{ "os", "etc/os-release",
+	  "NAME=\"Fedora Linux\"\nID=fedora\nVERSION_ID=40\nSUPPORT_END=2028-3-15\n", NULL },
+	{ "os", "etc/os-release",
+	  "NAME=\"Fedora Linux\"\nID=fedora\nVERSION_ID=40\nSUPPORT_END=never\n", NULL },
+};
+
+static void open_os(struct run *r, const char *collector, const char *dir)
+{
+	run_open_opts(r, collector, dir, dir, dir, NULL);
+}
+
+static void test_os_reports_support_end_as_a_timestamp(void **unused)
+{
+	static char no_support_end[sizeof os_info_fedora + 128];
+	struct edge_case cases[sizeof os_cases / sizeof os_cases[0]];
+	(void)unused;
+	snprintf(no_support_end, sizeof no_support_end, "%s%s", os_info_fedora,
+		 "node_os_version{id=\"fedora\",id_like=\"\",name=\"Fedora Linux\"} 40\n");
+	for (size_t i = 0; i < sizeof os_cases / sizeof os_cases[0]; i++) {
+		cases[i] = os_cases[i];
+		if (!cases[i].expect)
+			cases[i].expect = no_support_end;
+	}
+	expect_edge_cases(cases, sizeof cases / sizeof cases[0], open_os);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -226,6 +277,7 @@ int main(void)
 		cmocka_unit_test(test_cpu_online_is_left_out_when_cpu0_has_no_online_file),
 		cmocka_unit_test(test_hwmon_chip_and_sensor_filters_leave_out_what_they_match),
 		cmocka_unit_test(test_hwmon_include_filters_keep_only_what_they_match),
+		cmocka_unit_test(test_os_reports_support_end_as_a_timestamp),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
