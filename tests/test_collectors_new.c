@@ -166,6 +166,15 @@ static void test_cpu_online_is_left_out_when_cpu0_has_no_online_file(void **unus
 	remove_tree(dir);
 }
 
+/* ---- stat ---- */
+
+static void test_stat_softirq_option_reports_calls_per_vector(void **unused)
+{
+	const struct opts o = { { "softirq" }, { "true" }, 1 };
+	(void)unused;
+	expect_golden_opts("stat", PROCFS_BASIC, NO_SUCH_DIR, &o, "stat-softirq.txt");
+}
+
 /* ---- hwmon ---- */
 
 static void test_hwmon_chip_and_sensor_filters_leave_out_what_they_match(void **unused)
@@ -275,6 +284,7 @@ int main(void)
 		cmocka_unit_test(test_cpu_info_reads_other_layouts_and_skips_what_it_cannot),
 		cmocka_unit_test(test_cpu_online_reports_every_cpu_when_cpu0_can_go_offline),
 		cmocka_unit_test(test_cpu_online_is_left_out_when_cpu0_has_no_online_file),
+		cmocka_unit_test(test_stat_softirq_option_reports_calls_per_vector),
 		cmocka_unit_test(test_hwmon_chip_and_sensor_filters_leave_out_what_they_match),
 		cmocka_unit_test(test_hwmon_include_filters_keep_only_what_they_match),
 		cmocka_unit_test(test_os_reports_support_end_as_a_timestamp),
