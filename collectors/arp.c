@@ -1,9 +1,16 @@
 /*
- * arp - the number of entries in the IPv4 neighbour table per device, from
- * PROCFS/net/arp (header line, then "IP HWtype Flags HWaddress Mask Device").
- * --collector.arp.device-include / device-exclude filter the devices.
+ * arp - the number of entries in the IPv4 neighbour table per device.  As in
+ * node_exporter, --collector.arp.netlink (on by default) reads the table with an
+ * rtnetlink RTM_GETNEIGH dump, counting the IPv4 entries /proc/net/arp would
+ * list (those without NUD_NOARP) and naming each device from its index; with
+ * it off, PROCFS/net/arp is read (header line, then "IP HWtype Flags HWaddress
+ * Mask Device").  --collector.arp.device-include / device-exclude filter the
+ * devices.
  */
 #include <errno.h>
+#include <linux/neighbour.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +20,7 @@
 #include "hsort.h"
 #include "lazyfam.h"
 #include "procfile.h"
+#include "rtnl.h"
 #include "scan.h"
 
 #define ARP_COLUMNS  6
@@ -26,6 +34,8 @@ struct arp_device {
 struct arp_state {
 	struct procfile file;
 	struct devfilter filter;
+	bool netlink;
+	struct rtnl nl;
 	struct arp_device *devs;
 	size_t n_devs, cap;
 };
@@ -37,6 +47,7 @@ static void arp_fini(void *state)
 		return;
 	procfile_close(&s->file);
 	devfilter_fini(&s->filter);
+	rtnl_close(&s->nl);
 	free(s->devs);
 	free(s);
 }
@@ -46,6 +57,8 @@ static int arp_init(void **state, const struct collector_env *env, char *err, si
 	struct arp_state *s = calloc(1, sizeof *s);
 	if (!s)
 		return -ENOMEM;
+	rtnl_init(&s->nl);
+	s->netlink = collector_option_bool(env, "netlink");
 	int rc = procfile_init(&s->file, env->procfs, "net/arp", err, errlen);
 	if (rc == 0)
 		rc = devfilter_init(&s->filter, env, err, errlen);
@@ -117,6 +130,38 @@ static int arp_count(struct arp_state *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* One IPv4 neighbour: counted for its device unless NUD_NOARP (which
+ * /proc/net/arp does not list either) or filtered out. */
+static int on_neigh(void *ctx, const struct nlmsghdr *nh, char *err, size_t errlen)
+{
+	struct arp_state *s = ctx;
+	char name[IF_NAMESIZE];
+
+	if (nh->nlmsg_type != RTM_NEWNEIGH || nh->nlmsg_len < NLMSG_LENGTH(sizeof(struct ndmsg)))
+		return 0;
+	const struct ndmsg *nd = NLMSG_DATA(nh);
+	if (nd->ndm_family != AF_INET || (nd->ndm_state & NUD_NOARP) != 0)
+		return 0;
+	/* A device gone since the dump has no name any more: node_exporter skips it. */
+	if (!if_indextoname((unsigned)nd->ndm_ifindex, name) ||
+	    devfilter_ignored(&s->filter, name, strlen(name)))
+		return 0;
+	struct arp_device *d = arp_device(s, name, strlen(name));
+	if (!d) {
+		snprintf(err, errlen, "out of memory for %zu ARP devices", s->n_devs + 1);
+		return -ENOMEM;
+	}
+	d->entries++;
+	return 0;
+}
+
+static int arp_count_netlink(struct arp_state *s, char *err, size_t errlen)
+{
+	struct ndmsg req = { .ndm_family = AF_INET };
+	s->n_devs = 0;
+	return rtnl_dump(&s->nl, RTM_GETNEIGH, &req, sizeof req, on_neigh, s, err, errlen);
+}
+
 static int arp_by_name(const void *a, const void *b)
 {
 	return strcmp(((const struct arp_device *)a)->name, ((const struct arp_device *)b)->name);
@@ -128,10 +173,15 @@ static int arp_collect(void *state, struct batch *b, char *err, size_t errlen)
 	struct arp_state *s = state;
 	struct lazyfam fam = { "node_arp_entries", "ARP entries by device", METRIC_GAUGE, false };
 
-	int rc = procfile_read(&s->file, err, errlen);
-	if (rc)
-		return rc == -ENOENT ? 0 : rc;
-	rc = arp_count(s, err, errlen);
+	int rc;
+	if (s->netlink) {
+		rc = arp_count_netlink(s, err, errlen);
+	} else {
+		rc = procfile_read(&s->file, err, errlen);
+		if (rc)
+			return rc == -ENOENT ? 0 : rc;
+		rc = arp_count(s, err, errlen);
+	}
 	hsort(s->devs, s->n_devs, sizeof *s->devs, arp_by_name);
 	for (size_t i = 0; rc == 0 && i < s->n_devs; i++) {
 		const char *values[] = { s->devs[i].name };

@@ -26,20 +26,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
 
 #include "collector.h"
 #include "dirents.h"
 #include "filter.h"
 #include "procfile.h"
+#include "rtnl.h"
 #include "scan.h"
 
-#define NL_BUF         (64 * 1024)
-#define NL_TIMEOUT_SEC 2
-#define IFNAME_MAX     32
-#define ADDR_STR_MAX   48
-#define IFALIAS_MAX    256 /* IFALIASZ: the kernel's limit, NUL included */
+#define IFNAME_MAX   32
+#define ADDR_STR_MAX 48
+#define IFALIAS_MAX  256 /* IFALIASZ: the kernel's limit, NUL included */
 
 enum net_stat {
 	RX_BYTES,
@@ -95,9 +92,7 @@ struct netdev_state {
 	struct devfilter filter;
 	bool netlink, address_info, label_ifalias;
 	const char *sysfs;
-	int nl_fd;
-	uint32_t nl_seq;
-	unsigned char *nl_buf;
+	struct rtnl nl;
 	struct net_row *rows;
 	size_t n_rows, cap_rows;
 	struct net_addr *addrs;
@@ -113,9 +108,7 @@ static void netdev_fini(void *state)
 		return;
 	procfile_close(&s->file);
 	devfilter_fini(&s->filter);
-	if (s->nl_fd >= 0)
-		close(s->nl_fd);
-	free(s->nl_buf);
+	rtnl_close(&s->nl);
 	free(s->rows);
 	free(s->addrs);
 	free(s);
@@ -126,7 +119,7 @@ static int netdev_init(void **state, const struct collector_env *env, char *err,
 	struct netdev_state *s = calloc(1, sizeof *s);
 	if (!s)
 		return -ENOMEM;
-	s->nl_fd = -1;
+	rtnl_init(&s->nl);
 	int rc = procfile_init(&s->file, env->procfs, "net/dev", err, errlen);
 	if (rc == 0)
 		rc = devfilter_init(&s->filter, env, err, errlen);
@@ -220,82 +213,11 @@ static int read_procdev(struct netdev_state *s, char *err, size_t errlen)
 
 /* ---- rtnetlink ---- */
 
-static int nl_fail(struct netdev_state *s, const char *call, int e, char *err, size_t errlen)
+/* A link or address dump of every family. */
+static int nl_dump(struct netdev_state *s, uint16_t type, rtnl_handler fn, char *err, size_t errlen)
 {
-	snprintf(err, errlen, "%s(NETLINK_ROUTE) failed: %s", call, strerror(e));
-	if (s->nl_fd >= 0)
-		close(s->nl_fd);
-	s->nl_fd = -1;
-	return -e;
-}
-
-static int nl_open(struct netdev_state *s, char *err, size_t errlen)
-{
-	struct timeval tv = { .tv_sec = NL_TIMEOUT_SEC };
-
-	if (s->nl_fd >= 0)
-		return 0;
-	if (!s->nl_buf && !(s->nl_buf = malloc(NL_BUF))) {
-		snprintf(err, errlen, "out of memory for a %d-byte netlink buffer", NL_BUF);
-		return -ENOMEM;
-	}
-	s->nl_fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (s->nl_fd < 0)
-		return nl_fail(s, "socket", errno, err, errlen);
-	/* A reply that never comes must not hold the collector forever. */
-	if (setsockopt(s->nl_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0)
-		return nl_fail(s, "setsockopt", errno, err, errlen);
-	return 0;
-}
-
-static int nl_request(struct netdev_state *s, uint16_t type, char *err, size_t errlen)
-{
-	struct {
-		struct nlmsghdr nh;
-		struct rtgenmsg g;
-	} req;
-
-	memset(&req, 0, sizeof req);
-	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof req.g);
-	req.nh.nlmsg_type = type;
-	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	req.nh.nlmsg_seq = ++s->nl_seq;
-	req.g.rtgen_family = AF_UNSPEC;
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-	if (sendto(s->nl_fd, &req, req.nh.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) <
-	    0)
-		return nl_fail(s, "sendto", errno, err, errlen);
-	return 0;
-}
-
-typedef int (*nl_handler)(struct netdev_state *s, const struct nlmsghdr *nh, char *err,
-			  size_t errlen);
-
-/* Sends a dump request of type and hands each reply message to fn. */
-static int nl_dump(struct netdev_state *s, uint16_t type, nl_handler fn, char *err, size_t errlen)
-{
-	int rc = nl_open(s, err, errlen);
-	if (rc == 0)
-		rc = nl_request(s, type, err, errlen);
-	while (rc == 0) {
-		ssize_t len = recv(s->nl_fd, s->nl_buf, NL_BUF, 0);
-		if (len < 0 && errno == EINTR)
-			continue;
-		if (len < 0)
-			return nl_fail(s, "recv", errno, err, errlen);
-		const struct nlmsghdr *nh = (const struct nlmsghdr *)(void *)s->nl_buf;
-		for (int left = (int)len; NLMSG_OK(nh, left); nh = NLMSG_NEXT(nh, left)) {
-			if (nh->nlmsg_seq != s->nl_seq)
-				continue; /* a late reply to an earlier, abandoned dump */
-			if (nh->nlmsg_type == NLMSG_DONE)
-				return 0;
-			if (nh->nlmsg_type == NLMSG_ERROR)
-				return nl_fail(s, "recv", EPROTO, err, errlen);
-			if ((rc = fn(s, nh, err, errlen)) != 0)
-				return rc;
-		}
-	}
-	return rc;
+	struct rtgenmsg g = { .rtgen_family = AF_UNSPEC };
+	return rtnl_dump(&s->nl, type, &g, sizeof g, fn, s, err, errlen);
 }
 
 /* Folds the kernel's detailed counters into /proc/net/dev's columns, as the kernel
@@ -397,8 +319,9 @@ static void link_attr(struct net_row *row, const struct rtattr *a, bool *has_sta
 	}
 }
 
-static int on_link(struct netdev_state *s, const struct nlmsghdr *nh, char *err, size_t errlen)
+static int on_link(void *ctx, const struct nlmsghdr *nh, char *err, size_t errlen)
 {
+	struct netdev_state *s = ctx;
 	if (nh->nlmsg_type != RTM_NEWLINK || nh->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg)))
 		return 0;
 	const struct ifinfomsg *ifi = NLMSG_DATA(nh);
@@ -471,8 +394,9 @@ static const struct rtattr *addr_attr(const struct ifaddrmsg *ifa, int alen)
 	return address;
 }
 
-static int on_addr(struct netdev_state *s, const struct nlmsghdr *nh, char *err, size_t errlen)
+static int on_addr(void *ctx, const struct nlmsghdr *nh, char *err, size_t errlen)
 {
+	struct netdev_state *s = ctx;
 	if (nh->nlmsg_type != RTM_NEWADDR || nh->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifaddrmsg)))
 		return 0;
 	const struct ifaddrmsg *ifa = NLMSG_DATA(nh);

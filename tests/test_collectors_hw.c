@@ -432,16 +432,18 @@ static void test_netclass_ignored_devices_and_invalid_speed_follow_the_options(v
 static void test_arp_device_include_and_exclude_filter_and_exclude_each_other(void **u)
 {
 	(void)u;
-	static const char *const inc_key[] = { "device-include" }, *const inc[] = { "^eth" };
-	static const char *const exc_key[] = { "device-exclude" }, *const exc[] = { "^docker" };
+	static const char *const inc_key[] = { "device-include", "netlink" };
+	static const char *const inc[] = { "^eth", "false" };
+	static const char *const exc_key[] = { "device-exclude", "netlink" };
+	static const char *const exc[] = { "^docker", "false" };
 	static const char *const both_keys[] = { "device-include", "device-exclude" };
 	static const char *const both[] = { "^eth", "^docker" };
 	struct run r;
 
-	assert_int_equal(run_open_opts(&r, "arp", PROCFS_HW, SYSFS_HW, inc_key, inc, 1), 0);
+	assert_int_equal(run_open_opts(&r, "arp", PROCFS_HW, SYSFS_HW, inc_key, inc, 2), 0);
 	expect_cycle(&r, "node_arp_entries{device=\"eth0\"} 3\n");
 	run_close(&r);
-	assert_int_equal(run_open_opts(&r, "arp", PROCFS_HW, SYSFS_HW, exc_key, exc, 1), 0);
+	assert_int_equal(run_open_opts(&r, "arp", PROCFS_HW, SYSFS_HW, exc_key, exc, 2), 0);
 	expect_cycle(&r, "node_arp_entries{device=\"eth0\"} 3\n"
 			 "node_arp_entries{device=\"wlan0\"} 1\n");
 	run_close(&r);

@@ -166,6 +166,39 @@ static void test_cpu_online_is_left_out_when_cpu0_has_no_online_file(void **unus
 	remove_tree(dir);
 }
 
+/* ---- arp ---- */
+
+/* One cycle of arp on this host, over netlink or from /proc/net/arp. */
+static char *arp_on_host(bool netlink)
+{
+	const struct opts o = { { "netlink" }, { netlink ? "true" : "false" }, 1 };
+	struct run r;
+	char *dump;
+	run_open_opts(&r, "arp", "/proc", "/sys", NULL, &o);
+	assert_int_equal(run_cycle(&r, &dump), 0);
+	run_close(&r);
+	return dump;
+}
+
+/* The neighbour table over netlink counts what /proc/net/arp lists. */
+static void test_arp_over_netlink_agrees_with_proc_net_arp_on_this_host(void **unused)
+{
+	(void)unused;
+	for (int attempt = 0;; attempt++) {
+		char *nl = arp_on_host(true), *proc = arp_on_host(false);
+		bool same = strcmp(nl, proc) == 0;
+		if (!same && attempt < 2) { /* the table changed between the two reads */
+			free(nl);
+			free(proc);
+			continue;
+		}
+		assert_string_equal(nl, proc);
+		free(nl);
+		free(proc);
+		break;
+	}
+}
+
 /* ---- stat ---- */
 
 static void test_stat_softirq_option_reports_calls_per_vector(void **unused)
@@ -284,6 +317,7 @@ int main(void)
 		cmocka_unit_test(test_cpu_info_reads_other_layouts_and_skips_what_it_cannot),
 		cmocka_unit_test(test_cpu_online_reports_every_cpu_when_cpu0_can_go_offline),
 		cmocka_unit_test(test_cpu_online_is_left_out_when_cpu0_has_no_online_file),
+		cmocka_unit_test(test_arp_over_netlink_agrees_with_proc_net_arp_on_this_host),
 		cmocka_unit_test(test_stat_softirq_option_reports_calls_per_vector),
 		cmocka_unit_test(test_hwmon_chip_and_sensor_filters_leave_out_what_they_match),
 		cmocka_unit_test(test_hwmon_include_filters_keep_only_what_they_match),
