@@ -43,6 +43,7 @@
 #include "duration.h"
 #include "filter.h"
 #include "lazyfam.h"
+#include "mountinfo.h"
 #include "procfile.h"
 #include "scan.h"
 
@@ -315,35 +316,6 @@ static int filesystem_init(void **state, const struct collector_env *env, char *
 
 /* ---- the mount table ---- */
 
-static char *next_field(struct scan *line)
-{
-	const char *w;
-	size_t n;
-	if (!scan_word(line, &w, &n))
-		return NULL;
-	char *f = (char *)w; /* the procfile's own buffer, ours until the next read */
-	if (f + n < line->end)
-		line->p++;
-	f[n] = '\0';
-	return f;
-}
-
-/* Undoes the kernel's octal escapes of space and tab, the two node_exporter 1.5
- * undoes (fstab(5)); others stay as they are. */
-static void unescape_mountpoint(char *p)
-{
-	char *w = p;
-	for (const char *r = p; *r;) {
-		if (strncmp(r, "\\040", 4) == 0 || strncmp(r, "\\011", 4) == 0) {
-			*w++ = r[2] == '4' ? ' ' : '\t';
-			r += 4;
-		} else {
-			*w++ = *r++;
-		}
-	}
-	*w = '\0';
-}
-
 /* Mount points under the rootfs lose that prefix ("/host/home" -> "/home"). */
 static const char *strip_rootfs(const struct fs_state *s, const char *mp)
 {
@@ -395,29 +367,18 @@ static bool parse_devno(const char *w, struct fs_mount *m)
 	return true;
 }
 
-/*
- * A mountinfo line (proc(5)): "id parent major:minor root mountpoint options
- * [optional fields...] - fstype source super_options".  False for lines of
- * another shape.
- */
+/* A mountinfo line into m; false for lines of another shape. */
 static bool mount_parse(const struct fs_state *s, struct scan line, struct fs_mount *m)
 {
-	char *f[6], *sep;
-	for (int i = 0; i < 6; i++)
-		if (!(f[i] = next_field(&line)))
-			return false;
-	while ((sep = next_field(&line)) != NULL && strcmp(sep, "-") != 0)
-		; /* optional fields: shared:N, master:N, ... */
-	char *type = sep ? next_field(&line) : NULL, *src = type ? next_field(&line) : NULL;
-	char *super = src ? next_field(&line) : NULL;
-	if (!super || !parse_devno(f[2], m))
+	struct mountinfo mi;
+	if (!mountinfo_parse(line, &mi) || !parse_devno(mi.devno, m))
 		return false;
-	unescape_mountpoint(f[4]);
-	m->device = src;
-	m->mountpoint = strip_rootfs(s, f[4]);
-	m->fstype = type;
-	m->options = f[5];
-	m->super_options = super;
+	mountinfo_unescape(mi.mountpoint);
+	m->device = mi.source;
+	m->mountpoint = strip_rootfs(s, mi.mountpoint);
+	m->fstype = mi.fstype;
+	m->options = mi.options;
+	m->super_options = mi.super_options;
 	m->error = "";
 	return true;
 }

@@ -7,6 +7,7 @@
  * live there and the older golden files show the new series too.
  */
 #include "collector_harness.h"
+#include "../collectors/btrfs.h"
 
 #define PROCFS_BASIC FIXTURES "/procfs-basic"
 #define SYSFS_BASIC  FIXTURES "/sysfs-basic"
@@ -255,6 +256,60 @@ static void test_hwmon_include_filters_keep_only_what_they_match(void **unused)
 	run_close(&r);
 }
 
+/* ---- btrfs ---- */
+
+static int btrfs_calls;
+
+/* The ioctls as a mounted fixture filesystem would answer them: /srv (twice, by
+ * two mount points) is 0abb23a9-..., two devices with errors; /data refuses. */
+static int fake_btrfs_devices(const char *path, struct btrfs_fs_devices *out)
+{
+	static const unsigned char fsid[16] = { 0x0a, 0xbb, 0x23, 0xa9, 0x57, 0x9b, 0x43, 0xe6,
+						0xad, 0x30, 0x22, 0x7e, 0xf4, 0x7f, 0xcb, 0x9d };
+	btrfs_calls++;
+	if (strstr(path, "/data"))
+		return -EPERM;
+	if (!strstr(path, "/srv"))
+		return -ENOENT;
+	memset(out, 0, sizeof *out);
+	memcpy(out->fsid, fsid, sizeof fsid);
+	out->n = 2;
+	snprintf(out->dev[0].path, sizeof out->dev[0].path, "/dev/sdb");
+	snprintf(out->dev[1].path, sizeof out->dev[1].path, "/dev/mapper/crypt-c");
+	for (int i = 0; i < 16; i++) {
+		out->dev[0].uuid[i] = (unsigned char)(0x10 + i);
+		out->dev[1].uuid[i] = (unsigned char)(0xa0 + i);
+	}
+	out->dev[0].total_bytes = 10737418240ULL;
+	out->dev[0].bytes_used = 2147483648ULL;
+	out->dev[1].total_bytes = 10737418240ULL;
+	out->dev[1].bytes_used = 1073741824ULL;
+	out->dev[1].errors[1] = 3; /* read */
+	out->dev[1].errors[3] = 7; /* corruption */
+	return 0;
+}
+
+/* Where the ioctls answer, a filesystem's devices come from them (with their
+ * uuids, unused bytes and error counters); elsewhere from sysfs. */
+static void test_btrfs_reports_device_errors_from_the_ioctls_of_its_mount(void **unused)
+{
+	char *dir = make_tree();
+	struct run r;
+	struct collector_env env = { .procfs = dir, .sysfs = SYSFS_T3, .rootfs = "/host" };
+	(void)unused;
+	write_file(dir, "1/mountinfo",
+		   "22 1 254:1 / / rw,relatime - ext4 /dev/vda1 rw\n"
+		   "40 22 0:45 / /srv rw,relatime - btrfs /dev/sdb rw,space_cache=v2\n"
+		   "41 22 0:45 /sub /srv/sub rw,relatime - btrfs /dev/sdb rw,space_cache=v2\n"
+		   "42 22 0:46 / /data rw,relatime - btrfs /dev/loop22 rw\n");
+	run_open_env(&r, "btrfs", &env, NULL);
+	btrfs_set_devices_fn(r.state, fake_btrfs_devices);
+	btrfs_calls = 0;
+	expect_golden_run(&r, "btrfs-ioctl.txt");
+	assert_int_equal(btrfs_calls, 2); /* /srv/sub is the same device */
+	remove_tree(dir);
+}
+
 /* ---- os ---- */
 
 static const char os_info_fedora[] =
@@ -322,6 +377,7 @@ int main(void)
 		cmocka_unit_test(test_hwmon_chip_and_sensor_filters_leave_out_what_they_match),
 		cmocka_unit_test(test_hwmon_include_filters_keep_only_what_they_match),
 		cmocka_unit_test(test_os_reports_support_end_as_a_timestamp),
+		cmocka_unit_test(test_btrfs_reports_device_errors_from_the_ioctls_of_its_mount),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

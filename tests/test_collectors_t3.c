@@ -463,7 +463,11 @@ static void test_info_series_keep_their_label_set_when_attributes_are_empty(void
 		       "node_nvme_info{cntlid=\"\",device=\"nvme0\",firmware_revision=\"\",model=\"\","
 		       "serial=\"\",state=\"\"} 1\n");
 	expect_on_file("btrfs", "fs/btrfs/ab-cd/label", "",
-		       "node_btrfs_info{label=\"\",uuid=\"ab-cd\"} 1\n");
+		       "node_btrfs_info{label=\"\",uuid=\"ab-cd\"} 1\n"
+		       "node_btrfs_commits_total{uuid=\"ab-cd\"} 0\n"
+		       "node_btrfs_last_commit_seconds{uuid=\"ab-cd\"} 0\n"
+		       "node_btrfs_max_commit_seconds{uuid=\"ab-cd\"} 0\n"
+		       "node_btrfs_commit_seconds_total{uuid=\"ab-cd\"} 0\n");
 }
 
 static void test_unknown_lines_in_proc_files_are_skipped(void **unused)
