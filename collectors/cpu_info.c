@@ -56,6 +56,40 @@ struct ci_block {
 	struct scan v[N_CI_FIELDS]; /* p NULL when the block lacks the key */
 };
 
+static bool is_cpu_dir(const char *name);
+
+/*
+ * node_exporter reports node_cpu_frequency_hertz from cpuinfo only when its cpufreq
+ * collector is off, so that the family (labelled {cpu} there, {core, cpu, package}
+ * here) comes from one collector.  A collector here does not know which others run;
+ * it tells instead whether the cpufreq collector can report the family: some CPU's
+ * cpuinfo_cur_freq reads as a number (root only; intel_pstate has none).  Looked at
+ * once: permissions and cpufreq drivers do not change while the host runs.
+ */
+static bool cpufreq_serves(const char *sysfs)
+{
+	char dir[PATH_MAX], path[PATH_MAX], text[32];
+	struct dirents cpus = { 0 };
+	bool serves = false;
+	uint64_t khz;
+
+	if (path_fmt(dir, sizeof dir, "%s/devices/system/cpu", sysfs) < 0 ||
+	    dirents_read(&cpus, dir, is_cpu_dir) < 0)
+		return false;
+	for (size_t i = 0; !serves && i < cpus.n; i++) {
+		long n;
+		if (path_fmt(path, sizeof path, "%s/%s/cpufreq/cpuinfo_cur_freq", dir,
+			     dirents_name(&cpus, i)) < 0 ||
+		    (n = sysfile_text(path, text, sizeof text)) <= 0)
+			continue;
+		while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == ' '))
+			n--;
+		serves = parse_u64(text, (size_t)n, &khz);
+	}
+	dirents_free(&cpus);
+	return serves;
+}
+
 int cpu_info_init(struct cpu_info *ci, const struct collector_env *env, char *err, size_t errlen)
 {
 	const char *flags = collector_option(env, "info.flags-include");
@@ -68,6 +102,7 @@ int cpu_info_init(struct cpu_info *ci, const struct collector_env *env, char *er
 		      (bugs && bugs[0]);
 	if (!ci->enabled)
 		return 0;
+	ci->cpufreq_serves = cpufreq_serves(env->sysfs);
 	int rc = procfile_init(&ci->file, env->procfs, "cpuinfo", err, errlen);
 	if (rc == 0)
 		rc = optregex_init(&ci->flags, env, "info.flags-include", err, errlen);
@@ -227,7 +262,7 @@ int cpu_info_emit(struct cpu_info *ci, struct batch *b, char *err, size_t errlen
 	if (rc)
 		return rc == -ENOENT ? 0 : rc;
 	rc = ci_emit_info(ci, b, err, errlen);
-	if (rc == 0)
+	if (rc == 0 && !ci->cpufreq_serves)
 		rc = ci_emit_frequency(ci, b, err, errlen);
 	struct scan text = scan_text(ci->file.buf, ci->file.len);
 	if (rc || !ci_next_block(&text, &first))

@@ -16,7 +16,9 @@
 #include "procfile.h"
 
 struct cpu_info {
-	bool enabled; /* cpu.info, or one of the include filters set (which implies it) */
+	bool enabled;        /* cpu.info, or one of the include filters set (which implies it) */
+	bool cpufreq_serves; /* a cpuN/cpufreq/cpuinfo_cur_freq is readable: the
+				cpufreq collector's node_cpu_frequency_hertz, not ours */
 	struct procfile file;
 	struct optregex flags, bugs; /* unset: that family is not reported */
 };
@@ -26,7 +28,8 @@ int cpu_info_init(struct cpu_info *ci, const struct collector_env *env, char *er
 void cpu_info_fini(struct cpu_info *ci);
 
 /*
- * node_cpu_info, node_cpu_frequency_hertz (from "cpu MHz"), and node_cpu_flag_info
+ * node_cpu_info, node_cpu_frequency_hertz (from "cpu MHz", unless cpufreq_serves),
+ * and node_cpu_flag_info
  * / node_cpu_bug_info for the first processor's flags and bugs that match the
  * filters.  Nothing when disabled or when cpuinfo does not exist.
  */

@@ -86,6 +86,23 @@ static void test_cpu_flag_filter_alone_turns_the_info_on(void **unused)
 	run_close(&r);
 }
 
+/* Where the cpufreq collector can report node_cpu_frequency_hertz (a readable
+ * cpuinfo_cur_freq), the cpu collector leaves that family to it, as node_exporter
+ * reports it from cpuinfo only with cpufreq off. */
+static void test_cpu_info_leaves_the_frequency_to_cpufreq(void **unused)
+{
+	const struct opts o = { { "info" }, { "true" }, 1 };
+	struct run r;
+	char *dump;
+	(void)unused;
+	run_open_opts(&r, "cpu", PROCFS_BASIC, SYSFS_HW, NULL, &o);
+	assert_int_equal(run_cycle(&r, &dump), 0);
+	assert_non_null(strstr(dump, "node_cpu_info{"));
+	assert_null(strstr(dump, "node_cpu_frequency_hertz"));
+	free(dump);
+	run_close(&r);
+}
+
 static void test_cpu_info_is_off_by_default(void **unused)
 {
 	struct run r;
@@ -367,6 +384,7 @@ int main(void)
 		cmocka_unit_test(
 		    test_cpu_info_reports_each_processor_its_frequency_and_filtered_flags),
 		cmocka_unit_test(test_cpu_flag_filter_alone_turns_the_info_on),
+		cmocka_unit_test(test_cpu_info_leaves_the_frequency_to_cpufreq),
 		cmocka_unit_test(test_cpu_info_is_off_by_default),
 		cmocka_unit_test(test_cpu_refuses_a_bad_flag_filter),
 		cmocka_unit_test(test_cpu_info_reads_other_layouts_and_skips_what_it_cannot),
