@@ -494,10 +494,24 @@ static int hw_setup(struct dev_entry *e, void *ctx)
 	struct hw_state *s = ctx;
 	if (!hw_chip_names(s, c))
 		return -ENOENT;
+	/* A chip the filter leaves out keeps no files: it costs nothing per cycle. */
+	if (hw_filter_out(&s->chips, c->chip))
+		return 0;
 	int rc = hw_list_items(s, c);
-	if (rc)
+	if (rc) {
 		hw_teardown(e, ctx);
-	return rc;
+		return rc;
+	}
+	/* Neither do the sensors left out. */
+	size_t kept = 0;
+	for (size_t i = 0; i < c->n_items; i++) {
+		if (hw_sensor_out(s, c, &c->items[i]))
+			sysattr_close(&c->items[i].attr, &s->budget);
+		else
+			c->items[kept++] = c->items[i];
+	}
+	c->n_items = kept;
+	return 0;
 }
 
 static const struct devtab_ops hw_ops = {
@@ -642,8 +656,7 @@ static int hw_gather(struct hw_state *s)
 			hw_read_item(s, c, &c->items[j]);
 		for (size_t j = 0; rc == 0 && j < c->n_items; j++) {
 			struct hw_item *it = &c->items[j];
-			if (!it->ok || hw_sensor_out(s, c, it) ||
-			    (it->kind == K_FREQ && !hw_read_freq(c, it)))
+			if (!it->ok || (it->kind == K_FREQ && !hw_read_freq(c, it)))
 				continue;
 			rc = hw_push_item(s, c, it);
 		}
