@@ -1,9 +1,9 @@
 /*
  * textfile - metrics from *.prom files in a directory, as node_exporter's
- * textfile collector serves them (--collector.textfile.directory).  The
- * directory may be a glob(7) pattern: every directory it matches is read, in
- * name order; a pattern matching nothing is taken as a directory name, as
- * node_exporter's filepath.Glob fallback does.
+ * textfile collector serves them (--collector.textfile.directory, repeatable: a
+ * LIST option, its entries one a line).  Each entry may be a glob(7) pattern:
+ * every directory it matches is read, in name order; a pattern matching nothing
+ * is taken as a directory name, as node_exporter's filepath.Glob fallback does.
  *
  * Each file is parsed on its own with the strict parser (lib/promtext.h); a bad
  * file is skipped and named in the collection error, the good ones are served.
@@ -47,8 +47,8 @@ struct tf_family {
 };
 
 struct textfile_state {
-	const char *dir;
-	bool pattern; /* dir has glob(7) special characters */
+	const char *dir; /* the option: directories or patterns, one a line */
+	bool several;    /* dir has patterns or several lines: name files by their path */
 	struct batch *scratch;
 	char *text;
 	size_t text_cap;
@@ -76,7 +76,7 @@ static int textfile_init(void **state, const struct collector_env *env, char *er
 	s->dir = collector_option(env, "directory");
 	if (s->dir == NULL)
 		s->dir = "";
-	s->pattern = strpbrk(s->dir, "*?[") != NULL;
+	s->several = strpbrk(s->dir, "*?[\n") != NULL;
 	*state = s;
 	return 0;
 }
@@ -109,7 +109,7 @@ static void file_error(struct textfile_state *s, const char *path, const char *f
 	/* Files are named relative to the directory: the message has to be short
 	 * (with a pattern, several directories: their files keep the whole path). */
 	size_t dl = strlen(s->dir);
-	if (!s->pattern && strncmp(path, s->dir, dl) == 0 && path[dl] == '/')
+	if (!s->several && strncmp(path, s->dir, dl) == 0 && path[dl] == '/')
 		path += dl + 1;
 	/* "line N: why" from the parser reads better as "path:N: why". */
 	unsigned long line;
@@ -266,18 +266,18 @@ static int list_dir(struct textfile_state *s, const char *dir)
 	return 0;
 }
 
-/* Every directory the option names: the directory, or each match of the pattern
- * (glob sorts them).  0 when at least one directory could be listed. */
-static int list_files(struct textfile_state *s)
+/* The directory, or each match of the pattern (glob sorts them).  0 when at
+ * least one directory could be listed. */
+static int list_entry(struct textfile_state *s, const char *entry)
 {
 	glob_t g;
 	int rc;
 
-	if (!s->pattern)
-		return list_dir(s, s->dir);
-	if (glob(s->dir, 0, NULL, &g) != 0) {
+	if (strpbrk(entry, "*?[") == NULL)
+		return list_dir(s, entry);
+	if (glob(entry, 0, NULL, &g) != 0) {
 		globfree(&g);
-		return list_dir(s, s->dir);
+		return list_dir(s, entry);
 	}
 	rc = -ENOENT;
 	for (size_t i = 0; i < g.gl_pathc; i++) {
@@ -290,6 +290,33 @@ static int list_files(struct textfile_state *s)
 			rc = 0;
 	}
 	globfree(&g);
+	return rc;
+}
+
+/* Every entry of the option, in the order given.  0 when at least one directory
+ * could be listed. */
+static int list_files(struct textfile_state *s)
+{
+	char entry[PATH_MAX];
+	int rc = -ENOENT;
+
+	for (const char *p = s->dir; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		if (len >= sizeof entry) {
+			file_error(s, "directory", "an entry is longer than %d bytes",
+				   PATH_MAX - 1);
+		} else if (len > 0) {
+			memcpy(entry, p, len);
+			entry[len] = '\0';
+			int r = list_entry(s, entry);
+			if (r == -ENOMEM)
+				return r;
+			if (r == 0)
+				rc = 0;
+		}
+		p += len + (nl != NULL);
+	}
 	return rc;
 }
 

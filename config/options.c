@@ -151,6 +151,10 @@ int config_set_collector_option_flag(struct shm_config *c, const char *collector
 				     const char *value, char *err, size_t errlen)
 {
 	const struct collector_option_def *d = config_option_def(collector, key);
+	if (d != NULL) { /* an alias: the option it stands for */
+		collector = d->collector;
+		key = d->key;
+	}
 	struct collector_option *o = find_set(c, collector, key);
 	char joined[CONFIG_OPTION_VALUE_MAX];
 	if (d && d->type == OPTION_LIST && o && o->from_flag && value[0] != '\0') {

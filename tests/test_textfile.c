@@ -203,6 +203,20 @@ static void test_directory_pattern_reads_every_match(void **unused)
 	free(dump);
 	run_close(&r);
 
+	/* Several entries (the flag repeated): each in turn, in the order given. */
+	snprintf(pattern, sizeof pattern, "%s/b\n%s/oth*", dir, dir);
+	open_textfile(&r, pattern);
+	assert_int_equal(run_cycle(&r, &dump), 0);
+	assert_string_equal(r.err, "");
+	assert_non_null(strstr(dump, "shared{f=\"b\"} 2\n"));
+	assert_non_null(strstr(dump, "other 4\n"));
+	assert_null(strstr(dump, "only_a"));
+	b = strstr(dump, "/b/x.prom\"}");
+	char *w = strstr(dump, "/other/w.prom\"}");
+	assert_true(b != NULL && w != NULL && b < w);
+	free(dump);
+	run_close(&r);
+
 	/* No match: the pattern is opened as a directory, and fails. */
 	snprintf(pattern, sizeof pattern, "%s/nomatch*", dir);
 	open_textfile(&r, pattern);
