@@ -122,9 +122,9 @@ def is_new(family):
 
 def as_of_1_5(fams):
     """shmetrics' families with the labels added since 1.5 taken out of each series."""
-    for name, drop in ADDED_LABELS.items():
-        f = fams.get(name)
-        if f:
+    for pattern, drop in ADDED_LABELS.items():
+        for name in fnmatch.filter(list(fams), pattern):
+            f = fams[name]
             f["series"] = {frozenset((k, v) for k, v in ls if k not in drop): v2
                            for ls, v2 in f["series"].items()}
     return fams
