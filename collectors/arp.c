@@ -28,6 +28,7 @@
 
 struct arp_device {
 	char name[ARP_NAME_MAX];
+	int ifindex; /* netlink: the name is looked up once per device, after the dump */
 	unsigned long long entries;
 };
 
@@ -87,6 +88,7 @@ static struct arp_device *arp_device(struct arp_state *s, const char *name, size
 	struct arp_device *d = &s->devs[s->n_devs++];
 	memcpy(d->name, name, n);
 	d->name[n] = '\0';
+	d->ifindex = 0;
 	d->entries = 0;
 	return d;
 }
@@ -130,36 +132,58 @@ static int arp_count(struct arp_state *s, char *err, size_t errlen)
 	return 0;
 }
 
-/* One IPv4 neighbour: counted for its device unless NUD_NOARP (which
- * /proc/net/arp does not list either) or filtered out. */
+/* One IPv4 neighbour: counted for its device (by index) unless NUD_NOARP (which
+ * /proc/net/arp does not list either). */
 static int on_neigh(void *ctx, const struct nlmsghdr *nh, char *err, size_t errlen)
 {
 	struct arp_state *s = ctx;
-	char name[IF_NAMESIZE];
 
 	if (nh->nlmsg_type != RTM_NEWNEIGH || nh->nlmsg_len < NLMSG_LENGTH(sizeof(struct ndmsg)))
 		return 0;
 	const struct ndmsg *nd = NLMSG_DATA(nh);
 	if (nd->ndm_family != AF_INET || (nd->ndm_state & NUD_NOARP) != 0)
 		return 0;
-	/* A device gone since the dump has no name any more: node_exporter skips it. */
-	if (!if_indextoname((unsigned)nd->ndm_ifindex, name) ||
-	    devfilter_ignored(&s->filter, name, strlen(name)))
-		return 0;
-	struct arp_device *d = arp_device(s, name, strlen(name));
+	for (size_t i = 0; i < s->n_devs; i++)
+		if (s->devs[i].ifindex == nd->ndm_ifindex) {
+			s->devs[i].entries++;
+			return 0;
+		}
+	struct arp_device *d = arp_device(s, "", 0);
 	if (!d) {
 		snprintf(err, errlen, "out of memory for %zu ARP devices", s->n_devs + 1);
 		return -ENOMEM;
 	}
-	d->entries++;
+	d->ifindex = nd->ndm_ifindex;
+	d->entries = 1;
 	return 0;
+}
+
+/* Names the devices counted by index (one lookup each, not one per entry) and
+ * drops those filtered out, and those gone since the dump (node_exporter skips
+ * them too). */
+static void arp_name_devices(struct arp_state *s)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < s->n_devs; i++) {
+		struct arp_device *d = &s->devs[i];
+		char name[IF_NAMESIZE];
+		if (!if_indextoname((unsigned)d->ifindex, name) ||
+		    devfilter_ignored(&s->filter, name, strlen(name)))
+			continue;
+		snprintf(d->name, sizeof d->name, "%s", name);
+		s->devs[kept++] = *d;
+	}
+	s->n_devs = kept;
 }
 
 static int arp_count_netlink(struct arp_state *s, char *err, size_t errlen)
 {
 	struct ndmsg req = { .ndm_family = AF_INET };
 	s->n_devs = 0;
-	return rtnl_dump(&s->nl, RTM_GETNEIGH, &req, sizeof req, on_neigh, s, err, errlen);
+	int rc = rtnl_dump(&s->nl, RTM_GETNEIGH, &req, sizeof req, on_neigh, s, err, errlen);
+	if (rc == 0)
+		arp_name_devices(s);
+	return rc;
 }
 
 static int arp_by_name(const void *a, const void *b)
