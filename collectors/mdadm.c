@@ -359,8 +359,9 @@ static int mdadm_collect(void *state, struct batch *b, char *err, size_t errlen)
 {
 	struct mdadm_state *s = state;
 	int rc = procfile_read(&s->mdstat, err, errlen);
+	/* No mdstat: no md driver, so no md device in sysfs either. */
 	if (rc == -ENOENT)
-		return md_emit_sysfs(s, b, err, errlen);
+		return 0;
 	if (rc == 0)
 		rc = mdadm_parse(s, err, errlen);
 	if (rc == 0)
