@@ -460,14 +460,22 @@ static const struct key_rule collector_rules[] = {
 	{ "isolated", on_isolated },
 };
 
-/* The option's value as a string (bools are JSON true/false, everything else a string). */
+/* The option's value as a string (bools are JSON true/false, whole numbers a JSON
+ * number or a string, everything else a string). */
 static int option_text(struct loader *ld, const char *path, json_t *v,
-		       const struct collector_option_def *d, const char **out)
+		       const struct collector_option_def *d, char *num, size_t numlen,
+		       const char **out)
 {
 	if (d->type == OPTION_BOOL) {
 		if (!json_is_boolean(v))
 			return wrong_type(ld, path, v, "true or false");
 		*out = json_is_true(v) ? "true" : "false";
+		return 0;
+	}
+	if (d->type == OPTION_UINT && json_is_integer(v)) {
+		/* Written as a number; checked as text like every other value. */
+		snprintf(num, numlen, "%lld", (long long)json_integer_value(v));
+		*out = num;
 		return 0;
 	}
 	return want_string(ld, path, v, out);
@@ -476,11 +484,11 @@ static int option_text(struct loader *ld, const char *path, json_t *v,
 static int on_option(struct loader *ld, const char *parent, const char *collector, const char *key,
 		     json_t *v)
 {
-	char path[PATH_BUF], msg[MSG_BUF] = "";
+	char path[PATH_BUF], msg[MSG_BUF] = "", num[24];
 	const struct collector_option_def *d = config_option_def(collector, key);
 	const char *text = "";
 	join_path(path, parent, key);
-	int rc = option_text(ld, path, v, d, &text);
+	int rc = option_text(ld, path, v, d, num, sizeof num, &text);
 	if (rc)
 		return rc;
 	rc = config_set_collector_option(ld->cfg, collector, key, text, msg, sizeof msg);
