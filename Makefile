@@ -32,9 +32,9 @@ pkg_libs = $(shell pkg-config --libs $(1) 2>/dev/null)
 PKGS_CONFIG := jansson
 PKGS_FORMAT := jansson
 PKGS_EXPORTER := libmicrohttpd zlib gnutls yaml-0.1 libcrypt $(PKGS_FORMAT)
-# Only the collector process talks to D-Bus (the systemd collector).
-PKGS_COLLECTOR := libsystemd
-PKGS := $(sort $(PKGS_CONFIG) $(PKGS_FORMAT) $(PKGS_EXPORTER) $(PKGS_COLLECTOR))
+# The systemd collector compiles against sd-bus.h (libsystemd-dev) and loads
+# libsystemd.so.0 with dlopen when it starts: nothing links it.
+PKGS := $(sort $(PKGS_CONFIG) $(PKGS_FORMAT) $(PKGS_EXPORTER))
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # Everything, for the tests and the fuzz harnesses.
 PKG_LIBS := $(call pkg_libs,$(PKGS))
@@ -147,7 +147,7 @@ $(BIN)/shmetrics-agent: $(call obj,agent/main.c) $(AGENT_A) $(CONFIG_A) $(LIB_A)
 
 $(BIN)/shmetrics-collector: $(call obj,$(COLLECTOR_MAIN_SRC)) $(COLLECTORS_A) $(CONFIG_A) \
 		$(FORMAT_A) $(LIB_A)
-	$(call link,$(call pkg_libs,$(PKGS_CONFIG) $(PKGS_COLLECTOR)) -lm)
+	$(call link,$(call pkg_libs,$(PKGS_CONFIG)) -lm)
 
 $(BIN)/shmetrics-exporter: $(call obj,exporter/main.c) $(EXPORTER_A) $(FORMAT_A) $(LIB_A)
 	$(call link,$(call pkg_libs,$(PKGS_EXPORTER)) -lm)
@@ -283,7 +283,7 @@ reliability-soak:
 # CPU per full collection cycle next to node_exporter per scrape (README, "Cost of collecting").
 $(BUILD)/bench/collect_cycle: $(call obj,bench/collect_cycle.c) $(COLLECTORS_A) $(CONFIG_A) \
 		$(FORMAT_A) $(LIB_A)
-	$(call link,$(call pkg_libs,$(PKGS_CONFIG) $(PKGS_COLLECTOR)) -lm)
+	$(call link,$(call pkg_libs,$(PKGS_CONFIG)) -lm)
 
 bench-collectors: all $(BUILD)/bench/collect_cycle
 	bench/collectors_cost.sh

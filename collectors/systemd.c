@@ -35,6 +35,7 @@
  * The shared record is reference-counted, so a worker still in a call when
  * fini() runs frees it when it returns.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -112,6 +113,57 @@ struct systemd_state {
 	pthread_t thread;
 };
 
+/* ---- libsystemd, loaded when the collector starts ----
+ *
+ * The collector process runs every built-in collector, and this one is
+ * opt-in: libsystemd (and the libraries it pulls in) is loaded with dlopen when
+ * the systemd collector starts, so that a process without it does not carry it
+ * (about 0.7 MiB of PSS measured).  The calls are typed from sd-bus.h. */
+
+/* clang-format off */
+#define SDBUS_FUNCS(X)                                                    \
+	X(call_method) X(error_free) X(error_is_set) X(flush_close_unref) \
+	X(get_property_string) X(get_property_trivial)                    \
+	X(message_enter_container) X(message_read) X(message_unref)       \
+	X(new) X(open_system) X(set_address) X(set_bus_client)            \
+	X(set_method_call_timeout) X(start) X(unref)
+/* clang-format on */
+
+static struct {
+#define FIELD(f) __typeof__(sd_bus_##f) *f;
+	SDBUS_FUNCS(FIELD)
+#undef FIELD
+} sd;
+
+static pthread_once_t sd_once = PTHREAD_ONCE_INIT;
+static char sd_error[256];
+
+static void sd_load(void)
+{
+	void *h = dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
+
+	if (!h) {
+		snprintf(sd_error, sizeof sd_error, "dlopen(\"libsystemd.so.0\") failed: %s",
+			 dlerror());
+		return;
+	}
+#define LOAD(f)                                                          \
+	if (!sd_error[0] && !(*(void **)&sd.f = dlsym(h, "sd_bus_" #f))) \
+		snprintf(sd_error, sizeof sd_error, "libsystemd.so.0 has no sd_bus_" #f);
+	SDBUS_FUNCS(LOAD)
+#undef LOAD
+}
+
+/* 0 when sd-bus can be called, else -ENOENT with the reason. */
+static int sd_ready(char *err, size_t errlen)
+{
+	pthread_once(&sd_once, sd_load);
+	if (!sd_error[0])
+		return 0;
+	snprintf(err, errlen, "%s (the systemd collector needs libsystemd0)", sd_error);
+	return -ENOENT;
+}
+
 /* ---- the result ---- */
 
 static void result_reset(struct result *r)
@@ -174,7 +226,7 @@ static int fail(struct result *r, int rc, const char *what, const sd_bus_error *
 		return r->rc;
 	r->rc = rc;
 	snprintf(r->err, sizeof r->err, "%.300s: %.180s", what,
-		 e && sd_bus_error_is_set(e) && e->message ? e->message : strerror(-rc));
+		 e && sd.error_is_set(e) && e->message ? e->message : strerror(-rc));
 	return rc;
 }
 
@@ -188,23 +240,23 @@ static int connect_bus(struct shared *sh)
 	int rc;
 
 	if (!address[0]) {
-		rc = sd_bus_open_system(&bus);
+		rc = sd.open_system(&bus);
 	} else {
-		rc = sd_bus_new(&bus);
+		rc = sd.new(&bus);
 		if (rc >= 0)
-			rc = sd_bus_set_address(bus, address);
+			rc = sd.set_address(bus, address);
 		if (rc >= 0)
-			rc = sd_bus_set_bus_client(bus, !o->private_bus);
+			rc = sd.set_bus_client(bus, !o->private_bus);
 		if (rc >= 0)
-			rc = sd_bus_start(bus);
+			rc = sd.start(bus);
 	}
 	if (rc >= 0)
-		rc = sd_bus_set_method_call_timeout(bus, o->timeout_us);
+		rc = sd.set_method_call_timeout(bus, o->timeout_us);
 	if (rc < 0) {
 		char what[600];
 		snprintf(what, sizeof what, "connecting to %s",
 			 address[0] ? address : "the system bus");
-		sd_bus_unref(bus);
+		sd.unref(bus);
 		return fail(&sh->res, rc, what, NULL);
 	}
 	sh->bus = bus;
@@ -216,11 +268,11 @@ static int get_string(struct shared *sh, const char *path, const char *iface, co
 {
 	sd_bus_error e = SD_BUS_ERROR_NULL;
 	char *v = NULL;
-	int rc = sd_bus_get_property_string(sh->bus, SD_DEST, path, iface, prop, &e, &v);
+	int rc = sd.get_property_string(sh->bus, SD_DEST, path, iface, prop, &e, &v);
 	if (rc >= 0)
 		snprintf(out, cap, "%s", v);
 	free(v);
-	sd_bus_error_free(&e);
+	sd.error_free(&e);
 	return rc;
 }
 
@@ -228,8 +280,8 @@ static int get_trivial(struct shared *sh, const char *path, const char *iface, c
 		       char type, void *out)
 {
 	sd_bus_error e = SD_BUS_ERROR_NULL;
-	int rc = sd_bus_get_property_trivial(sh->bus, SD_DEST, path, iface, prop, &e, type, out);
-	sd_bus_error_free(&e);
+	int rc = sd.get_property_trivial(sh->bus, SD_DEST, path, iface, prop, &e, type, out);
+	sd.error_free(&e);
 	return rc;
 }
 
@@ -414,17 +466,16 @@ static int query_units(struct shared *sh, uint64_t deadline)
 	const char *name, *desc, *load, *active, *sub, *follow, *path, *jtype, *jpath;
 	uint32_t job;
 
-	int rc = sd_bus_call_method(sh->bus, SD_DEST, SD_PATH, SD_MANAGER, "ListUnits", &e, &reply,
-				    NULL);
+	int rc = sd.call_method(sh->bus, SD_DEST, SD_PATH, SD_MANAGER, "ListUnits", &e, &reply,
+				NULL);
 	if (rc < 0) {
 		fail(r, rc, "Manager.ListUnits", &e);
-		sd_bus_error_free(&e);
+		sd.error_free(&e);
 		return rc;
 	}
-	rc = sd_bus_message_enter_container(reply, SD_BUS_TYPE_ARRAY, "(ssssssouso)");
-	while (rc >= 0 &&
-	       (rc = sd_bus_message_read(reply, "(ssssssouso)", &name, &desc, &load, &active, &sub,
-					 &follow, &path, &job, &jtype, &jpath)) > 0) {
+	rc = sd.message_enter_container(reply, SD_BUS_TYPE_ARRAY, "(ssssssouso)");
+	while (rc >= 0 && (rc = sd.message_read(reply, "(ssssssouso)", &name, &desc, &load, &active,
+						&sub, &follow, &path, &job, &jtype, &jpath)) > 0) {
 		count_state(r, active);
 		if (wanted(&sh->opt, name, load))
 			rc = add_unit(sh, name, active, path);
@@ -434,7 +485,7 @@ static int query_units(struct shared *sh, uint64_t deadline)
 	}
 	if (rc < 0)
 		fail(r, rc, "reading the reply of Manager.ListUnits", NULL);
-	sd_bus_message_unref(reply);
+	sd.message_unref(reply);
 	return rc < 0 ? rc : 0;
 }
 
@@ -449,7 +500,7 @@ static void run_query(struct shared *sh)
 		query_units(sh, deadline);
 	if (sh->res.rc) {
 		/* Whatever went wrong, the next query starts on a new connection. */
-		sh->bus = sd_bus_flush_close_unref(sh->bus);
+		sh->bus = sd.flush_close_unref(sh->bus);
 	}
 }
 
@@ -457,7 +508,7 @@ static void run_query(struct shared *sh)
 
 static void shared_free(struct shared *sh)
 {
-	sd_bus_flush_close_unref(sh->bus);
+	sd.flush_close_unref(sh->bus);
 	regfree(&sh->opt.include);
 	regfree(&sh->opt.exclude);
 	result_free(&sh->res);
@@ -788,16 +839,21 @@ static void systemd_fini(void *state)
 
 static int systemd_init(void **state, const struct collector_env *env, char *err, size_t errlen)
 {
-	struct systemd_state *s = calloc(1, sizeof *s);
-	struct shared *sh = calloc(1, sizeof *sh);
+	struct systemd_state *s = NULL;
+	struct shared *sh = NULL;
 	pthread_condattr_t ca;
+	int rc = sd_ready(err, errlen);
 
+	if (rc)
+		return rc;
+	s = calloc(1, sizeof *s);
+	sh = calloc(1, sizeof *sh);
 	if (!s || !sh) {
 		free(s);
 		free(sh);
 		return -ENOMEM;
 	}
-	int rc = systemd_options(&sh->opt, env, err, errlen);
+	rc = systemd_options(&sh->opt, env, err, errlen);
 	if (rc) {
 		free(s);
 		free(sh);
