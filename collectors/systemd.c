@@ -56,7 +56,8 @@
 #define SD_MANAGER               "org.freedesktop.systemd1.Manager"
 #define SD_UNIT                  "org.freedesktop.systemd1.Unit"
 #define ERR_LEN                  512
-#define STATE_MAX                16  /* distinct ActiveStates counted */
+#define STATE_MAX                16 /* distinct ActiveStates counted */
+#define WAIT_MARGIN_US           250000
 #define MIN_VERSION_SYSTEM_STATE 212 /* SystemState and LastTriggerUSec */
 
 static const char *const unit_states[] = { "active", "activating", "deactivating", "inactive",
@@ -104,7 +105,8 @@ struct shared {
 	int refs;
 	bool busy, quit;
 	struct options opt;
-	sd_bus *bus; /* the worker's alone */
+	sd_bus *bus;       /* the worker's alone */
+	uint64_t deadline; /* of the query running, CLOCK_MONOTONIC microseconds */
 	struct result res;
 };
 
@@ -232,6 +234,13 @@ static int fail(struct result *r, int rc, const char *what, const sd_bus_error *
 
 /* ---- the conversation with systemd (worker thread) ---- */
 
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 static int connect_bus(struct shared *sh)
 {
 	const struct options *o = &sh->opt;
@@ -250,8 +259,6 @@ static int connect_bus(struct shared *sh)
 		if (rc >= 0)
 			rc = sd.start(bus);
 	}
-	if (rc >= 0)
-		rc = sd.set_method_call_timeout(bus, o->timeout_us);
 	if (rc < 0) {
 		char what[600];
 		snprintf(what, sizeof what, "connecting to %s",
@@ -263,10 +270,19 @@ static int connect_bus(struct shared *sh)
 	return 0;
 }
 
+/* Every call may take what is left of the query's time, at least 1 ms: the
+ * whole query ends by its deadline. */
+static void call_budget(struct shared *sh)
+{
+	uint64_t now = mono_us();
+	sd.set_method_call_timeout(sh->bus, sh->deadline > now + 1000 ? sh->deadline - now : 1000);
+}
+
 static int get_string(struct shared *sh, const char *path, const char *iface, const char *prop,
 		      char *out, size_t cap)
 {
 	sd_bus_error e = SD_BUS_ERROR_NULL;
+	call_budget(sh);
 	char *v = NULL;
 	int rc = sd.get_property_string(sh->bus, SD_DEST, path, iface, prop, &e, &v);
 	if (rc >= 0)
@@ -280,6 +296,7 @@ static int get_trivial(struct shared *sh, const char *path, const char *iface, c
 		       char type, void *out)
 {
 	sd_bus_error e = SD_BUS_ERROR_NULL;
+	call_budget(sh);
 	int rc = sd.get_property_trivial(sh->bus, SD_DEST, path, iface, prop, &e, type, out);
 	sd.error_free(&e);
 	return rc;
@@ -339,13 +356,6 @@ static bool has_suffix(const char *s, const char *suffix)
 {
 	size_t n = strlen(s), k = strlen(suffix);
 	return n >= k && strcmp(s + n - k, suffix) == 0;
-}
-
-static uint64_t mono_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 /* Properties of a service: its type, restarts and tasks (as asked). */
@@ -458,7 +468,7 @@ static int add_unit(struct shared *sh, const char *name, const char *active, con
 	return rc;
 }
 
-static int query_units(struct shared *sh, uint64_t deadline)
+static int query_units(struct shared *sh)
 {
 	struct result *r = &sh->res;
 	sd_bus_error e = SD_BUS_ERROR_NULL;
@@ -466,6 +476,7 @@ static int query_units(struct shared *sh, uint64_t deadline)
 	const char *name, *desc, *load, *active, *sub, *follow, *path, *jtype, *jpath;
 	uint32_t job;
 
+	call_budget(sh);
 	int rc = sd.call_method(sh->bus, SD_DEST, SD_PATH, SD_MANAGER, "ListUnits", &e, &reply,
 				NULL);
 	if (rc < 0) {
@@ -479,7 +490,7 @@ static int query_units(struct shared *sh, uint64_t deadline)
 		count_state(r, active);
 		if (wanted(&sh->opt, name, load))
 			rc = add_unit(sh, name, active, path);
-		if (rc >= 0 && mono_us() > deadline)
+		if (rc >= 0 && mono_us() > sh->deadline)
 			rc = fail(r, -ETIMEDOUT, "listing the units took longer than the timeout",
 				  NULL);
 	}
@@ -491,13 +502,12 @@ static int query_units(struct shared *sh, uint64_t deadline)
 
 static void run_query(struct shared *sh)
 {
-	uint64_t deadline = mono_us() + sh->opt.timeout_us;
-
+	sh->deadline = mono_us() + sh->opt.timeout_us;
 	result_reset(&sh->res);
 	if (!sh->bus && connect_bus(sh) < 0)
 		return;
 	if (query_manager(sh) == 0)
-		query_units(sh, deadline);
+		query_units(sh);
 	if (sh->res.rc) {
 		/* Whatever went wrong, the next query starts on a new connection. */
 		sh->bus = sd.flush_close_unref(sh->bus);
@@ -548,6 +558,15 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+/* One message for a call that timed out and a worker that did not come back in
+ * time, so that a hung systemd is logged once. */
+static void timeout_message(const struct shared *sh, char *err, size_t errlen)
+{
+	snprintf(err, errlen,
+		 "systemd did not answer over D-Bus within the timeout of %" PRIu64 " ms",
+		 sh->opt.timeout_us / 1000);
+}
+
 /* Starts a query and waits for it at most the timeout.  0 when it ended (its
  * own outcome is in res), -ETIMEDOUT or -EBUSY otherwise. */
 static int ask_worker(struct shared *sh, char *err, size_t errlen)
@@ -555,9 +574,12 @@ static int ask_worker(struct shared *sh, char *err, size_t errlen)
 	struct timespec until;
 	int rc = 0;
 
+	/* The worker's own calls end by the timeout; the margin lets it say so
+	 * itself, so that the next collection finds it idle. */
+	uint64_t wait_us = sh->opt.timeout_us + WAIT_MARGIN_US;
 	clock_gettime(CLOCK_MONOTONIC, &until);
-	uint64_t ns = (uint64_t)until.tv_nsec + (sh->opt.timeout_us % 1000000u) * 1000u;
-	until.tv_sec += (time_t)(sh->opt.timeout_us / 1000000u + ns / 1000000000u);
+	uint64_t ns = (uint64_t)until.tv_nsec + (wait_us % 1000000u) * 1000u;
+	until.tv_sec += (time_t)(wait_us / 1000000u + ns / 1000000000u);
 	until.tv_nsec = (long)(ns % 1000000000u);
 	pthread_mutex_lock(&sh->mu);
 	if (sh->busy) {
@@ -572,9 +594,7 @@ static int ask_worker(struct shared *sh, char *err, size_t errlen)
 	while (sh->busy && rc == 0)
 		rc = pthread_cond_timedwait(&sh->cv, &sh->mu, &until);
 	if (sh->busy) {
-		snprintf(err, errlen,
-			 "systemd did not answer over D-Bus within the timeout of %" PRIu64 " ms",
-			 sh->opt.timeout_us / 1000);
+		timeout_message(sh, err, errlen);
 		rc = -ETIMEDOUT;
 	} else {
 		rc = 0;
@@ -754,6 +774,10 @@ static int systemd_collect(void *state, struct batch *b, char *err, size_t errle
 	if (rc)
 		return rc;
 	/* The worker is idle: the result is ours until the next ask_worker. */
+	if (s->sh->res.rc == -ETIMEDOUT) {
+		timeout_message(s->sh, err, errlen);
+		return -ETIMEDOUT;
+	}
 	if (s->sh->res.rc) {
 		snprintf(err, errlen, "systemd over D-Bus: %s", s->sh->res.err);
 		return s->sh->res.rc;
