@@ -107,7 +107,7 @@ check "user ($user) + system ($system) seconds add up to the usage" \
 if [ -n "$MEM" ]; then
 	"$LOAD" "${joins[@]}" alloc 64 20 >"$work/alloc.out" &
 	load_pid=$!
-	wait_for 10 grep -q ready "$work/alloc.out" || fatal "the allocator touched 64 MiB"
+	wait_for 10 grep -qs ready "$work/alloc.out" || fatal "the allocator touched 64 MiB"
 	sleep 1.2
 	mem=$(value "$(series shmetrics_cgroup_memory_usage_bytes)")
 	check "memory of the cgroup ($mem) is the 64 MiB touched, within 16 MiB" \
