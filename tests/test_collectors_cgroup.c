@@ -12,6 +12,7 @@
 #include <fcntl.h>
 
 #include "cgname.h"
+#include "config.h"
 
 #define CG_V2     FIXTURES "/cgroup/v2-systemd/sysfs"
 #define CG_V1     FIXTURES "/cgroup/v1-hybrid/sysfs"
@@ -163,6 +164,32 @@ static void test_cgroup_refuses_zero_max_cgroups(void **unused)
 	struct run r;
 	assert_int_equal(run_start(&r, "cgroup", &env, NULL), -EINVAL);
 	assert_non_null(strstr(r.err, "max-cgroups"));
+}
+
+/* Whole-number options: a JSON number or a string; anything else is refused
+ * with the key's position when the config loads. */
+static void test_cgroup_whole_number_options_load_from_numbers_and_strings(void **unused)
+{
+	(void)unused;
+	static struct shm_config c; /* large: kept off the stack */
+	char err[512];
+
+	assert_int_equal(config_load_string(&c,
+					    "{\"collectors\": {\"cgroup\": {\"max-cgroups\": 50, "
+					    "\"max-depth\": \"3\"}}}",
+					    NULL, err, sizeof err),
+			 0);
+	assert_string_equal(config_collector_option(&c, "cgroup", "max-cgroups"), "50");
+	assert_string_equal(config_collector_option(&c, "cgroup", "max-depth"), "3");
+	static const char *const bad[] = { "-1", "1.5", "\"x\"", "2000000", "true" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char text[128];
+		snprintf(text, sizeof text, "{\"collectors\": {\"cgroup\": {\"max-cgroups\": %s}}}",
+			 bad[i]);
+		if (config_load_string(&c, text, NULL, err, sizeof err) == 0)
+			fail_msg("max-cgroups %s was accepted", bad[i]);
+		assert_non_null(strstr(err, "max-cgroups"));
+	}
 }
 
 /* ---- changes and hostile trees ---- */
@@ -317,6 +344,7 @@ int main(void)
 		cmocka_unit_test(test_cgroup_path_include_and_exclude_choose_by_path),
 		cmocka_unit_test(test_cgroup_leaves_out_whole_cgroups_that_would_not_fit_the_batch),
 		cmocka_unit_test(test_cgroup_refuses_zero_max_cgroups),
+		cmocka_unit_test(test_cgroup_whole_number_options_load_from_numbers_and_strings),
 		cmocka_unit_test(test_cgroup_that_disappears_leaves_no_series),
 		cmocka_unit_test(
 		    test_cgroup_skips_names_that_are_not_utf8_and_does_not_wait_on_a_fifo),
