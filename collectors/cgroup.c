@@ -279,8 +279,8 @@ struct dev_name {
 };
 
 struct cg_state {
-	const struct collector_env *env;
-	char base[PATH_MAX]; /* SYSFS/fs/cgroup */
+	char sysfs[PATH_MAX]; /* env's strings outlive the state, env itself does not */
+	char base[PATH_MAX];  /* SYSFS/fs/cgroup */
 	unsigned max_depth, max_cgroups, walk_max;
 	struct optregex include, exclude;
 	long clk_tck;
@@ -1140,7 +1140,7 @@ static const char *dev_name(struct cg_state *s, uint32_t major, uint32_t minor)
 	e->major = major;
 	e->minor = minor;
 	snprintf(e->name, sizeof e->name, "%u:%u", major, minor);
-	if (snprintf(path, sizeof path, "%s/dev/block/%u:%u", s->env->sysfs, major, minor) <
+	if (snprintf(path, sizeof path, "%s/dev/block/%u:%u", s->sysfs, major, minor) <
 	    (int)sizeof path) {
 		ssize_t n = readlink(path, target, sizeof target - 1);
 		if (n > 0) {
@@ -1391,10 +1391,11 @@ static int cgroup_init(void **state, const struct collector_env *env, char *err,
 		return -ENOMEM;
 	for (int h = 0; h < N_HIER; h++)
 		s->roots[h].fd = -1;
-	s->env = env;
 	s->clk_tck = sysconf(_SC_CLK_TCK) > 0 ? sysconf(_SC_CLK_TCK) : 100;
 	s->fixed_bytes = families_bytes();
 	int rc = path_fmt(s->base, sizeof s->base, "%s/fs/cgroup", env->sysfs);
+	if (rc == 0)
+		rc = path_fmt(s->sysfs, sizeof s->sysfs, "%s", env->sysfs);
 	if (rc == 0)
 		rc = cgroup_options(s, env, err, errlen);
 	if (rc == 0) {
