@@ -27,7 +27,7 @@ cleanup() {
 	[ -n "$fake_pid" ] && kill -CONT "$fake_pid" 2>/dev/null
 	for p in $agent_pid $ne_pid $fake_pid $bus_pid; do stop_pid "$p" 2; done
 	kill_instance "$inst"
-	rm -rf "$work"
+	[ -n "${KEEP:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT
 
