@@ -10,8 +10,8 @@
  * it is attached to, so each family means the same whichever one it is; the
  * same path in several hierarchies is one cgroup (systemd and the container
  * runtimes keep their paths parallel).  Pressure and cgroup.events exist in v2
- * only; CPU usage falls back to v2's own cpu.stat where no cpu controller is
- * attached anywhere.
+ * only; a cgroup that is in no v1 cpuacct hierarchy (a v2-only path on a hybrid
+ * host) gets its CPU usage from v2's own cpu.stat, which every cgroup has.
  *
  * Bounds, each cycle:
  *   - the walk goes max-depth levels down ("/" is 0, "/system.slice" 1) and
