@@ -56,8 +56,9 @@ int child_argv_group(struct child_argv *a, const char *program, const struct shm
 /*
  * One collector in a process of its own.  A built-in one: the group's command
  * line with col alone.  A custom one: its "command" words; for "exec",
- * shmetrics-collector --collector=NAME --segment=S --interval=D --exec.timeout=D
- * --exec.command=W --exec.arg=W... --log.level=L; for "external", no words at
+ * shmetrics-collector --collector=NAME --segments.directory=DIR --instance=I
+ * --interval=D [--exec.sandbox=false] --exec.timeout=D --exec.command=W
+ * --exec.arg=W... --log.level=L; for "external", no words at
  * all (argc 0: the agent runs nothing).
  * Returns 0, or a negative errno with the reason (an invalid segment name).
  */

@@ -95,7 +95,7 @@ bool seg_writer_locked(int fd);
 void seg_header_limits(const struct seg_header *h, struct batch_limits *lim);
 
 /* Allocates backing memory for bytes [off, off+len) of the object fd: 0, or
- * -ENOSPC (or another -errno) instead of a later SIGBUS on a full /dev/shm. */
+ * -ENOSPC (or another -errno) instead of a later SIGBUS on a full file system. */
 int segment_reserve(int fd, uint64_t off, uint64_t len);
 
 /* Layout of a new segment for the given limits; 0 if the limits are absurd. */

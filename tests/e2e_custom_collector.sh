@@ -53,10 +53,10 @@ cp "$work/src/request_counter" "$work/request_counter"
 ok "the example builds against the installed library"
 check "the example is linked to the installed libshmetrics.so.0" \
 	bash -c "ldd '$work/request_counter' | grep -q '$prefix/lib/libshmetrics.so.0'"
-out=$(env -u SHMETRICS_SEGMENT "$work/request_counter" 2>&1)
+out=$(env -u SHMETRICS_SEGMENT_FD "$work/request_counter" 2>&1)
 rc=$?
 check "outside the agent the example exits 78 and says why (exit $rc)" \
-	bash -c "[ $rc -eq 78 ] && grep -q SHMETRICS_SEGMENT <<<'$out'"
+	bash -c "[ $rc -eq 78 ] && grep -q SHMETRICS_SEGMENT_FD <<<'$out'"
 
 # ---- the agent runs the command collector and hosts the external one ----
 cat >"$work/config.json" <<EOF
