@@ -44,6 +44,9 @@ static const struct flag_spec flag_table[] = {
 	{ "--web.max-connections-per-ip", "N", FLAG_OVERRIDE,
 	  "HTTP connections at once from one address (default 16)" },
 	{ "--web.threads", "N", FLAG_OVERRIDE, "HTTP server threads (default 2)" },
+	{ "--web.config.file", "FILE", FLAG_OVERRIDE,
+	  "exporter-toolkit web configuration: TLS and basic auth (default none)" },
+
 	{ "--version", NULL, FLAG_VERSION, "print the version and exit" },
 	{ "--help", NULL, FLAG_HELP, "print this help and exit" },
 };

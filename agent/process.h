@@ -106,15 +106,6 @@ pid_t child_spawn_exec(const struct child_argv *argv, const struct child_exec *x
 pid_t child_spawn_plugin(const struct child_argv *argv, const struct child_exec *x, int segment_fd,
 			 const char *const *hide, char *err, size_t errlen);
 
-
-/*
- * Starts a plugin (x->plugin) in a sandbox: segment_fd becomes its descriptor 3,
- * hide lists the directories it must not see.  Returns the pid of the
- * sandbox's init, or a negative errno with the reason in err.
- */
-pid_t child_spawn_plugin(const struct child_argv *argv, const struct child_exec *x, int segment_fd,
-			 const char *const *hide, char *err, size_t errlen);
-
 /* Frees what custom_exec_prepare allocated and zeroes x. */
 void child_exec_free(struct child_exec *x);
 

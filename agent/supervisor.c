@@ -22,6 +22,7 @@
 #include "reload.h"
 #include "sandbox.h"
 #include "self_metrics.h"
+#include "webcheck.h"
 
 #define COLLECTOR_PROGRAM "shmetrics-collector"
 #define EXPORTER_PROGRAM  "shmetrics-exporter"
@@ -625,6 +626,8 @@ static void reload(struct supervisor *s, uint64_t now)
 		goto out;
 	}
 	if (cli_load_config(s->args, nc, err, sizeof err) != CLI_LOAD_OK ||
+	    (nc->web.config_file[0] &&
+	     web_config_check_here(nc->web.config_file, err, sizeof err) < 0) ||
 	    reload_plan_make(s->cfg, nc, plan, err, sizeof err) < 0) {
 		log_error("reload failed, keeping the running configuration: %s", err);
 		s->status.last_reload_ok = false;

@@ -260,7 +260,6 @@ enum auth_verdict basic_auth_begin(struct basic_auth *a, const char *user, const
 	} else if (a->stopping) {
 		v = AUTH_DENIED; /* no bcrypt thread any more */
 	} else if (a->waiting >= AUTH_QUEUE_MAX) {
-
 		a->stats.refused++;
 		v = AUTH_BUSY;
 	} else {

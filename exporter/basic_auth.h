@@ -55,7 +55,6 @@ void basic_auth_stop(struct basic_auth *a);
 /* basic_auth_stop, then frees a.  NULL is fine. */
 void basic_auth_free(struct basic_auth *a);
 
-
 /*
  * The verdict on user and password: AUTH_OK or AUTH_DENIED from memory;
  * otherwise AUTH_PENDING with *job for a bcrypt run, which will call

@@ -134,7 +134,8 @@ static size_t tls_options(const struct http_server *h, char *prio, size_t priole
 static struct MHD_Daemon *start_daemon(struct http_server *h, const struct http_options *opt,
 				       const struct sockaddr_storage *ss, bool any)
 {
-	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
+	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
+			 MHD_ALLOW_SUSPEND_RESUME;
 	struct MHD_OptionItem tls[5];
 	char prio[128];
 	size_t n_tls = tls_options(h, prio, sizeof prio, tls);
@@ -242,7 +243,6 @@ void http_stop(struct http_server *h)
 	MHD_stop_daemon(h->daemon);
 	server_free(h);
 }
-
 
 static int listen_sockname(const struct http_server *h, struct sockaddr_storage *ss)
 {

@@ -252,9 +252,9 @@ static enum auth_verdict authorize(struct http_server *h, struct MHD_Connection 
 	if (*req_cls)
 		return parked_verdict(h, req_cls);
 	char *user = MHD_basic_auth_get_username_password(conn, &pass);
-	enum auth_verdict v = user && pass ? basic_auth_begin(h->auth, user, pass, resume_parked,
-							      conn, &job)
-					   : AUTH_DENIED;
+	enum auth_verdict v = user && pass
+				  ? basic_auth_begin(h->auth, user, pass, resume_parked, conn, &job)
+				  : AUTH_DENIED;
 	if (pass)
 		explicit_bzero(pass, strlen(pass));
 	MHD_free(user);
@@ -315,7 +315,8 @@ mhd_result http_handle_request(void *cls, struct MHD_Connection *conn, const cha
 		return MHD_YES; /* answered when the bcrypt thread wakes it */
 	case AUTH_BUSY:
 		return respond_static(h, conn, MHD_HTTP_TOO_MANY_REQUESTS,
-				      "too many authentications in progress, try again\n", CT_PLAIN);
+				      "too many authentications in progress, try again\n",
+				      CT_PLAIN);
 	default:
 		return respond_static(h, conn, MHD_HTTP_UNAUTHORIZED, "unauthorized\n", CT_PLAIN);
 	}

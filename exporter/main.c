@@ -53,7 +53,8 @@ static const char usage[] =
     "                          [--web.max-connections=N] [--web.max-connections-per-ip=N]\n"
     "                          [--web.threads=N] [--web.config.file=FILE]\n"
     "                          [--web.openmetrics=true|false] [--web.cache=1s]\n"
-    "                          [--log.level=info]\n";
+    "                          [--log.level=info]\n"
+    "       shmetrics-exporter --check-web-config=FILE\n";
 
 /* ---- flags ---- */
 
@@ -297,6 +298,23 @@ static int serve(const struct exporter_args *a, struct scrape *s, const struct w
 	return 0;
 }
 
+/* --check-web-config=FILE: what the agent's --check-config and reload run, so
+ * that the file is judged by the same code, with the same errors, as at start. */
+#define CHECK_WEB_CONFIG "--check-web-config="
+
+static int check_web_config(const char *path)
+{
+	struct web_config *web = NULL;
+	char err[1024];
+
+	if (web_config_load(&web, path, err, sizeof err) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return EX_CONFIG;
+	}
+	web_config_free(web);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct exporter_args a;
@@ -307,6 +325,8 @@ int main(int argc, char **argv)
 		fputs(usage, stdout);
 		return 0;
 	}
+	if (argc == 2 && strncmp(argv[1], CHECK_WEB_CONFIG, strlen(CHECK_WEB_CONFIG)) == 0)
+		return check_web_config(argv[1] + strlen(CHECK_WEB_CONFIG));
 	log_init("exporter", LOG_LEVEL_INFO);
 	if (parse_args(&a, argc, argv, err, sizeof err) < 0) {
 		log_error("%s", err);

@@ -313,7 +313,8 @@ static int init_collectors(struct scrape *s, const struct scrape_options *opt, c
 	for (size_t i = 0; i < opt->n_collectors; i++) {
 		struct collector_state *c = &s->col[i];
 		if (!segment_part_valid(opt->collectors[i])) {
-			snprintf(err, errlen, "invalid collector name \"%.64s\"", opt->collectors[i]);
+			snprintf(err, errlen, "invalid collector name \"%.64s\"",
+				 opt->collectors[i]);
 			return -EINVAL;
 		}
 		snprintf(c->name, sizeof c->name, "%s", opt->collectors[i]);

@@ -67,7 +67,7 @@ struct cache_entry {
 
 struct scrape {
 	pthread_mutex_t lock;
-	struct segdir dir; /* the instance's segment directory */
+	struct segdir dir;              /* the instance's segment directory */
 	char dir_error[PATH_MAX + 200]; /* why it could not be opened */
 	char segments_dir[PATH_MAX], instance[SEGMENT_INSTANCE_MAX + 1];
 	struct seg_read_limits limits;
@@ -106,7 +106,6 @@ uint64_t scrape_monotonic_ns(void);
 /* Opens nothing yet: the segment is opened at the first refresh. */
 void collector_init(struct collector_state *c, struct segdir *dir, const char *dir_error,
 		    const struct seg_read_limits *limits);
-
 
 void collector_close(struct collector_state *c);
 
