@@ -449,8 +449,8 @@ enum cli_load_result cli_load_config(const struct cli_args *a, struct shm_config
 		goto out;
 	if (agent_config_check(c, err, errlen) < 0 ||
 	    (!c->segments.directory[0] &&
-	     segdir_default_base(c->segments.directory, sizeof c->segments.directory, err,
-				 errlen) < 0)) {
+	     segdir_default_base(c->segments.directory, sizeof c->segments.directory, err, errlen) <
+		 0)) {
 		res = CLI_LOAD_CONFIG_ERROR;
 		goto out;
 	}

@@ -4,6 +4,7 @@
  * scrape_get and are sent without copying (the response holds a reference).
  */
 #include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,6 +199,42 @@ static gnutls_session_t tls_session(struct MHD_Connection *conn)
 	return ci ? (gnutls_session_t)ci->tls_session : NULL;
 }
 
+/* True when cert's extended key usage, if it has one, permits TLS client
+ * authentication (or any purpose). */
+static bool allows_client_auth(const gnutls_datum_t *der)
+{
+	gnutls_x509_crt_t crt;
+	bool ok = false, has_eku = false;
+
+	if (gnutls_x509_crt_init(&crt) < 0)
+		return false;
+	if (gnutls_x509_crt_import(crt, der, GNUTLS_X509_FMT_DER) == 0) {
+		for (unsigned i = 0;; i++) {
+			char oid[128];
+			size_t size = sizeof oid;
+			if (gnutls_x509_crt_get_key_purpose_oid(crt, i, oid, &size, NULL) < 0)
+				break;
+			has_eku = true;
+			ok |= strcmp(oid, GNUTLS_KP_TLS_WWW_CLIENT) == 0 ||
+			      strcmp(oid, GNUTLS_KP_ANY) == 0;
+		}
+		ok |= !has_eku;
+	}
+	gnutls_x509_crt_deinit(crt);
+	return ok;
+}
+
+/* Every certificate the client sent must allow client authentication, as the
+ * exporter-toolkit (Go's x509 with ExtKeyUsageClientAuth) demands: a server-only
+ * certificate from the client CA is refused. */
+static bool chain_allows_client_auth(const gnutls_datum_t *certs, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (!allows_client_auth(&certs[i]))
+			return false;
+	return true;
+}
+
 /* Applies client_auth_type; GnuTLS was told to ask for a certificate, but the
  * decision (and the chain check against client_ca_file) is made here. */
 static bool client_cert_ok(const struct http_server *h, struct MHD_Connection *conn)
@@ -215,7 +252,8 @@ static bool client_cert_ok(const struct http_server *h, struct MHD_Connection *c
 		return mode == CLIENT_AUTH_VERIFY_IF_GIVEN;
 	if (mode == CLIENT_AUTH_REQUIRE_ANY)
 		return true;
-	return gnutls_certificate_verify_peers2(s, &status) == GNUTLS_E_SUCCESS && status == 0;
+	return gnutls_certificate_verify_peers2(s, &status) == GNUTLS_E_SUCCESS && status == 0 &&
+	       chain_allows_client_auth(certs, n);
 }
 
 /* Wakes a request parked for bcrypt (basic_auth.h), from the bcrypt thread. */

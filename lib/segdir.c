@@ -223,6 +223,25 @@ static int set_mode_and_group(struct segdir *d, mode_t mode, gid_t gid, char *er
 	return 0;
 }
 
+/* The base must be trusted and ours (or root's) before anything is made in it:
+ * a /tmp/shmetrics-UID that another user made first is refused, with why. */
+static int check_base(const char *base, char *err, size_t errlen)
+{
+	char real[PATH_MAX];
+	struct stat st;
+
+	if (realpath(base, real) == NULL)
+		return fail(-errno, err, errlen, "segment directory %s: %s", base, strerror(errno));
+	if (stat(real, &st) < 0)
+		return fail(-errno, err, errlen, "segment directory %s: %s", real, strerror(errno));
+	if (st.st_uid != 0 && st.st_uid != geteuid())
+		return fail(-EPERM, err, errlen,
+			    "segment directory %s belongs to another user; remove it, or give the "
+			    "agent another segments.directory",
+			    real);
+	return walk_trusted(real, st.st_uid, &st, err, errlen);
+}
+
 int segdir_create(struct segdir *d, const char *base, const char *instance, mode_t mode, gid_t gid,
 		  char *err, size_t errlen)
 {
@@ -235,6 +254,8 @@ int segdir_create(struct segdir *d, const char *base, const char *instance, mode
 		return fail(-ENAMETOOLONG, err, errlen, "segment directory %s/%s: path too long",
 			    base, instance);
 	int rc = make_dir(base, BASE_DIR_MODE, err, errlen);
+	if (rc == 0)
+		rc = check_base(base, err, errlen);
 	if (rc == 0)
 		rc = make_dir(path, mode & INSTANCE_DIR_MODE, err, errlen);
 	if (rc == 0)

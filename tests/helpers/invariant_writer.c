@@ -66,9 +66,9 @@ static struct segdir dir = { .fd = -1 };
 static int open_dir(const struct options *o)
 {
 	char err[PATH_MAX + 400];
-	int rc = o->create ? segdir_create(&dir, o->dir, o->instance, 0751, (gid_t)-1, err,
-					   sizeof err)
-			   : segdir_open(&dir, o->dir, o->instance, geteuid(), err, sizeof err);
+	int rc = o->create
+		     ? segdir_create(&dir, o->dir, o->instance, 0751, (gid_t)-1, err, sizeof err)
+		     : segdir_open(&dir, o->dir, o->instance, geteuid(), err, sizeof err);
 
 	if (rc < 0)
 		fprintf(stderr, "invariant_writer: %s\n", err);
