@@ -1,0 +1,267 @@
+/*
+ * test_collectors_net.c - the collectors that ask the kernel over netlink,
+ * ioctls and perf_event_open (network_route, qdisc, netclass over netlink,
+ * netdev's detailed metrics, wifi, ethtool, perf) and xfrm, fed constructed
+ * kernel replies through tests/fake_kernel.h, with golden output.
+ */
+#include <linux/ethtool.h>
+#include <linux/genetlink.h>
+#include <linux/if_link.h>
+#include <linux/nl80211.h>
+#include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
+#include <linux/gen_stats.h>
+
+#include "collector_harness.h"
+#include "fake_kernel.h"
+
+#define PROCFS_NET FIXTURES "/procfs-net"
+#define SYSFS_NET  FIXTURES "/sysfs-net"
+
+__attribute__((unused)) static int run_opts(struct run *r, const char *name, const char *procfs,
+					    const char *sysfs, const char *const *keys,
+					    const char *const *values, size_t n)
+{
+	const struct collector_env env = { .procfs = procfs,
+					   .sysfs = sysfs,
+					   .n_options = n,
+					   .option_keys = keys,
+					   .option_values = values };
+	return run_start(r, name, &env, NULL);
+}
+
+static void expect_fails_with(struct run *r, const char *needle)
+{
+	char *dump;
+	int rc = run_cycle(r, &dump);
+	if (rc == 0)
+		fail_msg("the cycle succeeded; expected an error with \"%s\"", needle);
+	if (!strstr(r->err, needle))
+		fail_msg("error \"%s\" does not say \"%s\"", r->err, needle);
+	free(dump);
+}
+
+static int reset_fakes(void **u)
+{
+	(void)u;
+	fake_nl_handler = NULL;
+	fake_ethtool_handler = NULL;
+	fake_perf_open = NULL;
+	fake_perf_read = NULL;
+	fake_nl_requests = 0;
+	return 0;
+}
+
+/* ---- links, for every rtnetlink collector ---- */
+
+static void link_msg(struct fake_reply *r, int index, const char *name)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = index };
+	fr_msg(r, RTM_NEWLINK, NLM_F_MULTI, &ifi, sizeof ifi);
+	fr_str(r, IFLA_IFNAME, name);
+}
+
+static void three_links(struct fake_reply *r)
+{
+	link_msg(r, 1, "lo");
+	link_msg(r, 2, "eth0");
+	link_msg(r, 3, "eth1");
+	fr_done(r);
+}
+
+/* ---- network_route ---- */
+
+static void route_msg(struct fake_reply *r, uint8_t family, uint8_t dst_len, uint8_t proto,
+		      uint8_t type)
+{
+	struct rtmsg rtm = { .rtm_family = family,
+			     .rtm_dst_len = dst_len,
+			     .rtm_table = RT_TABLE_MAIN,
+			     .rtm_protocol = proto,
+			     .rtm_type = type };
+	fr_msg(r, RTM_NEWROUTE, NLM_F_MULTI, &rtm, sizeof rtm);
+}
+
+static const unsigned char v6_fd00[16] = { 0xfd, 0, [15] = 0 };
+static const unsigned char v6_gw[16] = { 0xfd, 0, [15] = 1 };
+static const unsigned char v6_mapped[16] = { [10] = 0xff, [11] = 0xff };
+
+static void multipath(struct fake_reply *r)
+{
+	static const unsigned char gw1[4] = { 10, 0, 0, 1 }, gw2[4] = { 10, 0, 1, 1 };
+	size_t nest = fr_nest(r, RTA_MULTIPATH);
+	struct rtnexthop nh = { .rtnh_len = RTNH_LENGTH(8), .rtnh_hops = 0, .rtnh_ifindex = 2 };
+	fr_put(r, &nh, sizeof nh);
+	fr_attr(r, RTA_GATEWAY, gw1, 4);
+	nh.rtnh_hops = 2;
+	nh.rtnh_ifindex = 3;
+	fr_put(r, &nh, sizeof nh);
+	fr_attr(r, RTA_GATEWAY, gw2, 4);
+	fr_nest_end(r, nest);
+}
+
+static void v4_routes(struct fake_reply *r)
+{
+	static const unsigned char net[4] = { 192, 0, 2, 0 }, src[4] = { 192, 0, 2, 2 },
+				   gw[4] = { 192, 0, 2, 1 }, multi[4] = { 198, 51, 100, 0 },
+				   local[4] = { 127, 0, 0, 1 };
+	route_msg(r, AF_INET, 24, RTPROT_KERNEL, RTN_UNICAST);
+	fr_attr(r, RTA_DST, net, 4);
+	fr_attr(r, RTA_PREFSRC, src, 4);
+	fr_u32(r, RTA_OIF, 2);
+	route_msg(r, AF_INET, 0, RTPROT_BOOT, RTN_UNICAST);
+	fr_attr(r, RTA_GATEWAY, gw, 4);
+	fr_u32(r, RTA_OIF, 2);
+	route_msg(r, AF_INET, 24, RTPROT_ZEBRA, RTN_UNICAST);
+	fr_attr(r, RTA_DST, multi, 4);
+	fr_u32(r, RTA_PRIORITY, 20);
+	multipath(r);
+	route_msg(r, AF_INET, 32, RTPROT_KERNEL, RTN_LOCAL); /* not unicast: left out */
+	fr_attr(r, RTA_DST, local, 4);
+	fr_u32(r, RTA_OIF, 1);
+	route_msg(r, AF_INET, 8, RTPROT_STATIC, RTN_BLACKHOLE); /* left out */
+	fr_attr(r, RTA_DST, net, 4);
+}
+
+static void v6_routes(struct fake_reply *r)
+{
+	route_msg(r, AF_INET6, 64, RTPROT_KERNEL, RTN_UNICAST);
+	fr_attr(r, RTA_DST, v6_fd00, 16);
+	fr_u32(r, RTA_PRIORITY, 256);
+	fr_u32(r, RTA_OIF, 3);
+	route_msg(r, AF_INET6, 0, RTPROT_RA, RTN_UNICAST);
+	fr_attr(r, RTA_GATEWAY, v6_gw, 16);
+	fr_u32(r, RTA_PRIORITY, 1024);
+	fr_u32(r, RTA_OIF, 9);                       /* an index the link dump does not have */
+	route_msg(r, AF_INET6, 96, 99, RTN_UNICAST); /* Go writes this prefix as <nil> */
+	fr_attr(r, RTA_DST, v6_mapped, 16);
+	fr_u32(r, RTA_OIF, 3);
+}
+
+static void route_kernel(int protocol, const struct nlmsghdr *req, struct fake_reply *r)
+{
+	assert_int_equal(protocol, NETLINK_ROUTE);
+	if (req->nlmsg_type == RTM_GETLINK) {
+		three_links(r);
+		return;
+	}
+	assert_int_equal(req->nlmsg_type, RTM_GETROUTE);
+	assert_true(req->nlmsg_flags & NLM_F_DUMP);
+	v4_routes(r);
+	fr_dgram(r); /* the dump spans two datagrams */
+	v6_routes(r);
+	fr_done(r);
+}
+
+static void test_network_route_reports_unicast_routes_and_next_hops_per_device(void **u)
+{
+	struct run r;
+	(void)u;
+	fake_nl_handler = route_kernel;
+	run_open(&r, "network_route", NO_SUCH_DIR, NO_SUCH_DIR);
+	expect_golden_run(&r, "network_route-net.txt");
+}
+
+static void route_refused(int protocol, const struct nlmsghdr *req, struct fake_reply *r)
+{
+	(void)protocol;
+	if (req->nlmsg_type == RTM_GETLINK)
+		three_links(r);
+	else
+		fr_error(r, -EPERM);
+}
+
+static void test_network_route_fails_with_the_kernels_answer(void **u)
+{
+	struct run r;
+	(void)u;
+	fake_nl_handler = route_refused;
+	run_open(&r, "network_route", NO_SUCH_DIR, NO_SUCH_DIR);
+	expect_fails_with(&r, "route dump: the kernel answered: Operation not permitted");
+	run_close(&r);
+}
+
+static void route_silent(int protocol, const struct nlmsghdr *req, struct fake_reply *r)
+{
+	(void)protocol;
+	if (req->nlmsg_type == RTM_GETLINK)
+		three_links(r);
+	/* no answer to the route dump */
+}
+
+static void test_network_route_gives_up_on_a_kernel_that_does_not_answer(void **u)
+{
+	struct run r;
+	(void)u;
+	fake_nl_handler = route_silent;
+	run_open(&r, "network_route", NO_SUCH_DIR, NO_SUCH_DIR);
+	expect_fails_with(&r, "recv (route dump) failed: Connection timed out");
+	/* The next cycle asks again on a new socket and is answered. */
+	fake_nl_handler = route_kernel;
+	char *dump;
+	assert_int_equal(run_cycle(&r, &dump), 0);
+	assert_non_null(strstr(dump, "node_network_routes{device=\"eth0\"} 3"));
+	free(dump);
+	run_close(&r);
+}
+
+static void route_garbled(int protocol, const struct nlmsghdr *req, struct fake_reply *r)
+{
+	static const unsigned char net[4] = { 10, 9, 0, 0 };
+	(void)protocol;
+	if (req->nlmsg_type == RTM_GETLINK) {
+		three_links(r);
+		return;
+	}
+	route_msg(r, AF_INET, 16, RTPROT_STATIC, RTN_UNICAST);
+	fr_attr(r, RTA_DST, net, 4);
+	fr_attr(r, RTA_OIF, net, 2);      /* too short for a u32: no device */
+	fr_attr(r, RTA_PRIORITY, net, 1); /* too short: priority 0 */
+	struct nlattr bad = { .nla_len = 200, .nla_type = RTA_GATEWAY };
+	fr_put(r, &bad, sizeof bad); /* runs past the message: ends its attributes */
+	fr_done(r);
+}
+
+static void test_network_route_reads_truncated_attributes_as_absent(void **u)
+{
+	struct run r;
+	(void)u;
+	fake_nl_handler = route_garbled;
+	run_open(&r, "network_route", NO_SUCH_DIR, NO_SUCH_DIR);
+	expect_cycle(&r, "node_network_route_info{dest=\"10.9.0.0/16\",device=\"\",gw=\"\","
+			 "priority=\"0\",proto=\"static\",src=\"\",weight=\"\"} 1\n"
+			 "node_network_routes{device=\"\"} 1\n");
+	run_close(&r);
+}
+
+/* ---- xfrm ---- */
+
+static void test_xfrm_reports_every_counter_zero_for_missing_lines(void **u)
+{
+	(void)u;
+	expect_golden("xfrm", PROCFS_NET, SYSFS_NET, "xfrm-net.txt");
+}
+
+static void test_xfrm_without_the_file_fails_naming_the_kernel_option(void **u)
+{
+	struct run r;
+	(void)u;
+	run_open(&r, "xfrm", NO_SUCH_DIR, NO_SUCH_DIR);
+	expect_fails_with(&r, "CONFIG_XFRM_STATISTICS");
+	run_close(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup(f, reset_fakes)
+		T(test_network_route_reports_unicast_routes_and_next_hops_per_device),
+		T(test_network_route_fails_with_the_kernels_answer),
+		T(test_network_route_gives_up_on_a_kernel_that_does_not_answer),
+		T(test_network_route_reads_truncated_attributes_as_absent),
+		T(test_xfrm_reports_every_counter_zero_for_missing_lines),
+		T(test_xfrm_without_the_file_fails_naming_the_kernel_option),
+#undef T
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
