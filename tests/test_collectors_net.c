@@ -18,9 +18,8 @@
 #define PROCFS_NET FIXTURES "/procfs-net"
 #define SYSFS_NET  FIXTURES "/sysfs-net"
 
-__attribute__((unused)) static int run_opts(struct run *r, const char *name, const char *procfs,
-					    const char *sysfs, const char *const *keys,
-					    const char *const *values, size_t n)
+static int run_opts(struct run *r, const char *name, const char *procfs, const char *sysfs,
+		    const char *const *keys, const char *const *values, size_t n)
 {
 	const struct collector_env env = { .procfs = procfs,
 					   .sysfs = sysfs,
@@ -234,6 +233,119 @@ static void test_network_route_reads_truncated_attributes_as_absent(void **u)
 	run_close(&r);
 }
 
+/* ---- qdisc ---- */
+
+static void qdisc_msg(struct fake_reply *r, int ifindex, uint32_t handle, uint32_t parent,
+		      const char *kind)
+{
+	struct tcmsg tcm = { .tcm_family = AF_UNSPEC,
+			     .tcm_ifindex = ifindex,
+			     .tcm_handle = handle,
+			     .tcm_parent = parent };
+	fr_msg(r, RTM_NEWQDISC, NLM_F_MULTI, &tcm, sizeof tcm);
+	fr_str(r, TCA_KIND, kind);
+}
+
+/* TCA_STATS2 with basic and queue counters, and the legacy TCA_STATS after it
+ * (the kernel's order). */
+static void qdisc_stats64(struct fake_reply *r, uint64_t bytes, uint64_t packets, uint32_t drops,
+			  uint32_t requeues, uint32_t overlimits, uint32_t qlen, uint32_t backlog)
+{
+	struct gnet_stats_basic basic = { .bytes = bytes, .packets = (uint32_t)packets };
+	struct gnet_stats_queue q = { .qlen = qlen,
+				      .backlog = backlog,
+				      .drops = drops,
+				      .requeues = requeues,
+				      .overlimits = overlimits };
+	struct tc_stats legacy = { .bytes = bytes,
+				   .packets = (uint32_t)packets,
+				   .drops = drops,
+				   .overlimits = overlimits,
+				   .qlen = qlen,
+				   .backlog = backlog };
+	size_t nest = fr_nest(r, TCA_STATS2);
+	fr_attr(r, TCA_STATS_BASIC, &basic, 12);
+	fr_attr(r, TCA_STATS_QUEUE, &q, sizeof q);
+	if (packets > UINT32_MAX) /* the kernel adds the 64-bit count past 2^32 */
+		fr_u64(r, TCA_STATS_PKT64, packets);
+	fr_nest_end(r, nest);
+	fr_attr(r, TCA_STATS, &legacy, sizeof legacy);
+}
+
+static void qdisc_stats(struct fake_reply *r, uint64_t bytes, uint32_t packets, uint32_t drops,
+			uint32_t requeues, uint32_t overlimits, uint32_t qlen, uint32_t backlog)
+{
+	qdisc_stats64(r, bytes, packets, drops, requeues, overlimits, qlen, backlog);
+}
+
+static void qdisc_kernel(int protocol, const struct nlmsghdr *req, struct fake_reply *r)
+{
+	assert_int_equal(protocol, NETLINK_ROUTE);
+	if (req->nlmsg_type == RTM_GETLINK) {
+		link_msg(r, 1, "lo");
+		link_msg(r, 2, "eth0");
+		link_msg(r, 3, "eth1");
+		link_msg(r, 4, "veth0");
+		fr_done(r);
+		return;
+	}
+	assert_int_equal(req->nlmsg_type, RTM_GETQDISC);
+	qdisc_msg(r, 1, 0, TC_H_ROOT, "noqueue");
+	qdisc_stats(r, 0, 0, 0, 0, 0, 0, 0);
+	qdisc_msg(r, 2, 0x10000, TC_H_ROOT, "htb");
+	qdisc_stats(r, 123456789, 98765, 12, 3, 45, 2, 3000);
+	qdisc_msg(r, 2, 0x100000, 0x10001, "fq_codel"); /* a child: left out */
+	qdisc_stats(r, 1, 1, 1, 1, 1, 1, 1);
+	qdisc_msg(r, 3, 0xffff0000, TC_H_INGRESS, "ingress"); /* not a root: left out */
+	qdisc_stats(r, 5, 5, 5, 5, 5, 5, 5);
+	qdisc_msg(r, 3, 0x80000000, TC_H_ROOT, "mq");
+	qdisc_stats64(r, 1ULL << 40, (1ULL << 32) + 1234, 0, 0, 0, 0, 0);
+	fr_dgram(r);
+	qdisc_msg(r, 4, 0, TC_H_ROOT, "pfifo_fast"); /* an old kernel: TCA_STATS only */
+	struct tc_stats legacy = {
+		.bytes = 700, .packets = 7, .drops = 1, .qlen = 2, .backlog = 70
+	};
+	fr_attr(r, TCA_STATS, &legacy, sizeof legacy);
+	qdisc_msg(r, 9, 0, TC_H_ROOT, "noqueue"); /* a device gone since the link dump */
+	fr_done(r);
+}
+
+static void test_qdisc_reports_root_qdiscs_of_each_device(void **u)
+{
+	struct run r;
+	(void)u;
+	fake_nl_handler = qdisc_kernel;
+	run_open(&r, "qdisc", NO_SUCH_DIR, NO_SUCH_DIR);
+	expect_golden_run(&r, "qdisc-net.txt");
+}
+
+static void test_qdisc_device_include_keeps_only_matching_devices(void **u)
+{
+	static const char *const keys[] = { "device-include" }, *const values[] = { "^eth1$" };
+	struct run r;
+	char *dump;
+	(void)u;
+	fake_nl_handler = qdisc_kernel;
+	assert_int_equal(run_opts(&r, "qdisc", NO_SUCH_DIR, NO_SUCH_DIR, keys, values, 1), 0);
+	assert_int_equal(run_cycle(&r, &dump), 0);
+	assert_non_null(
+	    strstr(dump, "node_qdisc_packets_total{device=\"eth1\",kind=\"mq\"} 4294968530\n"));
+	assert_null(strstr(dump, "eth0"));
+	assert_null(strstr(dump, "veth0"));
+	free(dump);
+	run_close(&r);
+}
+
+static void test_qdisc_refuses_include_and_exclude_together(void **u)
+{
+	static const char *const keys[] = { "device-include", "device-exclude" },
+				 *const values[] = { "^eth", "^lo$" };
+	struct run r;
+	(void)u;
+	assert_int_equal(run_opts(&r, "qdisc", NO_SUCH_DIR, NO_SUCH_DIR, keys, values, 2), -EINVAL);
+	assert_non_null(strstr(r.err, "mutually exclusive"));
+}
+
 /* ---- xfrm ---- */
 
 static void test_xfrm_reports_every_counter_zero_for_missing_lines(void **u)
@@ -259,6 +371,9 @@ int main(void)
 		T(test_network_route_fails_with_the_kernels_answer),
 		T(test_network_route_gives_up_on_a_kernel_that_does_not_answer),
 		T(test_network_route_reads_truncated_attributes_as_absent),
+		T(test_qdisc_reports_root_qdiscs_of_each_device),
+		T(test_qdisc_device_include_keeps_only_matching_devices),
+		T(test_qdisc_refuses_include_and_exclude_together),
 		T(test_xfrm_reports_every_counter_zero_for_missing_lines),
 		T(test_xfrm_without_the_file_fails_naming_the_kernel_option),
 #undef T
