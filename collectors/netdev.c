@@ -8,6 +8,10 @@
  * come from PROCFS/net/dev, which lacks it.  The netlink socket is opened once and
  * reused; replies land in one buffer owned by the state.
  *
+ * --collector.netdev.enable-detailed-metrics reports the kernel's counters as it
+ * keeps them, under node_exporter's detailed names (netdev_detail.h), instead
+ * of folded into /proc/net/dev's columns.
+ *
  * --collector.netdev.address-info adds node_network_address_info{address, device,
  * netmask, scope} from an rtnetlink address dump (all devices, unfiltered, as
  * node_exporter does).
@@ -26,6 +30,7 @@
 
 #include "collector.h"
 #include "filter.h"
+#include "netdev_detail.h"
 #include "procfile.h"
 #include "scan.h"
 
@@ -72,6 +77,7 @@ struct net_row {
 	bool counted; /* passed the filter and has counters */
 	bool has_nohandler;
 	uint64_t v[N_NET_STATS];
+	uint64_t d[NETDEV_DETAIL_N]; /* unfolded, for --collector.netdev.enable-detailed-metrics */
 };
 
 struct net_addr {
@@ -85,6 +91,7 @@ struct netdev_state {
 	struct procfile file;
 	struct devfilter filter;
 	bool netlink, address_info;
+	bool detailed; /* --collector.netdev.enable-detailed-metrics */
 	int nl_fd;
 	uint32_t nl_seq;
 	unsigned char *nl_buf;
@@ -127,6 +134,7 @@ static int netdev_init(void **state, const struct collector_env *env, char *err,
 	}
 	s->netlink = collector_option_bool(env, "netlink");
 	s->address_info = collector_option_bool(env, "address-info");
+	s->detailed = collector_option_bool(env, "enable-detailed-metrics");
 	*state = s;
 	return 0;
 }
@@ -298,6 +306,7 @@ static void fold_stats64(struct net_row *row, const struct rtnl_link_stats64 *st
 			     st->tx_heartbeat_errors + st->tx_window_errors;
 	row->v[TX_COMPRESSED] = st->tx_compressed;
 	row->v[RX_NOHANDLER] = st->rx_nohandler;
+	netdev_detail_fill(row->d, st);
 }
 
 static void link_attr(struct net_row *row, const struct rtattr *a, bool *has_stats)
@@ -429,28 +438,55 @@ static const char *index_name(const struct netdev_state *s, int index)
 
 /* ---- emitting ---- */
 
+/* The families of the mode in use: /proc/net/dev's sixteen (plus the unhandled
+ * packets over netlink), or with the detailed metrics the kernel's counters
+ * (netlink) or the same sixteen renamed (/proc/net/dev). */
+static int n_counters(const struct netdev_state *s)
+{
+	return s->detailed && s->netlink ? NETDEV_DETAIL_N : N_NET_STATS;
+}
+
+static const char *counter_name(const struct netdev_state *s, int k)
+{
+	if (s->detailed && s->netlink)
+		return netdev_detail_names[k];
+	return s->detailed && k < NETDEV_PROC_COLUMNS ? netdev_detail_proc_names[k] : stat_names[k];
+}
+
+static uint64_t counter_value(const struct netdev_state *s, const struct net_row *row, int k)
+{
+	return s->detailed && s->netlink ? row->d[k] : row->v[k];
+}
+
+static bool is_nohandler(const struct netdev_state *s, int k)
+{
+	return k == (s->detailed && s->netlink ? NETDEV_DETAIL_NOHANDLER : RX_NOHANDLER);
+}
+
 static int emit_counters(const struct netdev_state *s, struct batch *b, char *err, size_t errlen)
 {
 	static const char *const names[] = { "device" };
 	char fam[METRIC_NAME_MAX + 1], help[128];
 	int rc = 0;
 
-	for (int k = 0; rc == 0 && k < N_NET_STATS; k++) {
+	for (int k = 0; rc == 0 && k < n_counters(s); k++) {
 		bool started = false;
 		for (size_t i = 0; rc == 0 && i < s->n_rows; i++) {
 			const struct net_row *row = &s->rows[i];
 			const char *values[] = { row->name };
-			if (!row->counted || (k == RX_NOHANDLER && !row->has_nohandler))
+			if (!row->counted || (is_nohandler(s, k) && !row->has_nohandler))
 				continue;
 			if (!started) {
-				snprintf(fam, sizeof fam, "node_network_%s_total", stat_names[k]);
+				snprintf(fam, sizeof fam, "node_network_%s_total",
+					 counter_name(s, k));
 				snprintf(help, sizeof help, "Network device statistic %s.",
-					 stat_names[k]);
+					 counter_name(s, k));
 				rc = batch_family(b, fam, help, METRIC_COUNTER, err, errlen);
 				started = true;
 			}
 			if (rc == 0)
-				rc = batch_add(b, names, values, 1, (double)row->v[k], err, errlen);
+				rc = batch_add(b, names, values, 1,
+					       (double)counter_value(s, row, k), err, errlen);
 			if (rc == -EEXIST || rc == -EINVAL)
 				rc = 0; /* a device listed twice, or a name that is not UTF-8 */
 		}

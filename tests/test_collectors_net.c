@@ -10,10 +10,12 @@
 #include <linux/nl80211.h>
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
+#include <linux/ethtool_netlink.h>
 #include <linux/gen_stats.h>
 
 #include "collector_harness.h"
 #include "fake_kernel.h"
+#include "nlsock.h"
 
 #define PROCFS_NET FIXTURES "/procfs-net"
 #define SYSFS_NET  FIXTURES "/sysfs-net"
@@ -346,6 +348,165 @@ static void test_qdisc_refuses_include_and_exclude_together(void **u)
 	assert_non_null(strstr(r.err, "mutually exclusive"));
 }
 
+/* ---- netclass over netlink, netdev's detailed metrics ---- */
+
+#define ETHTOOL_FAMILY 27
+
+/* RFC 2863 operational states (linux/if.h, which cannot be included beside
+ * net/if.h). */
+enum { OPER_UNKNOWN = 0, OPER_DOWN = 2, OPER_UP = 6 };
+
+static bool no_ethtool_family;
+
+/* A device's link message with the attributes netclass and netdev read. */
+static void full_link(struct fake_reply *r, int index, const char *name, unsigned type,
+		      unsigned flags, uint8_t operstate, uint32_t link, const char *alias,
+		      uint64_t base)
+{
+	static const unsigned char mac[6] = { 0x02, 0xfc, 0, 0, 0, 0x01 },
+				   bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC,
+				 .ifi_index = index,
+				 .ifi_type = (unsigned short)type,
+				 .ifi_flags = flags };
+	struct rtnl_link_stats64 st;
+	fr_msg(r, RTM_NEWLINK, NLM_F_MULTI, &ifi, sizeof ifi);
+	fr_str(r, IFLA_IFNAME, name);
+	fr_attr(r, IFLA_ADDRESS, mac, index == 1 ? 6 : 6);
+	fr_attr(r, IFLA_BROADCAST, bcast, 6);
+	fr_u32(r, IFLA_MTU, 1500 + (uint32_t)index);
+	fr_u32(r, IFLA_TXQLEN, 1000);
+	fr_u32(r, IFLA_GROUP, 0);
+	fr_u8(r, IFLA_OPERSTATE, operstate);
+	fr_u8(r, IFLA_LINKMODE, index == 3 ? 1 : 0);
+	fr_u8(r, IFLA_CARRIER, operstate == OPER_UP);
+	fr_u32(r, IFLA_CARRIER_CHANGES, 2 * (uint32_t)index);
+	fr_u32(r, IFLA_CARRIER_UP_COUNT, (uint32_t)index);
+	fr_u32(r, IFLA_CARRIER_DOWN_COUNT, (uint32_t)index);
+	if (link)
+		fr_u32(r, IFLA_LINK, link);
+	if (alias)
+		fr_str(r, IFLA_IFALIAS, alias);
+	memset(&st, 0, sizeof st);
+	uint64_t *f = (uint64_t *)(void *)&st;
+	for (size_t i = 0; i < sizeof st / sizeof *f; i++)
+		f[i] = base + i; /* every counter different: a swapped field shows */
+	fr_attr(r, IFLA_STATS64, &st, sizeof st);
+}
+
+static void linkmodes_msg(struct fake_reply *r, uint32_t index, const char *name, uint32_t speed,
+			  uint8_t duplex)
+{
+	struct genlmsghdr g = { .cmd = ETHTOOL_MSG_LINKMODES_GET_REPLY, .version = 1 };
+	fr_msg(r, ETHTOOL_FAMILY, NLM_F_MULTI, &g, sizeof g);
+	size_t hdr = fr_nest(r, ETHTOOL_A_LINKMODES_HEADER);
+	fr_u32(r, ETHTOOL_A_HEADER_DEV_INDEX, index);
+	fr_str(r, ETHTOOL_A_HEADER_DEV_NAME, name);
+	fr_nest_end(r, hdr);
+	fr_u8(r, ETHTOOL_A_LINKMODES_AUTONEG, 0);
+	fr_u32(r, ETHTOOL_A_LINKMODES_SPEED, speed);
+	fr_u8(r, ETHTOOL_A_LINKMODES_DUPLEX, duplex);
+}
+
+static void genl_family_reply(const struct nlmsghdr *req, struct fake_reply *r)
+{
+	struct nl_attr tb[CTRL_ATTR_FAMILY_NAME + 1];
+	char name[32] = "";
+	assert_true(nl_msg_attrs(req, GENL_HDRLEN, tb, CTRL_ATTR_FAMILY_NAME + 1));
+	assert_true(nl_get_str(&tb[CTRL_ATTR_FAMILY_NAME], name, sizeof name));
+	if (strcmp(name, "ethtool") != 0 || no_ethtool_family) {
+		fr_error(r, -ENOENT);
+		return;
+	}
+	struct genlmsghdr g = { .cmd = CTRL_CMD_NEWFAMILY, .version = 2 };
+	fr_msg(r, GENL_ID_CTRL, 0, &g, sizeof g);
+	fr_str(r, CTRL_ATTR_FAMILY_NAME, "ethtool");
+	fr_u16(r, CTRL_ATTR_FAMILY_ID, ETHTOOL_FAMILY);
+	fr_error(r, 0);
+}
+
+static void link_kernel(int protocol, const struct nlmsghdr *req, struct fake_reply *r)
+{
+	if (protocol == NETLINK_GENERIC && req->nlmsg_type == GENL_ID_CTRL) {
+		genl_family_reply(req, r);
+		return;
+	}
+	if (protocol == NETLINK_GENERIC) {
+		assert_int_equal(req->nlmsg_type, ETHTOOL_FAMILY);
+		linkmodes_msg(r, 2, "eth0", 0xffffffff, DUPLEX_UNKNOWN);
+		linkmodes_msg(r, 3, "veth0", 10000, DUPLEX_FULL);
+		fr_done(r);
+		return;
+	}
+	assert_int_equal(req->nlmsg_type, RTM_GETLINK);
+	full_link(r, 1, "lo", 772, IFF_UP | IFF_LOOPBACK | IFF_RUNNING, OPER_UNKNOWN, 0, NULL, 100);
+	full_link(r, 2, "eth0", 1, IFF_UP | IFF_BROADCAST | IFF_MULTICAST, OPER_UP, 0,
+		  "uplink \xff\xfe", 1000);
+	fr_dgram(r);
+	full_link(r, 3, "veth0", 1, IFF_BROADCAST, OPER_DOWN, 2, "", 5000);
+	fr_done(r);
+}
+
+static void test_netclass_netlink_reports_link_attributes_speed_and_duplex(void **u)
+{
+	static const char *const keys[] = { "netlink" }, *const values[] = { "true" };
+	struct run r;
+	(void)u;
+	fake_nl_handler = link_kernel;
+	assert_int_equal(run_opts(&r, "netclass", NO_SUCH_DIR, SYSFS_NET, keys, values, 1), 0);
+	expect_golden_run(&r, "netclass-netlink-net.txt");
+}
+
+static void test_netclass_netlink_with_stats_adds_the_kernels_counters(void **u)
+{
+	static const char *const keys[] = { "netlink", "rtnl.with-stats", "ignored-devices" },
+				 *const values[] = { "true", "true", "^(lo|veth0)$" };
+	struct run r;
+	(void)u;
+	fake_nl_handler = link_kernel;
+	assert_int_equal(run_opts(&r, "netclass", NO_SUCH_DIR, SYSFS_NET, keys, values, 3), 0);
+	expect_golden_run(&r, "netclass-netlink-stats-net.txt");
+}
+
+static void test_netclass_netlink_without_ethtool_netlink_has_no_speed_nor_duplex(void **u)
+{
+	static const char *const keys[] = { "netlink" }, *const values[] = { "true" };
+	struct run r;
+	char *dump;
+	(void)u;
+	fake_nl_handler = link_kernel;
+	no_ethtool_family = true;
+	assert_int_equal(run_opts(&r, "netclass", NO_SUCH_DIR, SYSFS_NET, keys, values, 1), 0);
+	assert_int_equal(run_cycle(&r, &dump), 0);
+	no_ethtool_family = false;
+	assert_null(strstr(dump, "speed_bytes"));
+	assert_non_null(strstr(dump, "device=\"veth0\",duplex=\"\""));
+	free(dump);
+	run_close(&r);
+}
+
+static void test_netdev_detailed_metrics_report_the_kernels_counters(void **u)
+{
+	static const char *const keys[] = { "enable-detailed-metrics", "device-exclude" },
+				 *const values[] = { "true", "^lo$" };
+	struct run r;
+	(void)u;
+	fake_nl_handler = link_kernel;
+	assert_int_equal(run_opts(&r, "netdev", PROCFS_NET, SYSFS_NET, keys, values, 2), 0);
+	expect_golden_run(&r, "netdev-detailed-net.txt");
+}
+
+static void test_netdev_detailed_metrics_from_proc_rename_four_columns(void **u)
+{
+	static const char *const keys[] = { "enable-detailed-metrics", "netlink",
+					    "device-exclude" },
+				 *const values[] = { "true", "false", "^lo$" };
+	struct run r;
+	(void)u;
+	assert_int_equal(run_opts(&r, "netdev", PROCFS_NET, SYSFS_NET, keys, values, 3), 0);
+	expect_golden_run(&r, "netdev-detailed-proc-net.txt");
+}
+
 /* ---- xfrm ---- */
 
 static void test_xfrm_reports_every_counter_zero_for_missing_lines(void **u)
@@ -374,6 +535,11 @@ int main(void)
 		T(test_qdisc_reports_root_qdiscs_of_each_device),
 		T(test_qdisc_device_include_keeps_only_matching_devices),
 		T(test_qdisc_refuses_include_and_exclude_together),
+		T(test_netclass_netlink_reports_link_attributes_speed_and_duplex),
+		T(test_netclass_netlink_with_stats_adds_the_kernels_counters),
+		T(test_netclass_netlink_without_ethtool_netlink_has_no_speed_nor_duplex),
+		T(test_netdev_detailed_metrics_report_the_kernels_counters),
+		T(test_netdev_detailed_metrics_from_proc_rename_four_columns),
 		T(test_xfrm_reports_every_counter_zero_for_missing_lines),
 		T(test_xfrm_without_the_file_fails_naming_the_kernel_option),
 #undef T
