@@ -507,6 +507,151 @@ static void test_netdev_detailed_metrics_from_proc_rename_four_columns(void **u)
 	expect_golden_run(&r, "netdev-detailed-proc-net.txt");
 }
 
+/* ---- ethtool ---- */
+
+/* eth0's statistics, in the driver's order: what node_exporter does with each
+ * name is said beside it. */
+static const struct {
+	const char *name;
+	uint64_t value;
+} eth0_stats[] = {
+	{ "rx_packets", 100 },        /* a fixed name: node_ethtool_received_packets_total */
+	{ "tx_bytes", 2000 },         /* node_ethtool_transmitted_bytes_total */
+	{ "rx_bytes", 3000 },         /* node_ethtool_received_bytes_total */
+	{ "port.rx_dropped", 12028 }, /* node_ethtool_port_received_dropped */
+	{ "Tx Queue#", 4 },           /* node_ethtool_transmitted_queue_ */
+	{ "  TSO pkts tx", 5 },       /* node_ethtool_tso_pkts_transmitted */
+	{ "rx_csum_err", 6 },         /* these two clean up to one name: both left out */
+	{ "rx-csum-err", 7 },
+	{ "dup_name", 8 }, /* listed twice: the later value */
+	{ "dup_name", 9 },
+	{ "info", 10 },                          /* node_ethtool_info is taken: left out */
+	{ "rx0_drops", 11 },                     /* rx0 is not a word: node_ethtool_rx0_drops */
+	{ "", 12 },                              /* no name: left out */
+	{ "rx_rx_tx_tx_queue_full_events", 13 }, /* words meet: received_rx_transmitted_tx_... */
+};
+#define N_ETH0_STATS (sizeof eth0_stats / sizeof eth0_stats[0])
+
+static void fake_drvinfo(struct ethtool_drvinfo *d, const char *driver, const char *bus,
+			 const char *fw, uint32_t n_stats)
+{
+	snprintf(d->driver, sizeof d->driver, "%s", driver);
+	snprintf(d->version, sizeof d->version, "6.1.0-test");
+	snprintf(d->fw_version, sizeof d->fw_version, "%s", fw);
+	snprintf(d->bus_info, sizeof d->bus_info, "%s", bus);
+	d->n_stats = n_stats;
+}
+
+static int eth0_ioctl(void *data)
+{
+	uint32_t cmd;
+	memcpy(&cmd, data, sizeof cmd);
+	if (cmd == ETHTOOL_GSET) {
+		struct ethtool_cmd *c = data;
+		c->supported = SUPPORTED_10baseT_Half | SUPPORTED_10baseT_Full |
+			       SUPPORTED_100baseT_Full | SUPPORTED_1000baseT_Full |
+			       SUPPORTED_Autoneg | SUPPORTED_TP | SUPPORTED_MII | SUPPORTED_Pause;
+		c->advertising = ADVERTISED_100baseT_Full | ADVERTISED_1000baseT_Full |
+				 ADVERTISED_Autoneg | ADVERTISED_Asym_Pause;
+		c->autoneg = AUTONEG_ENABLE;
+		return 0;
+	}
+	if (cmd == ETHTOOL_GDRVINFO) {
+		fake_drvinfo(data, "e1000e", "0000:00:1f.6", "0.5-4", N_ETH0_STATS);
+		return 0;
+	}
+	if (cmd == ETHTOOL_GSTRINGS) {
+		struct ethtool_gstrings *g = data;
+		assert_int_equal(g->string_set, ETH_SS_STATS);
+		g->len = N_ETH0_STATS;
+		for (size_t i = 0; i < N_ETH0_STATS; i++)
+			strncpy((char *)g->data + i * ETH_GSTRING_LEN, eth0_stats[i].name,
+				ETH_GSTRING_LEN);
+		return 0;
+	}
+	if (cmd == ETHTOOL_GSTATS) {
+		struct ethtool_stats *st = data;
+		st->n_stats = N_ETH0_STATS;
+		for (size_t i = 0; i < N_ETH0_STATS; i++)
+			st->data[i] = eth0_stats[i].value;
+		return 0;
+	}
+	return -EOPNOTSUPP;
+}
+
+/* veth0: a fibre port at 10 and 25 Gb/s, its driver info unreadable. */
+static int veth0_ioctl(void *data)
+{
+	uint32_t cmd;
+	memcpy(&cmd, data, sizeof cmd);
+	if (cmd == ETHTOOL_GSET) {
+		struct ethtool_cmd *c = data;
+		c->supported = SUPPORTED_10000baseKR_Full |
+			       (1u << ETHTOOL_LINK_MODE_25000baseCR_Full_BIT) | SUPPORTED_FIBRE |
+			       SUPPORTED_Asym_Pause;
+		c->advertising = c->supported;
+		c->autoneg = AUTONEG_DISABLE;
+		return 0;
+	}
+	return cmd == ETHTOOL_GDRVINFO ? -EIO : -EOPNOTSUPP;
+}
+
+static int fake_ethtool(const char *ifname, void *data)
+{
+	if (strcmp(ifname, "eth0") == 0)
+		return eth0_ioctl(data);
+	if (strcmp(ifname, "veth0") == 0)
+		return veth0_ioctl(data);
+	if (strcmp(ifname, "lo") == 0)
+		return -EOPNOTSUPP;
+	fail_msg("an ethtool request for %s, which is not a device", ifname);
+	return -ENODEV;
+}
+
+static void test_ethtool_reports_driver_info_statistics_and_link_modes(void **u)
+{
+	struct run r;
+	char *dump;
+	(void)u;
+	fake_ethtool_handler = fake_ethtool;
+	run_open(&r, "ethtool", NO_SUCH_DIR, SYSFS_NET);
+	assert_int_equal(run_cycle_dump(&r, &dump, true), 0);
+	compare_golden(dump, "ethtool-net.txt");
+	/* veth0's driver info failed with EIO: said as a warning, the rest reported. */
+	assert_string_equal(r.err, "ethtool driver info of veth0 failed: Input/output error");
+	free(dump);
+	run_close(&r);
+}
+
+static void test_ethtool_filters_devices_and_statistics(void **u)
+{
+	static const char *const keys[] = { "device-exclude", "metrics-include" },
+				 *const values[] = { "^veth", "^(rx|port)" };
+	struct run r;
+	char *dump;
+	(void)u;
+	fake_ethtool_handler = fake_ethtool;
+	assert_int_equal(run_opts(&r, "ethtool", NO_SUCH_DIR, SYSFS_NET, keys, values, 2), 0);
+	assert_int_equal(run_cycle(&r, &dump), 0);
+	assert_null(strstr(dump, "veth0"));
+	assert_null(strstr(dump, "transmitted_bytes"));
+	assert_non_null(
+	    strstr(dump, "node_ethtool_port_received_dropped{device=\"eth0\"} 12028\n"));
+	assert_non_null(strstr(dump, "node_ethtool_received_bytes_total{device=\"eth0\"} 3000\n"));
+	free(dump);
+	run_close(&r);
+}
+
+static void test_ethtool_without_net_class_reports_no_data(void **u)
+{
+	struct run r;
+	(void)u;
+	fake_ethtool_handler = fake_ethtool;
+	run_open(&r, "ethtool", NO_SUCH_DIR, NO_SUCH_DIR);
+	expect_fails_with(&r, "no data");
+	run_close(&r);
+}
+
 /* ---- xfrm ---- */
 
 static void test_xfrm_reports_every_counter_zero_for_missing_lines(void **u)
@@ -540,6 +685,9 @@ int main(void)
 		T(test_netclass_netlink_without_ethtool_netlink_has_no_speed_nor_duplex),
 		T(test_netdev_detailed_metrics_report_the_kernels_counters),
 		T(test_netdev_detailed_metrics_from_proc_rename_four_columns),
+		T(test_ethtool_reports_driver_info_statistics_and_link_modes),
+		T(test_ethtool_filters_devices_and_statistics),
+		T(test_ethtool_without_net_class_reports_no_data),
 		T(test_xfrm_reports_every_counter_zero_for_missing_lines),
 		T(test_xfrm_without_the_file_fails_naming_the_kernel_option),
 #undef T
