@@ -652,6 +652,165 @@ static void test_ethtool_without_net_class_reports_no_data(void **u)
 	run_close(&r);
 }
 
+/* ---- wifi ---- */
+
+#define NL80211_FAMILY 28
+
+static bool no_nl80211;
+
+static void nl80211_family(const struct nlmsghdr *req, struct fake_reply *r)
+{
+	struct nl_attr tb[CTRL_ATTR_FAMILY_NAME + 1];
+	char name[32] = "";
+	assert_true(nl_msg_attrs(req, GENL_HDRLEN, tb, CTRL_ATTR_FAMILY_NAME + 1));
+	assert_true(nl_get_str(&tb[CTRL_ATTR_FAMILY_NAME], name, sizeof name));
+	assert_string_equal(name, "nl80211");
+	if (no_nl80211) {
+		fr_error(r, -ENOENT);
+		return;
+	}
+	struct genlmsghdr g = { .cmd = CTRL_CMD_NEWFAMILY, .version = 2 };
+	fr_msg(r, GENL_ID_CTRL, 0, &g, sizeof g);
+	fr_u16(r, CTRL_ATTR_FAMILY_ID, NL80211_FAMILY);
+	fr_error(r, 0);
+}
+
+static void genl_msg(struct fake_reply *r, uint8_t cmd)
+{
+	struct genlmsghdr g = { .cmd = cmd, .version = 1 };
+	fr_msg(r, NL80211_FAMILY, NLM_F_MULTI, &g, sizeof g);
+}
+
+static void wifi_interfaces(struct fake_reply *r)
+{
+	static const unsigned char mac[6] = { 0x84, 0xfd, 0xd1, 0x2a, 0x3b, 0x4c };
+	genl_msg(r, NL80211_CMD_NEW_INTERFACE);
+	fr_u32(r, NL80211_ATTR_IFINDEX, 3);
+	fr_str(r, NL80211_ATTR_IFNAME, "wlan0");
+	fr_attr(r, NL80211_ATTR_MAC, mac, 6);
+	fr_u32(r, NL80211_ATTR_IFTYPE, NL80211_IFTYPE_STATION);
+	fr_u32(r, NL80211_ATTR_WIPHY_FREQ, 2412);
+	genl_msg(r, NL80211_CMD_NEW_INTERFACE); /* a P2P device: no name, skipped */
+	fr_u64(r, NL80211_ATTR_WDEV, 2);
+	fr_u32(r, NL80211_ATTR_IFTYPE, NL80211_IFTYPE_P2P_DEVICE);
+	genl_msg(r, NL80211_CMD_NEW_INTERFACE);
+	fr_u32(r, NL80211_ATTR_IFINDEX, 5);
+	fr_str(r, NL80211_ATTR_IFNAME, "wlan1");
+	fr_u32(r, NL80211_ATTR_IFTYPE, NL80211_IFTYPE_ADHOC);
+	fr_done(r);
+}
+
+static void bss_msg(struct fake_reply *r, const unsigned char *bssid, const char *ssid,
+		    size_t ssid_len, int status)
+{
+	unsigned char ies[64] = { 0 /* SSID */, (unsigned char)ssid_len };
+	memcpy(ies + 2, ssid, ssid_len);
+	ies[2 + ssid_len] = 1; /* supported rates, after the SSID */
+	ies[3 + ssid_len] = 1;
+	ies[4 + ssid_len] = 0x82;
+	genl_msg(r, NL80211_CMD_NEW_SCAN_RESULTS);
+	size_t nest = fr_nest(r, NL80211_ATTR_BSS);
+	fr_attr(r, NL80211_BSS_BSSID, bssid, 6);
+	fr_u32(r, NL80211_BSS_FREQUENCY, 2412);
+	fr_attr(r, NL80211_BSS_INFORMATION_ELEMENTS, ies, 5 + ssid_len);
+	if (status >= 0)
+		fr_u32(r, NL80211_BSS_STATUS, (uint32_t)status);
+	fr_nest_end(r, nest);
+}
+
+static void rate(struct fake_reply *r, uint16_t attr, uint32_t r32, uint16_t r16)
+{
+	size_t nest = fr_nest(r, attr);
+	if (r16)
+		fr_u16(r, NL80211_RATE_INFO_BITRATE, r16);
+	if (r32)
+		fr_u32(r, NL80211_RATE_INFO_BITRATE32, r32);
+	fr_nest_end(r, nest);
+}
+
+static void station_msg(struct fake_reply *r)
+{
+	static const unsigned char ap[6] = { 0x01, 0x02, 0x03, 0x04, 0x05, 0x06 };
+	genl_msg(r, NL80211_CMD_NEW_STATION);
+	fr_u32(r, NL80211_ATTR_IFINDEX, 3);
+	fr_attr(r, NL80211_ATTR_MAC, ap, 6);
+	size_t info = fr_nest(r, NL80211_ATTR_STA_INFO);
+	fr_u32(r, NL80211_STA_INFO_INACTIVE_TIME, 8500);
+	fr_u32(r, NL80211_STA_INFO_RX_BYTES, 1234);  /* the 64-bit count wins */
+	fr_u32(r, NL80211_STA_INFO_TX_BYTES, 56789); /* no 64-bit count: this one */
+	fr_u8(r, NL80211_STA_INFO_SIGNAL, (uint8_t)-52);
+	rate(r, NL80211_STA_INFO_TX_BITRATE, 0, 540);     /* 54 Mb/s, 16-bit only */
+	rate(r, NL80211_STA_INFO_RX_BITRATE, 8667, 8667); /* 866.7 Mb/s */
+	fr_u32(r, NL80211_STA_INFO_TX_RETRIES, 20);
+	fr_u32(r, NL80211_STA_INFO_TX_FAILED, 2);
+	fr_u32(r, NL80211_STA_INFO_CONNECTED_TIME, 30);
+	fr_u64(r, NL80211_STA_INFO_RX_BYTES64, 5000000000ULL);
+	fr_u32(r, NL80211_STA_INFO_BEACON_LOSS, 1);
+	fr_nest_end(r, info);
+}
+
+static uint32_t req_ifindex(const struct nlmsghdr *req)
+{
+	struct nl_attr tb[NL80211_ATTR_IFINDEX + 1];
+	uint32_t index = 0;
+	nl_msg_attrs(req, GENL_HDRLEN, tb, NL80211_ATTR_IFINDEX + 1);
+	nl_get_u32(&tb[NL80211_ATTR_IFINDEX], &index);
+	return index;
+}
+
+static void wifi_kernel(int protocol, const struct nlmsghdr *req, struct fake_reply *r)
+{
+	static const unsigned char other[6] = { 0xaa, 0, 0, 0, 0, 1 },
+				   ours[6] = { 0x01, 0x02, 0x03, 0x04, 0x05, 0x06 },
+				   ibss[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
+	assert_int_equal(protocol, NETLINK_GENERIC);
+	if (req->nlmsg_type == GENL_ID_CTRL) {
+		nl80211_family(req, r);
+		return;
+	}
+	assert_int_equal(req->nlmsg_type, NL80211_FAMILY);
+	const struct genlmsghdr *g = NLMSG_DATA(req);
+	uint32_t index = req_ifindex(req);
+	if (g->cmd == NL80211_CMD_GET_INTERFACE) {
+		wifi_interfaces(r);
+	} else if (g->cmd == NL80211_CMD_GET_SCAN && index == 3) {
+		bss_msg(r, other, "neighbours", 10, -1); /* seen, not joined */
+		bss_msg(r, ours, "Caf\xc3\xa9 5G", 8, NL80211_BSS_STATUS_ASSOCIATED);
+		fr_done(r);
+	} else if (g->cmd == NL80211_CMD_GET_SCAN) {
+		assert_int_equal(index, 5);
+		bss_msg(r, ibss, "mesh\xff", 5, NL80211_BSS_STATUS_IBSS_JOINED);
+		fr_done(r);
+	} else if (g->cmd == NL80211_CMD_GET_STATION && index == 3) {
+		station_msg(r);
+		fr_done(r);
+	} else {
+		assert_int_equal(g->cmd, NL80211_CMD_GET_STATION);
+		fr_error(r, -ENOENT); /* no stations: none reported */
+	}
+}
+
+static void test_wifi_reports_interfaces_their_bss_and_stations(void **u)
+{
+	struct run r;
+	(void)u;
+	fake_nl_handler = wifi_kernel;
+	run_open(&r, "wifi", NO_SUCH_DIR, NO_SUCH_DIR);
+	expect_golden_run(&r, "wifi-net.txt");
+}
+
+static void test_wifi_without_nl80211_reports_no_data(void **u)
+{
+	struct run r;
+	(void)u;
+	fake_nl_handler = wifi_kernel;
+	no_nl80211 = true;
+	run_open(&r, "wifi", NO_SUCH_DIR, NO_SUCH_DIR);
+	expect_fails_with(&r, "no data: the kernel has no nl80211");
+	no_nl80211 = false;
+	run_close(&r);
+}
+
 /* ---- xfrm ---- */
 
 static void test_xfrm_reports_every_counter_zero_for_missing_lines(void **u)
@@ -688,6 +847,8 @@ int main(void)
 		T(test_ethtool_reports_driver_info_statistics_and_link_modes),
 		T(test_ethtool_filters_devices_and_statistics),
 		T(test_ethtool_without_net_class_reports_no_data),
+		T(test_wifi_reports_interfaces_their_bss_and_stations),
+		T(test_wifi_without_nl80211_reports_no_data),
 		T(test_xfrm_reports_every_counter_zero_for_missing_lines),
 		T(test_xfrm_without_the_file_fails_naming_the_kernel_option),
 #undef T
