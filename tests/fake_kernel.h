@@ -30,7 +30,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define FAKE_FDS       64
+#define FAKE_FDS       256
 #define FAKE_REPLY_MAX (512 * 1024)
 #define FAKE_DGRAMS    256
 

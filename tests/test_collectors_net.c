@@ -8,6 +8,7 @@
 #include <linux/genetlink.h>
 #include <linux/if_link.h>
 #include <linux/nl80211.h>
+#include <linux/perf_event.h>
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 #include <linux/ethtool_netlink.h>
@@ -811,6 +812,143 @@ static void test_wifi_without_nl80211_reports_no_data(void **u)
 	run_close(&r);
 }
 
+/* ---- perf ---- */
+
+/* What the fake kernel refuses: a type of event (-1: none) and with which errno. */
+static int perf_refused_type = -1, perf_refused_errno;
+static int perf_opened;
+
+static int64_t fake_open(const struct perf_event_attr *attr, int pid, int cpu)
+{
+	assert_int_equal(pid, -1); /* every process of the CPU */
+	assert_int_equal(attr->size, sizeof *attr);
+	assert_true(attr->disabled);
+	if (perf_refused_type == -2 || (int)attr->type == perf_refused_type)
+		return -perf_refused_errno;
+	perf_opened++;
+	return (int64_t)((uint64_t)attr->type << 56 | (attr->config & 0xffffffffff) << 8 |
+			 (uint64_t)cpu);
+}
+
+/* A count that says which counter it is: type, event and CPU. */
+static void fake_counts(uint64_t cookie, uint64_t out[3])
+{
+	uint64_t type = cookie >> 56, config = (cookie >> 8) & 0xffffffffff, cpu = cookie & 0xff;
+	out[0] = type * 1000000 + (config % 100000) * 10 + cpu;
+	out[1] = out[2] = 5000000000ULL;
+}
+
+static int perf_setup(void **u)
+{
+	reset_fakes(u);
+	fake_perf_open = fake_open;
+	fake_perf_read = fake_counts;
+	perf_refused_type = -1;
+	perf_refused_errno = 0;
+	perf_opened = 0;
+	return 0;
+}
+
+static void test_perf_reports_every_kind_of_counter_per_cpu(void **u)
+{
+	static const char *const keys[] = { "cpus", "tracepoint" }, *const values[] = {
+		"0,2", "sched:sched_switch"
+	};
+	struct run r;
+	(void)u;
+	assert_int_equal(run_opts(&r, "perf", PROCFS_NET, SYSFS_NET, keys, values, 2), 0);
+	expect_golden_run(&r, "perf-net.txt");
+	/* 30 events and one tracepoint on two CPUs */
+	assert_int_equal(perf_opened, 62);
+}
+
+static void test_perf_without_a_pmu_reports_software_counters_and_warns(void **u)
+{
+	static const char *const keys[] = { "cpus" }, *const values[] = { "0-1" };
+	struct run r;
+	char *dump;
+	(void)u;
+	perf_refused_type = PERF_TYPE_HARDWARE;
+	perf_refused_errno = ENOENT;
+	assert_int_equal(run_opts(&r, "perf", PROCFS_NET, SYSFS_NET, keys, values, 1), 0);
+	assert_int_equal(run_cycle(&r, &dump), 0);
+	assert_non_null(strstr(r.err,
+			       "hardware profilers: 0 of 18 counters: perf_event_open("
+			       "hardware CpuCycles, cpu 0) failed: No such file or directory; "
+			       "the kernel has no hardware PMU"));
+	assert_null(strstr(dump, "node_perf_cpucycles_total"));
+	assert_non_null(strstr(dump, "node_perf_context_switches_total{cpu=\"1\"} 1000031\n"));
+	assert_non_null(strstr(dump, "node_perf_cache_l1d_read_hits_total{cpu=\"0\"}"));
+	free(dump);
+	run_close(&r);
+}
+
+static void test_perf_refused_by_the_kernel_fails_with_the_reason_and_asks_again(void **u)
+{
+	static const char *const keys[] = { "cpus" }, *const values[] = { "0" };
+	struct run r;
+	char *dump;
+	(void)u;
+	perf_refused_type = -2; /* everything */
+	perf_refused_errno = EACCES;
+	assert_int_equal(run_opts(&r, "perf", PROCFS_NET, SYSFS_NET, keys, values, 1), 0);
+	assert_int_equal(run_cycle(&r, &dump), -EACCES);
+	assert_non_null(strstr(r.err, "no perf counter could be opened: perf_event_open(hardware "
+				      "CpuCycles, cpu 0) failed: Permission denied; counting every "
+				      "process of a CPU needs CAP_PERFMON, or "
+				      "kernel.perf_event_paranoid 0 or less, and it is 2"));
+	assert_string_equal(dump, "");
+	free(dump);
+	perf_refused_type = -1; /* the administrator lowered perf_event_paranoid */
+	assert_int_equal(run_cycle(&r, &dump), 0);
+	assert_non_null(strstr(dump, "node_perf_cpucycles_total{cpu=\"0\"} 0\n"));
+	free(dump);
+	run_close(&r);
+}
+
+static void test_perf_options_choose_cpus_and_profilers(void **u)
+{
+	static const char *const keys[] = { "cpus", "hardware-profilers", "software-profilers",
+					    "disable-cache-profilers" },
+				 *const values[] = { "1-5:2", "CpuCycles\nCpuInstr",
+						     "ContextSwitch", "true" };
+	struct run r;
+	(void)u;
+	assert_int_equal(run_opts(&r, "perf", PROCFS_NET, SYSFS_NET, keys, values, 4), 0);
+	expect_cycle(&r, "node_perf_cpucycles_total{cpu=\"1\"} 1\n"
+			 "node_perf_cpucycles_total{cpu=\"3\"} 3\n"
+			 "node_perf_cpucycles_total{cpu=\"5\"} 5\n"
+			 "node_perf_instructions_total{cpu=\"1\"} 11\n"
+			 "node_perf_instructions_total{cpu=\"3\"} 13\n"
+			 "node_perf_instructions_total{cpu=\"5\"} 15\n"
+			 "node_perf_context_switches_total{cpu=\"1\"} 1000031\n"
+			 "node_perf_context_switches_total{cpu=\"3\"} 1000033\n"
+			 "node_perf_context_switches_total{cpu=\"5\"} 1000035\n");
+	run_close(&r);
+}
+
+static void test_perf_refuses_options_it_cannot_use(void **u)
+{
+	static const struct {
+		const char *key, *value, *why;
+	} bad[] = {
+		{ "cpus", "2-a", "is not a CPU, a range A-B or A-B:STRIDE" },
+		{ "cpus", "0-8:0", "is not a CPU" },
+		{ "hardware-profilers", "CpuCycle", "no hardware profiler \"CpuCycle\"" },
+		{ "tracepoint", "sched", "invalid tracepoint \"sched\"" },
+		{ "tracepoint", "../x:y", "invalid tracepoint" },
+		{ "tracepoint", "sched:no_such_event", "no id under" },
+	};
+	(void)u;
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		struct run r;
+		const char *keys[] = { bad[i].key }, *values[] = { bad[i].value };
+		int rc = run_opts(&r, "perf", PROCFS_NET, SYSFS_NET, keys, values, 1);
+		if (rc == 0 || !strstr(r.err, bad[i].why))
+			fail_msg("%s=%s: %d \"%s\"", bad[i].key, bad[i].value, rc, r.err);
+	}
+}
+
 /* ---- xfrm ---- */
 
 static void test_xfrm_reports_every_counter_zero_for_missing_lines(void **u)
@@ -849,6 +987,14 @@ int main(void)
 		T(test_ethtool_without_net_class_reports_no_data),
 		T(test_wifi_reports_interfaces_their_bss_and_stations),
 		T(test_wifi_without_nl80211_reports_no_data),
+		cmocka_unit_test_setup(test_perf_reports_every_kind_of_counter_per_cpu, perf_setup),
+		cmocka_unit_test_setup(test_perf_without_a_pmu_reports_software_counters_and_warns,
+				       perf_setup),
+		cmocka_unit_test_setup(
+		    test_perf_refused_by_the_kernel_fails_with_the_reason_and_asks_again,
+		    perf_setup),
+		cmocka_unit_test_setup(test_perf_options_choose_cpus_and_profilers, perf_setup),
+		cmocka_unit_test_setup(test_perf_refuses_options_it_cannot_use, perf_setup),
 		T(test_xfrm_reports_every_counter_zero_for_missing_lines),
 		T(test_xfrm_without_the_file_fails_naming_the_kernel_option),
 #undef T
