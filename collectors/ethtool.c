@@ -45,6 +45,7 @@
 #include "filter.h"
 #include "hsort.h"
 #include "lazyfam.h"
+#include "metricname.h"
 
 #define FQ_MAX    160 /* "node_ethtool_" + a 31-character name with every rx expanded */
 #define STR_MAX   (ETH_GSTRING_LEN + 1)
@@ -127,34 +128,6 @@ static int eth_init(void **state, const struct collector_env *env, char *err, si
 }
 
 /* ---- names ---- */
-
-static bool name_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '_';
-}
-
-/* node_exporter's SanitizeMetricName: every match of _*[^0-9A-Za-z_]+_* becomes "_". */
-static void ethtool_sanitize(const char *in, char *out, size_t cap)
-{
-	size_t n = 0;
-	for (size_t i = 0; in[i] && n + 1 < cap;) {
-		size_t j = i;
-		while (in[j] == '_')
-			j++;
-		if (in[j] && !name_char(in[j])) {
-			while (in[j] && !name_char(in[j]))
-				j++;
-			while (in[j] == '_')
-				j++;
-			out[n++] = '_';
-			i = j;
-		} else {
-			out[n++] = in[i++];
-		}
-	}
-	out[n] = '\0';
-}
 
 /* At in[i]: a match of (^|_)WORD(_|$), the way Go's ReplaceAllString walks
  * (left to right, matches never overlapping).  Returns the match's length. */
@@ -277,8 +250,8 @@ static int add_stat(struct eth_state *s, size_t dev, uint32_t idx, const char *r
 {
 	char key[STR_MAX];
 
-	ethtool_sanitize(raw, key, sizeof key);
-	if (!key[0] || !optregex_match(&s->metrics, key, strlen(key)))
+	if (metric_name_sanitize(key, sizeof key, raw, strlen(raw)) != 0 || !key[0] ||
+	    !optregex_match(&s->metrics, key, strlen(key)))
 		return 0;
 	if (s->n_stats == s->cap_stats) {
 		size_t cap = s->cap_stats ? s->cap_stats * 2 : 256;
