@@ -101,11 +101,16 @@ static int nl_error_of(const struct nlmsghdr *nh, bool *ack)
 int nl_walk(const void *buf, size_t len, uint32_t seq, nl_msg_fn fn, void *ctx, bool *done,
 	    char *err, size_t errlen)
 {
-	int left = len > INT32_MAX ? INT32_MAX : (int)len;
+	const unsigned char *p = buf, *end = p + len;
 
-	for (const struct nlmsghdr *nh = buf; NLMSG_OK(nh, left); nh = NLMSG_NEXT(nh, left)) {
+	while ((size_t)(end - p) >= NLMSG_HDRLEN) {
+		const struct nlmsghdr *nh = (const struct nlmsghdr *)(const void *)p;
+		size_t n = nh->nlmsg_len, step = NLMSG_ALIGN(n);
 		bool ack = false;
 		int rc;
+		if (n < NLMSG_HDRLEN || n > (size_t)(end - p))
+			break; /* a truncated message ends the datagram */
+		p = step < (size_t)(end - p) ? p + step : end;
 		if (seq && nh->nlmsg_seq != seq)
 			continue; /* a late reply to an earlier request */
 		switch (nh->nlmsg_type) {
@@ -114,9 +119,12 @@ int nl_walk(const void *buf, size_t len, uint32_t seq, nl_msg_fn fn, void *ctx, 
 		case NLMSG_DONE:
 			*done = true;
 			/* A dump that failed midway says so in its DONE message. */
-			if (nh->nlmsg_len >= NLMSG_LENGTH(sizeof(int)) &&
-			    *(const int *)NLMSG_DATA(nh) < 0)
-				return *(const int *)NLMSG_DATA(nh);
+			if (n >= NLMSG_LENGTH(sizeof(int))) {
+				int e;
+				memcpy(&e, NLMSG_DATA(nh), sizeof e);
+				if (e < 0)
+					return e;
+			}
 			return 0;
 		case NLMSG_ERROR:
 			rc = nl_error_of(nh, &ack);
