@@ -18,10 +18,10 @@
  * duplex is "Full", "Half" or "Unknown", and the info HELP names no sysfs path.
  * The sysfs attributes are read under --path.sysfs (node_exporter reads /sys).
  *
- * --collector.netclass.rtnl.with-stats (node_exporter: netclass_rtnl.with-stats) adds
- * the kernel's 24 counters per device (node_network_receive_packets_total, ...
- * typed gauge, as node_exporter does): the same names as netdev's, so use it with
- * netdev off.
+ * --collector.netclass.rtnl.with-stats (node_exporter's spelling
+ * netclass_rtnl.with-stats is an alias) adds the kernel's 24 counters per device
+ * (node_network_receive_packets_total, ... typed gauge, as node_exporter does): the
+ * same names as netdev's, so use it with netdev off.
  * --collector.netclass.ignored-devices applies as with sysfs.
  */
 #include "netclass_rtnl.h"

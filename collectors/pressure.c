@@ -1,8 +1,10 @@
 /*
  * pressure - pressure stall information (PSI, Linux 4.20+) from
- * PROCFS/pressure/{cpu,io,memory}: the "total=" microseconds of the "some" line
- * as *_waiting_seconds_total and of the "full" line as *_stalled_seconds_total.
- * As in node_exporter 1.5, the cpu resource reports only its "some" line.
+ * PROCFS/pressure/{cpu,io,memory,irq}: the "total=" microseconds of the "some"
+ * line as *_waiting_seconds_total and of the "full" line as
+ * *_stalled_seconds_total.  As in node_exporter, the cpu resource reports only
+ * its "some" line and irq (Linux 6.1+, CONFIG_IRQ_TIME_ACCOUNTING) only its
+ * "full" line, the only one the kernel writes for it.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -39,6 +41,10 @@ static const struct {
 	      "Total time in seconds that processes have waited for memory" },
 	    { "node_pressure_memory_stalled_seconds_total",
 	      "Total time in seconds no process could make progress due to memory congestion" } } },
+	{ "pressure/irq",
+	  { { NULL, NULL },
+	    { "node_pressure_irq_stalled_seconds_total",
+	      "Total time in seconds no process could make progress due to IRQ congestion" } } },
 };
 
 #define N_RESOURCES (sizeof resources / sizeof resources[0])

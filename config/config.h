@@ -152,7 +152,21 @@ bool config_is_builtin_collector(const char *name);
 /* Every collector option, terminated by an entry whose collector is NULL. */
 extern const struct collector_option_def config_option_defs[];
 
-/* The definition of collector's option key, or NULL. */
+/*
+ * Another spelling of an option (options.def: COLLECTOR_OPTION_ALIAS): a name
+ * node_exporter deprecated but still accepts, or a flag whose prefix is not the
+ * collector's name (--collector.powersupply.* for powersupplyclass).
+ */
+struct collector_option_alias {
+	const char *collector, *key;               /* as written in a flag or a config key */
+	const char *target_collector, *target_key; /* the option it sets */
+};
+
+/* Every alias, terminated by an entry whose collector is NULL. */
+extern const struct collector_option_alias config_option_aliases[];
+
+/* The definition of collector's option key, or NULL.  An alias resolves to the
+ * option it stands for: use the definition's collector and key from then on. */
 const struct collector_option_def *config_option_def(const char *collector, const char *key);
 
 /* Checks value against the option's type; -EINVAL with the reason. */
