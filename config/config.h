@@ -22,6 +22,7 @@
 
 #define CONFIG_MAX_OPTIONS      128
 #define CONFIG_OPTION_VALUE_MAX 1024
+#define CONFIG_OPTION_UINT_MAX  1000000
 
 #define CONFIG_DEFAULT_PORT        9469
 #define CONFIG_DEFAULT_INTERVAL_MS 5000
@@ -58,6 +59,7 @@ enum collector_option_type {
 	OPTION_DURATION,
 	OPTION_PATH,
 	OPTION_LIST, /* repeatable flag / JSON array; the entries joined with '\n' */
+	OPTION_UINT, /* a whole number, 0 to 1000000 */
 };
 
 struct collector_option_def {

@@ -62,6 +62,21 @@ static int check_regex(const char *value, char *err, size_t errlen)
 	return -EINVAL;
 }
 
+/* Decimal digits only, at most CONFIG_OPTION_UINT_MAX. */
+static int check_uint(const char *value, char *err, size_t errlen)
+{
+	unsigned long n = 0;
+	const char *p = value;
+
+	for (; *p >= '0' && *p <= '9' && n <= CONFIG_OPTION_UINT_MAX; p++)
+		n = n * 10 + (unsigned long)(*p - '0');
+	if (p != value && *p == '\0' && n <= CONFIG_OPTION_UINT_MAX)
+		return 0;
+	snprintf(err, errlen, "expected a whole number from 0 to %d, found \"%.100s\"",
+		 CONFIG_OPTION_UINT_MAX, value);
+	return -EINVAL;
+}
+
 int config_check_option_value(const struct collector_option_def *d, const char *value, char *err,
 			      size_t errlen)
 {
@@ -86,6 +101,8 @@ int config_check_option_value(const struct collector_option_def *d, const char *
 			return 0;
 		snprintf(err, errlen, "\"%.200s\" is not an absolute path", value);
 		return -EINVAL;
+	case OPTION_UINT:
+		return check_uint(value, err, errlen);
 	case OPTION_STRING:
 	case OPTION_LIST:
 		break;

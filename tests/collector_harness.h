@@ -157,7 +157,8 @@ static void run_close(struct run *r)
 	batch_free(r->b);
 }
 
-/* One cycle that must succeed, compared with text. */
+/* One cycle that must succeed, compared with text.  (Not every test file uses
+ * each helper.) */
 __attribute__((unused)) static void expect_cycle(struct run *r, const char *text)
 {
 	char *dump;

@@ -91,8 +91,10 @@ OPTION_FLAGS = {
 CLOSE = {"node_time_seconds": 10.0}   # equal within this many units
 # Families whose series come and go with the moment of collection: node_exporter
 # counts sockets while it serves the scrape (its own connection is "established"),
-# shmetrics on its own interval.  Type and label keys are compared, not label sets.
-VOLATILE_SERIES = {"node_tcp_connection_states"}
+# shmetrics on its own interval; the process states seen (a short-lived zombie) change
+# from one moment to the next.  Type and label keys are compared, not label sets.
+VOLATILE_SERIES = {"node_tcp_connection_states", "node_processes_state",
+                   "node_processes_threads_state"}
 
 def read_since(path):
     """The changes since 1.5: new family patterns, added labels, removed families, flags."""

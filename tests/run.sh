@@ -47,7 +47,9 @@ valgrind_tests() {
 		build/tests/test_collectors_net \
 		build/tests/test_client \
 		build/tests/test_custom \
-		build/tests/test_promtext build/tests/test_textfile build/tests/test_exec; do
+		build/tests/test_promtext build/tests/test_textfile build/tests/test_exec \
+		build/tests/test_collectors_cgroup build/tests/test_collectors_proc \
+		build/tests/test_collectors_systemd; do
 		[ -x "$t" ] || continue
 		echo "--- valgrind $t"
 		valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite \
