@@ -7,6 +7,7 @@
 
 #include <dirent.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,12 +69,21 @@ static inline struct segment_options segdir_fixture_options(uint32_t max_series,
 	return o;
 }
 
-/* Reader limits that accept any test segment. */
+static struct seg_read_limits segdir_fixture_lim;
+
+static inline void segdir_fixture_limits_init(void)
+{
+	seg_read_limits_for(10000000u, &segdir_fixture_lim);
+}
+
+/* Reader limits that accept any test segment (computed once: the hammer tests
+ * call this from several threads). */
 static inline const struct seg_read_limits *segdir_fixture_limits(void)
 {
-	static struct seg_read_limits lim;
-	seg_read_limits_for(10000000u, &lim);
-	return &lim;
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, segdir_fixture_limits_init);
+	return &segdir_fixture_lim;
 }
+
 
 #endif
