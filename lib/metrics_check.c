@@ -101,7 +101,7 @@ static int check_labels(const struct metrics_view *v, uint32_t si, const struct 
 		const char *name = view_string(v, l.name_off);
 		if (label_name_check(name, l.name_len, why, sizeof why) < 0)
 			FAIL("series %u: %s", si, why);
-		const char *reserved = family_reserved_label(f->type);
+		const char *reserved = series_reserved_label(f);
 		if (reserved && l.name_len == strlen(reserved) &&
 		    memcmp(name, reserved, l.name_len) == 0)
 			FAIL("series %u: a %s label is reserved for its family's type", si,
@@ -150,6 +150,9 @@ static int check_families(const struct metrics_view *v, char *err, size_t errlen
 		view_family(v, i, &f);
 		if (f.type > METRIC_SUMMARY)
 			FAIL("family %u: unknown type %u", i, f.type);
+		if (f.aggregate > AGG_MAX_VALUE || (f.aggregate != 0 && f.type != METRIC_GAUGE))
+			FAIL("family %u: aggregate %u is not one a %s can have", i, f.aggregate,
+			     metric_type_name(f.type));
 		/* Families own consecutive, non-overlapping runs of series, in order. */
 		if (f.first_series != next_series || f.n_series > v->hdr.n_series - next_series)
 			FAIL("family %u: series range out of order or out of range", i);
