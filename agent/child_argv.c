@@ -239,6 +239,17 @@ static uint32_t reader_max_series(const struct shm_config *c)
 	return max;
 }
 
+/* The most workers of any collector: the exporter refuses a segment with more. */
+static uint32_t reader_max_workers(const struct shm_config *c)
+{
+	uint32_t max = 0;
+
+	for (size_t i = 0; i < c->n_custom; i++)
+		if (c->custom[i].workers > max)
+			max = c->custom[i].workers;
+	return max;
+}
+
 int child_argv_exporter(struct child_argv *a, const char *program, const struct shm_config *c,
 			char *err, size_t errlen)
 {
@@ -250,6 +261,7 @@ int child_argv_exporter(struct child_argv *a, const char *program, const struct 
 	rc |= push(a, "%s", program);
 	rc |= push_segments(a, c);
 	rc |= push(a, "--segments.max-series=%" PRIu32, reader_max_series(c));
+	rc |= push(a, "--segments.max-workers=%" PRIu32, reader_max_workers(c));
 	rc |= push(a, "--web.listen-address=%s", c->web.listen_address);
 	for (size_t i = 0; i < c->n_collectors; i++)
 		if (c->collectors[i].enabled)

@@ -24,6 +24,7 @@ struct exporter_args {
 	const char *instance;
 	const char *segments_dir;
 	struct seg_read_limits limits; /* --segments.max-series */
+	unsigned max_workers;          /* --segments.max-workers */
 
 	char host[HOST_MAX];
 	uint16_t port;
@@ -47,7 +48,7 @@ static const char usage[] =
     "usage: shmetrics-exporter --segments.directory=DIR --instance=INSTANCE\n"
     "                          --web.listen-address=HOST:PORT\n"
     "                          --collector=NAME [--collector=NAME ...]\n"
-    "                          [--segments.max-series=10000]\n"
+    "                          [--segments.max-series=10000] [--segments.max-workers=0]\n"
 
     "                          [--staleness-intervals=3] [--web.timeout=DURATION]\n"
     "                          [--web.max-connections=N] [--web.max-connections-per-ip=N]\n"
@@ -177,6 +178,13 @@ static int flag_max_series(struct exporter_args *a, const char *v, char *err, si
 	return rc;
 }
 
+/* Collectors with workers: at most this many slots, each of max-series (0: a
+ * segment with workers is refused). */
+static int flag_max_workers(struct exporter_args *a, const char *v, char *err, size_t errlen)
+{
+	return args_parse_uint(v, 0, SEGMENT_WORKERS_MAX, &a->max_workers, err, errlen);
+}
+
 static const struct {
 	const char *prefix;
 	flag_fn fn;
@@ -184,6 +192,7 @@ static const struct {
 	{ "--instance=", flag_instance },
 	{ "--segments.directory=", flag_segments_dir },
 	{ "--segments.max-series=", flag_max_series },
+	{ "--segments.max-workers=", flag_max_workers },
 	{ "--web.listen-address=", flag_listen },
 	{ "--collector=", flag_collector },
 	{ "--staleness-intervals=", flag_staleness },
@@ -238,6 +247,7 @@ static int parse_args(struct exporter_args *a, int argc, char **argv, char *err,
 		if (rc < 0)
 			return rc;
 	}
+	seg_read_limits_workers(&a->limits, a->max_workers);
 	return check_required(a, err, errlen);
 }
 
