@@ -95,9 +95,27 @@ CLIENT_A := $(CLIENT_LIBDIR)/libshmetrics.a
 CLIENT_PC := $(CLIENT_LIBDIR)/shmetrics.pc
 CLIENT_LIBS := $(CLIENT_SO) $(CLIENT_LIBDIR)/libshmetrics.so $(CLIENT_A) $(CLIENT_PC)
 
-.PHONY: all deps deps-check run test tests unit-tests install uninstall clean libshmetrics FORCE
+# ---- the Python package python/shmetrics (docs/python.md) ------------------------------------
+# Its extension module is built in place, beside the package's Python files, so that
+# PYTHONPATH=python imports it after `make`; it links the static libshmetrics.  Debian's
+# python3 (never the one on PATH) decides the headers, the suffix and where to install.
+PYTHON ?= /usr/bin/python3
+PY_CFLAGS := $(shell $(PYTHON)-config --includes 2>/dev/null)
+PY_EXT := python/shmetrics/_shmetrics$(shell $(PYTHON)-config --extension-suffix 2>/dev/null)
+PY_OBJ := $(BUILD)/pic/python/shmetrics/_shmetrics.o
+# A sanitizer build would link the extension against a runtime python3 does not load.
+PY_TARGETS := $(if $(SANITIZE),,$(PY_EXT))
+# Where Debian's python3 looks: /usr/lib/python3/dist-packages for its own packages,
+# /usr/local/lib/python3.X/dist-packages (and the like under other prefixes) for others.
+PY_VERSION := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+PYTHON_SITEDIR ?= $(if $(filter /usr,$(PREFIX)),$(PREFIX)/lib/python3/dist-packages,$(PREFIX)/lib/python$(PY_VERSION)/dist-packages)
 
-all: deps-check $(PROGRAMS) $(CLIENT_LIBS)
+.PHONY: all deps deps-check run test tests unit-tests install uninstall clean libshmetrics FORCE \
+	python print-python-sitedir
+
+all: deps-check $(PROGRAMS) $(CLIENT_LIBS) $(PY_TARGETS)
+
+python: $(PY_EXT)
 
 tests: $(TESTS) $(TEST_HELPERS)
 
@@ -181,6 +199,12 @@ $(CLIENT_A): $(CLIENT_PIC)
 	rm -f $@
 	ar rcs $@ $(BUILD)/pic/libshmetrics.o
 
+$(PY_OBJ): ALL_CFLAGS += $(PY_CFLAGS)
+
+# Python's own symbols are left undefined: the interpreter that imports it has them.
+$(PY_EXT): $(PY_OBJ) $(CLIENT_A)
+	$(CC) $(ALL_LDFLAGS) -shared -Wl,--exclude-libs,ALL -o $@ $(PY_OBJ) $(CLIENT_A) -lm
+
 # Regenerated on every run (it is tiny) and replaced only when PREFIX changed it.
 define CLIENT_PC_TEXT
 prefix=$(PREFIX)
@@ -248,6 +272,13 @@ install: all
 	install -m 0644 $(CLIENT_A) $(D)$(PREFIX)/lib/
 	install -m 0644 include/shmetrics.h $(D)$(PREFIX)/include/
 	install -m 0644 $(CLIENT_PC) $(D)$(PREFIX)/lib/pkgconfig/
+	@# The Python package, for Debian's python3.
+	install -d $(D)$(PYTHON_SITEDIR)/shmetrics
+	install -m 0644 python/shmetrics/__init__.py $(D)$(PYTHON_SITEDIR)/shmetrics/
+	install -m 0644 $(PY_EXT) $(D)$(PYTHON_SITEDIR)/shmetrics/
+
+print-python-sitedir:
+	@echo $(PYTHON_SITEDIR)
 
 # The configuration in SYSCONFDIR is left in place, like a package's conffile.
 uninstall:
@@ -257,7 +288,7 @@ uninstall:
 		$(D)$(PREFIX)/lib/$(CLIENT_SONAME) $(D)$(PREFIX)/lib/libshmetrics.so \
 		$(D)$(PREFIX)/lib/libshmetrics.a $(D)$(PREFIX)/include/shmetrics.h \
 		$(D)$(PREFIX)/lib/pkgconfig/shmetrics.pc
-	rm -rf $(D)$(PREFIX)/libexec/shmetrics $(D)$(DOCDIR)
+	rm -rf $(D)$(PREFIX)/libexec/shmetrics $(D)$(DOCDIR) $(D)$(PYTHON_SITEDIR)/shmetrics
 
 # ---- deployment, reliability and benchmarks (docs/operations.md, docs/reliability.md) ------
 .PHONY: deb fuzz fuzz-short reliability-faults reliability-load reliability-soak \
@@ -307,7 +338,7 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h' | grep -v '^tests/fixtures/')
 
 clean:
-	rm -rf build
+	rm -rf build python/shmetrics/_shmetrics*.so python/shmetrics/__pycache__
 
 # Header dependencies of this build only (not of the sanitizer or fuzz builds beside it).
 -include $(shell find $(BUILD)/obj $(BUILD)/pic -name '*.d' -type f 2>/dev/null)
