@@ -292,7 +292,7 @@ uninstall:
 
 # ---- deployment, reliability and benchmarks (docs/operations.md, docs/reliability.md) ------
 .PHONY: deb fuzz fuzz-short reliability-faults reliability-load reliability-soak \
-	bench-collectors bench-top bench-client format
+	bench-collectors bench-top bench-client bench-workers format
 
 # A Debian package from a staged `make install PREFIX=/usr`, into build/deb/.
 deb:
@@ -332,6 +332,15 @@ $(BUILD)/bench/client_inc: $(call obj,bench/client_inc.c) $(LIB_A)
 
 bench-client: $(BUILD)/bench/client_inc
 	$(BUILD)/bench/client_inc
+
+# What a reader pays to merge a collector's workers (docs/custom-collectors.md).
+$(BUILD)/bench/workers_merge: $(call obj,bench/workers_merge.c) $(LIB_A)
+	$(call link,-lm)
+
+# Workers next to prometheus_client's multiprocess mode, same data (README).
+bench-workers: all $(BUILD)/bench/workers_merge
+	$(BUILD)/bench/workers_merge
+	bench/multiprocess_vs_prometheus_client.py
 
 # clang-format (.clang-format) over every C file of the project.
 format:

@@ -195,8 +195,8 @@ static int cmd_list(const struct args *a)
 		return status;
 	size_t n = segment_names(&w, names, sizeof names / sizeof names[0]);
 	if (n == 0) {
-		cli_error("instance %s has no collectors in %s (is its agent running?)", a->instance,
-			  w.dir.path);
+		cli_error("instance %s has no collectors in %s (is its agent running?)",
+			  a->instance, w.dir.path);
 		cli_where_close(&w);
 		return CLI_NO_COLLECTOR;
 	}
@@ -270,11 +270,11 @@ static int cmd_reset(const struct args *a)
 	int fd = cli_lock_segment(&w);
 	if (fd < 0) {
 		cli_error("cannot open %s for writing: %s%s", w.what, strerror(-fd),
-			  fd == -EACCES ? " (resetting needs write permission on the segment)"
-					: fd == -ENOENT ? " (is the agent running?)"
-							: "");
+			  fd == -EACCES   ? " (resetting needs write permission on the segment)"
+			  : fd == -ENOENT ? " (is the agent running?)"
+					  : "");
 		cli_where_close(&w);
-		return fd == -EACCES ? CLI_NO_PERMISSION
+		return fd == -EACCES   ? CLI_NO_PERMISSION
 		       : fd == -ENOENT ? CLI_NO_COLLECTOR
 				       : CLI_FAILED;
 	}

@@ -22,7 +22,7 @@
 #define CONFIG_THREADS_MAX         64u
 #define CONFIG_MAX_SERIES_MAX      1000000u
 /* workers x max_series of one custom collector: what a scrape may merge. */
-#define CONFIG_WORKER_SERIES_MAX 10240000u
+#define CONFIG_WORKER_SERIES_MAX   10240000u
 #define CONFIG_FILE_MAX            (1024 * 1024)
 
 /* ---- position index (pos.c) ----

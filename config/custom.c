@@ -612,9 +612,9 @@ bool config_custom_differs(const struct shm_config *a, const struct shm_config *
 	size_t xe = packed_len(x->env, x->envc, sizeof x->env);
 	return x->kind != y->kind || x->timeout_ms != y->timeout_ms || x->sandbox != y->sandbox ||
 	       x->max_series != y->max_series || x->workers != y->workers ||
-	       strcmp(x->user, y->user) != 0 ||
-	       strcmp(x->group, y->group) != 0 || x->mode != y->mode || x->argc != y->argc ||
-	       x->envc != y->envc || xa != packed_len(y->args, y->argc, sizeof y->args) ||
+	       strcmp(x->user, y->user) != 0 || strcmp(x->group, y->group) != 0 ||
+	       x->mode != y->mode || x->argc != y->argc || x->envc != y->envc ||
+	       xa != packed_len(y->args, y->argc, sizeof y->args) ||
 	       memcmp(x->args, y->args, xa) != 0 ||
 	       xe != packed_len(y->env, y->envc, sizeof y->env) || memcmp(x->env, y->env, xe) != 0;
 }

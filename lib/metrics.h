@@ -144,6 +144,22 @@ struct metrics_view {
 int metrics_view_open(struct metrics_view *v, const void *buf, size_t len,
 		      const struct batch_limits *lim, char *err, size_t errlen);
 
+/*
+ * The same, when a view that passed these checks is at hand (known; may be
+ * NULL): if buf's counts and metadata (families to values) are byte for byte
+ * known's, only the header, sizes and error message are checked again -- the
+ * rest depends on those bytes alone -- and *like_known (may be NULL) says so.
+ * known must have passed metrics_view_open and its buffer must not have
+ * changed since.
+ */
+int metrics_view_open_like(struct metrics_view *v, const void *buf, size_t len,
+			   const struct batch_limits *lim, const struct metrics_view *known,
+			   bool *like_known, char *err, size_t errlen);
+
+/* True when a and b have the same counts and the same bytes from their families
+ * to their values: the same families, series and labels. */
+bool metrics_view_same_meta(const struct metrics_view *a, const struct metrics_view *b);
+
 /* Fills v's section offsets from the counts in v->hdr (no checks). */
 void view_compute_offsets(struct metrics_view *v);
 

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -170,18 +171,41 @@ static int check_families(const struct metrics_view *v, char *err, size_t errlen
 	return 0;
 }
 
-int metrics_view_open(struct metrics_view *v, const void *buf, size_t len,
-		      const struct batch_limits *lim, char *err, size_t errlen)
+bool metrics_view_same_meta(const struct metrics_view *a, const struct metrics_view *b)
+{
+	const size_t from = offsetof(struct blob_header, n_families);
+	const size_t to = offsetof(struct blob_header, flags);
+
+	return memcmp((const char *)&a->hdr + from, (const char *)&b->hdr + from, to - from) == 0 &&
+	       memcmp(a->blob + a->families_off, b->blob + b->families_off,
+		      a->values_off - a->families_off) == 0;
+}
+
+int metrics_view_open_like(struct metrics_view *v, const void *buf, size_t len,
+			   const struct batch_limits *lim, const struct metrics_view *known,
+			   bool *like_known, char *err, size_t errlen)
 {
 	struct metrics_view tmp = { .blob = buf };
+	bool like = false;
 
 	if (len < sizeof(struct blob_header))
 		FAIL("batch of %zu bytes is shorter than its header", len);
 	memcpy(&tmp.hdr, buf, sizeof tmp.hdr);
 	int rc = check_header(&tmp, len, lim, err, errlen);
+	/* The metadata checks depend on those bytes alone: the same bytes pass again. */
 	if (rc == 0)
+		like = known != NULL && metrics_view_same_meta(&tmp, known);
+	if (rc == 0 && !like)
 		rc = check_families(&tmp, err, errlen);
 	if (rc == 0)
 		*v = tmp;
+	if (like_known != NULL)
+		*like_known = like;
 	return rc;
+}
+
+int metrics_view_open(struct metrics_view *v, const void *buf, size_t len,
+		      const struct batch_limits *lim, char *err, size_t errlen)
+{
+	return metrics_view_open_like(v, buf, len, lim, NULL, NULL, err, errlen);
 }

@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@ struct mfam {
 	uint32_t type, aggregate;
 	uint32_t first_bound, n_bounds; /* into bounds[] */
 	uint32_t head, tail;            /* its series, in order: index + 1 */
+	uint32_t in_values;             /* values of an input series of it */
 };
 
 struct mser {
@@ -46,12 +48,15 @@ struct mlabel {
 /* What the previous input's series became, while the next input repeats its
  * metadata byte for byte. */
 struct remembered {
-	unsigned char *meta; /* the input's bytes from its families to its values */
+	unsigned char *meta; /* the input's bytes up to its values (header included) */
 	size_t len, cap;
+	struct metrics_view view; /* over meta: what it was checked as */
+	uint64_t tag;             /* the caller's name for this metadata; 0: none */
 	enum merge_input kind;
 	bool valid;
-	uint32_t *fam_map; /* input family -> merged family + 1, 0: skipped */
-	uint32_t *ser_map; /* input series -> merged series + 1, 0: skipped */
+	uint32_t *fam_map;  /* input family -> merged family + 1, 0: skipped */
+	uint32_t *ser_map;  /* input series -> merged series + 1, 0: skipped */
+	uint32_t *ser_vidx; /* input series -> its first value */
 };
 
 struct seg_merge {
@@ -103,8 +108,9 @@ static bool tables_alloc(struct seg_merge *m)
 	m->values = calloc(l->max_values + 1u, sizeof *m->values);
 	m->prev.fam_map = calloc(l->max_families + 1u, sizeof *m->prev.fam_map);
 	m->prev.ser_map = calloc(l->max_series + 1u, sizeof *m->prev.ser_map);
-	return m->fams && m->fam_slots && m->ser && m->ser_slots && m->labels && m->bounds &&
-	       m->arena && m->values && m->prev.fam_map && m->prev.ser_map;
+	m->prev.ser_vidx = calloc(l->max_series + 1u, sizeof *m->prev.ser_vidx);
+	return m->prev.ser_vidx && m->fams && m->fam_slots && m->ser && m->ser_slots && m->labels &&
+	       m->bounds && m->arena && m->values && m->prev.fam_map && m->prev.ser_map;
 }
 
 /*
@@ -157,6 +163,7 @@ void seg_merge_free(struct seg_merge *m)
 	free(m->prev.meta);
 	free(m->prev.fam_map);
 	free(m->prev.ser_map);
+	free(m->prev.ser_vidx);
 	free(m);
 }
 
@@ -283,6 +290,7 @@ static uint32_t fam_create(struct seg_merge *m, const struct metrics_view *v,
 	}
 	for (uint32_t k = 0; k < f->n_bounds; k++)
 		m->bounds[m->n_bounds++] = view_bound(v, f->first_bound + k);
+	mf.in_values = family_value_count(f);
 	m->fams[m->n_fams] = mf;
 	m->fam_slots[slot] = m->n_fams + 1;
 	return m->n_fams++;
@@ -482,19 +490,22 @@ static void merge_gauge(struct seg_merge *m, struct mser *ms, const struct mfam 
 	}
 }
 
-static void merge_values(struct seg_merge *m, uint32_t ser, const struct metrics_view *v,
-			 const struct blob_series *s)
+/* Merges the values of one input series (values: the input's values section). */
+static void merge_values(struct seg_merge *m, uint32_t ser, const unsigned char *values,
+			 uint32_t value_idx)
 {
 	struct mser *ms = &m->ser[ser];
 	const struct mfam *f = &m->fams[ms->family];
 	double in[HISTOGRAM_BUCKETS_MAX + 2];
-	struct blob_family bf = { .type = f->type,
-				  .aggregate = f->aggregate,
-				  .n_bounds = f->n_bounds };
-	uint32_t n = family_value_count(&bf);
+	uint32_t n = f->in_values;
 
-	for (uint32_t i = 0; i < n; i++)
-		in[i] = view_value(v, s->value_idx + i);
+	if (f->type == METRIC_COUNTER) { /* the common case, kept short */
+		memcpy(in, values + (size_t)value_idx * 8, sizeof *in);
+		m->values[ms->value] += in[0];
+		ms->merged++;
+		return;
+	}
+	memcpy(in, values + (size_t)value_idx * 8, n * sizeof *in);
 	if (f->type == METRIC_GAUGE || f->type == METRIC_UNTYPED)
 		merge_gauge(m, ms, f, in);
 	else
@@ -510,47 +521,65 @@ static bool gauge_live_only(const struct mfam *f)
 	return (f->type == METRIC_GAUGE && f->aggregate != AGG_LAST) || f->type == METRIC_UNTYPED;
 }
 
-static void add_family_series(struct seg_merge *m, const struct metrics_view *v,
-			      const struct blob_family *f, uint32_t fam, uint32_t worker,
-			      uint32_t *map)
+/* One input: its metadata (meta, a validated view whose labels and strings are
+ * read) and its values section. */
+struct input {
+	const struct metrics_view *meta;
+	const unsigned char *values;
+	uint32_t worker;
+	enum merge_input kind;
+};
+
+static void add_family_series(struct seg_merge *m, const struct input *in,
+			      const struct blob_family *f, uint32_t fam, bool again)
 {
 	const struct mfam *mf = &m->fams[fam];
 	uint32_t who = mf->type == METRIC_GAUGE && mf->aggregate == AGG_PER_WORKER
-			   ? worker
+			   ? in->worker
 			   : MERGE_NO_WORKER;
+	uint32_t *map = m->prev.ser_map, *vidx = m->prev.ser_vidx;
 
-	for (uint32_t k = 0; k < f->n_series; k++) {
+	for (uint32_t si = f->first_series; si < f->first_series + f->n_series; si++) {
+		if (again && who == MERGE_NO_WORKER) {
+			if (map[si] != 0)
+				merge_values(m, map[si] - 1, in->values, vidx[si]);
+			continue;
+		}
 		struct blob_series s;
-		uint32_t si = f->first_series + k;
-		view_series(v, si, &s);
-		uint32_t idx = map[si] != 0 && who == MERGE_NO_WORKER
-				   ? map[si]
-				   : series_map(m, fam, who, v, &s);
+		view_series(in->meta, si, &s);
+		uint32_t idx = series_map(m, fam, who, in->meta, &s);
 		map[si] = who == MERGE_NO_WORKER ? idx : 0;
+		vidx[si] = s.value_idx;
 		if (idx != 0)
-			merge_values(m, idx - 1, v, &s);
+			merge_values(m, idx - 1, in->values, s.value_idx);
 	}
 }
 
-/* The input's metadata: everything from its families up to its values. */
+/* The input's metadata: its counts, and everything from its families up to its
+ * values. */
 static bool same_meta_as_before(const struct seg_merge *m, const struct metrics_view *v,
 				enum merge_input kind)
 {
-	size_t len = v->values_off - v->families_off;
+	const size_t from = offsetof(struct blob_header, n_families);
+	const size_t to = offsetof(struct blob_header, flags);
 
-	return m->prev.valid && m->prev.kind == kind && m->prev.len == len &&
-	       memcmp(m->prev.meta, v->blob + v->families_off, len) == 0;
+	return m->prev.valid && m->prev.kind == kind && m->prev.len == v->values_off &&
+	       memcmp((const char *)&v->hdr + from, (const char *)&m->prev.view.hdr + from,
+		      to - from) == 0 &&
+	       memcmp(m->prev.meta + v->families_off, v->blob + v->families_off,
+		      v->values_off - v->families_off) == 0;
 }
 
 /* Starts the maps afresh for v; remembers its metadata unless memory is short
  * (the merge is then merely slower). */
 static void remember_meta(struct seg_merge *m, const struct metrics_view *v, enum merge_input kind)
 {
-	size_t len = v->values_off - v->families_off;
+	size_t len = v->values_off;
 
 	memset(m->prev.fam_map, 0, v->hdr.n_families * sizeof *m->prev.fam_map);
 	memset(m->prev.ser_map, 0, v->hdr.n_series * sizeof *m->prev.ser_map);
 	m->prev.valid = false;
+	m->prev.tag = 0;
 	if (len > m->prev.cap) {
 		unsigned char *p = realloc(m->prev.meta, len);
 		if (p == NULL)
@@ -558,31 +587,69 @@ static void remember_meta(struct seg_merge *m, const struct metrics_view *v, enu
 		m->prev.meta = p;
 		m->prev.cap = len;
 	}
-	memcpy(m->prev.meta, v->blob + v->families_off, len);
+	memcpy(m->prev.meta, v->blob, len);
 	m->prev.len = len;
 	m->prev.kind = kind;
+	m->prev.view = *v;
+	m->prev.view.blob = m->prev.meta;
 	m->prev.valid = true;
+}
+
+static void note_times(struct seg_merge *m, uint64_t publish_ns, uint64_t duration_ns,
+		       enum merge_input kind)
+{
+	if (publish_ns > m->publish_ns)
+		m->publish_ns = publish_ns;
+	if (kind == MERGE_LIVE && duration_ns > m->duration_ns)
+		m->duration_ns = duration_ns;
+}
+
+static void add_input(struct seg_merge *m, const struct input *in, bool again)
+{
+	const struct metrics_view *v = in->meta;
+
+	for (uint32_t i = 0; i < v->hdr.n_families; i++) {
+		struct blob_family f;
+		view_family(v, i, &f);
+		uint32_t fam = again ? m->prev.fam_map[i] : fam_map(m, v, &f, in->worker, in->kind);
+		m->prev.fam_map[i] = fam;
+		if (fam != 0 && !(in->kind == MERGE_ENDED && gauge_live_only(&m->fams[fam - 1])))
+			add_family_series(m, in, &f, fam - 1, again);
+	}
+}
+
+void seg_merge_add_tagged(struct seg_merge *m, const struct metrics_view *v, uint32_t worker,
+			  enum merge_input kind, uint64_t tag)
+{
+	struct input in = { v, v->blob + v->values_off, worker, kind };
+	bool again = tag != 0 && m->prev.valid && m->prev.tag == tag && m->prev.kind == kind
+			 ? true
+			 : same_meta_as_before(m, v, kind);
+
+	if (!again)
+		remember_meta(m, v, kind);
+	note_times(m, v->hdr.publish_time_ns, v->hdr.duration_ns, kind);
+	add_input(m, &in, again);
+	if (m->prev.valid)
+		m->prev.tag = tag;
 }
 
 void seg_merge_add(struct seg_merge *m, const struct metrics_view *v, uint32_t worker,
 		   enum merge_input kind)
 {
-	bool again = same_meta_as_before(m, v, kind);
+	seg_merge_add_tagged(m, v, worker, kind, 0);
+}
 
-	if (!again)
-		remember_meta(m, v, kind);
-	if (v->hdr.publish_time_ns > m->publish_ns)
-		m->publish_ns = v->hdr.publish_time_ns;
-	if (kind == MERGE_LIVE && v->hdr.duration_ns > m->duration_ns)
-		m->duration_ns = v->hdr.duration_ns;
-	for (uint32_t i = 0; i < v->hdr.n_families; i++) {
-		struct blob_family f;
-		view_family(v, i, &f);
-		uint32_t fam = again ? m->prev.fam_map[i] : fam_map(m, v, &f, worker, kind);
-		m->prev.fam_map[i] = fam;
-		if (fam != 0 && !(kind == MERGE_ENDED && gauge_live_only(&m->fams[fam - 1])))
-			add_family_series(m, v, &f, fam - 1, worker, m->prev.ser_map);
-	}
+bool seg_merge_add_values(struct seg_merge *m, uint64_t tag, const struct blob_header *hdr,
+			  const unsigned char *values, uint32_t worker, enum merge_input kind)
+{
+	if (tag == 0 || !m->prev.valid || m->prev.tag != tag || m->prev.kind != kind ||
+	    m->prev.view.hdr.n_values != hdr->n_values)
+		return false;
+	struct input in = { &m->prev.view, values, worker, kind };
+	note_times(m, hdr->publish_time_ns, hdr->duration_ns, kind);
+	add_input(m, &in, true);
+	return true;
 }
 
 /* ---- the merged batch ---- */

@@ -67,6 +67,24 @@ void seg_merge_reset(struct seg_merge *m);
 void seg_merge_add(struct seg_merge *m, const struct metrics_view *v, uint32_t worker,
 		   enum merge_input kind);
 
+/*
+ * Inputs that repeat the previous input's metadata (its counts, families,
+ * series, labels and strings, byte for byte) are merged without looking at
+ * their labels again.  seg_merge_add finds that out itself; a reader that keeps
+ * track of its inputs' metadata can say it instead, and give only the values:
+ *
+ * seg_merge_add_tagged is seg_merge_add for an input whose metadata the caller
+ * names by tag (nonzero; the same tag for the same bytes, always).
+ * seg_merge_add_values merges an input whose metadata is the one tagged tag by
+ * its header (times, counts) and its values section alone (hdr->n_values
+ * doubles, in the batch's layout); false, and nothing merged, when the previous
+ * input was not tagged tag (or of another kind): give the whole view then.
+ */
+void seg_merge_add_tagged(struct seg_merge *m, const struct metrics_view *v, uint32_t worker,
+			  enum merge_input kind, uint64_t tag);
+bool seg_merge_add_values(struct seg_merge *m, uint64_t tag, const struct blob_header *hdr,
+			  const unsigned char *values, uint32_t worker, enum merge_input kind);
+
 /* Counts since the last reset: merged series that did not fit, and input
  * families skipped for a conflict. */
 uint64_t seg_merge_dropped(const struct seg_merge *m);

@@ -288,6 +288,22 @@ int reader_latch_read(const struct latch *l, void *dst, size_t cap, size_t *len)
 	return rc;
 }
 
+int reader_latch_read_known(const struct latch *l, void *dst, size_t cap, size_t prefix,
+			    size_t (*known)(const void *dst, void *arg), void *arg, size_t *len,
+			    size_t *skipped_to)
+{
+	sigjmp_buf jb;
+
+	if (sigsetjmp(jb, 0) != 0) {
+		bus_guard = NULL;
+		return -EFAULT;
+	}
+	bus_guard = &jb;
+	int rc = latch_read_known(l, dst, cap, READ_TRIES, prefix, known, arg, len, skipped_to);
+	bus_guard = NULL;
+	return rc;
+}
+
 int reader_words(struct seg_reader *r, void *dst, uint64_t off, size_t nwords)
 {
 	sigjmp_buf jb;

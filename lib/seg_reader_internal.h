@@ -44,6 +44,11 @@ int reader_ensure_buffer(struct seg_reader *r, size_t capacity, char *err, size_
  * when the file was truncated under the mapping. */
 int reader_latch_read(const struct latch *l, void *dst, size_t cap, size_t *len);
 
+/* latch_read_known the same way. */
+int reader_latch_read_known(const struct latch *l, void *dst, size_t cap, size_t prefix,
+			    size_t (*known)(const void *dst, void *arg), void *arg, size_t *len,
+			    size_t *skipped_to);
+
 /* Relaxed loads of nwords words at byte offset off of the mapping (checked to
  * be inside it by the caller), SIGBUS caught: 0 or -EFAULT. */
 int reader_words(struct seg_reader *r, void *dst, uint64_t off, size_t nwords);

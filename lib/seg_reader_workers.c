@@ -20,6 +20,25 @@
 
 /* Reads again at most this many times when folds keep happening under it. */
 #define FOLD_RETRIES 8
+/* Distinct metadata the reader keeps checked copies of (workers of one program
+ * share one). */
+#define META_CACHE   4
+
+struct known_meta {
+	uint64_t tag; /* 0: unused */
+	uint64_t used;
+	unsigned char *bytes; /* a checked batch's bytes up to its values */
+	size_t cap;
+	struct metrics_view view; /* over bytes */
+};
+
+/* What the reader knows of a slot's last batch. */
+struct slot_known {
+	struct known_meta *meta; /* its metadata (while meta->tag is tag); NULL: read it all */
+	uint64_t tag;
+	uint32_t epoch;
+	uint64_t generation, used_bytes;
+};
 
 struct reader_workers {
 	struct batch_limits lim; /* the header's, which the merge was made for */
@@ -35,6 +54,9 @@ struct reader_workers {
 	/* What the last snapshot saw of each slot (seg_reader_unchanged). */
 	uint64_t *seen_seq;
 	bool *seen_alive;
+	struct slot_known *slot_known; /* per slot */
+	struct known_meta metas[META_CACHE];
+	uint64_t next_tag, tick;
 };
 
 /* What one pass over the slots found, for seg_info. */
@@ -58,6 +80,9 @@ void reader_workers_free(struct seg_reader *r)
 	free(w->meta);
 	free(w->seen_seq);
 	free(w->seen_alive);
+	free(w->slot_known);
+	for (int i = 0; i < META_CACHE; i++)
+		free(w->metas[i].bytes);
 	free(w);
 	r->workers = NULL;
 }
@@ -81,8 +106,9 @@ static int workers_state(struct seg_reader *r, const struct seg_header *h, char 
 	w->slot_buf = malloc(h->slot_capacity);
 	w->seen_seq = calloc(h->workers, sizeof *w->seen_seq);
 	w->seen_alive = calloc(h->workers, sizeof *w->seen_alive);
+	w->slot_known = calloc(h->workers, sizeof *w->slot_known);
 	if (w->slot_buf == NULL || w->seen_seq == NULL || w->seen_alive == NULL ||
-	    seg_merge_new(&w->merge, &lim, MERGE_SERVE) < 0 ||
+	    w->slot_known == NULL || seg_merge_new(&w->merge, &lim, MERGE_SERVE) < 0 ||
 	    (w->out = batch_new(seg_merge_limits(w->merge))) == NULL)
 		goto oom;
 	return reader_ensure_buffer(r, h->copy_capacity, err, errlen);
@@ -129,31 +155,151 @@ static void note_slot(struct pass *p, const struct seg_slot *s, bool alive)
 		p->interval_ms = s->interval_ms;
 }
 
-/* Copies slot i's batch out and validates it; *view is its view. */
-static int read_slot_batch(struct seg_reader *r, const struct seg_header *h, uint32_t i,
-			   struct metrics_view *view, char *err, size_t errlen)
-{
-	struct latch l = seg_slot_latch(r->base, h, i);
-	char why[256];
-	size_t len;
-	int rc = reader_latch_read(&l, r->workers->slot_buf, h->slot_capacity, &len);
+/* ---- the metadata the reader has checked ---- */
 
+/* A checked batch's bytes up to its values, named by a tag. */
+static struct known_meta *find_meta(struct reader_workers *w, uint64_t tag)
+{
+	for (int i = 0; tag != 0 && i < META_CACHE; i++)
+		if (w->metas[i].tag == tag)
+			return &w->metas[i];
+	return NULL;
+}
+
+/* The tag of v's metadata (v passed the checks): one already known with the
+ * same bytes, or a new entry in place of the least recently used one.  0 when
+ * memory is short (the slot is then read in full each time). */
+static uint64_t meta_tag(struct reader_workers *w, const struct metrics_view *v)
+{
+	struct known_meta *lru = &w->metas[0];
+
+	for (int i = 0; i < META_CACHE; i++) {
+		struct known_meta *k = &w->metas[i];
+		if (k->tag != 0 && metrics_view_same_meta(v, &k->view)) {
+			k->used = ++w->tick;
+			return k->tag;
+		}
+		if (k->used < lru->used)
+			lru = k;
+	}
+	if (v->values_off > lru->cap) {
+		unsigned char *p = realloc(lru->bytes, v->values_off);
+		if (p == NULL)
+			return 0;
+		lru->bytes = p;
+		lru->cap = v->values_off;
+	}
+	memcpy(lru->bytes, v->blob, v->values_off);
+	lru->view = *v;
+	lru->view.blob = lru->bytes;
+	lru->tag = ++w->next_tag;
+	lru->used = ++w->tick;
+	return lru->tag;
+}
+
+/* latch_read_known's judge: the slot's copy repeats the metadata the slot had
+ * at its last read (same worker, same generation, same counts and size), so
+ * the reader's checked copy stands in for those bytes. */
+static size_t slot_meta_known(const void *dst, void *arg)
+{
+	const struct slot_known *sk = arg;
+	struct blob_header h;
+
+	memcpy(&h, dst, sizeof h);
+	if (sk->meta == NULL || h.worker_epoch != sk->epoch ||
+	    h.meta_generation != sk->generation || h.used_bytes != sk->used_bytes ||
+	    memcmp(&h.n_families, &sk->meta->view.hdr.n_families,
+		   offsetof(struct blob_header, flags) -
+		       offsetof(struct blob_header, n_families)) != 0 ||
+	    h.error_len != sk->meta->view.hdr.error_len)
+		return 0;
+	return sk->meta->view.values_off;
+}
+
+/* ---- one slot ---- */
+
+/* A slot's batch as read: a view, or (meta known) a header and values. */
+struct slot_batch {
+	struct metrics_view view;
+	bool values_only; /* view.hdr and the values are fresh; the rest is meta's */
+	struct known_meta *meta;
+};
+
+static int check_slot_batch(struct reader_workers *w, uint32_t i, struct slot_batch *b, size_t len,
+			    char *why, size_t whylen)
+{
+	struct slot_known *sk = &w->slot_known[i];
+	bool like = false;
+	int rc = metrics_view_open_like(&b->view, w->slot_buf, len, &w->lim,
+					sk->meta ? &sk->meta->view : NULL, &like, why, whylen);
+
+	if (rc < 0)
+		return rc;
+	uint64_t tag = like ? sk->meta->tag : meta_tag(w, &b->view);
+	b->meta = find_meta(w, tag);
+	sk->meta = b->meta;
+	sk->tag = tag;
+	sk->epoch = b->view.hdr.worker_epoch;
+	sk->generation = b->view.hdr.meta_generation;
+	sk->used_bytes = b->view.hdr.used_bytes;
+	return 0;
+}
+
+/* Copies slot i's batch out: its values alone when its metadata is the one
+ * checked at its last read, else all of it, checked. */
+static int read_slot_batch(struct seg_reader *r, const struct seg_header *h, uint32_t i,
+			   struct slot_batch *b, char *err, size_t errlen)
+{
+	struct reader_workers *w = r->workers;
+	struct slot_known *sk = &w->slot_known[i];
+	struct latch l = seg_slot_latch(r->base, h, i);
+	char why[256] = "";
+	size_t len, skipped = 0;
+
+	if (sk->meta != NULL && sk->meta->tag != sk->tag)
+		sk->meta = NULL; /* its entry now holds another metadata */
+	int rc = reader_latch_read_known(&l, w->slot_buf, h->slot_capacity,
+					 sizeof(struct blob_header), slot_meta_known, sk, &len,
+					 &skipped);
 	if (rc == -EAGAIN) {
 		snprintf(err, errlen,
-			 "worker %u of collector %s kept publishing through %d read "
-			 "attempts",
-			 i, h->collector, READ_TRIES);
+			 "worker %u of collector %s kept publishing through %d read attempts", i,
+			 h->collector, READ_TRIES);
 		return rc;
 	}
-	if (rc == 0)
-		rc = metrics_view_open(view, r->workers->slot_buf, len, &r->workers->lim, why,
-				       sizeof why);
-	else
+	b->values_only = rc == 0 && skipped != 0;
+	if (b->values_only) {
+		b->meta = sk->meta;
+		b->view = sk->meta->view;
+		memcpy(&b->view.hdr, w->slot_buf, sizeof b->view.hdr);
+		b->view.blob = w->slot_buf;
+	} else if (rc == 0) {
+		rc = check_slot_batch(w, i, b, len, why, sizeof why);
+	} else {
 		snprintf(why, sizeof why, "%s",
 			 rc == -EFAULT ? "the file was truncated" : "an impossible length");
-	if (rc < 0)
+	}
+	if (rc < 0) {
+		sk->meta = NULL;
 		snprintf(err, errlen, "%s: slot %u holds a corrupt batch: %s", r->what, i, why);
-	return rc < 0 ? -EPROTO : 0;
+		return -EPROTO;
+	}
+	return 0;
+}
+
+static void merge_slot_batch(struct reader_workers *w, struct slot_batch *b, uint32_t i,
+			     enum merge_input kind)
+{
+	uint64_t tag = b->meta ? b->meta->tag : 0;
+
+	if (b->values_only && seg_merge_add_values(w->merge, tag, &b->view.hdr,
+						   w->slot_buf + b->view.values_off, i, kind))
+		return;
+	if (b->values_only) /* the merge wants the whole batch: put the metadata back */
+		memcpy(w->slot_buf + sizeof(struct blob_header),
+		       b->meta->bytes + sizeof(struct blob_header),
+		       b->view.values_off - sizeof(struct blob_header));
+	seg_merge_add_tagged(w->merge, &b->view, i, kind, tag);
 }
 
 /* Slot i: merged unless unused, already folded, or from before a reset. */
@@ -161,7 +307,7 @@ static int merge_slot(struct seg_reader *r, const struct seg_header *h, uint32_t
 		      char *err, size_t errlen)
 {
 	struct seg_slot s;
-	struct metrics_view v;
+	struct slot_batch b;
 
 	if (reader_words(r, &s, seg_slot_offset(h, i), sizeof s / 8) < 0) {
 		snprintf(err, errlen, "%s was truncated under its readers", r->what);
@@ -174,12 +320,13 @@ static int merge_slot(struct seg_reader *r, const struct seg_header *h, uint32_t
 	bool alive = seg_slot_locked(r->fd, i);
 	r->workers->seen_alive[i] = alive;
 	note_slot(p, &s, alive);
-	int rc = read_slot_batch(r, h, i, &v, err, errlen);
+	int rc = read_slot_batch(r, h, i, &b, err, errlen);
 	if (rc < 0)
 		return rc;
-	if (v.hdr.worker_epoch > retained_folded(&p->retained, i) &&
-	    v.hdr.reset_epoch == (uint32_t)p->retained.reset_epoch)
-		seg_merge_add(r->workers->merge, &v, i, alive ? MERGE_LIVE : MERGE_ENDED);
+	if (b.view.hdr.worker_epoch <= retained_folded(&p->retained, i) ||
+	    b.view.hdr.reset_epoch != (uint32_t)p->retained.reset_epoch)
+		return 0; /* folded already, or counted before the latest reset */
+	merge_slot_batch(r->workers, &b, i, alive ? MERGE_LIVE : MERGE_ENDED);
 	return 0;
 }
 
