@@ -304,6 +304,20 @@ int reader_latch_read_known(const struct latch *l, void *dst, size_t cap, size_t
 	return rc;
 }
 
+int reader_latch_seq(const struct latch *l, bool recheck, uint64_t *seq)
+{
+	sigjmp_buf jb;
+
+	if (sigsetjmp(jb, 0) != 0) {
+		bus_guard = NULL;
+		return -EFAULT;
+	}
+	bus_guard = &jb;
+	*seq = recheck ? latch_seq_recheck(l) : latch_seq(l);
+	bus_guard = NULL;
+	return 0;
+}
+
 int reader_words(struct seg_reader *r, void *dst, uint64_t off, size_t nwords)
 {
 	sigjmp_buf jb;

@@ -49,6 +49,9 @@ int reader_latch_read_known(const struct latch *l, void *dst, size_t cap, size_t
 			    size_t (*known)(const void *dst, void *arg), void *arg, size_t *len,
 			    size_t *skipped_to);
 
+/* latch_seq, or latch_seq_recheck, SIGBUS caught: 0 or -EFAULT. */
+int reader_latch_seq(const struct latch *l, bool recheck, uint64_t *seq);
+
 /* Relaxed loads of nwords words at byte offset off of the mapping (checked to
  * be inside it by the caller), SIGBUS caught: 0 or -EFAULT. */
 int reader_words(struct seg_reader *r, void *dst, uint64_t off, size_t nwords);

@@ -335,11 +335,11 @@ static int merge_slot(struct seg_reader *r, const struct seg_header *h, uint32_t
 static int one_pass(struct seg_reader *r, const struct seg_header *h, struct pass *p, char *err,
 		    size_t errlen)
 {
+	struct latch retained = seg_retained_latch(r->base, h);
 	uint64_t before, after;
-	int rc = reader_words(r, &before, offsetof(struct seg_header, seq), 1);
-
 	/* Acquire: pairs with a folder's release stores of seq (seq_latch.c). */
-	atomic_thread_fence(memory_order_acquire);
+	int rc = reader_latch_seq(&retained, false, &before);
+
 	memset(p, 0, sizeof *p);
 	seg_merge_reset(r->workers->merge);
 	if (rc == 0)
@@ -348,11 +348,10 @@ static int one_pass(struct seg_reader *r, const struct seg_header *h, struct pas
 		seg_merge_add(r->workers->merge, &p->retained.batch, MERGE_NO_WORKER, MERGE_ENDED);
 	for (uint32_t i = 0; rc == 0 && i < h->workers; i++)
 		rc = merge_slot(r, h, i, p, err, errlen);
-	/* Acquire: a slot reinitialised by a fold was written after the fold's
-	 * release of seq; having read it, this load sees seq moved. */
-	atomic_thread_fence(memory_order_acquire);
-	if (rc == 0 && reader_words(r, &after, offsetof(struct seg_header, seq), 1) < 0)
-		rc = -EFAULT;
+	/* A slot reinitialised by a fold was written after the fold's release of
+	 * seq; having read it, the recheck (behind an acquire fence) sees seq moved. */
+	if (rc == 0)
+		rc = reader_latch_seq(&retained, true, &after);
 	if (rc == -EFAULT)
 		snprintf(err, errlen, "%s was truncated under its readers", r->what);
 	if (rc < 0)

@@ -97,6 +97,20 @@ int latch_read(const struct latch *l, void *dst, size_t capacity, unsigned max_t
 	return -EAGAIN;
 }
 
+uint64_t latch_seq(const struct latch *l)
+{
+	/* [R1] pairs with the writer's release stores of seq. */
+	return atomic_load_explicit(l->seq, memory_order_acquire);
+}
+
+uint64_t latch_seq_recheck(const struct latch *l)
+{
+	/* [R3] pairs with the writer's release fences [F1]/[F2]: if the caller's
+	 * reads saw anything the writer stored after one, this sees seq moved. */
+	atomic_thread_fence(memory_order_acquire);
+	return atomic_load_explicit(l->seq, memory_order_relaxed);
+}
+
 int latch_read_known(const struct latch *l, void *dst, size_t capacity, unsigned max_tries,
 		     size_t prefix, size_t (*known)(const void *dst, void *arg), void *arg,
 		     size_t *len, size_t *skipped_to)

@@ -35,6 +35,15 @@ void latch_publish(const struct latch *l, const void *blob, size_t len, const si
 int latch_read(const struct latch *l, void *dst, size_t capacity, unsigned max_tries, size_t *len);
 
 /*
+ * The sequence word, for a reader that reads several latches as one (a
+ * segment with workers): latch_seq loads it with acquire order, before the
+ * reads; latch_seq_recheck after them, behind an acquire fence, as latch_read
+ * rechecks.  Equal values: nobody published in between.
+ */
+uint64_t latch_seq(const struct latch *l);
+uint64_t latch_seq_recheck(const struct latch *l);
+
+/*
  * latch_read that may leave a stretch out: after the first prefix bytes of the
  * copy are in dst, known(dst, arg) returns an offset `to` when the bytes
  * [prefix, to) are ones the caller holds already (0 when not); only the rest is

@@ -317,6 +317,86 @@ static void test_fork_churn_reuses_bounded_slots_and_keeps_exact_totals(void **s
 	assert_true(merged_value("app_jobs_total") == expected);
 }
 
+/* ---- readers during churn ---- */
+
+#define RACE_WORKERS 300
+
+/* Starts short-lived workers one after the other, 3 at once, in a child of its
+ * own: each counts 10, publishes, and exits or is killed. */
+static pid_t churn_driver(void)
+{
+	pid_t pid = fork();
+
+	if (pid != 0)
+		return pid;
+	pid_t live[3] = { 0, 0, 0 };
+	for (int i = 0; i < RACE_WORKERS; i++) {
+		if (live[i % 3] > 0)
+			waitpid(live[i % 3], NULL, 0);
+		live[i % 3] = fork();
+		if (live[i % 3] == 0) {
+			struct shmetrics *m = open_app();
+			CHILD_CHECK(m != NULL);
+			struct shmetrics_series *s = shmetrics_series(
+			    shmetrics_counter(m, "app_jobs_total", "Jobs.", NULL, 0), NULL, 0);
+			for (int k = 0; k < 10; k++)
+				CHILD_CHECK(shmetrics_inc(s) == 0);
+			CHILD_CHECK(shmetrics_publish(m) == 0);
+			if (i % 2)
+				raise(SIGKILL);
+			_exit(0);
+		}
+	}
+	for (int k = 0; k < 3; k++)
+		waitpid(live[k], NULL, 0);
+	_exit(0);
+}
+
+/* The merged counter of one snapshot (0 before anything was counted). */
+static double jobs_now(struct merged *mg)
+{
+	read_merged(mg);
+	for (uint32_t i = 0; i < mg->v.hdr.n_families; i++) {
+		struct blob_family f;
+		view_family(&mg->v, i, &f);
+		if (f.name_len == 14 &&
+		    memcmp(view_string(&mg->v, f.name_off), "app_jobs_total", 14) == 0 &&
+		    f.n_series == 1) {
+			struct blob_series s;
+			view_series(&mg->v, f.first_series, &s);
+			return view_value(&mg->v, s.value_idx);
+		}
+	}
+	return 0;
+}
+
+/* Workers claim slots and fold the ended ones while a reader reads: the reader
+ * must never see the counter go back (a fold counted twice, or not at all). */
+static void test_a_reader_never_sees_a_counter_go_back_while_workers_fold(void **state)
+{
+	(void)state;
+	struct merged mg = { 0 };
+	double last = 0, v;
+	int status;
+	long reads = 0;
+
+	make_segment(4, 50);
+	pid_t driver = churn_driver();
+	assert_true(driver > 0);
+	while (waitpid(driver, &status, WNOHANG) == 0) {
+		v = jobs_now(&mg);
+		if (v < last)
+			fail_msg("the counter went back from %g to %g after %ld reads", last, v,
+				 reads);
+		last = v;
+		reads++;
+	}
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_true(jobs_now(&mg) == RACE_WORKERS * 10);
+	merged_close(&mg);
+	print_message("%ld reads during the churn\n", reads);
+}
+
 /* ---- gauges ---- */
 
 struct gauges {
@@ -647,6 +727,8 @@ int main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_fork_churn_reuses_bounded_slots_and_keeps_exact_totals, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_reader_never_sees_a_counter_go_back_while_workers_fold, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_each_gauge_aggregate_merges_live_workers_and_last_outlives_them, setup,
 		    teardown),
