@@ -452,6 +452,7 @@ static void test_exporter_command_line_lists_enabled_collectors_and_the_agent(vo
 					    "--segments.directory=/run/sm",
 					    "--instance=test",
 					    "--segments.max-series=10000",
+					    "--segments.max-workers=0",
 					    "--web.listen-address=127.0.0.1:9100",
 					    "--collector=cpu",
 					    "--collector=meminfo",
