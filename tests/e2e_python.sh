@@ -65,6 +65,14 @@ scrape >"$work/metrics.txt"
 grep -E '^(# (HELP|TYPE) )?py_' "$work/metrics.txt" >"$work/py.txt"
 check "promtool check metrics is clean on what the package published" promtool_clean "$work/py.txt"
 
+# ---- the CLI and collectors with workers ----
+out=$("$BIN/shmetrics" inc py_cli_total --collector=py_api --instance="$inst" 2>&1)
+rc=$?
+check "the CLI refuses to write a collector with workers, saying why (exit $rc)" \
+	bash -c "[ $rc -eq 1 ] && grep -q 'has workers' <<<'$out'"
+check "shmetrics list shows the workers of a collector with workers" \
+	bash -c "'$BIN/shmetrics' list --instance='$inst' | grep -Eq '^py_api +[a-z()-]+ +[0-9]+ +[^ ]+ +[0-9]+ +0/4$'"
+
 # ---- installed for Debian's python3 ----
 prefix="$work/prefix"
 make -s install PREFIX="$prefix" >"$work/install.log" 2>&1 || fatal "make install" "$work/install.log"
