@@ -47,7 +47,9 @@ cat >"$work/config.json" <<EOF
     "py_mp": { "external": true, "workers": 6, "max_series": 100 },
     "py_limit": { "external": true, "workers": 2, "max_series": 100 },
     "py_gauges": { "external": true, "workers": 4, "max_series": 100 },
-    "py_reset": { "external": true, "workers": 3, "max_series": 100 }
+    "py_reset": { "external": true, "workers": 3, "max_series": 100 },
+    "py_cmd": { "command": ["$PY", "$PWD/python/tests/command_workers.py"], "workers": 4,
+                "max_series": 100, "env": { "PYTHONPATH": "$PWD/python" } }
   }
 }
 EOF
@@ -64,6 +66,14 @@ check "python/tests/test_shmetrics.py passes (exit $rc)" test $rc -eq 0
 scrape >"$work/metrics.txt"
 grep -E '^(# (HELP|TYPE) )?py_' "$work/metrics.txt" >"$work/py.txt"
 check "promtool check metrics is clean on what the package published" promtool_clean "$work/py.txt"
+
+# ---- a "command" collector whose program forks workers ----
+check "a command collector's forked workers attach through its descriptor" wait_for 20 \
+	served_line 'cmd_jobs_total 300'
+check "... each in a slot of its own, beside the program itself" wait_for 10 \
+	served_line 'shmetrics_collector_workers{collector="py_cmd"} 4'
+check "... with one cmd_worker_up series per worker that set it" \
+	bash -c "[ \$(curl -fsS http://127.0.0.1:$port/metrics | grep -c '^cmd_worker_up{worker=') -eq 3 ]"
 
 # ---- the CLI and collectors with workers ----
 out=$("$BIN/shmetrics" inc py_cli_total --collector=py_api --instance="$inst" 2>&1)
