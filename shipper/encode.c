@@ -1,12 +1,20 @@
 /*
  * Templates of TimeSeries messages and packing them (encode.h).
  *
- * Memory: a template's strings, Label messages and label pointer arrays live in
- * an arena of blocks that never move, so the messages can point into it; the
- * per-sample arrays grow while the template is built and are linked to each
- * other only once it is complete.  Label messages are shared where they can be:
- * one __name__ label per family and suffix, one le or quantile label per bound,
- * one label per series pair for all the samples of a histogram series.
+ * A template keeps, for every sample of a publish, its series' labels already
+ * packed: libprotobuf-c packs each TimeSeries once, with its sorted labels and
+ * no samples, when the template is built.  Each publish then packs only the
+ * Sample messages (libprotobuf-c again) and writes the framing around them:
+ * field 1 of the WriteRequest holding a TimeSeries made of the cached label
+ * bytes and field 2, the Sample.  That is the byte sequence libprotobuf-c
+ * writes for the whole request (fields in number order, lengths as varints);
+ * tests/test_shipper_encode.c checks the two are identical.  It spares the
+ * two walks over every label of every series per publish that a whole-request
+ * pack costs (most of the shipper's CPU time before), and the Label messages
+ * themselves, which live only while the template is built.
+ *
+ * The Label messages, their strings and pointer arrays come from an arena of
+ * blocks that never move, freed once the template is built.
  */
 #include "encode.h"
 
@@ -83,74 +91,68 @@ struct hash_idx {
 	uint32_t idx;
 };
 
+/* One sample: its series' packed labels in tmpl.bytes, and its value. */
+struct tmpl_entry {
+	uint32_t off, len;
+	uint32_t value_idx;
+};
+
 struct tmpl {
 	bool valid;
 	uint64_t key;
 	uint32_t counts[4]; /* families, series, labels, values of the view */
 	size_t n, cap;
-	Prometheus__TimeSeries *ts;
-	Prometheus__TimeSeries **ts_ptrs;
-	Prometheus__Sample *samples;
-	Prometheus__Sample **sample_ptrs;
-	uint32_t *value_idx;
-	struct hash_idx *by_hash; /* sorted by hash */
-	uint64_t *families;       /* sorted name hashes */
+	struct tmpl_entry *e;
+	unsigned char *bytes; /* packed TimeSeries messages without samples */
+	size_t bytes_len, bytes_cap;
+	uint64_t *families; /* sorted name hashes */
 	size_t n_families, families_cap;
-	struct arena arena;
 };
 
 struct encoder {
 	const struct encode_rules *rules;
 	struct tmpl cur;
-	/* the external labels as shared Label messages, and a scratch pointer array */
+	/* the external labels as shared Label messages */
 	Prometheus__Label ext[EXT_MAX];
 	size_t n_ext;
-	Prometheus__TimeSeries **scratch;
-	size_t scratch_cap;
 	unsigned char *out;
 	size_t out_cap;
 };
 
 static void tmpl_free(struct tmpl *t)
 {
-	free(t->ts);
-	free(t->ts_ptrs);
-	free(t->samples);
-	free(t->sample_ptrs);
-	free(t->value_idx);
-	free(t->by_hash);
+	free(t->e);
+	free(t->bytes);
 	free(t->families);
-	arena_free(&t->arena);
 	memset(t, 0, sizeof *t);
 }
 
-static int tmpl_grow(struct tmpl *t)
+static int grow(void *pp, size_t *cap, size_t need, size_t elem)
 {
-	size_t cap = t->cap ? 2 * t->cap : 256;
-	Prometheus__TimeSeries *ts = realloc(t->ts, cap * sizeof *ts);
-	if (ts)
-		t->ts = ts;
-	uint32_t *vi = ts ? realloc(t->value_idx, cap * sizeof *vi) : NULL;
-	if (vi)
-		t->value_idx = vi;
-	struct hash_idx *h = vi ? realloc(t->by_hash, cap * sizeof *h) : NULL;
-	if (!h)
+	void **p = pp;
+
+	if (need <= *cap)
+		return 0;
+	size_t n = *cap ? *cap : 256;
+	while (n < need)
+		n *= 2;
+	void *np = realloc(*p, n * elem);
+	if (!np)
 		return -ENOMEM;
-	t->by_hash = h;
-	t->cap = cap;
+	*p = np;
+	*cap = n;
 	return 0;
+}
+
+static int tmpl_reserve(struct tmpl *t)
+{
+	return grow(&t->e, &t->cap, t->n + 1, sizeof *t->e);
 }
 
 static int family_hash_add(struct tmpl *t, uint64_t h)
 {
-	if (t->n_families == t->families_cap) {
-		size_t cap = t->families_cap ? 2 * t->families_cap : 64;
-		uint64_t *f = realloc(t->families, cap * sizeof *f);
-		if (!f)
-			return -ENOMEM;
-		t->families = f;
-		t->families_cap = cap;
-	}
+	if (grow(&t->families, &t->families_cap, t->n_families + 1, sizeof *t->families) < 0)
+		return -ENOMEM;
 	t->families[t->n_families++] = h;
 	return 0;
 }
@@ -167,32 +169,26 @@ static int cmp_hash_idx(const void *a, const void *b)
 	return x->hash < y->hash ? -1 : x->hash > y->hash;
 }
 
-/* Links the per-sample arrays once they stop moving. */
-static int tmpl_finish(struct tmpl *t)
+/* Gives back what doubling left over; the template stays as long as the set
+ * of series does. */
+static void tmpl_finish(struct tmpl *t)
 {
-	size_t n = t->n ? t->n : 1;
-
-	if (t->n && t->n < t->cap) { /* give back what doubling left over */
-		Prometheus__TimeSeries *ts = realloc(t->ts, n * sizeof *ts);
-		if (ts)
-			t->ts = ts;
+	if (t->n && t->n < t->cap) {
+		struct tmpl_entry *e = realloc(t->e, t->n * sizeof *e);
+		if (e) {
+			t->e = e;
+			t->cap = t->n;
+		}
 	}
-	t->ts_ptrs = malloc(n * sizeof *t->ts_ptrs);
-	t->samples = malloc(n * sizeof *t->samples);
-	t->sample_ptrs = malloc(n * sizeof *t->sample_ptrs);
-	if (!t->ts_ptrs || !t->samples || !t->sample_ptrs)
-		return -ENOMEM;
-	for (size_t i = 0; i < t->n; i++) {
-		prometheus__sample__init(&t->samples[i]);
-		t->sample_ptrs[i] = &t->samples[i];
-		t->ts[i].n_samples = 1;
-		t->ts[i].samples = &t->sample_ptrs[i];
-		t->ts_ptrs[i] = &t->ts[i];
+	if (t->bytes_len && t->bytes_len < t->bytes_cap) {
+		unsigned char *b = realloc(t->bytes, t->bytes_len);
+		if (b) {
+			t->bytes = b;
+			t->bytes_cap = t->bytes_len;
+		}
 	}
-	qsort(t->by_hash, t->n, sizeof *t->by_hash, cmp_hash_idx);
 	qsort(t->families, t->n_families, sizeof *t->families, cmp_u64);
 	t->valid = true;
-	return 0;
 }
 
 /* ---- hashing and relabelling ---- */
@@ -212,17 +208,6 @@ static uint64_t fnv(uint64_t h, const char *s, size_t len)
 uint64_t encode_name_hash(const char *name, size_t len)
 {
 	return fnv(FNV_OFFSET, name, len);
-}
-
-static uint64_t labels_hash(Prometheus__Label *const *l, size_t n)
-{
-	uint64_t h = FNV_OFFSET;
-
-	for (size_t i = 0; i < n; i++) {
-		h = fnv(h, l[i]->name, strlen(l[i]->name) + 1); /* the NUL separates */
-		h = fnv(h, l[i]->value, strlen(l[i]->value) + 1);
-	}
-	return h;
 }
 
 bool encode_relabel_pass(const struct relabel_rule *rules, size_t n, const char *name)
@@ -254,6 +239,7 @@ struct builder {
 	struct encoder *e;
 	struct tmpl *t;
 	const struct metrics_view *v;
+	struct arena arena; /* Label messages and strings, while building */
 };
 
 static Prometheus__Label *label_new(struct arena *a, const char *name, const char *value,
@@ -281,7 +267,7 @@ static Prometheus__Label *name_label(struct builder *b, const char *base, size_t
 	*dropped = !encode_relabel_pass(b->e->rules->relabel, b->e->rules->n_relabel, full);
 	if (*dropped)
 		return NULL;
-	return label_new(&b->t->arena, "__name__", full, (size_t)n);
+	return label_new(&b->arena, "__name__", full, (size_t)n);
 }
 
 static int plan_add(struct builder *b, struct family_plan *p, const char *base, size_t len,
@@ -298,7 +284,7 @@ static int plan_add(struct builder *b, struct family_plan *p, const char *base, 
 		return dropped ? 0 : -ENOMEM;
 	if (extra_name) {
 		size_t nlen = numfmt_value(num, extra);
-		x->extra = label_new(&b->t->arena, extra_name, num, nlen);
+		x->extra = label_new(&b->arena, extra_name, num, nlen);
 		if (!x->extra)
 			return -ENOMEM;
 	}
@@ -353,17 +339,16 @@ static bool has_label(Prometheus__Label *const *l, size_t n, const char *name)
 	return false;
 }
 
-/* One TimeSeries: the name, the series' own labels, the extra one, then the
- * external labels the series does not have; sorted. */
+/* One sample's series: the name, the series' own labels, the extra one, then
+ * the external labels the series does not have; sorted, packed, hashed. */
 static int add_sample(struct builder *b, const struct expansion *x, Prometheus__Label *const *own,
 		      size_t n_own, uint32_t value_idx)
 {
+	Prometheus__Label *l[MAX_LABELS + EXT_MAX];
+	Prometheus__TimeSeries ts = PROMETHEUS__TIME_SERIES__INIT;
 	struct tmpl *t = b->t;
-	size_t n = 0, max = n_own + 2 + b->e->n_ext;
-	Prometheus__Label **l = arena_alloc(&t->arena, max * sizeof *l);
+	size_t n = 0;
 
-	if (!l || (t->n == t->cap && tmpl_grow(t) < 0))
-		return -ENOMEM;
 	l[n++] = x->name;
 	memcpy(l + n, own, n_own * sizeof *own);
 	n += n_own;
@@ -373,12 +358,16 @@ static int add_sample(struct builder *b, const struct expansion *x, Prometheus__
 		if (!has_label(l, n_own + 1 + (x->extra != NULL), b->e->ext[i].name))
 			l[n++] = &b->e->ext[i];
 	qsort(l, n, sizeof *l, label_cmp);
-	Prometheus__TimeSeries *ts = &t->ts[t->n];
-	prometheus__time_series__init(ts);
-	ts->n_labels = n;
-	ts->labels = l;
-	t->value_idx[t->n] = value_idx;
-	t->by_hash[t->n] = (struct hash_idx){ labels_hash(l, n), (uint32_t)t->n };
+	ts.n_labels = n;
+	ts.labels = l;
+	size_t len = prometheus__time_series__get_packed_size(&ts);
+	if (tmpl_reserve(t) < 0 || grow(&t->bytes, &t->bytes_cap, t->bytes_len + len, 1) < 0 ||
+	    len > UINT32_MAX)
+		return -ENOMEM;
+	unsigned char *p = t->bytes + t->bytes_len;
+	prometheus__time_series__pack(&ts, p);
+	t->e[t->n] = (struct tmpl_entry){ (uint32_t)t->bytes_len, (uint32_t)len, value_idx };
+	t->bytes_len += len;
 	t->n++;
 	return 0;
 }
@@ -393,9 +382,8 @@ static int build_series(struct builder *b, uint32_t si, const struct family_plan
 	view_series(b->v, si, &s);
 	for (uint32_t i = 0; i < s.n_labels; i++) {
 		view_label(b->v, s.first_label + i, &bl);
-		char *name = arena_strndup(&b->t->arena, view_string(b->v, bl.name_off),
-					   bl.name_len);
-		own[i] = name ? label_new(&b->t->arena, name, view_string(b->v, bl.value_off),
+		char *name = arena_strndup(&b->arena, view_string(b->v, bl.name_off), bl.name_len);
+		own[i] = name ? label_new(&b->arena, name, view_string(b->v, bl.value_off),
 					  bl.value_len)
 			      : NULL;
 		if (!own[i])
@@ -436,7 +424,7 @@ static void view_counts(const struct metrics_view *v, uint32_t counts[4])
 static int tmpl_build(struct encoder *e, struct tmpl *t, const struct metrics_view *v, uint64_t key,
 		      encode_skip_fn skip, void *skip_ctx)
 {
-	struct builder b = { e, t, v };
+	struct builder b = { e, t, v, { NULL } };
 	int rc = 0;
 
 	memset(t, 0, sizeof *t);
@@ -444,61 +432,102 @@ static int tmpl_build(struct encoder *e, struct tmpl *t, const struct metrics_vi
 	view_counts(v, t->counts);
 	for (uint32_t f = 0; rc == 0 && f < v->hdr.n_families; f++)
 		rc = build_family(&b, f, skip, skip_ctx);
+	arena_free(&b.arena);
 	if (rc == 0)
-		rc = tmpl_finish(t);
-	if (rc < 0)
+		tmpl_finish(t);
+	else
 		tmpl_free(t);
 	return rc;
 }
 
 /* ---- packing ---- */
 
-static void set_value(Prometheus__Sample *s, double v, int64_t ts)
+/* Room for the framing of one entry besides its label bytes. */
+#define FRAME_MAX 48
+
+static size_t varint(unsigned char *p, uint64_t v)
 {
-	if (isnan(v)) {
-		uint64_t bits = ENCODE_NAN_BITS;
-		memcpy(&v, &bits, sizeof v);
+	size_t n = 0;
+
+	while (v >= 0x80) {
+		p[n++] = (unsigned char)(v | 0x80);
+		v >>= 7;
 	}
-	s->value = v;
-	s->timestamp = ts;
+	p[n++] = (unsigned char)v;
+	return n;
 }
 
-static void set_stale(Prometheus__Sample *s, int64_t ts)
+static void sample_of(Prometheus__Sample *s, const struct metrics_view *v, uint32_t idx, int64_t ts)
 {
+	double d;
 	uint64_t bits = ENCODE_STALE_NAN_BITS;
 
+	if (v) {
+		d = view_value(v, idx);
+		if (isnan(d))
+			bits = ENCODE_NAN_BITS;
+		else
+			memcpy(&bits, &d, sizeof bits);
+	}
 	memcpy(&s->value, &bits, sizeof s->value);
 	s->timestamp = ts;
 }
 
-static int pack_one(struct encoder *e, Prometheus__TimeSeries **ts, size_t n, int64_t ts_ms,
-		    const struct encode_sink *sink)
+/*
+ * WriteRequest field 1 (tag 0x0a, a length-delimited TimeSeries): the cached
+ * TimeSeries bytes (its labels, field 1) followed by its field 2 (tag 0x12), the
+ * Sample packed by libprotobuf-c.
+ */
+static size_t frame(unsigned char *out, const unsigned char *labels, uint32_t len,
+		    const Prometheus__Sample *s)
 {
-	Prometheus__WriteRequest req = PROMETHEUS__WRITE_REQUEST__INIT;
+	unsigned char sb[32], lenbuf[10];
+	size_t slen = prometheus__sample__pack(s, sb);
+	size_t inner = len + 1 + varint(lenbuf, slen) + slen;
+	size_t n = 0;
 
-	req.n_timeseries = n;
-	req.timeseries = ts;
-	size_t size = prometheus__write_request__get_packed_size(&req);
-	if (size > e->out_cap) {
-		unsigned char *p = realloc(e->out, size);
-		if (!p)
-			return -ENOMEM;
-		e->out = p;
-		e->out_cap = size;
-	}
-	size_t len = prometheus__write_request__pack(&req, e->out);
-	return sink->emit(sink->ctx, e->out, len, (uint32_t)n, ts_ms, ts_ms);
+	out[n++] = 0x0a;
+	n += varint(out + n, inner);
+	memcpy(out + n, labels, len);
+	n += len;
+	out[n++] = 0x12;
+	n += varint(out + n, slen);
+	memcpy(out + n, sb, slen);
+	return n + slen;
 }
 
-/* ts[0..n) in requests of at most max_samples. */
-static int pack_all(struct encoder *e, Prometheus__TimeSeries **ts, size_t n, int64_t ts_ms,
-		    const struct encode_sink *sink, char *err, size_t errlen)
+/* One request of the entries which[0..n) of t (or t's entries from first),
+ * valued from v, or stale markers when v is NULL. */
+static int pack_one(struct encoder *e, const struct tmpl *t, const uint32_t *which, size_t first,
+		    size_t n, const struct metrics_view *v, int64_t ts,
+		    const struct encode_sink *sink)
+{
+	Prometheus__Sample s = PROMETHEUS__SAMPLE__INIT;
+	size_t need = 0, len = 0;
+
+	for (size_t k = 0; k < n; k++)
+		need += t->e[which ? which[k] : first + k].len + FRAME_MAX;
+	if (grow(&e->out, &e->out_cap, need, 1) < 0)
+		return -ENOMEM;
+	for (size_t k = 0; k < n; k++) {
+		const struct tmpl_entry *en = &t->e[which ? which[k] : first + k];
+		sample_of(&s, v, en->value_idx, ts);
+		len += frame(e->out + len, t->bytes + en->off, en->len, &s);
+	}
+	return sink->emit(sink->ctx, e->out, len, (uint32_t)n, ts, ts);
+}
+
+/* n entries in requests of at most max_samples. */
+static int pack_all(struct encoder *e, const struct tmpl *t, const uint32_t *which, size_t n,
+		    const struct metrics_view *v, int64_t ts, const struct encode_sink *sink,
+		    char *err, size_t errlen)
 {
 	size_t step = e->rules->max_samples ? e->rules->max_samples : n;
 	int rc = 0;
 
 	for (size_t off = 0; rc == 0 && off < n; off += step)
-		rc = pack_one(e, ts + off, n - off < step ? n - off : step, ts_ms, sink);
+		rc = pack_one(e, t, which ? which + off : NULL, off,
+			      n - off < step ? n - off : step, v, ts, sink);
 	if (rc == -ENOMEM)
 		snprintf(err, errlen, "out of memory packing a request");
 	else if (rc < 0)
@@ -506,52 +535,59 @@ static int pack_all(struct encoder *e, Prometheus__TimeSeries **ts, size_t n, in
 	return rc;
 }
 
-static int scratch_reserve(struct encoder *e, size_t n)
+/* The identity of every entry of t (a hash of its packed labels), sorted;
+ * NULL when out of memory. */
+static struct hash_idx *hashes_of(const struct tmpl *t)
 {
-	if (n <= e->scratch_cap)
-		return 0;
-	Prometheus__TimeSeries **p = realloc(e->scratch, n * sizeof *p);
-	if (!p)
-		return -ENOMEM;
-	e->scratch = p;
-	e->scratch_cap = n;
-	return 0;
+	struct hash_idx *h = malloc((t->n ? t->n : 1) * sizeof *h);
+
+	if (!h)
+		return NULL;
+	for (size_t i = 0; i < t->n; i++)
+		h[i] = (struct hash_idx){ fnv(FNV_OFFSET, (const char *)t->bytes + t->e[i].off,
+					      t->e[i].len),
+					  (uint32_t)i };
+	qsort(h, t->n, sizeof *h, cmp_hash_idx);
+	return h;
 }
 
-static bool hash_present(const struct tmpl *t, uint64_t h)
+static bool hash_present(const struct hash_idx *h, size_t n, uint64_t want)
 {
-	size_t lo = 0, hi = t->n;
+	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (t->by_hash[mid].hash < h)
+		if (h[mid].hash < want)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo < t->n && t->by_hash[lo].hash == h;
+	return lo < n && h[lo].hash == want;
 }
 
 /* Stale markers for the series of old that now (NULL: nothing) lacks. */
-static int send_gone(struct encoder *e, struct tmpl *old, const struct tmpl *now, int64_t ts_ms,
+static int send_gone(struct encoder *e, const struct tmpl *old, const struct tmpl *now, int64_t ts,
 		     const struct encode_sink *sink, char *err, size_t errlen)
 {
 	size_t n = 0;
 
 	if (!old->valid || old->n == 0)
 		return 0;
-	if (scratch_reserve(e, old->n) < 0) {
+	struct hash_idx *ho = hashes_of(old), *hn = now ? hashes_of(now) : NULL;
+	uint32_t *gone = malloc(old->n * sizeof *gone);
+	int rc = -ENOMEM;
+	if (ho && (hn || !now) && gone) {
+		for (size_t i = 0; i < old->n; i++)
+			if (!hn || !hash_present(hn, now->n, ho[i].hash))
+				gone[n++] = ho[i].idx;
+		rc = pack_all(e, old, gone, n, NULL, ts, sink, err, errlen);
+	} else {
 		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
 	}
-	for (size_t i = 0; i < old->n; i++) {
-		const struct hash_idx *h = &old->by_hash[i];
-		if (now && hash_present(now, h->hash))
-			continue;
-		set_stale(&old->samples[h->idx], ts_ms);
-		e->scratch[n++] = &old->ts[h->idx];
-	}
-	return pack_all(e, e->scratch, n, ts_ms, sink, err, errlen);
+	free(ho);
+	free(hn);
+	free(gone);
+	return rc;
 }
 
 /* ---- the API ---- */
@@ -578,7 +614,6 @@ void encoder_free(struct encoder *e)
 	if (!e)
 		return;
 	tmpl_free(&e->cur);
-	free(e->scratch);
 	free(e->out);
 	free(e);
 }
@@ -620,9 +655,7 @@ int encoder_publish(struct encoder *e, const struct metrics_view *v, uint64_t ke
 		*rebuilt = again;
 	if (rc < 0)
 		return rc;
-	for (size_t i = 0; i < t->n; i++)
-		set_value(&t->samples[i], view_value(v, t->value_idx[i]), ts_ms);
-	return pack_all(e, t->ts_ptrs, t->n, ts_ms, sink, err, errlen);
+	return pack_all(e, t, NULL, t->n, v, ts_ms, sink, err, errlen);
 }
 
 int encoder_stale_all(struct encoder *e, int64_t ts_ms, const struct encode_sink *sink, char *err,

@@ -2,15 +2,17 @@
  * The shipper's loop (shipper.h): poll the segments, queue what they publish.
  *
  * Polling: a collector publishes every interval, so after seeing a publish at
- * time P the next one is due at P + interval.  The segment is read again just
- * after that, then every interval/20 while the publish is late, and every
- * interval/4 once it is half an interval late.  That reads each batch about
- * once and still sees every publish of a collector that keeps its interval.
+ * time P the next one is due at P + interval.  The segment is read again
+ * interval/50 after that, then every interval/20 while the publish is late,
+ * and every interval/4 once it is half an interval late.  That reads each
+ * batch about once and still sees every publish of a collector that keeps its
+ * interval.
  */
 #include "shipper.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -170,17 +172,23 @@ static void encode_publish(struct shipper *s, struct src *c, const struct metric
 {
 	struct skip_ctx k = { s, c->index };
 	uint64_t key = c->meta_id ^ (s->epoch * 0x100000001b3ull);
+	bool rebuilt = false, any = false;
 	char err[300];
 
 	for (size_t e = 0; e < s->n_ep; e++) {
 		struct endpoint_sink sink = { &s->ep[e], c->name };
 		struct encode_sink es = { endpoint_emit, &sink };
-		if (encoder_publish(c->data[e], v, key, ts, owned_elsewhere, &k, &es, NULL, err,
+		if (encoder_publish(c->data[e], v, key, ts, owned_elsewhere, &k, &es, &rebuilt, err,
 				    sizeof err) < 0)
 			log_warnx("collector %s: publish not queued for %s: %s", c->name,
 				  s->ep[e].name, err);
+		any |= rebuilt;
 	}
 	encode_health(s, c, ts);
+	/* Building a template takes much more memory than the template keeps:
+	 * give the pages back rather than keep them for the next rebuild. */
+	if (any)
+		malloc_trim(0);
 }
 
 static void set_up(struct src *c, bool up, const char *why)
@@ -267,8 +275,10 @@ static uint64_t next_poll_in_ns(const struct src *c, uint64_t now_real)
 	uint64_t interval = (uint64_t)c->interval_ms * 1000000u;
 	uint64_t due = c->seen_publish_ns + interval;
 
+	/* a little after it is due: a publish comes a collection's time after the
+	 * interval, and reading before it costs a whole copy and validation */
 	if (c->seen_publish_ns && now_real < due)
-		return due - now_real + 2000000u; /* a little after it is due */
+		return due - now_real + clamp_ms(c->interval_ms / 50, 2, 200) * 1000000u;
 	uint64_t late = c->seen_publish_ns ? now_real - due : interval;
 	if (late < interval / 2)
 		return clamp_ms(c->interval_ms / 20, 5, 250) * 1000000u;

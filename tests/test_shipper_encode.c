@@ -244,6 +244,44 @@ static void test_request_decodes_with_protoc_as_the_golden_file(void **state)
 	batch_free(b);
 }
 
+/* The framing the encoder writes around its cached label bytes must be exactly
+ * what libprotobuf-c writes for the whole request. */
+static void test_requests_are_byte_identical_to_a_whole_libprotobuf_c_pack(void **state)
+{
+	static const char *const ext_names[] = { "job" }, *const ext_values[] = { "j" };
+	struct encode_rules rules = { .ext_names = ext_names,
+				      .ext_values = ext_values,
+				      .n_ext = 1 };
+	struct batch *b = new_batch();
+	struct encoder *e;
+	struct capture c = { 0 };
+	struct encode_sink sink = { capture_emit, &c };
+	char err[256];
+
+	(void)state;
+	fill_mixed(b);
+	family(b, "zero", METRIC_GAUGE); /* proto3 leaves a 0 value out */
+	add(b, NULL, NULL, 0, 0);
+	assert_int_equal(encoder_new(&e, &rules), 0);
+	publish(e, b, 1, TS, &c);
+	publish(e, b, 1, 0, &c); /* and a 0 timestamp */
+	assert_int_equal(encoder_stale_all(e, TS + 1, &sink, err, sizeof err), 0);
+	assert_int_equal(c.n, 3);
+	for (size_t i = 0; i < c.n; i++) {
+		Prometheus__WriteRequest *r = unpack(&c, i);
+		size_t len = prometheus__write_request__get_packed_size(r);
+		unsigned char *again = malloc(len);
+		assert_int_equal(prometheus__write_request__pack(r, again), len);
+		assert_int_equal(len, c.len[i]);
+		assert_memory_equal(again, c.bytes[i], len);
+		free(again);
+		prometheus__write_request__free_unpacked(r, NULL);
+	}
+	capture_free(&c);
+	encoder_free(e);
+	batch_free(b);
+}
+
 static void test_labels_are_sorted_by_name_bytewise(void **state)
 {
 	static const char *const ln[] = { "zone", "Area", "b" }, *const lv[] = { "z", "A", "b" };
@@ -495,6 +533,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_request_decodes_with_protoc_as_the_golden_file),
+		cmocka_unit_test(test_requests_are_byte_identical_to_a_whole_libprotobuf_c_pack),
 		cmocka_unit_test(test_labels_are_sorted_by_name_bytewise),
 		cmocka_unit_test(test_vanished_series_get_a_stale_marker_at_the_new_time),
 		cmocka_unit_test(test_a_collector_going_down_marks_every_series_stale),
