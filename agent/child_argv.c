@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <unistd.h>
 
 #include "segment.h"
 
@@ -28,7 +30,22 @@ void child_argv_free(struct child_argv *a)
 {
 	for (size_t i = 0; i < a->argc; i++)
 		free(a->argv[i]);
+	free(a->argv);
 	memset(a, 0, sizeof *a);
+}
+
+/* Room for one more word and the NULL after it. */
+static int reserve(struct child_argv *a)
+{
+	if (a->argc + 2 <= a->cap)
+		return 0;
+	size_t cap = a->cap ? 2 * a->cap : 32;
+	char **p = realloc(a->argv, cap * sizeof *p);
+	if (!p)
+		return -ENOMEM;
+	a->argv = p;
+	a->cap = cap;
+	return 0;
 }
 
 __attribute__((format(printf, 2, 3))) static int push(struct child_argv *a, const char *fmt, ...)
@@ -39,6 +56,8 @@ __attribute__((format(printf, 2, 3))) static int push(struct child_argv *a, cons
 
 	if (a->argc == CHILD_ARGV_MAX)
 		return -E2BIG;
+	if (reserve(a) < 0)
+		return -ENOMEM;
 	va_start(ap, fmt);
 	n = vasprintf(&s, fmt, ap);
 	va_end(ap);
@@ -64,6 +83,10 @@ static int push_common_paths(struct child_argv *a, const struct shm_config *c)
  * freed as a whole, so which one failed does not matter beyond the message. */
 static int finish(struct child_argv *a, int rc, char *err, size_t errlen)
 {
+	if (rc == 0 && !a->argv && reserve(a) < 0)
+		rc = -ENOMEM;
+	if (rc == 0 && a->argc == 0)
+		a->argv[0] = NULL;
 	if (rc == 0)
 		return 0;
 	child_argv_free(a);
@@ -246,6 +269,8 @@ int child_argv_exporter(struct child_argv *a, const char *program, const struct 
 		if (c->collectors[i].enabled)
 			rc |= push(a, "--collector=%s", c->collectors[i].name);
 	rc |= push(a, "--collector=%s", AGENT_SEGMENT_COLLECTOR);
+	if (c->remote_write.n)
+		rc |= push(a, "--collector=%s", SHIPPER_NAME);
 	rc |= push(a, "--staleness-intervals=%" PRIu32, c->staleness_intervals);
 	rc |= push(a, "--web.timeout=%s", timeout);
 	rc |= push(a, "--web.max-connections=%" PRIu32, c->web.max_connections);
@@ -267,4 +292,119 @@ bool child_argv_equal(const struct child_argv *a, const struct child_argv *b)
 		if (strcmp(a->argv[i], b->argv[i]) != 0)
 			return false;
 	return true;
+}
+
+/* ---- the shipper ---- */
+
+int child_queue_dir(const struct shm_config *c, char *out, size_t outlen)
+{
+	const char *state = getenv("STATE_DIRECTORY"), *xdg = getenv("XDG_STATE_HOME");
+	const char *home = getenv("HOME");
+	int n;
+
+	if (c->remote_write.queue_dir[0])
+		n = snprintf(out, outlen, "%s", c->remote_write.queue_dir);
+	else if (state && state[0] == '/') /* the first of a colon-separated list */
+		n = snprintf(out, outlen, "%.*s/remote-write", (int)strcspn(state, ":"), state);
+	else if (geteuid() == 0)
+		n = snprintf(out, outlen, "/var/lib/shmetrics/remote-write");
+	else if (xdg && xdg[0] == '/')
+		n = snprintf(out, outlen, "%s/shmetrics/remote-write", xdg);
+	else if (home && home[0] == '/')
+		n = snprintf(out, outlen, "%s/.local/state/shmetrics/remote-write", home);
+	else
+		return -ENOENT;
+	return n < 0 || (size_t)n >= outlen ? -ENAMETOOLONG : 0;
+}
+
+/* "--remote-write.NAME=VALUE" when the value is not empty. */
+static int push_rw(struct child_argv *a, const struct remote_write_set *s, const char *name,
+		   uint32_t off)
+{
+	const char *v = config_rw_str(s, off);
+
+	return *v ? push(a, "--remote-write.%s=%s", name, v) : 0;
+}
+
+static int push_rw_duration(struct child_argv *a, const char *name, uint32_t ms)
+{
+	char d[32];
+
+	format_duration_ms(ms, d, sizeof d);
+	return push(a, "--remote-write.%s=%s", name, d);
+}
+
+static int push_rw_lists(struct child_argv *a, const struct remote_write_set *s,
+			 const struct remote_write_config *ep)
+{
+	int rc = 0;
+
+	for (uint32_t i = 0; i < ep->n_headers; i++)
+		rc |= push(a, "--remote-write.header=%s: %s", config_rw_str(s, ep->header_name[i]),
+			   config_rw_str(s, ep->header_value[i]));
+	for (uint32_t i = 0; i < ep->n_ext; i++)
+		rc |= push(a, "--remote-write.external-label=%s=%s",
+			   config_rw_str(s, ep->ext_name[i]), config_rw_str(s, ep->ext_value[i]));
+	for (uint32_t i = 0; i < ep->n_relabel; i++)
+		rc |= push(a, "--remote-write.write-relabel=%s:%s",
+			   ep->relabel_keep[i] ? "keep" : "drop",
+			   config_rw_str(s, ep->relabel_regex[i]));
+	return rc;
+}
+
+/* One endpoint: its URL, then everything that applies to it. */
+static int push_endpoint(struct child_argv *a, const struct remote_write_set *s,
+			 const struct remote_write_config *ep)
+{
+	int rc = push_rw(a, s, "url", ep->url);
+
+	rc |= push_rw(a, s, "basic-auth.username", ep->username);
+	rc |= push_rw(a, s, "basic-auth.password-file", ep->password_file);
+	rc |= push_rw(a, s, "bearer-token-file", ep->bearer_token_file);
+	rc |= push_rw(a, s, "tls.ca-file", ep->ca_file);
+	rc |= push_rw(a, s, "tls.cert-file", ep->cert_file);
+	rc |= push_rw(a, s, "tls.key-file", ep->key_file);
+	rc |= push_rw(a, s, "tls.server-name", ep->server_name);
+	if (ep->insecure_skip_verify)
+		rc |= push(a, "--remote-write.tls.insecure-skip-verify");
+	rc |= push_rw_lists(a, s, ep);
+	rc |= push(a, "--remote-write.queue.max-bytes=%" PRIu64, ep->max_bytes);
+	rc |= push_rw_duration(a, "queue.max-age", ep->max_age_ms);
+	rc |= push(a, "--remote-write.queue.batch-max-samples=%" PRIu32, ep->batch_max_samples);
+	rc |= push_rw_duration(a, "queue.batch-deadline", ep->batch_deadline_ms);
+	rc |= push_rw_duration(a, "queue.min-backoff", ep->min_backoff_ms);
+	rc |= push_rw_duration(a, "queue.max-backoff", ep->max_backoff_ms);
+	rc |= push_rw_duration(a, "timeout", ep->timeout_ms);
+	return rc;
+}
+
+int child_argv_shipper(struct child_argv *a, const char *program, const struct shm_config *c,
+		       char *err, size_t errlen)
+{
+	char seg[SEGMENT_NAME_MAX + 1], dir[PATH_MAX];
+	int rc = 0;
+
+	memset(a, 0, sizeof *a);
+	if (segment_name(seg, sizeof seg, c->instance, SHIPPER_NAME, err, errlen) < 0)
+		return -EINVAL;
+	if (child_queue_dir(c, dir, sizeof dir) < 0) {
+		snprintf(err, errlen,
+			 "no remote-write queue directory: set remote_write_queue_dir "
+			 "(--remote-write.queue-dir)");
+		return -EINVAL;
+	}
+	rc |= push(a, "%s", program);
+	rc |= push(a, "--instance=%s", c->instance);
+	for (size_t i = 0; i < c->n_collectors; i++)
+		if (c->collectors[i].enabled)
+			rc |= push(a, "--collector=%s", c->collectors[i].name);
+	rc |= push(a, "--collector=%s", AGENT_SEGMENT_COLLECTOR);
+	rc |= push(a, "--collector=%s", SHIPPER_NAME);
+	rc |= push(a, "--self-segment=%s", seg);
+	rc |= push(a, "--remote-write.queue-dir=%s", dir);
+	rc |= push(a, "--staleness-intervals=%" PRIu32, c->staleness_intervals);
+	rc |= push(a, "--log.level=%s", c->log_level);
+	for (size_t i = 0; i < c->remote_write.n; i++)
+		rc |= push_endpoint(a, &c->remote_write, &c->remote_write.ep[i]);
+	return finish(a, rc, err, errlen);
 }

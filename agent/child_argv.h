@@ -17,15 +17,18 @@
 /* The name of the agent's own segment, listed to the exporter like a collector's. */
 #define AGENT_SEGMENT_COLLECTOR "agent"
 
+/* The remote-write shipper's process and its own segment (its metrics). */
+#define SHIPPER_NAME "shipper"
+
 /* The process that runs every enabled built-in collector not marked "isolated". */
 #define CHILD_GROUP_NAME "host"
 
-/* A --run and options for every collector, and the fixed flags. */
-#define CHILD_ARGV_MAX (CONFIG_MAX_COLLECTORS + CONFIG_MAX_OPTIONS + 16)
+/* A sanity bound on the words of one command line. */
+#define CHILD_ARGV_MAX 4096
 
 struct child_argv {
-	size_t argc;
-	char *argv[CHILD_ARGV_MAX + 1]; /* NULL-terminated */
+	size_t argc, cap;
+	char **argv; /* NULL-terminated once built (a NULL alone for argc 0) */
 };
 
 /* True when col runs in the group process: an enabled built-in, not isolated. */
@@ -69,9 +72,28 @@ int child_argv_collector(struct child_argv *a, const char *program, const struct
  * enabled collector, then "agent") --staleness-intervals=N --web.timeout=D
  * --web.max-connections=N --web.max-connections-per-ip=N --web.threads=N
  * [--web.config.file=FILE] [--web.openmetrics=false] --log.level=L
+ * (with "shipper" after "agent" when remote write is configured)
  */
 int child_argv_exporter(struct child_argv *a, const char *program, const struct shm_config *c,
 			char *err, size_t errlen);
+
+/*
+ * shmetrics-shipper --instance=I --collector=NAME... (every enabled collector,
+ * then "agent" and "shipper") --self-segment=/shmetrics.I.shipper
+ * --remote-write.queue-dir=DIR --staleness-intervals=N --log.level=L, then for
+ * each endpoint --remote-write.url=URL and its settings (docs/remote-write.md).
+ * Only when c configures remote write.
+ */
+int child_argv_shipper(struct child_argv *a, const char *program, const struct shm_config *c,
+		       char *err, size_t errlen);
+
+/*
+ * The queue directory of c: remote_write_queue_dir when set; else, in this
+ * order, $STATE_DIRECTORY/remote-write (systemd's StateDirectory=),
+ * /var/lib/shmetrics/remote-write for root, $XDG_STATE_HOME/shmetrics/remote-write,
+ * ~/.local/state/shmetrics/remote-write.  -ENAMETOOLONG or -ENOENT (no $HOME).
+ */
+int child_queue_dir(const struct shm_config *c, char *out, size_t outlen);
 
 void child_argv_free(struct child_argv *a);
 

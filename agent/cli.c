@@ -40,6 +40,12 @@ static const struct flag_spec flag_table[] = {
 	{ "--web.max-connections-per-ip", "N", FLAG_OVERRIDE,
 	  "HTTP connections at once from one address (default 16)" },
 	{ "--web.threads", "N", FLAG_OVERRIDE, "HTTP server threads (default 2)" },
+	{ "--remote-write.url", "URL", FLAG_OVERRIDE,
+	  "send every collector's samples there with Prometheus remote write (repeatable: one "
+	  "queue per URL; docs/remote-write.md)" },
+	{ "--remote-write.queue-dir", "DIR", FLAG_OVERRIDE,
+	  "directory of the remote-write queues (default $STATE_DIRECTORY/remote-write, "
+	  "/var/lib/shmetrics/remote-write as root, else ~/.local/state/shmetrics/remote-write)" },
 	{ "--version", NULL, FLAG_VERSION, "print the version and exit" },
 	{ "--help", NULL, FLAG_HELP, "print this help and exit" },
 };
@@ -372,10 +378,10 @@ void cli_usage(FILE *f)
 
 int agent_config_check(const struct shm_config *c, char *err, size_t errlen)
 {
-	static const char *const reserved[] = { "agent", "exporter" };
+	static const char *const reserved[] = { "agent", "exporter", "shipper" };
 
 	for (size_t i = 0; i < c->n_collectors; i++)
-		for (size_t j = 0; j < 2; j++)
+		for (size_t j = 0; j < sizeof reserved / sizeof reserved[0]; j++)
 			if (strcmp(c->collectors[i].name, reserved[j]) == 0) {
 				snprintf(
 				    err, errlen,

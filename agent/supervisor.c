@@ -19,11 +19,14 @@
 #include "reload.h"
 #include "self_metrics.h"
 
-#define COLLECTOR_PROGRAM "shmetrics-collector"
-#define EXPORTER_PROGRAM  "shmetrics-exporter"
+#define COLLECTOR_PROGRAM           "shmetrics-collector"
+#define EXPORTER_PROGRAM            "shmetrics-exporter"
+#define SHIPPER_PROGRAM             "shmetrics-shipper"
 /* Room for every collector of two configurations (one stopping, one starting
- * under a different name), the group and the exporter. */
-#define TABLE_SIZE        (2 * CONFIG_MAX_COLLECTORS + 2)
+ * under a different name), the group, the exporter and the shipper. */
+#define TABLE_SIZE                  (2 * CONFIG_MAX_COLLECTORS + 3)
+/* The shipper's segment holds its own metrics; it publishes them this often. */
+#define SHIPPER_SEGMENT_INTERVAL_MS 5000u
 
 struct segment_slot {
 	char collector[CONFIG_NAME_MAX];
@@ -37,8 +40,11 @@ struct supervisor {
 	struct shm_config *loaded;
 	const struct cli_args *args;
 	char collector_prog[PATH_MAX], exporter_prog[PATH_MAX];
+	char shipper_prog[PATH_MAX]; /* "" when not installed */
 	char agent_segment[SEGMENT_NAME_MAX + 1];
 	bool agent_segment_created;
+	char shipper_segment[SEGMENT_NAME_MAX + 1];
+	bool shipper_segment_created;
 	struct self_metrics *self;
 	struct agent_status status;
 	bool dirty, publish_failed;
@@ -224,6 +230,39 @@ static void collector_segment_remove(struct supervisor *s, const char *name)
 	*slot = s->segments[--s->n_segments];
 }
 
+/* ---- the shipper's segment ---- */
+
+/* What the shipper needs before it starts: its program and its segment. */
+static int shipper_prepare(struct supervisor *s)
+{
+	char err[512];
+
+	if (!s->shipper_prog[0]) {
+		log_error("remote write is configured but %s is not installed beside the agent "
+			  "(in ../libexec/shmetrics/ or the agent's own directory)",
+			  SHIPPER_PROGRAM);
+		return -1;
+	}
+	if (s->shipper_segment_created)
+		return 0;
+	if (segment_name(s->shipper_segment, sizeof s->shipper_segment, s->cfg->instance,
+			 SHIPPER_NAME, err, sizeof err) < 0) {
+		log_error("%s", err);
+		return -1;
+	}
+	if (segment_make(s->cfg, s->shipper_segment, SHIPPER_NAME, SHIPPER_SEGMENT_INTERVAL_MS) < 0)
+		return -1;
+	s->shipper_segment_created = true;
+	return 0;
+}
+
+static void shipper_segment_drop(struct supervisor *s)
+{
+	if (s->shipper_segment_created)
+		segment_drop(s->shipper_segment);
+	s->shipper_segment_created = false;
+}
+
 /* ---- the process table ---- */
 
 static struct child *child_find(struct supervisor *s, enum child_kind kind, const char *name)
@@ -277,6 +316,8 @@ static int child_build_argv(struct supervisor *s, struct child *c)
 
 	if (c->kind == CHILD_EXPORTER) {
 		rc = child_argv_exporter(&a, s->exporter_prog, s->cfg, err, sizeof err);
+	} else if (c->kind == CHILD_SHIPPER) {
+		rc = child_argv_shipper(&a, s->shipper_prog, s->cfg, err, sizeof err);
 	} else if (c->kind == CHILD_GROUP) {
 		rc = child_argv_group(&a, s->collector_prog, s->cfg, err, sizeof err);
 		c->members = child_group_members(s->cfg);
@@ -514,6 +555,7 @@ static enum child_kind process_kind(const char *name)
 {
 	return strcmp(name, RELOAD_EXPORTER) == 0    ? CHILD_EXPORTER
 	       : strcmp(name, CHILD_GROUP_NAME) == 0 ? CHILD_GROUP
+	       : strcmp(name, SHIPPER_NAME) == 0     ? CHILD_SHIPPER
 						     : CHILD_COLLECTOR;
 }
 
@@ -522,6 +564,10 @@ static bool apply_process(struct supervisor *s, const struct reload_item *it, ui
 	enum child_kind kind = process_kind(it->name);
 	struct child *c = child_find(s, kind, it->name);
 
+	if (kind == CHILD_SHIPPER && it->action == RELOAD_STOP)
+		shipper_segment_drop(s);
+	else if (kind == CHILD_SHIPPER && shipper_prepare(s) < 0)
+		return false;
 	if (it->action == RELOAD_STOP) {
 		if (c)
 			child_stop(s, c, AFTER_STOP_REMOVE, now);
@@ -610,7 +656,12 @@ static int locate_programs(struct supervisor *s)
 		log_error("%s", err);
 		return -1;
 	}
-	log_debug("child programs: %s, %s", s->collector_prog, s->exporter_prog);
+	/* Needed only with remote write; shipper_prepare says so then. */
+	if (program_locate(dir, SHIPPER_PROGRAM, s->shipper_prog, sizeof s->shipper_prog, err,
+			   sizeof err) < 0)
+		s->shipper_prog[0] = '\0';
+	log_debug("child programs: %s, %s, %s", s->collector_prog, s->exporter_prog,
+		  s->shipper_prog[0] ? s->shipper_prog : "(no shipper)");
 	return 0;
 }
 
@@ -635,7 +686,8 @@ static int agent_segment_open(struct supervisor *s)
 }
 
 /* Segments for every enabled collector; the group process, when it has
- * collectors; a process for each of the others; the exporter. */
+ * collectors; a process for each of the others; the exporter; the shipper when
+ * remote write is configured. */
 static int startup(struct supervisor *s, uint64_t now)
 {
 	if (locate_programs(s) < 0 || agent_segment_open(s) < 0)
@@ -655,6 +707,9 @@ static int startup(struct supervisor *s, uint64_t now)
 			return -1;
 	}
 	if (!child_add(s, CHILD_EXPORTER, RELOAD_EXPORTER, now))
+		return -1;
+	if (s->cfg->remote_write.n &&
+	    (shipper_prepare(s) < 0 || !child_add(s, CHILD_SHIPPER, SHIPPER_NAME, now)))
 		return -1;
 	return 0;
 }
@@ -698,6 +753,7 @@ static void teardown(struct supervisor *s)
 	if (s->agent_segment_created)
 		segment_drop(s->agent_segment);
 	s->agent_segment_created = false;
+	shipper_segment_drop(s);
 }
 
 static void main_loop(struct supervisor *s)

@@ -104,6 +104,50 @@ struct custom_collector_config {
 	char env[CONFIG_CUSTOM_ENV_BYTES];
 };
 
+/*
+ * Remote write ("remote_write" in the file; docs/remote-write.md): the
+ * endpoints the shipper sends to.  Strings live in one pool inside the struct
+ * (offsets; 0 is ""), so a configuration stays one block that can be copied
+ * and compared.
+ */
+#define CONFIG_MAX_REMOTE_WRITE 8
+#define CONFIG_RW_LIST_MAX      16 /* headers, external labels, relabel rules each */
+#define CONFIG_RW_POOL          16384
+#define CONFIG_RW_URL_MAX       1024
+
+#define CONFIG_RW_DEFAULT_MAX_BYTES         (256ull << 20)
+#define CONFIG_RW_MIN_MAX_BYTES             (256ull << 10)
+#define CONFIG_RW_DEFAULT_MAX_AGE_MS        (24u * 3600u * 1000u)
+#define CONFIG_RW_DEFAULT_BATCH_MAX_SAMPLES 2000u
+#define CONFIG_RW_DEFAULT_BATCH_DEADLINE_MS 5000u
+#define CONFIG_RW_DEFAULT_MIN_BACKOFF_MS    30u
+#define CONFIG_RW_DEFAULT_MAX_BACKOFF_MS    5000u
+#define CONFIG_RW_DEFAULT_TIMEOUT_MS        30000u
+
+struct remote_write_config {
+	uint32_t url, username, password_file, bearer_token_file; /* pool offsets */
+	uint32_t ca_file, cert_file, key_file, server_name;
+	bool insecure_skip_verify;
+	uint32_t n_headers, header_name[CONFIG_RW_LIST_MAX], header_value[CONFIG_RW_LIST_MAX];
+	uint32_t n_ext, ext_name[CONFIG_RW_LIST_MAX], ext_value[CONFIG_RW_LIST_MAX];
+	uint32_t n_relabel;
+	bool relabel_keep[CONFIG_RW_LIST_MAX];
+	uint32_t relabel_regex[CONFIG_RW_LIST_MAX];
+	uint64_t max_bytes;
+	uint32_t max_age_ms; /* 0: no limit */
+	uint32_t batch_max_samples, batch_deadline_ms;
+	uint32_t min_backoff_ms, max_backoff_ms;
+	uint32_t timeout_ms;
+};
+
+struct remote_write_set {
+	char queue_dir[PATH_MAX]; /* "": the default, which the agent resolves */
+	size_t n;
+	struct remote_write_config ep[CONFIG_MAX_REMOTE_WRITE];
+	uint32_t pool_len;
+	char pool[CONFIG_RW_POOL];
+};
+
 struct shm_config {
 	char source[PATH_MAX]; /* file it came from, or "<embedded default>" */
 	char instance
@@ -123,6 +167,7 @@ struct shm_config {
 	struct collector_option options[CONFIG_MAX_OPTIONS];
 	size_t n_custom;
 	struct custom_collector_config custom[CONFIG_MAX_CUSTOM];
+	struct remote_write_set remote_write;
 };
 
 /* The embedded default configuration text (JSON). */
@@ -190,7 +235,8 @@ bool config_builtin_default_enabled(const char *name);
  * --path.rootfs= --log.level= --instance= --staleness-intervals=
  * --collector.NAME --no-collector.NAME --collector.NAME.interval=DURATION
  * --collector.NAME.isolated --no-collector.NAME.isolated (built-in collectors only)
- * --collector.disable-defaults.  Values only in the "--flag=value" form.  Flags
+ * --collector.disable-defaults --remote-write.url= (repeatable: one endpoint each, with
+ * the defaults) --remote-write.queue-dir=.  Values only in the "--flag=value" form.  Flags
  * apply in order: --collector.disable-defaults disables every collector, so it
  * goes before the --collector.NAME flags that enable some again.  On -EINVAL, c
  * is unchanged; err reads "--flag: what is wrong; what to write".
@@ -203,6 +249,16 @@ int config_parse_listen_address(const char *addr, char *host, size_t hostlen, ui
 
 /* Parses a duration "500ms", "5s", "1m", "1h" (also "1m30s") into milliseconds. */
 int config_parse_duration_ms(const char *s, uint32_t *ms, char *err, size_t errlen);
+
+/* The string at off in the remote-write pool. */
+const char *config_rw_str(const struct remote_write_set *s, uint32_t off);
+
+/* An endpoint for url with every default (the --remote-write.url flag); one
+ * already configured for url is left as it is.  -EINVAL with the reason. */
+int config_rw_add_url(struct remote_write_set *s, const char *url, char *err, size_t errlen);
+
+/* True when the remote-write settings of a and b differ. */
+bool config_remote_write_changed(const struct shm_config *a, const struct shm_config *b);
 
 /* True when the two configurations differ in anything that concerns collector name
  * (its settings or the shared paths), or the exporter when name is "exporter".

@@ -111,6 +111,18 @@ static int set_threads(struct shm_config *c, const char *v, char *msg, size_t ms
 	return config_parse_uint_range(v, 1, CONFIG_THREADS_MAX, &c->web.threads, msg, msglen);
 }
 
+static int set_rw_queue_dir(struct shm_config *c, const char *v, char *msg, size_t msglen)
+{
+	return set_path(c->remote_write.queue_dir, v, "/var/lib/shmetrics/remote-write", msg,
+			msglen);
+}
+
+/* Repeatable: each adds an endpoint with the defaults (docs/remote-write.md). */
+static int add_rw_url(struct shm_config *c, const char *v, char *msg, size_t msglen)
+{
+	return config_rw_add_url(&c->remote_write, v, msg, msglen);
+}
+
 static const struct value_flag value_flags[] = {
 	{ "--web.listen-address", ":9469", set_listen },
 	{ "--path.procfs", "/host/proc", set_procfs },
@@ -125,6 +137,8 @@ static const struct value_flag value_flags[] = {
 	{ "--web.max-connections-per-ip", "16", set_per_ip },
 	{ "--web.threads", "2", set_threads },
 	{ "--web.config.file", "/etc/shmetrics/web.yml", set_web_config_file },
+	{ "--remote-write.url", "https://mimir.example:9009/api/v1/push", add_rw_url },
+	{ "--remote-write.queue-dir", "/var/lib/shmetrics/remote-write", set_rw_queue_dir },
 };
 
 static int flag_error(char *err, size_t errlen, const char *name, const char *msg)

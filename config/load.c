@@ -590,6 +590,19 @@ static int on_custom_collectors(struct loader *ld, const char *path, json_t *v)
 	return config_custom_load(ld->cfg, path, v, ld, custom_fail);
 }
 
+/* ---- remote write (remote_write.c) ---- */
+
+static int on_remote_write(struct loader *ld, const char *path, json_t *v)
+{
+	return config_remote_write_load(ld->cfg, path, v, ld, custom_fail);
+}
+
+static int on_rw_queue_dir(struct loader *ld, const char *path, json_t *v)
+{
+	return want_abs_path(ld, path, v, ld->cfg->remote_write.queue_dir,
+			     "/var/lib/shmetrics/remote-write");
+}
+
 static const struct key_rule top_rules[] = {
 	{ "instance", on_instance },
 	{ "log_level", on_log_level },
@@ -600,6 +613,8 @@ static const struct key_rule top_rules[] = {
 	{ "segments", on_segments },
 	{ "collectors", on_collectors },
 	{ "custom_collectors", on_custom_collectors },
+	{ "remote_write", on_remote_write },
+	{ "remote_write_queue_dir", on_rw_queue_dir },
 };
 
 /* ---- loading ---- */

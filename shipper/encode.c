@@ -166,7 +166,9 @@ static int cmp_u64(const void *a, const void *b)
 static int cmp_hash_idx(const void *a, const void *b)
 {
 	const struct hash_idx *x = a, *y = b;
-	return x->hash < y->hash ? -1 : x->hash > y->hash;
+	if (x->hash != y->hash)
+		return x->hash < y->hash ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
 /* Gives back what doubling left over; the template stays as long as the set
@@ -377,22 +379,24 @@ static int build_series(struct builder *b, uint32_t si, const struct family_plan
 	Prometheus__Label *own[METRIC_LABELS_MAX];
 	struct blob_series s;
 	struct blob_label bl;
+	size_t n = 0;
 	int rc = 0;
 
 	view_series(b->v, si, &s);
 	for (uint32_t i = 0; i < s.n_labels; i++) {
 		view_label(b->v, s.first_label + i, &bl);
+		if (bl.value_len == 0) /* an empty label is no label, as a scrape stores it */
+			continue;
 		char *name = arena_strndup(&b->arena, view_string(b->v, bl.name_off), bl.name_len);
-		own[i] = name ? label_new(&b->arena, name, view_string(b->v, bl.value_off),
+		own[n] = name ? label_new(&b->arena, name, view_string(b->v, bl.value_off),
 					  bl.value_len)
 			      : NULL;
-		if (!own[i])
+		if (!own[n++])
 			return -ENOMEM;
 	}
 	for (size_t j = 0; rc == 0 && j < p->n; j++)
 		if (p->x[j].name)
-			rc = add_sample(b, &p->x[j], own, s.n_labels,
-					s.value_idx + p->x[j].value_off);
+			rc = add_sample(b, &p->x[j], own, n, s.value_idx + p->x[j].value_off);
 	return rc;
 }
 
@@ -421,6 +425,37 @@ static void view_counts(const struct metrics_view *v, uint32_t counts[4])
 	counts[3] = v->hdr.n_values;
 }
 
+static struct hash_idx *hashes_of(const struct tmpl *t);
+
+static int cmp_idx(const void *a, const void *b)
+{
+	const struct hash_idx *x = a, *y = b;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* Two series with the same labels in one request make the receiver refuse it
+ * whole.  A batch cannot hold such twins, but dropping empty labels can make
+ * them ({a=""} and {}): the first one stays, as with a scrape. */
+static int drop_duplicates(struct tmpl *t)
+{
+	struct hash_idx *h = hashes_of(t);
+	size_t n = 0;
+
+	if (!h)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->n; i++) /* sorted by hash, then by position */
+		if (i == 0 || h[i].hash != h[i - 1].hash)
+			h[n++] = h[i];
+	if (n < t->n) {
+		qsort(h, n, sizeof *h, cmp_idx);
+		for (size_t i = 0; i < n; i++)
+			t->e[i] = t->e[h[i].idx];
+		t->n = n;
+	}
+	free(h);
+	return 0;
+}
+
 static int tmpl_build(struct encoder *e, struct tmpl *t, const struct metrics_view *v, uint64_t key,
 		      encode_skip_fn skip, void *skip_ctx)
 {
@@ -433,6 +468,8 @@ static int tmpl_build(struct encoder *e, struct tmpl *t, const struct metrics_vi
 	for (uint32_t f = 0; rc == 0 && f < v->hdr.n_families; f++)
 		rc = build_family(&b, f, skip, skip_ctx);
 	arena_free(&b.arena);
+	if (rc == 0)
+		rc = drop_duplicates(t);
 	if (rc == 0)
 		tmpl_finish(t);
 	else

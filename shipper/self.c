@@ -21,6 +21,8 @@ int self_open(struct self_metrics **out, const char *shm_name, char *err, size_t
 		return -ENOMEM;
 	}
 	int rc = seg_writer_attach(&m->writer, shm_name, err, errlen);
+	if (rc == 0) /* readers judge staleness by this */
+		seg_writer_set_interval(m->writer, SHIPPER_SELF_INTERVAL_MS);
 	if (rc == 0 && !(m->batch = batch_new(seg_writer_limits(m->writer)))) {
 		snprintf(err, errlen, "out of memory");
 		rc = -ENOMEM;

@@ -374,11 +374,11 @@ static void housekeeping(struct shipper *s, uint64_t mono)
 static void loop(struct shipper *s)
 {
 	while (!got_stop) {
+		housekeeping(s, mono_ns()); /* first: our own segment has a batch at once */
 		uint64_t mono = mono_ns();
 		for (size_t i = 0; i < s->n_src && !got_stop; i++)
 			if (s->src[i].next_poll <= mono)
 				poll_one(s, &s->src[i], mono_ns());
-		housekeeping(s, mono_ns());
 		uint64_t next = next_wakeup(s), now = mono_ns();
 		if (next > now && !got_stop) {
 			uint64_t d = next - now;

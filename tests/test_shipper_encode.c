@@ -473,6 +473,36 @@ static void test_skipped_families_are_left_out(void **state)
 	batch_free(b);
 }
 
+static void test_empty_labels_are_left_out_and_twins_sent_once(void **state)
+{
+	static const char *const ln[] = { "a", "b" };
+	static const char *const v1[] = { "", "x" }, *const v2[] = { "y", "" };
+	static const char *const bn[] = { "b" }, *const bx[] = { "x" };
+	struct batch *b = new_batch();
+	struct encoder *e;
+	struct capture c = { 0 };
+	char text[256];
+
+	(void)state;
+	family(b, "m", METRIC_GAUGE);
+	add(b, ln, v1, 2, 1); /* {a="",b="x"} is {b="x"} */
+	add(b, ln, v2, 2, 2); /* {a="y"} */
+	add(b, bn, bx, 1, 3); /* {b="x"} again: the first one stays */
+	assert_int_equal(encoder_new(&e, &plain_rules), 0);
+	publish(e, b, 1, TS, &c);
+	Prometheus__WriteRequest *r = unpack(&c, 0);
+	assert_int_equal(r->n_timeseries, 2);
+	series_text(r->timeseries[0], text, sizeof text);
+	assert_string_equal(text, "__name__=m,b=x");
+	assert_true(r->timeseries[0]->samples[0]->value == 1);
+	series_text(r->timeseries[1], text, sizeof text);
+	assert_string_equal(text, "__name__=m,a=y");
+	prometheus__write_request__free_unpacked(r, NULL);
+	capture_free(&c);
+	encoder_free(e);
+	batch_free(b);
+}
+
 static void test_nan_values_are_sent_as_the_nan_a_scrape_stores(void **state)
 {
 	struct batch *b = new_batch();
@@ -540,6 +570,7 @@ int main(void)
 		cmocka_unit_test(test_requests_hold_at_most_max_samples),
 		cmocka_unit_test(test_write_relabel_keeps_and_drops_by_metric_name),
 		cmocka_unit_test(test_skipped_families_are_left_out),
+		cmocka_unit_test(test_empty_labels_are_left_out_and_twins_sent_once),
 		cmocka_unit_test(test_nan_values_are_sent_as_the_nan_a_scrape_stores),
 		cmocka_unit_test(test_same_key_reuses_the_template_with_new_values),
 	};
