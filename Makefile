@@ -139,7 +139,7 @@ $(BUILD)/obj/gen/remote.pb-c.o: $(SHIPPER_GEN)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -c $< -o $@
 
-$(call obj,$(SHIPPER_SRC) shipper/main.c $(TEST_SRC)): | $(BUILD)/gen/remote.pb-c.h
+$(call obj,$(SHIPPER_SRC) shipper/main.c $(TEST_SRC) $(TEST_HELPER_SRC)): | $(BUILD)/gen/remote.pb-c.h
 
 $(BUILD)/pic/%.o: %.c
 	@mkdir -p $(dir $@)

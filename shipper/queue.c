@@ -254,11 +254,12 @@ static int batch_add(struct queue *q, struct queue_batch *b, const struct wal_re
 	return 0;
 }
 
-/* Fills b from the head: 1 with records, 0 with none, or a negative errno. */
+/* Fills b from the head: 1 with records, 0 with none, or a negative errno.
+ * The first batch after a restart ends where the one being sent then ended. */
 static int fill_locked(struct queue *q, struct queue_batch *b, char *err, size_t errlen)
 {
 	struct wal_record_info info;
-	uint64_t pos = wal_acked(q->wal);
+	uint64_t pos = wal_acked(q->wal), until = wal_take_resend(q->wal);
 
 	b->records = 0;
 	b->samples = 0;
@@ -269,15 +270,17 @@ static int fill_locked(struct queue *q, struct queue_batch *b, char *err, size_t
 			break;
 		if (rc < 0)
 			return rc;
+		if (until && info.pos >= until)
+			break;
 		/* one file per batch; whole records; at most max_samples (but one at least) */
-		if (b->records &&
+		if (b->records && !until &&
 		    (info.pos != pos || b->samples + info.n_samples > q->b.max_samples))
 			break;
 		rc = batch_add(q, b, &info, err, errlen);
 		if (rc < 0)
 			return b->records ? 1 : rc;
 		pos = info.next;
-		if (b->samples >= q->b.max_samples)
+		if (!until && b->samples >= q->b.max_samples)
 			break;
 	}
 	return b->records ? 1 : 0;
@@ -321,6 +324,8 @@ int queue_take(struct queue *q, struct queue_batch *b, char *repaired, size_t re
 		deadline_in(&until, wait);
 		pthread_cond_timedwait(&q->cond, &q->lock, &until);
 	}
+	if (rc == 1 && wal_set_sending(q->wal, b->to, err, errlen) < 0)
+		rc = -EIO;
 	if (rc == 1) {
 		q->inflight = true;
 		q->evicted = false;

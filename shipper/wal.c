@@ -9,7 +9,8 @@
  *   24  u64 zero                   16  i64 lowest timestamp (ms)
  *                                  24  i64 highest timestamp (ms)
  *                                  32  source name, then the payload
- *   ack (24 bytes): "SHMRWACK", u64 position, u32 CRC-32 of bytes 0..16, u32 zero
+ *   ack (32 bytes): "SHMRWACK", u64 first unacknowledged position, u64 end of the
+ *                   batch being sent (0: none), u32 CRC-32 of bytes 0..24, u32 zero
  */
 #include "wal.h"
 
@@ -29,7 +30,7 @@
 #define FILE_MAGIC   "SHMRWQ1\n"
 #define ACK_MAGIC    "SHMRWACK"
 #define ACK_NAME     "ack"
-#define ACK_SIZE     24u
+#define ACK_SIZE     32u
 #define FILE_VERSION 1u
 #define FILE_SUFFIX  ".q"
 #define FILE_MIN     (64u << 10)
@@ -48,6 +49,8 @@ struct wal {
 	size_t n_files, cap;
 	uint64_t bytes;
 	uint64_t acked;
+	uint64_t sending;    /* end of the batch being sent, 0 when none */
+	uint64_t resend_end; /* found at open: the batch to send first, as it was */
 	uint64_t pending;
 	bool have_oldest;
 	int64_t oldest_ts;
@@ -498,7 +501,8 @@ static int ack_write(struct wal *w)
 
 	memcpy(a, ACK_MAGIC, 8);
 	put_u64(a + 8, w->acked);
-	put_u32(a + 16, crc(0, a, 16));
+	put_u64(a + 16, w->sending > w->acked ? w->sending : 0);
+	put_u32(a + 24, crc(0, a, 24));
 	ssize_t n = pwrite(w->ack_fd, a, sizeof a, 0);
 	if (n != (ssize_t)sizeof a)
 		return n < 0 ? -errno : -EIO;
@@ -506,16 +510,17 @@ static int ack_write(struct wal *w)
 	return 0;
 }
 
-/* The position in the ack file; false when it is missing or corrupt. */
-static bool ack_read(struct wal *w, uint64_t *pos)
+/* The positions in the ack file; false when it is missing or corrupt. */
+static bool ack_read(struct wal *w, uint64_t *pos, uint64_t *sending)
 {
 	unsigned char a[ACK_SIZE];
 
 	if (pread_full(w->ack_fd, a, sizeof a, 0) < 0)
 		return false;
-	if (memcmp(a, ACK_MAGIC, 8) != 0 || get_u32(a + 16) != crc(0, a, 16))
+	if (memcmp(a, ACK_MAGIC, 8) != 0 || get_u32(a + 24) != crc(0, a, 24))
 		return false;
 	*pos = get_u64(a + 8);
+	*sending = get_u64(a + 16);
 	return true;
 }
 
@@ -606,6 +611,20 @@ static void settle_acked(struct wal *w, bool ack_ok, struct wal_repair *rep)
 	recount(w);
 }
 
+/* The batch that was being sent when the process stopped: sent first, and
+ * exactly as it was, when it still lies on record boundaries past acked. */
+static void settle_resend(struct wal *w, uint64_t sending)
+{
+	bool exact;
+
+	w->resend_end = 0;
+	if (sending <= w->acked || !w->n_files || sending > file_end(&w->files[w->n_files - 1]))
+		return;
+	uint64_t end = settle_position(w, sending, &exact);
+	if (exact && end == sending)
+		w->resend_end = sending;
+}
+
 static int file_create(struct wal *w, uint64_t start, char *err, size_t errlen)
 {
 	unsigned char h[WAL_FILE_HEADER] = { 0 };
@@ -658,8 +677,10 @@ int wal_open(struct wal **out, int dirfd, const struct wal_limits *lim, struct w
 	if (rc == 0)
 		rc = load_files(w, rep, err, errlen);
 	if (rc == 0) {
-		bool ok = ack_read(w, &w->acked);
+		uint64_t sending = 0;
+		bool ok = ack_read(w, &w->acked, &sending);
 		settle_acked(w, ok || (w->n_files == 0 && !rep->files), rep);
+		settle_resend(w, ok ? sending : 0);
 		uint64_t next = w->n_files ? file_end(&w->files[w->n_files - 1]) : w->acked;
 		rc = file_create(w, next > w->acked ? next : w->acked, err, errlen);
 	}
@@ -898,6 +919,23 @@ int wal_ack(struct wal *w, uint64_t pos, uint64_t n_samples, char *err, size_t e
 	if (rc < 0)
 		snprintf(err, errlen, "writing the queue's ack file failed: %s", strerror(-rc));
 	return rc;
+}
+
+int wal_set_sending(struct wal *w, uint64_t end, char *err, size_t errlen)
+{
+	w->sending = end;
+	int rc = ack_write(w);
+	if (rc < 0)
+		snprintf(err, errlen, "writing the queue's ack file failed: %s", strerror(-rc));
+	return rc;
+}
+
+uint64_t wal_take_resend(struct wal *w)
+{
+	uint64_t end = w->resend_end > w->acked ? w->resend_end : 0;
+
+	w->resend_end = 0;
+	return end;
 }
 
 int wal_sync(struct wal *w, char *err, size_t errlen)

@@ -12,8 +12,15 @@
  *                 CRC, lengths, sample count, timestamp range), the name of the
  *                 collector it came from, and the request (snappy-compressed
  *                 protobuf).  Positions only grow, across files and restarts.
- *   DIR/ack       the position of the first record not yet acknowledged,
- *                 with its own CRC, rewritten in place.
+ *   DIR/ack       the position of the first record not yet acknowledged and
+ *                 the end of the batch being sent, with their own CRC,
+ *                 rewritten in place.
+ *
+ * A batch being sent may reach the receiver although the process dies before
+ * it hears so.  The first batch sent after a restart is therefore that batch
+ * again, exactly: a receiver that took it refuses it whole as old samples,
+ * which loses nothing, where a batch mixing it with newer records would be
+ * refused with the newer samples in it.
  *
  * Durability: appends and acknowledgements are written with write(2)/pwrite(2)
  * at once, so a crash of the process, SIGKILL included, loses nothing;
@@ -120,6 +127,13 @@ void wal_take_repairs(struct wal *w, struct wal_repair *out);
  * are no longer pending; files wholly before pos are removed; the position is
  * written to the ack file. */
 int wal_ack(struct wal *w, uint64_t pos, uint64_t n_samples, char *err, size_t errlen);
+
+/* Records that the batch ending at end is about to be sent (in the ack file). */
+int wal_set_sending(struct wal *w, uint64_t end, char *err, size_t errlen);
+
+/* The end of the batch that was being sent when the queue was last closed (0
+ * when none, or once it was taken): the first batch must end exactly there. */
+uint64_t wal_take_resend(struct wal *w);
 
 /* fdatasync of the file being appended to and of the ack file, and of the
  * directory after files were created or removed. */

@@ -46,7 +46,8 @@ valgrind_tests() {
 		build/tests/test_collectors build/tests/test_collectors_optin build/tests/test_client \
 		build/tests/test_custom \
 		build/tests/test_promtext build/tests/test_textfile build/tests/test_exec \
-		build/tests/test_shipper_encode build/tests/test_shipper_wal; do
+		build/tests/test_shipper_encode build/tests/test_shipper_wal \
+		build/tests/test_remote_write_config; do
 		[ -x "$t" ] || continue
 		echo "--- valgrind $t"
 		valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite \

@@ -357,6 +357,36 @@ static void test_a_batch_joins_whole_records_up_to_max_samples(void **state)
 	queue_close(q);
 }
 
+static void test_after_a_crash_the_batch_in_flight_is_sent_again_exactly(void **state)
+{
+	struct fixture *f = *state;
+	struct queue *q = open_queue(f, 1 << 20, 25, 0);
+	struct queue_batch b = { 0 };
+	char err[400], rep[300];
+	int64_t old = queue_now_ms() - 100000;
+
+	queue_append_n(q, 0, 3, 10, 200, old);
+	assert_int_equal(queue_take(q, &b, rep, sizeof rep, err, sizeof err), 1);
+	assert_int_equal(b.records, 2);
+	uint64_t from = b.from, to = b.to;
+	queue_close(q); /* killed while sending */
+	q = open_queue(f, 1 << 20, 100, 0);
+	queue_append_n(q, 3, 2, 10, 200, old);
+	assert_int_equal(queue_take(q, &b, rep, sizeof rep, err, sizeof err), 1);
+	assert_int_equal(b.from, from); /* the same two records, though 100 samples fit */
+	assert_int_equal(b.to, to);
+	assert_int_equal(b.records, 2);
+	assert_false(queue_finish(q, &b, QUEUE_REJECTED)); /* "old samples": they are there */
+	assert_int_equal(queue_take(q, &b, rep, sizeof rep, err, sizeof err), 1);
+	assert_int_equal(b.records, 1); /* then batches as usual: the old file's last */
+	assert_false(queue_finish(q, &b, QUEUE_SENT));
+	assert_int_equal(queue_take(q, &b, rep, sizeof rep, err, sizeof err), 1);
+	assert_int_equal(b.records, 2); /* and the new file's two */
+	assert_false(queue_finish(q, &b, QUEUE_SENT));
+	queue_batch_free(&b);
+	queue_close(q);
+}
+
 static void test_records_older_than_max_age_are_dropped_not_sent(void **state)
 {
 	struct fixture *f = *state;
@@ -430,6 +460,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_batch_joins_whole_records_up_to_max_samples,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_after_a_crash_the_batch_in_flight_is_sent_again_exactly, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_records_older_than_max_age_are_dropped_not_sent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_an_evicted_batch_in_flight_is_counted_once,
