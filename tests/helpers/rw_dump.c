@@ -9,9 +9,9 @@
  *
  *   node_load1{instance="h1"} 0.25 1700000000123
  *
- * Labels other than __name__ in the order they were sent (which the test
- * checks is sorted).  A stale marker prints as "stale".  Exits 1 when a body
- * is not valid snappy or protobuf.
+ * Labels other than __name__ in the order they were sent.  A stale marker
+ * prints as "stale".  Exits 1 when a body is not valid snappy or protobuf, or
+ * when a series' labels are not sorted by name (as remote write requires).
  */
 #include <math.h>
 #include <snappy-c.h>
@@ -62,6 +62,17 @@ static void print_series(const Prometheus__TimeSeries *ts)
 	printf("}");
 }
 
+static int check_sorted(const char *path, const Prometheus__TimeSeries *ts)
+{
+	for (size_t i = 1; i < ts->n_labels; i++)
+		if (strcmp(ts->labels[i - 1]->name, ts->labels[i]->name) >= 0) {
+			fprintf(stderr, "rw_dump: %s: labels %s and %s out of order\n", path,
+				ts->labels[i - 1]->name, ts->labels[i]->name);
+			return 1;
+		}
+	return 0;
+}
+
 static int dump(const char *path)
 {
 	size_t len = 0, plen = 0;
@@ -79,8 +90,10 @@ static int dump(const char *path)
 		req = prometheus__write_request__unpack(NULL, plen, (uint8_t *)plain);
 	if (!req)
 		fprintf(stderr, "rw_dump: %s: not a WriteRequest\n", path);
+	int unsorted = 0;
 	for (size_t i = 0; req && i < req->n_timeseries; i++) {
 		const Prometheus__TimeSeries *ts = req->timeseries[i];
+		unsorted |= check_sorted(path, ts);
 		for (size_t k = 0; k < ts->n_samples; k++) {
 			uint64_t bits;
 			memcpy(&bits, &ts->samples[k]->value, sizeof bits);
@@ -93,7 +106,7 @@ static int dump(const char *path)
 		}
 	}
 	if (req) {
-		rc = 0;
+		rc = unsorted;
 		prometheus__write_request__free_unpacked(req, NULL);
 	}
 	free(plain);
