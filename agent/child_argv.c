@@ -334,6 +334,15 @@ static int push_rw_duration(struct child_argv *a, const char *name, uint32_t ms)
 	return push(a, "--remote-write.%s=%s", name, d);
 }
 
+static bool has_own_label(const struct remote_write_set *s, const struct remote_write_config *ep,
+			  const char *name)
+{
+	for (uint32_t i = 0; i < ep->n_ext; i++)
+		if (strcmp(config_rw_str(s, ep->ext_name[i]), name) == 0)
+			return true;
+	return false;
+}
+
 static int push_rw_lists(struct child_argv *a, const struct remote_write_set *s,
 			 const struct remote_write_config *ep)
 {
@@ -345,6 +354,11 @@ static int push_rw_lists(struct child_argv *a, const struct remote_write_set *s,
 	for (uint32_t i = 0; i < ep->n_ext; i++)
 		rc |= push(a, "--remote-write.external-label=%s=%s",
 			   config_rw_str(s, ep->ext_name[i]), config_rw_str(s, ep->ext_value[i]));
+	for (uint32_t i = 0; i < s->n_ext_all; i++)
+		if (!has_own_label(s, ep, config_rw_str(s, s->ext_all_name[i])))
+			rc |= push(a, "--remote-write.external-label=%s=%s",
+				   config_rw_str(s, s->ext_all_name[i]),
+				   config_rw_str(s, s->ext_all_value[i]));
 	for (uint32_t i = 0; i < ep->n_relabel; i++)
 		rc |= push(a, "--remote-write.write-relabel=%s:%s",
 			   ep->relabel_keep[i] ? "keep" : "drop",

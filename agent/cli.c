@@ -43,6 +43,9 @@ static const struct flag_spec flag_table[] = {
 	{ "--remote-write.url", "URL", FLAG_OVERRIDE,
 	  "send every collector's samples there with Prometheus remote write (repeatable: one "
 	  "queue per URL; docs/remote-write.md)" },
+	{ "--remote-write.external-label", "NAME=VALUE", FLAG_OVERRIDE,
+	  "a label every remote-write endpoint adds to every series, e.g. instance=host-1 "
+	  "(repeatable; an endpoint's own external_labels win)" },
 	{ "--remote-write.queue-dir", "DIR", FLAG_OVERRIDE,
 	  "directory of the remote-write queues (default $STATE_DIRECTORY/remote-write, "
 	  "/var/lib/shmetrics/remote-write as root, else ~/.local/state/shmetrics/remote-write)" },

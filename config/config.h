@@ -142,6 +142,8 @@ struct remote_write_config {
 
 struct remote_write_set {
 	char queue_dir[PATH_MAX]; /* "": the default, which the agent resolves */
+	/* --remote-write.external-label: added to every endpoint's own */
+	uint32_t n_ext_all, ext_all_name[CONFIG_RW_LIST_MAX], ext_all_value[CONFIG_RW_LIST_MAX];
 	size_t n;
 	struct remote_write_config ep[CONFIG_MAX_REMOTE_WRITE];
 	uint32_t pool_len;
@@ -236,7 +238,8 @@ bool config_builtin_default_enabled(const char *name);
  * --collector.NAME --no-collector.NAME --collector.NAME.interval=DURATION
  * --collector.NAME.isolated --no-collector.NAME.isolated (built-in collectors only)
  * --collector.disable-defaults --remote-write.url= (repeatable: one endpoint each, with
- * the defaults) --remote-write.queue-dir=.  Values only in the "--flag=value" form.  Flags
+ * the defaults) --remote-write.queue-dir= --remote-write.external-label=NAME=VALUE
+ * (repeatable).  Values only in the "--flag=value" form.  Flags
  * apply in order: --collector.disable-defaults disables every collector, so it
  * goes before the --collector.NAME flags that enable some again.  On -EINVAL, c
  * is unchanged; err reads "--flag: what is wrong; what to write".
@@ -256,6 +259,11 @@ const char *config_rw_str(const struct remote_write_set *s, uint32_t off);
 /* An endpoint for url with every default (the --remote-write.url flag); one
  * already configured for url is left as it is.  -EINVAL with the reason. */
 int config_rw_add_url(struct remote_write_set *s, const char *url, char *err, size_t errlen);
+
+/* "NAME=VALUE" (the --remote-write.external-label flag): a label every endpoint
+ * sends unless its own external_labels set NAME.  -EINVAL with the reason. */
+int config_rw_add_external_label(struct remote_write_set *s, const char *pair, char *err,
+				 size_t errlen);
 
 /* True when the remote-write settings of a and b differ. */
 bool config_remote_write_changed(const struct shm_config *a, const struct shm_config *b);

@@ -123,6 +123,12 @@ static int add_rw_url(struct shm_config *c, const char *v, char *msg, size_t msg
 	return config_rw_add_url(&c->remote_write, v, msg, msglen);
 }
 
+/* Repeatable: a label every endpoint sends (its own external_labels win). */
+static int add_rw_label(struct shm_config *c, const char *v, char *msg, size_t msglen)
+{
+	return config_rw_add_external_label(&c->remote_write, v, msg, msglen);
+}
+
 static const struct value_flag value_flags[] = {
 	{ "--web.listen-address", ":9469", set_listen },
 	{ "--path.procfs", "/host/proc", set_procfs },
@@ -139,6 +145,7 @@ static const struct value_flag value_flags[] = {
 	{ "--web.config.file", "/etc/shmetrics/web.yml", set_web_config_file },
 	{ "--remote-write.url", "https://mimir.example:9009/api/v1/push", add_rw_url },
 	{ "--remote-write.queue-dir", "/var/lib/shmetrics/remote-write", set_rw_queue_dir },
+	{ "--remote-write.external-label", "instance=host-1", add_rw_label },
 };
 
 static int flag_error(char *err, size_t errlen, const char *name, const char *msg)

@@ -31,7 +31,7 @@ struct rwload {
 	unsigned seen; /* K_* of the endpoint */
 };
 
-enum { K_URL = 1, K_BASIC = 2, K_BEARER = 4, K_CERT = 8, K_KEY = 16 };
+enum { K_URL = 1, K_BASIC = 2, K_BEARER = 4 };
 
 typedef int (*rw_fn)(struct rwload *l, const char *path, json_t *v);
 
@@ -112,8 +112,12 @@ static int want_file(struct rwload *l, const char *path, json_t *v, uint32_t *of
 	char msg[MSG_BUF];
 
 	if (!json_is_string(v))
-		return bad_type(l, path, "the absolute path of a file");
+		return bad_type(l, path, "the absolute path of a file (\"\" for none)");
 	const char *s = json_string_value(v);
+	if (!*s) {
+		*off = 0;
+		return 0;
+	}
 	int rc = checked(l, path,
 			 config_check_abs_path(s, "/etc/shmetrics/secret", msg, sizeof msg), msg);
 	return rc ? rc : add_string(l, path, s, off);
@@ -258,8 +262,11 @@ static int on_basic_auth(struct rwload *l, const char *path, json_t *v)
 
 static int on_bearer(struct rwload *l, const char *path, json_t *v)
 {
-	l->seen |= K_BEARER;
-	return want_file(l, path, v, &l->ep->bearer_token_file);
+	int rc = want_file(l, path, v, &l->ep->bearer_token_file);
+
+	if (l->ep->bearer_token_file)
+		l->seen |= K_BEARER;
+	return rc;
 }
 
 static int on_ca_file(struct rwload *l, const char *path, json_t *v)
@@ -269,13 +276,11 @@ static int on_ca_file(struct rwload *l, const char *path, json_t *v)
 
 static int on_cert_file(struct rwload *l, const char *path, json_t *v)
 {
-	l->seen |= K_CERT;
 	return want_file(l, path, v, &l->ep->cert_file);
 }
 
 static int on_key_file(struct rwload *l, const char *path, json_t *v)
 {
-	l->seen |= K_KEY;
 	return want_file(l, path, v, &l->ep->key_file);
 }
 
@@ -310,7 +315,7 @@ static int on_tls(struct rwload *l, const char *path, json_t *v)
 {
 	int rc = WALK(l, path, v, tls_keys, "{\"ca_file\": \"/etc/shmetrics/ca.pem\"}");
 
-	if (rc == 0 && ((l->seen & K_CERT) != 0) != ((l->seen & K_KEY) != 0))
+	if (rc == 0 && (l->ep->cert_file != 0) != (l->ep->key_file != 0))
 		return rfail(l, path, false,
 			     "%s: a client certificate needs both \"cert_file\" and \"key_file\"",
 			     path);
@@ -690,6 +695,42 @@ int config_rw_add_url(struct remote_write_set *s, const char *url, char *err, si
 	return 0;
 }
 
+int config_rw_add_external_label(struct remote_write_set *s, const char *pair, char *err,
+				 size_t errlen)
+{
+	const char *eq = strchr(pair, '=');
+	char name[LABEL_NAME_MAX + 1];
+	uint32_t i = 0;
+
+	if (!eq || (size_t)(eq - pair) > LABEL_NAME_MAX) {
+		snprintf(err, errlen, "expected NAME=VALUE, e.g. instance=host-1");
+		return -EINVAL;
+	}
+	snprintf(name, sizeof name, "%.*s", (int)(eq - pair), pair);
+	if (label_name_check(name, strlen(name), err, errlen) < 0)
+		return -EINVAL;
+	if (!utf8_valid(eq + 1, strlen(eq + 1)) || strlen(eq + 1) > LABEL_VALUE_MAX) {
+		snprintf(err, errlen, "the value is not UTF-8 of at most %d bytes",
+			 LABEL_VALUE_MAX);
+		return -EINVAL;
+	}
+	while (i < s->n_ext_all && strcmp(config_rw_str(s, s->ext_all_name[i]), name) != 0)
+		i++;
+	if (i == CONFIG_RW_LIST_MAX) {
+		snprintf(err, errlen, "at most %d labels", CONFIG_RW_LIST_MAX);
+		return -EINVAL;
+	}
+	if (pool_add(s, name, &s->ext_all_name[i]) < 0 ||
+	    pool_add(s, eq + 1, &s->ext_all_value[i]) < 0) {
+		snprintf(err, errlen, "the remote_write settings are longer than %d bytes in all",
+			 CONFIG_RW_POOL);
+		return -EINVAL;
+	}
+	if (i == s->n_ext_all)
+		s->n_ext_all++; /* a later flag for the same name replaces the value */
+	return 0;
+}
+
 /* ---- comparing ---- */
 
 static bool str_differs(const struct remote_write_set *a, uint32_t x,
@@ -741,7 +782,10 @@ bool config_remote_write_changed(const struct shm_config *a, const struct shm_co
 {
 	const struct remote_write_set *x = &a->remote_write, *y = &b->remote_write;
 
-	if (x->n != y->n || strcmp(x->queue_dir, y->queue_dir) != 0)
+	if (x->n != y->n || strcmp(x->queue_dir, y->queue_dir) != 0 ||
+	    x->n_ext_all != y->n_ext_all ||
+	    lists_differ(x, x->ext_all_name, y, y->ext_all_name, x->n_ext_all) ||
+	    lists_differ(x, x->ext_all_value, y, y->ext_all_value, x->n_ext_all))
 		return true;
 	for (size_t i = 0; i < x->n; i++)
 		if (endpoint_differs(x, &x->ep[i], y, &y->ep[i]))

@@ -150,6 +150,9 @@ static void test_example_json_loads_and_sets_every_section(void **state)
 	assert_false(config_find_collector(c, "stat")->enabled);
 	assert_int_equal(config_find_collector(c, "stat")->interval_ms, 90000);
 	assert_non_null(strstr(c->source, "config/example.json"));
+	assert_int_equal(c->remote_write.n, 1);
+	assert_string_equal(config_rw_str(&c->remote_write, c->remote_write.ep[0].server_name),
+			    "mimir.example");
 	free(c);
 }
 

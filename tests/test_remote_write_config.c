@@ -197,6 +197,12 @@ static void test_flags_add_endpoints_and_set_the_queue_directory(void **state)
 	assert_string_equal(c->remote_write.queue_dir, "/srv/q");
 	assert_int_equal(config_apply_flag(c, "--remote-write.queue-dir=q", err, sizeof err),
 			 -EINVAL);
+	assert_int_equal(config_apply_flag(c, "--remote-write.external-label=instance=h9", err,
+					   sizeof err),
+			 1);
+	assert_int_equal(config_apply_flag(c, "--remote-write.external-label=__x=1", err,
+					   sizeof err),
+			 -EINVAL);
 	assert_int_equal(config_apply_flag(c, "--remote-write.url=gopher://x", err, sizeof err),
 			 -EINVAL);
 	assert_true(strstr(err, "--remote-write.url: expected an http:// or https:// URL") != NULL);
@@ -249,6 +255,19 @@ static void test_the_shipper_command_line_carries_every_setting(void **state)
 			fail_msg("the shipper's command line lacks %s", want[i]);
 	assert_false(has_word(&a, "--remote-write.tls.insecure-skip-verify"));
 	assert_null(a.argv[a.argc]);
+	child_argv_free(&a);
+	/* a flag's label goes to every endpoint, unless the endpoint sets it itself */
+	assert_int_equal(config_apply_flag(c, "--remote-write.external-label=instance=flag", err,
+					   sizeof err),
+			 1);
+	assert_int_equal(child_argv_shipper(&a, "/x/shmetrics-shipper", c, err, sizeof err), 0);
+	size_t flagged = 0, own = 0;
+	for (size_t i = 0; i < a.argc; i++) {
+		flagged += strcmp(a.argv[i], "--remote-write.external-label=instance=flag") == 0;
+		own += strcmp(a.argv[i], "--remote-write.external-label=instance=h1") == 0;
+	}
+	assert_int_equal(flagged, 1); /* the second endpoint only */
+	assert_int_equal(own, 1);
 	child_argv_free(&a);
 	free(c);
 }
