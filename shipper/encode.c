@@ -189,7 +189,8 @@ static void tmpl_finish(struct tmpl *t)
 			t->bytes_cap = t->bytes_len;
 		}
 	}
-	qsort(t->families, t->n_families, sizeof *t->families, cmp_u64);
+	if (t->n_families) /* families is NULL without any */
+		qsort(t->families, t->n_families, sizeof *t->families, cmp_u64);
 	t->valid = true;
 }
 

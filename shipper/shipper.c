@@ -134,7 +134,8 @@ static void update_families(struct shipper *s, struct src *c, const struct metri
 		fam[i] = encode_name_hash(view_string(v, f.name_off), f.name_len);
 	}
 	qsort(fam, v->hdr.n_families, sizeof *fam, cmp_u64);
-	if (c->n_fam != v->hdr.n_families || memcmp(fam, c->fam, c->n_fam * sizeof *fam) != 0)
+	if (c->n_fam != v->hdr.n_families ||
+	    (c->n_fam && memcmp(fam, c->fam, c->n_fam * sizeof *fam) != 0))
 		s->epoch++;
 	free(c->fam);
 	c->fam = fam;

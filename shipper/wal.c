@@ -482,7 +482,8 @@ static int load_files(struct wal *w, struct wal_repair *rep, char *err, size_t e
 
 	if (rc < 0)
 		return rc;
-	qsort(starts, n, sizeof *starts, cmp_u64_start);
+	if (n) /* starts is NULL without any */
+		qsort(starts, n, sizeof *starts, cmp_u64_start);
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		rc = adopt_file(w, starts[i], rep, err, errlen);
 	free(starts);

@@ -268,8 +268,10 @@ left=$((10 - ($(date +%s%3N) - stop_ms) / 1000))
 [ "$left" -gt 0 ] && sleep "$left"
 kill_ms=$(date +%s%3N)
 # the whole agent at once: the agent and every child, no chance to clean up
-kill -KILL "$agent_pid" $(pgrep -P "$agent_pid") 2>/dev/null
-wait "$agent_pid" 2>/dev/null
+children=$(pgrep -P "$agent_pid")
+disown "$agent_pid" # no "Killed" line from the shell
+kill -KILL "$agent_pid" $children 2>/dev/null
+wait_for 10 gone "$agent_pid"
 agent_pid=""
 # damage the tiny queue's newest file: a torn record at its end
 tq=$(grep -o "queue of http://127.0.0.1:$tiny_port/receive: [^ ]*" "$work/agent.log" |
