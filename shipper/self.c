@@ -208,8 +208,24 @@ static int add_durations(struct batch *b, struct endpoint *eps, size_t n, char *
 	return rc;
 }
 
+static int add_missed(struct batch *b, const struct self_sources *src, char *err, size_t errlen)
+{
+	static const char *const label[] = { "collector" };
+	int rc = batch_family(b, "shmetrics_remote_write_publishes_missed_total",
+			      "Publishes of the collector replaced before the shipper read them "
+			      "(it was not scheduled for longer than the collector's interval); "
+			      "never sent.",
+			      METRIC_COUNTER, err, errlen);
+
+	for (size_t i = 0; rc == 0 && i < src->n; i++) {
+		const char *value[] = { src->names[i] };
+		rc = batch_add(b, label, value, 1, (double)src->missed[i], err, errlen);
+	}
+	return rc;
+}
+
 int self_publish(struct self_metrics *m, struct endpoint *eps, const uint64_t *series, size_t n,
-		 char *err, size_t errlen)
+		 const struct self_sources *src, char *err, size_t errlen)
 {
 	struct queue_state st[SHIPPER_MAX_ENDPOINTS];
 	int rc = 0;
@@ -228,6 +244,8 @@ int self_publish(struct self_metrics *m, struct endpoint *eps, const uint64_t *s
 				 err, errlen);
 	if (rc == 0)
 		rc = add_durations(m->batch, eps, n, err, errlen);
+	if (rc == 0)
+		rc = add_missed(m->batch, src, err, errlen);
 	if (rc < 0)
 		return rc;
 	batch_set_status(m->batch, true, 0, NULL);

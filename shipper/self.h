@@ -18,6 +18,9 @@
  *   shmetrics_remote_write_last_send_success_timestamp_seconds
  *   shmetrics_remote_write_queue_corruptions_total, _queue_corrupt_bytes_total
  *   shmetrics_remote_write_send_duration_seconds          histogram
+ * and per collector:
+ *   shmetrics_remote_write_publishes_missed_total{collector}   counter: publishes
+ *                                 replaced in their segment before the shipper read them
  */
 #ifndef SHMETRICS_SHIPPER_SELF_H
 #define SHMETRICS_SHIPPER_SELF_H
@@ -33,9 +36,16 @@ struct self_metrics;
 int self_open(struct self_metrics **out, const char *shm_name, char *err, size_t errlen);
 void self_close(struct self_metrics *m);
 
+/* The collectors read, and the publishes each missed. */
+struct self_sources {
+	const char *const *names;
+	const uint64_t *missed;
+	size_t n;
+};
+
 /* Publishes one batch: eps[0..n), with series[i] the series endpoint i is
- * sent per round of publishes. */
+ * sent per round of publishes, and the collectors' missed publishes. */
 int self_publish(struct self_metrics *m, struct endpoint *eps, const uint64_t *series, size_t n,
-		 char *err, size_t errlen);
+		 const struct self_sources *src, char *err, size_t errlen);
 
 #endif

@@ -18,9 +18,10 @@ struct sender {
 	struct sender_options o;
 	atomic_bool stop;
 	/* logging state */
-	uint32_t failures;    /* consecutive failed attempts */
-	uint64_t rejected;    /* rejected batches not yet logged */
-	uint64_t last_log_ms; /* monotonic, of the last failure or rejection line */
+	uint32_t failures;         /* consecutive failed attempts */
+	uint64_t rejected;         /* rejected batches not yet logged */
+	uint64_t failure_log_ms;   /* monotonic, of the last failure line */
+	uint64_t rejection_log_ms; /* and of the last rejection line */
 };
 
 static uint64_t mono_ms(void)
@@ -40,13 +41,13 @@ uint32_t sender_backoff_ms(const struct sender_options *o, uint32_t failures)
 	return d < o->max_backoff_ms ? (uint32_t)d : o->max_backoff_ms;
 }
 
-static bool log_due(struct sender *s)
+static bool log_due(uint64_t *last)
 {
 	uint64_t now = mono_ms();
 
-	if (s->last_log_ms && now - s->last_log_ms < SENDER_LOG_EVERY_MS)
+	if (*last && now - *last < SENDER_LOG_EVERY_MS)
 		return false;
-	s->last_log_ms = now;
+	*last = now;
 	return true;
 }
 
@@ -62,7 +63,7 @@ static void log_outcome(struct sender *s, const struct queue_batch *b,
 	}
 	if (r->verdict == CLIENT_REJECTED) {
 		s->rejected++;
-		if (log_due(s)) {
+		if (log_due(&s->rejection_log_ms)) {
 			log_warnx("remote write to %s refused a request of %" PRIu64
 				  " samples (%s); dropped, not retried (%" PRIu64
 				  " refused since the last such line)",
@@ -71,7 +72,9 @@ static void log_outcome(struct sender *s, const struct queue_batch *b,
 		}
 		return;
 	}
-	if (++s->failures == 1 || log_due(s))
+	if (++s->failures == 1)
+		s->failure_log_ms = 0; /* a new run of failures is logged at once */
+	if (log_due(&s->failure_log_ms))
 		log_warnx("remote write to %s failed (%s); retrying, %u attempt%s so far",
 			  s->o.name, r->reason, s->failures, s->failures == 1 ? "" : "s");
 }

@@ -41,7 +41,9 @@ struct src {
 	bool up;         /* sent as up */
 	struct health h; /* what the health series say */
 	uint64_t seen_publish_ns, seen_publishes;
-	int64_t last_ts; /* newest timestamp queued (ms) */
+	uint64_t missed;           /* publishes replaced before they were read */
+	uint64_t missed_logged_ns; /* monotonic, of the last line about them */
+	int64_t last_ts;           /* newest timestamp queued (ms) */
 	uint32_t interval_ms;
 	uint64_t next_poll;        /* monotonic ns */
 	uint64_t next_down_health; /* monotonic ns */
@@ -204,6 +206,25 @@ static void set_up(struct src *c, bool up, const char *why)
 	c->up = up;
 }
 
+/* A segment holds the latest batch only: publishes that came and went between
+ * two reads (the shipper was not scheduled for longer than the collector's
+ * interval) cannot be sent.  Counted, and logged at most once a minute. */
+static void count_missed(struct src *c, const struct seg_info *info)
+{
+	uint64_t now = mono_ns();
+
+	if (!c->seen_publishes || info->publishes <= c->seen_publishes + 1)
+		return; /* the first read, the next publish, or a new segment */
+	uint64_t n = info->publishes - c->seen_publishes - 1;
+	c->missed += n;
+	if (c->missed_logged_ns && now - c->missed_logged_ns < 60000000000ull)
+		return;
+	c->missed_logged_ns = now;
+	log_warnx("collector %s published %" PRIu64 " batch%s between two reads of the shipper; "
+		  "not sent (%" PRIu64 " so far)",
+		  c->name, n, n == 1 ? "" : "es", c->missed);
+}
+
 /* A new publish of c: queue it, unless its time is not after the last queued
  * (a clock stepped back, or a publish older than the stale markers sent). */
 static void on_publish(struct shipper *s, struct src *c, const struct metrics_view *v,
@@ -211,6 +232,7 @@ static void on_publish(struct shipper *s, struct src *c, const struct metrics_vi
 {
 	int64_t ts = (int64_t)(v->hdr.publish_time_ns / 1000000u);
 
+	count_missed(c, info);
 	c->seen_publish_ns = v->hdr.publish_time_ns;
 	c->seen_publishes = info->publishes;
 	c->h = (struct health){ true,
@@ -366,7 +388,14 @@ static void housekeeping(struct shipper *s, uint64_t mono)
 			for (size_t i = 0; i < s->n_src; i++)
 				series[e] += encoder_series(s->src[i].data[e]) +
 					     encoder_series(s->src[i].health[e]);
-		if (self_publish(s->self, s->ep, series, s->n_ep, err, sizeof err) < 0)
+		const char *names[SHIPPER_MAX_COLLECTORS];
+		uint64_t missed[SHIPPER_MAX_COLLECTORS];
+		for (size_t i = 0; i < s->n_src; i++) {
+			names[i] = s->src[i].name;
+			missed[i] = s->src[i].missed;
+		}
+		struct self_sources src = { names, missed, s->n_src };
+		if (self_publish(s->self, s->ep, series, s->n_ep, &src, err, sizeof err) < 0)
 			log_warnx("cannot publish the shipper's own metrics: %s", err);
 		s->next_self = mono + SHIPPER_SELF_INTERVAL_MS * 1000000ull;
 	}
