@@ -67,9 +67,10 @@ int main(int argc, char **argv)
 	}
 	rc = load(&args, cfg);
 	if (rc < 0) {
-		log_init("agent", (enum log_level)log_level_parse(cfg->log_level));
+		log_init("agent", (enum log_level)log_level_parse(cfg->set.log_level));
 		rc = supervisor_run(cfg, &args);
 	}
+	config_free(cfg);
 	free(cfg);
 	cli_free(&args);
 	return rc;

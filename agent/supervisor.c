@@ -2,7 +2,6 @@
 #include "supervisor.h"
 
 #include <errno.h>
-#include <grp.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -125,22 +124,21 @@ static int segment_options_for(const struct shm_config *c, uint32_t interval_ms,
 {
 	memset(o, 0, sizeof *o);
 	batch_limits_default(&o->limits);
-	if (c->segments.max_series) {
-		o->limits.max_series = c->segments.max_series;
+	if (c->set.max_series) {
+		o->limits.max_series = c->set.max_series;
 		if (o->limits.max_values < o->limits.max_series)
 			o->limits.max_values = o->limits.max_series;
 	}
 	o->interval_ms = interval_ms;
-	o->mode = c->segments.mode;
+	o->mode = c->set.segment_mode;
 	o->gid = (gid_t)-1;
-	if (c->segments.group[0]) {
-		struct group *g = getgrnam(c->segments.group);
-		if (!g) {
-			snprintf(err, errlen, "segments.group \"%s\": no such group",
-				 c->segments.group);
-			return -ENOENT;
+	if (c->set.segment_group[0]) {
+		int rc = config_lookup_group(c->set.segment_group, &o->gid);
+		if (rc <= 0) {
+			snprintf(err, errlen, "segments.group \"%s\": %s", c->set.segment_group,
+				 rc == 0 ? "no such group" : strerror(-rc));
+			return rc == 0 ? -ENOENT : rc;
 		}
-		o->gid = g->gr_gid;
 	}
 	return 0;
 }
@@ -197,7 +195,7 @@ static int collector_segment_create(struct supervisor *s, const char *name)
 
 	if (!col || s->n_segments == CONFIG_MAX_COLLECTORS)
 		return -1;
-	if (segment_name(slot->shm_name, sizeof slot->shm_name, s->cfg->instance, name, err,
+	if (segment_name(slot->shm_name, sizeof slot->shm_name, s->cfg->set.instance, name, err,
 			 sizeof err) < 0) {
 		log_error("collector %s: %s", name, err);
 		return -1;
@@ -427,7 +425,7 @@ static void child_exited(struct supervisor *s, struct child *c, int status, uint
 		return;
 	}
 	uint32_t delay = backoff_after_failure(&c->fast_failures, now - c->started_ms);
-	format_duration_ms(delay, delay_s, sizeof delay_s);
+	config_format_duration_ms(delay, delay_s, sizeof delay_s);
 	log_warnx("%s %s%s, restarting in %s", label, how,
 		  WIFEXITED(status) && WEXITSTATUS(status) == 0 ? " (unexpectedly)" : "", delay_s);
 	c->state = CHILD_PENDING;
@@ -575,7 +573,7 @@ static bool apply_plan(struct supervisor *s, const struct reload_plan *p, uint64
 
 static void reload(struct supervisor *s, uint64_t now)
 {
-	struct shm_config *nc = malloc(sizeof *nc);
+	struct shm_config *nc = calloc(1, sizeof *nc);
 	struct reload_plan *plan = malloc(sizeof *plan);
 	char err[1024];
 
@@ -593,15 +591,19 @@ static void reload(struct supervisor *s, uint64_t now)
 		s->status.last_reload_ok = false;
 		goto out;
 	}
+	if (s->loaded)
+		config_free(s->loaded);
 	free(s->loaded);
 	s->cfg = s->loaded = nc;
 	nc = NULL;
-	log_threshold = (enum log_level)log_level_parse(s->cfg->log_level);
+	log_threshold = (enum log_level)log_level_parse(s->cfg->set.log_level);
 	s->status.last_reload_ok = apply_plan(s, plan, now);
 	if (s->status.last_reload_ok)
 		s->status.last_reload_success_s = real_s();
 out:
 	free(plan);
+	if (nc)
+		config_free(nc);
 	free(nc);
 }
 
@@ -627,7 +629,7 @@ static int agent_segment_open(struct supervisor *s)
 {
 	char err[512];
 
-	if (segment_name(s->agent_segment, sizeof s->agent_segment, s->cfg->instance,
+	if (segment_name(s->agent_segment, sizeof s->agent_segment, s->cfg->set.instance,
 			 AGENT_SEGMENT_COLLECTOR, err, sizeof err) < 0) {
 		log_error("%s", err);
 		return -1;
@@ -745,13 +747,15 @@ int supervisor_run(const struct shm_config *cfg, const struct cli_args *args)
 	}
 	if (startup(s, mono_ms()) < 0)
 		goto out;
-	log_info("instance %s: %s, supervising the collectors and the exporter", s->cfg->instance,
-		 s->cfg->source);
+	log_info("instance %s: %s, supervising the collectors and the exporter",
+		 s->cfg->set.instance, s->cfg->source);
 	main_loop(s);
 	stop_all(s);
 	rc = AGENT_EXIT_OK;
 out:
 	teardown(s);
+	if (s->loaded)
+		config_free(s->loaded);
 	free(s->loaded);
 	free(s);
 	return rc;

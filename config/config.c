@@ -1,94 +1,59 @@
 /*
- * config.c - the built-in collectors, the defaults, and comparing two configs.
- * Loading JSON is in load.c, command-line flags in flags.c.
+ * config.c - a configuration as a whole: the defaults, copying and comparing,
+ * the collector options it sets.  Loading JSON is in load.c, command-line flags
+ * in flags.c, the settings themselves in settings.c.
  */
 #include "config_internal.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-/* The built-in collectors come from the one list in collectors/list.def. */
-#define COLLECTOR(name, on) #name,
-const char *const config_builtin_collectors[] = {
-#include "list.def"
-	NULL
-};
-#undef COLLECTOR
-#define COLLECTOR(name, on) on,
-static const bool builtin_default_on[] = {
-#include "list.def"
-};
-#undef COLLECTOR
-
-#define N_BUILTIN (sizeof builtin_default_on / sizeof builtin_default_on[0])
-_Static_assert(N_BUILTIN + 1 ==
-		   sizeof config_builtin_collectors / sizeof config_builtin_collectors[0],
-	       "every built-in collector needs a default");
-_Static_assert(N_BUILTIN <= CONFIG_MAX_COLLECTORS, "too many built-in collectors");
-
-int config_builtin_index(const char *name)
-{
-	for (size_t k = 0; k < N_BUILTIN; k++)
-		if (strcmp(name, config_builtin_collectors[k]) == 0)
-			return (int)k;
-	return -1;
-}
-
-bool config_is_builtin_collector(const char *name)
-{
-	return name && config_builtin_index(name) >= 0;
-}
-
-bool config_builtin_default_enabled(const char *name)
-{
-	int k = name ? config_builtin_index(name) : -1;
-	return k >= 0 && builtin_default_on[k];
-}
-
-void config_unknown_collector(const char *name, const char *where, char *err, size_t errlen)
-{
-	char q[200];
-	const char *near = config_suggest(name, config_builtin_collectors, N_BUILTIN);
-	config_quote(q, sizeof q, name);
-	if (near) {
-		config_appendf(err, errlen, "unknown collector %s%s; did you mean \"%s\"?", q,
-			       where, near);
-		return;
-	}
-	/* Too many to list in one message: point at the full list instead. */
-	config_appendf(err, errlen,
-		       "unknown collector %s%s; `shmetrics-agent --help` lists the %zu built-in "
-		       "collectors",
-		       q, where, (size_t)N_BUILTIN);
-}
-
-void config_set_defaults(struct shm_config *c)
+int config_init(struct shm_config *c)
 {
 	memset(c, 0, sizeof *c);
+	int rc = settings_init(&c->set);
+	if (rc < 0)
+		return rc;
 	snprintf(c->source, sizeof c->source, "<embedded default>");
-	snprintf(c->instance, sizeof c->instance, "%s", CONFIG_DEFAULT_INSTANCE);
-	snprintf(c->log_level, sizeof c->log_level, "info");
-	snprintf(c->procfs, sizeof c->procfs, "/proc");
-	snprintf(c->sysfs, sizeof c->sysfs, "/sys");
-	snprintf(c->rootfs, sizeof c->rootfs, "/");
-	snprintf(c->udev_data, sizeof c->udev_data, "/run/udev/data");
-	c->staleness_intervals = 3;
-	c->default_interval_ms = CONFIG_DEFAULT_INTERVAL_MS;
-	snprintf(c->web.listen_address, sizeof c->web.listen_address, ":%d", CONFIG_DEFAULT_PORT);
-	c->web.connection_timeout_s = 10;
-	c->web.max_connections = 64;
-	c->web.max_connections_per_ip = 16;
-	c->web.threads = 2;
-	c->web.openmetrics = true;
-	c->segments.mode = 0640;
-	c->segments.max_series = 10000;
-	c->n_collectors = N_BUILTIN;
-	for (size_t k = 0; k < N_BUILTIN; k++) {
+	for (size_t k = 0; config_builtin_collectors[k]; k++) {
 		struct collector_config *cc = &c->collectors[k];
 		snprintf(cc->name, sizeof cc->name, "%s", config_builtin_collectors[k]);
-		cc->enabled = builtin_default_on[k];
-		cc->interval_ms = CONFIG_DEFAULT_INTERVAL_MS;
+		cc->enabled = config_builtin_default_enabled(cc->name);
+		cc->interval_ms = c->set.interval_ms;
+		c->n_collectors++;
 	}
+	return 0;
+}
+
+void config_free(struct shm_config *c)
+{
+	settings_free(&c->set);
+	memset(c, 0, sizeof *c);
+}
+
+int config_copy(struct shm_config *dst, const struct shm_config *src)
+{
+	struct settings set = { 0 };
+	int rc = settings_copy(&set, &src->set);
+
+	if (rc < 0)
+		return rc;
+	settings_free(&dst->set);
+	memcpy(dst, src, sizeof *dst);
+	dst->set = set;
+	return 0;
+}
+
+bool config_equal(const struct shm_config *a, const struct shm_config *b)
+{
+	return settings_equal(&a->set, &b->set, SETTINGS_ALL) &&
+	       a->n_collectors == b->n_collectors &&
+	       memcmp(a->collectors, b->collectors, a->n_collectors * sizeof *a->collectors) == 0 &&
+	       a->n_options == b->n_options &&
+	       memcmp(a->options, b->options, a->n_options * sizeof *a->options) == 0 &&
+	       a->n_custom == b->n_custom &&
+	       memcmp(a->custom, b->custom, a->n_custom * sizeof *a->custom) == 0;
 }
 
 static const struct collector_config *find_const(const struct shm_config *c, const char *name)
@@ -102,15 +67,6 @@ static const struct collector_config *find_const(const struct shm_config *c, con
 struct collector_config *config_find_collector(struct shm_config *c, const char *name)
 {
 	return (struct collector_config *)find_const(c, name);
-}
-
-static bool web_changed(const struct web_config *a, const struct web_config *b)
-{
-	return strcmp(a->listen_address, b->listen_address) != 0 ||
-	       a->connection_timeout_s != b->connection_timeout_s ||
-	       a->max_connections != b->max_connections ||
-	       a->max_connections_per_ip != b->max_connections_per_ip || a->threads != b->threads ||
-	       strcmp(a->config_file, b->config_file) != 0 || a->openmetrics != b->openmetrics;
 }
 
 static bool collector_enabled(const struct shm_config *c, const char *name)
@@ -128,24 +84,29 @@ static bool enabled_set_grew(const struct shm_config *a, const struct shm_config
 	return false;
 }
 
+/* Everything the exporter's command line says: its settings and which
+ * collectors it serves. */
 static bool exporter_changed(const struct shm_config *a, const struct shm_config *b)
 {
-	return web_changed(&a->web, &b->web) || strcmp(a->instance, b->instance) != 0 ||
-	       a->staleness_intervals != b->staleness_intervals ||
-	       strcmp(a->log_level, b->log_level) != 0 || enabled_set_grew(a, b) ||
+	return !settings_equal(&a->set, &b->set, R_EXPORTER) || enabled_set_grew(a, b) ||
 	       enabled_set_grew(b, a);
 }
 
-/* What every collector process depends on: where it reads, the segment it writes
- * (named by the instance, created with the segment settings) and its --log.level. */
+/* What every collector process depends on: its settings (where it reads, its
+ * log level), the segment it writes (named by the instance, created with the
+ * segment settings). */
 static bool shared_changed(const struct shm_config *a, const struct shm_config *b)
 {
-	return strcmp(a->instance, b->instance) != 0 || strcmp(a->procfs, b->procfs) != 0 ||
-	       strcmp(a->sysfs, b->sysfs) != 0 || strcmp(a->rootfs, b->rootfs) != 0 ||
-	       strcmp(a->udev_data, b->udev_data) != 0 || strcmp(a->log_level, b->log_level) != 0 ||
-	       a->segments.mode != b->segments.mode ||
-	       strcmp(a->segments.group, b->segments.group) != 0 ||
-	       a->segments.max_series != b->segments.max_series;
+	static const enum setting_id segment_settings[] = { SETTING_instance, SETTING_segment_mode,
+							    SETTING_segment_group,
+							    SETTING_max_series };
+
+	if (!settings_equal(&a->set, &b->set, R_COLLECTOR))
+		return true;
+	for (size_t i = 0; i < sizeof segment_settings / sizeof segment_settings[0]; i++)
+		if (!setting_equal(&a->set, &b->set, &setting_defs[segment_settings[i]]))
+			return true;
+	return false;
 }
 
 bool config_collector_changed(const struct shm_config *a, const struct shm_config *b,
@@ -161,4 +122,77 @@ bool config_collector_changed(const struct shm_config *a, const struct shm_confi
 	return ca->enabled != cb->enabled || ca->interval_ms != cb->interval_ms ||
 	       ca->isolated != cb->isolated || config_options_differ(a, b, name) ||
 	       shared_changed(a, b) || config_custom_differs(a, b, name);
+}
+
+/* ---- collector options set in a configuration ---- */
+
+static struct collector_option *find_set(const struct shm_config *c, const char *collector,
+					 const char *key)
+{
+	for (size_t i = 0; i < c->n_options; i++) {
+		const struct collector_option *o = &c->options[i];
+		if (strcmp(o->collector, collector) == 0 && strcmp(o->key, key) == 0)
+			return (struct collector_option *)o;
+	}
+	return NULL;
+}
+
+static void unset(struct shm_config *c, struct collector_option *o)
+{
+	size_t i = (size_t)(o - c->options);
+	memmove(o, o + 1, (c->n_options - i - 1) * sizeof *o);
+	c->n_options--;
+}
+
+int config_set_collector_option(struct shm_config *c, const char *collector, const char *key,
+				const char *value, char *err, size_t errlen)
+{
+	const struct collector_option_def *d = config_option_def(collector, key);
+	if (d == NULL) {
+		snprintf(err, errlen, "collector %.60s has no option \"%.60s\"", collector, key);
+		return -EINVAL;
+	}
+	int rc = config_check_option_value(d, value, err, errlen);
+	if (rc < 0)
+		return rc;
+	struct collector_option *o = find_set(c, collector, key);
+	/* Only values that differ from the default are kept (and passed on). */
+	if (strcmp(value, d->default_value) == 0) {
+		if (o != NULL)
+			unset(c, o);
+		return 0;
+	}
+	if (o == NULL) {
+		if (c->n_options == CONFIG_MAX_OPTIONS) {
+			snprintf(err, errlen, "more than %d collector options are set",
+				 CONFIG_MAX_OPTIONS);
+			return -ENOSPC;
+		}
+		o = &c->options[c->n_options++];
+		snprintf(o->collector, sizeof o->collector, "%s", collector);
+		snprintf(o->key, sizeof o->key, "%s", key);
+	}
+	snprintf(o->value, sizeof o->value, "%s", value);
+	return 0;
+}
+
+const char *config_collector_option(const struct shm_config *c, const char *collector,
+				    const char *key)
+{
+	const struct collector_option *o = find_set(c, collector, key);
+	if (o != NULL)
+		return o->value;
+	const struct collector_option_def *d = config_option_def(collector, key);
+	return d ? d->default_value : NULL;
+}
+
+bool config_options_differ(const struct shm_config *a, const struct shm_config *b,
+			   const char *collector)
+{
+	for (const struct collector_option_def *d = config_option_defs; d->collector; d++)
+		if (strcmp(d->collector, collector) == 0 &&
+		    strcmp(config_collector_option(a, collector, d->key),
+			   config_collector_option(b, collector, d->key)) != 0)
+			return true;
+	return false;
 }

@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <jansson.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,13 +55,12 @@ static int cfail(struct cload *l, const char *path, bool at_key, const char *fmt
 
 static int cfail(struct cload *l, const char *path, bool at_key, const char *fmt, ...)
 {
-	char msg[MSG_BUF];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	int rc = l->fail(l->ctx, path, at_key, fmt, ap);
 	va_end(ap);
-	return l->fail(l->ctx, path, at_key, msg);
+	return rc;
 }
 
 static int bad_type(struct cload *l, const char *path, const char *want)
@@ -196,30 +194,6 @@ static int on_env(struct cload *l, const char *path, json_t *v)
 
 /* ---- user, group, mode ---- */
 
-/* 1 and the uid when the user exists, 0 when not, -errno on failure. */
-static int user_lookup(const char *name, uid_t *uid)
-{
-	size_t size = 1024;
-
-	for (;;) {
-		struct passwd pw, *res = NULL;
-		char *buf = malloc(size);
-		if (buf == NULL)
-			return -ENOMEM;
-		int rc = getpwnam_r(name, &pw, buf, size, &res);
-		if (res != NULL)
-			*uid = pw.pw_uid;
-		free(buf);
-		if (rc == ERANGE && size < (1u << 20)) {
-			size *= 2;
-			continue;
-		}
-		if (rc == 0 || rc == ENOENT || rc == ESRCH)
-			return res != NULL;
-		return -rc;
-	}
-}
-
 static int on_user(struct cload *l, const char *path, json_t *v)
 {
 	uid_t uid = 0;
@@ -230,7 +204,7 @@ static int on_user(struct cload *l, const char *path, json_t *v)
 	int rc = copy_name(l, path, l->cc->user, s);
 	if (rc)
 		return rc;
-	rc = user_lookup(s, &uid);
+	rc = config_lookup_user(s, &uid, NULL);
 	if (rc < 0)
 		return cfail(l, path, false, "%s: getpwnam_r(\"%s\") failed: %s", path, s,
 			     strerror(-rc));
@@ -402,14 +376,10 @@ static int check_user_mode(struct cload *l)
 
 static int check_name(struct cload *l, const char *path, const char *name)
 {
-	size_t n = strlen(name);
+	char msg[MSG_BUF];
 
-	if (n == 0 || n > (CONFIG_NAME_MAX - 1) ||
-	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != n)
-		return cfail(l, path, true,
-			     "\"%.64s\" is not a valid collector name; use 1 to %d "
-			     "of a-z, A-Z, 0-9, '_' and '-'",
-			     name, (CONFIG_NAME_MAX - 1));
+	if (config_check_name(name, "collector", msg, sizeof msg) < 0)
+		return cfail(l, path, true, "%s", msg);
 	/* "host" names the process of the built-in collectors in logs and reloads. */
 	if (config_is_builtin_collector(name) || strcmp(name, "agent") == 0 ||
 	    strcmp(name, "exporter") == 0 || strcmp(name, "host") == 0)

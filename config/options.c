@@ -1,8 +1,9 @@
 /*
- * options.c - collector options: the table from collectors/options.def, value
- * checks by type, and the set values a configuration carries.
+ * options.c - collector options: the table from collectors/options.def and the
+ * check of a value by its type (settings.h).  The values a configuration sets
+ * are in config.c.
  */
-#include "config_internal.h"
+#include "settings.h"
 
 #include <errno.h>
 #include <regex.h>
@@ -67,77 +68,6 @@ int config_check_option_value(const struct collector_option_def *d, const char *
 		break;
 	}
 	return 0;
-}
-
-static struct collector_option *find_set(const struct shm_config *c, const char *collector,
-					 const char *key)
-{
-	for (size_t i = 0; i < c->n_options; i++) {
-		const struct collector_option *o = &c->options[i];
-		if (strcmp(o->collector, collector) == 0 && strcmp(o->key, key) == 0)
-			return (struct collector_option *)o;
-	}
-	return NULL;
-}
-
-static void unset(struct shm_config *c, struct collector_option *o)
-{
-	size_t i = (size_t)(o - c->options);
-	memmove(o, o + 1, (c->n_options - i - 1) * sizeof *o);
-	c->n_options--;
-}
-
-int config_set_collector_option(struct shm_config *c, const char *collector, const char *key,
-				const char *value, char *err, size_t errlen)
-{
-	const struct collector_option_def *d = config_option_def(collector, key);
-	if (d == NULL) {
-		snprintf(err, errlen, "collector %.60s has no option \"%.60s\"", collector, key);
-		return -EINVAL;
-	}
-	int rc = config_check_option_value(d, value, err, errlen);
-	if (rc < 0)
-		return rc;
-	struct collector_option *o = find_set(c, collector, key);
-	/* Only values that differ from the default are kept (and passed on). */
-	if (strcmp(value, d->default_value) == 0) {
-		if (o != NULL)
-			unset(c, o);
-		return 0;
-	}
-	if (o == NULL) {
-		if (c->n_options == CONFIG_MAX_OPTIONS) {
-			snprintf(err, errlen, "more than %d collector options are set",
-				 CONFIG_MAX_OPTIONS);
-			return -ENOSPC;
-		}
-		o = &c->options[c->n_options++];
-		snprintf(o->collector, sizeof o->collector, "%s", collector);
-		snprintf(o->key, sizeof o->key, "%s", key);
-	}
-	snprintf(o->value, sizeof o->value, "%s", value);
-	return 0;
-}
-
-const char *config_collector_option(const struct shm_config *c, const char *collector,
-				    const char *key)
-{
-	const struct collector_option *o = find_set(c, collector, key);
-	if (o != NULL)
-		return o->value;
-	const struct collector_option_def *d = config_option_def(collector, key);
-	return d ? d->default_value : NULL;
-}
-
-bool config_options_differ(const struct shm_config *a, const struct shm_config *b,
-			   const char *collector)
-{
-	for (const struct collector_option_def *d = config_option_defs; d->collector; d++)
-		if (strcmp(d->collector, collector) == 0 &&
-		    strcmp(config_collector_option(a, collector, d->key),
-			   config_collector_option(b, collector, d->key)) != 0)
-			return true;
-	return false;
 }
 
 size_t config_option_keys(const char *collector, const char **keys, size_t max)
