@@ -413,7 +413,8 @@ static int startup(struct supervisor *s, uint64_t now)
 		if (col->enabled && collector_segment_create(s, col->name) < 0)
 			return -1;
 	}
-	if (child_group_members(s->cfg) != 0 &&
+	struct member_set group = child_group_members(s->cfg);
+	if (!member_set_empty(&group) &&
 	    !table_add(&s->table, &s->env, CHILD_GROUP, CHILD_GROUP_NAME, now))
 		return -1;
 	for (size_t i = 0; i < s->cfg->n_collectors; i++) {

@@ -129,15 +129,6 @@ struct child *table_add(struct process_table *t, const struct table_env *env, en
 
 /* ---- starting ---- */
 
-static unsigned member_count(uint64_t members)
-{
-	unsigned n = 0;
-
-	for (; members; members &= members - 1)
-		n++;
-	return n;
-}
-
 static void launch(struct process_table *t, struct child *c, uint64_t now)
 {
 	char label[128];
@@ -166,7 +157,7 @@ static void launch(struct process_table *t, struct child *c, uint64_t now)
 	t->dirty = true;
 	child_label(c, label, sizeof label);
 	if (c->kind == CHILD_GROUP)
-		log_info("starting %s, %u collectors", label, member_count(c->members));
+		log_info("starting %s, %u collectors", label, member_set_count(&c->members));
 	else
 		log_info("starting %s", label);
 }

@@ -21,7 +21,7 @@
 
 #define ERR_MAX     512
 #define MAX_OPTIONS 128
-#define MAX_RUNS    64
+#define MAX_RUNS    CONFIG_MAX_BUILTIN
 
 /* The command line: the R_COLLECTOR settings of settings.def, and the job. */
 struct options {

@@ -23,7 +23,7 @@ static const bool builtin_default_on[] = {
 _Static_assert(N_BUILTIN + 1 ==
 		   sizeof config_builtin_collectors / sizeof config_builtin_collectors[0],
 	       "every built-in collector needs a default");
-_Static_assert(N_BUILTIN <= 64, "the group process's member mask has 64 bits");
+_Static_assert(N_BUILTIN <= CONFIG_MAX_BUILTIN, "too many built-in collectors");
 
 int config_builtin_index(const char *name)
 {

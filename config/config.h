@@ -21,7 +21,9 @@
 
 #include "settings.h"
 
-#define CONFIG_MAX_COLLECTORS 64
+_Static_assert(CONFIG_MAX_BUILTIN <= 128, "built-in collectors beyond the group's member set");
+
+#define CONFIG_MAX_COLLECTORS 128
 #define CONFIG_MAX_OPTIONS    128
 
 #define CONFIG_DEFAULT_INTERVAL_MS 5000
@@ -38,6 +40,7 @@ struct collector_option {
 	char collector[CONFIG_NAME_MAX];
 	char key[CONFIG_NAME_MAX];
 	char value[CONFIG_OPTION_VALUE_MAX];
+	bool from_flag; /* set by a command-line flag: a repeated LIST flag appends */
 };
 
 /*
@@ -117,6 +120,14 @@ const struct custom_collector_config *config_find_custom(const struct shm_config
 /* Sets collector's option key (validated), or -EINVAL/-ENOSPC with the reason. */
 int config_set_collector_option(struct shm_config *c, const char *collector, const char *key,
 				const char *value, char *err, size_t errlen);
+
+/*
+ * The same for a command-line flag: a LIST option given again by a flag gets the
+ * new entry appended ('\n' between entries), so --collector.sysctl.include=a
+ * --collector.sysctl.include=b keeps both; a value from the file is replaced.
+ */
+int config_set_collector_option_flag(struct shm_config *c, const char *collector, const char *key,
+				     const char *value, char *err, size_t errlen);
 
 /* The option's value in c: the one set, else its default; NULL for an unknown option. */
 const char *config_collector_option(const struct shm_config *c, const char *collector,

@@ -65,6 +65,7 @@ int config_check_option_value(const struct collector_option_def *d, const char *
 		snprintf(err, errlen, "\"%.200s\" is not an absolute path", value);
 		return -EINVAL;
 	case OPTION_STRING:
+	case OPTION_LIST:
 		break;
 	}
 	return 0;

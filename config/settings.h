@@ -190,6 +190,9 @@ void settings_usage(FILE *f, int width, unsigned roles);
 
 /* ---- built-in collectors (collectors/list.def) ---- */
 
+/* At most this many built-in collectors (the agent's group member set). */
+#define CONFIG_MAX_BUILTIN 128
+
 /* Names of the built-in collectors, NULL-terminated, and whether each is on by default. */
 extern const char *const config_builtin_collectors[];
 bool config_builtin_default_enabled(const char *name);
@@ -211,6 +214,7 @@ enum collector_option_type {
 	OPTION_REGEX,
 	OPTION_DURATION,
 	OPTION_PATH,
+	OPTION_LIST, /* repeatable flag / JSON array; the entries joined with '\n' */
 };
 
 struct collector_option_def {
