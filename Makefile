@@ -94,7 +94,7 @@ TEST_HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(TEST_HEL
 # shared library; the static one is a single relocatable object whose other symbols
 # are made local, so neither leaks batch_*, seg_* ... into a user's program.
 CLIENT_SONAME := libshmetrics.so.0
-CLIENT_SRC := $(filter-out lib/log.c lib/seg_reader.c,$(LIB_SRC))
+CLIENT_SRC := $(filter-out lib/log.c lib/seg_reader.c lib/procstat.c,$(LIB_SRC))
 CLIENT_PIC := $(patsubst %.c,$(BUILD)/pic/%.o,$(CLIENT_SRC))
 CLIENT_LIBDIR := $(BUILD)/lib
 CLIENT_SO := $(CLIENT_LIBDIR)/$(CLIENT_SONAME)

@@ -7,6 +7,10 @@
  *   shmetrics_agent_config_last_reload_successful   gauge, 1 or 0
  *   shmetrics_agent_config_last_reload_success_timestamp_seconds   gauge
  *   shmetrics_agent_start_time_seconds              gauge
+ *   shmetrics_process_cpu_seconds_total{role,name}  counter, and the other
+ *     process_* figures of client libraries (lib/procstat.h), for the agent
+ *     (role "agent") and each running child (role "collector" or "exporter",
+ *     name as in the process table: "host", "cpu", "exporter")
  */
 #ifndef SHMETRICS_AGENT_SELF_METRICS_H
 #define SHMETRICS_AGENT_SELF_METRICS_H

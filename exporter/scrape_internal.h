@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "metrics.h"
+#include "procstat.h"
 #include "render.h"
 #include "scrape.h"
 #include "segment.h"
@@ -89,6 +90,10 @@ struct scrape {
 	uint64_t renders;
 	uint64_t render_counts[N_RENDER_BOUNDS + 1];
 	double render_sum;
+	double boot_time;       /* for process_start_time_seconds; 0 when unknown */
+	bool proc_failed;       /* reading /proc/self failed last time (logged once) */
+	struct proc_stats proc; /* the process_* figures, read at proc_read_ns */
+	uint64_t proc_read_ns;  /* monotonic; 0 never */
 	_Atomic uint64_t requests[N_REQUEST_CODES];
 	_Atomic uint64_t scrapes[SCRAPE_FORMATS][2]; /* [format][gzip] */
 };

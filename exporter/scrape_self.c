@@ -141,6 +141,31 @@ static int self_scrapes(struct scrape *s, char *err, size_t errlen)
 	return rc;
 }
 
+/* The standard process_* families of every client library, for this process:
+ * node_exporter dashboards chart them.  Under load they are read again at most
+ * once per probe interval, like the segments' headers.  A failure to read
+ * /proc/self leaves them out of the scrape (logged once); the scrape goes on. */
+static int self_process(struct scrape *s, char *err, size_t errlen)
+{
+	uint64_t mono = scrape_monotonic_ns();
+	char why[256];
+
+	if (!s->boot_time && proc_boot_time("/proc", &s->boot_time, why, sizeof why) < 0)
+		s->boot_time = 0;
+	if (!s->proc_read_ns || mono - s->proc_read_ns >= s->probe_ns) {
+		if (proc_stats_read("/proc", 0, s->boot_time, &s->proc, why, sizeof why) < 0) {
+			if (!s->proc_failed)
+				log_warnx("process_* metrics left out: %s", why);
+			s->proc_failed = true;
+			s->proc_read_ns = 0;
+			return 0;
+		}
+		s->proc_failed = false;
+		s->proc_read_ns = mono;
+	}
+	return proc_stats_add(s->own, "", NULL, 0, NULL, &s->proc, 1, err, errlen);
+}
+
 static int self_exporter(struct scrape *s, char *err, size_t errlen)
 {
 	int rc = self_requests(s, err, errlen);
@@ -162,7 +187,7 @@ static int self_exporter(struct scrape *s, char *err, size_t errlen)
 		rc = add_counter(s, "shmetrics_exporter_duplicate_families_total",
 				 "Families skipped because an earlier collector had the same name.",
 				 (double)s->dup_total, err, errlen);
-	return rc;
+	return rc == 0 ? self_process(s, err, errlen) : rc;
 }
 
 int self_health_build(struct scrape *s, const struct scrape_selection *sel, struct metrics_view *v)
@@ -222,9 +247,9 @@ void self_health_limits(struct batch_limits *lim, size_t n)
 
 void self_own_limits(struct batch_limits *lim)
 {
-	uint32_t fixed = N_REQUEST_CODES + SCRAPE_FORMATS * 2 + 3;
+	uint32_t fixed = N_REQUEST_CODES + SCRAPE_FORMATS * 2 + 3 + PROC_STATS_FAMILIES;
 
-	lim->max_families = 16;
+	lim->max_families = 16 + PROC_STATS_FAMILIES;
 	lim->max_series = fixed;
 	lim->max_labels = N_REQUEST_CODES + SCRAPE_FORMATS * 4;
 	lim->max_values = fixed + N_RENDER_BOUNDS + 3;

@@ -81,6 +81,19 @@ for m in node_load1 node_context_switches_total node_procs_running; do
 done
 check "every collector is up" \
 	test "$(scrape /metrics | grep -c '^shmetrics_collector_up{.*} 1$')" -ge 4
+# process_*: the exporter's under the standard names, every process's under ours
+agent_rss=$(awk '/^VmRSS:/ { print $2 * 1024 }' /proc/"$agent_pid"/status)
+check "the exporter serves its own process_* metrics" \
+	served '^process_resident_memory_bytes [1-9]'
+check "the agent, the collector group and the exporter each have shmetrics_process_*" \
+	bash -c "body=\$(curl -fsS http://127.0.0.1:$port/metrics) &&
+		grep -q '^shmetrics_process_open_fds{role=\"agent\",name=\"agent\"} [1-9]' <<<\"\$body\" &&
+		grep -q '^shmetrics_process_cpu_seconds_total{role=\"collector\",name=\"host\"} ' <<<\"\$body\" &&
+		grep -q '^shmetrics_process_start_time_seconds{role=\"exporter\",name=\"exporter\"} ' <<<\"\$body\""
+check "the agent's resident memory is the kernel's (within 4 MiB of VmRSS $agent_rss)" \
+	bash -c "v=\$(curl -fsS http://127.0.0.1:$port/metrics |
+		awk '/^shmetrics_process_resident_memory_bytes\\{role=\"agent\"/ { print \$2 }')
+		[ -n \"\$v\" ] && awk -v v=\"\$v\" -v k=$agent_rss 'BEGIN { d = v - k; exit !(d < 4194304 && d > -4194304) }'"
 scrape /metrics >"$work/metrics.txt"
 check "promtool check metrics is clean (but for node_exporter's own camelCase names)" \
 	promtool_node_clean "$work/metrics.txt"

@@ -805,6 +805,22 @@ static void test_exporter_counters_are_current_at_every_scrape_of_a_cached_body(
 	assert_true(json_405(body) == before + 7);
 	free(body);
 	response_free(&r);
+
+	/* process_*: this process is the exporter here; five more open files show */
+	body = get_metrics();
+	double fds = sample_value(body, "process_open_fds");
+	assert_true(sample_value(body, "process_max_fds") > 0);
+	assert_true(sample_value(body, "process_start_time_seconds") > 1e9);
+	assert_contains(body, "# TYPE process_cpu_seconds_total counter\n");
+	free(body);
+	int extra[5];
+	for (int i = 0; i < 5; i++)
+		extra[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	body = get_metrics();
+	assert_true(sample_value(body, "process_open_fds") >= fds + 5);
+	free(body);
+	for (int i = 0; i < 5; i++)
+		close(extra[i]);
 	side_stop(&ss);
 }
 
