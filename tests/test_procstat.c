@@ -131,7 +131,8 @@ static void test_this_process_and_a_child_are_read_live(void **state)
 	assert_int_equal(proc_boot_time("/proc", &btime, err, sizeof err), 0);
 	assert_int_equal(proc_stats_read("/proc", 0, btime, &st, err, sizeof err), 0);
 	assert_int_equal(getrlimit(RLIMIT_NOFILE, &nofile), 0);
-	assert_true(st.max_fds == (double)nofile.rlim_cur);
+	/* the kernel's limit; valgrind reports a lower one to getrlimit, hence >= */
+	assert_true(st.max_fds >= (double)nofile.rlim_cur && st.max_fds > 0);
 	assert_true(st.resident_bytes > 0 && st.virtual_bytes >= st.resident_bytes);
 	assert_true(st.start_time_seconds > btime && st.start_time_seconds <= now_s() + 1);
 	int fds[3];
