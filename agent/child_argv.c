@@ -14,6 +14,7 @@ void child_argv_free(struct child_argv *a)
 {
 	for (size_t i = 0; i < a->argc; i++)
 		free(a->argv[i]);
+	free(a->argv);
 	memset(a, 0, sizeof *a);
 }
 
@@ -25,6 +26,14 @@ __attribute__((format(printf, 2, 3))) static int push(struct child_argv *a, cons
 
 	if (a->argc == CHILD_ARGV_MAX)
 		return -E2BIG;
+	if (a->argc + 1 >= a->cap) { /* room for one more and the NULL */
+		size_t cap = a->cap ? a->cap * 2 : 16;
+		char **grown = realloc(a->argv, cap * sizeof *grown);
+		if (!grown)
+			return -ENOMEM;
+		a->argv = grown;
+		a->cap = cap;
+	}
 	va_start(ap, fmt);
 	n = vasprintf(&s, fmt, ap);
 	va_end(ap);

@@ -23,12 +23,13 @@
 /* The process that runs every enabled built-in collector not marked "isolated". */
 #define CHILD_GROUP_NAME "host"
 
-/* A --run and options for every collector, the settings, and the fixed flags. */
+/* At most: a --run and options for every collector, the settings, and the fixed
+ * flags (the words are allocated as they come). */
 #define CHILD_ARGV_MAX (CONFIG_MAX_COLLECTORS + CONFIG_MAX_OPTIONS + SETTING_COUNT + 16)
 
 struct child_argv {
-	size_t argc;
-	char *argv[CHILD_ARGV_MAX + 1]; /* NULL-terminated */
+	size_t argc, cap;
+	char **argv; /* NULL-terminated; NULL while argc is 0 */
 };
 
 /* True when col runs in the group process: an enabled built-in, not isolated. */

@@ -18,7 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "process.h"
+#include "table.h"
 
 /* How often the agent publishes even when nothing happened (also the segment's
  * interval, which readers use for staleness). */
@@ -36,8 +36,8 @@ struct self_metrics;
 int self_metrics_open(struct self_metrics **out, const char *shm_name, char *err, size_t errlen);
 void self_metrics_close(struct self_metrics *m);
 
-/* Publishes one batch for the children in use in table[0..n). */
-int self_metrics_publish(struct self_metrics *m, const struct child *table, size_t n,
+/* Publishes one batch for the children in the table. */
+int self_metrics_publish(struct self_metrics *m, const struct process_table *t,
 			 const struct agent_status *st, char *err, size_t errlen);
 
 #endif

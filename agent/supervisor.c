@@ -252,8 +252,7 @@ static void publish(struct supervisor *s, uint64_t now)
 
 	if (!s->dirty && !s->table.dirty && now < s->next_publish_ms)
 		return;
-	int rc = self_metrics_publish(s->self, s->table.slots, TABLE_SIZE, &s->status, err,
-				      sizeof err);
+	int rc = self_metrics_publish(s->self, &s->table, &s->status, err, sizeof err);
 	if (rc < 0 && !s->publish_failed)
 		log_warnx("cannot publish the agent's metrics: %s", err);
 	s->publish_failed = rc < 0;
@@ -437,10 +436,10 @@ static void stop_all(struct supervisor *s)
 	for (reap(s); table_any_alive(&s->table) && (now = mono_ms()) < deadline; reap(s))
 		wait_for_event(s, deadline - now < 100 ? deadline - now : 100);
 	table_kill_overdue(&s->table, deadline);
-	for (size_t i = 0; i < TABLE_SIZE; i++) {
-		struct child *c = &s->table.slots[i];
+	size_t i = 0;
+	for (struct child *c; (c = table_next(&s->table, &i)) != NULL;) {
 		int status;
-		if (c->in_use && c->pid > 0 && waitpid(c->pid, &status, 0) == c->pid)
+		if (c->pid > 0 && waitpid(c->pid, &status, 0) == c->pid)
 			table_exited(&s->table, c, status, mono_ms());
 	}
 }

@@ -15,36 +15,76 @@
 
 /* ---- finding ---- */
 
-struct child *table_find(struct process_table *t, enum child_kind kind, const char *name)
+struct child *table_next(const struct process_table *t, size_t *i)
 {
-	for (size_t i = 0; i < TABLE_SIZE; i++) {
-		struct child *c = &t->slots[i];
-		if (c->in_use && c->kind == kind && strcmp(c->name, name) == 0)
+	while (*i < t->n) {
+		struct child *c = t->slots[(*i)++];
+		if (c)
 			return c;
 	}
 	return NULL;
 }
 
-struct child *table_by_pid(struct process_table *t, pid_t pid)
+struct child *table_find(struct process_table *t, enum child_kind kind, const char *name)
 {
-	for (size_t i = 0; i < TABLE_SIZE; i++)
-		if (t->slots[i].in_use && t->slots[i].pid == pid)
-			return &t->slots[i];
+	size_t i = 0;
+
+	for (struct child *c; (c = table_next(t, &i)) != NULL;)
+		if (c->kind == kind && strcmp(c->name, name) == 0)
+			return c;
 	return NULL;
 }
 
-static void release(struct child *c)
+struct child *table_by_pid(struct process_table *t, pid_t pid)
 {
+	size_t i = 0;
+
+	for (struct child *c; (c = table_next(t, &i)) != NULL;)
+		if (c->pid == pid)
+			return c;
+	return NULL;
+}
+
+/* Takes c out of the table and frees it. */
+static void release(struct process_table *t, struct child *c)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->slots[i] == c)
+			t->slots[i] = NULL;
 	child_argv_free(&c->argv);
 	child_exec_free(&c->exec);
-	memset(c, 0, sizeof *c);
+	free(c);
 }
 
 void table_release_all(struct process_table *t)
 {
-	for (size_t i = 0; i < TABLE_SIZE; i++)
-		if (t->slots[i].in_use)
-			release(&t->slots[i]);
+	size_t i = 0;
+
+	for (struct child *c; (c = table_next(t, &i)) != NULL;)
+		release(t, c);
+	free(t->slots);
+	t->slots = NULL;
+	t->n = t->cap = 0;
+}
+
+/* A free slot for a new child: a hole, or one more at the end.  NULL when full. */
+static struct child **free_slot(struct process_table *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (!t->slots[i])
+			return &t->slots[i];
+	if (t->n == TABLE_MAX)
+		return NULL;
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 8;
+		struct child **grown = realloc(t->slots, cap * sizeof *grown);
+		if (!grown)
+			return NULL;
+		t->slots = grown;
+		t->cap = cap;
+	}
+	t->slots[t->n] = NULL;
+	return &t->slots[t->n++];
 }
 
 /* ---- command lines ---- */
@@ -106,25 +146,25 @@ int table_rebuild(const struct table_env *env, struct child *c)
 struct child *table_add(struct process_table *t, const struct table_env *env, enum child_kind kind,
 			const char *name, uint64_t now)
 {
-	for (size_t i = 0; i < TABLE_SIZE; i++) {
-		struct child *c = &t->slots[i];
-		if (c->in_use)
-			continue;
-		memset(c, 0, sizeof *c);
-		c->in_use = true;
-		c->kind = kind;
-		snprintf(c->name, sizeof c->name, "%s", name);
-		c->state = CHILD_PENDING;
-		c->next_start_ms = now;
-		if (table_rebuild(env, c) < 0) {
-			release(c);
-			return NULL;
-		}
-		t->dirty = true;
-		return c;
+	struct child **slot = free_slot(t);
+	struct child *c = slot ? calloc(1, sizeof *c) : NULL;
+
+	if (!c) {
+		log_error("process table full or out of memory; cannot add %s", name);
+		return NULL;
 	}
-	log_error("process table full; cannot add %s", name);
-	return NULL;
+	*slot = c;
+	c->in_use = true;
+	c->kind = kind;
+	snprintf(c->name, sizeof c->name, "%s", name);
+	c->state = CHILD_PENDING;
+	c->next_start_ms = now;
+	if (table_rebuild(env, c) < 0) {
+		release(t, c);
+		return NULL;
+	}
+	t->dirty = true;
+	return c;
 }
 
 /* ---- starting ---- */
@@ -164,11 +204,11 @@ static void launch(struct process_table *t, struct child *c, uint64_t now)
 
 void table_start_due(struct process_table *t, uint64_t now)
 {
-	for (size_t i = 0; i < TABLE_SIZE; i++) {
-		struct child *c = &t->slots[i];
-		if (c->in_use && c->state == CHILD_PENDING && c->next_start_ms <= now)
+	size_t i = 0;
+
+	for (struct child *c; (c = table_next(t, &i)) != NULL;)
+		if (c->state == CHILD_PENDING && c->next_start_ms <= now)
 			launch(t, c, now);
-	}
 }
 
 /* ---- stopping ---- */
@@ -180,7 +220,7 @@ static void after_stop(struct process_table *t, struct child *c, uint64_t now)
 	t->dirty = true;
 	switch (c->after_stop) {
 	case AFTER_STOP_REMOVE:
-		release(c);
+		release(t, c);
 		return;
 	case AFTER_STOP_RESPAWN:
 		c->state = CHILD_PENDING;
@@ -215,19 +255,19 @@ void table_stop(struct process_table *t, struct child *c, enum child_after_stop 
 
 void table_stop_all(struct process_table *t, uint64_t now)
 {
-	for (size_t i = 0; i < TABLE_SIZE; i++)
-		if (t->slots[i].in_use)
-			table_stop(t, &t->slots[i], AFTER_STOP_NOTHING, now);
+	size_t i = 0;
+
+	for (struct child *c; (c = table_next(t, &i)) != NULL;)
+		table_stop(t, c, AFTER_STOP_NOTHING, now);
 }
 
 void table_kill_overdue(struct process_table *t, uint64_t now)
 {
 	char label[128];
+	size_t i = 0;
 
-	for (size_t i = 0; i < TABLE_SIZE; i++) {
-		struct child *c = &t->slots[i];
-		if (!c->in_use || c->state != CHILD_STOPPING || c->killed ||
-		    now < c->stop_deadline_ms)
+	for (struct child *c; (c = table_next(t, &i)) != NULL;) {
+		if (c->state != CHILD_STOPPING || c->killed || now < c->stop_deadline_ms)
 			continue;
 		child_label(c, label, sizeof label);
 		log_warnx("%s did not exit within %us of SIGTERM, sending SIGKILL", label,
@@ -273,13 +313,12 @@ void table_exited(struct process_table *t, struct child *c, int status, uint64_t
 uint64_t table_next_deadline(const struct process_table *t, uint64_t until)
 {
 	uint64_t next = until;
+	size_t i = 0;
 
-	for (size_t i = 0; i < TABLE_SIZE; i++) {
-		const struct child *c = &t->slots[i];
-		if (c->in_use && c->state == CHILD_PENDING && c->next_start_ms < next)
+	for (const struct child *c; (c = table_next(t, &i)) != NULL;) {
+		if (c->state == CHILD_PENDING && c->next_start_ms < next)
 			next = c->next_start_ms;
-		if (c->in_use && c->state == CHILD_STOPPING && !c->killed &&
-		    c->stop_deadline_ms < next)
+		if (c->state == CHILD_STOPPING && !c->killed && c->stop_deadline_ms < next)
 			next = c->stop_deadline_ms;
 	}
 	return next;
@@ -287,8 +326,10 @@ uint64_t table_next_deadline(const struct process_table *t, uint64_t until)
 
 bool table_any_alive(const struct process_table *t)
 {
-	for (size_t i = 0; i < TABLE_SIZE; i++)
-		if (t->slots[i].in_use && t->slots[i].pid > 0)
+	size_t i = 0;
+
+	for (const struct child *c; (c = table_next(t, &i)) != NULL;)
+		if (c->pid > 0)
 			return true;
 	return false;
 }

@@ -18,9 +18,10 @@
 #include "config.h"
 #include "process.h"
 
-/* Room for every collector of two configurations (one stopping, one starting
- * under a different name), the group and the exporter. */
-#define TABLE_SIZE (2 * CONFIG_MAX_COLLECTORS + 2)
+/* At most: every collector of two configurations (one stopping, one starting
+ * under a different name), the group and the exporter.  The table holds only
+ * the children there are. */
+#define TABLE_MAX (2 * CONFIG_MAX_COLLECTORS + 2)
 
 /* How long a child has to exit after SIGTERM before it gets SIGKILL. */
 #define TABLE_STOP_TIMEOUT_MS 5000u
@@ -32,7 +33,8 @@ struct table_env {
 };
 
 struct process_table {
-	struct child slots[TABLE_SIZE];
+	struct child **slots; /* n of them, NULL where a child was removed */
+	size_t n, cap;
 	bool dirty; /* set when something the agent's metrics show changed */
 };
 
@@ -41,7 +43,8 @@ struct child *table_find(struct process_table *t, enum child_kind kind, const ch
 struct child *table_by_pid(struct process_table *t, pid_t pid);
 
 /* A new child, its command line built from env, to be started at now.  NULL (logged)
- * when the table is full or the command line cannot be built. */
+ * when the table is full, out of memory, or the command line cannot be built.
+ * A child's address stays the same while it is in the table. */
 struct child *table_add(struct process_table *t, const struct table_env *env, enum child_kind kind,
 			const char *name, uint64_t now);
 
@@ -70,7 +73,11 @@ uint64_t table_next_deadline(const struct process_table *t, uint64_t until);
 /* True when some child is running. */
 bool table_any_alive(const struct process_table *t);
 
-/* Frees every slot (the children must have been reaped). */
+/* Frees every child and the table (the children must have been reaped). */
 void table_release_all(struct process_table *t);
+
+/* For each child in the table: for (c = table_next(t, &i); c; c = table_next(t, &i))
+ * with i starting at 0. */
+struct child *table_next(const struct process_table *t, size_t *i);
 
 #endif

@@ -7,58 +7,194 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* Grows *arr (of size elem, *cap slots) to hold one more than n.  0 or -ENOMEM. */
+static int grow(void **arr, size_t *cap, size_t n, size_t elem)
+{
+	if (n < *cap)
+		return 0;
+	size_t ncap = *cap ? *cap * 2 : 8;
+	void *p = realloc(*arr, ncap * elem);
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
+struct collector_config *config_add_collector(struct shm_config *c, bool *full)
+{
+	*full = c->n_collectors >= CONFIG_MAX_COLLECTORS;
+	if (*full || grow((void **)&c->collectors, &c->cap_collectors, c->n_collectors,
+			  sizeof *c->collectors) < 0)
+		return NULL;
+	struct collector_config *cc = &c->collectors[c->n_collectors++];
+	memset(cc, 0, sizeof *cc);
+	return cc;
+}
+
+struct custom_collector_config *config_add_custom(struct shm_config *c, bool *full)
+{
+	*full = c->n_custom >= CONFIG_MAX_CUSTOM;
+	if (*full || grow((void **)&c->custom, &c->cap_custom, c->n_custom, sizeof *c->custom) < 0)
+		return NULL;
+	struct custom_collector_config *cc = &c->custom[c->n_custom++];
+	memset(cc, 0, sizeof *cc);
+	return cc;
+}
+
+int config_set_source(struct shm_config *c, const char *source)
+{
+	char *copy = strdup(source);
+
+	if (!copy)
+		return -ENOMEM;
+	free(c->source);
+	c->source = copy;
+	return 0;
+}
 
 int config_init(struct shm_config *c)
 {
+	bool full;
+
 	memset(c, 0, sizeof *c);
-	int rc = settings_init(&c->set);
-	if (rc < 0)
-		return rc;
-	snprintf(c->source, sizeof c->source, "<embedded default>");
+	if (settings_init(&c->set) < 0 || config_set_source(c, "<embedded default>") < 0)
+		goto nomem;
 	for (size_t k = 0; config_builtin_collectors[k]; k++) {
-		struct collector_config *cc = &c->collectors[k];
+		struct collector_config *cc = config_add_collector(c, &full);
+		if (!cc)
+			goto nomem;
 		snprintf(cc->name, sizeof cc->name, "%s", config_builtin_collectors[k]);
 		cc->enabled = config_builtin_default_enabled(cc->name);
 		cc->interval_ms = c->set.interval_ms;
-		c->n_collectors++;
 	}
 	return 0;
+nomem:
+	config_free(c);
+	return -ENOMEM;
+}
+
+static void custom_free(struct custom_collector_config *cc)
+{
+	free(cc->args);
+	free(cc->env);
 }
 
 void config_free(struct shm_config *c)
 {
 	settings_free(&c->set);
+	for (size_t i = 0; i < c->n_options; i++)
+		free(c->options[i].value);
+	for (size_t i = 0; i < c->n_custom; i++)
+		custom_free(&c->custom[i]);
+	free(c->options);
+	free(c->custom);
+	free(c->collectors);
+	free(c->source);
 	memset(c, 0, sizeof *c);
+}
+
+static void *dup_mem(const void *p, size_t n, bool *failed)
+{
+	void *q = n ? malloc(n) : NULL;
+
+	if (n && !q)
+		*failed = true;
+	else if (n)
+		memcpy(q, p, n);
+	return q;
+}
+
+/* The arrays of src into dst, each element's owned memory copied too. */
+static bool copy_arrays(struct shm_config *dst, const struct shm_config *src)
+{
+	bool failed = false;
+
+	dst->collectors = dup_mem(src->collectors, src->n_collectors * sizeof *src->collectors,
+				  &failed);
+	dst->options = dup_mem(src->options, src->n_options * sizeof *src->options, &failed);
+	dst->custom = dup_mem(src->custom, src->n_custom * sizeof *src->custom, &failed);
+	dst->cap_collectors = dst->collectors ? src->n_collectors : 0;
+	dst->cap_options = dst->n_options = dst->options ? src->n_options : 0;
+	dst->cap_custom = dst->n_custom = dst->custom ? src->n_custom : 0;
+	for (size_t i = 0; i < dst->n_options; i++) {
+		const char *v = src->options[i].value;
+		dst->options[i].value = dup_mem(v, strlen(v) + 1, &failed);
+	}
+	for (size_t i = 0; i < dst->n_custom; i++) {
+		const struct custom_collector_config *x = &src->custom[i];
+		dst->custom[i].args = dup_mem(x->args, x->args_len, &failed);
+		dst->custom[i].env = dup_mem(x->env, x->env_len, &failed);
+	}
+	return !failed;
 }
 
 int config_copy(struct shm_config *dst, const struct shm_config *src)
 {
-	struct settings set = { 0 };
-	int rc = settings_copy(&set, &src->set);
+	struct shm_config tmp;
 
-	if (rc < 0)
-		return rc;
-	settings_free(&dst->set);
-	memcpy(dst, src, sizeof *dst);
-	dst->set = set;
+	memset(&tmp, 0, sizeof tmp);
+	tmp.n_collectors = src->n_collectors;
+	bool ok = settings_copy(&tmp.set, &src->set) == 0 &&
+		  config_set_source(&tmp, src->source ? src->source : "") == 0 &&
+		  copy_arrays(&tmp, src);
+	if (!ok) {
+		config_free(&tmp);
+		return -ENOMEM;
+	}
+	config_free(dst);
+	*dst = tmp;
 	return 0;
+}
+
+static bool same_bytes(const char *a, size_t na, const char *b, size_t nb)
+{
+	return na == nb && (na == 0 || memcmp(a, b, na) == 0);
+}
+
+static bool custom_equal(const struct custom_collector_config *x,
+			 const struct custom_collector_config *y)
+{
+	return strcmp(x->name, y->name) == 0 && x->kind == y->kind &&
+	       x->interval_ms == y->interval_ms && x->timeout_ms == y->timeout_ms &&
+	       x->max_series == y->max_series && strcmp(x->user, y->user) == 0 &&
+	       strcmp(x->group, y->group) == 0 && x->mode == y->mode && x->argc == y->argc &&
+	       x->envc == y->envc && same_bytes(x->args, x->args_len, y->args, y->args_len) &&
+	       same_bytes(x->env, x->env_len, y->env, y->env_len);
+}
+
+static bool option_equal(const struct collector_option *x, const struct collector_option *y)
+{
+	return strcmp(x->collector, y->collector) == 0 && strcmp(x->key, y->key) == 0 &&
+	       strcmp(x->value, y->value) == 0;
 }
 
 bool config_equal(const struct shm_config *a, const struct shm_config *b)
 {
-	return settings_equal(&a->set, &b->set, SETTINGS_ALL) &&
-	       a->n_collectors == b->n_collectors &&
-	       memcmp(a->collectors, b->collectors, a->n_collectors * sizeof *a->collectors) == 0 &&
-	       a->n_options == b->n_options &&
-	       memcmp(a->options, b->options, a->n_options * sizeof *a->options) == 0 &&
-	       a->n_custom == b->n_custom &&
-	       memcmp(a->custom, b->custom, a->n_custom * sizeof *a->custom) == 0;
+	if (!settings_equal(&a->set, &b->set, SETTINGS_ALL) || a->n_collectors != b->n_collectors ||
+	    a->n_options != b->n_options || a->n_custom != b->n_custom)
+		return false;
+	for (size_t i = 0; i < a->n_collectors; i++) {
+		const struct collector_config *x = &a->collectors[i], *y = &b->collectors[i];
+		if (strcmp(x->name, y->name) != 0 || x->enabled != y->enabled ||
+		    x->interval_ms != y->interval_ms || x->isolated != y->isolated)
+			return false;
+	}
+	for (size_t i = 0; i < a->n_options; i++)
+		if (!option_equal(&a->options[i], &b->options[i]))
+			return false;
+	for (size_t i = 0; i < a->n_custom; i++)
+		if (!custom_equal(&a->custom[i], &b->custom[i]))
+			return false;
+	return true;
 }
 
 static const struct collector_config *find_const(const struct shm_config *c, const char *name)
 {
-	for (size_t k = 0; k < c->n_collectors && k < CONFIG_MAX_COLLECTORS; k++)
+	for (size_t k = 0; k < c->n_collectors; k++)
 		if (strcmp(c->collectors[k].name, name) == 0)
 			return &c->collectors[k];
 	return NULL;
@@ -78,7 +214,7 @@ static bool collector_enabled(const struct shm_config *c, const char *name)
 /* True when some collector is enabled in a but not in b. */
 static bool enabled_set_grew(const struct shm_config *a, const struct shm_config *b)
 {
-	for (size_t k = 0; k < a->n_collectors && k < CONFIG_MAX_COLLECTORS; k++)
+	for (size_t k = 0; k < a->n_collectors; k++)
 		if (a->collectors[k].enabled && !collector_enabled(b, a->collectors[k].name))
 			return true;
 	return false;
@@ -140,6 +276,7 @@ static struct collector_option *find_set(const struct shm_config *c, const char 
 static void unset(struct shm_config *c, struct collector_option *o)
 {
 	size_t i = (size_t)(o - c->options);
+	free(o->value);
 	memmove(o, o + 1, (c->n_options - i - 1) * sizeof *o);
 	c->n_options--;
 }
@@ -162,18 +299,27 @@ int config_set_collector_option(struct shm_config *c, const char *collector, con
 			unset(c, o);
 		return 0;
 	}
+	char *copy = strdup(value);
+	if (!copy || (!o && grow((void **)&c->options, &c->cap_options, c->n_options,
+				 sizeof *c->options) < 0)) {
+		free(copy);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
 	if (o == NULL) {
 		if (c->n_options == CONFIG_MAX_OPTIONS) {
+			free(copy);
 			snprintf(err, errlen, "more than %d collector options are set",
 				 CONFIG_MAX_OPTIONS);
 			return -ENOSPC;
 		}
 		o = &c->options[c->n_options++];
+		memset(o, 0, sizeof *o);
 		snprintf(o->collector, sizeof o->collector, "%s", collector);
 		snprintf(o->key, sizeof o->key, "%s", key);
-		o->from_flag = false;
 	}
-	snprintf(o->value, sizeof o->value, "%s", value);
+	free(o->value);
+	o->value = copy;
 	return 0;
 }
 

@@ -23,6 +23,8 @@
 
 _Static_assert(CONFIG_MAX_BUILTIN <= 128, "built-in collectors beyond the group's member set");
 
+/* Most collectors (built-in and custom) and collector options one configuration
+ * may have; storage is sized to what is configured, these only bound it. */
 #define CONFIG_MAX_COLLECTORS 128
 #define CONFIG_MAX_OPTIONS    128
 
@@ -39,7 +41,7 @@ struct collector_config {
 struct collector_option {
 	char collector[CONFIG_NAME_MAX];
 	char key[CONFIG_NAME_MAX];
-	char value[CONFIG_OPTION_VALUE_MAX];
+	char *value;    /* owned; at most CONFIG_OPTION_VALUE_MAX - 1 bytes */
 	bool from_flag; /* set by a command-line flag: a repeated LIST flag appends */
 };
 
@@ -67,20 +69,27 @@ struct custom_collector_config {
 	    [CONFIG_NAME_MAX]; /* segment group; "": the user's group if user, else segments.group */
 	mode_t mode;           /* segment mode; 0: 0660 if user, else segments.mode */
 	uint32_t argc;         /* command/exec: the words, each NUL-terminated, in args */
-	char args[CONFIG_CUSTOM_ARGS_BYTES];
+	char *args;            /* owned, args_len bytes (at most CONFIG_CUSTOM_ARGS_BYTES) */
+	size_t args_len;
 	uint32_t envc; /* "KEY=VALUE" strings, each NUL-terminated, in env */
-	char env[CONFIG_CUSTOM_ENV_BYTES];
+	char *env;     /* owned, env_len bytes (at most CONFIG_CUSTOM_ENV_BYTES) */
+	size_t env_len;
 };
 
+/*
+ * The configuration.  Every array is sized to what is configured (a default
+ * agent holds its settings, its built-in collectors and nothing else); the
+ * CONFIG_MAX_* and CONFIG_CUSTOM_* values only bound them.
+ */
 struct shm_config {
-	char source[PATH_MAX]; /* file it came from, or "<embedded default>" */
-	struct settings set;   /* settings.def: instance, paths, web, segments... */
-	size_t n_collectors;
-	struct collector_config collectors[CONFIG_MAX_COLLECTORS];
-	size_t n_options; /* options set to something else than their default */
-	struct collector_option options[CONFIG_MAX_OPTIONS];
-	size_t n_custom;
-	struct custom_collector_config custom[CONFIG_MAX_CUSTOM];
+	char *source;        /* file it came from, or "<embedded default>" */
+	struct settings set; /* settings.def: instance, paths, web, segments... */
+	size_t n_collectors, cap_collectors;
+	struct collector_config *collectors;
+	size_t n_options, cap_options; /* options set to something else than their default */
+	struct collector_option *options;
+	size_t n_custom, cap_custom;
+	struct custom_collector_config *custom;
 };
 
 /*
@@ -93,6 +102,15 @@ void config_free(struct shm_config *c);
 int config_copy(struct shm_config *dst, const struct shm_config *src);
 /* True when a and b configure the same thing (source aside). */
 bool config_equal(const struct shm_config *a, const struct shm_config *b);
+
+/* Sets c's source ("<embedded default>", a path).  0 or -ENOMEM. */
+int config_set_source(struct shm_config *c, const char *source);
+
+/* A new zeroed collector (or custom collector) at the end of c's array: NULL
+ * when there are CONFIG_MAX_COLLECTORS (CONFIG_MAX_CUSTOM) already, or on out of
+ * memory (*full tells which). */
+struct collector_config *config_add_collector(struct shm_config *c, bool *full);
+struct custom_collector_config *config_add_custom(struct shm_config *c, bool *full);
 
 /* The embedded default configuration text (JSON). */
 extern const char config_default_json[];

@@ -543,8 +543,9 @@ static int load_buffer(struct shm_config *out, const char *text, size_t len, con
 		snprintf(err, errlen, "%s: out of memory", source);
 		goto out;
 	}
-	snprintf(ld.cfg->source, sizeof ld.cfg->source, "%s", source);
-	rc = apply_root(&ld, root);
+	rc = config_set_source(ld.cfg, source) < 0 ? -ENOMEM : apply_root(&ld, root);
+	if (rc == -ENOMEM)
+		snprintf(err, errlen, "%s: out of memory", source);
 	if (!rc) { /* *out takes what ld.cfg holds */
 		config_free(out);
 		memcpy(out, ld.cfg, sizeof *out);
