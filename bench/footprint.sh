@@ -129,7 +129,7 @@ done
 if [ -n "$collectd_pid" ]; then
 	read -r pss rss uss <<<"$(mem "$collectd_pid")"
 	TOTAL[collectd]=$pss
-	echo "| **collectd $(/usr/sbin/collectd -h 2>/dev/null | awk '/^collectd / { print $2 }') ($(grep -c '^LoadPlugin' "$work/collectd.conf") plugins)** | **$(kib "$pss")** | $(kib "$rss") | $(kib "$uss") |"
+	echo "| **collectd $(/usr/sbin/collectd -h 2>/dev/null | awk '/^collectd / { sub(",$", "", $2); print $2 }') ($(grep -c '^LoadPlugin' "$work/collectd.conf") plugins)** | **$(kib "$pss")** | $(kib "$rss") | $(kib "$uss") |"
 	echo
 	for t in "${labels[@]}"; do
 		awk -v a="${TOTAL[$t]}" -v c="$pss" -v t="$t" \
