@@ -79,14 +79,16 @@ start_exporter() {
 }
 "$HELPERS/invariant_writer" --segment="/shmetrics.$iinst.invariant" --create --pause-us=1000000 &
 creator=$!
-wait_for 5 test -e "/dev/shm/shmetrics.$iinst.invariant"
+wait_for 20 test -e "/dev/shm/shmetrics.$iinst.invariant"
 {
 	kill -KILL $creator # the segment stays; the loop below writes to it
 	wait $creator
 } 2>/dev/null
 start_writer
 start_exporter
-wait_for 10 bash -c "curl -fsS http://127.0.0.1:$iport/metrics | grep -q '^hammer_value'" ||
+# loop_b kills these two: no "Killed" notices from this shell
+disown "$writer_pid" "$exp_pid" 2>/dev/null
+wait_for 30 bash -c "curl -fsS http://127.0.0.1:$iport/metrics | grep -q '^hammer_value'" ||
 	fatal "the standalone exporter serves the invariant collector" \
 		"$work/exporter.log" "$work/writer.log"
 
