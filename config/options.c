@@ -35,26 +35,23 @@ static int check_regex(const char *value, char *err, size_t errlen)
 		return 0;
 	}
 	regerror(rc, &re, why, sizeof why);
-	snprintf(err, errlen, "\"%.200s\" is not a valid POSIX extended regular expression: %s",
-		 value, why);
-	return -EINVAL;
+	return config_fail(err, errlen,
+			   "\"%.200s\" is not a valid POSIX extended regular expression: %s", value,
+			   why);
 }
 
 int config_check_option_value(const struct collector_option_def *d, const char *value, char *err,
 			      size_t errlen)
 {
 	uint32_t ms;
+	bool b;
 
-	if (strlen(value) >= CONFIG_OPTION_VALUE_MAX) {
-		snprintf(err, errlen, "value is longer than %d bytes", CONFIG_OPTION_VALUE_MAX - 1);
-		return -EINVAL;
-	}
+	if (strlen(value) >= CONFIG_OPTION_VALUE_MAX)
+		return config_fail(err, errlen, "value is longer than %d bytes",
+				   CONFIG_OPTION_VALUE_MAX - 1);
 	switch (d->type) {
 	case OPTION_BOOL:
-		if (strcmp(value, "true") == 0 || strcmp(value, "false") == 0)
-			return 0;
-		snprintf(err, errlen, "expected true or false, found \"%.100s\"", value);
-		return -EINVAL;
+		return config_parse_bool(value, &b, err, errlen);
 	case OPTION_REGEX:
 		return check_regex(value, err, errlen);
 	case OPTION_DURATION:
@@ -62,8 +59,7 @@ int config_check_option_value(const struct collector_option_def *d, const char *
 	case OPTION_PATH:
 		if (value[0] == '\0' || value[0] == '/')
 			return 0;
-		snprintf(err, errlen, "\"%.200s\" is not an absolute path", value);
-		return -EINVAL;
+		return config_fail(err, errlen, "\"%.200s\" is not an absolute path", value);
 	case OPTION_STRING:
 	case OPTION_LIST:
 		break;

@@ -186,7 +186,8 @@ int proc_stats_add(struct batch *b, const char *prefix, const char *const *names
 		rc = batch_family(b, name, families[f].help, families[f].type, err, errlen);
 		for (size_t i = 0; rc == 0 && i < n; i++) {
 			double v = *(const double *)((const char *)&st[i] + families[f].offset);
-			rc = batch_add(b, names, values + i * n_labels, n_labels, v, err, errlen);
+			const char *const *vals = n_labels ? values + i * n_labels : NULL;
+			rc = batch_add(b, names, vals, n_labels, v, err, errlen);
 		}
 	}
 	return rc;
