@@ -292,6 +292,9 @@ int config_set_collector_option(struct shm_config *c, const char *collector, con
 	int rc = config_check_option_value(d, value, err, errlen);
 	if (rc < 0)
 		return rc;
+	/* An alias sets the option it stands for: from here on, the canonical names. */
+	collector = d->collector;
+	key = d->key;
 	struct collector_option *o = find_set(c, collector, key);
 	/* Only values that differ from the default are kept (and passed on). */
 	if (strcmp(value, d->default_value) == 0) {
@@ -327,6 +330,10 @@ int config_set_collector_option_flag(struct shm_config *c, const char *collector
 				     const char *value, char *err, size_t errlen)
 {
 	const struct collector_option_def *d = config_option_def(collector, key);
+	if (d != NULL) { /* an alias: the option it stands for */
+		collector = d->collector;
+		key = d->key;
+	}
 	struct collector_option *o = find_set(c, collector, key);
 	char joined[CONFIG_OPTION_VALUE_MAX];
 	if (d && d->type == OPTION_LIST && o && o->from_flag && value[0] != '\0') {
@@ -348,11 +355,11 @@ int config_set_collector_option_flag(struct shm_config *c, const char *collector
 const char *config_collector_option(const struct shm_config *c, const char *collector,
 				    const char *key)
 {
-	const struct collector_option *o = find_set(c, collector, key);
-	if (o != NULL)
-		return o->value;
 	const struct collector_option_def *d = config_option_def(collector, key);
-	return d ? d->default_value : NULL;
+	if (d == NULL)
+		return NULL;
+	const struct collector_option *o = find_set(c, d->collector, d->key);
+	return o != NULL ? o->value : d->default_value;
 }
 
 bool config_options_differ(const struct shm_config *a, const struct shm_config *b,
