@@ -7,24 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <limits.h>
-#include <unistd.h>
 
 #include "segment.h"
-
-void format_duration_ms(uint32_t ms, char *out, size_t outlen)
-{
-	uint32_t s = ms / 1000;
-
-	if (ms % 1000 != 0 || ms == 0)
-		snprintf(out, outlen, "%" PRIu32 "ms", ms);
-	else if (s % 3600 == 0)
-		snprintf(out, outlen, "%" PRIu32 "h", s / 3600);
-	else if (s % 60 == 0)
-		snprintf(out, outlen, "%" PRIu32 "m", s / 60);
-	else
-		snprintf(out, outlen, "%" PRIu32 "s", s);
-}
 
 void child_argv_free(struct child_argv *a)
 {
@@ -32,20 +16,6 @@ void child_argv_free(struct child_argv *a)
 		free(a->argv[i]);
 	free(a->argv);
 	memset(a, 0, sizeof *a);
-}
-
-/* Room for one more word and the NULL after it. */
-static int reserve(struct child_argv *a)
-{
-	if (a->argc + 2 <= a->cap)
-		return 0;
-	size_t cap = a->cap ? 2 * a->cap : 32;
-	char **p = realloc(a->argv, cap * sizeof *p);
-	if (!p)
-		return -ENOMEM;
-	a->argv = p;
-	a->cap = cap;
-	return 0;
 }
 
 __attribute__((format(printf, 2, 3))) static int push(struct child_argv *a, const char *fmt, ...)
@@ -56,8 +26,14 @@ __attribute__((format(printf, 2, 3))) static int push(struct child_argv *a, cons
 
 	if (a->argc == CHILD_ARGV_MAX)
 		return -E2BIG;
-	if (reserve(a) < 0)
-		return -ENOMEM;
+	if (a->argc + 1 >= a->cap) { /* room for one more and the NULL */
+		size_t cap = a->cap ? a->cap * 2 : 16;
+		char **grown = realloc(a->argv, cap * sizeof *grown);
+		if (!grown)
+			return -ENOMEM;
+		a->argv = grown;
+		a->cap = cap;
+	}
 	va_start(ap, fmt);
 	n = vasprintf(&s, fmt, ap);
 	va_end(ap);
@@ -68,25 +44,21 @@ __attribute__((format(printf, 2, 3))) static int push(struct child_argv *a, cons
 	return 0;
 }
 
-static int push_common_paths(struct child_argv *a, const struct shm_config *c)
+static int push_arg(void *ctx, const char *arg)
 {
-	int rc = 0;
+	return push(ctx, "%s", arg);
+}
 
-	rc |= push(a, "--path.procfs=%s", c->procfs);
-	rc |= push(a, "--path.sysfs=%s", c->sysfs);
-	rc |= push(a, "--path.rootfs=%s", c->rootfs);
-	rc |= push(a, "--path.udev.data=%s", c->udev_data);
-	return rc;
+/* The settings of role (settings.def), after the job's own arguments. */
+static int push_settings(struct child_argv *a, const struct shm_config *c, unsigned role)
+{
+	return settings_argv(&c->set, role, push_arg, a);
 }
 
 /* push() results are OR-ed: any failure leaves a negative value, and the argv is
  * freed as a whole, so which one failed does not matter beyond the message. */
 static int finish(struct child_argv *a, int rc, char *err, size_t errlen)
 {
-	if (rc == 0 && !a->argv && reserve(a) < 0)
-		rc = -ENOMEM;
-	if (rc == 0 && a->argc == 0)
-		a->argv[0] = NULL;
 	if (rc == 0)
 		return 0;
 	child_argv_free(a);
@@ -115,9 +87,10 @@ static int push_exec(struct child_argv *a, const char *program, const struct shm
 	const char *w = cc->args;
 	int rc = 0;
 
-	format_duration_ms(col->interval_ms, interval, sizeof interval);
-	format_duration_ms(cc->timeout_ms < col->interval_ms ? cc->timeout_ms : col->interval_ms,
-			   timeout, sizeof timeout);
+	config_format_duration_ms(col->interval_ms, interval, sizeof interval);
+	config_format_duration_ms(cc->timeout_ms < col->interval_ms ? cc->timeout_ms
+								    : col->interval_ms,
+				  timeout, sizeof timeout);
 	rc |= push(a, "%s", program);
 	rc |= push(a, "--collector=%s", col->name);
 	rc |= push(a, "--segment=%s", seg);
@@ -125,7 +98,7 @@ static int push_exec(struct child_argv *a, const char *program, const struct shm
 	rc |= push(a, "--exec.timeout=%s", timeout);
 	for (uint32_t i = 0; i < cc->argc; i++, w += strlen(w) + 1)
 		rc |= push(a, i == 0 ? "--exec.command=%s" : "--exec.arg=%s", w);
-	rc |= push(a, "--log.level=%s", c->log_level);
+	rc |= push_settings(a, c, R_COLLECTOR);
 	return rc;
 }
 
@@ -137,7 +110,7 @@ static int custom_argv(struct child_argv *a, const char *program, const struct s
 	char seg[SEGMENT_NAME_MAX + 1];
 	int rc = 0;
 
-	if (segment_name(seg, sizeof seg, c->instance, col->name, err, errlen) < 0)
+	if (segment_name(seg, sizeof seg, c->set.instance, col->name, err, errlen) < 0)
 		return -EINVAL;
 	if (cc->kind == CUSTOM_COMMAND)
 		rc = push_words(a, cc);
@@ -191,9 +164,9 @@ static int push_run(struct child_argv *a, const struct shm_config *c,
 {
 	char seg[SEGMENT_NAME_MAX + 1], interval[32];
 
-	if (segment_name(seg, sizeof seg, c->instance, col->name, err, errlen) < 0)
+	if (segment_name(seg, sizeof seg, c->set.instance, col->name, err, errlen) < 0)
 		return -EINVAL;
-	format_duration_ms(col->interval_ms, interval, sizeof interval);
+	config_format_duration_ms(col->interval_ms, interval, sizeof interval);
 	return push(a, "--run=%s:%s:%s", col->name, seg, interval);
 }
 
@@ -223,10 +196,9 @@ static int builtin_argv(struct child_argv *a, const char *program, const struct 
 		}
 		rc |= r;
 	}
-	rc |= push_common_paths(a, c);
-	rc |= push(a, "--log.level=%s", c->log_level);
 	for (size_t i = 0; i < n; i++)
 		rc |= push_options(a, c, cols[i]->name);
+	rc |= push_settings(a, c, R_COLLECTOR);
 	return finish(a, rc, err, errlen);
 }
 
@@ -257,30 +229,17 @@ int child_argv_collector(struct child_argv *a, const char *program, const struct
 int child_argv_exporter(struct child_argv *a, const char *program, const struct shm_config *c,
 			char *err, size_t errlen)
 {
-	char timeout[32];
 	int rc = 0;
 
 	memset(a, 0, sizeof *a);
-	format_duration_ms(c->web.connection_timeout_s * 1000u, timeout, sizeof timeout);
 	rc |= push(a, "%s", program);
-	rc |= push(a, "--instance=%s", c->instance);
-	rc |= push(a, "--web.listen-address=%s", c->web.listen_address);
 	for (size_t i = 0; i < c->n_collectors; i++)
 		if (c->collectors[i].enabled)
 			rc |= push(a, "--collector=%s", c->collectors[i].name);
 	rc |= push(a, "--collector=%s", AGENT_SEGMENT_COLLECTOR);
-	if (c->remote_write.n)
+	if (config_rw_count(c))
 		rc |= push(a, "--collector=%s", SHIPPER_NAME);
-	rc |= push(a, "--staleness-intervals=%" PRIu32, c->staleness_intervals);
-	rc |= push(a, "--web.timeout=%s", timeout);
-	rc |= push(a, "--web.max-connections=%" PRIu32, c->web.max_connections);
-	rc |= push(a, "--web.max-connections-per-ip=%" PRIu32, c->web.max_connections_per_ip);
-	rc |= push(a, "--web.threads=%" PRIu32, c->web.threads);
-	if (c->web.config_file[0])
-		rc |= push(a, "--web.config.file=%s", c->web.config_file);
-	if (!c->web.openmetrics)
-		rc |= push(a, "--web.openmetrics=false");
-	rc |= push(a, "--log.level=%s", c->log_level);
+	rc |= push_settings(a, c, R_EXPORTER);
 	return finish(a, rc, err, errlen);
 }
 
@@ -296,27 +255,6 @@ bool child_argv_equal(const struct child_argv *a, const struct child_argv *b)
 
 /* ---- the shipper ---- */
 
-int child_queue_dir(const struct shm_config *c, char *out, size_t outlen)
-{
-	const char *state = getenv("STATE_DIRECTORY"), *xdg = getenv("XDG_STATE_HOME");
-	const char *home = getenv("HOME");
-	int n;
-
-	if (c->remote_write.queue_dir[0])
-		n = snprintf(out, outlen, "%s", c->remote_write.queue_dir);
-	else if (state && state[0] == '/') /* the first of a colon-separated list */
-		n = snprintf(out, outlen, "%.*s/remote-write", (int)strcspn(state, ":"), state);
-	else if (geteuid() == 0)
-		n = snprintf(out, outlen, "/var/lib/shmetrics/remote-write");
-	else if (xdg && xdg[0] == '/')
-		n = snprintf(out, outlen, "%s/shmetrics/remote-write", xdg);
-	else if (home && home[0] == '/')
-		n = snprintf(out, outlen, "%s/.local/state/shmetrics/remote-write", home);
-	else
-		return -ENOENT;
-	return n < 0 || (size_t)n >= outlen ? -ENAMETOOLONG : 0;
-}
-
 /* "--remote-write.NAME=VALUE" when the value is not empty. */
 static int push_rw(struct child_argv *a, const struct remote_write_set *s, const char *name,
 		   uint32_t off)
@@ -330,7 +268,7 @@ static int push_rw_duration(struct child_argv *a, const char *name, uint32_t ms)
 {
 	char d[32];
 
-	format_duration_ms(ms, d, sizeof d);
+	config_format_duration_ms(ms, d, sizeof d);
 	return push(a, "--remote-write.%s=%s", name, d);
 }
 
@@ -395,30 +333,21 @@ static int push_endpoint(struct child_argv *a, const struct remote_write_set *s,
 int child_argv_shipper(struct child_argv *a, const char *program, const struct shm_config *c,
 		       char *err, size_t errlen)
 {
-	char seg[SEGMENT_NAME_MAX + 1], dir[PATH_MAX];
+	char seg[SEGMENT_NAME_MAX + 1];
 	int rc = 0;
 
 	memset(a, 0, sizeof *a);
-	if (segment_name(seg, sizeof seg, c->instance, SHIPPER_NAME, err, errlen) < 0)
+	if (segment_name(seg, sizeof seg, c->set.instance, SHIPPER_NAME, err, errlen) < 0)
 		return -EINVAL;
-	if (child_queue_dir(c, dir, sizeof dir) < 0) {
-		snprintf(err, errlen,
-			 "no remote-write queue directory: set remote_write_queue_dir "
-			 "(--remote-write.queue-dir)");
-		return -EINVAL;
-	}
 	rc |= push(a, "%s", program);
-	rc |= push(a, "--instance=%s", c->instance);
 	for (size_t i = 0; i < c->n_collectors; i++)
 		if (c->collectors[i].enabled)
 			rc |= push(a, "--collector=%s", c->collectors[i].name);
 	rc |= push(a, "--collector=%s", AGENT_SEGMENT_COLLECTOR);
 	rc |= push(a, "--collector=%s", SHIPPER_NAME);
 	rc |= push(a, "--self-segment=%s", seg);
-	rc |= push(a, "--remote-write.queue-dir=%s", dir);
-	rc |= push(a, "--staleness-intervals=%" PRIu32, c->staleness_intervals);
-	rc |= push(a, "--log.level=%s", c->log_level);
-	for (size_t i = 0; i < c->remote_write.n; i++)
-		rc |= push_endpoint(a, &c->remote_write, &c->remote_write.ep[i]);
+	for (size_t i = 0; i < config_rw_count(c); i++)
+		rc |= push_endpoint(a, c->rw, &c->rw->ep[i]);
+	rc |= push_settings(a, c, R_SHIPPER);
 	return finish(a, rc, err, errlen);
 }

@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #include "collector.h"
-#include "config.h"
+#include "settings.h"
 #include "exec.h"
 #include "segment.h"
 

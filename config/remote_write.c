@@ -45,13 +45,12 @@ static int rfail(struct rwload *l, const char *path, bool at_key, const char *fm
 
 static int rfail(struct rwload *l, const char *path, bool at_key, const char *fmt, ...)
 {
-	char msg[MSG_BUF];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	int rc = l->fail(l->ctx, path, at_key, fmt, ap);
 	va_end(ap);
-	return l->fail(l->ctx, path, at_key, msg);
+	return rc;
 }
 
 static int bad_type(struct rwload *l, const char *path, const char *want)
@@ -640,14 +639,29 @@ static int load_endpoint(struct rwload *l, const char *path, json_t *v)
 	return 0;
 }
 
+/* c's endpoints, allocated on first use; NULL when out of memory. */
+static struct remote_write_set *rw_set(struct shm_config *c)
+{
+	if (!c->rw)
+		c->rw = calloc(1, sizeof *c->rw);
+	return c->rw;
+}
+
+size_t config_rw_count(const struct shm_config *c)
+{
+	return c->rw ? c->rw->n : 0;
+}
+
 int config_remote_write_load(struct shm_config *c, const char *path, json_t *v, void *ctx,
 			     config_fail_fn fail)
 {
-	struct rwload l = { .s = &c->remote_write, .ctx = ctx, .fail = fail };
+	struct rwload l = { .s = rw_set(c), .ctx = ctx, .fail = fail };
 	char ipath[PATH_BUF];
 	json_t *item;
 	size_t i;
 
+	if (!l.s)
+		return rfail(&l, path, false, "%s: out of memory", path);
 	if (!json_is_array(v))
 		return bad_type(&l, path,
 				"an array of endpoints such as [{\"url\": "
@@ -671,9 +685,11 @@ int config_remote_write_load(struct shm_config *c, const char *path, json_t *v, 
 	return 0;
 }
 
-int config_rw_add_url(struct remote_write_set *s, const char *url, char *err, size_t errlen)
+int config_rw_add_url(struct shm_config *c, const char *url, char *err, size_t errlen)
 {
-	int rc = config_rw_check_url(url, err, errlen);
+	struct remote_write_set *s = rw_set(c);
+	int rc = s ? config_rw_check_url(url, err, errlen)
+		   : config_fail(err, errlen, "out of memory");
 
 	for (size_t i = 0; rc == 0 && i < s->n; i++)
 		if (strcmp(config_rw_str(s, s->ep[i].url), url) == 0)
@@ -695,13 +711,15 @@ int config_rw_add_url(struct remote_write_set *s, const char *url, char *err, si
 	return 0;
 }
 
-int config_rw_add_external_label(struct remote_write_set *s, const char *pair, char *err,
-				 size_t errlen)
+int config_rw_add_external_label(struct shm_config *c, const char *pair, char *err, size_t errlen)
 {
+	struct remote_write_set *s = rw_set(c);
 	const char *eq = strchr(pair, '=');
 	char name[LABEL_NAME_MAX + 1];
 	uint32_t i = 0;
 
+	if (!s)
+		return config_fail(err, errlen, "out of memory");
 	if (!eq || (size_t)(eq - pair) > LABEL_NAME_MAX) {
 		snprintf(err, errlen, "expected NAME=VALUE, e.g. instance=host-1");
 		return -EINVAL;
@@ -780,10 +798,10 @@ static bool endpoint_differs(const struct remote_write_set *a, const struct remo
 
 bool config_remote_write_changed(const struct shm_config *a, const struct shm_config *b)
 {
-	const struct remote_write_set *x = &a->remote_write, *y = &b->remote_write;
+	static const struct remote_write_set none;
+	const struct remote_write_set *x = a->rw ? a->rw : &none, *y = b->rw ? b->rw : &none;
 
-	if (x->n != y->n || strcmp(x->queue_dir, y->queue_dir) != 0 ||
-	    x->n_ext_all != y->n_ext_all ||
+	if (x->n != y->n || x->n_ext_all != y->n_ext_all ||
 	    lists_differ(x, x->ext_all_name, y, y->ext_all_name, x->n_ext_all) ||
 	    lists_differ(x, x->ext_all_value, y, y->ext_all_value, x->n_ext_all))
 		return true;

@@ -1,9 +1,11 @@
 /*
  * shmetrics-shipper: the command line the agent builds (docs/processes.md),
- * then shipper_run.  Only "--flag=value" words (and bare switches).
+ * then shipper_run.  The settings of the shipper's role (config/settings.def:
+ * --instance, --log.level, --staleness-intervals, --remote-write.queue-dir)
+ * are read by settings_parse_argv; the rest is the shipper's job, in
+ * "--flag=value" words (and bare switches):
  *
- *   --instance=I --collector=NAME... [--self-segment=/shmetrics.I.shipper]
- *   --remote-write.queue-dir=DIR [--staleness-intervals=N] [--log.level=L]
+ *   --collector=NAME... [--self-segment=/shmetrics.I.shipper]
  *   then for each endpoint --remote-write.url=URL, followed by its settings:
  *   --remote-write.basic-auth.username=U  --remote-write.basic-auth.password-file=F
  *   --remote-write.bearer-token-file=F
@@ -21,9 +23,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <limits.h>
+#include <unistd.h>
+
 #include "client.h"
-#include "config.h"
 #include "log.h"
+#include "metrics.h"
+#include "settings.h"
 #include "shipper.h"
 
 #define EXIT_CONFIG 78
@@ -31,8 +37,9 @@
 
 struct args {
 	struct shipper_options o;
-	const char *log_level;
+	struct settings set;
 	struct endpoint_options *cur; /* the endpoint the settings apply to */
+	char queue_dir[PATH_MAX];
 };
 
 typedef int (*flag_fn)(struct args *a, const char *v, char *err, size_t errlen);
@@ -64,13 +71,6 @@ static int set_uint(const char *v, uint64_t lo, uint64_t hi, uint64_t *out, char
 
 /* ---- global flags ---- */
 
-static int f_instance(struct args *a, const char *v, char *err, size_t errlen)
-{
-	(void)err, (void)errlen;
-	a->o.instance = v;
-	return 0;
-}
-
 static int f_collector(struct args *a, const char *v, char *err, size_t errlen)
 {
 	if (a->o.n_collectors == SHIPPER_MAX_COLLECTORS) {
@@ -85,36 +85,6 @@ static int f_self(struct args *a, const char *v, char *err, size_t errlen)
 {
 	(void)err, (void)errlen;
 	a->o.self_segment = v;
-	return 0;
-}
-
-static int f_queue_dir(struct args *a, const char *v, char *err, size_t errlen)
-{
-	if (v[0] != '/') {
-		snprintf(err, errlen, "expected an absolute path");
-		return -EINVAL;
-	}
-	a->o.queue_dir = v;
-	return 0;
-}
-
-static int f_staleness(struct args *a, const char *v, char *err, size_t errlen)
-{
-	uint64_t n = 0;
-	int rc = set_uint(v, 1, 100, &n, err, errlen);
-
-	if (rc == 0)
-		a->o.staleness_intervals = (uint32_t)n;
-	return rc;
-}
-
-static int f_log_level(struct args *a, const char *v, char *err, size_t errlen)
-{
-	if (log_level_parse(v) < 0) {
-		snprintf(err, errlen, "expected error, warn, info or debug");
-		return -EINVAL;
-	}
-	a->log_level = v;
 	return 0;
 }
 
@@ -254,12 +224,8 @@ struct flag {
 };
 
 static const struct flag flags[] = {
-	{ "--instance", f_instance, false },
 	{ "--collector", f_collector, false },
 	{ "--self-segment", f_self, false },
-	{ "--remote-write.queue-dir", f_queue_dir, false },
-	{ "--staleness-intervals", f_staleness, false },
-	{ "--log.level", f_log_level, false },
 	{ "--remote-write.url", f_url, false },
 	{ "--remote-write.basic-auth.username", f_username, false },
 	{ "--remote-write.basic-auth.password-file", f_password_file, false },
@@ -281,38 +247,84 @@ static const struct flag flags[] = {
 	{ "--remote-write.timeout", f_timeout, false },
 };
 
-static int parse_word(struct args *a, const char *word, char *err, size_t errlen)
+static const struct flag *find_flag(const char *name, size_t len)
 {
-	size_t nlen = strcspn(word, "=");
-	const char *value = word[nlen] ? word + nlen + 1 : NULL;
-
-	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
-		if (strlen(flags[i].name) != nlen || strncmp(flags[i].name, word, nlen) != 0)
-			continue;
-		if (!value && !flags[i].bare) {
-			snprintf(err, errlen, "%s needs a value (%s=...)", flags[i].name,
-				 flags[i].name);
-			return -EINVAL;
-		}
-		char why[400] = "";
-		int rc = flags[i].fn(a, value, why, sizeof why);
-		if (rc < 0)
-			snprintf(err, errlen, "%s: %s", flags[i].name, why);
-		return rc;
-	}
-	snprintf(err, errlen, "unknown flag %.*s (docs/remote-write.md lists them)", (int)nlen,
-		 word);
-	return -EINVAL;
+	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+		if (strlen(flags[i].name) == len && strncmp(flags[i].name, name, len) == 0)
+			return &flags[i];
+	return NULL;
 }
 
-static int check_args(const struct args *a, char *err, size_t errlen)
+/* The job's arguments (settings_job): 1 taken, 0 not ours, or -EINVAL. */
+static int take_job(void *ctx, const char *name, size_t len, const char *value, char *err,
+		    size_t errlen)
 {
-	if (!a->o.instance || !a->o.queue_dir || a->o.n_endpoints == 0) {
-		snprintf(err, errlen,
-			 "--instance, --remote-write.queue-dir and at least one "
-			 "--remote-write.url are required");
+	const struct flag *f = find_flag(name, len);
+	char why[400] = "";
+
+	if (!f)
+		return 0;
+	if (!value && !f->bare) {
+		snprintf(err, errlen, "%s needs a value (%s=...)", f->name, f->name);
 		return -EINVAL;
 	}
+	int rc = f->fn(ctx, value, why, sizeof why);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s: %s", f->name, why);
+		return rc;
+	}
+	return 1;
+}
+
+/* Values come after '=' only: the agent writes them that way. */
+static bool takes_value(void *ctx, const char *name, size_t len)
+{
+	(void)ctx, (void)name, (void)len;
+	return false;
+}
+
+/*
+ * The queue directory when the setting is "": $STATE_DIRECTORY/remote-write
+ * (systemd's StateDirectory=), /var/lib/shmetrics/remote-write for root,
+ * $XDG_STATE_HOME/shmetrics/remote-write, ~/.local/state/shmetrics/remote-write.
+ */
+static int queue_dir(struct args *a, char *err, size_t errlen)
+{
+	const char *set = a->set.remote_write_queue_dir, *state = getenv("STATE_DIRECTORY");
+	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+	char *out = a->queue_dir;
+	size_t cap = sizeof a->queue_dir;
+	int n = -1;
+
+	if (set && set[0])
+		n = snprintf(out, cap, "%s", set);
+	else if (state && state[0] == '/') /* the first of a colon-separated list */
+		n = snprintf(out, cap, "%.*s/remote-write", (int)strcspn(state, ":"), state);
+	else if (geteuid() == 0)
+		n = snprintf(out, cap, "/var/lib/shmetrics/remote-write");
+	else if (xdg && xdg[0] == '/')
+		n = snprintf(out, cap, "%s/shmetrics/remote-write", xdg);
+	else if (home && home[0] == '/')
+		n = snprintf(out, cap, "%s/.local/state/shmetrics/remote-write", home);
+	if (n < 0 || (size_t)n >= cap) {
+		snprintf(err, errlen,
+			 "no queue directory: set remote_write_queue_dir "
+			 "(--remote-write.queue-dir)");
+		return -EINVAL;
+	}
+	a->o.queue_dir = out;
+	return 0;
+}
+
+static int check_args(struct args *a, char *err, size_t errlen)
+{
+	if (a->o.n_endpoints == 0) {
+		snprintf(err, errlen, "at least one --remote-write.url is required");
+		return -EINVAL;
+	}
+	int rc = queue_dir(a, err, errlen);
+	if (rc < 0)
+		return rc;
 	for (size_t i = 0; i < a->o.n_endpoints; i++) {
 		const struct endpoint_options *e = &a->o.endpoints[i];
 		if (e->min_backoff_ms > e->max_backoff_ms || e->batch_deadline_ms == 0) {
@@ -329,29 +341,33 @@ static int check_args(const struct args *a, char *err, size_t errlen)
 int main(int argc, char **argv)
 {
 	static struct args a;
+	const struct settings_job job = { take_job, takes_value, &a };
 	char err[600];
 
-	a.o.staleness_intervals = 3;
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "--version") == 0) {
 			printf("%s: sends the segments' metrics with Prometheus remote write; "
 			       "started by shmetrics-agent (docs/remote-write.md)\n",
 			       PROGRAM);
 			return 0;
 		}
-		if (parse_word(&a, argv[i], err, sizeof err) < 0) {
-			fprintf(stderr, "%s: %s\n", PROGRAM, err);
-			return EXIT_CONFIG;
-		}
+	if (settings_init(&a.set) < 0) {
+		fprintf(stderr, "%s: out of memory\n", PROGRAM);
+		return 1;
 	}
-	if (check_args(&a, err, sizeof err) < 0) {
+	if (settings_parse_argv(&a.set, R_SHIPPER, argc, argv, &job, err, sizeof err) < 0 ||
+	    check_args(&a, err, sizeof err) < 0) {
 		fprintf(stderr, "%s: %s\n", PROGRAM, err);
 		return EXIT_CONFIG;
 	}
-	log_init("shipper", (enum log_level)log_level_parse(a.log_level ? a.log_level : "info"));
+	a.o.instance = a.set.instance;
+	a.o.staleness_intervals = a.set.staleness_intervals;
+	log_init("shipper", (enum log_level)log_level_parse(a.set.log_level));
 	if (client_global_init(err, sizeof err) < 0) {
 		log_error("%s", err);
 		return 1;
 	}
-	return shipper_run(&a.o);
+	int status = shipper_run(&a.o);
+	settings_free(&a.set);
+	return status;
 }

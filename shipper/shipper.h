@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "client.h"
+#include "config.h"
 #include "segment.h"
 
 #define SHIPPER_MAX_COLLECTORS   130
@@ -34,14 +35,15 @@
 /* How often queued data is made durable with fdatasync (docs/remote-write.md). */
 #define SHIPPER_SYNC_INTERVAL_MS 1000u
 
-/* Defaults, the same as the agent's configuration (config/remote_write.c). */
-#define SHIPPER_DEFAULT_MAX_BYTES         (256ull << 20)
-#define SHIPPER_DEFAULT_MAX_AGE_MS        (24u * 3600u * 1000u)
-#define SHIPPER_DEFAULT_BATCH_MAX_SAMPLES 2000u
-#define SHIPPER_DEFAULT_BATCH_DEADLINE_MS 5000u
-#define SHIPPER_DEFAULT_MIN_BACKOFF_MS    30u
-#define SHIPPER_DEFAULT_MAX_BACKOFF_MS    5000u
-#define SHIPPER_DEFAULT_TIMEOUT_MS        30000u
+/* Defaults: the agent's configuration's (config.h), which the agent always
+ * passes anyway. */
+#define SHIPPER_DEFAULT_MAX_BYTES         CONFIG_RW_DEFAULT_MAX_BYTES
+#define SHIPPER_DEFAULT_MAX_AGE_MS        CONFIG_RW_DEFAULT_MAX_AGE_MS
+#define SHIPPER_DEFAULT_BATCH_MAX_SAMPLES CONFIG_RW_DEFAULT_BATCH_MAX_SAMPLES
+#define SHIPPER_DEFAULT_BATCH_DEADLINE_MS CONFIG_RW_DEFAULT_BATCH_DEADLINE_MS
+#define SHIPPER_DEFAULT_MIN_BACKOFF_MS    CONFIG_RW_DEFAULT_MIN_BACKOFF_MS
+#define SHIPPER_DEFAULT_MAX_BACKOFF_MS    CONFIG_RW_DEFAULT_MAX_BACKOFF_MS
+#define SHIPPER_DEFAULT_TIMEOUT_MS        CONFIG_RW_DEFAULT_TIMEOUT_MS
 
 /* One remote-write endpoint.  Strings point into the command line. */
 struct endpoint_options {

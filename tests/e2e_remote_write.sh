@@ -12,7 +12,8 @@
 #           (tls.server_name) with a password file
 #   tiny    a 256 KiB queue whose receiver is not there yet
 # and checks:
-#   - prom stores every series /metrics serves (but the exporter's own), with
+#   - prom stores every series /metrics serves (but the exporter's own:
+#     shmetrics_exporter_* and its process_*), with
 #     the same names and labels (empty labels count as absent, as in a scrape);
 #   - flaky: every request carried the remote-write headers, failures were
 #     retried (the Retry-After second kept), and every sample sent arrived;
@@ -218,7 +219,8 @@ text = urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1]).read(
 served = set()
 for fam in text_string_to_metric_families(text):
     for s in fam.samples:
-        if not s.name.startswith("shmetrics_exporter_"):  # the exporter's own
+        # the exporter's own: its HTTP serving and its process, not sent
+        if not s.name.startswith(("shmetrics_exporter_", "process_")):
             served.add((s.name, tuple(sorted((k, v) for k, v in s.labels.items() if v))))
 q = urllib.parse.urlencode({"match[]": '{__name__=~".+"}'})
 got = set()

@@ -146,7 +146,8 @@ static void test_hanging_command_and_its_children_are_killed_at_the_timeout(void
 	assert_int_equal(collect(&t, &text), -EIO);
 	double took = now_s() - t0;
 	assert_non_null(strstr(t.err, "hang.sh timed out after 300 ms and was killed"));
-	assert_true(took >= 0.29 && took < 2.0);
+	/* not before the timeout; and long before hang.sh's own 300 s: it was killed */
+	assert_true(took >= 0.29 && took < 60.0);
 	assert_string_equal(text, "");
 	free(text);
 	FILE *f = fopen(pidfile, "r");

@@ -22,12 +22,26 @@
 #define ERRLEN 1024
 #define N(a)   (sizeof(a) / sizeof((a)[0]))
 
-static struct shm_config *load(const char *json)
+static struct shm_config *new_config(void)
 {
-	struct shm_config *c = calloc(1, sizeof *c);
-	char err[ERRLEN] = "";
+	struct shm_config *c = malloc(sizeof *c);
 
 	assert_non_null(c);
+	assert_int_equal(config_init(c), 0);
+	return c;
+}
+
+static void drop(struct shm_config *c)
+{
+	config_free(c);
+	free(c);
+}
+
+static struct shm_config *load(const char *json)
+{
+	struct shm_config *c = new_config();
+	char err[ERRLEN] = "";
+
 	if (config_load_string(c, json, "t.json", err, sizeof err) != 0)
 		fail_msg("loading %s: %s", json, err);
 	return c;
@@ -61,12 +75,12 @@ static const char full[] =
 static void test_every_remote_write_key_is_read(void **state)
 {
 	struct shm_config *c = load(full);
-	const struct remote_write_set *s = &c->remote_write;
+	const struct remote_write_set *s = c->rw;
 	const struct remote_write_config *e = &s->ep[0];
 
 	(void)state;
-	assert_int_equal(s->n, 2);
-	assert_string_equal(s->queue_dir, "/var/lib/shmetrics/rw");
+	assert_int_equal(config_rw_count(c), 2);
+	assert_string_equal(c->set.remote_write_queue_dir, "/var/lib/shmetrics/rw");
 	assert_string_equal(config_rw_str(s, e->url), "https://mimir.example:9009/api/v1/push");
 	assert_string_equal(config_rw_str(s, e->username), "me");
 	assert_string_equal(config_rw_str(s, e->password_file), "/etc/shmetrics/rw.pass");
@@ -89,7 +103,7 @@ static void test_every_remote_write_key_is_read(void **state)
 	assert_string_equal(config_rw_str(s, s->ep[1].bearer_token_file), "/run/secrets/token");
 	assert_int_equal(s->ep[1].max_bytes, CONFIG_RW_DEFAULT_MAX_BYTES);
 	assert_int_equal(s->ep[1].batch_max_samples, CONFIG_RW_DEFAULT_BATCH_MAX_SAMPLES);
-	free(c);
+	drop(c);
 }
 
 static const struct {
@@ -154,19 +168,19 @@ static void test_bad_remote_write_configs_name_line_column_and_the_fix(void **st
 {
 	(void)state;
 	for (size_t k = 0; k < N(bad); k++) {
-		struct shm_config *c = calloc(1, sizeof *c);
+		struct shm_config *c = new_config();
 		char err[ERRLEN] = "";
 		int rc = config_load_string(c, bad[k].json, "t.json", err, sizeof err);
 		if (rc != -EINVAL || !strstr(err, bad[k].want))
 			fail_msg("case %zu: rc %d, message \"%s\"; want \"%s\"", k, rc, err,
 				 bad[k].want);
-		free(c);
+		drop(c);
 	}
 }
 
 static void test_a_password_in_the_url_is_not_repeated(void **state)
 {
-	struct shm_config *c = calloc(1, sizeof *c);
+	struct shm_config *c = new_config();
 	char err[ERRLEN] = "";
 
 	(void)state;
@@ -180,7 +194,7 @@ static void test_a_password_in_the_url_is_not_repeated(void **state)
 					   sizeof err),
 			 -EINVAL);
 	assert_null(strstr(err, "Sup3rS3cret"));
-	free(c);
+	drop(c);
 }
 
 static void test_flags_add_endpoints_and_set_the_queue_directory(void **state)
@@ -191,10 +205,10 @@ static void test_flags_add_endpoints_and_set_the_queue_directory(void **state)
 	(void)state;
 	assert_int_equal(config_apply_flag(c, "--remote-write.url=http://b/w", err, sizeof err), 1);
 	assert_int_equal(config_apply_flag(c, "--remote-write.url=http://a/w", err, sizeof err), 1);
-	assert_int_equal(c->remote_write.n, 2); /* the same URL twice is one endpoint */
+	assert_int_equal(config_rw_count(c), 2); /* the same URL twice is one endpoint */
 	assert_int_equal(config_apply_flag(c, "--remote-write.queue-dir=/srv/q", err, sizeof err),
 			 1);
-	assert_string_equal(c->remote_write.queue_dir, "/srv/q");
+	assert_string_equal(c->set.remote_write_queue_dir, "/srv/q");
 	assert_int_equal(config_apply_flag(c, "--remote-write.queue-dir=q", err, sizeof err),
 			 -EINVAL);
 	assert_int_equal(config_apply_flag(c, "--remote-write.external-label=instance=h9", err,
@@ -206,7 +220,7 @@ static void test_flags_add_endpoints_and_set_the_queue_directory(void **state)
 	assert_int_equal(config_apply_flag(c, "--remote-write.url=gopher://x", err, sizeof err),
 			 -EINVAL);
 	assert_true(strstr(err, "--remote-write.url: expected an http:// or https:// URL") != NULL);
-	free(c);
+	drop(c);
 }
 
 static bool has_word(const struct child_argv *a, const char *w)
@@ -269,7 +283,7 @@ static void test_the_shipper_command_line_carries_every_setting(void **state)
 	assert_int_equal(flagged, 1); /* the second endpoint only */
 	assert_int_equal(own, 1);
 	child_argv_free(&a);
-	free(c);
+	drop(c);
 }
 
 static void test_a_reload_restarts_the_shipper_only_when_its_settings_change(void **state)
@@ -284,7 +298,7 @@ static void test_a_reload_restarts_the_shipper_only_when_its_settings_change(voi
 	assert_int_equal(reload_plan_make(a, b, p, err, sizeof err), 0);
 	act[0] = p->processes[p->n_processes - 1].action;
 	assert_string_equal(p->processes[p->n_processes - 1].name, "shipper");
-	b->remote_write.ep[1].batch_max_samples = 7;
+	b->rw->ep[1].batch_max_samples = 7;
 	assert_int_equal(reload_plan_make(a, b, p, err, sizeof err), 0);
 	act[1] = p->processes[p->n_processes - 1].action;
 	assert_int_equal(reload_plan_make(a, none, p, err, sizeof err), 0);
@@ -295,9 +309,9 @@ static void test_a_reload_restarts_the_shipper_only_when_its_settings_change(voi
 	assert_true(config_remote_write_changed(a, b));
 	assert_false(config_remote_write_changed(a, a));
 	free(p);
-	free(a);
-	free(b);
-	free(none);
+	drop(a);
+	drop(b);
+	drop(none);
 }
 
 int main(void)

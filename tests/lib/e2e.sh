@@ -119,7 +119,7 @@ collector_pid() {
 	local i=${2:-$inst}
 	pgrep -f "shmetrics-collector (--run=[^ ]* )*--run=$1:/shmetrics.$i.$1:" | head -n 1
 }
-exporter_pid() { pgrep -f "shmetrics-exporter --instance=${1:-$inst} " | head -n 1; }
+exporter_pid() { pgrep -f "shmetrics-exporter .*--instance=${1:-$inst}( |$)" | head -n 1; }
 kill_instance() {
 	pkill -KILL -f ":/shmetrics.$1\." 2>/dev/null
 	pkill -KILL -f "instance=$1( |$)" 2>/dev/null
