@@ -179,7 +179,7 @@ static int hide_dirs(const char *const *hide)
 static int make_mounts(const struct init_ctx *c, int *stage)
 {
 	*stage = STAGE_PRIVATE;
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+	if (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0)
 		return errno;
 	*stage = STAGE_HIDE;
 	int e = hide_dirs(c->spec->hide);
