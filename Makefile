@@ -29,12 +29,14 @@ endif
 # ---- libraries, per program ----------------------------------------------------------
 # pkg-config names; each program links only the ones its code calls.
 pkg_libs = $(shell pkg-config --libs $(1) 2>/dev/null)
+# Only the agent's configuration loader uses jansson: the JSON body of
+# /metrics.json is written by format/render_json.c itself.
 PKGS_CONFIG := jansson
-PKGS_FORMAT := jansson
-PKGS_EXPORTER := libmicrohttpd zlib gnutls yaml-0.1 libcrypt $(PKGS_FORMAT)
+PKGS_FORMAT :=
+PKGS_EXPORTER := libmicrohttpd zlib gnutls yaml-0.1 libcrypt
 # The systemd collector compiles against sd-bus.h (libsystemd-dev) and loads
 # libsystemd.so.0 with dlopen when it starts: nothing links it.
-PKGS := $(sort $(PKGS_CONFIG) $(PKGS_FORMAT) $(PKGS_EXPORTER))
+PKGS := $(sort $(PKGS_CONFIG) $(PKGS_EXPORTER))
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # Everything, for the tests and the fuzz harnesses.
 PKG_LIBS := $(call pkg_libs,$(PKGS))
@@ -54,7 +56,12 @@ ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS) -pthread
 # program and the tests link.
 LIB_SRC := $(wildcard lib/*.c)
 FORMAT_SRC := $(wildcard format/*.c)
-CONFIG_SRC := $(wildcard config/*.c)
+# config/ in two layers: the settings (settings.def, the value parsers, the
+# collector list and options) that the agent and its children share, without
+# JSON; and the agent's JSON configuration, the only code that links jansson.
+SETTINGS_SRC := config/settings.c config/values.c config/util.c config/ids.c \
+	config/builtin.c config/options.c
+CONFIG_SRC := $(filter-out $(SETTINGS_SRC),$(wildcard config/*.c))
 # main.c and runner.c are the collector process (they log); the rest, the
 # collectors and their helpers in collectors/util/, is the library.
 COLLECTOR_MAIN_SRC := collectors/main.c collectors/runner.c
@@ -69,11 +76,13 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 LIB_A := $(BUILD)/libshmetrics-segment.a
 FORMAT_A := $(BUILD)/libshmetrics-format.a
+SETTINGS_A := $(BUILD)/libshmetrics-settings.a
 CONFIG_A := $(BUILD)/libshmetrics-config.a
 COLLECTORS_A := $(BUILD)/libshmetrics-collectors.a
 EXPORTER_A := $(BUILD)/libshmetrics-exporter.a
 AGENT_A := $(BUILD)/libshmetrics-agent.a
-ARCHIVES := $(AGENT_A) $(EXPORTER_A) $(COLLECTORS_A) $(CONFIG_A) $(FORMAT_A) $(LIB_A)
+ARCHIVES := $(AGENT_A) $(EXPORTER_A) $(COLLECTORS_A) $(CONFIG_A) $(SETTINGS_A) $(FORMAT_A) \
+	$(LIB_A)
 
 BIN := $(BUILD)/bin
 PROGRAMS := $(BIN)/shmetrics-agent $(BIN)/shmetrics-collector $(BIN)/shmetrics-exporter \
@@ -87,7 +96,7 @@ TEST_HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(TEST_HEL
 # shared library; the static one is a single relocatable object whose other symbols
 # are made local, so neither leaks batch_*, seg_* ... into a user's program.
 CLIENT_SONAME := libshmetrics.so.0
-CLIENT_SRC := $(filter-out lib/log.c lib/seg_reader.c,$(LIB_SRC))
+CLIENT_SRC := $(filter-out lib/log.c lib/seg_reader.c lib/procstat.c,$(LIB_SRC))
 CLIENT_PIC := $(patsubst %.c,$(BUILD)/pic/%.o,$(CLIENT_SRC))
 CLIENT_LIBDIR := $(BUILD)/lib
 CLIENT_SO := $(CLIENT_LIBDIR)/$(CLIENT_SONAME)
@@ -130,6 +139,7 @@ $(BUILD)/pic/%.o: %.c
 
 $(LIB_A): $(call obj,$(LIB_SRC))
 $(FORMAT_A): $(call obj,$(FORMAT_SRC))
+$(SETTINGS_A): $(call obj,$(SETTINGS_SRC))
 $(CONFIG_A): $(call obj,$(CONFIG_SRC)) $(BUILD)/obj/config/default_config.o
 $(COLLECTORS_A): $(call obj,$(COLLECTORS_SRC))
 $(EXPORTER_A): $(call obj,$(EXPORTER_SRC))
@@ -142,18 +152,20 @@ $(ARCHIVES):
 # ---- linking: each program with the layers and libraries it uses ----------------------------
 link = @mkdir -p $(dir $@); $(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o %.a,$^) $(1)
 
-$(BIN)/shmetrics-agent: $(call obj,agent/main.c) $(AGENT_A) $(CONFIG_A) $(LIB_A)
+$(BIN)/shmetrics-agent: $(call obj,agent/main.c) $(AGENT_A) $(CONFIG_A) $(SETTINGS_A) $(LIB_A)
 	$(call link,$(call pkg_libs,$(PKGS_CONFIG)))
 
-$(BIN)/shmetrics-collector: $(call obj,$(COLLECTOR_MAIN_SRC)) $(COLLECTORS_A) $(CONFIG_A) \
+# The children read their settings from the command line: no jansson.
+$(BIN)/shmetrics-collector: $(call obj,$(COLLECTOR_MAIN_SRC)) $(COLLECTORS_A) $(SETTINGS_A) \
 		$(FORMAT_A) $(LIB_A)
-	$(call link,$(call pkg_libs,$(PKGS_CONFIG)) -lm)
+	$(call link,-lm)
 
-$(BIN)/shmetrics-exporter: $(call obj,exporter/main.c) $(EXPORTER_A) $(FORMAT_A) $(LIB_A)
+$(BIN)/shmetrics-exporter: $(call obj,exporter/main.c) $(EXPORTER_A) $(SETTINGS_A) $(FORMAT_A) \
+		$(LIB_A)
 	$(call link,$(call pkg_libs,$(PKGS_EXPORTER)) -lm)
 
 $(BIN)/shmetrics: $(call obj,$(CLI_SRC)) $(FORMAT_A) $(LIB_A)
-	$(call link,$(call pkg_libs,$(PKGS_FORMAT)) -lm)
+	$(call link,-lm)
 
 $(BUILD)/tests/%: $(call obj,tests/%.c) $(ARCHIVES)
 	$(call link,$(PKG_LIBS) -lcmocka -lm)
@@ -284,9 +296,9 @@ reliability-soak:
 	bench/reliability_soak.sh
 
 # CPU per full collection cycle next to node_exporter per scrape (README, "Cost of collecting").
-$(BUILD)/bench/collect_cycle: $(call obj,bench/collect_cycle.c) $(COLLECTORS_A) $(CONFIG_A) \
+$(BUILD)/bench/collect_cycle: $(call obj,bench/collect_cycle.c) $(COLLECTORS_A) $(SETTINGS_A) \
 		$(FORMAT_A) $(LIB_A)
-	$(call link,$(call pkg_libs,$(PKGS_CONFIG)) -lm)
+	$(call link,-lm)
 
 bench-collectors: all $(BUILD)/bench/collect_cycle
 	bench/collectors_cost.sh

@@ -82,7 +82,6 @@ void exit_status_describe(int status, char *out, size_t outlen);
  * its sandbox"). */
 void child_describe_exit(const struct child *c, int status, char *out, size_t outlen);
 
-
 /* True when status says "do not restart me" (exit 78). */
 bool exit_status_is_config_error(int status);
 

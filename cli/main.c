@@ -189,8 +189,8 @@ static int cmd_list(const struct args *a)
 		return status;
 	size_t n = segment_names(&w, names, sizeof names / sizeof names[0]);
 	if (n == 0) {
-		cli_error("instance %s has no collectors in %s (is its agent running?)", a->instance,
-			  w.dir.path);
+		cli_error("instance %s has no collectors in %s (is its agent running?)",
+			  a->instance, w.dir.path);
 		cli_where_close(&w);
 		return CLI_NO_COLLECTOR;
 	}

@@ -421,9 +421,9 @@ static int publish(const struct cli_where *where, const struct target *t,
 	struct seg_writer *wr = NULL;
 	struct rebuild rb = { .t = t };
 	char err[ERR_MAX];
-	int rc = where->fd >= 0 ? seg_writer_attach_fd(&wr, where->fd, where->what, err, sizeof err)
-				: seg_writer_attach(&wr, &where->dir, where->collector, err,
-						    sizeof err);
+	int rc = where->fd >= 0
+		     ? seg_writer_attach_fd(&wr, where->fd, where->what, err, sizeof err)
+		     : seg_writer_attach(&wr, &where->dir, where->collector, err, sizeof err);
 
 	if (rc < 0) {
 		cli_error("%s", err);

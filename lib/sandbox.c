@@ -407,7 +407,7 @@ static pid_t clone_into(uint64_t flags)
 	pid_t pid = (pid_t)syscall(SYS_clone3, &a, sizeof a);
 	if (pid >= 0 || errno != ENOSYS)
 		return pid;
-	/* systemd's RestrictNamespaces= answers clone3 with ENOSYS (it cannot see
+		/* systemd's RestrictNamespaces= answers clone3 with ENOSYS (it cannot see
 	 * clone3's flags to filter them); clone without a stack is fork as well. */
 #if defined(__s390__) || defined(__CRIS__)
 	return (pid_t)syscall(SYS_clone, 0, flags | SIGCHLD, NULL, NULL, 0);
@@ -415,7 +415,6 @@ static pid_t clone_into(uint64_t flags)
 	return (pid_t)syscall(SYS_clone, flags | SIGCHLD, 0, NULL, NULL, 0);
 #endif
 }
-
 
 static const char *stage_name(int stage)
 {

@@ -90,7 +90,6 @@ int seg_writer_lock(int fd);
 /* True when some writer holds the lock (fd may be read-only). */
 bool seg_writer_locked(int fd);
 
-
 /* The batch limits stored in a header. */
 void seg_header_limits(const struct seg_header *h, struct batch_limits *lim);
 

@@ -132,7 +132,7 @@ else
 		if await_port "$log" 10; then
 			btime=$(awk '/^btime/ { print $2 }' /proc/stat)
 			check "the packaged agent, unprivileged, serves this host's boot time" \
-				wait_for 10 served_line "node_boot_time_seconds $btime"
+				wait_for 30 served_line "node_boot_time_seconds $btime"
 			exp=$(exporter_pid)
 			check "its children run from the package's libexec" \
 				test "$(readlink "/proc/$exp/exe")" = "$root/usr/libexec/shmetrics/shmetrics-exporter"
@@ -233,7 +233,7 @@ if [ -n "${deb:-}" ] && [ -f "${deb:-}" ] && dpkg -x "$deb" "$xroot" 2>/dev/null
 	if await_port "$log" 10; then
 		memtotal=$(awk '/^MemTotal:/ { printf "%.0f", $2 * 1024 }' /proc/meminfo)
 		check "with the container's flags (host under a read-only /host) the host is reported" \
-			wait_for 10 served_line "node_memory_MemTotal_bytes $memtotal"
+			wait_for 30 served_line "node_memory_MemTotal_bytes $memtotal"
 		check "the child collectors got the /host paths" \
 			bash -c "pgrep -f 'run=cpu:.*--path.procfs=$host/proc' >/dev/null"
 	else

@@ -62,7 +62,7 @@ static inline void segdir_fixture_free(struct segdir_fixture *f)
 
 /* Options of a test segment: default limits (max_series when not 0), mode 0600. */
 static inline struct segment_options segdir_fixture_options(uint32_t max_series,
-							     uint32_t interval_ms)
+							    uint32_t interval_ms)
 {
 	struct segment_options o = { .interval_ms = interval_ms, .mode = 0600, .gid = (gid_t)-1 };
 	segment_limits(max_series, &o.limits);
@@ -84,6 +84,5 @@ static inline const struct seg_read_limits *segdir_fixture_limits(void)
 	pthread_once(&once, segdir_fixture_limits_init);
 	return &segdir_fixture_lim;
 }
-
 
 #endif

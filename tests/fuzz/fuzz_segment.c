@@ -76,7 +76,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (seg_reader_open(&r, &dir, "s", &limits, err, sizeof err) == 0)
 		read_twice(r);
 	int fd = openat(dir.fd, "s.seg", O_RDONLY | O_CLOEXEC);
-	if (fd >= 0 && seg_reader_open_fd(&r, fd, "the fuzzed segment", &limits, err, sizeof err) == 0)
+	if (fd >= 0 &&
+	    seg_reader_open_fd(&r, fd, "the fuzzed segment", &limits, err, sizeof err) == 0)
 		read_twice(r);
 	if (fd >= 0)
 		close(fd);
