@@ -80,8 +80,7 @@ static int push_words(struct child_argv *a, const struct custom_collector_config
 
 /* "exec": a collector process that runs the words each interval (docs/processes.md). */
 static int push_exec(struct child_argv *a, const char *program, const struct shm_config *c,
-		     const struct collector_config *col, const struct custom_collector_config *cc,
-		     const char *seg)
+		     const struct collector_config *col, const struct custom_collector_config *cc)
 {
 	char interval[32], timeout[32];
 	const char *w = cc->args;
@@ -93,9 +92,10 @@ static int push_exec(struct child_argv *a, const char *program, const struct shm
 				  timeout, sizeof timeout);
 	rc |= push(a, "%s", program);
 	rc |= push(a, "--collector=%s", col->name);
-	rc |= push(a, "--segment=%s", seg);
 	rc |= push(a, "--interval=%s", interval);
 	rc |= push(a, "--exec.timeout=%s", timeout);
+	if (!cc->sandbox)
+		rc |= push(a, "--exec.sandbox=false");
 	for (uint32_t i = 0; i < cc->argc; i++, w += strlen(w) + 1)
 		rc |= push(a, i == 0 ? "--exec.command=%s" : "--exec.arg=%s", w);
 	rc |= push_settings(a, c, R_COLLECTOR);
@@ -107,15 +107,12 @@ static int custom_argv(struct child_argv *a, const char *program, const struct s
 		       const struct collector_config *col, const struct custom_collector_config *cc,
 		       char *err, size_t errlen)
 {
-	char seg[SEGMENT_NAME_MAX + 1];
 	int rc = 0;
 
-	if (segment_name(seg, sizeof seg, c->set.instance, col->name, err, errlen) < 0)
-		return -EINVAL;
 	if (cc->kind == CUSTOM_COMMAND)
 		rc = push_words(a, cc);
 	else if (cc->kind == CUSTOM_EXEC)
-		rc = push_exec(a, program, c, col, cc, seg);
+		rc = push_exec(a, program, c, col, cc);
 	return finish(a, rc, err, errlen);
 }
 
@@ -159,15 +156,12 @@ struct member_set child_group_members(const struct shm_config *c)
 	return members;
 }
 
-static int push_run(struct child_argv *a, const struct shm_config *c,
-		    const struct collector_config *col, char *err, size_t errlen)
+static int push_run(struct child_argv *a, const struct collector_config *col)
 {
-	char seg[SEGMENT_NAME_MAX + 1], interval[32];
+	char interval[32];
 
-	if (segment_name(seg, sizeof seg, c->set.instance, col->name, err, errlen) < 0)
-		return -EINVAL;
 	config_format_duration_ms(col->interval_ms, interval, sizeof interval);
-	return push(a, "--run=%s:%s:%s", col->name, seg, interval);
+	return push(a, "--run=%s:%s", col->name, interval);
 }
 
 static int push_options(struct child_argv *a, const struct shm_config *c, const char *name)
@@ -188,14 +182,8 @@ static int builtin_argv(struct child_argv *a, const char *program, const struct 
 {
 	int rc = push(a, "%s", program);
 
-	for (size_t i = 0; i < n; i++) {
-		int r = push_run(a, c, cols[i], err, errlen);
-		if (r == -EINVAL) { /* err says which segment name */
-			child_argv_free(a);
-			return r;
-		}
-		rc |= r;
-	}
+	for (size_t i = 0; i < n; i++)
+		rc |= push_run(a, cols[i]);
 	for (size_t i = 0; i < n; i++)
 		rc |= push_options(a, c, cols[i]->name);
 	rc |= push_settings(a, c, R_COLLECTOR);
@@ -226,12 +214,27 @@ int child_argv_collector(struct child_argv *a, const char *program, const struct
 	return builtin_argv(a, program, c, &col, 1, err, errlen);
 }
 
+/* The exporter's segments.max_series: the largest segment the agent creates is
+ * what it accepts (a custom collector may have a larger max_series of its own);
+ * its limits follow from this, never from a segment (docs/security.md). */
+static uint32_t reader_max_series(const struct shm_config *c)
+{
+	uint32_t max = c->set.max_series;
+
+	for (size_t i = 0; i < c->n_custom; i++)
+		if (c->custom[i].max_series > max)
+			max = c->custom[i].max_series;
+	return max;
+}
+
 int child_argv_exporter(struct child_argv *a, const char *program, const struct shm_config *c,
 			char *err, size_t errlen)
 {
+	struct settings set = c->set; /* a shallow copy, to change a number */
 	int rc = 0;
 
 	memset(a, 0, sizeof *a);
+	set.max_series = reader_max_series(c);
 	rc |= push(a, "%s", program);
 	for (size_t i = 0; i < c->n_collectors; i++)
 		if (c->collectors[i].enabled)
@@ -239,7 +242,7 @@ int child_argv_exporter(struct child_argv *a, const char *program, const struct 
 	rc |= push(a, "--collector=%s", AGENT_SEGMENT_COLLECTOR);
 	if (config_rw_count(c))
 		rc |= push(a, "--collector=%s", SHIPPER_NAME);
-	rc |= push_settings(a, c, R_EXPORTER);
+	rc |= settings_argv(&set, R_EXPORTER, push_arg, a);
 	return finish(a, rc, err, errlen);
 }
 
@@ -333,21 +336,21 @@ static int push_endpoint(struct child_argv *a, const struct remote_write_set *s,
 int child_argv_shipper(struct child_argv *a, const char *program, const struct shm_config *c,
 		       char *err, size_t errlen)
 {
-	char seg[SEGMENT_NAME_MAX + 1];
+	struct settings set = c->set; /* a shallow copy, to change a number */
 	int rc = 0;
 
+	(void)err, (void)errlen;
 	memset(a, 0, sizeof *a);
-	if (segment_name(seg, sizeof seg, c->set.instance, SHIPPER_NAME, err, errlen) < 0)
-		return -EINVAL;
+	set.max_series = reader_max_series(c); /* it reads what the exporter reads */
 	rc |= push(a, "%s", program);
 	for (size_t i = 0; i < c->n_collectors; i++)
 		if (c->collectors[i].enabled)
 			rc |= push(a, "--collector=%s", c->collectors[i].name);
 	rc |= push(a, "--collector=%s", AGENT_SEGMENT_COLLECTOR);
 	rc |= push(a, "--collector=%s", SHIPPER_NAME);
-	rc |= push(a, "--self-segment=%s", seg);
+	rc |= push(a, "--self-segment=%s", SHIPPER_NAME);
 	for (size_t i = 0; i < config_rw_count(c); i++)
 		rc |= push_endpoint(a, c->rw, &c->rw->ep[i]);
-	rc |= push_settings(a, c, R_SHIPPER);
+	rc |= settings_argv(&set, R_SHIPPER, push_arg, a);
 	return finish(a, rc, err, errlen);
 }

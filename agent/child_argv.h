@@ -53,7 +53,7 @@ unsigned member_set_count(const struct member_set *m);
 struct member_set child_group_members(const struct shm_config *c);
 
 /*
- * The group process: shmetrics-collector --run=NAME:/shmetrics.INSTANCE.NAME:DURATION
+ * The group process: shmetrics-collector --run=NAME:DURATION
  *     (one per collector of the group, in the order of c)
  *     --collector.NAME.OPTION=VALUE (each option of those collectors set in c)
  *     and the R_COLLECTOR settings (--log.level=L --path.procfs=P ...).
@@ -65,10 +65,10 @@ int child_argv_group(struct child_argv *a, const char *program, const struct shm
 /*
  * One collector in a process of its own.  A built-in one: the group's command
  * line with col alone.  A custom one: its "command" words; for "exec",
- * shmetrics-collector --collector=NAME --segment=S --interval=D --exec.timeout=D
- * --exec.command=W --exec.arg=W... and the R_COLLECTOR settings; for
- * "external", no words at all (argc 0: the agent runs nothing).
- * Returns 0, or a negative errno with the reason (an invalid segment name).
+ * shmetrics-collector --collector=NAME --interval=D --exec.timeout=D
+ * [--exec.sandbox=false] --exec.command=W --exec.arg=W... and the R_COLLECTOR
+ * settings; for "external", no words at all (argc 0: the agent runs nothing).
+ * Returns 0, or a negative errno with the reason.
  */
 int child_argv_collector(struct child_argv *a, const char *program, const struct shm_config *c,
 			 const struct collector_config *col, char *err, size_t errlen);

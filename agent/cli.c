@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "segdir.h"
 
 enum flag_kind { FLAG_CONFIG, FLAG_CHECK, FLAG_HELP, FLAG_VERSION, FLAG_OVERRIDE };
 
@@ -466,6 +467,30 @@ static enum cli_load_result apply_overrides(const struct cli_args *a, struct shm
 	return CLI_LOAD_OK;
 }
 
+/* segments.directory: absolute when given; else the default (segdir.h), written
+ * into the settings so that every child is given the same directory. */
+static int resolve_segments_directory(struct shm_config *c, char *err, size_t errlen)
+{
+	const struct setting_def *d = setting_by_key("segments.directory");
+	char base[PATH_MAX], why[PATH_MAX + 200];
+
+	if (c->set.segments_directory[0] && c->set.segments_directory[0] != '/') {
+		snprintf(err, errlen,
+			 "%s: segments.directory \"%.200s\" is not an absolute path; write one "
+			 "starting with '/', such as \"/run/shmetrics\"",
+			 c->source, c->set.segments_directory);
+		return -EINVAL;
+	}
+	if (c->set.segments_directory[0])
+		return 0;
+	if (segdir_default_base(base, sizeof base, why, sizeof why) < 0 ||
+	    setting_set(&c->set, d, base, why, sizeof why) < 0) {
+		snprintf(err, errlen, "%s: segments.directory: %s", c->source, why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 enum cli_load_result cli_load_config(const struct cli_args *a, struct shm_config *out, char *err,
 				     size_t errlen)
 {
@@ -484,7 +509,8 @@ enum cli_load_result cli_load_config(const struct cli_args *a, struct shm_config
 	res = apply_overrides(a, c, err, errlen);
 	if (res != CLI_LOAD_OK)
 		goto out;
-	if (agent_config_check(c, err, errlen) < 0) {
+	if (agent_config_check(c, err, errlen) < 0 ||
+	    resolve_segments_directory(c, err, errlen) < 0) {
 		res = CLI_LOAD_CONFIG_ERROR;
 		goto out;
 	}

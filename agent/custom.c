@@ -12,7 +12,7 @@
 
 extern char **environ;
 
-#define ENV_OURS 4 /* SHMETRICS_SEGMENT, _COLLECTOR, _INSTANCE, _INTERVAL */
+#define ENV_OURS 4 /* SHMETRICS_SEGMENT_FD, _COLLECTOR, _INSTANCE, _INTERVAL */
 
 /* True when the "K=V" string e sets a variable that the packed "K=V" list
  * (n strings) also sets. */
@@ -40,7 +40,7 @@ static int build_env(struct child_exec *x, const struct shm_config *c,
 		     const struct custom_collector_config *cc, uint32_t interval_ms)
 {
 	size_t inherited = 0, n = 0;
-	char seg[SEGMENT_NAME_MAX + 1], iv[32], why[256];
+	char iv[32];
 	int rc = 0;
 
 	for (char **e = environ; e && *e; e++)
@@ -54,12 +54,10 @@ static int build_env(struct child_exec *x, const struct shm_config *c,
 	const char *p = cc->env;
 	for (uint32_t i = 0; i < cc->envc && rc == 0; i++, p += strlen(p) + 1)
 		rc = env_push(x->envp, &n, "%s%s", p, "");
-	if (rc == 0 &&
-	    segment_name(seg, sizeof seg, c->set.instance, cc->name, why, sizeof why) < 0)
-		rc = -EINVAL;
 	config_format_duration_ms(interval_ms, iv, sizeof iv);
+	/* The sandbox hands the plugin its segment as descriptor 3 (sandbox.h). */
 	if (rc == 0)
-		rc = env_push(x->envp, &n, "SHMETRICS_SEGMENT=%s%s", seg, "");
+		rc = env_push(x->envp, &n, "SHMETRICS_SEGMENT_FD=%s%s", "3", "");
 	if (rc == 0)
 		rc = env_push(x->envp, &n, "SHMETRICS_COLLECTOR=%s%s", cc->name, "");
 	if (rc == 0)
@@ -112,6 +110,8 @@ int custom_exec_prepare(struct child_exec *x, const struct shm_config *c,
 			size_t errlen)
 {
 	memset(x, 0, sizeof *x);
+	x->plugin = cc->kind == CUSTOM_COMMAND;
+	x->isolate = cc->sandbox;
 	int rc = build_env(x, c, cc, interval_ms);
 	if (rc < 0)
 		snprintf(err, errlen, "building the environment: %s", strerror(-rc));
@@ -143,11 +143,9 @@ int custom_segment_options(const struct shm_config *c, const char *name, struct 
 
 	if (cc == NULL)
 		return 0;
-	if (cc->max_series) {
-		o->limits.max_series = cc->max_series;
-		if (o->limits.max_values < cc->max_series)
-			o->limits.max_values = cc->max_series;
-	}
+	if (cc->max_series)
+		segment_limits(cc->max_series, &o->limits);
+
 	if (cc->group[0]) {
 		int rc = group_id(cc->group, &o->gid, err, errlen);
 		if (rc < 0)

@@ -237,6 +237,14 @@ int reload_plan_make(const struct shm_config *old, const struct shm_config *new_
 			 new_cfg->source, old->set.instance, new_cfg->set.instance);
 		return -EINVAL;
 	}
+	if (strcmp(old->set.segments_directory, new_cfg->set.segments_directory) != 0) {
+		snprintf(err, errlen,
+			 "%s: segments.directory changed from \"%s\" to \"%s\"; that needs a "
+			 "restart of the agent, not a reload",
+			 new_cfg->source, old->set.segments_directory,
+			 new_cfg->set.segments_directory);
+		return -EINVAL;
+	}
 	plan_segments(old, new_cfg, plan);
 	plan_group(old, new_cfg, plan);
 	plan_own_processes(old, new_cfg, plan);

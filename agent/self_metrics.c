@@ -14,7 +14,8 @@ struct self_metrics {
 	double boot_time; /* for process start times; 0 when unknown */
 };
 
-int self_metrics_open(struct self_metrics **out, const char *shm_name, char *err, size_t errlen)
+int self_metrics_open(struct self_metrics **out, const struct segdir *d, const char *collector,
+		      char *err, size_t errlen)
 {
 	struct self_metrics *m = calloc(1, sizeof *m);
 	int rc;
@@ -23,7 +24,7 @@ int self_metrics_open(struct self_metrics **out, const char *shm_name, char *err
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	rc = seg_writer_attach(&m->writer, shm_name, err, errlen);
+	rc = seg_writer_attach(&m->writer, d, collector, err, errlen);
 	if (rc < 0) {
 		free(m);
 		return rc;

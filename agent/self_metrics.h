@@ -33,7 +33,8 @@ struct agent_status {
 struct self_metrics;
 
 /* Attaches as the writer of the agent's (already created) segment. */
-int self_metrics_open(struct self_metrics **out, const char *shm_name, char *err, size_t errlen);
+int self_metrics_open(struct self_metrics **out, const struct segdir *d, const char *collector,
+		      char *err, size_t errlen);
 void self_metrics_close(struct self_metrics *m);
 
 /* Publishes one batch for the children in the table. */

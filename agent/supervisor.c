@@ -2,21 +2,26 @@
 #include "supervisor.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "custom.h"
 #include "log.h"
 #include "process.h"
 #include "table.h"
 #include "reload.h"
+#include "sandbox.h"
 #include "self_metrics.h"
+#include "webcheck.h"
 
 #define COLLECTOR_PROGRAM           "shmetrics-collector"
 #define EXPORTER_PROGRAM            "shmetrics-exporter"
@@ -26,7 +31,6 @@
 
 struct segment_slot {
 	char collector[CONFIG_NAME_MAX];
-	char shm_name[SEGMENT_NAME_MAX + 1];
 };
 
 struct supervisor {
@@ -36,10 +40,10 @@ struct supervisor {
 	struct shm_config *loaded;
 	const struct cli_args *args;
 	char collector_prog[PATH_MAX], exporter_prog[PATH_MAX];
-	char shipper_prog[PATH_MAX]; /* "" when not installed */
-	char agent_segment[SEGMENT_NAME_MAX + 1];
+	char shipper_prog[PATH_MAX];  /* "" when not installed */
+	struct segdir dir;            /* the instance's private segment directory */
+	char segments_base[PATH_MAX]; /* its parent, hidden from plugins; never reloaded */
 	bool agent_segment_created;
-	char shipper_segment[SEGMENT_NAME_MAX + 1];
 	bool shipper_segment_created;
 	struct self_metrics *self;
 	struct agent_status status;
@@ -127,12 +131,7 @@ static int segment_options_for(const struct shm_config *c, uint32_t interval_ms,
 			       struct segment_options *o, char *err, size_t errlen)
 {
 	memset(o, 0, sizeof *o);
-	batch_limits_default(&o->limits);
-	if (c->set.max_series) {
-		o->limits.max_series = c->set.max_series;
-		if (o->limits.max_values < o->limits.max_series)
-			o->limits.max_values = o->limits.max_series;
-	}
+	segment_limits(c->set.max_series, &o->limits);
 	o->interval_ms = interval_ms;
 	o->mode = c->set.segment_mode;
 	o->gid = (gid_t)-1;
@@ -147,30 +146,29 @@ static int segment_options_for(const struct shm_config *c, uint32_t interval_ms,
 	return 0;
 }
 
-static int segment_make(const struct shm_config *c, const char *shm_name, const char *collector,
-			uint32_t interval_ms)
+static int segment_make(struct supervisor *s, const char *collector, uint32_t interval_ms)
 {
 	struct segment_options o;
-	char err[512];
+	char err[PATH_MAX + 512];
 
-	if (segment_options_for(c, interval_ms, &o, err, sizeof err) < 0 ||
-	    custom_segment_options(c, collector, &o, err, sizeof err) < 0 ||
-	    segment_create(shm_name, collector, &o, err, sizeof err) < 0) {
-		log_error("cannot create segment %s: %s", shm_name, err);
+	if (segment_options_for(s->cfg, interval_ms, &o, err, sizeof err) < 0 ||
+	    custom_segment_options(s->cfg, collector, &o, err, sizeof err) < 0 ||
+	    segment_create(&s->dir, collector, &o, err, sizeof err) < 0) {
+		log_error("cannot create the segment of %s: %s", collector, err);
 		return -1;
 	}
-	log_debug("created segment %s", shm_name);
+	log_debug("created segment %s/%s" SEGDIR_SUFFIX, s->dir.path, collector);
 	return 0;
 }
 
-static void segment_drop(const char *shm_name)
+static void segment_drop(struct supervisor *s, const char *collector)
 {
-	char err[512];
+	char err[PATH_MAX + 512];
 
-	if (segment_remove(shm_name, err, sizeof err) < 0)
-		log_warnx("cannot remove segment %s: %s", shm_name, err);
+	if (segment_remove(&s->dir, collector, err, sizeof err) < 0)
+		log_warnx("cannot remove the segment of %s: %s", collector, err);
 	else
-		log_debug("removed segment %s", shm_name);
+		log_debug("removed the segment of %s", collector);
 }
 
 static const struct collector_config *enabled_collector(const struct shm_config *c,
@@ -195,16 +193,10 @@ static int collector_segment_create(struct supervisor *s, const char *name)
 {
 	const struct collector_config *col = enabled_collector(s->cfg, name);
 	struct segment_slot *slot = &s->segments[s->n_segments];
-	char err[512];
 
 	if (!col || s->n_segments == CONFIG_MAX_COLLECTORS)
 		return -1;
-	if (segment_name(slot->shm_name, sizeof slot->shm_name, s->cfg->set.instance, name, err,
-			 sizeof err) < 0) {
-		log_error("collector %s: %s", name, err);
-		return -1;
-	}
-	if (segment_make(s->cfg, slot->shm_name, name, col->interval_ms) < 0)
+	if (segment_make(s, name, col->interval_ms) < 0)
 		return -1;
 	snprintf(slot->collector, sizeof slot->collector, "%s", name);
 	s->n_segments++;
@@ -222,11 +214,32 @@ static void collector_segment_remove(struct supervisor *s, const char *name)
 
 	if (!slot)
 		return;
-	segment_drop(slot->shm_name);
+	segment_drop(s, slot->collector);
 	*slot = s->segments[--s->n_segments];
 }
 
 /* ---- the loop's steps ---- */
+
+/*
+ * The agent is a child subreaper: whatever a child started and left behind
+ * (a plugin run without its sandbox, a daemon it forked) becomes the agent's
+ * child when its parent ends.  Such strays are killed at once: nothing a child
+ * starts may outlive it.  Returns how many were signalled.
+ */
+static bool in_table(pid_t pid, void *arg)
+{
+	return table_by_pid(arg, pid) != NULL;
+}
+
+static int kill_strays(struct supervisor *s)
+{
+	int n = sandbox_kill_strays(in_table, &s->table, 1000);
+
+	if (n > 0)
+		log_warnx("killed %d process%s left behind by a stopped child", n,
+			  n == 1 ? "" : "es");
+	return n;
+}
 
 static void reap(struct supervisor *s)
 {
@@ -236,9 +249,10 @@ static void reap(struct supervisor *s)
 	got_chld = 0;
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		struct child *c = table_by_pid(&s->table, pid);
-		if (c)
+		if (c) /* else a stray, reaped: nothing to do */
 			table_exited(&s->table, c, status, mono_ms());
 	}
+	kill_strays(s);
 }
 
 /* Milliseconds until the next scheduled thing, at most SUPERVISOR_MAX_WAIT_MS. */
@@ -269,14 +283,22 @@ static void publish(struct supervisor *s, uint64_t now)
 /* ---- reload ---- */
 
 /* Segments change at once: a process being stopped writes on into the old,
- * nameless one, and the one that replaces it attaches to the new one. */
+ * nameless one, and the one that replaces it attaches to the new one.  A
+ * collector whose segment cannot be created is disabled in the running
+ * configuration: no process is started for it and the exporter never reads it. */
 static bool apply_segment(struct supervisor *s, const struct reload_item *it)
 {
 	if (it->action == RELOAD_STOP || it->action == RELOAD_RESTART)
 		collector_segment_remove(s, it->name);
-	if (it->action == RELOAD_START || it->action == RELOAD_RESTART)
-		return collector_segment_create(s, it->name) == 0;
-	return true;
+	if (it->action != RELOAD_START && it->action != RELOAD_RESTART)
+		return true;
+	if (collector_segment_create(s, it->name) == 0)
+		return true;
+	struct collector_config *col = config_find_collector(s->loaded, it->name);
+	if (col)
+		col->enabled = false;
+	log_error("collector %s stays off until the next reload", it->name);
+	return false;
 }
 
 static enum child_kind process_kind(const char *name)
@@ -292,8 +314,6 @@ static enum child_kind process_kind(const char *name)
 /* What the shipper needs before it starts: its program and its segment. */
 static int shipper_prepare(struct supervisor *s)
 {
-	char err[512];
-
 	if (!s->shipper_prog[0]) {
 		log_error("remote write is configured but %s is not installed beside the agent "
 			  "(in ../libexec/shmetrics/ or the agent's own directory)",
@@ -302,12 +322,7 @@ static int shipper_prepare(struct supervisor *s)
 	}
 	if (s->shipper_segment_created)
 		return 0;
-	if (segment_name(s->shipper_segment, sizeof s->shipper_segment, s->cfg->set.instance,
-			 SHIPPER_NAME, err, sizeof err) < 0) {
-		log_error("%s", err);
-		return -1;
-	}
-	if (segment_make(s->cfg, s->shipper_segment, SHIPPER_NAME, SHIPPER_SEGMENT_INTERVAL_MS) < 0)
+	if (segment_make(s, SHIPPER_NAME, SHIPPER_SEGMENT_INTERVAL_MS) < 0)
 		return -1;
 	s->shipper_segment_created = true;
 	return 0;
@@ -316,7 +331,7 @@ static int shipper_prepare(struct supervisor *s)
 static void shipper_segment_drop(struct supervisor *s)
 {
 	if (s->shipper_segment_created)
-		segment_drop(s->shipper_segment);
+		segment_drop(s, SHIPPER_NAME);
 	s->shipper_segment_created = false;
 }
 
@@ -386,6 +401,8 @@ static void reload(struct supervisor *s, uint64_t now)
 		goto out;
 	}
 	if (cli_load_config(s->args, nc, err, sizeof err) != CLI_LOAD_OK ||
+	    (nc->set.web_config_file[0] &&
+	     web_config_check_here(nc->set.web_config_file, err, sizeof err) < 0) ||
 	    reload_plan_make(s->cfg, nc, plan, err, sizeof err) < 0) {
 		log_error("reload failed, keeping the running configuration: %s", err);
 		s->status.last_reload_ok = false;
@@ -430,21 +447,28 @@ static int locate_programs(struct supervisor *s)
 	return 0;
 }
 
+/* The instance's private directory, then the agent's own segment in it. */
 static int agent_segment_open(struct supervisor *s)
 {
-	char err[512];
+	struct segment_options o;
+	char err[PATH_MAX + 512];
 
-	if (segment_name(s->agent_segment, sizeof s->agent_segment, s->cfg->set.instance,
-			 AGENT_SEGMENT_COLLECTOR, err, sizeof err) < 0) {
+	if (segment_options_for(s->cfg, SELF_METRICS_INTERVAL_MS, &o, err, sizeof err) < 0 ||
+	    segdir_create(&s->dir, s->cfg->set.segments_directory, s->cfg->set.instance, 0751,
+			  o.gid, err, sizeof err) < 0) {
 		log_error("%s", err);
 		return -1;
 	}
-	if (segment_make(s->cfg, s->agent_segment, AGENT_SEGMENT_COLLECTOR,
-			 SELF_METRICS_INTERVAL_MS) < 0)
+	log_info("segments in %s", s->dir.path);
+	snprintf(s->segments_base, sizeof s->segments_base, "%s", s->cfg->set.segments_directory);
+	s->table.dir = &s->dir;
+	s->table.hide = s->segments_base;
+
+	if (segment_make(s, AGENT_SEGMENT_COLLECTOR, SELF_METRICS_INTERVAL_MS) < 0)
 		return -1;
 	s->agent_segment_created = true;
-	if (self_metrics_open(&s->self, s->agent_segment, err, sizeof err) < 0) {
-		log_error("cannot attach to segment %s: %s", s->agent_segment, err);
+	if (self_metrics_open(&s->self, &s->dir, AGENT_SEGMENT_COLLECTOR, err, sizeof err) < 0) {
+		log_error("cannot attach to the agent's segment: %s", err);
 		return -1;
 	}
 	return 0;
@@ -496,6 +520,7 @@ static void stop_all(struct supervisor *s)
 		if (c->pid > 0 && waitpid(c->pid, &status, 0) == c->pid)
 			table_exited(&s->table, c, status, mono_ms());
 	}
+	kill_strays(s); /* within a bounded second */
 }
 
 static void teardown(struct supervisor *s)
@@ -506,9 +531,13 @@ static void teardown(struct supervisor *s)
 	self_metrics_close(s->self);
 	s->self = NULL;
 	if (s->agent_segment_created)
-		segment_drop(s->agent_segment);
+		segment_drop(s, AGENT_SEGMENT_COLLECTOR);
 	s->agent_segment_created = false;
 	shipper_segment_drop(s);
+	if (s->dir.fd >= 0)
+		segdir_remove_if_empty(&s->dir, s->cfg->set.segments_directory,
+				       s->cfg->set.instance);
+	segdir_close(&s->dir);
 }
 
 static void main_loop(struct supervisor *s)
@@ -545,6 +574,11 @@ int supervisor_run(const struct shm_config *cfg, const struct cli_args *args)
 	s->status.last_reload_ok = true;
 	s->status.last_reload_success_s = s->status.start_time_s;
 	s->dirty = true;
+	s->dir.fd = -1;
+	/* Not dumpable: a plugin running as the agent's user cannot trace the agent
+	 * or open its descriptors through /proc.  A subreaper: see kill_strays. */
+	prctl(PR_SET_DUMPABLE, 0);
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	if (signals_setup(s) < 0) {
 		log_warn("cannot install signal handlers");
 		goto out;

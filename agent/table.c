@@ -2,11 +2,14 @@
 #include "table.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "backoff.h"
 #include "child_argv.h"
@@ -171,21 +174,55 @@ struct child *table_add(struct process_table *t, const struct table_env *env, en
 
 /* ---- starting ---- */
 
+/* A "command" collector in its sandbox, holding its own segment and nothing else
+ * of ours; the segment directory is hidden from it. */
+static pid_t launch_plugin(struct process_table *t, struct child *c, char *err, size_t errlen)
+{
+	const char *hide[] = { t->hide, NULL };
+	int fd = segdir_open_segment(t->dir, c->name, O_RDWR, NULL, err, errlen);
+
+	if (fd < 0)
+		return fd;
+	pid_t pid = child_spawn_plugin(&c->argv, &c->exec, fd, hide, err, errlen);
+	close(fd);
+	return pid;
+}
+
+/* A plugin that cannot be started for want of a sandbox or its segment has failed:
+ * retrying cannot help until the configuration changes.  Anything else (a fork
+ * that failed) is retried with backoff. */
+static void launch_failed(struct process_table *t, struct child *c, pid_t pid, const char *err,
+			  uint64_t now)
+{
+	if (c->exec.plugin && pid != -ENOMEM && pid != -EAGAIN) {
+		log_error("cannot start collector %s, not retrying until a reload: %s", c->name,
+			  err);
+		c->state = CHILD_FAILED;
+		t->dirty = true;
+		return;
+	}
+	uint32_t delay = backoff_after_failure(&c->fast_failures, 0);
+	if (c->exec.plugin)
+		log_warnx("cannot start %s: %s; retrying in %ums", c->name, err, delay);
+	else
+		log_warnx("cannot start %s: fork failed: %s; retrying in %ums", c->name,
+			  strerror((int)-pid), delay);
+	c->next_start_ms = now + delay;
+}
+
 static void launch(struct process_table *t, struct child *c, uint64_t now)
 {
-	char label[128];
+	char label[128], err[PATH_MAX + 512] = "";
 
 	if (c->argv.argc == 0) { /* an external collector: the agent only keeps its segment */
 		c->state = CHILD_STOPPED;
 		return;
 	}
-	pid_t pid = child_spawn_exec(&c->argv, &c->exec);
+	pid_t pid = c->exec.plugin ? launch_plugin(t, c, err, sizeof err)
+				   : child_spawn_exec(&c->argv, &c->exec);
 
 	if (pid < 0) {
-		uint32_t delay = backoff_after_failure(&c->fast_failures, 0);
-		errno = (int)-pid;
-		log_warn("cannot start %s: fork failed, retrying in %ums", c->name, delay);
-		c->next_start_ms = now + delay;
+		launch_failed(t, c, pid, err, now);
 		return;
 	}
 	c->pid = pid;
@@ -286,7 +323,8 @@ void table_exited(struct process_table *t, struct child *c, int status, uint64_t
 	char label[128], how[96], delay_s[32];
 
 	child_label(c, label, sizeof label);
-	exit_status_describe(status, how, sizeof how);
+	child_describe_exit(c, status, how, sizeof how);
+
 	c->pid = 0;
 	c->has_status = true;
 	c->last_status = status;

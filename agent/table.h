@@ -17,6 +17,7 @@
 
 #include "config.h"
 #include "process.h"
+#include "segdir.h"
 
 /* At most: every collector of two configurations (one stopping, one starting
  * under a different name), the group, the exporter and the shipper.  The table
@@ -37,6 +38,10 @@ struct process_table {
 	struct child **slots; /* n of them, NULL where a child was removed */
 	size_t n, cap;
 	bool dirty; /* set when something the agent's metrics show changed */
+	/* Where a sandboxed plugin's segment is opened (it gets the descriptor, never
+	 * the path), and the directory its sandbox hides; set before the first start. */
+	const struct segdir *dir;
+	const char *hide;
 };
 
 /* The child of that kind and name, or the one with that pid; NULL if none. */

@@ -27,8 +27,7 @@ cleanup() {
 	[ -n "$ne_pid" ] && kill "$ne_pid" 2>/dev/null
 	[ -n "$agent_pid" ] && kill -TERM "$agent_pid" 2>/dev/null && sleep 1
 	pkill -KILL -f "instance=$inst( |$)" 2>/dev/null
-	pkill -KILL -f "segment=/shmetrics.$inst." 2>/dev/null
-	rm -f /dev/shm/shmetrics."$inst".*
+	rm -rf "/run/shmetrics/$inst"
 	rm -rf "$work"
 }
 trap cleanup EXIT

@@ -36,7 +36,7 @@ cleanup() {
 	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
 	sleep 1
 	for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
-	rm -f /dev/shm/shmetrics."$inst".*
+	[ -n "${KEEP:-}" ] && { echo "kept $work"; return; }
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -123,14 +123,18 @@ start "$work/proxy1.log" "$PY" "$work/proxy.py" "$p1" "$rport" "$work/bytes.ship
 p2=$(free_port)
 start "$work/proxy2.log" "$PY" "$work/proxy.py" "$p2" "$rport" "$work/bytes.agent"
 
-start "$work/synth.log" "$work/exporter_synth" serve "$inst" synth "$SERIES" 1000
+segdir=$work/segments
+max=$((SERIES > 10000 ? SERIES : 10000)) # what both readers accept of a segment
+start "$work/synth.log" "$work/exporter_synth" serve "$segdir" "$inst" synth "$SERIES" 1000
 for _ in $(seq 100); do grep -q serving "$work/synth.log" && break; sleep 0.1; done
 eport=$(free_port)
-start "$work/exporter.log" build/bin/shmetrics-exporter --instance="$inst" --collector=synth \
+start "$work/exporter.log" build/bin/shmetrics-exporter --segments.directory="$segdir" \
+	--segments.max-series="$max" --instance="$inst" --collector=synth \
 	--web.listen-address="127.0.0.1:$eport"
 exporter=$last
 wait_port "$eport"
-start "$work/shipper.log" build/bin/shmetrics-shipper --instance="$inst" --collector=synth \
+start "$work/shipper.log" build/bin/shmetrics-shipper --segments.directory="$segdir" \
+	--segments.max-series="$max" --instance="$inst" --collector=synth \
 	--remote-write.queue-dir="$work/queue" --remote-write.url="http://127.0.0.1:$p1/api/v1/write"
 shipper=$last
 aport=$(free_port)

@@ -27,9 +27,8 @@
 struct options {
 	struct settings set;
 	const char *collector; /* the single-collector form */
-	const char *segment;
 	const char *interval;
-	size_t n_runs; /* --run=NAME:SEGMENT:INTERVAL */
+	size_t n_runs; /* --run=NAME:INTERVAL */
 	const char *runs[MAX_RUNS];
 	size_t n_options; /* --collector.NAME.KEY=VALUE, sorted out in assign_options */
 	const char *option_keys[MAX_OPTIONS];
@@ -37,6 +36,7 @@ struct options {
 	/* exec collectors (docs/processes.md): --exec.command, --exec.arg..., --exec.timeout */
 	const char *exec_command;
 	const char *exec_timeout;
+	const char *exec_sandbox;
 	size_t n_exec_args;
 	const char *exec_args[EXEC_ARGS_MAX];
 };
@@ -48,12 +48,11 @@ struct spec_options {
 };
 
 static const char usage_text[] =
-    "usage: shmetrics-collector --run=NAME:SEGMENT:INTERVAL [--run=...] "
+    "usage: shmetrics-collector --run=NAME:INTERVAL [--run=...] "
     "[--collector.NAME.OPTION=VALUE ...] [SETTINGS]\n"
-    "       shmetrics-collector --collector=NAME --segment=/shmetrics.INSTANCE.NAME "
-    "--interval=DURATION [the same]\n"
-    "       shmetrics-collector --collector=NAME --segment=/shmetrics.INSTANCE.NAME "
-    "--interval=DURATION --exec.command=PATH [--exec.arg=ARG ...] [--exec.timeout=DURATION] "
+    "       shmetrics-collector --collector=NAME --interval=DURATION [the same]\n"
+    "       shmetrics-collector --collector=NAME --interval=DURATION --exec.command=PATH "
+    "[--exec.arg=ARG ...] [--exec.timeout=DURATION] [--exec.sandbox=true|false] "
     "[SETTINGS]\n"
     "Its settings are the agent's that reach the collectors (docs/processes.md):\n";
 
@@ -68,10 +67,10 @@ static bool is(const char *name, size_t len, const char *want)
 static const char **single_slot(struct options *o, const char *name, size_t len)
 {
 	return is(name, len, "--collector")      ? &o->collector
-	       : is(name, len, "--segment")      ? &o->segment
 	       : is(name, len, "--interval")     ? &o->interval
 	       : is(name, len, "--exec.command") ? &o->exec_command
 	       : is(name, len, "--exec.timeout") ? &o->exec_timeout
+	       : is(name, len, "--exec.sandbox") ? &o->exec_sandbox
 						 : NULL;
 }
 
@@ -141,39 +140,31 @@ static int parse_interval(const char *flag, const char *text, uint64_t *ms, char
 	return 0;
 }
 
-/* "NAME:SEGMENT:INTERVAL" (neither a collector nor a segment name has a colon). */
+/* "NAME:INTERVAL" (a collector name has no colon). */
 static int parse_run(const char *text, struct run_spec *sp, char *err, size_t errlen)
 {
-	const char *c1 = strchr(text, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-	size_t name_len = c1 ? (size_t)(c1 - text) : 0;
-	size_t seg_len = c2 ? (size_t)(c2 - c1 - 1) : 0;
+	const char *colon = strchr(text, ':');
+	size_t name_len = colon ? (size_t)(colon - text) : 0;
 
-	if (!c2 || name_len == 0 || name_len >= sizeof sp->name || seg_len == 0 ||
-	    seg_len >= sizeof sp->segment) {
-		snprintf(err, errlen,
-			 "--run=%s: expected NAME:SEGMENT:INTERVAL, such as "
-			 "cpu:/shmetrics.main.cpu:5s",
-			 text);
+	if (!colon || name_len == 0 || name_len >= sizeof sp->name) {
+		snprintf(err, errlen, "--run=%s: expected NAME:INTERVAL, such as cpu:5s", text);
 		return -EINVAL;
 	}
 	memcpy(sp->name, text, name_len);
-	memcpy(sp->segment, c1 + 1, seg_len);
-	return parse_interval("--run=...:", c2 + 1, &sp->interval_ms, err, errlen);
+	return parse_interval("--run=...:", colon + 1, &sp->interval_ms, err, errlen);
 }
 
 static int single_spec(const struct options *o, struct run_spec *sp, char *err, size_t errlen)
 {
-	if (!o->collector || !o->segment || !o->interval) {
-		snprintf(err, errlen,
-			 "--run, or --collector, --segment and --interval, are required");
+	if (!o->collector || !o->interval) {
+		snprintf(err, errlen, "--run, or --collector and --interval, are required");
 		return -EINVAL;
 	}
-	if (strlen(o->collector) >= sizeof sp->name || strlen(o->segment) >= sizeof sp->segment) {
-		snprintf(err, errlen, "--collector or --segment is too long");
+	if (strlen(o->collector) >= sizeof sp->name) {
+		snprintf(err, errlen, "--collector is too long");
 		return -EINVAL;
 	}
 	snprintf(sp->name, sizeof sp->name, "%s", o->collector);
-	snprintf(sp->segment, sizeof sp->segment, "%s", o->segment);
 	return parse_interval("--interval=", o->interval, &sp->interval_ms, err, errlen);
 }
 
@@ -185,11 +176,10 @@ static int build_specs(const struct options *o, struct run_spec *specs, size_t *
 		*n = 1;
 		return single_spec(o, &specs[0], err, errlen);
 	}
-	if (o->collector || o->segment || o->interval || o->exec_command || o->exec_timeout ||
-	    o->n_exec_args) {
+	if (o->collector || o->interval || o->exec_command || o->exec_timeout || o->n_exec_args ||
+	    o->exec_sandbox) {
 		snprintf(err, errlen,
-			 "--run cannot be combined with --collector, --segment, "
-			 "--interval or --exec.*");
+			 "--run cannot be combined with --collector, --interval or --exec.*");
 		return -EINVAL;
 	}
 	*n = o->n_runs;
@@ -289,6 +279,11 @@ static int check_exec_options(const struct options *o, char *err, size_t errlen)
 		snprintf(err, errlen, "an exec collector takes no --collector.NAME.OPTION flags");
 		return -EINVAL;
 	}
+	if (o->exec_sandbox && strcmp(o->exec_sandbox, "true") != 0 &&
+	    strcmp(o->exec_sandbox, "false") != 0) {
+		snprintf(err, errlen, "--exec.sandbox=%s: expected true or false", o->exec_sandbox);
+		return -EINVAL;
+	}
 	if (o->exec_timeout == NULL)
 		return 0; /* the interval, set by the caller */
 	uint64_t ms;
@@ -297,7 +292,7 @@ static int check_exec_options(const struct options *o, char *err, size_t errlen)
 
 static bool is_exec(const struct options *o)
 {
-	return o->exec_command || o->exec_timeout || o->n_exec_args;
+	return o->exec_command || o->exec_timeout || o->n_exec_args || o->exec_sandbox;
 }
 
 static int check_options(struct options *o, struct run_spec *specs, size_t *n,
@@ -367,12 +362,17 @@ int main(int argc, char **argv)
 		return EX_CONFIG;
 	}
 	set_log_tag(&o, specs, n);
-	ctx = (struct run_context){ o.set.procfs, o.set.sysfs, o.set.rootfs, o.set.udev_data,
-				    NULL };
+	ctx = (struct run_context){ o.set.procfs,    o.set.sysfs, o.set.rootfs,
+				    o.set.udev_data, NULL,        o.set.segments_directory,
+				    o.set.instance };
 	if (is_exec(&o)) {
 		/* Validated in check_exec_options; without --exec.timeout, the interval. */
-		eo = (struct exec_options){ o.exec_command, o.exec_args, o.n_exec_args,
-					    specs[0].interval_ms };
+		eo = (struct exec_options){ o.exec_command,
+					    o.exec_args,
+					    o.n_exec_args,
+					    specs[0].interval_ms,
+					    !o.exec_sandbox || strcmp(o.exec_sandbox, "true") == 0,
+					    o.set.segments_directory };
 		if (o.exec_timeout)
 			parse_interval("--exec.timeout=", o.exec_timeout, &eo.timeout_ms, err,
 				       sizeof err);

@@ -155,17 +155,26 @@ static int read_fd(struct textfile_state *s, int fd, size_t *len)
 	return 0;
 }
 
-/* Opens without blocking (a FIFO named x.prom must not hang the collector). */
+/*
+ * Opens without blocking (a FIFO named x.prom must not hang the collector) and
+ * without following a symbolic link: whoever may write the directory could
+ * otherwise have us read, and serve, a file only we may read.
+ */
 static int load_file(struct textfile_state *s, struct tf_file *f, size_t *len)
 {
 	struct stat st;
-	int fd = open(f->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	int fd = open(f->path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
 	int rc = 0;
 
+	if (fd < 0 && errno == ELOOP) {
+		file_error(s, f->path, "is a symbolic link; only regular files are read");
+		return -ELOOP;
+	}
 	if (fd < 0) {
 		file_error(s, f->path, "open failed: %s", strerror(errno));
 		return -errno;
 	}
+
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		file_error(s, f->path, "not a regular file");
 		rc = -EINVAL;

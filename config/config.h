@@ -74,6 +74,7 @@ struct custom_collector_config {
 	uint32_t envc; /* "KEY=VALUE" strings, each NUL-terminated, in env */
 	char *env;     /* owned, env_len bytes (at most CONFIG_CUSTOM_ENV_BYTES) */
 	size_t env_len;
+	bool sandbox; /* command/exec: run in a sandbox (lib/sandbox.h); default true */
 };
 
 /*

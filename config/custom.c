@@ -30,6 +30,7 @@ enum {
 	K_TIMEOUT = 1 << 8,
 	K_MAX_SERIES = 1 << 9,
 	K_ENABLED = 1 << 10,
+	K_SANDBOX = 1 << 11,
 };
 
 struct cload {
@@ -302,6 +303,14 @@ static int on_enabled(struct cload *l, const char *path, json_t *v)
 	return 0;
 }
 
+static int on_sandbox(struct cload *l, const char *path, json_t *v)
+{
+	if (!json_is_boolean(v))
+		return bad_type(l, path, "true or false");
+	l->cc->sandbox = json_is_true(v);
+	return 0;
+}
+
 static const struct ckey ckeys[] = {
 	{ "command", K_COMMAND, on_command },
 	{ "exec", K_EXEC, on_exec },
@@ -314,6 +323,7 @@ static const struct ckey ckeys[] = {
 	{ "timeout", K_TIMEOUT, on_timeout },
 	{ "max_series", K_MAX_SERIES, on_max_series },
 	{ "enabled", K_ENABLED, on_enabled },
+	{ "sandbox", K_SANDBOX, on_sandbox },
 };
 #define N_CKEYS (sizeof ckeys / sizeof ckeys[0])
 
@@ -365,6 +375,10 @@ static int check_kind(struct cload *l)
 			return refuse_key(l, "env",
 					  "the agent does not start an external collector, "
 					  "so it cannot set its environment");
+		if (l->seen & K_SANDBOX)
+			return refuse_key(l, "sandbox",
+					  "the agent does not start an external collector, "
+					  "so it cannot isolate it");
 		if (l->seen & K_USER)
 			return refuse_key(l, "user",
 					  "the agent does not start an external "
@@ -453,6 +467,7 @@ static int load_one(struct cload *l, const char *parent, const char *name, json_
 			     CONFIG_MAX_CUSTOM, CONFIG_MAX_COLLECTORS);
 	if (!l->col)
 		return cfail(l, l->obj, true, "%s: out of memory", l->obj);
+	l->cc->sandbox = true;
 	snprintf(l->cc->name, sizeof l->cc->name, "%s", name);
 	snprintf(l->col->name, sizeof l->col->name, "%s", name);
 	l->col->enabled = true;
@@ -531,7 +546,7 @@ bool config_custom_differs(const struct shm_config *a, const struct shm_config *
 
 	if (!x || !y)
 		return x != y;
-	return x->kind != y->kind || x->timeout_ms != y->timeout_ms ||
+	return x->kind != y->kind || x->timeout_ms != y->timeout_ms || x->sandbox != y->sandbox ||
 	       x->max_series != y->max_series || strcmp(x->user, y->user) != 0 ||
 	       strcmp(x->group, y->group) != 0 || x->mode != y->mode || x->argc != y->argc ||
 	       x->envc != y->envc || !same_bytes(x->args, x->args_len, y->args, y->args_len) ||

@@ -26,6 +26,7 @@ struct http_server {
 	bool openmetrics;
 	unsigned max_connections; /* above this many open connections: 503 */
 	atomic_uint connections;
+	atomic_uint parked; /* requests suspended until the bcrypt thread answers */
 };
 
 /* The MHD access handler (cls is the struct http_server). */
@@ -33,7 +34,12 @@ mhd_result http_handle_request(void *cls, struct MHD_Connection *conn, const cha
 			       const char *method, const char *version, const char *upload_data,
 			       size_t *upload_data_size, void **req_cls);
 
+/* MHD_OPTION_NOTIFY_COMPLETED: frees what a request parked for bcrypt left. */
+void http_request_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+			    enum MHD_RequestTerminationCode toe);
+
 /* MHD_OPTION_NOTIFY_CONNECTION: keeps h->connections. */
+
 void http_notify_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 			    enum MHD_ConnectionNotificationCode toe);
 

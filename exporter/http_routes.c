@@ -5,6 +5,7 @@
  * head by reference and owns the request's own tail.
  */
 #include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,6 +206,42 @@ static gnutls_session_t tls_session(struct MHD_Connection *conn)
 	return ci ? (gnutls_session_t)ci->tls_session : NULL;
 }
 
+/* True when cert's extended key usage, if it has one, permits TLS client
+ * authentication (or any purpose). */
+static bool allows_client_auth(const gnutls_datum_t *der)
+{
+	gnutls_x509_crt_t crt;
+	bool ok = false, has_eku = false;
+
+	if (gnutls_x509_crt_init(&crt) < 0)
+		return false;
+	if (gnutls_x509_crt_import(crt, der, GNUTLS_X509_FMT_DER) == 0) {
+		for (unsigned i = 0;; i++) {
+			char oid[128];
+			size_t size = sizeof oid;
+			if (gnutls_x509_crt_get_key_purpose_oid(crt, i, oid, &size, NULL) < 0)
+				break;
+			has_eku = true;
+			ok |= strcmp(oid, GNUTLS_KP_TLS_WWW_CLIENT) == 0 ||
+			      strcmp(oid, GNUTLS_KP_ANY) == 0;
+		}
+		ok |= !has_eku;
+	}
+	gnutls_x509_crt_deinit(crt);
+	return ok;
+}
+
+/* Every certificate the client sent must allow client authentication, as the
+ * exporter-toolkit (Go's x509 with ExtKeyUsageClientAuth) demands: a server-only
+ * certificate from the client CA is refused. */
+static bool chain_allows_client_auth(const gnutls_datum_t *certs, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (!allows_client_auth(&certs[i]))
+			return false;
+	return true;
+}
+
 /* Applies client_auth_type; GnuTLS was told to ask for a certificate, but the
  * decision (and the chain check against client_ca_file) is made here. */
 static bool client_cert_ok(const struct http_server *h, struct MHD_Connection *conn)
@@ -222,22 +259,69 @@ static bool client_cert_ok(const struct http_server *h, struct MHD_Connection *c
 		return mode == CLIENT_AUTH_VERIFY_IF_GIVEN;
 	if (mode == CLIENT_AUTH_REQUIRE_ANY)
 		return true;
-	return gnutls_certificate_verify_peers2(s, &status) == GNUTLS_E_SUCCESS && status == 0;
+	return gnutls_certificate_verify_peers2(s, &status) == GNUTLS_E_SUCCESS && status == 0 &&
+	       chain_allows_client_auth(certs, n);
 }
 
-static bool authorized(struct http_server *h, struct MHD_Connection *conn)
+/* Wakes a request parked for bcrypt (basic_auth.h), from the bcrypt thread. */
+static void resume_parked(void *conn)
 {
+	MHD_resume_connection(conn);
+}
+
+/* The verdict of a request that was parked and is back: its job is done. */
+static enum auth_verdict parked_verdict(struct http_server *h, void **req_cls)
+{
+	struct auth_job *job = *req_cls;
+	enum auth_verdict v = basic_auth_job_verdict(job);
+
+	basic_auth_job_free(job);
+	*req_cls = NULL;
+	atomic_fetch_sub(&h->parked, 1);
+	return v;
+}
+
+/*
+ * AUTH_OK, AUTH_DENIED or AUTH_BUSY for the request; AUTH_PENDING when it was
+ * parked (its connection suspended) until the bcrypt thread has a verdict: the
+ * handler is then called again with the job in *req_cls.
+ */
+static enum auth_verdict authorize(struct http_server *h, struct MHD_Connection *conn,
+				   void **req_cls)
+{
+	struct auth_job *job = NULL;
 	char *pass = NULL;
 
 	if (!h->auth)
-		return true;
+		return AUTH_OK;
+	if (*req_cls)
+		return parked_verdict(h, req_cls);
 	char *user = MHD_basic_auth_get_username_password(conn, &pass);
-	bool ok = user && pass && basic_auth_check(h->auth, user, pass);
+	enum auth_verdict v = user && pass
+				  ? basic_auth_begin(h->auth, user, pass, resume_parked, conn, &job)
+				  : AUTH_DENIED;
 	if (pass)
 		explicit_bzero(pass, strlen(pass));
 	MHD_free(user);
 	MHD_free(pass);
-	return ok;
+	if (v == AUTH_PENDING) {
+		*req_cls = job;
+		atomic_fetch_add(&h->parked, 1);
+		MHD_suspend_connection(conn);
+		basic_auth_submit(h->auth, job); /* only now: it may resume at once */
+	}
+	return v;
+}
+
+void http_request_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+			    enum MHD_RequestTerminationCode toe)
+{
+	struct http_server *h = cls;
+
+	(void)conn;
+	(void)toe;
+	if (*req_cls) /* parked, then closed before it was answered */
+		parked_verdict(h, req_cls);
 }
 
 static bool saturated(const struct http_server *h)
@@ -259,7 +343,6 @@ mhd_result http_handle_request(void *cls, struct MHD_Connection *conn, const cha
 
 	(void)version;
 	(void)upload_data;
-	(void)req_cls;
 	if (*upload_data_size) { /* a request body we have no use for: discard it */
 		*upload_data_size = 0;
 		return MHD_YES;
@@ -270,8 +353,19 @@ mhd_result http_handle_request(void *cls, struct MHD_Connection *conn, const cha
 	if (!client_cert_ok(h, conn))
 		return respond_static(h, conn, MHD_HTTP_FORBIDDEN,
 				      "a valid client certificate is required\n", CT_PLAIN);
-	if (!authorized(h, conn))
+	switch (authorize(h, conn, req_cls)) {
+	case AUTH_OK:
+		break;
+	case AUTH_PENDING:
+		return MHD_YES; /* answered when the bcrypt thread wakes it */
+	case AUTH_BUSY:
+		return respond_static(h, conn, MHD_HTTP_TOO_MANY_REQUESTS,
+				      "too many authentications in progress, try again\n",
+				      CT_PLAIN);
+	default:
 		return respond_static(h, conn, MHD_HTTP_UNAUTHORIZED, "unauthorized\n", CT_PLAIN);
+	}
+
 	if (!method_allowed(method))
 		return respond_static(h, conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n",
 				      CT_PLAIN);

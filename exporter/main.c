@@ -14,6 +14,7 @@
 #include "http.h"
 #include "log.h"
 #include "scrape.h"
+#include "segment.h"
 #include "settings.h"
 #include "webconfig.h"
 
@@ -33,6 +34,7 @@ static volatile sig_atomic_t stop_requested;
 
 static const char usage[] =
     "usage: shmetrics-exporter --collector=NAME [--collector=NAME ...] [SETTINGS]\n"
+    "       shmetrics-exporter --check-web-config=FILE\n"
     "Serves the segments of the collectors named.  Its settings are the agent's\n"
     "that reach the exporter (docs/processes.md):\n";
 
@@ -149,9 +151,20 @@ static int run(const struct exporter_args *a)
 		log_error("%s", err);
 		return EX_CONFIG;
 	}
-	struct scrape_options so = { a->set.instance, a->collectors,
-				     a->n_collectors, a->set.staleness_intervals,
-				     a->set.cache_ms, SCRAPE_DEFAULT_PROBE_MS };
+	/* The exporter's own limit on a segment: what the agent creates for a
+	 * collector of max_series series, never what a segment's header says. */
+	struct seg_read_limits limits;
+	seg_read_limits_for(a->set.max_series, &limits);
+	struct scrape_options so = {
+		.segments_dir = a->set.segments_directory,
+		.instance = a->set.instance,
+		.limits = &limits,
+		.collectors = a->collectors,
+		.n_collectors = a->n_collectors,
+		.staleness_intervals = a->set.staleness_intervals,
+		.cache_ms = a->set.cache_ms,
+		.probe_ms = SCRAPE_DEFAULT_PROBE_MS,
+	};
 	int rc = scrape_new(&s, &so, err, sizeof err);
 	if (rc < 0) {
 		log_error("%s", err);
@@ -164,6 +177,23 @@ static int run(const struct exporter_args *a)
 	return rc;
 }
 
+/* --check-web-config=FILE: what the agent's --check-config and reload run, so
+ * that the file is judged by the same code, with the same errors, as at start. */
+#define CHECK_WEB_CONFIG "--check-web-config="
+
+static int check_web_config(const char *path)
+{
+	struct web_config *web = NULL;
+	char err[1024];
+
+	if (web_config_load(&web, path, err, sizeof err) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return EX_CONFIG;
+	}
+	web_config_free(web);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct exporter_args a;
@@ -174,6 +204,8 @@ int main(int argc, char **argv)
 		settings_usage(stdout, 36, R_EXPORTER);
 		return 0;
 	}
+	if (argc == 2 && strncmp(argv[1], CHECK_WEB_CONFIG, strlen(CHECK_WEB_CONFIG)) == 0)
+		return check_web_config(argv[1] + strlen(CHECK_WEB_CONFIG));
 	/* One malloc arena for the HTTP threads too: they render under one lock
 	 * anyway, and an arena per thread costs its own pages for nothing. */
 	mallopt(M_ARENA_MAX, 1);

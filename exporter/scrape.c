@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gzip.h"
 #include "log.h"
@@ -337,6 +338,10 @@ static void refresh_collectors(struct scrape *s, uint64_t mono)
 	if (s->probed_ns && mono - s->probed_ns < s->probe_ns)
 		return;
 	s->probed_ns = mono;
+	if (s->dir.fd < 0) /* the agent makes it; until then every collector is down */
+		segdir_open(&s->dir, s->segments_dir, s->instance, geteuid(), s->dir_error,
+			    sizeof s->dir_error);
+
 	for (size_t i = 0; i < s->n; i++)
 		changed |= collector_refresh(&s->col[i], now, mono, s->staleness);
 	if (changed)
@@ -370,11 +375,13 @@ static int init_collectors(struct scrape *s, const struct scrape_options *opt, c
 {
 	for (size_t i = 0; i < opt->n_collectors; i++) {
 		struct collector_state *c = &s->col[i];
-		int rc = segment_name(c->shm_name, sizeof c->shm_name, opt->instance,
-				      opt->collectors[i], err, errlen);
-		if (rc < 0)
-			return rc;
+		if (!segment_part_valid(opt->collectors[i])) {
+			snprintf(err, errlen, "invalid collector name \"%.64s\"",
+				 opt->collectors[i]);
+			return -EINVAL;
+		}
 		snprintf(c->name, sizeof c->name, "%s", opt->collectors[i]);
+
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(s->col[j].name, c->name) == 0) {
 				snprintf(err, errlen, "collector %s is named twice", c->name);
@@ -413,6 +420,13 @@ int scrape_new(struct scrape **out, const struct scrape_options *opt, char *err,
 	s->cache_ns = (uint64_t)(opt->cache_ms ? opt->cache_ms : SCRAPE_DEFAULT_CACHE_MS) *
 		      1000000u;
 	s->probe_ns = (uint64_t)opt->probe_ms * 1000000u;
+	s->dir.fd = -1;
+	snprintf(s->segments_dir, sizeof s->segments_dir, "%s", opt->segments_dir);
+	snprintf(s->instance, sizeof s->instance, "%s", opt->instance);
+	if (opt->limits)
+		s->limits = *opt->limits;
+	else
+		seg_read_limits_for(0, &s->limits);
 	self_health_limits(&health, s->n);
 	self_own_limits(&own);
 	s->col = calloc(s->n + 1, sizeof *s->col);
@@ -423,7 +437,8 @@ int scrape_new(struct scrape **out, const struct scrape_options *opt, char *err,
 	if (!s->col || !s->sources || !s->statuses || !s->health || !s->own)
 		goto out;
 	for (size_t i = 0; i < s->n; i++)
-		collector_init(&s->col[i]);
+		collector_init(&s->col[i], &s->dir, s->dir_error, &s->limits);
+
 	rc = init_collectors(s, opt, err, errlen);
 out:
 	if (rc < 0) {
@@ -447,6 +462,7 @@ void scrape_free(struct scrape *s)
 	free(s->statuses);
 	batch_free(s->health);
 	batch_free(s->own);
+	segdir_close(&s->dir);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }

@@ -42,7 +42,10 @@
 #define SCRAPE_DEFAULT_PROBE_MS 20
 
 struct scrape_options {
-	const char *instance; /* segment names are /shmetrics.<instance>.<collector> */
+	const char *segments_dir; /* segments are SEGMENTS_DIR/INSTANCE/COLLECTOR.seg (segdir.h) */
+	const char *instance;
+	const struct seg_read_limits *limits; /* what a segment may be; NULL: the default */
+
 	const char *const *collectors;
 	size_t n_collectors;          /* at most SCRAPE_MAX_COLLECTORS */
 	uint32_t staleness_intervals; /* 0 means the default, 3 */

@@ -35,14 +35,14 @@ enum down_reason {
 
 struct collector_state {
 	char name[SEGMENT_COLLECTOR_MAX + 1];
-	char shm_name[SEGMENT_NAME_MAX + 1];
-	struct seg_reader *reader; /* NULL until opened; closed again on failure */
-	int probe_fd;              /* the same segment, for pread of its header; -1 */
+	struct segdir *dir;                   /* the scrape's; fd -1 until it could be opened */
+	const char *dir_error;                /* why it could not be */
+	const struct seg_read_limits *limits; /* the exporter's own, never the segment's */
+	struct seg_reader *reader;            /* NULL until opened; closed again on failure */
 	/* the latest snapshot; view_ok false when there is none */
 	bool view_ok;
 	struct metrics_view view;
 	struct seg_info info;
-	uint64_t seq_seen;   /* the header's seq read just before that snapshot */
 	uint64_t checked_ns; /* monotonic time of the last full read */
 	uint64_t opens;      /* reader (re)opens: part of the template key */
 	struct render_tmpl *tmpl;
@@ -70,6 +70,10 @@ struct cache_entry {
 
 struct scrape {
 	pthread_mutex_t lock;
+	struct segdir dir;              /* the instance's segment directory */
+	char dir_error[PATH_MAX + 200]; /* why it could not be opened */
+	char segments_dir[PATH_MAX], instance[SEGMENT_INSTANCE_MAX + 1];
+	struct seg_read_limits limits;
 	uint32_t staleness;
 	uint64_t cache_ns;
 	uint64_t probe_ns;
@@ -107,8 +111,10 @@ static inline bool selection_has(const struct scrape_selection *sel, size_t i)
 
 uint64_t scrape_monotonic_ns(void);
 
-/* Opens nothing yet: fills names, probe_fd = -1. */
-void collector_init(struct collector_state *c);
+/* Opens nothing yet: the segment is opened at the first refresh. */
+void collector_init(struct collector_state *c, struct segdir *dir, const char *dir_error,
+		    const struct seg_read_limits *limits);
+
 void collector_close(struct collector_state *c);
 
 /*

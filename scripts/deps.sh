@@ -2,6 +2,7 @@
 # Checks the build and test dependencies; installs the missing ones with apt when
 # running as root on Debian, otherwise prints the exact command to run.
 #   scripts/deps.sh          everything make test needs (make deps, make test, make run)
+#   scripts/deps.sh --build  only what building needs (the container image's build stage)
 #   scripts/deps.sh --check  only what building needs; installs nothing, names what is
 #                            missing and fails (make all)
 set -u
@@ -25,7 +26,7 @@ if ! command -v dpkg-query >/dev/null 2>&1; then
 	exit 0
 fi
 
-if [ "$mode" = --check ]; then
+if [ "$mode" = --check ] || [ "$mode" = --build ]; then
 	# shellcheck disable=SC2086
 	missing=$(missing_for $build_pkgs)
 else

@@ -5,7 +5,7 @@
  * are read by settings_parse_argv; the rest is the shipper's job, in
  * "--flag=value" words (and bare switches):
  *
- *   --collector=NAME... [--self-segment=/shmetrics.I.shipper]
+ *   --collector=NAME... [--self-segment=shipper]
  *   then for each endpoint --remote-write.url=URL, followed by its settings:
  *   --remote-write.basic-auth.username=U  --remote-write.basic-auth.password-file=F
  *   --remote-write.bearer-token-file=F
@@ -361,6 +361,8 @@ int main(int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 	a.o.instance = a.set.instance;
+	a.o.segments_dir = a.set.segments_directory;
+	a.o.max_series = a.set.max_series;
 	a.o.staleness_intervals = a.set.staleness_intervals;
 	log_init("shipper", (enum log_level)log_level_parse(a.set.log_level));
 	if (client_global_init(err, sizeof err) < 0) {

@@ -12,7 +12,8 @@ struct self_metrics {
 	struct batch *batch;
 };
 
-int self_open(struct self_metrics **out, const char *shm_name, char *err, size_t errlen)
+int self_open(struct self_metrics **out, const struct segdir *dir, const char *collector, char *err,
+	      size_t errlen)
 {
 	struct self_metrics *m = calloc(1, sizeof *m);
 
@@ -20,7 +21,7 @@ int self_open(struct self_metrics **out, const char *shm_name, char *err, size_t
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	int rc = seg_writer_attach(&m->writer, shm_name, err, errlen);
+	int rc = seg_writer_attach(&m->writer, dir, collector, err, errlen);
 	if (rc == 0) /* readers judge staleness by this */
 		seg_writer_set_interval(m->writer, SHIPPER_SELF_INTERVAL_MS);
 	if (rc == 0 && !(m->batch = batch_new(seg_writer_limits(m->writer)))) {

@@ -29,11 +29,13 @@
 #include <stdint.h>
 
 #include "endpoint.h"
+#include "segdir.h"
 
 struct self_metrics;
 
-/* Attaches as the writer of the (already created) segment shm_name. */
-int self_open(struct self_metrics **out, const char *shm_name, char *err, size_t errlen);
+/* Attaches as the writer of collector's (already created) segment in dir. */
+int self_open(struct self_metrics **out, const struct segdir *dir, const char *collector, char *err,
+	      size_t errlen);
 void self_close(struct self_metrics *m);
 
 /* The collectors read, and the publishes each missed. */

@@ -67,9 +67,11 @@ struct endpoint_options {
 
 struct shipper_options {
 	const char *instance;
+	const char *segments_dir; /* the base of the instance's directory (segdir.h) */
+	uint32_t max_series;      /* what a segment may hold (seg_read_limits_for) */
 	size_t n_collectors;
 	const char *collectors[SHIPPER_MAX_COLLECTORS];
-	const char *self_segment; /* where to publish our own metrics; NULL: nowhere */
+	const char *self_segment; /* the collector name of our own metrics' segment; NULL: none */
 	const char *queue_dir;
 	uint32_t staleness_intervals;
 	size_t n_endpoints;

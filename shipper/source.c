@@ -6,25 +6,31 @@
 #include <stdlib.h>
 
 struct source {
-	char shm_name[SEGMENT_NAME_MAX + 1];
+	char collector[SEGMENT_COLLECTOR_MAX + 1];
+	const struct segdir *dir;
+	const struct seg_read_limits *lim;
 	struct seg_reader *reader;
 	uint64_t opens;
 };
 
-int source_new(struct source **out, const char *instance, const char *collector, char *err,
-	       size_t errlen)
+int source_new(struct source **out, const struct segdir *dir, const struct seg_read_limits *lim,
+	       const char *collector, char *err, size_t errlen)
 {
-	struct source *s = calloc(1, sizeof *s);
+	char file[SEGMENT_COLLECTOR_MAX + 16];
+	struct source *s;
 
+	/* the name is checked here, once, rather than on every open */
+	int rc = segdir_file_name(file, sizeof file, collector, err, errlen);
+	if (rc < 0)
+		return rc;
+	s = calloc(1, sizeof *s);
 	if (!s) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	int rc = segment_name(s->shm_name, sizeof s->shm_name, instance, collector, err, errlen);
-	if (rc < 0) {
-		free(s);
-		return rc;
-	}
+	snprintf(s->collector, sizeof s->collector, "%s", collector);
+	s->dir = dir;
+	s->lim = lim;
 	*out = s;
 	return 0;
 }
@@ -40,8 +46,12 @@ void source_free(struct source *s)
 static int snapshot_once(struct source *s, struct metrics_view *view, struct seg_info *info,
 			 char *err, size_t errlen)
 {
+	if (s->dir->fd < 0) {
+		snprintf(err, errlen, "the segment directory is not there yet");
+		return -ENOENT;
+	}
 	if (!s->reader) {
-		int rc = seg_reader_open(&s->reader, s->shm_name, err, errlen);
+		int rc = seg_reader_open(&s->reader, s->dir, s->collector, s->lim, err, errlen);
 		if (rc < 0) {
 			s->reader = NULL;
 			return rc;
@@ -64,6 +74,11 @@ int source_snapshot(struct source *s, struct metrics_view *view, struct seg_info
 	if (rc == -ESTALE) /* replaced by a new segment of the same name */
 		rc = snapshot_once(s, view, info, err, errlen);
 	return rc;
+}
+
+bool source_unchanged(struct source *s)
+{
+	return s->reader && seg_reader_unchanged(s->reader);
 }
 
 uint64_t source_opens(const struct source *s)

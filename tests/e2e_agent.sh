@@ -53,7 +53,7 @@ check "the error names file:line:column and suggests the fix" \
 rc=$?
 check "the agent refuses to start on a bad config (exit $rc)" test $rc -ne 0
 check "no segment was created for the bad config" \
-	bash -c "! ls /dev/shm/shmetrics.$inst.* >/dev/null 2>&1"
+	bash -c "! ls $SEGBASE/$inst/*.seg >/dev/null 2>&1"
 
 # ---- start ----
 write_config "$work/config.json" true
@@ -63,7 +63,8 @@ start_agent "$log" --config "$work/config.json" || fatal "exporter started liste
 ok "exporter listening on 127.0.0.1:$port"
 n_default=$("$BIN/shmetrics-agent" --help | grep -c '^  [a-z0-9_]* *enabled by default$')
 check "one segment per collector plus the agent's ($n_default collectors on by default)" \
-	test "$(ls /dev/shm/shmetrics."$inst".* | wc -l)" -eq $((n_default + 1))
+	test "$(segs_of "$inst" | wc -l)" -eq $((n_default + 1))
+check "in a directory of the agent's, mode 0751" test "$(stat -c %a "$SEGBASE/$inst")" = 751
 wait_for 30 served '^node_load1 '
 
 # ---- real values ----
@@ -129,7 +130,7 @@ kill -KILL "$group"
 check "the agent logs the death of the group with its cause" \
 	wait_for 20 grep -q "collectors host\[$group\] exited on signal 9" "$log"
 check "the group is running again under a new pid" \
-	wait_for 30 bash -c "p=\$(pgrep -f 'shmetrics-collector --run=cpu:/shmetrics.$inst.cpu:'); [ -n \"\$p\" ] && [ \"\$p\" != $group ]"
+	wait_for 30 bash -c "p=\$(pgrep -f 'shmetrics-collector --run=cpu:.*--instance=$inst'); [ -n \"\$p\" ] && [ \"\$p\" != $group ]"
 check "the restart is counted in shmetrics_collector_restarts_total of cpu" \
 	wait_for 30 served_line 'shmetrics_collector_restarts_total{collector="cpu"} 1'
 check "cpu series are served again" \
@@ -153,7 +154,7 @@ listens=$(grep -c 'listening on' "$log")
 write_config "$work/config.json" false
 kill -HUP "$agent_pid"
 check "after SIGHUP the disabled loadavg segment is gone" \
-	wait_for 30 bash -c "! test -e /dev/shm/shmetrics.$inst.loadavg"
+	wait_for 30 bash -c "! test -e $(seg_of "$inst" loadavg)"
 check "and its own process is stopped" wait_for 30 bash -c "! kill -0 $loadavg_pid 2>/dev/null"
 check "after SIGHUP the exporter, whose collector set changed, listens anew" \
 	wait_for 30 bash -c "[ \$(grep -c 'listening on' '$log') -gt $listens ]"
@@ -172,8 +173,7 @@ stop_pid "$agent_pid" 10
 rc=$?
 agent_pid=""
 check "the agent exits 0 on SIGTERM (exit $rc)" test $rc -eq 0
-check "its segments are removed" bash -c "! ls /dev/shm/shmetrics.$inst.* >/dev/null 2>&1"
-check "no child process is left" \
-	bash -c "! pgrep -f '[:]/shmetrics.$inst.' >/dev/null && ! pgrep -f '[i]nstance=$inst' >/dev/null"
+check "its segments and their directory are removed" test ! -e "$SEGBASE/$inst"
+check "no child process is left" bash -c "! pgrep -f '[i]nstance=$inst' >/dev/null"
 
 finish "$log"

@@ -21,7 +21,7 @@ agent_pid=""
 
 cleanup() {
 	stop_pid "$agent_pid"
-	rm -f /dev/shm/shmetrics."$inst".*
+	kill_instance "$inst"
 	rm -rf "$work"
 }
 trap cleanup EXIT

@@ -25,7 +25,7 @@ ext_pid=""
 cleanup() {
 	[ -n "$ext_pid" ] && kill -KILL "$ext_pid" 2>/dev/null
 	stop_pid "$agent_pid"
-	rm -f /dev/shm/shmetrics."$inst".*
+	kill_instance "$inst"
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -53,10 +53,10 @@ cp "$work/src/request_counter" "$work/request_counter"
 ok "the example builds against the installed library"
 check "the example is linked to the installed libshmetrics.so.0" \
 	bash -c "ldd '$work/request_counter' | grep -q '$prefix/lib/libshmetrics.so.0'"
-out=$(env -u SHMETRICS_SEGMENT "$work/request_counter" 2>&1)
+out=$(env -u SHMETRICS_SEGMENT_FD "$work/request_counter" 2>&1)
 rc=$?
 check "outside the agent the example exits 78 and says why (exit $rc)" \
-	bash -c "[ $rc -eq 78 ] && grep -q SHMETRICS_SEGMENT <<<'$out'"
+	bash -c "[ $rc -eq 78 ] && grep -q SHMETRICS_SEGMENT_FD <<<'$out'"
 
 # ---- the agent runs the command collector and hosts the external one ----
 cat >"$work/config.json" <<EOF
@@ -80,13 +80,13 @@ check "--check-config accepts custom_collectors" test $? -eq 0
 start_agent "$log" --config "$work/config.json" || fatal "exporter started listening" "$log"
 ok "exporter listening on 127.0.0.1:$port"
 check "the agent created a segment for each custom collector" \
-	test -e "/dev/shm/shmetrics.$inst.app" -a -e "/dev/shm/shmetrics.$inst.ext"
+	test -e "$(seg_of "$inst" app)" -a -e "$(seg_of "$inst" ext)"
 check "the external collector's segment has the configured mode" \
-	test "$(stat -c %a "/dev/shm/shmetrics.$inst.ext")" = 600
+	test "$(stat -c %a "$(seg_of "$inst" ext)")" = 600
 check "the agent started the command collector" wait_for 30 bash -c "[ -n \"\$(pgrep -f '^$work/request_counter\$')\" ]"
 pid=$(app_pid)
 check "it got SHMETRICS_* and its env in its environment" \
-	bash -c "tr '\\0' '\\n' </proc/$pid/environ | grep -qx 'SHMETRICS_SEGMENT=/shmetrics.$inst.app' &&
+	bash -c "tr '\\0' '\\n' </proc/$pid/environ | grep -qx 'SHMETRICS_SEGMENT_FD=3' &&
 		tr '\\0' '\\n' </proc/$pid/environ | grep -qx 'SHMETRICS_INTERVAL=1s' &&
 		tr '\\0' '\\n' </proc/$pid/environ | grep -qx 'APP_MODE=test'"
 check "the example's counter is served" \
@@ -119,7 +119,7 @@ check "after it stopped the external collector goes down" wait_for 30 \
 # ---- kill -9: stale, down, restarted, back ----
 old=$(app_pid)
 kill -KILL "$old"
-check "the agent logs the death" wait_for 20 grep -q "collector app\\[$old\\] exited on signal 9" "$log"
+check "the agent logs the death" wait_for 20 grep -q "collector app\\[[0-9]*\\] exited on signal 9 in its sandbox" "$log"
 check "shmetrics_collector_up{collector=\"app\"} is 0 and its series are omitted" wait_for 20 \
 	bash -c "curl -fsS http://127.0.0.1:$port/metrics >'$work/dead.txt' &&
 		grep -q '^shmetrics_collector_up{collector=\"app\"} 0$' '$work/dead.txt' &&
@@ -138,7 +138,6 @@ rc=$?
 agent_pid=""
 check "the agent exits 0 on SIGTERM (exit $rc)" test $rc -eq 0
 check "the command collector was stopped with it" bash -c "[ -z \"\$(pgrep -f '^$work/request_counter\$')\" ]"
-check "the custom collectors' segments are removed" \
-	bash -c "! ls /dev/shm/shmetrics.$inst.* >/dev/null 2>&1"
+check "the custom collectors' segments are removed" test ! -e "$SEGBASE/$inst"
 
 finish "$log"

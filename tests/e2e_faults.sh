@@ -36,8 +36,8 @@ cleanup() {
 	# The agent's children stop on its death (PR_SET_PDEATHSIG); these names are
 	# this run's own.
 	pkill -KILL -f "instance=$iinst" 2>/dev/null
-	pkill -KILL -f "segment=/shmetrics.$iinst." 2>/dev/null
-	rm -f /dev/shm/shmetrics."$inst".* /dev/shm/shmetrics."$iinst".*
+	kill_instance "$inst"
+	kill_instance "$iinst"
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -67,19 +67,22 @@ start_agent "$log" --config "$work/config.json" --collector.disable-defaults \
 	--collector.loadavg.isolated || fatal "the agent's exporter listens on $port" "$log"
 
 start_writer() {
-	"$HELPERS/invariant_writer" --segment="/shmetrics.$iinst.invariant" --pause-us=50 \
+	"$HELPERS/invariant_writer" --segments.directory="$SEGBASE" --instance="$iinst" \
+		--collector=invariant --pause-us=50 \
 		2>>"$work/writer.log" &
 	writer_pid=$!
 }
 start_exporter() {
-	"$BIN/shmetrics-exporter" --instance="$iinst" --web.listen-address="127.0.0.1:$iport" \
+	"$BIN/shmetrics-exporter" --segments.directory="$SEGBASE" --instance="$iinst" \
+		--web.listen-address="127.0.0.1:$iport" \
 		--collector=invariant --web.max-connections=256 --web.max-connections-per-ip=256 \
 		>>"$work/exporter.log" 2>&1 &
 	exp_pid=$!
 }
-"$HELPERS/invariant_writer" --segment="/shmetrics.$iinst.invariant" --create --pause-us=1000000 &
+"$HELPERS/invariant_writer" --segments.directory="$SEGBASE" --instance="$iinst" \
+	--collector=invariant --create --pause-us=1000000 &
 creator=$!
-wait_for 20 test -e "/dev/shm/shmetrics.$iinst.invariant"
+wait_for 20 test -e "$(seg_of "$iinst" invariant)"
 {
 	kill -KILL $creator # the segment stays; the loop below writes to it
 	wait $creator
@@ -261,7 +264,7 @@ stop_pid "$agent_pid" 15
 rc=$?
 agent_pid=""
 check "the agent still stops cleanly (exit $rc)" test $rc -eq 0
-check "no segment of the agent is left" bash -c "! ls /dev/shm/shmetrics.$inst.* >/dev/null 2>&1"
+check "no segment of the agent is left" test ! -e "$SEGBASE/$inst"
 
 avg_over=0 avg_up=0
 [ $kills_a -gt 0 ] && avg_over=$((sum_over / kills_a)) && avg_up=$((sum_up / kills_a))

@@ -26,7 +26,7 @@ stop_all() {
 }
 cleanup() {
 	stop_all
-	rm -f /dev/shm/shmetrics.prom$$*.*
+	for i in $(ls "$SEGBASE" 2>/dev/null | grep "^prom$$"); do kill_instance "$i"; done
 	rm -rf "$work"
 }
 trap cleanup EXIT

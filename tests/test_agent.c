@@ -428,14 +428,16 @@ static void assert_argv(const struct child_argv *a, const char *const *want)
 static void test_group_command_line_runs_every_collector_that_is_not_isolated(void **state)
 {
 	static const char *const want[] = { "/x/shmetrics-collector",
-					    "--run=cpu:/shmetrics.test.cpu:500ms",
-					    "--run=loadavg:/shmetrics.test.loadavg:5s",
+					    "--run=cpu:500ms",
+					    "--run=loadavg:5s",
 					    "--collector.cpu.guest=false",
+					    "--instance=test",
 					    "--log.level=debug",
 					    "--path.procfs=/host/proc",
 					    "--path.sysfs=/sys",
 					    "--path.rootfs=/",
 					    "--path.udev.data=/run/udev/data",
+					    "--segments.directory=/run/sm",
 					    NULL };
 	struct shm_config c = { 0 };
 	struct child_argv a;
@@ -443,6 +445,9 @@ static void test_group_command_line_runs_every_collector_that_is_not_isolated(vo
 
 	(void)state;
 	assert_int_equal(config_load_string(&c, argv_config, "t", err, sizeof err), 0);
+	assert_int_equal(setting_set(&c.set, setting_by_key("segments.directory"), "/run/sm", err,
+				     sizeof err),
+			 0);
 	only_the_first_four_collectors(&c);
 	config_find_collector(&c, "meminfo")->isolated = true;
 	assert_int_equal(child_argv_group(&a, "/x/shmetrics-collector", &c, err, sizeof err), 0);
@@ -457,13 +462,15 @@ static void test_group_command_line_runs_every_collector_that_is_not_isolated(vo
 static void test_an_isolated_collector_has_the_group_command_line_with_itself_alone(void **state)
 {
 	static const char *const want[] = { "/x/shmetrics-collector",
-					    "--run=cpu:/shmetrics.test.cpu:500ms",
+					    "--run=cpu:500ms",
 					    "--collector.cpu.guest=false",
+					    "--instance=test",
 					    "--log.level=debug",
 					    "--path.procfs=/host/proc",
 					    "--path.sysfs=/sys",
 					    "--path.rootfs=/",
 					    "--path.udev.data=/run/udev/data",
+					    "--segments.directory=/run/sm",
 					    NULL };
 	struct shm_config c = { 0 };
 	struct child_argv a;
@@ -471,6 +478,9 @@ static void test_an_isolated_collector_has_the_group_command_line_with_itself_al
 
 	(void)state;
 	assert_int_equal(config_load_string(&c, argv_config, "t", err, sizeof err), 0);
+	assert_int_equal(setting_set(&c.set, setting_by_key("segments.directory"), "/run/sm", err,
+				     sizeof err),
+			 0);
 	config_find_collector(&c, "cpu")->isolated = true;
 	assert_int_equal(child_argv_collector(&a, "/x/shmetrics-collector", &c,
 					      config_find_collector(&c, "cpu"), err, sizeof err),
@@ -519,6 +529,8 @@ static void test_exporter_command_line_lists_enabled_collectors_and_the_agent(vo
 					    "--web.max-connections-per-ip=16",
 					    "--web.threads=2",
 					    "--web.cache=1s",
+					    "--segments.max-series=10000",
+					    "--segments.directory=/run/sm",
 					    NULL };
 	struct shm_config c = { 0 };
 	struct child_argv a;
@@ -526,6 +538,9 @@ static void test_exporter_command_line_lists_enabled_collectors_and_the_agent(vo
 
 	(void)state;
 	assert_int_equal(config_load_string(&c, argv_config, "t", err, sizeof err), 0);
+	assert_int_equal(setting_set(&c.set, setting_by_key("segments.directory"), "/run/sm", err,
+				     sizeof err),
+			 0);
 	only_the_first_four_collectors(&c);
 	assert_int_equal(child_argv_exporter(&a, "/x/shmetrics-exporter", &c, err, sizeof err), 0);
 	assert_argv(&a, want);

@@ -103,8 +103,8 @@ static void test_bad_custom_collectors_fail_with_position_and_reason(void **stat
 		{ "{\"custom_collectors\": {\"x\": {\"external\": true, \"env\": {}}}}",
 		  "cannot set its environment" },
 		{ "{\"custom_collectors\": {\"x\": {\"external\": false}}}", "expected true" },
-		{ "{\"custom_collectors\": {\"x\": {\"command\": [\"/a\"], \"env\": {\"SHMETRICS_SEGMENT\": \"/x\"}}}}",
-		  "SHMETRICS_SEGMENT is set by the agent" },
+		{ "{\"custom_collectors\": {\"x\": {\"command\": [\"/a\"], \"env\": {\"SHMETRICS_SEGMENT_FD\": \"4\"}}}}",
+		  "SHMETRICS_SEGMENT_FD is set by the agent" },
 		{ "{\"custom_collectors\": {\"x\": {\"command\": [\"/a\"], \"env\": {\"1A\": \"x\"}}}}",
 		  "is not a variable name" },
 		{ "{\"custom_collectors\": {\"x\": {\"command\": [\"/a\"], \"user\": \"no-such-user-xyz\"}}}",
@@ -160,22 +160,29 @@ static void test_command_lines_follow_the_documented_contract(void **state)
 {
 	(void)state;
 	struct shm_config *c = load(good);
+	char why[256];
+	assert_int_equal(setting_set(&c->set, setting_by_key("segments.directory"), "/run/sm", why,
+				     sizeof why),
+			 0);
+
 	struct child_argv a;
 	static const char *const app[] = { "/usr/bin/app", "--x", "" };
 	static const char *const chk[] = {
 		"/libexec/shmetrics-collector",
 		"--collector=check",
-		"--segment=/shmetrics.main.check",
 		"--interval=5s",
 		"--exec.timeout=3s",
 		"--exec.command=/bin/check.sh",
 		"--exec.arg=a b",
+		"--instance=main",
 		"--log.level=info",
 		"--path.procfs=/proc",
 		"--path.sysfs=/sys",
 		"--path.rootfs=/",
 		"--path.udev.data=/run/udev/data",
+		"--segments.directory=/run/sm",
 	};
+
 
 	assert_int_equal(child_argv_collector(&a, "/libexec/shmetrics-collector", c,
 					      config_find_collector(c, "app"), err, sizeof err),
@@ -219,21 +226,22 @@ static void test_environment_carries_the_segment_and_the_configured_variables(vo
 	struct shm_config *c = load(good);
 	struct child_exec x;
 
-	setenv("SHMETRICS_SEGMENT", "/from.the.agents.own.env", 1);
+	setenv("SHMETRICS_SEGMENT_FD", "7", 1);
 	setenv("A", "overridden", 1);
 	assert_int_equal(custom_exec_prepare(&x, c, config_find_custom(c, "app"), 10000, err,
 					     sizeof err),
 			 0);
-	assert_true(env_has(x.envp, "SHMETRICS_SEGMENT=/shmetrics.main.app"));
+	assert_true(env_has(x.envp, "SHMETRICS_SEGMENT_FD=3")); /* sandbox.h: descriptor 3 */
+	assert_true(x.plugin && x.isolate);
 	assert_true(env_has(x.envp, "SHMETRICS_COLLECTOR=app"));
 	assert_true(env_has(x.envp, "SHMETRICS_INSTANCE=main"));
 	assert_true(env_has(x.envp, "SHMETRICS_INTERVAL=10s"));
 	assert_true(env_has(x.envp, "A=1"));
 	assert_false(env_has(x.envp, "A=overridden"));
-	assert_false(env_has(x.envp, "SHMETRICS_SEGMENT=/from.the.agents.own.env"));
+	assert_false(env_has(x.envp, "SHMETRICS_SEGMENT_FD=7"));
 	assert_false(x.set_ids);
 	child_exec_free(&x);
-	unsetenv("SHMETRICS_SEGMENT");
+	unsetenv("SHMETRICS_SEGMENT_FD");
 	unsetenv("A");
 	drop(c);
 }

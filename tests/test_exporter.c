@@ -33,6 +33,7 @@
 #include "../exporter/negotiate.h"
 #include "../exporter/scrape.h"
 #include "log.h"
+#include "segdir_fixture.h"
 #include "segment.h"
 
 /* live: fresh; dups: repeats live's family and a self-metric name; stale: its
@@ -41,7 +42,8 @@
 static const char *const collectors[] = { "live", "dups", "stale", "dead", "ghost", "bad" };
 #define N_COLLECTORS (sizeof collectors / sizeof collectors[0])
 
-static char instance[32];
+static struct segdir_fixture fx;
+static const char *instance = FIXTURE_INSTANCE;
 static struct seg_writer *writers[N_COLLECTORS];
 static struct scrape *scrape;
 static struct http_server *server;
@@ -49,21 +51,23 @@ static uint16_t port;
 
 /* ---- segments and writers ---- */
 
-static void shm_name_of(const char *collector, char *out, size_t len)
+/* A read-write descriptor of collector's segment file. */
+static int segment_fd(const char *collector)
 {
-	char err[256];
-	assert_int_equal(segment_name(out, len, instance, collector, err, sizeof err), 0);
+	char err[PATH_MAX + 200];
+	int fd = segdir_open_segment(&fx.dir, collector, O_RDWR, NULL, err, sizeof err);
+	if (fd < 0)
+		fail_msg("%s", err);
+	return fd;
 }
 
 static void make_segment(const char *collector)
 {
-	struct segment_options opt = { .interval_ms = 60000, .mode = 0600, .gid = (gid_t)-1 };
-	char name[SEGMENT_NAME_MAX + 1], err[256] = "";
+	struct segment_options opt = segdir_fixture_options(0, 60000);
+	char err[PATH_MAX + 200] = "";
 
-	batch_limits_default(&opt.limits);
-	shm_name_of(collector, name, sizeof name);
-	if (segment_create(name, collector, &opt, err, sizeof err) != 0)
-		fail_msg("segment_create(%s): %s", name, err);
+	if (segment_create(&fx.dir, collector, &opt, err, sizeof err) != 0)
+		fail_msg("segment_create(%s): %s", collector, err);
 }
 
 static void add_gauge(struct batch *b, const char *family, const char *label, double v)
@@ -79,12 +83,11 @@ static void add_gauge(struct batch *b, const char *family, const char *label, do
 /* Attaches as the writer of collector and publishes one family named after it. */
 static struct seg_writer *publish(const char *collector, const char *family, uint32_t interval)
 {
-	char name[SEGMENT_NAME_MAX + 1], err[256] = "";
+	char err[PATH_MAX + 200] = "";
 	struct seg_writer *w = NULL;
 
-	shm_name_of(collector, name, sizeof name);
-	if (seg_writer_attach(&w, name, err, sizeof err) != 0)
-		fail_msg("seg_writer_attach(%s): %s", name, err);
+	if (seg_writer_attach(&w, &fx.dir, collector, err, sizeof err) != 0)
+		fail_msg("seg_writer_attach(%s): %s", collector, err);
 	struct batch *b = batch_new(seg_writer_limits(w));
 	assert_non_null(b);
 	add_gauge(b, family, collector, 42);
@@ -94,7 +97,7 @@ static struct seg_writer *publish(const char *collector, const char *family, uin
 	if (interval)
 		seg_writer_set_interval(w, interval);
 	if (seg_writer_publish(w, b, err, sizeof err) != 0)
-		fail_msg("seg_writer_publish(%s): %s", name, err);
+		fail_msg("seg_writer_publish(%s): %s", collector, err);
 	batch_free(b);
 	return w;
 }
@@ -132,7 +135,12 @@ static void setup_segments(void)
 static int setup_server(void **state)
 {
 	/* a 1ms body cache: these tests look at counters that change per request */
-	struct scrape_options so = { instance, collectors, N_COLLECTORS, 3, 1, 0 };
+	struct scrape_options so = { .segments_dir = fx.base,
+				     .instance = instance,
+				     .collectors = collectors,
+				     .n_collectors = N_COLLECTORS,
+				     .staleness_intervals = 3,
+				     .cache_ms = 1 };
 	struct http_options ho = { .host = "127.0.0.1",
 				   .threads = 4,
 				   .timeout_s = 5,
@@ -143,7 +151,8 @@ static int setup_server(void **state)
 	(void)state;
 	signal(SIGPIPE, SIG_IGN);
 	log_init("test_exporter", LOG_LEVEL_ERROR);
-	snprintf(instance, sizeof instance, "test%ld", (long)getpid());
+	if (segdir_fixture_make(&fx) < 0)
+		fail_msg("cannot make a segment directory");
 	setup_segments();
 	if (scrape_new(&scrape, &so, err, sizeof err) != 0)
 		fail_msg("scrape_new: %s", err);
@@ -156,16 +165,12 @@ static int setup_server(void **state)
 
 static int teardown_server(void **state)
 {
-	char name[SEGMENT_NAME_MAX + 1], err[256];
-
 	(void)state;
 	http_stop(server);
 	scrape_free(scrape);
-	for (size_t i = 0; i < N_COLLECTORS; i++) {
+	for (size_t i = 0; i < N_COLLECTORS; i++)
 		seg_writer_detach(writers[i]);
-		shm_name_of(collectors[i], name, sizeof name);
-		segment_remove(name, err, sizeof err);
-	}
+	segdir_fixture_free(&fx);
 	return 0;
 }
 
@@ -491,12 +496,9 @@ static void test_concurrent_scrapes_all_succeed(void **state)
 /* Overwrites len bytes at off of collector's segment through a second mapping. */
 static void scribble(const char *collector, size_t off, size_t len)
 {
-	char name[SEGMENT_NAME_MAX + 1];
 	struct stat st;
+	int fd = segment_fd(collector);
 
-	shm_name_of(collector, name, sizeof name);
-	int fd = shm_open(name, O_RDWR, 0);
-	assert_true(fd >= 0);
 	assert_int_equal(fstat(fd, &st), 0);
 	assert_true((size_t)st.st_size >= off + len);
 	unsigned char *p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
@@ -511,15 +513,13 @@ static void scribble(const char *collector, size_t off, size_t len)
 static void test_corrupt_segment_is_reported_down_and_not_fatal(void **state)
 {
 	struct stat st;
-	char name[SEGMENT_NAME_MAX + 1];
 
 	(void)state;
 	char *body = get_metrics();
 	assert_contains(body, "bad_value{k=\"bad\"} 42\n");
 	free(body);
-	shm_name_of("bad", name, sizeof name);
-	int fd = shm_open(name, O_RDONLY, 0);
-	assert_true(fd >= 0 && fstat(fd, &st) == 0);
+	int fd = segment_fd("bad");
+	assert_true(fstat(fd, &st) == 0);
 	close(fd);
 	/* everything after the 256-byte header (both batch copies), then everything.
 	 * The sequence word did not move, so the exporter keeps its validated copy
@@ -640,7 +640,12 @@ struct side_server {
 static void side_start(struct side_server *ss, uint32_t cache_ms, unsigned max_conn,
 		       unsigned per_ip)
 {
-	struct scrape_options so = { instance, collectors, N_COLLECTORS, 3, cache_ms, 0 };
+	struct scrape_options so = { .segments_dir = fx.base,
+				     .instance = instance,
+				     .collectors = collectors,
+				     .n_collectors = N_COLLECTORS,
+				     .staleness_intervals = 3,
+				     .cache_ms = cache_ms };
 	struct http_options ho = { .host = "127.0.0.1",
 				   .threads = 2,
 				   .timeout_s = 3,

@@ -91,9 +91,9 @@ fuzz() {
 	local pid=$!
 	wait $pid
 	local rc=$?
-	# libFuzzer ends without running atexit handlers: remove what a harness
-	# created in /dev/shm (they name their segments after their pid).
-	rm -f /dev/shm/shmetrics.fuzz"$pid".*
+	# libFuzzer ends without running atexit handlers: remove the segment
+	# directory a harness made (named after its pid).
+	rm -rf /tmp/shmetrics-fuzz"$pid"
 	grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|#[0-9]+ *DONE)' "$log" |
 		tr '\n' ' '
 	echo
