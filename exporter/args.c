@@ -121,3 +121,24 @@ int args_parse_listen_address(const char *s, char *host, size_t hostlen, uint16_
 	*port = (uint16_t)v;
 	return 0;
 }
+
+int args_parse_bytes(const char *s, uint64_t *bytes, char *err, size_t errlen)
+{
+	static const struct {
+		const char *suffix;
+		unsigned shift;
+	} size_units[] = { { "", 0 },     { "B", 0 },  { "KiB", 10 }, { "k", 10 }, { "K", 10 },
+			   { "MiB", 20 }, { "M", 20 }, { "GiB", 30 }, { "G", 30 } };
+	const char *p = s;
+	uint64_t v;
+
+	if (read_number(&p, &v))
+		for (size_t i = 0; i < sizeof size_units / sizeof size_units[0]; i++)
+			if (strcmp(p, size_units[i].suffix) == 0 &&
+			    v <= (UINT64_MAX >> size_units[i].shift)) {
+				*bytes = v << size_units[i].shift;
+				return 0;
+			}
+	snprintf(err, errlen, "bad size \"%s\": expected e.g. 65536, 512KiB, 64MiB, 1GiB", s);
+	return -EINVAL;
+}

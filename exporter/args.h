@@ -19,4 +19,8 @@ int args_parse_listen_address(const char *s, char *host, size_t hostlen, uint16_
 int args_parse_uint(const char *s, unsigned min, unsigned max, unsigned *out, char *err,
 		    size_t errlen);
 
+/* A size in bytes: digits with an optional unit, B, KiB, MiB, GiB (or k, M, G
+ * as powers of 1024).  -EINVAL with the reason in err. */
+int args_parse_bytes(const char *s, uint64_t *bytes, char *err, size_t errlen);
+
 #endif

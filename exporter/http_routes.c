@@ -52,6 +52,12 @@ static mhd_result respond(struct http_server *h, struct MHD_Connection *conn, un
 	return rc;
 }
 
+mhd_result http_respond(struct http_server *h, struct MHD_Connection *conn, unsigned status,
+			struct MHD_Response *r, const char *content_type)
+{
+	return respond(h, conn, status, r, content_type);
+}
+
 static mhd_result respond_static(struct http_server *h, struct MHD_Connection *conn,
 				 unsigned status, const char *body, const char *content_type)
 {
@@ -178,6 +184,12 @@ static mhd_result serve_scrape(struct http_server *h, struct MHD_Connection *con
 
 static mhd_result route(struct http_server *h, struct MHD_Connection *conn, const char *url)
 {
+	const struct web_asset *asset = http_dashboard_asset(h, url);
+
+	if (asset)
+		return http_serve_asset(h, conn, asset);
+	if (http_is_api(url))
+		return http_serve_api(h, conn, url);
 	if (strcmp(url, "/metrics") == 0)
 		return serve_scrape(h, conn, false);
 	if (strcmp(url, "/metrics.json") == 0)

@@ -11,6 +11,8 @@
 #include <sysexits.h>
 
 #include "args.h"
+#include "history.h"
+#include "history_sampler.h"
 #include "http.h"
 #include "log.h"
 #include "scrape.h"
@@ -35,6 +37,8 @@ struct exporter_args {
 	const char *web_config_file;
 	bool no_openmetrics;
 	uint64_t cache_ms;
+	uint64_t history_ms; /* 0: no history, "/" is the page of links */
+	uint64_t history_bytes;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -46,6 +50,7 @@ static const char usage[] =
     "                          [--web.max-connections=N] [--web.max-connections-per-ip=N]\n"
     "                          [--web.threads=N] [--web.config.file=FILE]\n"
     "                          [--web.openmetrics=true|false] [--web.cache=1s]\n"
+    "                          [--history.retention=15m] [--history.memory-limit=64MiB]\n"
     "                          [--log.level=info]\n";
 
 /* ---- flags ---- */
@@ -136,6 +141,29 @@ static int flag_cache(struct exporter_args *a, const char *v, char *err, size_t 
 	return rc;
 }
 
+static int flag_history(struct exporter_args *a, const char *v, char *err, size_t errlen)
+{
+	int rc = args_parse_duration_ms(v, &a->history_ms, err, errlen);
+
+	if (rc == 0 && a->history_ms > 24u * 3600000u) {
+		snprintf(err, errlen, "history.retention %s is out of range (0 to 24h)", v);
+		return -EINVAL;
+	}
+	return rc;
+}
+
+static int flag_history_memory(struct exporter_args *a, const char *v, char *err, size_t errlen)
+{
+	int rc = args_parse_bytes(v, &a->history_bytes, err, errlen);
+
+	if (rc == 0 && (a->history_bytes < 65536 || a->history_bytes > (64ull << 30))) {
+		snprintf(err, errlen, "history.memory-limit %s is out of range (64KiB to 64GiB)",
+			 v);
+		return -EINVAL;
+	}
+	return rc;
+}
+
 static int flag_log_level(struct exporter_args *a, const char *v, char *err, size_t errlen)
 {
 	a->log_level = log_level_parse(v);
@@ -162,6 +190,8 @@ static const struct {
 	{ "--web.config.file=", flag_web_config },
 	{ "--web.openmetrics=", flag_openmetrics },
 	{ "--web.cache=", flag_cache },
+	{ "--history.retention=", flag_history },
+	{ "--history.memory-limit=", flag_history_memory },
 	{ "--log.level=", flag_log_level },
 };
 
@@ -198,6 +228,8 @@ static int parse_args(struct exporter_args *a, int argc, char **argv, char *err,
 		.threads = 2,
 		.log_level = LOG_LEVEL_INFO,
 		.cache_ms = SCRAPE_DEFAULT_CACHE_MS,
+		.history_ms = HISTORY_DEFAULT_RETENTION_MS,
+		.history_bytes = HISTORY_DEFAULT_MAX_BYTES,
 	};
 	for (int i = 1; i < argc; i++) {
 		int rc = parse_flag(a, argv[i], err, errlen);
@@ -246,13 +278,19 @@ static int serve(const struct exporter_args *a, struct scrape *s, const struct w
 		.web = web,
 		.no_openmetrics = a->no_openmetrics,
 	};
+	struct history_sampler *sampler = NULL;
 	struct http_server *h;
 	char err[512], addr[128];
 	sigset_t old;
 
 	setup_signals(&old);
+	if (scrape_history(s) && history_sampler_start(&sampler, s, err, sizeof err) < 0) {
+		log_error("%s", err);
+		return 1;
+	}
 	if (http_start(&h, &ho, s, err, sizeof err) < 0) {
 		log_error("%s", err);
+		history_sampler_stop(sampler);
 		return 1;
 	}
 	http_listen_address(h, addr, sizeof addr);
@@ -261,6 +299,7 @@ static int serve(const struct exporter_args *a, struct scrape *s, const struct w
 		sigsuspend(&old);
 	log_info("stopping");
 	http_stop(h);
+	history_sampler_stop(sampler);
 	return 0;
 }
 
@@ -293,6 +332,13 @@ int main(int argc, char **argv)
 		log_error("%s", err);
 		web_config_free(web);
 		return rc == -EINVAL ? EX_CONFIG : 1;
+	}
+	struct history_options ho = { (uint32_t)a.history_ms, (size_t)a.history_bytes };
+	if (a.history_ms && (rc = scrape_history_new(s, &ho, err, sizeof err)) < 0) {
+		log_error("%s", err);
+		scrape_free(s);
+		web_config_free(web);
+		return 1;
 	}
 	rc = serve(&a, s, web);
 	scrape_free(s);
