@@ -46,6 +46,7 @@ struct hsource {
 	struct map_entry *map;
 	size_t map_n, map_cap;
 	uint64_t map_key, map_gen;
+	uint32_t map_series, map_values; /* the view's counts when the map was made */
 	bool map_valid;
 	bool map_refused; /* some sample of the map found no room */
 };
@@ -642,7 +643,8 @@ int history_record_view(struct history *h, size_t src, const struct metrics_view
 	if (begin_locked(h, src, t_ms, interval_ms)) {
 		struct hsource *so = h->cur;
 		bool same = so->map_valid && so->map_key == meta_key &&
-			    so->map_gen == v->hdr.meta_generation;
+			    so->map_gen == v->hdr.meta_generation &&
+			    so->map_series == v->hdr.n_series && so->map_values == v->hdr.n_values;
 		/* a refused series may fit now: retry by key every 64 publishes */
 		if (same && !(so->map_refused && so->seq % 64 == 0))
 			record_fast(h, v);
@@ -652,6 +654,8 @@ int history_record_view(struct history *h, size_t src, const struct metrics_view
 			so->map_refused = false;
 			so->map_key = meta_key;
 			so->map_gen = v->hdr.meta_generation;
+			so->map_series = v->hdr.n_series;
+			so->map_values = v->hdr.n_values;
 			record_slow(h, v);
 		}
 		end_locked(h);
