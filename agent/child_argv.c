@@ -212,6 +212,22 @@ int child_argv_collector(struct child_argv *a, const char *program, const struct
 	return builtin_argv(a, program, c, &col, 1, err, errlen);
 }
 
+/* Only what differs from the exporter's defaults, so that the usual command
+ * line stays short. */
+static int push_history(struct child_argv *a, const struct web_config *w)
+{
+	char retention[32];
+	int rc = 0;
+
+	if (w->history_retention_ms != CONFIG_DEFAULT_HISTORY_MS) {
+		format_duration_ms(w->history_retention_ms, retention, sizeof retention);
+		rc |= push(a, "--history.retention=%s", w->history_retention_ms ? retention : "0");
+	}
+	if (w->history_memory_mib != CONFIG_DEFAULT_HISTORY_MIB)
+		rc |= push(a, "--history.memory-limit=%" PRIu32 "MiB", w->history_memory_mib);
+	return rc;
+}
+
 int child_argv_exporter(struct child_argv *a, const char *program, const struct shm_config *c,
 			char *err, size_t errlen)
 {
@@ -236,6 +252,7 @@ int child_argv_exporter(struct child_argv *a, const char *program, const struct 
 		rc |= push(a, "--web.config.file=%s", c->web.config_file);
 	if (!c->web.openmetrics)
 		rc |= push(a, "--web.openmetrics=false");
+	rc |= push_history(a, &c->web);
 	rc |= push(a, "--log.level=%s", c->log_level);
 	return finish(a, rc, err, errlen);
 }

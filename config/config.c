@@ -80,6 +80,8 @@ void config_set_defaults(struct shm_config *c)
 	c->web.max_connections_per_ip = 16;
 	c->web.threads = 2;
 	c->web.openmetrics = true;
+	c->web.history_retention_ms = CONFIG_DEFAULT_HISTORY_MS;
+	c->web.history_memory_mib = CONFIG_DEFAULT_HISTORY_MIB;
 	c->segments.mode = 0640;
 	c->segments.max_series = 10000;
 	c->n_collectors = N_BUILTIN;
@@ -110,7 +112,9 @@ static bool web_changed(const struct web_config *a, const struct web_config *b)
 	       a->connection_timeout_s != b->connection_timeout_s ||
 	       a->max_connections != b->max_connections ||
 	       a->max_connections_per_ip != b->max_connections_per_ip || a->threads != b->threads ||
-	       strcmp(a->config_file, b->config_file) != 0 || a->openmetrics != b->openmetrics;
+	       strcmp(a->config_file, b->config_file) != 0 || a->openmetrics != b->openmetrics ||
+	       a->history_retention_ms != b->history_retention_ms ||
+	       a->history_memory_mib != b->history_memory_mib;
 }
 
 static bool collector_enabled(const struct shm_config *c, const char *name)

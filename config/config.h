@@ -26,6 +26,8 @@
 #define CONFIG_DEFAULT_PORT        9469
 #define CONFIG_DEFAULT_INTERVAL_MS 5000
 #define CONFIG_DEFAULT_INSTANCE    "main"
+#define CONFIG_DEFAULT_HISTORY_MS  900000u /* 15 minutes */
+#define CONFIG_DEFAULT_HISTORY_MIB 64u
 
 struct collector_config {
 	char name[CONFIG_NAME_MAX]; /* [a-zA-Z0-9_-]+, names the segment */
@@ -40,8 +42,10 @@ struct web_config {
 	uint32_t max_connections;
 	uint32_t max_connections_per_ip;
 	uint32_t threads;
-	char config_file[PATH_MAX]; /* exporter-toolkit web config (TLS, auth); "" none */
-	bool openmetrics;           /* false: serve text 0.0.4 whatever Accept says */
+	char config_file[PATH_MAX];    /* exporter-toolkit web config (TLS, auth); "" none */
+	bool openmetrics;              /* false: serve text 0.0.4 whatever Accept says */
+	uint32_t history_retention_ms; /* the dashboard's history; 0: none */
+	uint32_t history_memory_mib;   /* its memory limit */
 };
 
 struct segments_config {

@@ -350,6 +350,21 @@ static int on_openmetrics(struct loader *ld, const char *path, json_t *v)
 	return 0;
 }
 
+static int on_history_retention(struct loader *ld, const char *path, json_t *v)
+{
+	char msg[MSG_BUF];
+	if (!json_is_string(v))
+		return wrong_type(ld, path, v, "a duration string such as \"15m\" (\"0s\": none)");
+	int rc = config_parse_duration_range(json_string_value(v), 0, 24u * 3600000u,
+					     &ld->cfg->web.history_retention_ms, msg, sizeof msg);
+	return checked(ld, path, rc, msg);
+}
+
+static int on_history_memory(struct loader *ld, const char *path, json_t *v)
+{
+	return want_uint(ld, path, v, 1, 65536, &ld->cfg->web.history_memory_mib);
+}
+
 static const struct key_rule web_rules[] = {
 	{ "listen_address", on_listen_address },
 	{ "config_file", on_web_config_file },
@@ -358,6 +373,8 @@ static const struct key_rule web_rules[] = {
 	{ "max_connections", on_max_connections },
 	{ "max_connections_per_ip", on_per_ip },
 	{ "threads", on_threads },
+	{ "history_retention", on_history_retention },
+	{ "history_memory_limit_mib", on_history_memory },
 };
 
 /* The per-IP limit cannot exceed the total; an unset one follows a smaller total. */

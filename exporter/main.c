@@ -143,7 +143,11 @@ static int flag_cache(struct exporter_args *a, const char *v, char *err, size_t 
 
 static int flag_history(struct exporter_args *a, const char *v, char *err, size_t errlen)
 {
-	int rc = args_parse_duration_ms(v, &a->history_ms, err, errlen);
+	int rc = 0;
+
+	a->history_ms = 0; /* "0": no history */
+	if (strcmp(v, "0") != 0)
+		rc = args_parse_duration_ms(v, &a->history_ms, err, errlen);
 
 	if (rc == 0 && a->history_ms > 24u * 3600000u) {
 		snprintf(err, errlen, "history.retention %s is out of range (0 to 24h)", v);

