@@ -22,6 +22,7 @@
   const state = {
     windowSec: 300, paused: false, store: new Map(), byName: new Map(), lastPoll: 0,
     panels: [], custom: new Map(), families: [], fetchedNames: new Set(), timer: null,
+    newest: 0, newestAt: 0, /* the newest sample's time, and when (browser clock) it was seen */
   };
   const exposed = {
     ready: false, polls: 0, errors: [], panels: {},
@@ -98,8 +99,13 @@
         if (s.t.length && t <= s.t[s.t.length - 1]) continue;
         s.t.push(t);
         s.v.push(parseValue(v));
+        if (t > state.newest) { state.newest = t; state.newestAt = Date.now(); }
       }
     }
+  }
+  /* The exporter's clock, estimated from its newest sample: the browser's may be off. */
+  function serverNow() {
+    return state.newest ? state.newest + (Date.now() - state.newestAt) / 1000 : Date.now() / 1000;
   }
   function trim(now) {
     const cutoff = now - state.windowSec - 5;
@@ -291,9 +297,12 @@
       id: "collectors", title: "Collection time, slowest collectors", unit: "seconds",
       names: ["node_scrape_collector_duration_seconds"],
       lines() {
+        /* the 8 slowest over the window, in name order so that the chart is stable */
+        const mean = (l) => l.y.reduce((x, y) => x + y, 0) / (l.y.length || 1);
         return series("node_scrape_collector_duration_seconds")
           .map((s) => direct(s.metric.collector, s))
-          .sort((a, b) => last(b.line) - last(a.line)).slice(0, 8);
+          .sort((a, b) => mean(b.line) - mean(a.line)).slice(0, 8)
+          .sort((a, b) => a.label.localeCompare(b.label));
       },
     },
   ];
@@ -364,6 +373,7 @@
       }))),
       cursor: { drag: { x: false, y: false } },
       legend: { live: true },
+      hooks: { ready: [(u) => u.setLegend({ idx: u.data[0].length - 1 })] },
     };
   }
 
@@ -440,7 +450,7 @@
       const old = names.filter((n) => !fresh.includes(n));
       if (old.length) await fetchRange(old, Math.min(state.windowSec, now - state.lastPoll + 5));
       state.lastPoll = now;
-      trim(now);
+      trim(serverNow());
       drawAll();
       exposed.polls++;
       exposed.ready = true;
@@ -477,7 +487,7 @@
 
   function ago(ts) {
     if (ts == null) return "never";
-    const s = Math.max(0, Date.now() / 1000 - ts);
+    const s = Math.max(0, serverNow() - ts);
     return s < 90 ? Math.round(s) + " s ago" : Math.round(s / 60) + " min ago";
   }
   function cell(tr, text, cls) {
