@@ -99,7 +99,8 @@ static void sort_and_dedup(struct history_selection *sel)
 {
 	size_t w = 0;
 
-	qsort(sel->series, sel->n, sizeof *sel->series, cmp_series);
+	if (sel->n > 1)
+		qsort(sel->series, sel->n, sizeof *sel->series, cmp_series);
 	for (size_t i = 0; i < sel->n; i++) {
 		struct history_series *s = &sel->series[i];
 		if (w > 0 && sel->series[w - 1].key_len == s->key_len &&
@@ -211,6 +212,7 @@ static unsigned parse_query(const struct query_args *a, struct selector **sel, i
 {
 	char err[ERR_MAX];
 
+	*sel = NULL;
 	if (!a->query || !*a->query)
 		return bad_param(out, "query", "missing; expected a series selector");
 	int rc = selector_parse(a->query, sel, range_ms, err, sizeof err);
@@ -419,7 +421,8 @@ static void strings_unique(struct strings *st)
 {
 	size_t w = 0;
 
-	qsort(st->v, st->n, sizeof *st->v, cmp_str);
+	if (st->n > 1)
+		qsort(st->v, st->n, sizeof *st->v, cmp_str);
 	for (size_t i = 0; i < st->n; i++)
 		if (w == 0 || cmp_str(&st->v[w - 1], &st->v[i]) != 0)
 			st->v[w++] = st->v[i];

@@ -167,12 +167,12 @@ static int split_alternation(struct matcher *m)
 static int compile_regex(struct parser *p, struct matcher *m)
 {
 	size_t len = m->value_len + 8;
-	char *anchored = malloc(len);
+	char *anchored;
 	int rc;
 
 	if (literal_alternation(m->value))
 		return split_alternation(m);
-	if (!anchored)
+	if (!(anchored = malloc(len)))
 		return -ENOMEM;
 	snprintf(anchored, len, "^(%s)$", m->value);
 	rc = regcomp(&m->re, anchored, REG_EXTENDED | REG_NOSUB);
