@@ -455,6 +455,39 @@ static void test_exporter_command_line_lists_enabled_collectors_and_the_agent(vo
 	child_argv_free(&a);
 }
 
+static void test_exporter_gets_the_history_settings_only_when_not_the_default(void **state)
+{
+	static const char *const cfg[] = {
+		"{\"web\": {\"history_retention\": \"0s\", \"history_memory_limit_mib\": 8}}",
+		"{\"web\": {\"history_retention\": \"1h\"}}",
+		"{}",
+	};
+	static const char *const want[][2] = {
+		{ "--history.retention=0", "--history.memory-limit=8MiB" },
+		{ "--history.retention=1h", NULL },
+		{ NULL, NULL },
+	};
+	struct shm_config c;
+	struct child_argv a;
+	char err[512];
+
+	(void)state;
+	for (size_t i = 0; i < 3; i++) {
+		size_t found = 0, wanted = (want[i][0] != NULL) + (want[i][1] != NULL);
+		assert_int_equal(config_load_string(&c, cfg[i], "t", err, sizeof err), 0);
+		assert_int_equal(child_argv_exporter(&a, "x", &c, err, sizeof err), 0);
+		for (size_t k = 0; k < a.argc; k++) {
+			if (strncmp(a.argv[k], "--history.", 10) != 0)
+				continue;
+			found++;
+			assert_true((want[i][0] && strcmp(a.argv[k], want[i][0]) == 0) ||
+				    (want[i][1] && strcmp(a.argv[k], want[i][1]) == 0));
+		}
+		assert_int_equal(found, wanted);
+		child_argv_free(&a);
+	}
+}
+
 static void test_durations_are_written_the_way_the_children_read_them(void **state)
 {
 	static const struct {
@@ -735,6 +768,7 @@ int main(void)
 		cmocka_unit_test(
 		    test_isolated_is_a_config_key_and_a_flag_for_builtin_collectors_only),
 		cmocka_unit_test(test_exporter_command_line_lists_enabled_collectors_and_the_agent),
+		cmocka_unit_test(test_exporter_gets_the_history_settings_only_when_not_the_default),
 		cmocka_unit_test(test_durations_are_written_the_way_the_children_read_them),
 		cmocka_unit_test(test_reload_of_the_same_config_keeps_every_segment_and_process),
 		cmocka_unit_test(

@@ -186,7 +186,7 @@ struct override_case {
 #define FIELD(f) offsetof(struct shm_config, f), sizeof(((struct shm_config *)0)->f)
 
 static const uint32_t u1 = 1, u7 = 7, u100 = 100, u250 = 250, u600 = 600, u5000 = 5000;
-static const uint32_t u200000 = 200000;
+static const uint32_t u200000 = 200000, u0 = 0, u8 = 8;
 static const mode_t m0600 = 0600;
 
 static const struct override_case override_cases[] = {
@@ -202,6 +202,8 @@ static const struct override_case override_cases[] = {
 	{ "{\"web\": {\"max_connections\": 1}}", FIELD(web.max_connections), &u1 },
 	{ "{\"web\": {\"max_connections_per_ip\": 7}}", FIELD(web.max_connections_per_ip), &u7 },
 	{ "{\"web\": {\"threads\": 1}}", FIELD(web.threads), &u1 },
+	{ "{\"web\": {\"history_retention\": \"0s\"}}", FIELD(web.history_retention_ms), &u0 },
+	{ "{\"web\": {\"history_memory_limit_mib\": 8}}", FIELD(web.history_memory_mib), &u8 },
 	{ "{\"segments\": {\"mode\": \"600\"}}", FIELD(segments.mode), &m0600 },
 	{ "{\"segments\": {\"group\": \"root\"}}", FIELD(segments.group), "root" },
 	{ "{\"segments\": {\"max_series\": 200000}}", FIELD(segments.max_series), &u200000 },
