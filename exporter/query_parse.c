@@ -164,6 +164,116 @@ static int split_alternation(struct matcher *m)
 	return 0;
 }
 
+/*
+ * glibc compiles a repetition by copying the repeated part: a+ is aa*, a{3}
+ * is aaa, and (a+)+ doubles again, so a short hostile pattern ("a+++++...")
+ * can ask for gigabytes.  Before regcomp, the size of the expanded pattern is
+ * estimated: an atom counts 1, a group the sum of its alternatives, and a
+ * repetition multiplies what it repeats (+ by 2, {m,n} by n, * and ? by 1).
+ */
+#define REGEX_MAX_COST 256u
+
+struct re_scan {
+	const char *s;
+	size_t pos;
+	bool nested; /* a repetition of a repetition: "a++", "a*{2}" */
+};
+
+static unsigned long long re_mul(unsigned long long a, unsigned long long b)
+{
+	return a > REGEX_MAX_COST || b > REGEX_MAX_COST ? REGEX_MAX_COST + 1 : a * b;
+}
+
+static bool re_repeats(const struct re_scan *sc)
+{
+	char c = sc->s[sc->pos];
+
+	return c == '*' || c == '?' || c == '+' ||
+	       (c == '{' &&
+		(isdigit((unsigned char)sc->s[sc->pos + 1]) || sc->s[sc->pos + 1] == ','));
+}
+
+/* The factor of the repetition at sc->pos, which re_repeats said is one. */
+static unsigned long long re_repeat(struct re_scan *sc)
+{
+	char c = sc->s[sc->pos];
+	unsigned long long lo = 0, hi = 0;
+
+	if (c == '*' || c == '?' || c == '+') {
+		sc->pos++;
+		return c == '+' ? 2 : 1;
+	}
+	for (sc->pos++; isdigit((unsigned char)sc->s[sc->pos]); sc->pos++)
+		lo = lo > REGEX_MAX_COST ? lo : lo * 10 + (unsigned)(sc->s[sc->pos] - '0');
+	hi = lo;
+	if (sc->s[sc->pos] == ',')
+		for (hi = lo + 1, sc->pos++; isdigit((unsigned char)sc->s[sc->pos]); sc->pos++)
+			hi = hi > REGEX_MAX_COST ? hi : hi * 10 + (unsigned)(sc->s[sc->pos] - '0');
+	if (sc->s[sc->pos] == '}')
+		sc->pos++;
+	return hi ? hi : 1;
+}
+
+static void re_skip_bracket(struct re_scan *sc)
+{
+	sc->pos++; /* '[' */
+	if (sc->s[sc->pos] == '^')
+		sc->pos++;
+	if (sc->s[sc->pos] == ']')
+		sc->pos++;
+	while (sc->s[sc->pos] && sc->s[sc->pos] != ']')
+		sc->pos++;
+	if (sc->s[sc->pos])
+		sc->pos++;
+}
+
+/* The cost of alternatives up to the ')' closing this group, or the end (at
+ * depth 0 a stray ')' is an atom). */
+static unsigned long long re_cost(struct re_scan *sc, unsigned depth)
+{
+	unsigned long long total = 0, atom;
+
+	while (sc->s[sc->pos] && !(sc->s[sc->pos] == ')' && depth > 0) && total <= REGEX_MAX_COST) {
+		char c = sc->s[sc->pos];
+		if (c == '|') {
+			sc->pos++;
+			continue;
+		}
+		if (c == '(') {
+			sc->pos++;
+			atom = depth > 64 ? REGEX_MAX_COST + 1 : re_cost(sc, depth + 1) + 1;
+			if (sc->s[sc->pos] == ')')
+				sc->pos++;
+		} else if (c == '[') {
+			re_skip_bracket(sc);
+			atom = 1;
+		} else {
+			sc->pos += c == '\\' && sc->s[sc->pos + 1] ? 2 : 1;
+			atom = 1;
+		}
+		for (int n = 0; re_repeats(sc); n++) {
+			atom = re_mul(atom, re_repeat(sc));
+			sc->nested |= n > 0;
+		}
+		total += atom;
+	}
+	return total;
+}
+
+/* NULL, or why the pattern is refused before regcomp sees it. */
+static const char *regex_refused(const char *re)
+{
+	struct re_scan sc = { re, 0, false };
+	unsigned long long cost = re_cost(&sc, 0);
+
+	if (sc.nested)
+		return "invalid nested repetition operator (as in RE2: write (a+)+ if you mean it)";
+	if (cost > REGEX_MAX_COST)
+		return "too large once its repetitions are expanded (at most 256 atoms); simplify "
+		       "it";
+	return NULL;
+}
+
 static int compile_regex(struct parser *p, struct matcher *m)
 {
 	size_t len = m->value_len + 8;
@@ -172,18 +282,23 @@ static int compile_regex(struct parser *p, struct matcher *m)
 
 	if (literal_alternation(m->value))
 		return split_alternation(m);
+	const char *why = regex_refused(m->value);
+	if (why) {
+		snprintf(p->err, p->errlen, "regular expression for label %s: %s", m->name, why);
+		return -EINVAL;
+	}
 	if (!(anchored = malloc(len)))
 		return -ENOMEM;
 	snprintf(anchored, len, "^(%s)$", m->value);
 	rc = regcomp(&m->re, anchored, REG_EXTENDED | REG_NOSUB);
 	free(anchored);
 	if (rc != 0) {
-		char why[128];
-		regerror(rc, &m->re, why, sizeof why);
+		char reason[128];
+		regerror(rc, &m->re, reason, sizeof reason);
 		snprintf(p->err, p->errlen,
 			 "invalid regular expression for label %s: %s (POSIX extended syntax; "
 			 "\\d, \\w, (?i) and other RE2-only forms are not supported)",
-			 m->name, why);
+			 m->name, reason);
 		return -EINVAL;
 	}
 	m->compiled = true;
@@ -430,6 +545,14 @@ static int parse_seconds(const char *s, int64_t *ms)
 	return 0;
 }
 
+static bool two_digits(const char *p, int *v)
+{
+	if (!isdigit((unsigned char)p[0]) || !isdigit((unsigned char)p[1]))
+		return false;
+	*v = (p[0] - '0') * 10 + (p[1] - '0');
+	return true;
+}
+
 /* 2006-01-02T15:04:05(.999)?(Z|+07:00) */
 static int parse_rfc3339(const char *s, int64_t *ms)
 {
@@ -449,7 +572,8 @@ static int parse_rfc3339(const char *s, int64_t *ms)
 	}
 	if (*p == 'Z' || *p == 'z')
 		p++;
-	else if ((*p == '+' || *p == '-') && sscanf(p + 1, "%2d:%2d", &tz_h, &tz_m) == 2) {
+	else if ((*p == '+' || *p == '-') && two_digits(p + 1, &tz_h) && p[3] == ':' &&
+		 two_digits(p + 4, &tz_m)) {
 		tz_sign = *p == '+' ? 1 : -1;
 		p += 6;
 	} else

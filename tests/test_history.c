@@ -460,6 +460,11 @@ static void test_bad_selectors_name_the_column_and_the_problem(void **state)
 		{ "x[5]", "bad range" },
 		{ "x + y", "only series selectors" },
 		{ "x{a=\"\\q\"}", "unknown escape" },
+		{ "x{a=~\"b+++++++++++++++++++++++++++++++++++++++++\"}", "nested repetition" },
+		{ "x{a=~\"((((((((((b+)+)+)+)+)+)+)+)+)+)\"}", "too large" },
+		{ "x{a=~\"(((b{100}){100}){100})\"}", "too large" },
+		{ "x{a=~\")b{,9}{,9}{,9}{,9}{,9}{,9}{,9}\"}", "nested repetition" },
+		{ "x{a=~\"(b{,9}){,9}(c{,9}){,9}(d{,9}){,9}\"}", "too large" },
 	};
 
 	(void)state;
