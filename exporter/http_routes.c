@@ -46,9 +46,11 @@ static mhd_result respond(struct http_server *h, struct MHD_Connection *conn, un
 		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 	}
+	/* Counted first: a client that has its answer must find it counted
+	 * (libmicrohttpd may send the response before MHD_queue_response returns). */
+	scrape_count_request(h->scrape, status);
 	mhd_result rc = MHD_queue_response(conn, status, r);
 	MHD_destroy_response(r);
-	scrape_count_request(h->scrape, status);
 	return rc;
 }
 
