@@ -32,6 +32,8 @@ pkg_libs = $(shell pkg-config --libs $(1) 2>/dev/null)
 PKGS_CONFIG := jansson
 PKGS_FORMAT := jansson
 PKGS_EXPORTER := libmicrohttpd zlib gnutls yaml-0.1 libcrypt $(PKGS_FORMAT)
+# The systemd collector compiles against sd-bus.h (libsystemd-dev) and loads
+# libsystemd.so.0 with dlopen when it starts: nothing links it.
 PKGS := $(sort $(PKGS_CONFIG) $(PKGS_FORMAT) $(PKGS_EXPORTER))
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # Everything, for the tests and the fuzz harnesses.
@@ -272,7 +274,7 @@ uninstall:
 
 # ---- deployment, reliability and benchmarks (docs/operations.md, docs/reliability.md) ------
 .PHONY: deb fuzz fuzz-short reliability-faults reliability-load reliability-soak \
-	bench-collectors bench-client bench-dashboard format vendor-web
+	bench-collectors bench-top bench-client bench-dashboard format vendor-web
 
 # A Debian package from a staged `make install PREFIX=/usr`, into build/deb/.
 deb:
@@ -301,6 +303,10 @@ $(BUILD)/bench/collect_cycle: $(call obj,bench/collect_cycle.c) $(COLLECTORS_A) 
 
 bench-collectors: all $(BUILD)/bench/collect_cycle
 	bench/collectors_cost.sh
+
+# The top collector's cycle next to process-exporter on 2000 processes (README).
+bench-top: all tests $(BUILD)/bench/collect_cycle
+	bench/top_cost.sh
 
 # ns per shmetrics_inc against a mutex baseline.
 $(BUILD)/bench/client_inc: $(call obj,bench/client_inc.c) $(LIB_A)

@@ -80,18 +80,24 @@ static bool is_collector_flag(const char *name, size_t len)
 	return false;
 }
 
-/* The collector option a "--collector.NAME.KEY" or "--no-collector.NAME.KEY" sets. */
+/* The collector option a "--collector.NAME.KEY" or "--no-collector.NAME.KEY" sets
+ * (an alias of options.def included). */
 static const struct collector_option_def *option_flag(const char *name, size_t len)
 {
 	static const char *const prefixes[] = { "--collector.", "--no-collector." };
-	char flag[128];
+	char rest[128];
 
-	for (const struct collector_option_def *d = config_option_defs; d->collector; d++) {
-		for (size_t i = 0; i < 2; i++) {
-			snprintf(flag, sizeof flag, "%s%s.%s", prefixes[i], d->collector, d->key);
-			if (strlen(flag) == len && strncmp(flag, name, len) == 0)
-				return d;
-		}
+	for (size_t i = 0; i < 2; i++) {
+		size_t plen = strlen(prefixes[i]);
+		if (len <= plen || len - plen >= sizeof rest ||
+		    strncmp(name, prefixes[i], plen) != 0)
+			continue;
+		snprintf(rest, sizeof rest, "%.*s", (int)(len - plen), name + plen);
+		char *dot = strchr(rest, '.');
+		if (dot == NULL)
+			return NULL;
+		*dot = '\0';
+		return config_option_def(rest, dot + 1);
 	}
 	return NULL;
 }
@@ -363,6 +369,11 @@ void cli_usage(FILE *f)
 	for (const struct collector_option_def *d = config_option_defs; d->collector; d++) {
 		snprintf(left, sizeof left, "--collector.%s.%s", d->collector, d->key);
 		fprintf(f, "  %-36s %s (default \"%s\")\n", left, d->help, d->default_value);
+	}
+	fprintf(f, "\nOther spellings node_exporter accepts (set the option named):\n");
+	for (const struct collector_option_alias *a = config_option_aliases; a->collector; a++) {
+		snprintf(left, sizeof left, "--collector.%s.%s", a->collector, a->key);
+		fprintf(f, "  %-36s --collector.%s.%s\n", left, a->target_collector, a->target_key);
 	}
 	fprintf(f, "\nExit status: 0 success, 1 startup failure, 2 usage error, "
 		   "78 configuration error.\n");

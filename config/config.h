@@ -22,6 +22,7 @@
 
 #define CONFIG_MAX_OPTIONS      128
 #define CONFIG_OPTION_VALUE_MAX 1024
+#define CONFIG_OPTION_UINT_MAX  1000000
 
 #define CONFIG_DEFAULT_PORT        9469
 #define CONFIG_DEFAULT_INTERVAL_MS 5000
@@ -62,6 +63,7 @@ enum collector_option_type {
 	OPTION_DURATION,
 	OPTION_PATH,
 	OPTION_LIST, /* repeatable flag / JSON array; the entries joined with '\n' */
+	OPTION_UINT, /* a whole number, 0 to 1000000 */
 };
 
 struct collector_option_def {
@@ -156,7 +158,21 @@ bool config_is_builtin_collector(const char *name);
 /* Every collector option, terminated by an entry whose collector is NULL. */
 extern const struct collector_option_def config_option_defs[];
 
-/* The definition of collector's option key, or NULL. */
+/*
+ * Another spelling of an option (options.def: COLLECTOR_OPTION_ALIAS): a name
+ * node_exporter deprecated but still accepts, or a flag whose prefix is not the
+ * collector's name (--collector.powersupply.* for powersupplyclass).
+ */
+struct collector_option_alias {
+	const char *collector, *key;               /* as written in a flag or a config key */
+	const char *target_collector, *target_key; /* the option it sets */
+};
+
+/* Every alias, terminated by an entry whose collector is NULL. */
+extern const struct collector_option_alias config_option_aliases[];
+
+/* The definition of collector's option key, or NULL.  An alias resolves to the
+ * option it stands for: use the definition's collector and key from then on. */
 const struct collector_option_def *config_option_def(const char *collector, const char *key);
 
 /* Checks value against the option's type; -EINVAL with the reason. */

@@ -502,7 +502,7 @@ static int option_list(struct loader *ld, const char *path, json_t *v, char *buf
 }
 
 /* The option's value as a string (bools are JSON true/false, lists arrays of strings or
- * one string, everything else a string). */
+ * one string, whole numbers a JSON number or a string, everything else a string). */
 static int option_text(struct loader *ld, const char *path, json_t *v,
 		       const struct collector_option_def *d, char *buf, size_t len,
 		       const char **out)
@@ -513,6 +513,12 @@ static int option_text(struct loader *ld, const char *path, json_t *v,
 		if (!json_is_boolean(v))
 			return wrong_type(ld, path, v, "true or false");
 		*out = json_is_true(v) ? "true" : "false";
+		return 0;
+	}
+	if (d->type == OPTION_UINT && json_is_integer(v)) {
+		/* Written as a number; checked as text like every other value. */
+		snprintf(buf, len, "%lld", (long long)json_integer_value(v));
+		*out = buf;
 		return 0;
 	}
 	return want_string(ld, path, v, out);

@@ -10,17 +10,40 @@
 #include <string.h>
 
 #define COLLECTOR_OPTION(col, key, type, def, help) { #col, key, OPTION_##type, def, help },
+#define COLLECTOR_OPTION_ALIAS(col, key, target_col, target_key)
 const struct collector_option_def config_option_defs[] = {
 #include "options.def"
 	{ NULL, NULL, OPTION_STRING, NULL, NULL },
 };
 #undef COLLECTOR_OPTION
+#undef COLLECTOR_OPTION_ALIAS
 
-const struct collector_option_def *config_option_def(const char *collector, const char *key)
+#define COLLECTOR_OPTION(col, key, type, def, help)
+#define COLLECTOR_OPTION_ALIAS(col, key, target_col, target_key) \
+	{ #col, key, #target_col, target_key },
+const struct collector_option_alias config_option_aliases[] = {
+#include "options.def"
+	{ NULL, NULL, NULL, NULL },
+};
+#undef COLLECTOR_OPTION
+#undef COLLECTOR_OPTION_ALIAS
+
+static const struct collector_option_def *find_def(const char *collector, const char *key)
 {
 	for (const struct collector_option_def *d = config_option_defs; d->collector; d++)
 		if (strcmp(d->collector, collector) == 0 && strcmp(d->key, key) == 0)
 			return d;
+	return NULL;
+}
+
+const struct collector_option_def *config_option_def(const char *collector, const char *key)
+{
+	const struct collector_option_def *d = find_def(collector, key);
+	if (d != NULL)
+		return d;
+	for (const struct collector_option_alias *a = config_option_aliases; a->collector; a++)
+		if (strcmp(a->collector, collector) == 0 && strcmp(a->key, key) == 0)
+			return find_def(a->target_collector, a->target_key);
 	return NULL;
 }
 
@@ -36,6 +59,21 @@ static int check_regex(const char *value, char *err, size_t errlen)
 	regerror(rc, &re, why, sizeof why);
 	snprintf(err, errlen, "\"%.200s\" is not a valid POSIX extended regular expression: %s",
 		 value, why);
+	return -EINVAL;
+}
+
+/* Decimal digits only, at most CONFIG_OPTION_UINT_MAX. */
+static int check_uint(const char *value, char *err, size_t errlen)
+{
+	unsigned long n = 0;
+	const char *p = value;
+
+	for (; *p >= '0' && *p <= '9' && n <= CONFIG_OPTION_UINT_MAX; p++)
+		n = n * 10 + (unsigned long)(*p - '0');
+	if (p != value && *p == '\0' && n <= CONFIG_OPTION_UINT_MAX)
+		return 0;
+	snprintf(err, errlen, "expected a whole number from 0 to %d, found \"%.100s\"",
+		 CONFIG_OPTION_UINT_MAX, value);
 	return -EINVAL;
 }
 
@@ -63,6 +101,8 @@ int config_check_option_value(const struct collector_option_def *d, const char *
 			return 0;
 		snprintf(err, errlen, "\"%.200s\" is not an absolute path", value);
 		return -EINVAL;
+	case OPTION_UINT:
+		return check_uint(value, err, errlen);
 	case OPTION_STRING:
 	case OPTION_LIST:
 		break;
@@ -99,6 +139,9 @@ int config_set_collector_option(struct shm_config *c, const char *collector, con
 	int rc = config_check_option_value(d, value, err, errlen);
 	if (rc < 0)
 		return rc;
+	/* An alias sets the option it stands for: from here on, the canonical names. */
+	collector = d->collector;
+	key = d->key;
 	struct collector_option *o = find_set(c, collector, key);
 	/* Only values that differ from the default are kept (and passed on). */
 	if (strcmp(value, d->default_value) == 0) {
@@ -125,6 +168,10 @@ int config_set_collector_option_flag(struct shm_config *c, const char *collector
 				     const char *value, char *err, size_t errlen)
 {
 	const struct collector_option_def *d = config_option_def(collector, key);
+	if (d != NULL) { /* an alias: the option it stands for */
+		collector = d->collector;
+		key = d->key;
+	}
 	struct collector_option *o = find_set(c, collector, key);
 	char joined[CONFIG_OPTION_VALUE_MAX];
 	if (d && d->type == OPTION_LIST && o && o->from_flag && value[0] != '\0') {
@@ -146,11 +193,11 @@ int config_set_collector_option_flag(struct shm_config *c, const char *collector
 const char *config_collector_option(const struct shm_config *c, const char *collector,
 				    const char *key)
 {
-	const struct collector_option *o = find_set(c, collector, key);
-	if (o != NULL)
-		return o->value;
 	const struct collector_option_def *d = config_option_def(collector, key);
-	return d ? d->default_value : NULL;
+	if (d == NULL)
+		return NULL;
+	const struct collector_option *o = find_set(c, d->collector, d->key);
+	return o != NULL ? o->value : d->default_value;
 }
 
 bool config_options_differ(const struct shm_config *a, const struct shm_config *b,

@@ -898,6 +898,55 @@ static void test_collector_options_come_from_json_and_flags_with_defaults(void *
 	assert_string_equal(c.udev_data, "/host/run/udev/data");
 }
 
+/* node_exporter's deprecated and differently-prefixed spellings set the option
+ * they stand for, from a flag and from the JSON config alike. */
+static void test_option_aliases_set_the_option_they_stand_for(void **state)
+{
+	static const struct {
+		const char *flag, *collector, *key, *value;
+	} cases[] = {
+		{ "--collector.powersupply.ignored-supplies=^BAT", "powersupplyclass",
+		  "ignored-supplies", "^BAT" },
+		{ "--collector.filesystem.ignored-mount-points=^/x", "filesystem",
+		  "mount-points-exclude", "^/x" },
+		{ "--collector.filesystem.ignored-fs-types=^tmpfs$", "filesystem",
+		  "fs-types-exclude", "^tmpfs$" },
+		{ "--collector.netdev.device-whitelist=^eth", "netdev", "device-include", "^eth" },
+		{ "--collector.netdev.device-blacklist=^veth", "netdev", "device-exclude",
+		  "^veth" },
+		{ "--collector.diskstats.ignored-devices=^sd", "diskstats", "device-exclude",
+		  "^sd" },
+	};
+	struct shm_config c;
+	char err[512];
+	(void)state;
+	for (size_t k = 0; k < N(cases); k++) {
+		assert_int_equal(config_load_default(&c, err, sizeof err), 0);
+		assert_int_equal(config_apply_flag(&c, cases[k].flag, err, sizeof err), 1);
+		assert_int_equal(c.n_options, 1);
+		assert_string_equal(c.options[0].collector, cases[k].collector);
+		assert_string_equal(c.options[0].key, cases[k].key);
+		assert_string_equal(config_collector_option(&c, cases[k].collector, cases[k].key),
+				    cases[k].value);
+	}
+	assert_int_equal(
+	    config_load_string(&c,
+			       "{\"collectors\": {\"netdev\": {\"device-blacklist\": "
+			       "\"^lo$\"}, \"filesystem\": {\"ignored-fs-types\": \"^x$\"}}}",
+			       "t.json", err, sizeof err),
+	    0);
+	assert_string_equal(config_collector_option(&c, "netdev", "device-exclude"), "^lo$");
+	assert_string_equal(config_collector_option(&c, "filesystem", "fs-types-exclude"), "^x$");
+	/* An alias is checked like the option: a bad regular expression is refused. */
+	assert_int_equal(config_apply_flag(&c, "--collector.powersupply.ignored-supplies=(", err,
+					   sizeof err),
+			 -EINVAL);
+	assert_non_null(strstr(err, "--collector.powersupply.ignored-supplies"));
+	/* An alias names no collector: it cannot switch one on. */
+	assert_int_equal(config_apply_flag(&c, "--collector.powersupply", err, sizeof err),
+			 -EINVAL);
+}
+
 static void test_changed_option_restarts_only_its_collector(void **state)
 {
 	struct shm_config a, b;
@@ -998,6 +1047,7 @@ int main(void)
 		cmocka_unit_test(test_position_index_survives_truncated_and_garbage_input),
 		cmocka_unit_test(test_edit_distance_counts_typos_including_transpositions),
 		cmocka_unit_test(test_collector_options_come_from_json_and_flags_with_defaults),
+		cmocka_unit_test(test_option_aliases_set_the_option_they_stand_for),
 		cmocka_unit_test(test_changed_option_restarts_only_its_collector),
 		cmocka_unit_test(test_collector_changed_sees_only_what_concerns_each_process),
 		cmocka_unit_test(test_collector_disabled_in_both_never_counts_as_changed),
