@@ -60,6 +60,11 @@ check "query with a range selector: a matrix of raw samples" \
 	jq -e '.status == "success" and .data.resultType == "matrix" and
 		(.data.result[0].metric.__name__ == "node_load1") and
 		(.data.result[0].values | length >= 2)' <<<"$out"
+# at least 4 samples (3 s) of history, so that start=now-2 (whole seconds) has one
+samples() { api query --data-urlencode 'query=node_cpu_seconds_total{mode="idle",cpu="0"}[1m]' |
+	jq '.data.result[0].values | length'; }
+enough_history() { [ "$(samples)" -ge 4 ] 2>/dev/null; }
+wait_for 15 enough_history || not_ok "4 samples of history within 15 s"
 now=$(date +%s)
 out=$(api query_range --data-urlencode 'query=node_cpu_seconds_total{mode="idle"}' \
 	--data-urlencode "start=$((now - 2))" --data-urlencode "end=$now" --data-urlencode step=1s)
