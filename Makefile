@@ -176,6 +176,9 @@ $(BUILD)/tests/%: $(call obj,tests/%.c) $(ARCHIVES)
 
 # test_collectors_sys feeds fixed results to uname, adjtimex and clock_gettime.
 $(BUILD)/tests/test_collectors_sys: ALL_LDFLAGS += -Wl,--wrap=uname,--wrap=adjtimex,--wrap=clock_gettime
+# test_collectors_net is the kernel for the netlink, ioctl and perf collectors (tests/fake_kernel.h).
+$(BUILD)/tests/test_collectors_net: ALL_LDFLAGS += -Wl,--wrap=socket,--wrap=sendto,--wrap=recv \
+	-Wl,--wrap=close,--wrap=ioctl,--wrap=syscall,--wrap=read
 
 $(BUILD)/tests/helpers/%: $(call obj,tests/helpers/%.c) $(ARCHIVES)
 	$(call link,$(PKG_LIBS) -lm)

@@ -20,7 +20,7 @@
 #include "hsort.h"
 #include "lazyfam.h"
 #include "procfile.h"
-#include "rtnl.h"
+#include "nlsock.h"
 #include "scan.h"
 
 #define ARP_COLUMNS  6
@@ -36,7 +36,7 @@ struct arp_state {
 	struct procfile file;
 	struct devfilter filter;
 	bool netlink;
-	struct rtnl nl;
+	struct nlsock nl;
 	struct arp_device *devs;
 	size_t n_devs, cap;
 };
@@ -48,7 +48,7 @@ static void arp_fini(void *state)
 		return;
 	procfile_close(&s->file);
 	devfilter_fini(&s->filter);
-	rtnl_close(&s->nl);
+	nlsock_close(&s->nl);
 	free(s->devs);
 	free(s);
 }
@@ -58,7 +58,7 @@ static int arp_init(void **state, const struct collector_env *env, char *err, si
 	struct arp_state *s = calloc(1, sizeof *s);
 	if (!s)
 		return -ENOMEM;
-	rtnl_init(&s->nl);
+	nlsock_init(&s->nl, NETLINK_ROUTE);
 	s->netlink = collector_option_bool(env, "netlink");
 	int rc = procfile_init(&s->file, env->procfs, "net/arp", err, errlen);
 	if (rc == 0)
@@ -134,7 +134,7 @@ static int arp_count(struct arp_state *s, char *err, size_t errlen)
 
 /* One IPv4 neighbour: counted for its device (by index) unless NUD_NOARP (which
  * /proc/net/arp does not list either). */
-static int on_neigh(void *ctx, const struct nlmsghdr *nh, char *err, size_t errlen)
+static int on_neigh(const struct nlmsghdr *nh, void *ctx, char *err, size_t errlen)
 {
 	struct arp_state *s = ctx;
 
@@ -179,8 +179,10 @@ static void arp_name_devices(struct arp_state *s)
 static int arp_count_netlink(struct arp_state *s, char *err, size_t errlen)
 {
 	struct ndmsg req = { .ndm_family = AF_INET };
+	struct nl_req r;
 	s->n_devs = 0;
-	int rc = rtnl_dump(&s->nl, RTM_GETNEIGH, &req, sizeof req, on_neigh, s, err, errlen);
+	nl_req_init(&r, RTM_GETNEIGH, NLM_F_DUMP, &req, sizeof req);
+	int rc = nlsock_request(&s->nl, &r.nh, "neighbour dump", on_neigh, s, err, errlen);
 	if (rc == 0)
 		arp_name_devices(s);
 	return rc;

@@ -10,6 +10,8 @@
  * --collector.netclass.ignored-devices: devices whose name matches are skipped.
  * --collector.netclass.ignore-invalid-speed: no speed series when the kernel
  * reports -1 (unknown), instead of -125000.
+ * --collector.netclass.netlink: the families come from rtnetlink instead
+ * (netclass_rtnl.c).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -21,6 +23,7 @@
 #include "devtab.h"
 #include "filter.h"
 #include "lazyfam.h"
+#include "netclass_rtnl.h"
 #include "sysattr.h"
 
 #define SPEED_BYTES_PER_MBIT 125000 /* 10^6 / 8 */
@@ -244,8 +247,49 @@ static int net_collect(void *state, struct batch *b, char *err, size_t errlen)
 	return rc;
 }
 
+/* The sysfs reader above, or with --collector.netclass.netlink netclass_rtnl.c. */
+struct netclass_source {
+	bool rtnl;
+	void *impl;
+};
+
+static void netclass_fini(void *state)
+{
+	struct netclass_source *src = state;
+	if (!src)
+		return;
+	if (src->rtnl)
+		netclass_rtnl_fini(src->impl);
+	else
+		net_fini(src->impl);
+	free(src);
+}
+
+static int netclass_init(void **state, const struct collector_env *env, char *err, size_t errlen)
+{
+	struct netclass_source *src = calloc(1, sizeof *src);
+	if (!src)
+		return -ENOMEM;
+	src->rtnl = collector_option_bool(env, "netlink");
+	int rc = src->rtnl ? netclass_rtnl_init(&src->impl, env, err, errlen)
+			   : net_init(&src->impl, env, err, errlen);
+	if (rc) {
+		free(src);
+		return rc;
+	}
+	*state = src;
+	return 0;
+}
+
+static int netclass_collect(void *state, struct batch *b, char *err, size_t errlen)
+{
+	struct netclass_source *src = state;
+	return src->rtnl ? netclass_rtnl_collect(src->impl, b, err, errlen)
+			 : net_collect(src->impl, b, err, errlen);
+}
+
 const struct collector_ops collector_netclass_ops = {
-	.init = net_init,
-	.collect = net_collect,
-	.fini = net_fini,
+	.init = netclass_init,
+	.collect = netclass_collect,
+	.fini = netclass_fini,
 };

@@ -13,6 +13,10 @@
  * link's IFLA_IFALIAS with netlink, SYSFS/class/net/<device>/ifalias without
  * ("" when the device has none).
  *
+ * --collector.netdev.enable-detailed-metrics reports the kernel's counters as it
+ * keeps them, under node_exporter's detailed names (netdev_detail.h), instead
+ * of folded into /proc/net/dev's columns.
+ *
  * --collector.netdev.address-info adds node_network_address_info{address, device,
  * netmask, scope} from an rtnetlink address dump (all devices, unfiltered, as
  * node_exporter does).
@@ -30,8 +34,9 @@
 #include "collector.h"
 #include "dirents.h"
 #include "filter.h"
+#include "netdev_detail.h"
 #include "procfile.h"
-#include "rtnl.h"
+#include "nlsock.h"
 #include "scan.h"
 
 #define IFNAME_MAX   32
@@ -78,6 +83,7 @@ struct net_row {
 	bool has_nohandler;
 	bool has_stats64; /* the 32-bit IFLA_STATS are ignored then */
 	uint64_t v[N_NET_STATS];
+	uint64_t d[NETDEV_DETAIL_N]; /* unfolded, for --collector.netdev.enable-detailed-metrics */
 };
 
 struct net_addr {
@@ -91,8 +97,9 @@ struct netdev_state {
 	struct procfile file;
 	struct devfilter filter;
 	bool netlink, address_info, label_ifalias;
+	bool detailed; /* --collector.netdev.enable-detailed-metrics */
 	const char *sysfs;
-	struct rtnl nl;
+	struct nlsock nl;
 	struct net_row *rows;
 	size_t n_rows, cap_rows;
 	struct net_addr *addrs;
@@ -108,7 +115,7 @@ static void netdev_fini(void *state)
 		return;
 	procfile_close(&s->file);
 	devfilter_fini(&s->filter);
-	rtnl_close(&s->nl);
+	nlsock_close(&s->nl);
 	free(s->rows);
 	free(s->addrs);
 	free(s);
@@ -119,7 +126,7 @@ static int netdev_init(void **state, const struct collector_env *env, char *err,
 	struct netdev_state *s = calloc(1, sizeof *s);
 	if (!s)
 		return -ENOMEM;
-	rtnl_init(&s->nl);
+	nlsock_init(&s->nl, NETLINK_ROUTE);
 	int rc = procfile_init(&s->file, env->procfs, "net/dev", err, errlen);
 	if (rc == 0)
 		rc = devfilter_init(&s->filter, env, err, errlen);
@@ -130,6 +137,7 @@ static int netdev_init(void **state, const struct collector_env *env, char *err,
 	}
 	s->netlink = collector_option_bool(env, "netlink");
 	s->address_info = collector_option_bool(env, "address-info");
+	s->detailed = collector_option_bool(env, "enable-detailed-metrics");
 	s->label_ifalias = collector_option_bool(env, "label-ifalias");
 	s->sysfs = env->sysfs;
 	*state = s;
@@ -214,10 +222,13 @@ static int read_procdev(struct netdev_state *s, char *err, size_t errlen)
 /* ---- rtnetlink ---- */
 
 /* A link or address dump of every family. */
-static int nl_dump(struct netdev_state *s, uint16_t type, rtnl_handler fn, char *err, size_t errlen)
+static int nl_dump(struct netdev_state *s, uint16_t type, nl_msg_fn fn, char *err, size_t errlen)
 {
 	struct rtgenmsg g = { .rtgen_family = AF_UNSPEC };
-	return rtnl_dump(&s->nl, type, &g, sizeof g, fn, s, err, errlen);
+	struct nl_req r;
+	nl_req_init(&r, type, NLM_F_DUMP, &g, sizeof g);
+	return nlsock_request(&s->nl, &r.nh, type == RTM_GETLINK ? "link dump" : "address dump", fn,
+			      s, err, errlen);
 }
 
 /* Folds the kernel's detailed counters into /proc/net/dev's columns, as the kernel
@@ -243,6 +254,7 @@ static void fold_stats64(struct net_row *row, const struct rtnl_link_stats64 *st
 			     st->tx_heartbeat_errors + st->tx_window_errors;
 	row->v[TX_COMPRESSED] = st->tx_compressed;
 	row->v[RX_NOHANDLER] = st->rx_nohandler;
+	netdev_detail_fill(row->d, st);
 }
 
 /* The 32-bit counters of a device without 64-bit ones, widened. */
@@ -319,7 +331,7 @@ static void link_attr(struct net_row *row, const struct rtattr *a, bool *has_sta
 	}
 }
 
-static int on_link(void *ctx, const struct nlmsghdr *nh, char *err, size_t errlen)
+static int on_link(const struct nlmsghdr *nh, void *ctx, char *err, size_t errlen)
 {
 	struct netdev_state *s = ctx;
 	if (nh->nlmsg_type != RTM_NEWLINK || nh->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg)))
@@ -394,7 +406,7 @@ static const struct rtattr *addr_attr(const struct ifaddrmsg *ifa, int alen)
 	return address;
 }
 
-static int on_addr(void *ctx, const struct nlmsghdr *nh, char *err, size_t errlen)
+static int on_addr(const struct nlmsghdr *nh, void *ctx, char *err, size_t errlen)
 {
 	struct netdev_state *s = ctx;
 	if (nh->nlmsg_type != RTM_NEWADDR || nh->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifaddrmsg)))
@@ -442,6 +454,31 @@ static void clean_ifalias(struct netdev_state *s)
 	}
 }
 
+/* The families of the mode in use: /proc/net/dev's sixteen (plus the unhandled
+ * packets over netlink), or with the detailed metrics the kernel's counters
+ * (netlink) or the same sixteen renamed (/proc/net/dev). */
+static int n_counters(const struct netdev_state *s)
+{
+	return s->detailed && s->netlink ? NETDEV_DETAIL_N : N_NET_STATS;
+}
+
+static const char *counter_name(const struct netdev_state *s, int k)
+{
+	if (s->detailed && s->netlink)
+		return netdev_detail_names[k];
+	return s->detailed && k < NETDEV_PROC_COLUMNS ? netdev_detail_proc_names[k] : stat_names[k];
+}
+
+static uint64_t counter_value(const struct netdev_state *s, const struct net_row *row, int k)
+{
+	return s->detailed && s->netlink ? row->d[k] : row->v[k];
+}
+
+static bool is_nohandler(const struct netdev_state *s, int k)
+{
+	return k == (s->detailed && s->netlink ? NETDEV_DETAIL_NOHANDLER : RX_NOHANDLER);
+}
+
 static int emit_counters(const struct netdev_state *s, struct batch *b, char *err, size_t errlen)
 {
 	static const char *const names[] = { "device", "ifalias" };
@@ -449,23 +486,24 @@ static int emit_counters(const struct netdev_state *s, struct batch *b, char *er
 	char fam[METRIC_NAME_MAX + 1], help[128];
 	int rc = 0;
 
-	for (int k = 0; rc == 0 && k < N_NET_STATS; k++) {
+	for (int k = 0; rc == 0 && k < n_counters(s); k++) {
 		bool started = false;
 		for (size_t i = 0; rc == 0 && i < s->n_rows; i++) {
 			const struct net_row *row = &s->rows[i];
 			const char *values[] = { row->name, row->ifalias };
-			if (!row->counted || (k == RX_NOHANDLER && !row->has_nohandler))
+			if (!row->counted || (is_nohandler(s, k) && !row->has_nohandler))
 				continue;
 			if (!started) {
-				snprintf(fam, sizeof fam, "node_network_%s_total", stat_names[k]);
+				snprintf(fam, sizeof fam, "node_network_%s_total",
+					 counter_name(s, k));
 				snprintf(help, sizeof help, "Network device statistic %s.",
-					 stat_names[k]);
+					 counter_name(s, k));
 				rc = batch_family(b, fam, help, METRIC_COUNTER, err, errlen);
 				started = true;
 			}
 			if (rc == 0)
-				rc = batch_add(b, names, values, n_labels, (double)row->v[k], err,
-					       errlen);
+				rc = batch_add(b, names, values, n_labels,
+					       (double)counter_value(s, row, k), err, errlen);
 			if (rc == -EEXIST || rc == -EINVAL)
 				rc = 0; /* a device listed twice, or a name that is not UTF-8 */
 		}

@@ -916,6 +916,10 @@ static void test_option_aliases_set_the_option_they_stand_for(void **state)
 		  "^veth" },
 		{ "--collector.diskstats.ignored-devices=^sd", "diskstats", "device-exclude",
 		  "^sd" },
+		{ "--collector.qdisk.device-include=^eth", "qdisc", "device-include", "^eth" },
+		{ "--collector.qdisk.device-exclude=^lo$", "qdisc", "device-exclude", "^lo$" },
+		{ "--collector.netclass_rtnl.with-stats=true", "netclass", "rtnl.with-stats",
+		  "true" },
 	};
 	struct shm_config c;
 	char err[512];
