@@ -12,8 +12,8 @@
 #           (tls.server_name) with a password file
 #   tiny    a 256 KiB queue whose receiver is not there yet
 # and checks:
-#   - prom stores every series /metrics serves (but the exporter's own:
-#     shmetrics_exporter_* and its process_*), with
+#   - prom stores every series /metrics serves (but the exporter's own, which
+#     /metrics.json attributes to collector "exporter"), with
 #     the same names and labels (empty labels count as absent, as in a scrape);
 #   - flaky: every request carried the remote-write headers, failures were
 #     retried (the Retry-After second kept), and every sample sent arrived;
@@ -213,15 +213,22 @@ positive() { [ "$(metric "$@")" != "" ] && awk -v v="$(metric "$@")" 'BEGIN { ex
 # ---- every series /metrics serves reaches Prometheus ----
 cat >"$work/compare.py" <<'EOF'
 # compare.py METRICS_PORT PROM_PORT: series /metrics serves that Prometheus lacks.
+# The exporter's own families (its HTTP serving, its process, its history:
+# "collector": "exporter" in /metrics.json) are not sent; the health families
+# it serves for every collector are, by the shipper.
 import json, sys, urllib.parse, urllib.request
 from prometheus_client.parser import text_string_to_metric_families
-text = urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1]).read().decode()
+base = "http://127.0.0.1:%s" % sys.argv[1]
+own = {f["name"] for f in json.load(urllib.request.urlopen(base + "/metrics.json"))["families"]
+       if f["collector"] == "exporter"
+       and not f["name"].startswith(("shmetrics_collector_", "node_scrape_collector_"))}
+text = urllib.request.urlopen(base + "/metrics").read().decode()
 served = set()
 for fam in text_string_to_metric_families(text):
+    if fam.name in own or fam.name + "_total" in own:
+        continue
     for s in fam.samples:
-        # the exporter's own: its HTTP serving and its process, not sent
-        if not s.name.startswith(("shmetrics_exporter_", "process_")):
-            served.add((s.name, tuple(sorted((k, v) for k, v in s.labels.items() if v))))
+        served.add((s.name, tuple(sorted((k, v) for k, v in s.labels.items() if v))))
 q = urllib.parse.urlencode({"match[]": '{__name__=~".+"}'})
 got = set()
 for m in json.load(urllib.request.urlopen(
