@@ -216,8 +216,22 @@ static int cmd_serve(const char *base, const char *inst, const char *name, uint3
 	struct seg_writer *w = attach_and_publish(name, &b, n);
 	printf("serving %u series in %s/%s" SEGDIR_SUFFIX "\n", n, dir.path, name);
 	fflush(stdout);
+	/* One publish per interval on a fixed cadence, as the collector runner keeps
+	 * it: the time to fill a batch does not stretch the interval. */
+	struct timespec next;
+	clock_gettime(CLOCK_MONOTONIC, &next);
 	while (!stop) {
-		usleep(interval * 1000u);
+		next.tv_sec += (time_t)(interval / 1000u);
+		next.tv_nsec += (long)(interval % 1000u) * 1000000L;
+		if (next.tv_nsec >= 1000000000L) {
+			next.tv_sec++;
+			next.tv_nsec -= 1000000000L;
+		}
+		while (!stop &&
+		       clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR)
+			;
+		if (stop)
+			break;
 		fill(b, n, ++round);
 		if (seg_writer_publish(w, b, err, sizeof err) < 0)
 			die("seg_writer_publish", err);
