@@ -261,11 +261,13 @@ static size_t keys_at(const char *parent, const char **names, size_t max)
 
 static int on_collectors(struct loader *ld, const char *path, json_t *v);
 static int on_custom_collectors(struct loader *ld, const char *path, json_t *v);
+static int on_remote_write(struct loader *ld, const char *path, json_t *v);
 
 /* Keys of the top level that are not settings. */
 static const struct key_rule top_rules[] = {
 	{ "collectors", on_collectors },
 	{ "custom_collectors", on_custom_collectors },
+	{ "remote_write", on_remote_write },
 };
 #define N_TOP_RULES (sizeof top_rules / sizeof top_rules[0])
 
@@ -493,6 +495,13 @@ static int custom_fail(void *ctx, const char *path, bool at_key, const char *fmt
 static int on_custom_collectors(struct loader *ld, const char *path, json_t *v)
 {
 	return config_custom_load(ld->cfg, path, v, ld, custom_fail);
+}
+
+/* ---- remote write (remote_write.c) ---- */
+
+static int on_remote_write(struct loader *ld, const char *path, json_t *v)
+{
+	return config_remote_write_load(ld->cfg, path, v, ld, custom_fail);
 }
 
 /* ---- loading ---- */

@@ -272,9 +272,10 @@ static void test_every_setting_is_an_agent_flag_that_loads(void **state)
 		if (!d->flag)
 			continue;
 		struct shm_config *c = calloc(1, sizeof *c);
-		const char *value = d->type == VALUE_FILE ? "/etc/shmetrics/x.yml"
-				    : d->default_text[0]  ? d->default_text
-							  : "root";
+		const char *value = d->type == VALUE_FILE  ? "/etc/shmetrics/x.yml"
+				    : d->type == VALUE_DIR ? "/var/lib/shmetrics/x"
+				    : d->default_text[0]   ? d->default_text
+							   : "root";
 		snprintf(arg, sizeof arg, "%s=%s", d->flag, value);
 		char *argv[] = { "shmetrics-agent", arg, "--check-config", NULL };
 		if (cli_parse(3, argv, &a, err, sizeof err) != 0)

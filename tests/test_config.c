@@ -170,6 +170,9 @@ static void test_example_json_loads_and_sets_every_section(void **state)
 	assert_false(config_find_collector(c, "stat")->enabled);
 	assert_int_equal(config_find_collector(c, "stat")->interval_ms, 90000);
 	assert_non_null(strstr(c->source, "config/example.json"));
+	assert_int_equal(config_rw_count(c), 1);
+	assert_string_equal(config_rw_str(c->rw, c->rw->ep[0].server_name), "mimir.example");
+	assert_string_equal(c->set.remote_write_queue_dir, "/var/lib/shmetrics/remote-write");
 	drop(c);
 }
 
@@ -225,8 +228,8 @@ static const struct override_case override_cases[] = {
 	{ "{\"segments\": {\"group\": \"root\"}}", SETTING_segment_group, "root" },
 	{ "{\"segments\": {\"max_series\": 200000}}", SETTING_max_series, "200000" },
 	{ "{\"segments\": {\"directory\": \"/srv/seg\"}}", SETTING_segments_directory, "/srv/seg" },
+	{ "{\"remote_write_queue_dir\": \"/q\"}", SETTING_remote_write_queue_dir, "/q" },
 };
-
 
 static void test_every_key_overrides_its_default(void **state)
 {
@@ -386,7 +389,7 @@ static const struct bad_case bad_cases[] = {
 	{ "{\"webb\": {}}",
 	  "t.json:1:2: unknown key \"webb\" at the top level; did you mean \"web\"?" },
 	{ "{\"foo\": 1}",
-	  "t.json:1:2: unknown key \"foo\" at the top level; valid keys are instance, log_level, interval, staleness_intervals, paths, web, segments, collectors" },
+	  "t.json:1:2: unknown key \"foo\" at the top level; valid keys are instance, log_level, interval, staleness_intervals, paths, web, segments, remote_write_queue_dir, collectors, custom_collectors, remote_write" },
 	{ "{\"a\": 1, \"a\": 2}", "t.json:1:" },
 	{ "{\"a\": 1, \"a\": 2}",
 	  "invalid JSON: duplicate object key near '\"a\"'; each key may appear only once in an object" },
