@@ -10,24 +10,11 @@
 
 #include "segment.h"
 
-void format_duration_ms(uint32_t ms, char *out, size_t outlen)
-{
-	uint32_t s = ms / 1000;
-
-	if (ms % 1000 != 0 || ms == 0)
-		snprintf(out, outlen, "%" PRIu32 "ms", ms);
-	else if (s % 3600 == 0)
-		snprintf(out, outlen, "%" PRIu32 "h", s / 3600);
-	else if (s % 60 == 0)
-		snprintf(out, outlen, "%" PRIu32 "m", s / 60);
-	else
-		snprintf(out, outlen, "%" PRIu32 "s", s);
-}
-
 void child_argv_free(struct child_argv *a)
 {
 	for (size_t i = 0; i < a->argc; i++)
 		free(a->argv[i]);
+	free(a->argv);
 	memset(a, 0, sizeof *a);
 }
 
@@ -39,6 +26,14 @@ __attribute__((format(printf, 2, 3))) static int push(struct child_argv *a, cons
 
 	if (a->argc == CHILD_ARGV_MAX)
 		return -E2BIG;
+	if (a->argc + 1 >= a->cap) { /* room for one more and the NULL */
+		size_t cap = a->cap ? a->cap * 2 : 16;
+		char **grown = realloc(a->argv, cap * sizeof *grown);
+		if (!grown)
+			return -ENOMEM;
+		a->argv = grown;
+		a->cap = cap;
+	}
 	va_start(ap, fmt);
 	n = vasprintf(&s, fmt, ap);
 	va_end(ap);
@@ -49,22 +44,15 @@ __attribute__((format(printf, 2, 3))) static int push(struct child_argv *a, cons
 	return 0;
 }
 
-/* Where the segments are: every child opens them in the same directory. */
-static int push_segments(struct child_argv *a, const struct shm_config *c)
+static int push_arg(void *ctx, const char *arg)
 {
-	return push(a, "--segments.directory=%s", c->segments.directory) |
-	       push(a, "--instance=%s", c->instance);
+	return push(ctx, "%s", arg);
 }
 
-static int push_common_paths(struct child_argv *a, const struct shm_config *c)
+/* The settings of role (settings.def), after the job's own arguments. */
+static int push_settings(struct child_argv *a, const struct shm_config *c, unsigned role)
 {
-	int rc = 0;
-
-	rc |= push(a, "--path.procfs=%s", c->procfs);
-	rc |= push(a, "--path.sysfs=%s", c->sysfs);
-	rc |= push(a, "--path.rootfs=%s", c->rootfs);
-	rc |= push(a, "--path.udev.data=%s", c->udev_data);
-	return rc;
+	return settings_argv(&c->set, role, push_arg, a);
 }
 
 /* push() results are OR-ed: any failure leaves a negative value, and the argv is
@@ -98,19 +86,19 @@ static int push_exec(struct child_argv *a, const char *program, const struct shm
 	const char *w = cc->args;
 	int rc = 0;
 
-	format_duration_ms(col->interval_ms, interval, sizeof interval);
-	format_duration_ms(cc->timeout_ms < col->interval_ms ? cc->timeout_ms : col->interval_ms,
-			   timeout, sizeof timeout);
+	config_format_duration_ms(col->interval_ms, interval, sizeof interval);
+	config_format_duration_ms(cc->timeout_ms < col->interval_ms ? cc->timeout_ms
+								    : col->interval_ms,
+				  timeout, sizeof timeout);
 	rc |= push(a, "%s", program);
 	rc |= push(a, "--collector=%s", col->name);
-	rc |= push_segments(a, c);
 	rc |= push(a, "--interval=%s", interval);
+	rc |= push(a, "--exec.timeout=%s", timeout);
 	if (!cc->sandbox)
 		rc |= push(a, "--exec.sandbox=false");
-	rc |= push(a, "--exec.timeout=%s", timeout);
 	for (uint32_t i = 0; i < cc->argc; i++, w += strlen(w) + 1)
 		rc |= push(a, i == 0 ? "--exec.command=%s" : "--exec.arg=%s", w);
-	rc |= push(a, "--log.level=%s", c->log_level);
+	rc |= push_settings(a, c, R_COLLECTOR);
 	return rc;
 }
 
@@ -172,7 +160,7 @@ static int push_run(struct child_argv *a, const struct collector_config *col)
 {
 	char interval[32];
 
-	format_duration_ms(col->interval_ms, interval, sizeof interval);
+	config_format_duration_ms(col->interval_ms, interval, sizeof interval);
 	return push(a, "--run=%s:%s", col->name, interval);
 }
 
@@ -196,11 +184,9 @@ static int builtin_argv(struct child_argv *a, const char *program, const struct 
 
 	for (size_t i = 0; i < n; i++)
 		rc |= push_run(a, cols[i]);
-	rc |= push_segments(a, c);
-	rc |= push_common_paths(a, c);
-	rc |= push(a, "--log.level=%s", c->log_level);
 	for (size_t i = 0; i < n; i++)
 		rc |= push_options(a, c, cols[i]->name);
+	rc |= push_settings(a, c, R_COLLECTOR);
 	return finish(a, rc, err, errlen);
 }
 
@@ -228,10 +214,12 @@ int child_argv_collector(struct child_argv *a, const char *program, const struct
 	return builtin_argv(a, program, c, &col, 1, err, errlen);
 }
 
-/* The exporter's limit: the largest segment the agent creates is what it accepts. */
+/* The exporter's segments.max_series: the largest segment the agent creates is
+ * what it accepts (a custom collector may have a larger max_series of its own);
+ * its limits follow from this, never from a segment (docs/security.md). */
 static uint32_t reader_max_series(const struct shm_config *c)
 {
-	uint32_t max = c->segments.max_series;
+	uint32_t max = c->set.max_series;
 
 	for (size_t i = 0; i < c->n_custom; i++)
 		if (c->custom[i].max_series > max)
@@ -239,10 +227,11 @@ static uint32_t reader_max_series(const struct shm_config *c)
 	return max;
 }
 
-/* The most workers of any collector: the exporter refuses a segment with more. */
+/* The exporter's segments.max_workers: the most workers of any collector (it
+ * refuses a segment with more, whatever the header says). */
 static uint32_t reader_max_workers(const struct shm_config *c)
 {
-	uint32_t max = 0;
+	uint32_t max = c->set.max_workers;
 
 	for (size_t i = 0; i < c->n_custom; i++)
 		if (c->custom[i].workers > max)
@@ -253,30 +242,20 @@ static uint32_t reader_max_workers(const struct shm_config *c)
 int child_argv_exporter(struct child_argv *a, const char *program, const struct shm_config *c,
 			char *err, size_t errlen)
 {
-	char timeout[32];
+	struct settings set = c->set; /* a shallow copy, to change a number */
 	int rc = 0;
 
 	memset(a, 0, sizeof *a);
-	format_duration_ms(c->web.connection_timeout_s * 1000u, timeout, sizeof timeout);
+	set.max_series = reader_max_series(c);
+	set.max_workers = reader_max_workers(c);
 	rc |= push(a, "%s", program);
-	rc |= push_segments(a, c);
-	rc |= push(a, "--segments.max-series=%" PRIu32, reader_max_series(c));
-	rc |= push(a, "--segments.max-workers=%" PRIu32, reader_max_workers(c));
-	rc |= push(a, "--web.listen-address=%s", c->web.listen_address);
 	for (size_t i = 0; i < c->n_collectors; i++)
 		if (c->collectors[i].enabled)
 			rc |= push(a, "--collector=%s", c->collectors[i].name);
 	rc |= push(a, "--collector=%s", AGENT_SEGMENT_COLLECTOR);
-	rc |= push(a, "--staleness-intervals=%" PRIu32, c->staleness_intervals);
-	rc |= push(a, "--web.timeout=%s", timeout);
-	rc |= push(a, "--web.max-connections=%" PRIu32, c->web.max_connections);
-	rc |= push(a, "--web.max-connections-per-ip=%" PRIu32, c->web.max_connections_per_ip);
-	rc |= push(a, "--web.threads=%" PRIu32, c->web.threads);
-	if (c->web.config_file[0])
-		rc |= push(a, "--web.config.file=%s", c->web.config_file);
-	if (!c->web.openmetrics)
-		rc |= push(a, "--web.openmetrics=false");
-	rc |= push(a, "--log.level=%s", c->log_level);
+	if (config_rw_count(c))
+		rc |= push(a, "--collector=%s", SHIPPER_NAME);
+	rc |= settings_argv(&set, R_EXPORTER, push_arg, a);
 	return finish(a, rc, err, errlen);
 }
 
@@ -288,4 +267,104 @@ bool child_argv_equal(const struct child_argv *a, const struct child_argv *b)
 		if (strcmp(a->argv[i], b->argv[i]) != 0)
 			return false;
 	return true;
+}
+
+/* ---- the shipper ---- */
+
+/* "--remote-write.NAME=VALUE" when the value is not empty. */
+static int push_rw(struct child_argv *a, const struct remote_write_set *s, const char *name,
+		   uint32_t off)
+{
+	const char *v = config_rw_str(s, off);
+
+	return *v ? push(a, "--remote-write.%s=%s", name, v) : 0;
+}
+
+static int push_rw_duration(struct child_argv *a, const char *name, uint32_t ms)
+{
+	char d[32];
+
+	config_format_duration_ms(ms, d, sizeof d);
+	return push(a, "--remote-write.%s=%s", name, d);
+}
+
+static bool has_own_label(const struct remote_write_set *s, const struct remote_write_config *ep,
+			  const char *name)
+{
+	for (uint32_t i = 0; i < ep->n_ext; i++)
+		if (strcmp(config_rw_str(s, ep->ext_name[i]), name) == 0)
+			return true;
+	return false;
+}
+
+static int push_rw_lists(struct child_argv *a, const struct remote_write_set *s,
+			 const struct remote_write_config *ep)
+{
+	int rc = 0;
+
+	for (uint32_t i = 0; i < ep->n_headers; i++)
+		rc |= push(a, "--remote-write.header=%s: %s", config_rw_str(s, ep->header_name[i]),
+			   config_rw_str(s, ep->header_value[i]));
+	for (uint32_t i = 0; i < ep->n_ext; i++)
+		rc |= push(a, "--remote-write.external-label=%s=%s",
+			   config_rw_str(s, ep->ext_name[i]), config_rw_str(s, ep->ext_value[i]));
+	for (uint32_t i = 0; i < s->n_ext_all; i++)
+		if (!has_own_label(s, ep, config_rw_str(s, s->ext_all_name[i])))
+			rc |= push(a, "--remote-write.external-label=%s=%s",
+				   config_rw_str(s, s->ext_all_name[i]),
+				   config_rw_str(s, s->ext_all_value[i]));
+	for (uint32_t i = 0; i < ep->n_relabel; i++)
+		rc |= push(a, "--remote-write.write-relabel=%s:%s",
+			   ep->relabel_keep[i] ? "keep" : "drop",
+			   config_rw_str(s, ep->relabel_regex[i]));
+	return rc;
+}
+
+/* One endpoint: its URL, then everything that applies to it. */
+static int push_endpoint(struct child_argv *a, const struct remote_write_set *s,
+			 const struct remote_write_config *ep)
+{
+	int rc = push_rw(a, s, "url", ep->url);
+
+	rc |= push_rw(a, s, "basic-auth.username", ep->username);
+	rc |= push_rw(a, s, "basic-auth.password-file", ep->password_file);
+	rc |= push_rw(a, s, "bearer-token-file", ep->bearer_token_file);
+	rc |= push_rw(a, s, "tls.ca-file", ep->ca_file);
+	rc |= push_rw(a, s, "tls.cert-file", ep->cert_file);
+	rc |= push_rw(a, s, "tls.key-file", ep->key_file);
+	rc |= push_rw(a, s, "tls.server-name", ep->server_name);
+	if (ep->insecure_skip_verify)
+		rc |= push(a, "--remote-write.tls.insecure-skip-verify");
+	rc |= push_rw_lists(a, s, ep);
+	rc |= push(a, "--remote-write.queue.max-bytes=%" PRIu64, ep->max_bytes);
+	rc |= push_rw_duration(a, "queue.max-age", ep->max_age_ms);
+	rc |= push(a, "--remote-write.queue.batch-max-samples=%" PRIu32, ep->batch_max_samples);
+	rc |= push_rw_duration(a, "queue.batch-deadline", ep->batch_deadline_ms);
+	rc |= push_rw_duration(a, "queue.min-backoff", ep->min_backoff_ms);
+	rc |= push_rw_duration(a, "queue.max-backoff", ep->max_backoff_ms);
+	rc |= push_rw_duration(a, "timeout", ep->timeout_ms);
+	return rc;
+}
+
+int child_argv_shipper(struct child_argv *a, const char *program, const struct shm_config *c,
+		       char *err, size_t errlen)
+{
+	struct settings set = c->set; /* a shallow copy, to change a number */
+	int rc = 0;
+
+	(void)err, (void)errlen;
+	memset(a, 0, sizeof *a);
+	set.max_series = reader_max_series(c); /* it reads what the exporter reads */
+	set.max_workers = reader_max_workers(c);
+	rc |= push(a, "%s", program);
+	for (size_t i = 0; i < c->n_collectors; i++)
+		if (c->collectors[i].enabled)
+			rc |= push(a, "--collector=%s", c->collectors[i].name);
+	rc |= push(a, "--collector=%s", AGENT_SEGMENT_COLLECTOR);
+	rc |= push(a, "--collector=%s", SHIPPER_NAME);
+	rc |= push(a, "--self-segment=%s", SHIPPER_NAME);
+	for (size_t i = 0; i < config_rw_count(c); i++)
+		rc |= push_endpoint(a, c->rw, &c->rw->ep[i]);
+	rc |= settings_argv(&set, R_SHIPPER, push_arg, a);
+	return finish(a, rc, err, errlen);
 }

@@ -54,14 +54,14 @@ static int build_env(struct child_exec *x, const struct shm_config *c,
 	const char *p = cc->env;
 	for (uint32_t i = 0; i < cc->envc && rc == 0; i++, p += strlen(p) + 1)
 		rc = env_push(x->envp, &n, "%s%s", p, "");
-	format_duration_ms(interval_ms, iv, sizeof iv);
+	config_format_duration_ms(interval_ms, iv, sizeof iv);
 	/* The sandbox hands the plugin its segment as descriptor 3 (sandbox.h). */
 	if (rc == 0)
 		rc = env_push(x->envp, &n, "SHMETRICS_SEGMENT_FD=%s%s", "3", "");
 	if (rc == 0)
 		rc = env_push(x->envp, &n, "SHMETRICS_COLLECTOR=%s%s", cc->name, "");
 	if (rc == 0)
-		rc = env_push(x->envp, &n, "SHMETRICS_INSTANCE=%s%s", c->instance, "");
+		rc = env_push(x->envp, &n, "SHMETRICS_INSTANCE=%s%s", c->set.instance, "");
 	if (rc == 0)
 		rc = env_push(x->envp, &n, "SHMETRICS_INTERVAL=%s%s", iv, "");
 	return rc;
@@ -70,25 +70,9 @@ static int build_env(struct child_exec *x, const struct shm_config *c,
 /* Looks up name: 0, -ENOENT when there is no such user, or -errno. */
 static int user_ids(const char *name, uid_t *uid, gid_t *gid)
 {
-	size_t size = 1024;
+	int rc = config_lookup_user(name, uid, gid);
 
-	for (;;) {
-		struct passwd pw, *res = NULL;
-		char *buf = malloc(size);
-		if (buf == NULL)
-			return -ENOMEM;
-		int rc = getpwnam_r(name, &pw, buf, size, &res);
-		if (res) {
-			*uid = pw.pw_uid;
-			*gid = pw.pw_gid;
-		}
-		free(buf);
-		if (rc == ERANGE && size < (1u << 20)) {
-			size *= 2;
-			continue;
-		}
-		return res ? 0 : rc ? -rc : -ENOENT;
-	}
+	return rc == 1 ? 0 : rc == 0 ? -ENOENT : rc;
 }
 
 static int resolve_user(struct child_exec *x, const char *user, char *err, size_t errlen)
@@ -140,13 +124,13 @@ int custom_exec_prepare(struct child_exec *x, const struct shm_config *c,
 
 static int group_id(const char *name, gid_t *gid, char *err, size_t errlen)
 {
-	struct group *g = getgrnam(name);
+	int rc = config_lookup_group(name, gid);
 
-	if (g == NULL) {
-		snprintf(err, errlen, "group \"%s\": no such group", name);
-		return -ENOENT;
+	if (rc <= 0) {
+		snprintf(err, errlen, "group \"%s\": %s", name,
+			 rc == 0 ? "no such group" : strerror(-rc));
+		return rc == 0 ? -ENOENT : rc;
 	}
-	*gid = g->gr_gid;
 	return 0;
 }
 

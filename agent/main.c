@@ -23,8 +23,8 @@ static enum cli_load_result load_all(const struct cli_args *args, struct shm_con
 {
 	enum cli_load_result r = cli_load_config(args, cfg, err, errlen);
 
-	if (r == CLI_LOAD_OK && cfg->web.config_file[0] &&
-	    web_config_check_here(cfg->web.config_file, err, errlen) < 0)
+	if (r == CLI_LOAD_OK && cfg->set.web_config_file[0] &&
+	    web_config_check_here(cfg->set.web_config_file, err, errlen) < 0)
 		r = CLI_LOAD_CONFIG_ERROR;
 	return r;
 }
@@ -57,9 +57,9 @@ int main(int argc, char **argv)
 	int rc;
 
 	/* glibc raises its mmap threshold once a large block is freed (the loader's
-	 * temporary configuration), after which the supervisor's big table comes
-	 * from the heap and is touched in full; a fixed threshold keeps it in an
-	 * mmap whose untouched pages cost nothing. */
+	 * position index, a reload plan), after which big blocks come from the heap
+	 * and stay there; a fixed threshold keeps them in mmaps that are given back
+	 * whole and whose untouched pages cost nothing. */
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	if (cli_parse(argc, argv, &args, err, sizeof err) < 0)
 		return usage_error(err);
@@ -79,9 +79,10 @@ int main(int argc, char **argv)
 	}
 	rc = load(&args, cfg);
 	if (rc < 0) {
-		log_init("agent", (enum log_level)log_level_parse(cfg->log_level));
+		log_init("agent", (enum log_level)log_level_parse(cfg->set.log_level));
 		rc = supervisor_run(cfg, &args);
 	}
+	config_free(cfg);
 	free(cfg);
 	cli_free(&args);
 	return rc;

@@ -23,6 +23,7 @@ enum child_kind {
 	CHILD_COLLECTOR, /* one collector: an isolated built-in one or a custom one */
 	CHILD_GROUP,     /* CHILD_GROUP_NAME: the built-in collectors in members */
 	CHILD_EXPORTER,
+	CHILD_SHIPPER, /* SHIPPER_NAME: remote write, when configured */
 };
 
 /* How a custom collector's program is started (resolved before fork; custom.h). */
@@ -81,7 +82,6 @@ void exit_status_describe(int status, char *out, size_t outlen);
  * program that signal N ended as exit status 128 + N ("exited on signal N in
  * its sandbox"). */
 void child_describe_exit(const struct child *c, int status, char *out, size_t outlen);
-
 
 /* True when status says "do not restart me" (exit 78). */
 bool exit_status_is_config_error(int status);

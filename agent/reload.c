@@ -33,9 +33,9 @@ static const struct collector_config *find_enabled(const struct shm_config *c, c
 
 static bool segments_differ(const struct shm_config *a, const struct shm_config *b)
 {
-	return a->segments.mode != b->segments.mode ||
-	       strcmp(a->segments.group, b->segments.group) != 0 ||
-	       a->segments.max_series != b->segments.max_series;
+	return a->set.segment_mode != b->set.segment_mode ||
+	       strcmp(a->set.segment_group, b->set.segment_group) != 0 ||
+	       a->set.max_series != b->set.max_series;
 }
 
 /* The program name does not matter for comparing two command lines. */
@@ -65,6 +65,22 @@ static bool exporter_argv_differs(const struct shm_config *a, const struct shm_c
 	if (child_argv_exporter(&x, "exporter", a, err, sizeof err) < 0)
 		return true;
 	if (child_argv_exporter(&y, "exporter", b, err, sizeof err) == 0) {
+		differ = !child_argv_equal(&x, &y);
+		child_argv_free(&y);
+	}
+	child_argv_free(&x);
+	return differ;
+}
+
+static bool shipper_argv_differs(const struct shm_config *a, const struct shm_config *b)
+{
+	struct child_argv x, y;
+	char err[256];
+	bool differ = true;
+
+	if (child_argv_shipper(&x, "shipper", a, err, sizeof err) < 0)
+		return true;
+	if (child_argv_shipper(&y, "shipper", b, err, sizeof err) == 0) {
 		differ = !child_argv_equal(&x, &y);
 		child_argv_free(&y);
 	}
@@ -195,22 +211,38 @@ static void plan_own_processes(const struct shm_config *old, const struct shm_co
 	}
 }
 
+static void plan_shipper(const struct shm_config *old, const struct shm_config *new_cfg,
+			 struct reload_plan *p)
+{
+	bool before = config_rw_count(old) > 0, after = config_rw_count(new_cfg) > 0;
+	enum reload_action a = RELOAD_KEEP;
+
+	if (!before && !after)
+		return;
+	if (before != after)
+		a = after ? RELOAD_START : RELOAD_STOP;
+	else if (shipper_argv_differs(old, new_cfg))
+		a = RELOAD_RESTART;
+	plan_add(p->processes, &p->n_processes, SHIPPER_NAME, a);
+}
+
 int reload_plan_make(const struct shm_config *old, const struct shm_config *new_cfg,
 		     struct reload_plan *plan, char *err, size_t errlen)
 {
 	memset(plan, 0, sizeof *plan);
-	if (strcmp(old->instance, new_cfg->instance) != 0) {
+	if (strcmp(old->set.instance, new_cfg->set.instance) != 0) {
 		snprintf(err, errlen,
 			 "%s: the instance changed from \"%s\" to \"%s\"; that needs a restart "
 			 "of the agent, not a reload",
-			 new_cfg->source, old->instance, new_cfg->instance);
+			 new_cfg->source, old->set.instance, new_cfg->set.instance);
 		return -EINVAL;
 	}
-	if (strcmp(old->segments.directory, new_cfg->segments.directory) != 0) {
+	if (strcmp(old->set.segments_directory, new_cfg->set.segments_directory) != 0) {
 		snprintf(err, errlen,
 			 "%s: segments.directory changed from \"%s\" to \"%s\"; that needs a "
 			 "restart of the agent, not a reload",
-			 new_cfg->source, old->segments.directory, new_cfg->segments.directory);
+			 new_cfg->source, old->set.segments_directory,
+			 new_cfg->set.segments_directory);
 		return -EINVAL;
 	}
 	plan_segments(old, new_cfg, plan);
@@ -220,5 +252,6 @@ int reload_plan_make(const struct shm_config *old, const struct shm_config *new_
 			   exporter_argv_differs(old, new_cfg);
 	plan_add(plan->processes, &plan->n_processes, RELOAD_EXPORTER,
 		 exp_changed ? RELOAD_RESTART : RELOAD_KEEP);
+	plan_shipper(old, new_cfg, plan);
 	return 0;
 }

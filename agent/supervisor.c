@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -15,20 +14,20 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "backoff.h"
 #include "custom.h"
 #include "log.h"
 #include "process.h"
+#include "table.h"
 #include "reload.h"
 #include "sandbox.h"
 #include "self_metrics.h"
 #include "webcheck.h"
 
-#define COLLECTOR_PROGRAM "shmetrics-collector"
-#define EXPORTER_PROGRAM  "shmetrics-exporter"
-/* Room for every collector of two configurations (one stopping, one starting
- * under a different name), the group and the exporter. */
-#define TABLE_SIZE        (2 * CONFIG_MAX_COLLECTORS + 2)
+#define COLLECTOR_PROGRAM           "shmetrics-collector"
+#define EXPORTER_PROGRAM            "shmetrics-exporter"
+#define SHIPPER_PROGRAM             "shmetrics-shipper"
+/* The shipper's segment holds its own metrics; it publishes them this often. */
+#define SHIPPER_SEGMENT_INTERVAL_MS 5000u
 
 struct segment_slot {
 	char collector[CONFIG_NAME_MAX];
@@ -41,14 +40,18 @@ struct supervisor {
 	struct shm_config *loaded;
 	const struct cli_args *args;
 	char collector_prog[PATH_MAX], exporter_prog[PATH_MAX];
-	struct segdir dir; /* the instance's private segment directory */
+	char shipper_prog[PATH_MAX];  /* "" when not installed */
+	struct segdir dir;            /* the instance's private segment directory */
+	char segments_base[PATH_MAX]; /* its parent, hidden from plugins; never reloaded */
 	bool agent_segment_created;
+	bool shipper_segment_created;
 	struct self_metrics *self;
 	struct agent_status status;
 	bool dirty, publish_failed;
 	uint64_t next_publish_ms;
 	sigset_t wait_mask;
-	struct child table[TABLE_SIZE];
+	struct table_env env; /* cfg and the programs, for the table's command lines */
+	struct process_table table;
 	/* The segments the agent created, one per enabled collector.  They belong to
 	 * the collectors, not to the processes that write them, so a reload can move
 	 * a collector between processes. */
@@ -128,19 +131,17 @@ static int segment_options_for(const struct shm_config *c, uint32_t interval_ms,
 			       struct segment_options *o, char *err, size_t errlen)
 {
 	memset(o, 0, sizeof *o);
-	segment_limits(c->segments.max_series, &o->limits);
-
+	segment_limits(c->set.max_series, &o->limits);
 	o->interval_ms = interval_ms;
-	o->mode = c->segments.mode;
+	o->mode = c->set.segment_mode;
 	o->gid = (gid_t)-1;
-	if (c->segments.group[0]) {
-		struct group *g = getgrnam(c->segments.group);
-		if (!g) {
-			snprintf(err, errlen, "segments.group \"%s\": no such group",
-				 c->segments.group);
-			return -ENOENT;
+	if (c->set.segment_group[0]) {
+		int rc = config_lookup_group(c->set.segment_group, &o->gid);
+		if (rc <= 0) {
+			snprintf(err, errlen, "segments.group \"%s\": %s", c->set.segment_group,
+				 rc == 0 ? "no such group" : strerror(-rc));
+			return rc == 0 ? -ENOENT : rc;
 		}
-		o->gid = g->gr_gid;
 	}
 	return 0;
 }
@@ -217,231 +218,7 @@ static void collector_segment_remove(struct supervisor *s, const char *name)
 	*slot = s->segments[--s->n_segments];
 }
 
-/* ---- the process table ---- */
-
-static struct child *child_find(struct supervisor *s, enum child_kind kind, const char *name)
-{
-	for (size_t i = 0; i < TABLE_SIZE; i++) {
-		struct child *c = &s->table[i];
-		if (c->in_use && c->kind == kind && strcmp(c->name, name) == 0)
-			return c;
-	}
-	return NULL;
-}
-
-static struct child *child_by_pid(struct supervisor *s, pid_t pid)
-{
-	for (size_t i = 0; i < TABLE_SIZE; i++)
-		if (s->table[i].in_use && s->table[i].pid == pid)
-			return &s->table[i];
-	return NULL;
-}
-
-static void child_release(struct child *c)
-{
-	child_argv_free(&c->argv);
-	child_exec_free(&c->exec);
-	memset(c, 0, sizeof *c);
-}
-
-/* A custom collector's environment and user, resolved now, before any fork. */
-static int child_prepare_exec(struct supervisor *s, struct child *c)
-{
-	const struct custom_collector_config *cc = config_find_custom(s->cfg, c->name);
-	const struct collector_config *col = enabled_collector(s->cfg, c->name);
-	char err[512];
-
-	child_exec_free(&c->exec);
-	if (c->kind != CHILD_COLLECTOR || !cc || !col || c->argv.argc == 0)
-		return 0;
-	int rc = custom_exec_prepare(&c->exec, s->cfg, cc, col->interval_ms, err, sizeof err);
-	if (rc < 0)
-		log_error("collector %s: %s", c->name, err);
-	return rc;
-}
-
-/* (Re)builds c's command line from the current configuration. */
-static int child_build_argv(struct supervisor *s, struct child *c)
-{
-	const struct collector_config *col;
-	struct child_argv a;
-	char err[512];
-	int rc;
-
-	if (c->kind == CHILD_EXPORTER) {
-		rc = child_argv_exporter(&a, s->exporter_prog, s->cfg, err, sizeof err);
-	} else if (c->kind == CHILD_GROUP) {
-		rc = child_argv_group(&a, s->collector_prog, s->cfg, err, sizeof err);
-		c->members = child_group_members(s->cfg);
-	} else {
-		col = enabled_collector(s->cfg, c->name);
-		rc = col ? child_argv_collector(&a, s->collector_prog, s->cfg, col, err, sizeof err)
-			 : -ENOENT;
-		if (!col)
-			snprintf(err, sizeof err, "not in the configuration");
-	}
-	if (rc < 0) {
-		log_error("cannot build the command line of %s: %s", c->name, err);
-		return rc;
-	}
-	child_argv_free(&c->argv);
-	c->argv = a;
-	return child_prepare_exec(s, c);
-}
-
-/* A new table entry, to be started at now. */
-static struct child *child_add(struct supervisor *s, enum child_kind kind, const char *name,
-			       uint64_t now)
-{
-	for (size_t i = 0; i < TABLE_SIZE; i++) {
-		struct child *c = &s->table[i];
-		if (c->in_use)
-			continue;
-		memset(c, 0, sizeof *c);
-		c->in_use = true;
-		c->kind = kind;
-		snprintf(c->name, sizeof c->name, "%s", name);
-		c->state = CHILD_PENDING;
-		c->next_start_ms = now;
-		if (child_build_argv(s, c) < 0) {
-			child_release(c);
-			return NULL;
-		}
-		s->dirty = true;
-		return c;
-	}
-	log_error("process table full; cannot add %s", name);
-	return NULL;
-}
-
-/* ---- starting, stopping, reaping ---- */
-
-/* A "command" collector in its sandbox, holding its own segment and nothing else
- * of ours; the segment directory is hidden from it. */
-static pid_t launch_plugin(struct supervisor *s, struct child *c, char *err, size_t errlen)
-{
-	const char *hide[] = { s->cfg->segments.directory, NULL };
-	int fd = segdir_open_segment(&s->dir, c->name, O_RDWR, NULL, err, errlen);
-
-	if (fd < 0)
-		return fd;
-	pid_t pid = child_spawn_plugin(&c->argv, &c->exec, fd, hide, err, errlen);
-	close(fd);
-	return pid;
-}
-
-static void child_launch(struct supervisor *s, struct child *c, uint64_t now)
-{
-	char label[128], err[PATH_MAX + 512] = "fork failed";
-
-	if (c->argv.argc == 0) { /* an external collector: the agent only keeps its segment */
-		c->state = CHILD_STOPPED;
-		return;
-	}
-	pid_t pid = c->exec.plugin ? launch_plugin(s, c, err, sizeof err)
-				   : child_spawn_exec(&c->argv, &c->exec);
-
-	if (pid < 0 && c->exec.plugin && pid != -ENOMEM && pid != -EAGAIN) {
-		/* no sandbox here: retrying cannot help until the configuration changes */
-		log_error("cannot start collector %s, not retrying until a reload: %s", c->name,
-			  err);
-		c->state = CHILD_FAILED;
-		s->dirty = true;
-		return;
-	}
-	if (pid < 0) {
-		uint32_t delay = backoff_after_failure(&c->fast_failures, 0);
-		if (!c->exec.plugin)
-			snprintf(err, sizeof err, "fork failed: %s", strerror((int)-pid));
-		log_warnx("cannot start %s: %s; retrying in %ums", c->name, err, delay);
-		c->next_start_ms = now + delay;
-		return;
-	}
-	c->pid = pid;
-	c->state = CHILD_RUNNING;
-	c->started_ms = now;
-	c->killed = false;
-	if (c->count_restart) {
-		c->restarts++;
-		c->count_restart = false;
-	}
-	s->dirty = true;
-	child_label(c, label, sizeof label);
-	if (c->kind == CHILD_GROUP)
-		log_info("starting %s, %u collectors", label, member_set_count(&c->members));
-	else
-		log_info("starting %s", label);
-}
-
-/* What happens once a child we stopped has exited (or right away when it was not
- * running). */
-static void after_stop(struct supervisor *s, struct child *c, uint64_t now)
-{
-	s->dirty = true;
-	switch (c->after_stop) {
-	case AFTER_STOP_REMOVE:
-		child_release(c);
-		return;
-	case AFTER_STOP_RESPAWN:
-		c->state = CHILD_PENDING;
-		c->next_start_ms = now;
-		c->fast_failures = 0;
-		c->count_restart = false;
-		return;
-	case AFTER_STOP_NOTHING:
-		c->state = CHILD_STOPPED;
-		return;
-	}
-}
-
-static void child_stop(struct supervisor *s, struct child *c, enum child_after_stop after,
-		       uint64_t now)
-{
-	char label[128];
-
-	c->after_stop = after;
-	if (c->state == CHILD_STOPPING)
-		return;
-	if (c->state != CHILD_RUNNING) {
-		after_stop(s, c, now);
-		return;
-	}
-	child_label(c, label, sizeof label);
-	log_info("stopping %s", label);
-	kill(c->pid, SIGTERM);
-	c->state = CHILD_STOPPING;
-	c->stop_deadline_ms = now + SUPERVISOR_STOP_TIMEOUT_MS;
-	c->killed = false;
-}
-
-static void child_exited(struct supervisor *s, struct child *c, int status, uint64_t now)
-{
-	char label[128], how[96], delay_s[32];
-
-	child_label(c, label, sizeof label);
-	child_describe_exit(c, status, how, sizeof how);
-	c->pid = 0;
-	c->has_status = true;
-	c->last_status = status;
-	s->dirty = true;
-	if (c->state == CHILD_STOPPING) {
-		log_info("%s %s", label, how);
-		after_stop(s, c, now);
-		return;
-	}
-	if (exit_status_is_config_error(status)) {
-		log_error("%s %s, not restarting", label, how);
-		c->state = CHILD_FAILED;
-		return;
-	}
-	uint32_t delay = backoff_after_failure(&c->fast_failures, now - c->started_ms);
-	format_duration_ms(delay, delay_s, sizeof delay_s);
-	log_warnx("%s %s%s, restarting in %s", label, how,
-		  WIFEXITED(status) && WEXITSTATUS(status) == 0 ? " (unexpectedly)" : "", delay_s);
-	c->state = CHILD_PENDING;
-	c->next_start_ms = now + delay;
-	c->count_restart = true;
-}
+/* ---- the loop's steps ---- */
 
 /*
  * The agent is a child subreaper: whatever a child started and left behind
@@ -451,12 +228,12 @@ static void child_exited(struct supervisor *s, struct child *c, int status, uint
  */
 static bool in_table(pid_t pid, void *arg)
 {
-	return child_by_pid(arg, pid) != NULL;
+	return table_by_pid(arg, pid) != NULL;
 }
 
 static int kill_strays(struct supervisor *s)
 {
-	int n = sandbox_kill_strays(in_table, s, 1000);
+	int n = sandbox_kill_strays(in_table, &s->table, 1000);
 
 	if (n > 0)
 		log_warnx("killed %d process%s left behind by a stopped child", n,
@@ -471,37 +248,11 @@ static void reap(struct supervisor *s)
 
 	got_chld = 0;
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		struct child *c = child_by_pid(s, pid);
+		struct child *c = table_by_pid(&s->table, pid);
 		if (c) /* else a stray, reaped: nothing to do */
-			child_exited(s, c, status, mono_ms());
+			table_exited(&s->table, c, status, mono_ms());
 	}
 	kill_strays(s);
-}
-
-static void start_due(struct supervisor *s, uint64_t now)
-{
-	for (size_t i = 0; i < TABLE_SIZE; i++) {
-		struct child *c = &s->table[i];
-		if (c->in_use && c->state == CHILD_PENDING && c->next_start_ms <= now)
-			child_launch(s, c, now);
-	}
-}
-
-static void kill_overdue(struct supervisor *s, uint64_t now)
-{
-	char label[128];
-
-	for (size_t i = 0; i < TABLE_SIZE; i++) {
-		struct child *c = &s->table[i];
-		if (!c->in_use || c->state != CHILD_STOPPING || c->killed ||
-		    now < c->stop_deadline_ms)
-			continue;
-		child_label(c, label, sizeof label);
-		log_warnx("%s did not exit within %us of SIGTERM, sending SIGKILL", label,
-			  SUPERVISOR_STOP_TIMEOUT_MS / 1000);
-		kill(c->pid, SIGKILL);
-		c->killed = true;
-	}
 }
 
 /* Milliseconds until the next scheduled thing, at most SUPERVISOR_MAX_WAIT_MS. */
@@ -511,14 +262,7 @@ static uint64_t next_timeout(const struct supervisor *s, uint64_t now)
 
 	if (s->next_publish_ms < next)
 		next = s->next_publish_ms;
-	for (size_t i = 0; i < TABLE_SIZE; i++) {
-		const struct child *c = &s->table[i];
-		if (c->in_use && c->state == CHILD_PENDING && c->next_start_ms < next)
-			next = c->next_start_ms;
-		if (c->in_use && c->state == CHILD_STOPPING && !c->killed &&
-		    c->stop_deadline_ms < next)
-			next = c->stop_deadline_ms;
-	}
+	next = table_next_deadline(&s->table, next);
 	return next > now ? next - now : 0;
 }
 
@@ -526,13 +270,13 @@ static void publish(struct supervisor *s, uint64_t now)
 {
 	char err[512];
 
-	if (!s->dirty && now < s->next_publish_ms)
+	if (!s->dirty && !s->table.dirty && now < s->next_publish_ms)
 		return;
-	int rc = self_metrics_publish(s->self, s->table, TABLE_SIZE, &s->status, err, sizeof err);
+	int rc = self_metrics_publish(s->self, &s->table, &s->status, err, sizeof err);
 	if (rc < 0 && !s->publish_failed)
 		log_warnx("cannot publish the agent's metrics: %s", err);
 	s->publish_failed = rc < 0;
-	s->dirty = false;
+	s->dirty = s->table.dirty = false;
 	s->next_publish_ms = now + SELF_METRICS_INTERVAL_MS;
 }
 
@@ -561,27 +305,58 @@ static enum child_kind process_kind(const char *name)
 {
 	return strcmp(name, RELOAD_EXPORTER) == 0    ? CHILD_EXPORTER
 	       : strcmp(name, CHILD_GROUP_NAME) == 0 ? CHILD_GROUP
+	       : strcmp(name, SHIPPER_NAME) == 0     ? CHILD_SHIPPER
 						     : CHILD_COLLECTOR;
+}
+
+/* ---- the shipper's segment ---- */
+
+/* What the shipper needs before it starts: its program and its segment. */
+static int shipper_prepare(struct supervisor *s)
+{
+	if (!s->shipper_prog[0]) {
+		log_error("remote write is configured but %s is not installed beside the agent "
+			  "(in ../libexec/shmetrics/ or the agent's own directory)",
+			  SHIPPER_PROGRAM);
+		return -1;
+	}
+	if (s->shipper_segment_created)
+		return 0;
+	if (segment_make(s, SHIPPER_NAME, SHIPPER_SEGMENT_INTERVAL_MS) < 0)
+		return -1;
+	s->shipper_segment_created = true;
+	return 0;
+}
+
+static void shipper_segment_drop(struct supervisor *s)
+{
+	if (s->shipper_segment_created)
+		segment_drop(s, SHIPPER_NAME);
+	s->shipper_segment_created = false;
 }
 
 static bool apply_process(struct supervisor *s, const struct reload_item *it, uint64_t now)
 {
 	enum child_kind kind = process_kind(it->name);
-	struct child *c = child_find(s, kind, it->name);
+	struct child *c = table_find(&s->table, kind, it->name);
 
+	if (kind == CHILD_SHIPPER && it->action == RELOAD_STOP)
+		shipper_segment_drop(s);
+	else if (kind == CHILD_SHIPPER && shipper_prepare(s) < 0)
+		return false;
 	if (it->action == RELOAD_STOP) {
 		if (c)
-			child_stop(s, c, AFTER_STOP_REMOVE, now);
+			table_stop(&s->table, c, AFTER_STOP_REMOVE, now);
 		return true;
 	}
 	if (!c)
-		return child_add(s, kind, it->name, now) != NULL;
+		return table_add(&s->table, &s->env, kind, it->name, now) != NULL;
 	if (it->action == RELOAD_KEEP && c->after_stop != AFTER_STOP_REMOVE)
 		return true;
 	/* RESTART, or START/KEEP of one still being stopped for removal. */
-	if (child_build_argv(s, c) < 0)
+	if (table_rebuild(&s->env, c) < 0)
 		return false;
-	child_stop(s, c, AFTER_STOP_RESPAWN, now);
+	table_stop(&s->table, c, AFTER_STOP_RESPAWN, now);
 	return true;
 }
 
@@ -613,7 +388,7 @@ static bool apply_plan(struct supervisor *s, const struct reload_plan *p, uint64
 
 static void reload(struct supervisor *s, uint64_t now)
 {
-	struct shm_config *nc = malloc(sizeof *nc);
+	struct shm_config *nc = calloc(1, sizeof *nc);
 	struct reload_plan *plan = malloc(sizeof *plan);
 	char err[1024];
 
@@ -626,22 +401,26 @@ static void reload(struct supervisor *s, uint64_t now)
 		goto out;
 	}
 	if (cli_load_config(s->args, nc, err, sizeof err) != CLI_LOAD_OK ||
-	    (nc->web.config_file[0] &&
-	     web_config_check_here(nc->web.config_file, err, sizeof err) < 0) ||
+	    (nc->set.web_config_file[0] &&
+	     web_config_check_here(nc->set.web_config_file, err, sizeof err) < 0) ||
 	    reload_plan_make(s->cfg, nc, plan, err, sizeof err) < 0) {
 		log_error("reload failed, keeping the running configuration: %s", err);
 		s->status.last_reload_ok = false;
 		goto out;
 	}
+	if (s->loaded)
+		config_free(s->loaded);
 	free(s->loaded);
-	s->cfg = s->loaded = nc;
+	s->cfg = s->env.cfg = s->loaded = nc;
 	nc = NULL;
-	log_threshold = (enum log_level)log_level_parse(s->cfg->log_level);
+	log_threshold = (enum log_level)log_level_parse(s->cfg->set.log_level);
 	s->status.last_reload_ok = apply_plan(s, plan, now);
 	if (s->status.last_reload_ok)
 		s->status.last_reload_success_s = real_s();
 out:
 	free(plan);
+	if (nc)
+		config_free(nc);
 	free(nc);
 }
 
@@ -659,7 +438,12 @@ static int locate_programs(struct supervisor *s)
 		log_error("%s", err);
 		return -1;
 	}
-	log_debug("child programs: %s, %s", s->collector_prog, s->exporter_prog);
+	/* Needed only with remote write; shipper_prepare says so then. */
+	if (program_locate(dir, SHIPPER_PROGRAM, s->shipper_prog, sizeof s->shipper_prog, err,
+			   sizeof err) < 0)
+		s->shipper_prog[0] = '\0';
+	log_debug("child programs: %s, %s, %s", s->collector_prog, s->exporter_prog,
+		  s->shipper_prog[0] ? s->shipper_prog : "(no shipper)");
 	return 0;
 }
 
@@ -670,12 +454,16 @@ static int agent_segment_open(struct supervisor *s)
 	char err[PATH_MAX + 512];
 
 	if (segment_options_for(s->cfg, SELF_METRICS_INTERVAL_MS, &o, err, sizeof err) < 0 ||
-	    segdir_create(&s->dir, s->cfg->segments.directory, s->cfg->instance, 0751, o.gid, err,
-			  sizeof err) < 0) {
+	    segdir_create(&s->dir, s->cfg->set.segments_directory, s->cfg->set.instance, 0751,
+			  o.gid, err, sizeof err) < 0) {
 		log_error("%s", err);
 		return -1;
 	}
 	log_info("segments in %s", s->dir.path);
+	snprintf(s->segments_base, sizeof s->segments_base, "%s", s->cfg->set.segments_directory);
+	s->table.dir = &s->dir;
+	s->table.hide = s->segments_base;
+
 	if (segment_make(s, AGENT_SEGMENT_COLLECTOR, SELF_METRICS_INTERVAL_MS) < 0)
 		return -1;
 	s->agent_segment_created = true;
@@ -687,7 +475,8 @@ static int agent_segment_open(struct supervisor *s)
 }
 
 /* Segments for every enabled collector; the group process, when it has
- * collectors; a process for each of the others; the exporter. */
+ * collectors; a process for each of the others; the exporter; the shipper when
+ * remote write is configured. */
 static int startup(struct supervisor *s, uint64_t now)
 {
 	if (locate_programs(s) < 0 || agent_segment_open(s) < 0)
@@ -698,52 +487,45 @@ static int startup(struct supervisor *s, uint64_t now)
 			return -1;
 	}
 	struct member_set group = child_group_members(s->cfg);
-	if (!member_set_empty(&group) && !child_add(s, CHILD_GROUP, CHILD_GROUP_NAME, now))
+	if (!member_set_empty(&group) &&
+	    !table_add(&s->table, &s->env, CHILD_GROUP, CHILD_GROUP_NAME, now))
 		return -1;
 	for (size_t i = 0; i < s->cfg->n_collectors; i++) {
 		const struct collector_config *col = &s->cfg->collectors[i];
 		if (col->enabled && !child_in_group(col) &&
-		    !child_add(s, CHILD_COLLECTOR, col->name, now))
+		    !table_add(&s->table, &s->env, CHILD_COLLECTOR, col->name, now))
 			return -1;
 	}
-	if (!child_add(s, CHILD_EXPORTER, RELOAD_EXPORTER, now))
+	if (!table_add(&s->table, &s->env, CHILD_EXPORTER, RELOAD_EXPORTER, now))
+		return -1;
+	if (config_rw_count(s->cfg) &&
+	    (shipper_prepare(s) < 0 ||
+	     !table_add(&s->table, &s->env, CHILD_SHIPPER, SHIPPER_NAME, now)))
 		return -1;
 	return 0;
-}
-
-static bool any_alive(const struct supervisor *s)
-{
-	for (size_t i = 0; i < TABLE_SIZE; i++)
-		if (s->table[i].in_use && s->table[i].pid > 0)
-			return true;
-	return false;
 }
 
 /* SIGTERM to every child, a bounded wait, SIGKILL for the rest, reap them all. */
 static void stop_all(struct supervisor *s)
 {
-	uint64_t now = mono_ms(), deadline = now + SUPERVISOR_STOP_TIMEOUT_MS;
+	uint64_t now = mono_ms(), deadline = now + TABLE_STOP_TIMEOUT_MS;
 
-	for (size_t i = 0; i < TABLE_SIZE; i++)
-		if (s->table[i].in_use)
-			child_stop(s, &s->table[i], AFTER_STOP_NOTHING, now);
-	for (reap(s); any_alive(s) && (now = mono_ms()) < deadline; reap(s))
+	table_stop_all(&s->table, now);
+	for (reap(s); table_any_alive(&s->table) && (now = mono_ms()) < deadline; reap(s))
 		wait_for_event(s, deadline - now < 100 ? deadline - now : 100);
-	kill_overdue(s, deadline);
-	for (size_t i = 0; i < TABLE_SIZE; i++) {
-		struct child *c = &s->table[i];
+	table_kill_overdue(&s->table, deadline);
+	size_t i = 0;
+	for (struct child *c; (c = table_next(&s->table, &i)) != NULL;) {
 		int status;
-		if (c->in_use && c->pid > 0 && waitpid(c->pid, &status, 0) == c->pid)
-			child_exited(s, c, status, mono_ms());
+		if (c->pid > 0 && waitpid(c->pid, &status, 0) == c->pid)
+			table_exited(&s->table, c, status, mono_ms());
 	}
 	kill_strays(s); /* within a bounded second */
 }
 
 static void teardown(struct supervisor *s)
 {
-	for (size_t i = 0; i < TABLE_SIZE; i++)
-		if (s->table[i].in_use)
-			child_release(&s->table[i]);
+	table_release_all(&s->table);
 	while (s->n_segments > 0)
 		collector_segment_remove(s, s->segments[0].collector);
 	self_metrics_close(s->self);
@@ -751,8 +533,10 @@ static void teardown(struct supervisor *s)
 	if (s->agent_segment_created)
 		segment_drop(s, AGENT_SEGMENT_COLLECTOR);
 	s->agent_segment_created = false;
+	shipper_segment_drop(s);
 	if (s->dir.fd >= 0)
-		segdir_remove_if_empty(&s->dir, s->cfg->segments.directory, s->cfg->instance);
+		segdir_remove_if_empty(&s->dir, s->cfg->set.segments_directory,
+				       s->cfg->set.instance);
 	segdir_close(&s->dir);
 }
 
@@ -763,8 +547,8 @@ static void main_loop(struct supervisor *s)
 			reload(s, mono_ms());
 		reap(s);
 		uint64_t now = mono_ms();
-		start_due(s, now);
-		kill_overdue(s, now);
+		table_start_due(&s->table, now);
+		table_kill_overdue(&s->table, now);
 		publish(s, now);
 		if (!got_term && !got_hup && !got_chld)
 			wait_for_event(s, next_timeout(s, mono_ms()));
@@ -781,13 +565,16 @@ int supervisor_run(const struct shm_config *cfg, const struct cli_args *args)
 		log_error("out of memory");
 		return AGENT_EXIT_FAILURE;
 	}
-	s->cfg = cfg;
+	s->cfg = s->env.cfg = cfg;
+	s->env.collector_prog = s->collector_prog;
+	s->env.exporter_prog = s->exporter_prog;
+	s->env.shipper_prog = s->shipper_prog;
 	s->args = args;
-	s->dir.fd = -1;
 	s->status.start_time_s = real_s();
 	s->status.last_reload_ok = true;
 	s->status.last_reload_success_s = s->status.start_time_s;
 	s->dirty = true;
+	s->dir.fd = -1;
 	/* Not dumpable: a plugin running as the agent's user cannot trace the agent
 	 * or open its descriptors through /proc.  A subreaper: see kill_strays. */
 	prctl(PR_SET_DUMPABLE, 0);
@@ -798,13 +585,15 @@ int supervisor_run(const struct shm_config *cfg, const struct cli_args *args)
 	}
 	if (startup(s, mono_ms()) < 0)
 		goto out;
-	log_info("instance %s: %s, supervising the collectors and the exporter", s->cfg->instance,
-		 s->cfg->source);
+	log_info("instance %s: %s, supervising the collectors and the exporter",
+		 s->cfg->set.instance, s->cfg->source);
 	main_loop(s);
 	stop_all(s);
 	rc = AGENT_EXIT_OK;
 out:
 	teardown(s);
+	if (s->loaded)
+		config_free(s->loaded);
 	free(s->loaded);
 	free(s);
 	return rc;

@@ -51,8 +51,8 @@ need wrk "apt-get install wrk"
 need curl "apt-get install curl"
 make -s all >/dev/null || exit 1
 cc -std=c11 -D_GNU_SOURCE -O2 -Ilib -Iinclude -Iformat bench/exporter_synth.c build/libshmetrics-exporter.a \
-	build/libshmetrics-format.a build/libshmetrics-segment.a $(pkg-config --libs libmicrohttpd jansson zlib gnutls yaml-0.1 \
-	libcrypt) -pthread -o "$work/exporter_synth" || exit 1
+	build/libshmetrics-format.a build/libshmetrics-segment.a $(pkg-config --libs libmicrohttpd zlib gnutls yaml-0.1 \
+	libcrypt) -lm -pthread -o "$work/exporter_synth" || exit 1
 
 now_ms() { date +%s%3N; }
 free_port() {

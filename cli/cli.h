@@ -30,8 +30,8 @@ enum cli_op { CLI_SET, CLI_INC, CLI_ADD, CLI_OBSERVE };
 
 struct cli_write {
 	enum cli_op op;
-	const char *metric; /* NAME or NAME{label="v",...} */
-	const char *value;  /* NULL for inc without a value */
+	const char *metric;    /* NAME or NAME{label="v",...} */
+	const char *value;     /* NULL for inc without a value */
 	const char *collector; /* NULL: the sandbox's own (see cli_where_find) */
 	const char *instance;
 	const char *segments_dir; /* --segments.directory, or NULL */
@@ -52,8 +52,8 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Where a collector's segment is (where.c). */
 struct cli_where {
-	struct segdir dir;     /* the instance's directory; fd -1 when fd is used */
-	int fd;                /* a "command" collector's own segment ($SHMETRICS_SEGMENT_FD), or -1 */
+	struct segdir dir; /* the instance's directory; fd -1 when fd is used */
+	int fd;            /* a "command" collector's own segment ($SHMETRICS_SEGMENT_FD), or -1 */
 	const char *collector; /* its name */
 	char what[PATH_MAX + 80];
 };
@@ -75,6 +75,5 @@ int cli_open_reader(struct seg_reader **r, const struct cli_where *w);
 
 /* A read-write descriptor of w's segment holding its flock, or -errno. */
 int cli_lock_segment(const struct cli_where *w);
-
 
 #endif

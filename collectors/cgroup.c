@@ -44,7 +44,7 @@
 
 #include "cgname.h"
 #include "collector.h"
-#include "config.h"
+#include "settings.h"
 #include "dirents.h"
 #include "emit.h"
 #include "filter.h"

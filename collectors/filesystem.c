@@ -40,7 +40,7 @@
 #include <time.h>
 
 #include "collector.h"
-#include "duration.h"
+#include "settings.h"
 #include "filter.h"
 #include "lazyfam.h"
 #include "mountinfo.h"
@@ -280,11 +280,13 @@ static int set_timeout(struct fs_state *s, const struct collector_env *env, char
 		       size_t errlen)
 {
 	const char *v = collector_option(env, "mount-timeout");
-	if (v && duration_parse_ms(v, &s->timeout_ms) == 0 && s->timeout_ms > 0)
-		return 0;
-	snprintf(err, errlen, "--collector.filesystem.mount-timeout=\"%s\" is not a duration",
-		 v ? v : "");
-	return -EINVAL;
+	char why[256];
+	uint32_t ms;
+
+	if (config_parse_duration_range(v ? v : "", 1, UINT32_MAX, &ms, why, sizeof why) < 0)
+		return config_fail(err, errlen, "--collector.filesystem.mount-timeout: %s", why);
+	s->timeout_ms = ms;
+	return 0;
 }
 
 static int filesystem_init(void **state, const struct collector_env *env, char *err, size_t errlen)

@@ -31,7 +31,7 @@
 #include <time.h>
 
 #include "collector.h"
-#include "duration.h"
+#include "settings.h"
 #include "lazyfam.h"
 #include "sdbus.h"
 #include "worker.h"
@@ -266,12 +266,14 @@ static int logind_init(void **state, const struct collector_env *env, char *err,
 	const char *timeout = collector_option(env, "timeout");
 	int rc = s && j ? sdbus_load(err, errlen) : -ENOMEM;
 
-	if (rc == 0 && (duration_parse_ms(timeout ? timeout : "2s", &s->timeout_ms) < 0 ||
-			s->timeout_ms == 0)) {
-		snprintf(err, errlen, "--collector.logind.timeout: \"%s\" is not a duration",
-			 timeout);
-		rc = -EINVAL;
-	}
+	uint32_t ms = 0;
+	char why[256];
+
+	if (rc == 0 && config_parse_duration_range(timeout ? timeout : "2s", 1, UINT32_MAX, &ms,
+						   why, sizeof why) < 0)
+		rc = config_fail(err, errlen, "--collector.logind.timeout: %s", why);
+	if (rc == 0)
+		s->timeout_ms = ms;
 	if (rc == 0) {
 		snprintf(j->address, sizeof j->address, "%s", address ? address : "");
 		j->timeout_us = s->timeout_ms * 1000u;

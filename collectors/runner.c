@@ -223,9 +223,8 @@ static int runner_start(struct group *g, struct runner *r, char *err, size_t err
 	int rc;
 
 	*final = true;
-	if (g->dir.fd < 0 &&
-	    (rc = segdir_open(&g->dir, g->ctx->segments_dir, g->ctx->instance, geteuid(), err,
-			      errlen)) < 0) {
+	if (g->dir.fd < 0 && (rc = segdir_open(&g->dir, g->ctx->segments_dir, g->ctx->instance,
+					       geteuid(), err, errlen)) < 0) {
 		*final = rc == -ENOENT || rc == -EPERM;
 		return rc;
 	}
@@ -270,8 +269,8 @@ static void runner_try_start(struct group *g, struct runner *r)
 	report_change(r->last_collect_err, "start", rc, err);
 	if (rc == 0) {
 		r->state = RUN_OK;
-		log_debug("publishing to %s/%s" SEGDIR_SUFFIX " every %llu ms", g->dir.path, r->spec->name,
-			  (unsigned long long)r->spec->interval_ms);
+		log_debug("publishing to %s/%s" SEGDIR_SUFFIX " every %llu ms", g->dir.path,
+			  r->spec->name, (unsigned long long)r->spec->interval_ms);
 		return;
 	}
 	if (final)

@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #include "collector.h"
-#include "config.h"
+#include "settings.h"
 #include "exec.h"
 #include "segment.h"
 
@@ -37,7 +37,7 @@ struct run_spec {
 /* What every collector of the process shares. */
 struct run_context {
 	const char *procfs, *sysfs, *rootfs, *udev_data;
-	const struct exec_options *exec; /* an exec collector (then n == 1), else NULL */
+	const struct exec_options *exec;     /* an exec collector (then n == 1), else NULL */
 	const char *segments_dir, *instance; /* where the segments are (segdir.h) */
 };
 

@@ -47,7 +47,7 @@
 #include <time.h>
 
 #include "collector.h"
-#include "duration.h"
+#include "settings.h"
 #include "emit.h"
 #include "lazyfam.h"
 
@@ -813,7 +813,8 @@ static int systemd_options(struct options *o, const struct collector_env *env, c
 {
 	const char *addr = collector_option(env, "bus-address"),
 		   *timeout = collector_option(env, "timeout");
-	uint64_t ms = 0;
+	uint32_t ms = 0;
+	char why[256];
 
 	o->tasks = collector_option_bool(env, "enable-task-metrics");
 	o->restarts = collector_option_bool(env, "enable-restarts-metrics");
@@ -824,13 +825,10 @@ static int systemd_options(struct options *o, const struct collector_env *env, c
 		snprintf(err, errlen, "--collector.systemd.bus-address is too long");
 		return -EINVAL;
 	}
-	if (!timeout || duration_parse_ms(timeout, &ms) != 0 || ms == 0) {
-		snprintf(err, errlen,
-			 "--collector.systemd.timeout=%s: expected a duration such as 2s",
-			 timeout ? timeout : "");
-		return -EINVAL;
-	}
-	o->timeout_us = ms * 1000;
+	if (config_parse_duration_range(timeout ? timeout : "", 1, UINT32_MAX, &ms, why,
+					sizeof why) < 0)
+		return config_fail(err, errlen, "--collector.systemd.timeout: %s", why);
+	o->timeout_us = (uint64_t)ms * 1000;
 	int rc = anchored(&o->include, env, "unit-include", err, errlen);
 	if (rc)
 		return rc;

@@ -49,7 +49,7 @@
 #include <unistd.h>
 
 #include "collector.h"
-#include "config.h"
+#include "settings.h"
 #include "dirents.h"
 #include "emit.h"
 #include "hsort.h"

@@ -1,7 +1,8 @@
 /*
  * Answering one request: saturation, client certificate, basic auth, method,
- * then the route.  Handlers never block on a collector; scrape bodies come from
- * scrape_get and are sent without copying (the response holds a reference).
+ * then the route.  Handlers never block on a collector; scrape replies come
+ * from scrape_get and are sent without copying: the response holds the cached
+ * head by reference and owns the request's own tail.
  */
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
@@ -47,10 +48,18 @@ static mhd_result respond(struct http_server *h, struct MHD_Connection *conn, un
 		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 	}
+	/* Counted first: a client that has its answer must find it counted
+	 * (libmicrohttpd may send the response before MHD_queue_response returns). */
+	scrape_count_request(h->scrape, status);
 	mhd_result rc = MHD_queue_response(conn, status, r);
 	MHD_destroy_response(r);
-	scrape_count_request(h->scrape, status);
 	return rc;
+}
+
+mhd_result http_respond(struct http_server *h, struct MHD_Connection *conn, unsigned status,
+			struct MHD_Response *r, const char *content_type)
+{
+	return respond(h, conn, status, r, content_type);
 }
 
 static mhd_result respond_static(struct http_server *h, struct MHD_Connection *conn,
@@ -69,25 +78,31 @@ static mhd_result respond_copy(struct http_server *h, struct MHD_Connection *con
 	return respond(h, conn, status, r, CT_PLAIN);
 }
 
-static void release_body(void *cls)
+static void release_reply(void *cls)
 {
-	scrape_body_release(cls);
+	scrape_reply_free(cls);
 }
 
-/* A response sending b without a copy; takes the caller's reference. */
-static struct MHD_Response *body_response(struct scrape_body *b)
+/* A response sending r's head and tail without a copy; takes r. */
+static struct MHD_Response *reply_response(struct scrape_reply *r)
 {
-#if MHD_VERSION >= 0x00097302
-	struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback_cls(
-	    b->len, b->data, release_body, b);
-	if (!r)
-		scrape_body_release(b);
+#if MHD_VERSION >= 0x00097204
+	const struct MHD_IoVec iov[2] = { { r->head->data, r->head->len },
+					  { r->tail, r->tail_len } };
+	struct MHD_Response *resp = MHD_create_response_from_iovec(iov, 2, release_reply, r);
+	if (!resp)
+		scrape_reply_free(r);
 #else
-	struct MHD_Response *r = MHD_create_response_from_buffer(b->len, b->data,
-								 MHD_RESPMEM_MUST_COPY);
-	release_body(b);
+	char *joined = scrape_reply_join(r);
+	struct MHD_Response *resp = joined ? MHD_create_response_from_buffer(scrape_reply_len(r),
+									     joined,
+									     MHD_RESPMEM_MUST_FREE)
+					   : NULL;
+	if (joined && !resp)
+		free(joined);
+	scrape_reply_free(r);
 #endif
-	return r;
+	return resp;
 }
 
 /* ---- filters ---- */
@@ -152,7 +167,7 @@ static const char *header(struct MHD_Connection *conn, const char *name)
 static mhd_result serve_scrape(struct http_server *h, struct MHD_Connection *conn, bool json)
 {
 	struct scrape_request req;
-	struct scrape_body *b;
+	struct scrape_reply *reply;
 	char err[256];
 
 	if (parse_filters(h, conn, &req.sel, err, sizeof err) < 0)
@@ -160,13 +175,13 @@ static mhd_result serve_scrape(struct http_server *h, struct MHD_Connection *con
 	req.format = json ? SCRAPE_FORMAT_JSON
 			  : negotiate_format(header(conn, MHD_HTTP_HEADER_ACCEPT), h->openmetrics);
 	req.gzip = negotiate_gzip(header(conn, MHD_HTTP_HEADER_ACCEPT_ENCODING));
-	if (scrape_get(h->scrape, &req, &b) < 0) {
+	if (scrape_get(h->scrape, &req, &reply) < 0) {
 		log_error("rendering a scrape failed: out of memory");
 		return respond_static(h, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error\n",
 				      CT_PLAIN);
 	}
-	bool gz = b->gzip;
-	struct MHD_Response *r = body_response(b);
+	bool gz = reply->gzip;
+	struct MHD_Response *r = reply_response(reply);
 	if (!r)
 		return respond_static(h, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error\n",
 				      CT_PLAIN);
@@ -179,6 +194,12 @@ static mhd_result serve_scrape(struct http_server *h, struct MHD_Connection *con
 
 static mhd_result route(struct http_server *h, struct MHD_Connection *conn, const char *url)
 {
+	const struct web_asset *asset = http_dashboard_asset(h, url);
+
+	if (asset)
+		return http_serve_asset(h, conn, asset);
+	if (http_is_api(url))
+		return http_serve_api(h, conn, url);
 	if (strcmp(url, "/metrics") == 0)
 		return serve_scrape(h, conn, false);
 	if (strcmp(url, "/metrics.json") == 0)

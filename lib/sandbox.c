@@ -179,7 +179,7 @@ static int hide_dirs(const char *const *hide)
 static int make_mounts(const struct init_ctx *c, int *stage)
 {
 	*stage = STAGE_PRIVATE;
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+	if (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0)
 		return errno;
 	*stage = STAGE_HIDE;
 	int e = hide_dirs(c->spec->hide);
@@ -407,7 +407,7 @@ static pid_t clone_into(uint64_t flags)
 	pid_t pid = (pid_t)syscall(SYS_clone3, &a, sizeof a);
 	if (pid >= 0 || errno != ENOSYS)
 		return pid;
-	/* systemd's RestrictNamespaces= answers clone3 with ENOSYS (it cannot see
+		/* systemd's RestrictNamespaces= answers clone3 with ENOSYS (it cannot see
 	 * clone3's flags to filter them); clone without a stack is fork as well. */
 #if defined(__s390__) || defined(__CRIS__)
 	return (pid_t)syscall(SYS_clone, 0, flags | SIGCHLD, NULL, NULL, 0);
@@ -415,7 +415,6 @@ static pid_t clone_into(uint64_t flags)
 	return (pid_t)syscall(SYS_clone, flags | SIGCHLD, 0, NULL, NULL, 0);
 #endif
 }
-
 
 static const char *stage_name(int stage)
 {

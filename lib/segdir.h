@@ -36,7 +36,7 @@
 
 #define SEGDIR_SUFFIX ".seg"
 /* Readers that are not given a directory look here first (tools, libraries). */
-#define SEGDIR_ENV "SHMETRICS_SEGMENTS_DIR"
+#define SEGDIR_ENV    "SHMETRICS_SEGMENTS_DIR"
 
 struct segdir {
 	int fd;              /* the instance directory, O_PATH-free: usable with openat */

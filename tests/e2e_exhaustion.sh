@@ -59,18 +59,21 @@ if [ "$(id -u)" = 0 ] && unshare -m true 2>/dev/null; then
 			--collector.disable-defaults \
 			--collector.cpu --collector.loadavg >'$work/b.log' 2>&1 &
 		agent=\$!
-		for _ in \$(seq 100); do grep -q 'listening on' '$work/b.log' && break; sleep 0.1; done
-		sleep 2
+		for _ in \$(seq 300); do grep -q 'listening on' '$work/b.log' && break; sleep 0.1; done
+		for _ in \$(seq 300); do grep -q 'publish failed' '$work/b.log' && break; sleep 0.1; done
 		port=\$(grep -o 'listening on [^ ]*' '$work/b.log' | sed 's/.*://')
 		curl -fsS http://127.0.0.1:\$port/metrics >'$work/b.full'
 		mount -o remount,size=8m '$tiny'
-		sleep 3
-		curl -fsS http://127.0.0.1:\$port/metrics >'$work/b.room'
+		for _ in \$(seq 300); do
+			curl -fsS http://127.0.0.1:\$port/metrics >'$work/b.room'
+			grep -q '^shmetrics_collector_up{collector=\"cpu\"} 1\$' '$work/b.room' && break
+			sleep 0.1
+		done
 		kill -TERM \$agent
 		wait \$agent
 		echo \"exit \$?\" >'$work/b.exit'" &
 	pids+=($!)
-	wait_for 30 test -e "$work/b.exit"
+	wait_for 90 test -e "$work/b.exit"
 	check "with the file system full of segments the collectors say why" \
 		grep -q 'publish failed: fallocate(.*No space left on device (is the file system full?)' "$work/b.log"
 	check "... and none of them crashed" bash -c "! grep -q 'exited on signal' '$work/b.log'"
@@ -92,12 +95,12 @@ agent=$!
 pids+=($agent)
 # The agent keeps the descriptors it has (its segment directory, its own
 # segment); the exporter it starts next gets no room beyond stdio.
-if await_port "$work/c.log" 10 && prlimit --pid "$agent" --nofile=5:5; then
+if await_port "$work/c.log" 30 && prlimit --pid "$agent" --nofile=5:5; then
 	kill -KILL "$(exporter_pid "${inst}c")"
 	check "with 5 descriptors the exporter reports why it cannot serve" \
-		wait_for 10 grep -q 'exporter: error: .*Too many open files' "$work/c.log"
+		wait_for 30 grep -q 'exporter: error: .*Too many open files' "$work/c.log"
 	check "... and is restarted with backoff, not in a loop" \
-		wait_for 10 grep -q 'exporter\[[0-9]*\] exited with status 1, restarting in 2s' "$work/c.log"
+		wait_for 30 grep -q 'exporter\[[0-9]*\] exited with status 1, restarting in 2s' "$work/c.log"
 	check "... while the agent stays up" kill -0 "$agent"
 	check "... and nothing died on a signal but the exporter we killed" \
 		test "$(grep -c 'exited on signal' "$work/c.log")" -eq 1
@@ -116,7 +119,12 @@ agent=$!
 pids+=($agent)
 if await_port "$work/d.log" 10; then
 	exporter=$(exporter_pid "${inst}d")
-	prlimit --pid "$exporter" --nofile=24:24
+	# At its limit: what it holds once every segment is mapped (one descriptor
+	# each, kept for the writer-lock probe), and room for 8 connections.
+	wait_for 30 served '^node_load1 ' >/dev/null
+	held=$(ls "/proc/$exporter/fd" | wc -l)
+	prlimit --pid "$exporter" --nofile=$((held + 8)):$((held + 8))
+
 	if command -v wrk >/dev/null; then
 		wrk -t2 -c200 -d3s "http://127.0.0.1:$port/metrics" >"$work/wrk.log" 2>&1
 	else
@@ -125,7 +133,7 @@ if await_port "$work/d.log" 10; then
 	fi
 	check "an exporter at its descriptor limit survives a storm of 200 connections" \
 		test "$(exporter_pid "${inst}d")" = "$exporter"
-	check "... and serves again once it is over" wait_for 10 served '^node_load1 '
+	check "... and serves again once it is over" wait_for 30 served '^node_load1 '
 else
 	not_ok "the agent for the descriptor storm starts"
 fi
@@ -145,7 +153,7 @@ config "${inst}f" ', "segments": { "max_series": 5 }' >"$work/f.json"
 agent=$!
 pids+=($agent)
 if await_port "$work/f.log" 10; then
-	wait_for 10 bash -c "curl -fsS http://127.0.0.1:$port/metrics.json |
+	wait_for 30 bash -c "curl -fsS http://127.0.0.1:$port/metrics.json |
 		jq -e '.collectors[] | select(.name == \"cpu\") | .up' >/dev/null"
 	scrape /metrics.json >"$work/f.json.out"
 	check "a collector over the series limit keeps its first 5 series" \

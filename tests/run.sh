@@ -42,14 +42,15 @@ unit_tests() {
 
 valgrind_tests() {
 	local rc=0
-	for t in build/tests/test_segment build/tests/test_config build/tests/test_render \
-		build/tests/test_collectors build/tests/test_collectors_optin build/tests/test_collectors_new \
-		build/tests/test_collectors_net \
-		build/tests/test_client \
-		build/tests/test_custom \
-		build/tests/test_promtext build/tests/test_textfile build/tests/test_exec \
-		build/tests/test_collectors_cgroup build/tests/test_collectors_proc \
-		build/tests/test_collectors_systemd; do
+	for t in build/tests/test_segment build/tests/test_config build/tests/test_settings \
+		build/tests/test_render build/tests/test_collectors build/tests/test_collectors_optin \
+		build/tests/test_collectors_new build/tests/test_collectors_net build/tests/test_client \
+		build/tests/test_custom build/tests/test_procstat build/tests/test_promtext \
+		build/tests/test_textfile build/tests/test_exec build/tests/test_collectors_cgroup \
+		build/tests/test_collectors_proc \
+		build/tests/test_collectors_systemd build/tests/test_history \
+		build/tests/test_shipper_encode build/tests/test_shipper_wal \
+		build/tests/test_remote_write_config; do
 		[ -x "$t" ] || continue
 		echo "--- valgrind $t"
 		valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite \

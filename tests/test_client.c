@@ -86,8 +86,8 @@ struct readback {
 static void read_back(struct readback *rb)
 {
 	if (rb->r == NULL)
-		assert_int_equal(seg_reader_open(&rb->r, &fx.dir, "app", segdir_fixture_limits(), err,
-						 sizeof err),
+		assert_int_equal(seg_reader_open(&rb->r, &fx.dir, "app", segdir_fixture_limits(),
+						 err, sizeof err),
 				 0);
 	int rc = seg_reader_snapshot(rb->r, &rb->v, &rb->info, err, sizeof err);
 	if (rc != 0)

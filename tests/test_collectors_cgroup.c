@@ -190,6 +190,7 @@ static void test_cgroup_whole_number_options_load_from_numbers_and_strings(void 
 			fail_msg("max-cgroups %s was accepted", bad[i]);
 		assert_non_null(strstr(err, "max-cgroups"));
 	}
+	config_free(&c);
 }
 
 /* ---- changes and hostile trees ---- */

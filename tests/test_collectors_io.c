@@ -230,8 +230,10 @@ static void test_a_hung_statfs_times_out_and_reports_device_error_until_it_answe
 
 	double t0 = now_seconds();
 	assert_int_equal(run_cycle(&r, &dump), 0);
-	double took = now_seconds() - t0;
-	assert_true(took >= 0.19 && took < 2.0);
+	/* It waited for the deadline, and returned while the call is still hung
+	 * (the mock blocks until released): outcomes, not a speed. */
+	assert_true(now_seconds() - t0 >= 0.19);
+	assert_int_equal(mock_count(&mock_hang_returned), 0);
 	assert_non_null(strstr(dump, "node_filesystem_device_error{device=\"server:/export\","
 				     "device_error=\"mountpoint timeout\",fstype=\"nfs4\","
 				     "mountpoint=\"/home/nfs\"} 1\n"));
@@ -241,11 +243,10 @@ static void test_a_hung_statfs_times_out_and_reports_device_error_until_it_answe
 	assert_non_null(strstr(dump, "node_filesystem_size_bytes{device=\"/dev/vda\""));
 	free(dump);
 
-	/* Still stuck: skipped at once, not asked again. */
-	t0 = now_seconds();
+	/* Still stuck: skipped, not asked again. */
 	assert_int_equal(run_cycle(&r, &dump), 0);
-	assert_true(now_seconds() - t0 < 0.15);
 	assert_int_equal(mock_count(&mock_hang_calls), 1);
+	assert_int_equal(mock_count(&mock_hang_returned), 0);
 	assert_non_null(strstr(dump, "device_error=\"mountpoint timeout\",fstype=\"nfs4\","
 				     "mountpoint=\"/home/nfs\"} 1\n"));
 	free(dump);
@@ -279,9 +280,9 @@ static void test_fini_with_a_call_still_hung_does_not_wait_for_it(void **unused)
 	open_fs(&r, &o);
 	assert_int_equal(run_cycle(&r, &dump), 0);
 	free(dump);
-	double t0 = now_seconds();
 	run_close(&r);
-	assert_true(now_seconds() - t0 < 0.5);
+	/* it returned although the call it abandoned has not */
+	assert_int_equal(mock_count(&mock_hang_returned), 0);
 	/* Let the abandoned thread finish and free its record before the next test. */
 	mock_unblock();
 	for (int i = 0; i < 200 && mock_count(&mock_hang_returned) < 1; i++)

@@ -459,9 +459,10 @@ static void test_zero_length_files_give_no_values_and_no_error(void **unused)
 static void test_info_series_keep_their_label_set_when_attributes_are_empty(void **unused)
 {
 	(void)unused;
-	expect_on_file("nvme", "class/nvme/nvme0/model", "",
-		       "node_nvme_info{cntlid=\"\",device=\"nvme0\",firmware_revision=\"\",model=\"\","
-		       "serial=\"\",state=\"\"} 1\n");
+	expect_on_file(
+	    "nvme", "class/nvme/nvme0/model", "",
+	    "node_nvme_info{cntlid=\"\",device=\"nvme0\",firmware_revision=\"\",model=\"\","
+	    "serial=\"\",state=\"\"} 1\n");
 	expect_on_file("btrfs", "fs/btrfs/ab-cd/label", "",
 		       "node_btrfs_info{label=\"\",uuid=\"ab-cd\"} 1\n"
 		       "node_btrfs_commits_total{uuid=\"ab-cd\"} 0\n"
@@ -584,15 +585,17 @@ static void test_devices_that_come_and_go_between_cycles_come_and_go_in_the_seri
 	struct run r;
 	write_file(dir, "class/nvme/nvme0/state", "live\n");
 	run_open(&r, "nvme", dir, dir);
-	expect_cycle(&r, "node_nvme_info{cntlid=\"\",device=\"nvme0\",firmware_revision=\"\",model=\"\","
-			 "serial=\"\",state=\"live\"} 1\n");
+	expect_cycle(
+	    &r, "node_nvme_info{cntlid=\"\",device=\"nvme0\",firmware_revision=\"\",model=\"\","
+		"serial=\"\",state=\"live\"} 1\n");
 	write_file(dir, "class/nvme/nvme1/state", "connecting\n");
 	snprintf(path, sizeof path, "%s/class/nvme/nvme0/state", dir);
 	assert_int_equal(unlink(path), 0);
 	snprintf(path, sizeof path, "%s/class/nvme/nvme0", dir);
 	assert_int_equal(rmdir(path), 0);
-	expect_cycle(&r, "node_nvme_info{cntlid=\"\",device=\"nvme1\",firmware_revision=\"\",model=\"\","
-			 "serial=\"\",state=\"connecting\"} 1\n");
+	expect_cycle(
+	    &r, "node_nvme_info{cntlid=\"\",device=\"nvme1\",firmware_revision=\"\",model=\"\","
+		"serial=\"\",state=\"connecting\"} 1\n");
 	run_close(&r);
 	remove_tree(dir);
 }

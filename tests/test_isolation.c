@@ -99,28 +99,41 @@ static void lines_with(const char *body, size_t len, const char *prefix, char *o
 	}
 }
 
+/* One text scrape of every collector, head and tail joined (the caller frees it). */
+static char *scrape_text(size_t *len)
+{
+	struct scrape_request req = { .format = SCRAPE_FORMAT_TEXT };
+	struct scrape_reply *reply;
+
+	scrape_select_all(scrape, &req.sel);
+	assert_int_equal(scrape_get(scrape, &req, &reply), 0);
+	char *body = scrape_reply_join(reply);
+	assert_non_null(body);
+	*len = scrape_reply_len(reply);
+	scrape_reply_free(reply);
+	return body;
+}
+
 /* One scrape: bounded in time, valid exposition, good's lines unchanged. */
 static void scrape_and_check(const char *what)
 {
-	struct scrape_request req = { .format = SCRAPE_FORMAT_TEXT };
-	struct scrape_body *body;
 	char lines[4096];
-	scrape_select_all(scrape, &req.sel);
+	size_t len;
 	double t0 = seconds_now();
-	assert_int_equal(scrape_get(scrape, &req, &body), 0);
+	char *body = scrape_text(&len);
 	/* Not a speed check: a generous bound that only a hang would exceed. */
 	if (seconds_now() - t0 > 5.0)
 		fail_msg("%s: a scrape took %.1f s", what, seconds_now() - t0);
 	struct batch_limits lim;
 	batch_limits_default(&lim);
 	struct batch *parsed = batch_new(&lim);
-	if (promtext_parse(parsed, body->data, body->len, err, sizeof err) < 0)
+	if (promtext_parse(parsed, body, len, err, sizeof err) < 0)
 		fail_msg("%s: the body does not parse: %s", what, err);
 	batch_free(parsed);
-	lines_with(body->data, body->len, "good_value", lines, sizeof lines);
+	lines_with(body, len, "good_value", lines, sizeof lines);
 	if (strcmp(lines, good_lines) != 0)
 		fail_msg("%s: good's lines changed:\n%s\nwere:\n%s", what, lines, good_lines);
-	scrape_body_release(body);
+	free(body);
 }
 
 static int setup(void **state)
@@ -143,14 +156,12 @@ static int setup(void **state)
 				      .probe_ms = 0 };
 	if (scrape_new(&scrape, &opt, err, sizeof err) < 0)
 		fail_msg("%s", err);
-	struct scrape_request req = { .format = SCRAPE_FORMAT_TEXT };
-	struct scrape_body *body;
-	scrape_select_all(scrape, &req.sel);
-	assert_int_equal(scrape_get(scrape, &req, &body), 0);
-	lines_with(body->data, body->len, "good_value", good_lines, sizeof good_lines);
+	size_t len;
+	char *body = scrape_text(&len);
+	lines_with(body, len, "good_value", good_lines, sizeof good_lines);
 	assert_non_null(strstr(good_lines, "good_value{i=\"4\"} 42\n"));
-	assert_non_null(memmem(body->data, body->len, "evil_value{i=\"0\"} 7", 19));
-	scrape_body_release(body);
+	assert_non_null(memmem(body, len, "evil_value{i=\"0\"} 7", 19));
+	free(body);
 	return 0;
 }
 
@@ -304,17 +315,14 @@ static void test_a_million_series_stop_at_the_limit_and_are_counted(void **state
 	scrape_and_check("a million series");
 
 	/* The refusals are counted where an operator sees them. */
-	struct scrape_request req = { .format = SCRAPE_FORMAT_TEXT };
-	struct scrape_body *body;
 	char lines[4096], want[128];
-	scrape_select_all(scrape, &req.sel);
-	assert_int_equal(scrape_get(scrape, &req, &body), 0);
-	lines_with(body->data, body->len, "shmetrics_client_series_dropped_total", lines,
-		   sizeof lines);
+	size_t len;
+	char *body = scrape_text(&len);
+	lines_with(body, len, "shmetrics_client_series_dropped_total", lines, sizeof lines);
 	snprintf(want, sizeof want, "shmetrics_client_series_dropped_total %d\n", refused);
 	if (strstr(lines, want) == NULL)
 		fail_msg("expected \"%s\" in:\n%s", want, lines);
-	scrape_body_release(body);
+	free(body);
 	shmetrics_close(m);
 }
 
@@ -353,15 +361,19 @@ static void test_a_truncated_segment_is_survived(void **state)
 static bool reported_down_because(const char *name, const char *why)
 {
 	struct scrape_request req = { .format = SCRAPE_FORMAT_JSON };
-	struct scrape_body *body;
+	struct scrape_reply *reply;
 	char key[128];
 
 	scrape_select_all(scrape, &req.sel);
-	assert_int_equal(scrape_get(scrape, &req, &body), 0);
+	assert_int_equal(scrape_get(scrape, &req, &reply), 0);
+	char *body = scrape_reply_join(reply);
+	size_t len = scrape_reply_len(reply);
+	scrape_reply_free(reply);
+	assert_non_null(body);
 	snprintf(key, sizeof key, "\"%s\"", name);
-	const char *at = memmem(body->data, body->len, key, strlen(key));
-	bool found = at && memmem(at, body->len - (size_t)(at - body->data), why, strlen(why));
-	scrape_body_release(body);
+	const char *at = memmem(body, len, key, strlen(key));
+	bool found = at && memmem(at, len - (size_t)(at - body), why, strlen(why));
+	free(body);
 	return found;
 }
 

@@ -94,7 +94,6 @@ static void test_a_directory_of_another_user_is_refused(void **state)
 	assert_non_null(strstr(err, "belongs to another user"));
 	/* so does a reader that expects the directory of its own user */
 	assert_int_equal(segdir_open(&d, base, "main", geteuid(), err, sizeof err), -EPERM);
-
 }
 
 static void test_a_place_squatted_in_a_shared_directory_is_refused(void **state)

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "settings.h"
 
 #define MEMO_SLOTS   512 /* a power of two; /proc/net/{netstat,snmp,snmp6} have ~350 fields */
 #define MEMO_KEY_MAX 39  /* longer subjects are not remembered */

@@ -46,8 +46,8 @@ libs_for() {
 	case $1 in
 	segment) echo "$FB/libshmetrics-segment.a" ;;
 	netlink) echo "collectors/util/nlsock.c collectors/util/ipfmt.c collectors/util/ifnames.c" ;;
-	config) echo "$FB/libshmetrics-config.a $FB/libshmetrics-segment.a" ;;
-	*) echo "$FB/libshmetrics-exporter.a $FB/libshmetrics-config.a $FB/libshmetrics-format.a $FB/libshmetrics-segment.a" ;;
+	config) echo "$FB/libshmetrics-config.a $FB/libshmetrics-settings.a $FB/libshmetrics-segment.a" ;;
+	*) echo "$FB/libshmetrics-exporter.a $FB/libshmetrics-config.a $FB/libshmetrics-settings.a $FB/libshmetrics-format.a $FB/libshmetrics-segment.a" ;;
 	esac
 }
 

@@ -122,7 +122,7 @@ collector_pid() {
 	local i=${2:-$inst}
 	pgrep -f "shmetrics-collector (--run=[^ ]* )*--run=$1:[^ ]* .*--instance=$i( |$)" | head -n 1
 }
-exporter_pid() { pgrep -f "shmetrics-exporter .*--instance=${1:-$inst} " | head -n 1; }
+exporter_pid() { pgrep -f "shmetrics-exporter .*--instance=${1:-$inst}( |$)" | head -n 1; }
 kill_instance() {
 	pkill -KILL -f "instance=$1( |$)" 2>/dev/null
 	rm -rf "${SEGBASE:?}/$1"
