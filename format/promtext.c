@@ -1095,8 +1095,7 @@ static int parse_sample_value(struct parser *p, struct cursor *c, struct sample 
 	size_t sign = ts[0] == '-' ? 1 : 0;
 	if (at_end(c) && tslen > sign && digits(ts, sign, tslen) == tslen - sign)
 		return fail_at(p, ts, -EINVAL,
-			       "a timestamp; timestamps are not supported (node_exporter's "
-			       "textfile collector refuses them too)");
+			       "a timestamp; they are not supported (as in node_exporter)");
 	return fail_at(p, ts, -EINVAL, "unexpected text after the value");
 }
 
@@ -1248,9 +1247,7 @@ static int parse_all(struct parser *p, const char *text, size_t len)
 		p->line_no++;
 		p->line = NULL;
 		if (nl == NULL)
-			return fail(p, -EINVAL,
-				    "the last line does not end with a newline; every line ends "
-				    "with \\n");
+			return fail(p, -EINVAL, "the last line does not end with \\n");
 		int rc = parse_line(p, at, (size_t)(nl - at));
 		if (rc < 0)
 			return rc;

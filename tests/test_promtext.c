@@ -220,9 +220,8 @@ struct refusal {
 
 static const struct refusal refusals[] = {
 	{ "x 1 1700000000\n",
-	  "line 1, column 5: a timestamp; timestamps are not supported (node_exporter's "
-	  "textfile collector refuses them too)" },
-	{ "x 1", "line 1: the last line does not end with a newline; every line ends with \\n" },
+	  "line 1, column 5: a timestamp; they are not supported (as in node_exporter)" },
+	{ "x 1", "line 1: the last line does not end with \\n" },
 	{ "x 1\r\n", "line 1, column 4: a carriage return; lines end with \\n alone" },
 	{ "x{a=\"\xff\"} 1\n", "line 1, column 6: not valid UTF-8 (or a NUL byte)" },
 	{ "x 1\ny 1\nx 2\n",

@@ -93,9 +93,9 @@ static void test_bad_files_are_named_and_skipped_and_good_ones_served(void **unu
 	free(dump);
 	static const char *const expected[] = {
 		"20-syntax.prom:3:15: a value must be a number, +Inf, -Inf or NaN",
-		"30-timestamp.prom:1:18: a timestamp; they are not supported",
+		"30-timestamp.prom:1:18: a timestamp; they are not supported (as in node_exporter)",
 		"65-bad-summary.prom:3:20: a quantile must be a number from 0 to 1",
-		"70-nonewline.prom:1: the last line does not end with a newline",
+		"70-nonewline.prom:1: the last line does not end with \\n",
 		"40-conflict.prom:1: this family's HELP differs from that of the same family in "
 		"10-good.prom (line 1)",
 		"50-duplicate.prom:1: a series of this family is also in an earlier file",
