@@ -121,7 +121,7 @@ printf 'ok 1\nbad{ 2\n' >"$work/bad.prom"
 sm check "$work/bad.prom" 2>"$work/err.txt"
 rc=$?
 check "check names file:line:column (exit $rc)" bash -c \
-	"[ $rc -eq 65 ] && grep -q '^$work/bad.prom:2:5: expected a label name' '$work/err.txt'"
+	"[ $rc -eq 65 ] && grep -q '^$work/bad.prom:2:6: expected a label name' '$work/err.txt'"
 check "and does not echo the file" bash -c "! grep -q 'bad{' '$work/err.txt'"
 check "check accepts a good file" sm check "$work/textfile/e2e.prom"
 
