@@ -133,6 +133,22 @@ $(BUILD)/gen/default_config.c: config/default.json scripts/embed.sh
 	@mkdir -p $(dir $@)
 	scripts/embed.sh config_default_json $< > $@
 
+# The dashboard (web/, docs/dashboard.md): the page, its script and style, and the
+# pinned charting library committed under web/vendor/ (scripts/vendor-web.sh
+# refreshes it from npm; building needs no network), as byte arrays.
+WEB_ASSETS := / web/index.html /dashboard/app.js web/app.js /dashboard/app.css web/app.css \
+	/dashboard/uPlot.min.js web/vendor/uplot/uPlot.iife.min.js \
+	/dashboard/uPlot.min.css web/vendor/uplot/uPlot.min.css \
+	/dashboard/uPlot.LICENSE web/vendor/uplot/LICENSE
+
+$(BUILD)/gen/web_assets.c: $(filter web/%,$(WEB_ASSETS)) scripts/embed_web.sh
+	@mkdir -p $(dir $@)
+	scripts/embed_web.sh $(WEB_ASSETS) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/exporter/web_assets.o: $(BUILD)/gen/web_assets.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Iexporter -c $< -o $@
+
 $(BUILD)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
@@ -142,7 +158,7 @@ $(FORMAT_A): $(call obj,$(FORMAT_SRC))
 $(SETTINGS_A): $(call obj,$(SETTINGS_SRC))
 $(CONFIG_A): $(call obj,$(CONFIG_SRC)) $(BUILD)/obj/config/default_config.o
 $(COLLECTORS_A): $(call obj,$(COLLECTORS_SRC))
-$(EXPORTER_A): $(call obj,$(EXPORTER_SRC))
+$(EXPORTER_A): $(call obj,$(EXPORTER_SRC)) $(BUILD)/obj/exporter/web_assets.o
 $(AGENT_A): $(call obj,$(AGENT_SRC))
 $(ARCHIVES):
 	@mkdir -p $(dir $@)
@@ -273,7 +289,7 @@ uninstall:
 
 # ---- deployment, reliability and benchmarks (docs/operations.md, docs/reliability.md) ------
 .PHONY: deb fuzz fuzz-short reliability-faults reliability-load reliability-soak \
-	bench-collectors bench-top bench-client format
+	bench-collectors bench-top bench-client bench-dashboard format vendor-web
 
 # A Debian package from a staged `make install PREFIX=/usr`, into build/deb/.
 deb:
@@ -313,6 +329,15 @@ $(BUILD)/bench/client_inc: $(call obj,bench/client_inc.c) $(LIB_A)
 
 bench-client: $(BUILD)/bench/client_inc
 	$(BUILD)/bench/client_inc
+
+# The dashboard's page size and the exporter's CPU with a browser watching
+# (docs/dashboard.md, "Cost").
+bench-dashboard: all
+	bench/dashboard_cost.sh
+
+# Refreshes web/vendor/ from the versions pinned in web/package-lock.json (npm).
+vendor-web:
+	scripts/vendor-web.sh
 
 # clang-format (.clang-format) over every C file of the project.
 format:

@@ -88,3 +88,22 @@ char *gzip_tail(const struct gzip_head_info *info, const char *in, size_t len, s
 	*outlen = n + TRAILER_LEN;
 	return out;
 }
+
+char *gzip_compress(const char *in, size_t len, size_t *outlen)
+{
+	struct gzip_head_info info;
+	size_t head_len, tail_len;
+	char *head = gzip_head(in, len, &head_len, &info);
+	char *tail = head ? gzip_tail(&info, "", 0, &tail_len) : NULL;
+	char *whole = tail ? realloc(head, head_len + tail_len) : NULL;
+
+	if (!whole) {
+		free(head);
+		free(tail);
+		return NULL;
+	}
+	memcpy(whole + head_len, tail, tail_len);
+	free(tail);
+	*outlen = head_len + tail_len;
+	return whole;
+}

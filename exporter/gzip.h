@@ -38,4 +38,8 @@ char *gzip_head(const char *in, size_t len, size_t *outlen, struct gzip_head_inf
  */
 char *gzip_tail(const struct gzip_head_info *info, const char *in, size_t len, size_t *outlen);
 
+/* A whole body in one gzip member (a head with an empty tail); as gzip_head. */
+char *gzip_compress(const char *in, size_t len, size_t *outlen);
+
+
 #endif

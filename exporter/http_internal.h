@@ -38,6 +38,20 @@ mhd_result http_handle_request(void *cls, struct MHD_Connection *conn, const cha
 void http_request_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 			    enum MHD_RequestTerminationCode toe);
 
+/* Queues response r (NULL: out of memory, the connection is closed) with
+ * status and Content-Type, and counts it (http_routes.c). */
+mhd_result http_respond(struct http_server *h, struct MHD_Connection *conn, unsigned status,
+			struct MHD_Response *r, const char *content_type);
+
+/* The history's API and the dashboard (http_api.c). */
+struct web_asset;
+bool http_is_api(const char *url);
+mhd_result http_serve_api(struct http_server *h, struct MHD_Connection *conn, const char *url);
+/* The dashboard file at url, or NULL (also when the history is disabled). */
+const struct web_asset *http_dashboard_asset(struct http_server *h, const char *url);
+mhd_result http_serve_asset(struct http_server *h, struct MHD_Connection *conn,
+			    const struct web_asset *a);
+
 /* MHD_OPTION_NOTIFY_CONNECTION: keeps h->connections. */
 
 void http_notify_connection(void *cls, struct MHD_Connection *conn, void **socket_context,

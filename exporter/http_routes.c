@@ -48,10 +48,18 @@ static mhd_result respond(struct http_server *h, struct MHD_Connection *conn, un
 		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 	}
+	/* Counted first: a client that has its answer must find it counted
+	 * (libmicrohttpd may send the response before MHD_queue_response returns). */
+	scrape_count_request(h->scrape, status);
 	mhd_result rc = MHD_queue_response(conn, status, r);
 	MHD_destroy_response(r);
-	scrape_count_request(h->scrape, status);
 	return rc;
+}
+
+mhd_result http_respond(struct http_server *h, struct MHD_Connection *conn, unsigned status,
+			struct MHD_Response *r, const char *content_type)
+{
+	return respond(h, conn, status, r, content_type);
 }
 
 static mhd_result respond_static(struct http_server *h, struct MHD_Connection *conn,
@@ -186,6 +194,12 @@ static mhd_result serve_scrape(struct http_server *h, struct MHD_Connection *con
 
 static mhd_result route(struct http_server *h, struct MHD_Connection *conn, const char *url)
 {
+	const struct web_asset *asset = http_dashboard_asset(h, url);
+
+	if (asset)
+		return http_serve_asset(h, conn, asset);
+	if (http_is_api(url))
+		return http_serve_api(h, conn, url);
 	if (strcmp(url, "/metrics") == 0)
 		return serve_scrape(h, conn, false);
 	if (strcmp(url, "/metrics.json") == 0)

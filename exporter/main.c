@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include "history.h"
+#include "history_sampler.h"
 #include "http.h"
 #include "log.h"
 #include "scrape.h"
@@ -121,13 +123,19 @@ static int serve(const struct exporter_args *a, struct scrape *s, const struct w
 		.web = web,
 		.no_openmetrics = !a->set.openmetrics,
 	};
+	struct history_sampler *sampler = NULL;
 	struct http_server *h;
 	char err[512], addr[128];
 	sigset_t old;
 
 	setup_signals(&old);
+	if (scrape_history(s) && history_sampler_start(&sampler, s, err, sizeof err) < 0) {
+		log_error("%s", err);
+		return 1;
+	}
 	if (http_start(&h, &ho, s, err, sizeof err) < 0) {
 		log_error("%s", err);
+		history_sampler_stop(sampler);
 		return 1;
 	}
 	http_listen_address(h, addr, sizeof addr);
@@ -136,6 +144,7 @@ static int serve(const struct exporter_args *a, struct scrape *s, const struct w
 		sigsuspend(&old);
 	log_info("stopping");
 	http_stop(h);
+	history_sampler_stop(sampler);
 	return 0;
 }
 
@@ -170,6 +179,14 @@ static int run(const struct exporter_args *a)
 		log_error("%s", err);
 		web_config_free(web);
 		return rc == -EINVAL ? EX_CONFIG : 1;
+	}
+	/* "0s": no history, and "/" is the page of links. */
+	struct history_options ho = { a->set.history_ms, (size_t)a->set.history_memory_mib << 20 };
+	if (ho.retention_ms && (rc = scrape_history_new(s, &ho, err, sizeof err)) < 0) {
+		log_error("%s", err);
+		scrape_free(s);
+		web_config_free(web);
+		return 1;
 	}
 	rc = serve(a, s, web);
 	scrape_free(s);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "gzip.h"
+#include "history.h"
 #include "log.h"
 #include "scrape_internal.h"
 
@@ -346,6 +347,13 @@ static void refresh_collectors(struct scrape *s, uint64_t mono)
 		changed |= collector_refresh(&s->col[i], now, mono, s->staleness);
 	if (changed)
 		s->version++;
+	if (s->history)
+		scrape_history_feed(s, now);
+}
+
+void scrape_refresh_locked(struct scrape *s)
+{
+	refresh_collectors(s, scrape_monotonic_ns());
 }
 
 int scrape_get(struct scrape *s, const struct scrape_request *req, struct scrape_reply **out)
@@ -462,6 +470,7 @@ void scrape_free(struct scrape *s)
 	free(s->statuses);
 	batch_free(s->health);
 	batch_free(s->own);
+	history_free(s->history);
 	segdir_close(&s->dir);
 	pthread_mutex_destroy(&s->lock);
 	free(s);

@@ -124,4 +124,22 @@ void scrape_reply_free(struct scrape_reply *r);
 /* Counts one answered HTTP request in shmetrics_exporter_requests_total{code}. */
 void scrape_count_request(struct scrape *s, unsigned status);
 
+/*
+ * The history of recent values (history.h): created once, before serving;
+ * every batch the scrape reads from then on is recorded, and the history is
+ * freed with s.  0, or -ENOMEM/-EINVAL with err.
+ */
+struct history;
+struct history_options;
+int scrape_history_new(struct scrape *s, const struct history_options *opt, char *err,
+		       size_t errlen);
+struct history *scrape_history(struct scrape *s); /* NULL when none */
+
+/* Probes every segment now, as a request would: the history's sampler calls
+ * it so that every publish is recorded even when nobody scrapes. */
+void scrape_refresh(struct scrape *s);
+
+/* The shortest collection interval the segments state; 0 when none yet. */
+uint32_t scrape_min_interval_ms(struct scrape *s);
+
 #endif

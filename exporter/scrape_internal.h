@@ -18,7 +18,7 @@
 #include "segment.h"
 
 #define ERROR_TEXT_MAX  600
-#define N_REQUEST_CODES 8
+#define N_REQUEST_CODES 10
 #define N_RENDER_BOUNDS 13
 #define CACHE_SLOTS     12
 
@@ -100,6 +100,9 @@ struct scrape {
 	uint64_t proc_read_ns;  /* monotonic; 0 never */
 	_Atomic uint64_t requests[N_REQUEST_CODES];
 	_Atomic uint64_t scrapes[SCRAPE_FORMATS][2]; /* [format][gzip] */
+	/* the history of recent values (scrape_history.c); NULL when disabled */
+	struct history *history;
+	int64_t health_ms; /* when health was last recorded, Unix ms */
 };
 
 extern const unsigned scrape_request_codes[N_REQUEST_CODES];
@@ -132,6 +135,15 @@ int self_health_build(struct scrape *s, const struct scrape_selection *sel, stru
 /* Builds the exporter's own counters as they are now into s->own and gives a
  * view of it.  0 or a negative errno (logged). */
 int self_own_build(struct scrape *s, struct metrics_view *v);
+
+/* Probes and refreshes every collector now (feeding the history). */
+void scrape_refresh_locked(struct scrape *s);
+
+/* Records what the refresh just read into s->history (scrape_history.c). */
+void scrape_history_feed(struct scrape *s, uint64_t now_ns);
+
+/* Adds the history's own metrics to s->self; 0 when there is no history. */
+int scrape_history_self(struct scrape *s, char *err, size_t errlen);
 
 /* Records one render's duration in the histogram. */
 void self_observe_render(struct scrape *s, double seconds);

@@ -16,9 +16,12 @@ static const double render_bounds[N_RENDER_BOUNDS] = { 0.0001, 0.00025, 0.0005, 
 						       0.005,  0.01,    0.025,  0.05,  0.1,
 						       0.25,   0.5,     1.0 };
 
-const unsigned scrape_request_codes[N_REQUEST_CODES] = { 200, 400, 401, 403, 404, 405, 500, 503 };
+const unsigned scrape_request_codes[N_REQUEST_CODES] = { 200, 304, 400, 401, 403,
+							 404, 405, 422, 500, 503 };
 
 static const char *const format_names[SCRAPE_FORMATS] = { "text", "openmetrics", "json" };
+
+#define SELF_HISTORY_FAMILIES 5 /* scrape_history_self */
 
 typedef bool (*collector_value_fn)(const struct collector_state *c, double *v);
 
@@ -187,6 +190,8 @@ static int self_exporter(struct scrape *s, char *err, size_t errlen)
 		rc = add_counter(s, "shmetrics_exporter_duplicate_families_total",
 				 "Families skipped because an earlier collector had the same name.",
 				 (double)s->dup_total, err, errlen);
+	if (rc == 0)
+		rc = scrape_history_self(s, err, errlen);
 	return rc == 0 ? self_process(s, err, errlen) : rc;
 }
 
@@ -247,9 +252,9 @@ void self_health_limits(struct batch_limits *lim, size_t n)
 
 void self_own_limits(struct batch_limits *lim)
 {
-	uint32_t fixed = N_REQUEST_CODES + SCRAPE_FORMATS * 2 + 3 + PROC_STATS_FAMILIES;
+	uint32_t fixed = N_REQUEST_CODES + SCRAPE_FORMATS * 2 + 3 + PROC_STATS_FAMILIES + SELF_HISTORY_FAMILIES;
 
-	lim->max_families = 16 + PROC_STATS_FAMILIES;
+	lim->max_families = 16 + PROC_STATS_FAMILIES + SELF_HISTORY_FAMILIES;
 	lim->max_series = fixed;
 	lim->max_labels = N_REQUEST_CODES + SCRAPE_FORMATS * 4;
 	lim->max_values = fixed + N_RENDER_BOUNDS + 3;

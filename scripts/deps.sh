@@ -8,7 +8,7 @@
 set -u
 
 build_pkgs="gcc make pkg-config libmicrohttpd-dev libjansson-dev zlib1g-dev libgnutls28-dev libyaml-dev libcrypt-dev libsystemd-dev"
-test_pkgs="libcmocka-dev prometheus prometheus-node-exporter curl jq valgrind clang libclang-rt-dev python3-yaml python3-prometheus-client openssl wrk dpkg-dev iproute2 systemd dbus-daemon python3-dbus python3-gi"
+test_pkgs="libcmocka-dev chromium nodejs prometheus prometheus-node-exporter curl jq valgrind clang libclang-rt-dev python3-yaml python3-prometheus-client openssl wrk dpkg-dev iproute2 systemd dbus-daemon python3-dbus python3-gi"
 mode=${1:-}
 
 missing_for() {

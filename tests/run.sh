@@ -48,7 +48,7 @@ valgrind_tests() {
 		build/tests/test_custom build/tests/test_procstat build/tests/test_promtext \
 		build/tests/test_textfile build/tests/test_exec build/tests/test_collectors_cgroup \
 		build/tests/test_collectors_proc \
-		build/tests/test_collectors_systemd; do
+		build/tests/test_collectors_systemd build/tests/test_history; do
 		[ -x "$t" ] || continue
 		echo "--- valgrind $t"
 		valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite \

@@ -528,6 +528,8 @@ static void test_exporter_command_line_lists_enabled_collectors_and_the_agent(vo
 					    "--web.max-connections-per-ip=16",
 					    "--web.threads=2",
 					    "--web.cache=1s",
+					    "--history.retention=15m",
+					    "--history.memory-limit-mib=64",
 					    "--segments.max-series=10000",
 					    "--segments.directory=/run/sm",
 					    NULL };
@@ -544,6 +546,39 @@ static void test_exporter_command_line_lists_enabled_collectors_and_the_agent(vo
 	assert_int_equal(child_argv_exporter(&a, "/x/shmetrics-exporter", &c, err, sizeof err), 0);
 	assert_argv(&a, want);
 	child_argv_free(&a);
+	config_free(&c);
+}
+
+static void test_exporter_gets_the_history_settings(void **state)
+{
+	static const char *const cfg[] = {
+		"{\"web\": {\"history_retention\": \"0s\", \"history_memory_limit_mib\": 8}}",
+		"{\"web\": {\"history_retention\": \"1h\"}}",
+		"{}",
+	};
+	static const char *const want[][2] = {
+		{ "--history.retention=0s", "--history.memory-limit-mib=8" },
+		{ "--history.retention=1h", "--history.memory-limit-mib=64" },
+		{ "--history.retention=15m", "--history.memory-limit-mib=64" },
+	};
+	struct shm_config c = { 0 };
+	struct child_argv a;
+	char err[512];
+
+	(void)state;
+	for (size_t i = 0; i < 3; i++) {
+		size_t found = 0;
+		assert_int_equal(config_load_string(&c, cfg[i], "t", err, sizeof err), 0);
+		assert_int_equal(child_argv_exporter(&a, "x", &c, err, sizeof err), 0);
+		for (size_t k = 0; k < a.argc; k++) {
+			if (strncmp(a.argv[k], "--history.", 10) != 0)
+				continue;
+			assert_string_equal(a.argv[k], want[i][found]);
+			found++;
+		}
+		assert_int_equal(found, 2);
+		child_argv_free(&a);
+	}
 	config_free(&c);
 }
 
@@ -827,6 +862,7 @@ int main(void)
 		cmocka_unit_test(
 		    test_isolated_is_a_config_key_and_a_flag_for_builtin_collectors_only),
 		cmocka_unit_test(test_exporter_command_line_lists_enabled_collectors_and_the_agent),
+		cmocka_unit_test(test_exporter_gets_the_history_settings),
 		cmocka_unit_test(test_durations_are_written_the_way_the_children_read_them),
 		cmocka_unit_test(test_reload_of_the_same_config_keeps_every_segment_and_process),
 		cmocka_unit_test(

@@ -219,6 +219,8 @@ static const struct override_case override_cases[] = {
 	{ "{\"web\": {\"config_file\": \"/w.yml\"}}", SETTING_web_config_file, "/w.yml" },
 	{ "{\"web\": {\"openmetrics\": false}}", SETTING_openmetrics, "false" },
 	{ "{\"web\": {\"cache\": \"250ms\"}}", SETTING_cache_ms, "250ms" },
+	{ "{\"web\": {\"history_retention\": \"0s\"}}", SETTING_history_ms, "0s" },
+	{ "{\"web\": {\"history_memory_limit_mib\": 8}}", SETTING_history_memory_mib, "8" },
 	{ "{\"segments\": {\"mode\": \"600\"}}", SETTING_segment_mode, "0600" },
 	{ "{\"segments\": {\"group\": \"root\"}}", SETTING_segment_group, "root" },
 	{ "{\"segments\": {\"max_series\": 200000}}", SETTING_max_series, "200000" },
