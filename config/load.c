@@ -506,19 +506,27 @@ static int on_remote_write(struct loader *ld, const char *path, json_t *v)
 
 /* ---- loading ---- */
 
+/*
+ * jansson ends its reasons with the token it stopped at ("near 'x'").  That is
+ * a key for a duplicate key, and is kept; otherwise it is whatever the file
+ * holds there, and the file may not be a configuration at all but a secret
+ * given by mistake: the line and column say where, the token is left out.
+ */
 static int syntax_error(const char *source, const json_error_t *je, char *err, size_t errlen)
 {
-	const char *hint = json_error_code(je) == json_error_duplicate_key
-			       ? "; each key may appear only once in an object"
-			       : "";
+	bool duplicate = json_error_code(je) == json_error_duplicate_key;
+	const char *hint = duplicate ? "; each key may appear only once in an object" : "";
+	const char *near = duplicate ? NULL : strstr(je->text, " near '");
+	int len = near ? (int)(near - je->text) : (int)strlen(je->text);
+
 	if (!err || !errlen)
 		return -EINVAL;
 	/* jansson says column 0 before it has read a character (an empty file). */
 	if (je->line > 0)
-		snprintf(err, errlen, "%s:%d:%d: invalid JSON: %s%s", source, je->line,
-			 je->column > 0 ? je->column : 1, je->text, hint);
+		snprintf(err, errlen, "%s:%d:%d: invalid JSON: %.*s%s", source, je->line,
+			 je->column > 0 ? je->column : 1, len, je->text, hint);
 	else
-		snprintf(err, errlen, "%s: invalid JSON: %s%s", source, je->text, hint);
+		snprintf(err, errlen, "%s: invalid JSON: %.*s%s", source, len, je->text, hint);
 	return -EINVAL;
 }
 

@@ -223,16 +223,15 @@ static bool arena_eq(const struct seg_merge *m, uint32_t off, uint32_t len, cons
 	return len == n && memcmp(m->arena + off, s, n) == 0;
 }
 
-static void note_conflict(struct seg_merge *m, const struct metrics_view *v,
-			  const struct blob_family *f, uint32_t worker, const char *why)
+/* Named by its position in the worker's batch: errors never echo a segment's text. */
+static void note_conflict(struct seg_merge *m, uint32_t family, uint32_t worker, const char *why)
 {
 	if (m->conflicts++ > 0)
 		return;
 	char who[32] = "the retained totals";
 	if (worker != MERGE_NO_WORKER)
 		snprintf(who, sizeof who, "worker %u", worker);
-	snprintf(m->conflict, sizeof m->conflict, "family %.*s of %s skipped: %s",
-		 (int)(f->name_len < 120 ? f->name_len : 120), view_string(v, f->name_off), who,
+	snprintf(m->conflict, sizeof m->conflict, "family %u of %s skipped: %s", family + 1, who,
 		 why);
 }
 
@@ -311,7 +310,7 @@ static bool fam_wanted(const struct seg_merge *m, const struct blob_family *f,
 }
 
 /* The merged family of input family f: its index + 1, or 0 to skip it. */
-static uint32_t fam_map(struct seg_merge *m, const struct metrics_view *v,
+static uint32_t fam_map(struct seg_merge *m, const struct metrics_view *v, uint32_t index,
 			const struct blob_family *f, uint32_t worker, enum merge_input kind)
 {
 	uint32_t slot;
@@ -319,7 +318,7 @@ static uint32_t fam_map(struct seg_merge *m, const struct metrics_view *v,
 	if (!fam_wanted(m, f, kind))
 		return 0;
 	if (f->type == METRIC_SUMMARY) {
-		note_conflict(m, v, f, worker, "summaries cannot be merged");
+		note_conflict(m, index, worker, "summaries cannot be merged");
 		return 0;
 	}
 	uint32_t idx = fam_find(m, view_string(v, f->name_off), f->name_len, &slot);
@@ -333,7 +332,7 @@ static uint32_t fam_map(struct seg_merge *m, const struct metrics_view *v,
 	}
 	const char *why = fam_mismatch(m, &m->fams[idx], v, f);
 	if (why != NULL) {
-		note_conflict(m, v, f, worker, why);
+		note_conflict(m, index, worker, why);
 		return 0;
 	}
 	return idx + 1;
@@ -611,7 +610,7 @@ static void add_input(struct seg_merge *m, const struct input *in, bool again)
 	for (uint32_t i = 0; i < v->hdr.n_families; i++) {
 		struct blob_family f;
 		view_family(v, i, &f);
-		uint32_t fam = again ? m->prev.fam_map[i] : fam_map(m, v, &f, in->worker, in->kind);
+		uint32_t fam = again ? m->prev.fam_map[i] : fam_map(m, v, i, &f, in->worker, in->kind);
 		m->prev.fam_map[i] = fam;
 		if (fam != 0 && !(in->kind == MERGE_ENDED && gauge_live_only(&m->fams[fam - 1])))
 			add_family_series(m, in, &f, fam - 1, again);

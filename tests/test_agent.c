@@ -530,7 +530,7 @@ static void test_exporter_command_line_lists_enabled_collectors_and_the_agent(vo
 					    "--web.threads=2",
 					    "--web.cache=1s",
 					    "--history.retention=15m",
-					    "--history.memory-limit-mib=64",
+					    "--history.memory-limit-mib=16",
 					    "--segments.max-series=10000",
 					    "--segments.max-workers=0",
 					    "--segments.directory=/run/sm",
@@ -560,8 +560,8 @@ static void test_exporter_gets_the_history_settings(void **state)
 	};
 	static const char *const want[][2] = {
 		{ "--history.retention=0s", "--history.memory-limit-mib=8" },
-		{ "--history.retention=1h", "--history.memory-limit-mib=64" },
-		{ "--history.retention=15m", "--history.memory-limit-mib=64" },
+		{ "--history.retention=1h", "--history.memory-limit-mib=16" },
+		{ "--history.retention=15m", "--history.memory-limit-mib=16" },
 	};
 	struct shm_config c = { 0 };
 	struct child_argv a;

@@ -616,7 +616,7 @@ static void test_workers_disagreeing_on_a_family_keep_the_first_and_say_so(void 
 	assert_string_equal(line, "# TYPE app_x counter");
 	size_t len;
 	const char *e = view_error(&mg.v, &len);
-	assert_non_null(strstr(e, "family app_x of worker 1 skipped"));
+	assert_non_null(strstr(e, "family 1 of worker 1 skipped"));
 	free(text);
 	merged_close(&mg);
 	assert_int_equal(write(go[1], "xx", 2), 2);
