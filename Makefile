@@ -103,7 +103,8 @@ TEST_HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(TEST_HEL
 # shared library; the static one is a single relocatable object whose other symbols
 # are made local, so neither leaks batch_*, seg_* ... into a user's program.
 CLIENT_SONAME := libshmetrics.so.0
-CLIENT_SRC := $(filter-out lib/log.c lib/seg_reader.c lib/procstat.c,$(LIB_SRC))
+CLIENT_SRC := $(filter-out lib/log.c lib/seg_reader.c lib/seg_reader_workers.c lib/procstat.c,\
+	$(LIB_SRC))
 CLIENT_PIC := $(patsubst %.c,$(BUILD)/pic/%.o,$(CLIENT_SRC))
 CLIENT_LIBDIR := $(BUILD)/lib
 CLIENT_SO := $(CLIENT_LIBDIR)/$(CLIENT_SONAME)
@@ -111,9 +112,27 @@ CLIENT_A := $(CLIENT_LIBDIR)/libshmetrics.a
 CLIENT_PC := $(CLIENT_LIBDIR)/shmetrics.pc
 CLIENT_LIBS := $(CLIENT_SO) $(CLIENT_LIBDIR)/libshmetrics.so $(CLIENT_A) $(CLIENT_PC)
 
-.PHONY: all deps deps-check run test tests unit-tests install uninstall clean libshmetrics FORCE
+# ---- the Python package python/shmetrics (docs/python.md) ------------------------------------
+# Its extension module is built in place, beside the package's Python files, so that
+# PYTHONPATH=python imports it after `make`; it links the static libshmetrics.  Debian's
+# python3 (never the one on PATH) decides the headers, the suffix and where to install.
+PYTHON ?= /usr/bin/python3
+PY_CFLAGS := $(shell $(PYTHON)-config --includes 2>/dev/null)
+PY_EXT := python/shmetrics/_shmetrics$(shell $(PYTHON)-config --extension-suffix 2>/dev/null)
+PY_OBJ := $(BUILD)/pic/python/shmetrics/_shmetrics.o
+# A sanitizer build would link the extension against a runtime python3 does not load.
+PY_TARGETS := $(if $(SANITIZE),,$(PY_EXT))
+# Where Debian's python3 looks: /usr/lib/python3/dist-packages for its own packages,
+# /usr/local/lib/python3.X/dist-packages (and the like under other prefixes) for others.
+PY_VERSION := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+PYTHON_SITEDIR ?= $(if $(filter /usr,$(PREFIX)),$(PREFIX)/lib/python3/dist-packages,$(PREFIX)/lib/python$(PY_VERSION)/dist-packages)
 
-all: deps-check $(PROGRAMS) $(CLIENT_LIBS)
+.PHONY: all deps deps-check run test tests unit-tests install uninstall clean libshmetrics FORCE \
+	python print-python-sitedir
+
+all: deps-check $(PROGRAMS) $(CLIENT_LIBS) $(PY_TARGETS)
+
+python: $(PY_EXT)
 
 tests: $(TESTS) $(TEST_HELPERS)
 
@@ -233,6 +252,12 @@ $(CLIENT_A): $(CLIENT_PIC)
 	rm -f $@
 	ar rcs $@ $(BUILD)/pic/libshmetrics.o
 
+$(PY_OBJ): ALL_CFLAGS += $(PY_CFLAGS)
+
+# Python's own symbols are left undefined: the interpreter that imports it has them.
+$(PY_EXT): $(PY_OBJ) $(CLIENT_A)
+	$(CC) $(ALL_LDFLAGS) -shared -Wl,--exclude-libs,ALL -o $@ $(PY_OBJ) $(CLIENT_A) -lm
+
 # Regenerated on every run (it is tiny) and replaced only when PREFIX changed it.
 define CLIENT_PC_TEXT
 prefix=$(PREFIX)
@@ -300,6 +325,13 @@ install: all
 	install -m 0644 $(CLIENT_A) $(D)$(PREFIX)/lib/
 	install -m 0644 include/shmetrics.h $(D)$(PREFIX)/include/
 	install -m 0644 $(CLIENT_PC) $(D)$(PREFIX)/lib/pkgconfig/
+	@# The Python package, for Debian's python3.
+	install -d $(D)$(PYTHON_SITEDIR)/shmetrics
+	install -m 0644 python/shmetrics/__init__.py $(D)$(PYTHON_SITEDIR)/shmetrics/
+	install -m 0644 $(PY_EXT) $(D)$(PYTHON_SITEDIR)/shmetrics/
+
+print-python-sitedir:
+	@echo $(PYTHON_SITEDIR)
 
 # The configuration in SYSCONFDIR is left in place, like a package's conffile.
 uninstall:
@@ -309,11 +341,11 @@ uninstall:
 		$(D)$(PREFIX)/lib/$(CLIENT_SONAME) $(D)$(PREFIX)/lib/libshmetrics.so \
 		$(D)$(PREFIX)/lib/libshmetrics.a $(D)$(PREFIX)/include/shmetrics.h \
 		$(D)$(PREFIX)/lib/pkgconfig/shmetrics.pc
-	rm -rf $(D)$(PREFIX)/libexec/shmetrics $(D)$(DOCDIR)
+	rm -rf $(D)$(PREFIX)/libexec/shmetrics $(D)$(DOCDIR) $(D)$(PYTHON_SITEDIR)/shmetrics
 
 # ---- deployment, reliability and benchmarks (docs/operations.md, docs/reliability.md) ------
 .PHONY: deb fuzz fuzz-short reliability-faults reliability-load reliability-soak \
-	bench-collectors bench-top bench-client bench-dashboard format vendor-web
+	bench-collectors bench-top bench-client bench-workers bench-dashboard format vendor-web
 
 # A Debian package from a staged `make install PREFIX=/usr`, into build/deb/.
 deb:
@@ -354,6 +386,15 @@ $(BUILD)/bench/client_inc: $(call obj,bench/client_inc.c) $(LIB_A)
 bench-client: $(BUILD)/bench/client_inc
 	$(BUILD)/bench/client_inc
 
+# What a reader pays to merge a collector's workers (docs/custom-collectors.md).
+$(BUILD)/bench/workers_merge: $(call obj,bench/workers_merge.c) $(LIB_A)
+	$(call link,-lm)
+
+# Workers next to prometheus_client's multiprocess mode, same data (README).
+bench-workers: all $(BUILD)/bench/workers_merge
+	$(BUILD)/bench/workers_merge
+	bench/multiprocess_vs_prometheus_client.py
+
 # The dashboard's page size and the exporter's CPU with a browser watching
 # (docs/dashboard.md, "Cost").
 bench-dashboard: all
@@ -368,7 +409,7 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h' | grep -v '^tests/fixtures/')
 
 clean:
-	rm -rf build
+	rm -rf build python/shmetrics/_shmetrics*.so python/shmetrics/__pycache__
 
 # Header dependencies of this build only (not of the sanitizer or fuzz builds beside it).
 -include $(shell find $(BUILD)/obj $(BUILD)/pic -name '*.d' -type f 2>/dev/null)

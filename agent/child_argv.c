@@ -227,6 +227,18 @@ static uint32_t reader_max_series(const struct shm_config *c)
 	return max;
 }
 
+/* The exporter's segments.max_workers: the most workers of any collector (it
+ * refuses a segment with more, whatever the header says). */
+static uint32_t reader_max_workers(const struct shm_config *c)
+{
+	uint32_t max = c->set.max_workers;
+
+	for (size_t i = 0; i < c->n_custom; i++)
+		if (c->custom[i].workers > max)
+			max = c->custom[i].workers;
+	return max;
+}
+
 int child_argv_exporter(struct child_argv *a, const char *program, const struct shm_config *c,
 			char *err, size_t errlen)
 {
@@ -235,6 +247,7 @@ int child_argv_exporter(struct child_argv *a, const char *program, const struct 
 
 	memset(a, 0, sizeof *a);
 	set.max_series = reader_max_series(c);
+	set.max_workers = reader_max_workers(c);
 	rc |= push(a, "%s", program);
 	for (size_t i = 0; i < c->n_collectors; i++)
 		if (c->collectors[i].enabled)
@@ -342,6 +355,7 @@ int child_argv_shipper(struct child_argv *a, const char *program, const struct s
 	(void)err, (void)errlen;
 	memset(a, 0, sizeof *a);
 	set.max_series = reader_max_series(c); /* it reads what the exporter reads */
+	set.max_workers = reader_max_workers(c);
 	rc |= push(a, "%s", program);
 	for (size_t i = 0; i < c->n_collectors; i++)
 		if (c->collectors[i].enabled)

@@ -145,6 +145,7 @@ int custom_segment_options(const struct shm_config *c, const char *name, struct 
 		return 0;
 	if (cc->max_series)
 		segment_limits(cc->max_series, &o->limits);
+	o->workers = cc->workers;
 
 	if (cc->group[0]) {
 		int rc = group_id(cc->group, &o->gid, err, errlen);

@@ -30,6 +30,7 @@ static const char usage_text[] =
     "       shmetrics observe NAME[{...}] VALUE --collector=C [--buckets=B,B,...] [options]\n"
     "       shmetrics list [--instance=I]\n"
     "       shmetrics dump COLLECTOR [--instance=I]\n"
+    "       shmetrics reset COLLECTOR [--instance=I]\n"
     "       shmetrics check FILE...\n"
     "options: --instance=I (default $SHMETRICS_INSTANCE, else \"main\")\n"
     "         --segments.directory=DIR (the agent's; default $SHMETRICS_SEGMENTS_DIR, else\n"
@@ -132,6 +133,7 @@ static void list_one(const struct cli_where *w, const char *collector)
 	char err[ERR_MAX], when[32] = "-";
 
 	seg_read_limits_for(CLI_READ_MAX_SERIES, &lim);
+	seg_read_limits_workers(&lim, SEGMENT_WORKERS_MAX);
 	if (seg_reader_open(&r, &w->dir, collector, &lim, err, sizeof err) < 0 ||
 	    seg_reader_snapshot(r, &v, &info, err, sizeof err) < 0) {
 		printf("%-20s %-18s %s\n", collector, "unreadable", err);
@@ -142,8 +144,12 @@ static void list_one(const struct cli_where *w, const char *collector)
 		time_t t = (time_t)(v.hdr.publish_time_ns / 1000000000u);
 		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
 	}
-	printf("%-20s %-18s %-8ld %-21s %u\n", collector, state_of(&v, &info, segment_now_ns()),
-	       (long)info.writer_pid, when, v.hdr.n_series);
+	char workers[32] = "-";
+	if (info.workers > 0)
+		snprintf(workers, sizeof workers, "%u/%u", info.workers_alive, info.workers);
+	printf("%-20s %-18s %-8ld %-21s %-8u %s\n", collector,
+	       state_of(&v, &info, segment_now_ns()), (long)info.writer_pid, when, v.hdr.n_series,
+	       workers);
 	seg_reader_close(r);
 }
 
@@ -195,8 +201,8 @@ static int cmd_list(const struct args *a)
 		cli_where_close(&w);
 		return CLI_NO_COLLECTOR;
 	}
-	printf("%-20s %-18s %-8s %-21s %s\n", "COLLECTOR", "STATE", "WRITER", "LAST PUBLISH",
-	       "SERIES");
+	printf("%-20s %-18s %-8s %-21s %-8s %s\n", "COLLECTOR", "STATE", "WRITER", "LAST PUBLISH",
+	       "SERIES", "WORKERS");
 	for (size_t i = 0; i < n; i++) {
 		list_one(&w, names[i]);
 		free(names[i]);
@@ -244,6 +250,43 @@ static int cmd_dump(const struct args *a)
 	buf_free(&out);
 	seg_reader_close(r);
 	return rc == 0 ? CLI_OK : CLI_FAILED;
+}
+
+/* ---- reset ---- */
+
+/* Counters and histograms of the collector start again from zero: its writers
+ * rebase at their next publish, and what ended workers counted is forgotten. */
+static int cmd_reset(const struct args *a)
+{
+	struct cli_where w;
+	char err[ERR_MAX];
+
+	if (a->n_pos != 1) {
+		cli_error("usage: shmetrics reset COLLECTOR [--instance=I]");
+		return CLI_USAGE;
+	}
+	int status = cli_where_find(&w, a->instance, a->pos[0], a->segments_dir);
+	if (status != CLI_OK)
+		return status;
+	int fd = cli_lock_segment(&w);
+	if (fd < 0) {
+		cli_error("cannot open %s for writing: %s%s", w.what, strerror(-fd),
+			  fd == -EACCES   ? " (resetting needs write permission on the segment)"
+			  : fd == -ENOENT ? " (is the agent running?)"
+					  : "");
+		cli_where_close(&w);
+		return fd == -EACCES   ? CLI_NO_PERMISSION
+		       : fd == -ENOENT ? CLI_NO_COLLECTOR
+				       : CLI_FAILED;
+	}
+	int rc = segment_reset(fd, w.what, err, sizeof err);
+	close(fd);
+	cli_where_close(&w);
+	if (rc < 0) {
+		cli_error("%s", err);
+		return rc == -EBUSY ? CLI_BUSY : CLI_FAILED;
+	}
+	return CLI_OK;
 }
 
 /* ---- check ---- */
@@ -349,6 +392,8 @@ int main(int argc, char **argv)
 		return cmd_list(&a);
 	if (strcmp(a.cmd, "dump") == 0)
 		return cmd_dump(&a);
+	if (strcmp(a.cmd, "reset") == 0)
+		return cmd_reset(&a);
 	if (strcmp(a.cmd, "check") == 0)
 		return cmd_check(&a);
 	cli_error("unknown command \"%s\" (try --help)", a.cmd);

@@ -68,6 +68,7 @@ int cli_open_reader(struct seg_reader **r, const struct cli_where *w)
 	char err[PATH_MAX + 400];
 
 	seg_read_limits_for(CLI_READ_MAX_SERIES, &lim);
+	seg_read_limits_workers(&lim, SEGMENT_WORKERS_MAX);
 	int rc = w->fd >= 0 ? seg_reader_open_fd(r, w->fd, w->what, &lim, err, sizeof err)
 			    : seg_reader_open(r, &w->dir, w->collector, &lim, err, sizeof err);
 	if (rc == -ENOENT) {

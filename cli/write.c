@@ -409,6 +409,13 @@ static int rebuild(struct rebuild *rb, const struct metrics_view *old)
 
 static int refuse_resident(const struct seg_info *info, const char *collector)
 {
+	if (info->workers > 0) {
+		cli_error("collector %s has workers: its processes each write a slot of their own "
+			  "through libshmetrics (or the Python package); the CLI writes collectors "
+			  "without workers",
+			  collector);
+		return CLI_FAILED;
+	}
 	if (info->writer_pid == 0 || !info->writer_alive || info->writer_pid == getpid())
 		return CLI_OK;
 	cli_error(

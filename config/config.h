@@ -63,7 +63,8 @@ struct custom_collector_config {
 	enum custom_kind kind;
 	uint32_t interval_ms; /* as written; 0 when not (collectors[] has the effective one) */
 	uint32_t timeout_ms;  /* exec: the command is killed after this */
-	uint32_t max_series;  /* 0: segments.max_series */
+	uint32_t max_series;  /* 0: segments.max_series; with workers: per worker */
+	uint32_t workers;     /* command/external: writer processes at once; 0: one */
 	char user[CONFIG_NAME_MAX]; /* command/exec: run as this user; "" the agent's */
 	char group
 	    [CONFIG_NAME_MAX]; /* segment group; "": the user's group if user, else segments.group */

@@ -15,6 +15,8 @@
 #define CONFIG_INTERVAL_MIN_MS 100u
 #define CONFIG_INTERVAL_MAX_MS 3600000u
 #define CONFIG_MAX_SERIES_MAX  1000000u
+/* workers x max_series of one custom collector: what a scrape may merge. */
+#define CONFIG_WORKER_SERIES_MAX 10240000u
 #define CONFIG_FILE_MAX        (1024 * 1024)
 
 /* ---- position index (pos.c) ----

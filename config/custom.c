@@ -4,6 +4,7 @@
  * come from load.c through the fail callback.
  */
 #include "config_internal.h"
+#include "segment.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -31,6 +32,7 @@ enum {
 	K_MAX_SERIES = 1 << 9,
 	K_ENABLED = 1 << 10,
 	K_SANDBOX = 1 << 11,
+	K_WORKERS = 1 << 12,
 };
 
 struct cload {
@@ -295,6 +297,19 @@ static int on_max_series(struct cload *l, const char *path, json_t *v)
 	return checked(l, path, rc, msg);
 }
 
+static int on_workers(struct cload *l, const char *path, json_t *v)
+{
+	char msg[MSG_BUF];
+
+	if (!json_is_integer(v))
+		return bad_type(l, path, "an integer");
+	json_int_t n = json_integer_value(v);
+	int rc = config_check_uint_range((long long)n, 1, SEGMENT_WORKERS_MAX, msg, sizeof msg);
+	if (!rc)
+		l->cc->workers = (uint32_t)n;
+	return checked(l, path, rc, msg);
+}
+
 static int on_enabled(struct cload *l, const char *path, json_t *v)
 {
 	if (!json_is_boolean(v))
@@ -322,6 +337,7 @@ static const struct ckey ckeys[] = {
 	{ "interval", K_INTERVAL, on_interval },
 	{ "timeout", K_TIMEOUT, on_timeout },
 	{ "max_series", K_MAX_SERIES, on_max_series },
+	{ "workers", K_WORKERS, on_workers },
 	{ "enabled", K_ENABLED, on_enabled },
 	{ "sandbox", K_SANDBOX, on_sandbox },
 };
@@ -370,6 +386,11 @@ static int check_kind(struct cload *l)
 				  "\"external\"");
 	if ((l->seen & K_TIMEOUT) && !(kinds & K_EXEC))
 		return refuse_key(l, "timeout", "only \"exec\" collectors have a timeout");
+	if ((l->seen & K_WORKERS) && (kinds & K_EXEC))
+		return refuse_key(l, "workers",
+				  "an \"exec\" collector's output is one process's; workers are "
+				  "for \"command\" and \"external\" collectors written by several "
+				  "processes at once");
 	if (kinds & K_EXTERNAL) {
 		if (l->seen & K_ENV)
 			return refuse_key(l, "env",
@@ -495,6 +516,23 @@ int config_custom_load(struct shm_config *c, const char *path, json_t *v, void *
 	return 0;
 }
 
+/* Readers merge every worker's series: workers x max_series is what a scrape
+ * of the collector may have to go through. */
+static int check_workers(struct cload *l, const struct custom_collector_config *cc)
+{
+	uint64_t series = cc->max_series ? cc->max_series : l->c->set.max_series;
+	char path[PATH_BUF];
+
+	if (cc->workers == 0 || (uint64_t)cc->workers * series <= CONFIG_WORKER_SERIES_MAX)
+		return 0;
+	snprintf(path, sizeof path, "custom_collectors.%s.workers", cc->name);
+	return cfail(l, path, false,
+		     "%s: %u workers of %llu series each make %llu series to merge; at most %u "
+		     "are allowed (lower \"workers\" or \"max_series\")",
+		     path, cc->workers, (unsigned long long)series,
+		     (unsigned long long)cc->workers * series, CONFIG_WORKER_SERIES_MAX);
+}
+
 int config_custom_finish(struct shm_config *c, void *ctx, config_fail_fn fail)
 {
 	struct cload l = { .c = c, .ctx = ctx, .fail = fail };
@@ -502,6 +540,9 @@ int config_custom_finish(struct shm_config *c, void *ctx, config_fail_fn fail)
 	for (size_t i = 0; i < c->n_custom; i++) {
 		struct custom_collector_config *cc = &c->custom[i];
 		struct collector_config *col = config_find_collector(c, cc->name);
+		int rc = check_workers(&l, cc);
+		if (rc)
+			return rc;
 		if (col == NULL)
 			continue;
 		if (cc->interval_ms)
@@ -547,7 +588,8 @@ bool config_custom_differs(const struct shm_config *a, const struct shm_config *
 	if (!x || !y)
 		return x != y;
 	return x->kind != y->kind || x->timeout_ms != y->timeout_ms || x->sandbox != y->sandbox ||
-	       x->max_series != y->max_series || strcmp(x->user, y->user) != 0 ||
+	       x->max_series != y->max_series || x->workers != y->workers ||
+	       strcmp(x->user, y->user) != 0 ||
 	       strcmp(x->group, y->group) != 0 || x->mode != y->mode || x->argc != y->argc ||
 	       x->envc != y->envc || !same_bytes(x->args, x->args_len, y->args, y->args_len) ||
 	       !same_bytes(x->env, x->env_len, y->env, y->env_len);

@@ -164,6 +164,7 @@ static int run(const struct exporter_args *a)
 	 * collector of max_series series, never what a segment's header says. */
 	struct seg_read_limits limits;
 	seg_read_limits_for(a->set.max_series, &limits);
+	seg_read_limits_workers(&limits, a->set.max_workers);
 	struct scrape_options so = {
 		.segments_dir = a->set.segments_directory,
 		.instance = a->set.instance,

@@ -61,37 +61,73 @@ static bool value_dropped(const struct collector_state *c, double *v)
 	return c->known;
 }
 
+/* Collectors with workers (docs/custom-collectors.md): how many run, and how
+ * many attaches were refused because every slot was held. */
+static bool value_workers(const struct collector_state *c, double *v)
+{
+	*v = (double)c->info.workers_alive;
+	return c->known && c->info.workers > 0;
+}
+
+static bool value_workers_refused(const struct collector_state *c, double *v)
+{
+	*v = (double)c->info.workers_refused;
+	return c->known && c->info.workers > 0;
+}
+
 struct collector_family {
 	const char *name;
 	const char *help;
 	collector_value_fn value;
 	enum metric_type type;
+	bool sparse; /* left out when no collector has a value for it */
 };
 
 static const struct collector_family collector_families[] = {
 	{ "shmetrics_collector_up",
 	  "1 if the collector's segment is readable, its writer alive and its data fresh.",
-	  value_up, METRIC_GAUGE },
+	  value_up, METRIC_GAUGE, false },
 	{ "node_scrape_collector_success",
 	  "1 if the collector is up and its last collection succeeded.", value_success,
-	  METRIC_GAUGE },
+	  METRIC_GAUGE, false },
 	{ "node_scrape_collector_duration_seconds",
-	  "How long the collector's last published collection took.", value_duration,
-	  METRIC_GAUGE },
+	  "How long the collector's last published collection took.", value_duration, METRIC_GAUGE,
+	  false },
 	{ "shmetrics_collector_last_publish_timestamp_seconds",
-	  "When the collector last published a batch (Unix time).", value_publish, METRIC_GAUGE },
+	  "When the collector last published a batch (Unix time).", value_publish, METRIC_GAUGE,
+	  false },
 	{ "shmetrics_collector_series", "Series of the collector exposed by this scrape.",
-	  value_series, METRIC_GAUGE },
+	  value_series, METRIC_GAUGE, false },
 	{ "shmetrics_collector_series_dropped_total",
 	  "Series the collector could not publish because a limit of its segment was reached.",
-	  value_dropped, METRIC_COUNTER },
+	  value_dropped, METRIC_COUNTER, false },
+	{ "shmetrics_collector_workers",
+	  "Worker processes attached to the collector now (collectors with workers).",
+	  value_workers, METRIC_GAUGE, true },
+	{ "shmetrics_collector_workers_refused_total",
+	  "Processes refused a worker slot because every slot of the collector was held.",
+	  value_workers_refused, METRIC_COUNTER, true },
 };
 #define N_COLLECTOR_FAMILIES (sizeof collector_families / sizeof collector_families[0])
+
+static bool any_value(const struct scrape *s, const struct collector_family *f,
+		      const struct scrape_selection *sel)
+{
+	double v;
+
+	for (size_t i = 0; i < s->n; i++)
+		if (selection_has(sel, i) && f->value(&s->col[i], &v))
+			return true;
+	return false;
+}
 
 static int self_collector_family(struct scrape *s, const struct collector_family *f,
 				 const struct scrape_selection *sel, char *err, size_t errlen)
 {
 	static const char *const label[] = { "collector" };
+
+	if (f->sparse && !any_value(s, f, sel))
+		return 0;
 	int rc = batch_family(s->health, f->name, f->help, f->type, err, errlen);
 
 	for (size_t i = 0; rc == 0 && i < s->n; i++) {

@@ -61,10 +61,27 @@
  *	  moment.
  *	- shmetrics_close() must not race with any other call on the same
  *	  collector or its families and series.
- *	- After fork(), the child must not use a collector opened by the parent
- *	  (the publisher thread does not exist in the child).  Open a new one.
  *	- Signal handlers may call the update functions (they are async-signal-
  *	  safe: only atomic operations) but nothing else.
+ *
+ * WORKERS AND FORK
+ *	A collector declared with "workers": N in the agent's configuration
+ *	takes up to N processes at once (a pre-fork server's workers), each
+ *	publishing into a slot of its own; the exporter merges them: counters
+ *	and histograms summed, gauges by the aggregate given to
+ *	shmetrics_gauge_aggregated.  What an ended worker counted stays in the
+ *	sums until the collector is reset (an agent restart, `shmetrics
+ *	reset`).  Nothing else changes in the API.
+ *	- fork(): the library notices it.  In the child, every collector the
+ *	  parent had open starts again with its series at zero, and attaches
+ *	  as a new worker (with a publisher thread of its own) at its first
+ *	  call: families and series handles stay valid.  That first call is not
+ *	  async-signal-safe; it returns the error if attaching fails (a
+ *	  collector without workers refuses a second writer), and the child's
+ *	  values are then not published.
+ *	- exit(): every attached collector publishes once more, so a worker
+ *	  that exits normally loses nothing; one killed loses at most what it
+ *	  counted since its last publish (its interval).
  *
  * PROCESS DEATH AND RESTARTS
  *	Values live in the process.  When it dies its series stop being
@@ -146,7 +163,9 @@ struct shmetrics_options {
  * must exist (the agent creates it) and the caller needs read and write
  * permission on it (its owner, group and mode are set in the agent's
  * configuration).  A segment that another running process writes is refused:
- * a collector has exactly one writer.
+ * a collector has exactly one writer -- unless it was declared with workers,
+ * in which case this process takes a free worker slot, or is refused (-EBUSY)
+ * when every slot is held by a running process.
  *
  * Unless SHMETRICS_NO_PUBLISHER is set, starts a background thread (all
  * signals blocked) that publishes every interval.  Publishes once right away,
@@ -206,6 +225,34 @@ SHMETRICS_API struct shmetrics_family *shmetrics_gauge(struct shmetrics *m, cons
 						       const char *help,
 						       const char *const *label_names,
 						       size_t n_labels);
+
+/* How the values of one gauge series in several workers merge into one. */
+enum shmetrics_aggregate {
+	SHMETRICS_AGGREGATE_SUM = 0,   /* the sum over live workers (shmetrics_gauge) */
+	SHMETRICS_AGGREGATE_MAX = 1,   /* the largest value of a live worker */
+	SHMETRICS_AGGREGATE_MIN = 2,   /* the smallest value of a live worker */
+	SHMETRICS_AGGREGATE_LAST = 3,  /* the value set last by any worker, even an ended one */
+	SHMETRICS_AGGREGATE_WORKER = 4 /* one series per live worker, label worker="SLOT" */
+};
+
+/*
+ * shmetrics_gauge_aggregated - a gauge whose workers merge by aggregate.  In a
+ * collector without workers the aggregate has no effect.  A gauge series that
+ * a worker never set, incremented or added to is not part of its contribution
+ * (a worker that never touched it does not pull a min down to 0).  With
+ * SHMETRICS_AGGREGATE_WORKER the label name "worker" is reserved; with
+ * SHMETRICS_AGGREGATE_LAST every update also reads the clock.  Registering the
+ * name again with another aggregate is refused (-EEXIST).
+ */
+SHMETRICS_API struct shmetrics_family *shmetrics_gauge_aggregated(struct shmetrics *m,
+								  const char *name,
+								  const char *help,
+								  const char *const *label_names,
+								  size_t n_labels, int aggregate);
+
+/* The worker slot this process holds in m, or -1 (no workers, or not attached
+ * yet after a fork). */
+SHMETRICS_API int shmetrics_worker_slot(const struct shmetrics *m);
 /*
  * A histogram with n_bounds finite upper bounds, strictly increasing (an
  * observation v lands in the first bucket with v <= bound, else in +Inf), at

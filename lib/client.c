@@ -124,14 +124,18 @@ static int target_from_env(struct target *t)
 	return 0;
 }
 
+/* The instance a name is looked up in: given, else $SHMETRICS_INSTANCE, else "main". */
+static const char *resolve_instance(const char *given)
+{
+	if (given == NULL)
+		given = getenv("SHMETRICS_INSTANCE");
+	return given == NULL || *given == '\0' ? "main" : given;
+}
+
 static int target_from_name(struct target *t, const char *name, const char *instance)
 {
 	char base[PATH_MAX], why[PATH_MAX + 256];
 
-	if (instance == NULL)
-		instance = getenv("SHMETRICS_INSTANCE");
-	if (instance == NULL || *instance == '\0')
-		instance = "main";
 	if (!segment_part_valid(name))
 		return client_fail(-EINVAL,
 				   "shmetrics_open: \"%.80s\" is not a collector name (1 to 63 "
@@ -247,7 +251,7 @@ static int start_publisher(struct shmetrics *m)
 	return 0;
 }
 
-static void stop_publisher(struct shmetrics *m)
+void client_stop_publisher(struct shmetrics *m)
 {
 	if (!m->has_thread)
 		return;
@@ -283,10 +287,9 @@ static int init_sync(struct shmetrics *m)
 	return 0;
 }
 
-static unsigned choose_interval(const struct shmetrics_options *o, const struct target *t,
-				unsigned header_ms)
+static unsigned choose_interval(unsigned given_ms, const struct target *t, unsigned header_ms)
 {
-	unsigned ms = o && o->interval_ms  ? o->interval_ms
+	unsigned ms = given_ms             ? given_ms
 		      : t->env_interval_ms ? t->env_interval_ms
 		      : header_ms          ? header_ms
 					   : CLIENT_DEFAULT_INTERVAL_MS;
@@ -294,7 +297,7 @@ static unsigned choose_interval(const struct shmetrics_options *o, const struct 
 	return ms < CLIENT_MIN_INTERVAL_MS ? CLIENT_MIN_INTERVAL_MS : ms;
 }
 
-static int attach(struct shmetrics *m, const struct target *t, const struct shmetrics_options *o)
+static int attach_writer(struct shmetrics *m, const struct target *t)
 {
 	char why[PATH_MAX + 256];
 	/* The flock serialises attaching with the CLI's read-modify-publish. */
@@ -305,19 +308,76 @@ static int attach(struct shmetrics *m, const struct target *t, const struct shme
 
 	if (fd >= 0)
 		close(fd); /* releases the flock */
-	if (rc < 0)
+	if (rc < 0) {
+		m->writer = NULL;
 		return client_fail(rc, "collector \"%s\": %s%s", t->collector, why,
 				   rc == -EACCES ? " (the segment's owner, group and mode decide "
 						   "who may attach; see docs/custom-collectors.md)"
 						 : "");
-	m->lim = *seg_writer_limits(m->writer);
-	m->batch = batch_new(&m->lim);
-	if (m->batch == NULL)
-		return client_fail(-ENOMEM, "collector \"%s\": out of memory", t->collector);
-	m->interval_ms = choose_interval(o, t, header_ms);
+	}
+	m->interval_ms = choose_interval(m->source.interval_ms, t, header_ms);
 	if (m->interval_ms != header_ms)
 		seg_writer_set_interval(m->writer, m->interval_ms);
+	m->reset_seen = seg_writer_reset_epoch(m->writer);
 	return 0;
+}
+
+/* A batch for the segment's limits (the same ones again after a fork, unless
+ * the agent re-created the segment meanwhile). */
+static int ensure_batch(struct shmetrics *m)
+{
+	const struct batch_limits *lim = seg_writer_limits(m->writer);
+
+	if (m->batch != NULL && memcmp(&m->lim, lim, sizeof m->lim) == 0)
+		return 0;
+	batch_free(m->batch);
+	m->lim = *lim;
+	m->batch = batch_new(&m->lim);
+	if (m->batch == NULL)
+		return client_fail(-ENOMEM, "collector \"%s\": out of memory", m->collector);
+	return 0;
+}
+
+/* The target of m's source: its inherited descriptor, or its name again. */
+static int target_of_source(struct target *t, const struct client_source *src)
+{
+	char path[64];
+
+	if (src->fd < 0)
+		return target_from_name(t, src->name, src->instance);
+	t->fd = src->fd;
+	t->env_interval_ms = src->env_interval_ms;
+	snprintf(path, sizeof path, "/proc/self/fd/%d", src->fd);
+	snprintf(t->collector, sizeof t->collector, "%s", src->name);
+	snprintf(t->what, sizeof t->what, "the segment of collector %s (descriptor %d)",
+		 t->collector, t->fd);
+	if (access(path, F_OK) < 0)
+		return client_fail(-EBADF,
+				   "collector \"%s\": descriptor %d of its segment is "
+				   "closed",
+				   src->name, src->fd);
+	return 0;
+}
+
+int client_attach(struct shmetrics *m)
+{
+	struct target t = { .fd = -1, .dir = { .fd = -1 } };
+	int rc = target_of_source(&t, &m->source);
+
+	if (rc == 0)
+		rc = attach_writer(m, &t);
+	segdir_close(&t.dir); /* the writer holds the segment's own descriptor */
+	if (rc == 0)
+		rc = ensure_batch(m);
+	if (rc == 0)
+		rc = client_publish_locked(m);
+	if (rc == 0 && !(m->source.flags & SHMETRICS_NO_PUBLISHER))
+		rc = start_publisher(m);
+	if (rc < 0 && m->writer != NULL) {
+		seg_writer_detach(m->writer);
+		m->writer = NULL;
+	}
+	return rc;
 }
 
 static void destroy(struct shmetrics *m, bool sync_ready)
@@ -333,8 +393,19 @@ static void destroy(struct shmetrics *m, bool sync_ready)
 	free(m);
 }
 
+static void remember_source(struct shmetrics *m, const struct target *t, const char *instance,
+			    const struct shmetrics_options *o)
+{
+	m->source.fd = t->fd;
+	snprintf(m->source.name, sizeof m->source.name, "%s", t->collector);
+	snprintf(m->source.instance, sizeof m->source.instance, "%s", instance);
+	m->source.interval_ms = o ? o->interval_ms : 0;
+	m->source.flags = o ? o->flags : 0;
+	m->source.env_interval_ms = t->env_interval_ms;
+}
+
 /* A new collector attached to t's segment, or NULL with the reason recorded. */
-static struct shmetrics *open_target(const struct target *t,
+static struct shmetrics *open_target(const struct target *t, const char *instance,
 				     const struct shmetrics_options *options)
 {
 	struct shmetrics *m = calloc(1, sizeof *m);
@@ -345,18 +416,19 @@ static struct shmetrics *open_target(const struct target *t,
 		return NULL;
 	}
 	atomic_init(&m->dropped, 0);
+	atomic_init(&m->forked, false);
 	snprintf(m->what, sizeof m->what, "%s", t->what);
 	snprintf(m->collector, sizeof m->collector, "%s", t->collector);
+	remember_source(m, t, instance, options);
 	client_reserve_self(m);
-	int rc = attach(m, t, options);
-	if (rc == 0)
-		rc = shmetrics_publish(m);
-	if (rc == 0 && !(options && (options->flags & SHMETRICS_NO_PUBLISHER)))
-		rc = start_publisher(m);
+	pthread_mutex_lock(&m->lock);
+	int rc = client_attach(m);
+	pthread_mutex_unlock(&m->lock);
 	if (rc < 0) {
 		destroy(m, true);
 		return NULL;
 	}
+	client_list_add(m);
 	return m;
 }
 
@@ -364,20 +436,22 @@ SHMETRICS_API struct shmetrics *shmetrics_open(const char *name,
 					       const struct shmetrics_options *options)
 {
 	struct target t = { .fd = -1, .dir = { .fd = -1 } };
-	int rc = name ? target_from_name(&t, name, options ? options->instance : NULL)
-		      : target_from_env(&t);
-	struct shmetrics *m = rc == 0 ? open_target(&t, options) : NULL;
+	const char *instance = resolve_instance(options ? options->instance : NULL);
+	int rc = name ? target_from_name(&t, name, instance) : target_from_env(&t);
 
-	segdir_close(&t.dir); /* the writer holds the segment's own descriptor */
-	return m;
+	segdir_close(&t.dir); /* found again by name at attach (and after a fork) */
+	return rc == 0 ? open_target(&t, instance, options) : NULL;
 }
 
 SHMETRICS_API void shmetrics_close(struct shmetrics *m)
 {
 	if (m == NULL)
 		return;
-	stop_publisher(m);
-	shmetrics_publish(m);
+	client_list_remove(m);
+	client_stop_publisher(m);
+	/* A child that never attached has nothing of its own to publish. */
+	if (!atomic_load_explicit(&m->forked, memory_order_relaxed) && m->writer != NULL)
+		shmetrics_publish(m);
 	destroy(m, true);
 }
 
@@ -385,10 +459,21 @@ SHMETRICS_API int shmetrics_publish(struct shmetrics *m)
 {
 	if (m == NULL)
 		return client_fail(-EINVAL, "shmetrics_publish: the collector is NULL");
+	int rc = client_check_fork(m);
+	if (rc < 0)
+		return rc;
 	pthread_mutex_lock(&m->lock);
-	int rc = client_publish_locked(m);
+	rc = client_publish_locked(m);
 	pthread_mutex_unlock(&m->lock);
 	return rc;
+}
+
+SHMETRICS_API int shmetrics_worker_slot(const struct shmetrics *m)
+{
+	if (m == NULL || m->writer == NULL ||
+	    atomic_load_explicit(&m->forked, memory_order_relaxed))
+		return -1;
+	return seg_writer_slot(m->writer);
 }
 
 SHMETRICS_API const char *shmetrics_collector_name(const struct shmetrics *m)

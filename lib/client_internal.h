@@ -42,6 +42,28 @@
  * a thread stays preempted inside one for longer than the bound, that shard's
  * previous snapshot is used for this publish (older, but still consistent) and
  * its stragglers are counted at its next turn, since shards are cumulative.
+ *
+ * Fork
+ * ----
+ * Every open collector is on one list.  pthread_atfork handlers take the list's
+ * lock and each collector's two locks before fork() and release them after, in
+ * the parent and in the child, so the child's copy of every registry is
+ * consistent.  In the child (one thread, nothing else running) each collector
+ * gets its values zeroed, its publisher thread forgotten (it does not exist
+ * there), its segment descriptor closed -- an OFD lock belongs to an open file
+ * description, which the child shares with the parent until it closes it --
+ * and its `forked` flag set.  The first call on the collector in the child sees
+ * the flag (a relaxed load on the update path) and attaches anew under the
+ * collector's lock: a new description of the segment, a slot of its own, a
+ * publisher thread.  Updates stay lock-free: a thread that sees the flag clear
+ * updates the child's zeroed values, which are published once attached.
+ *
+ * Reset
+ * -----
+ * The publisher compares the segment's reset epoch with the one it saw last;
+ * when it moved (`shmetrics reset`), it rebases: the current total of every
+ * counter and histogram becomes its baseline, and what is published from then
+ * on is the total minus the baseline.  Only the publisher touches baselines.
  */
 #ifndef SHMETRICS_CLIENT_INTERNAL_H
 #define SHMETRICS_CLIENT_INTERNAL_H
@@ -82,24 +104,36 @@ struct hist {
 	uint64_t expect[2];
 	uint64_t *snap_counts[2]; /* n_bounds + 1 each */
 	double snap_sum[2];
+	uint64_t *base_counts; /* n_bounds + 1: the totals at the last reset */
+	double base_sum;
 };
+
+/* A gauge's bits before anything set it: a NaN no arithmetic produces.  A
+ * worker publishes only the gauge series it touched (shmetrics_gauge_aggregated). */
+#define GAUGE_UNSET 0x7ff4c0ffee5e7000ull
 
 struct shmetrics_series {
 	/* hot words first, on their own cache line (the struct is 64-byte aligned) */
-	_Atomic uint64_t ints; /* counter: integral increments */
-	_Atomic uint64_t bits; /* counter: fractional additions; gauge: the value (double) */
+	_Atomic uint64_t ints;   /* counter: integral increments */
+	_Atomic uint64_t bits;   /* counter: fractional additions; gauge: the value (double) */
+	_Atomic uint64_t set_ns; /* gauge aggregated "last": when it was last changed */
+	struct shmetrics *owner;
 	enum metric_type type;
+	uint32_t aggregate; /* gauges: enum metric_aggregate */
 	uint32_t n_bounds;
 	const double *bounds; /* the family's */
 	struct hist *hist;    /* histograms only */
+	/* cold */
 	struct shmetrics_family *family;
 	char **label_values;
 	uint32_t hash;
+	double base; /* counters: the total at the last reset (publisher only) */
 };
 
 struct shmetrics_family {
 	struct shmetrics *owner;
 	enum metric_type type;
+	uint32_t aggregate; /* gauges: enum metric_aggregate */
 	char *name, *help;
 	size_t n_labels;
 	char **label_names;
@@ -111,9 +145,23 @@ struct shmetrics_family {
 	uint32_t slot_mask;
 };
 
+/* Where a collector attached, to attach again after a fork. */
+struct client_source {
+	int fd; /* >= 0: a "command" collector's inherited descriptor */
+	char name[SEGMENT_COLLECTOR_MAX + 1];
+	char instance[SEGMENT_INSTANCE_MAX + 1];
+	unsigned interval_ms;     /* as given to shmetrics_open */
+	unsigned env_interval_ms; /* $SHMETRICS_INTERVAL of a "command" collector */
+	unsigned flags;
+};
+
 struct shmetrics {
-	pthread_mutex_t lock; /* registry and publishing */
-	struct seg_writer *writer;
+	pthread_mutex_t lock;      /* registry and publishing */
+	struct seg_writer *writer; /* NULL in a child whose attach failed */
+	_Atomic bool forked;       /* a child that has not attached yet */
+	struct client_source source;
+	uint32_t reset_seen;    /* the reset epoch of the last publish */
+	struct shmetrics *next; /* the list of open collectors (fork, exit) */
 	struct batch *batch;
 	struct batch_limits lim;
 	char what[PATH_MAX + 80]; /* the segment, for messages */
@@ -143,13 +191,37 @@ void client_reserve_self(struct shmetrics *m);
 /* Values (client_update.c). */
 struct hist *client_hist_new(uint32_t n_bounds);
 void client_hist_free(struct hist *h);
-/* The series' value now (counters, gauges). */
+/* The series' value now (counters, gauges; an unset gauge reads 0). */
 double client_value(const struct shmetrics_series *s);
+/* Zeroes the series' values, a histogram's shards included (nothing may update
+ * it meanwhile: the child after fork). */
+void client_series_zero(struct shmetrics_series *s);
 /* Flips and drains the histogram; fills counts[n_bounds+1] and *sum with a
  * consistent state.  Publisher only, under m->lock. */
 void client_hist_collect(struct hist *h, uint32_t n_bounds, uint64_t *counts, double *sum);
 
 /* Publishing (client_publish.c); the caller holds m->lock. */
 int client_publish_locked(struct shmetrics *m);
+
+/* Fork (client_fork.c). */
+/* Puts m on the list of open collectors (and sets up the fork and exit
+ * handlers once); takes it off. */
+void client_list_add(struct shmetrics *m);
+void client_list_remove(struct shmetrics *m);
+/* Zeroes every value of m's registry (the child after fork). */
+void client_registry_zero(struct shmetrics *m);
+/* The first call in a child: attaches anew.  0, or the attach error (once). */
+int client_after_fork(struct shmetrics *m);
+/* Attaches m to its source: a writer, the interval, a publisher thread (client.c). */
+int client_attach(struct shmetrics *m);
+void client_stop_publisher(struct shmetrics *m);
+
+/* The update path's fork check: one relaxed load while nothing forked. */
+static inline int client_check_fork(struct shmetrics *m)
+{
+	if (__builtin_expect(atomic_load_explicit(&m->forked, memory_order_relaxed), 0))
+		return client_after_fork(m);
+	return 0;
+}
 
 #endif

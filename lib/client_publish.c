@@ -16,30 +16,74 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* A histogram's totals since the last reset: what it counted minus its baseline. */
+static void hist_since_reset(struct shmetrics_series *s, uint64_t *counts, double *sum)
+{
+	client_hist_collect(s->hist, s->n_bounds, counts, sum);
+	for (uint32_t i = 0; i <= s->n_bounds; i++)
+		counts[i] -= s->hist->base_counts[i];
+	*sum -= s->hist->base_sum;
+}
+
 static int add_series(struct batch *b, const struct shmetrics_family *f, struct shmetrics_series *s,
-		      char *err, size_t errlen)
+		      bool worker, char *err, size_t errlen)
 {
 	const char *const *names = (const char *const *)f->label_names;
 	const char *const *values = (const char *const *)s->label_values;
 	uint64_t counts[HISTOGRAM_BUCKETS_MAX + 1];
 	double sum;
 
-	if (f->type != METRIC_HISTOGRAM)
-		return batch_add(b, names, values, f->n_labels, client_value(s), err, errlen);
-	client_hist_collect(s->hist, f->n_bounds, counts, &sum);
-	return batch_add_histogram(b, names, values, f->n_labels, counts, sum, err, errlen);
+	if (f->type == METRIC_HISTOGRAM) {
+		hist_since_reset(s, counts, &sum);
+		return batch_add_histogram(b, names, values, f->n_labels, counts, sum, err, errlen);
+	}
+	if (f->type == METRIC_COUNTER)
+		return batch_add(b, names, values, f->n_labels, client_value(s) - s->base, err,
+				 errlen);
+	/* A worker's gauge series that it never touched is not its to report. */
+	if (worker && atomic_load_explicit(&s->bits, memory_order_relaxed) == GAUGE_UNSET)
+		return 0;
+	if (f->aggregate == AGG_LAST)
+		return batch_add_timed(b, names, values, f->n_labels, client_value(s),
+				       (double)atomic_load_explicit(&s->set_ns,
+								    memory_order_relaxed),
+				       err, errlen);
+	return batch_add(b, names, values, f->n_labels, client_value(s), err, errlen);
 }
 
-static int add_family(struct batch *b, const struct shmetrics_family *f, char *err, size_t errlen)
+static int add_family(struct batch *b, const struct shmetrics_family *f, bool worker, char *err,
+		      size_t errlen)
 {
-	int rc = f->type == METRIC_HISTOGRAM
-		     ? batch_histogram_family(b, f->name, f->help, f->bounds, f->n_bounds, err,
-					      errlen)
-		     : batch_family(b, f->name, f->help, f->type, err, errlen);
+	int rc;
 
+	if (f->type == METRIC_HISTOGRAM)
+		rc = batch_histogram_family(b, f->name, f->help, f->bounds, f->n_bounds, err,
+					    errlen);
+	else if (f->type == METRIC_GAUGE)
+		rc = batch_gauge_family(b, f->name, f->help, f->aggregate, err, errlen);
+	else
+		rc = batch_family(b, f->name, f->help, f->type, err, errlen);
 	for (size_t i = 0; rc == 0 && i < f->n_series; i++)
-		rc = add_series(b, f, f->series[i], err, errlen);
+		rc = add_series(b, f, f->series[i], worker, err, errlen);
 	return rc;
+}
+
+/* After `shmetrics reset`: every counter and histogram starts again from zero,
+ * its current total becoming its baseline. */
+static void rebase(struct shmetrics *m)
+{
+	for (size_t i = 0; i < m->n_families; i++) {
+		struct shmetrics_family *f = m->families[i];
+		for (size_t k = 0; k < f->n_series; k++) {
+			struct shmetrics_series *s = f->series[k];
+			if (f->type == METRIC_COUNTER)
+				s->base = client_value(s);
+			else if (f->type == METRIC_HISTOGRAM)
+				client_hist_collect(s->hist, s->n_bounds, s->hist->base_counts,
+						    &s->hist->base_sum);
+		}
+	}
+	atomic_store_explicit(&m->dropped, 0, memory_order_relaxed);
 }
 
 static int add_self(struct shmetrics *m, char *err, size_t errlen)
@@ -57,9 +101,20 @@ int client_publish_locked(struct shmetrics *m)
 	uint64_t t0 = mono_ns();
 	int rc = 0;
 
+	if (m->writer == NULL)
+		return client_fail(-ENOTCONN,
+				   "collector \"%s\": not attached (attaching after fork() "
+				   "failed)",
+				   m->collector);
+	uint32_t reset = seg_writer_reset_epoch(m->writer);
+	if (reset != m->reset_seen) {
+		rebase(m);
+		m->reset_seen = reset;
+	}
+	bool worker = seg_writer_slot(m->writer) >= 0;
 	batch_reset(m->batch);
 	for (size_t i = 0; rc == 0 && i < m->n_families; i++)
-		rc = add_family(m->batch, m->families[i], err, sizeof err);
+		rc = add_family(m->batch, m->families[i], worker, err, sizeof err);
 	if (rc == 0)
 		rc = add_self(m, err, sizeof err);
 	if (rc < 0) /* registration keeps every batch within the limits: a bug if seen */

@@ -121,8 +121,8 @@ static int check_help(const char *name, const char *help)
 	return 0;
 }
 
-static int check_label_names(const char *name, enum metric_type type, const char *const *names,
-			     size_t n)
+static int check_label_names(const char *name, enum metric_type type, uint32_t aggregate,
+			     const char *const *names, size_t n)
 {
 	char why[256];
 
@@ -140,6 +140,11 @@ static int check_label_names(const char *name, enum metric_type type, const char
 			return client_fail(-EINVAL,
 					   "%s: a histogram may not have a label named le "
 					   "(it names the buckets)",
+					   name);
+		if (aggregate == AGG_PER_WORKER && strcmp(names[i], AGG_WORKER_LABEL) == 0)
+			return client_fail(-EINVAL,
+					   "%s: a gauge aggregated per worker may not have a label "
+					   "named worker (it names the worker)",
 					   name);
 		for (size_t k = 0; k < i; k++)
 			if (strcmp(names[k], names[i]) == 0)
@@ -164,7 +169,8 @@ static int check_bounds(const char *name, const double *b, size_t n)
 }
 
 static int check_family_args(struct shmetrics *m, const char *name, const char *help,
-			     enum metric_type type, const char *const *labels, size_t n)
+			     enum metric_type type, uint32_t aggregate, const char *const *labels,
+			     size_t n)
 {
 	char why[256];
 
@@ -176,7 +182,7 @@ static int check_family_args(struct shmetrics *m, const char *name, const char *
 	if (strcmp(name, CLIENT_DROPPED_NAME) == 0)
 		return client_fail(-EEXIST, "%s is the library's own metric", name);
 	int rc = check_help(name, help);
-	return rc < 0 ? rc : check_label_names(name, type, labels, n);
+	return rc < 0 ? rc : check_label_names(name, type, aggregate, labels, n);
 }
 
 /* ---- families ---- */
@@ -214,10 +220,24 @@ static const struct shmetrics_family *histogram_clash(struct shmetrics *m, const
 	return NULL;
 }
 
-static bool same_shape(const struct shmetrics_family *f, enum metric_type type,
-		       const char *const *labels, size_t n, const double *bounds, size_t nb)
+/* What a registration asks for. */
+struct family_shape {
+	enum metric_type type;
+	uint32_t aggregate;
+	const char *const *labels;
+	size_t n;
+	const double *bounds;
+	size_t nb;
+};
+
+static bool same_shape(const struct shmetrics_family *f, const struct family_shape *sh)
 {
-	if (f->type != type || f->n_labels != n || f->n_bounds != nb)
+	const char *const *labels = sh->labels;
+	const double *bounds = sh->bounds;
+	size_t n = sh->n, nb = sh->nb;
+
+	if (f->type != sh->type || f->aggregate != sh->aggregate || f->n_labels != n ||
+	    f->n_bounds != nb)
 		return false;
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(f->label_names[i], labels[i]) != 0)
@@ -228,16 +248,18 @@ static bool same_shape(const struct shmetrics_family *f, enum metric_type type,
 static void family_free(struct shmetrics_family *f);
 
 static struct shmetrics_family *family_alloc(struct shmetrics *m, const char *name,
-					     const char *help, enum metric_type type,
-					     const char *const *labels, size_t n,
-					     const double *bounds, size_t nb)
+					     const char *help, const struct family_shape *sh)
 {
 	struct shmetrics_family *f = calloc(1, sizeof *f);
+	const char *const *labels = sh->labels;
+	const double *bounds = sh->bounds;
+	size_t n = sh->n, nb = sh->nb;
 
 	if (f == NULL)
 		return NULL;
 	f->owner = m;
-	f->type = type;
+	f->type = sh->type;
+	f->aggregate = sh->aggregate;
 	f->n_labels = n;
 	f->n_bounds = (uint32_t)nb;
 	f->name = dup_string(name);
@@ -276,25 +298,24 @@ static struct shmetrics_family *no_family(int rc)
 }
 
 static struct shmetrics_family *register_locked(struct shmetrics *m, const char *name,
-						const char *help, enum metric_type type,
-						const char *const *labels, size_t n,
-						const double *bounds, size_t nb)
+						const char *help, const struct family_shape *sh)
 {
 	struct shmetrics_family *f = family_find(m, name);
 	const struct shmetrics_family *clash;
+	size_t nb = sh->nb;
 
 	if (f != NULL) {
-		if (same_shape(f, type, labels, n, bounds, nb))
+		if (same_shape(f, sh))
 			return f;
 		return no_family(client_fail(-EEXIST,
 					     "%s is already registered as a %s with "
-					     "%zu label name(s) and %u bucket(s); a second "
-					     "registration must have the same type, label "
-					     "names and buckets",
+					     "%zu label name(s), %u bucket(s) and aggregate %s; a "
+					     "second registration must have the same type, label "
+					     "names, buckets and aggregate",
 					     name, metric_type_name(f->type), f->n_labels,
-					     f->n_bounds));
+					     f->n_bounds, metric_aggregate_name(f->aggregate)));
 	}
-	clash = histogram_clash(m, name, type);
+	clash = histogram_clash(m, name, sh->type);
 	if (clash != NULL) {
 		const char *hist = clash->type == METRIC_HISTOGRAM &&
 					   has_suffix_of(name, clash->name)
@@ -310,7 +331,7 @@ static struct shmetrics_family *register_locked(struct shmetrics *m, const char 
 				  .strings = strlen(name) + strlen(help) };
 	if (reserve(m, &d, "family", name) < 0)
 		return NULL;
-	f = family_alloc(m, name, help, type, labels, n, bounds, nb);
+	f = family_alloc(m, name, help, sh);
 	if (f == NULL || family_append(m, f) < 0) {
 		family_free(f);
 		m->used.families--;
@@ -322,16 +343,16 @@ static struct shmetrics_family *register_locked(struct shmetrics *m, const char 
 }
 
 static struct shmetrics_family *register_family(struct shmetrics *m, const char *name,
-						const char *help, enum metric_type type,
-						const char *const *labels, size_t n,
-						const double *bounds, size_t nb)
+						const char *help, const struct family_shape *sh)
 {
 	if (help == NULL)
 		help = "";
-	if (check_family_args(m, name, help, type, labels, n) < 0)
+	if (check_family_args(m, name, help, sh->type, sh->aggregate, sh->labels, sh->n) < 0)
+		return NULL;
+	if (client_check_fork(m) < 0)
 		return NULL;
 	pthread_mutex_lock(&m->lock);
-	struct shmetrics_family *f = register_locked(m, name, help, type, labels, n, bounds, nb);
+	struct shmetrics_family *f = register_locked(m, name, help, sh);
 	pthread_mutex_unlock(&m->lock);
 	return f;
 }
@@ -341,7 +362,8 @@ SHMETRICS_API struct shmetrics_family *shmetrics_counter(struct shmetrics *m, co
 							 const char *const *label_names,
 							 size_t n_labels)
 {
-	return register_family(m, name, help, METRIC_COUNTER, label_names, n_labels, NULL, 0);
+	struct family_shape sh = { METRIC_COUNTER, AGG_SUM, label_names, n_labels, NULL, 0 };
+	return register_family(m, name, help, &sh);
 }
 
 SHMETRICS_API struct shmetrics_family *shmetrics_gauge(struct shmetrics *m, const char *name,
@@ -349,7 +371,33 @@ SHMETRICS_API struct shmetrics_family *shmetrics_gauge(struct shmetrics *m, cons
 						       const char *const *label_names,
 						       size_t n_labels)
 {
-	return register_family(m, name, help, METRIC_GAUGE, label_names, n_labels, NULL, 0);
+	return shmetrics_gauge_aggregated(m, name, help, label_names, n_labels,
+					  SHMETRICS_AGGREGATE_SUM);
+}
+
+_Static_assert((int)SHMETRICS_AGGREGATE_SUM == (int)AGG_SUM &&
+		   (int)SHMETRICS_AGGREGATE_MAX == (int)AGG_MAX &&
+		   (int)SHMETRICS_AGGREGATE_MIN == (int)AGG_MIN &&
+		   (int)SHMETRICS_AGGREGATE_LAST == (int)AGG_LAST &&
+		   (int)SHMETRICS_AGGREGATE_WORKER == (int)AGG_PER_WORKER,
+	       "the public aggregates are the segment's");
+
+SHMETRICS_API struct shmetrics_family *shmetrics_gauge_aggregated(struct shmetrics *m,
+								  const char *name,
+								  const char *help,
+								  const char *const *label_names,
+								  size_t n_labels, int aggregate)
+{
+	struct family_shape sh = {
+		METRIC_GAUGE, (uint32_t)aggregate, label_names, n_labels, NULL, 0
+	};
+
+	if (aggregate < 0 || aggregate > AGG_MAX_VALUE)
+		return no_family(client_fail(-EINVAL,
+					     "%s: aggregate %d is not one of sum (0), max (1), min "
+					     "(2), last (3) and worker (4)",
+					     name ? name : "gauge", aggregate));
+	return register_family(m, name, help, &sh);
 }
 
 SHMETRICS_API struct shmetrics_family *shmetrics_histogram(struct shmetrics *m, const char *name,
@@ -367,8 +415,9 @@ SHMETRICS_API struct shmetrics_family *shmetrics_histogram(struct shmetrics *m, 
 					     name ? name : "histogram", n_bounds));
 	if (check_bounds(name ? name : "histogram", bounds, n_bounds) < 0)
 		return NULL;
-	return register_family(m, name, help, METRIC_HISTOGRAM, label_names, n_labels, bounds,
-			       n_bounds);
+	struct family_shape sh = { METRIC_HISTOGRAM, AGG_SUM, label_names,
+				   n_labels,         bounds,  n_bounds };
+	return register_family(m, name, help, &sh);
 }
 
 /* ---- series ---- */
@@ -459,7 +508,11 @@ static struct shmetrics_series *series_alloc(struct shmetrics_family *f, const c
 		return NULL;
 	memset(s, 0, size);
 	atomic_init(&s->ints, 0);
-	atomic_init(&s->bits, 0); /* the bits of +0.0 */
+	/* +0.0 for counters; gauges start unset (client_internal.h) */
+	atomic_init(&s->bits, f->type == METRIC_GAUGE ? GAUGE_UNSET : 0);
+	atomic_init(&s->set_ns, 0);
+	s->owner = f->owner;
+	s->aggregate = f->aggregate;
 	s->type = f->type;
 	s->n_bounds = f->n_bounds;
 	s->bounds = f->bounds;
@@ -500,9 +553,12 @@ static int check_values(const struct shmetrics_family *f, const char *const *v, 
 
 static struct client_usage series_usage(const struct shmetrics_family *f, const char *const *v)
 {
+	struct blob_family bf = { .type = f->type,
+				  .aggregate = f->aggregate,
+				  .n_bounds = f->n_bounds };
 	struct client_usage d = { .series = 1,
 				  .labels = f->n_labels,
-				  .values = f->type == METRIC_HISTOGRAM ? f->n_bounds + 2u : 1u };
+				  .values = family_value_count(&bf) };
 
 	for (size_t i = 0; i < f->n_labels; i++)
 		d.strings += strlen(f->label_names[i]) + strlen(v[i]);
@@ -543,7 +599,7 @@ SHMETRICS_API struct shmetrics_series *shmetrics_series(struct shmetrics_family 
 				     "fail?)");
 		return NULL;
 	}
-	if (check_values(f, label_values, n_values) < 0)
+	if (check_values(f, label_values, n_values) < 0 || client_check_fork(f->owner) < 0)
 		return NULL;
 	pthread_mutex_lock(&f->owner->lock);
 	struct shmetrics_series *s = series_locked(f, label_values);

@@ -10,6 +10,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define HOT_BIT       (UINT64_C(1) << 63)
 /* Largest double that still counts exactly in the integer word. */
@@ -33,14 +34,29 @@ static double from_bits(uint64_t u)
 	return d;
 }
 
-/* *w += v for a double kept as bits; relaxed, since the word stands alone. */
+/* *w += v for a double kept as bits; relaxed, since the word stands alone.  An
+ * unset gauge counts as 0. */
 static void add_double(_Atomic uint64_t *w, double v)
 {
 	uint64_t old = atomic_load_explicit(w, memory_order_relaxed);
 
-	while (!atomic_compare_exchange_weak_explicit(w, &old, to_bits(from_bits(old) + v),
-						      memory_order_relaxed, memory_order_relaxed))
+	while (!atomic_compare_exchange_weak_explicit(
+	    w, &old, to_bits((old == GAUGE_UNSET ? 0.0 : from_bits(old)) + v), memory_order_relaxed,
+	    memory_order_relaxed))
 		;
+}
+
+/* A gauge aggregated "last" remembers when it changed: the latest wins across
+ * workers.  CLOCK_REALTIME, since workers compare it with each other. */
+static void stamp_last(struct shmetrics_series *s)
+{
+	struct timespec ts;
+
+	if (s->aggregate != AGG_LAST)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	atomic_store_explicit(&s->set_ns, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec,
+			      memory_order_relaxed);
 }
 
 static int misuse(const struct shmetrics_series *s, const char *op)
@@ -51,26 +67,32 @@ static int misuse(const struct shmetrics_series *s, const char *op)
 
 SHMETRICS_API int shmetrics_inc(struct shmetrics_series *s)
 {
+	int rc = client_check_fork(s->owner);
+
 	if (s->type == METRIC_COUNTER) {
 		atomic_fetch_add_explicit(&s->ints, 1, memory_order_relaxed);
-		return 0;
+		return rc;
 	}
 	if (s->type == METRIC_GAUGE) {
 		add_double(&s->bits, 1.0);
-		return 0;
+		stamp_last(s);
+		return rc;
 	}
 	return misuse(s, "shmetrics_inc");
 }
 
 SHMETRICS_API int shmetrics_add(struct shmetrics_series *s, double v)
 {
+	int rc = client_check_fork(s->owner);
+
 	if (s->type == METRIC_GAUGE) {
 		if (!isfinite(v))
 			return client_fail(-EINVAL,
 					   "%s: shmetrics_add(%g): the amount must be finite",
 					   s->family->name, v);
 		add_double(&s->bits, v);
-		return 0;
+		stamp_last(s);
+		return rc;
 	}
 	if (s->type != METRIC_COUNTER)
 		return misuse(s, "shmetrics_add");
@@ -82,15 +104,21 @@ SHMETRICS_API int shmetrics_add(struct shmetrics_series *s, double v)
 		atomic_fetch_add_explicit(&s->ints, (uint64_t)v, memory_order_relaxed);
 	else
 		add_double(&s->bits, v);
-	return 0;
+	return rc;
 }
 
 SHMETRICS_API int shmetrics_set(struct shmetrics_series *s, double v)
 {
+	int rc = client_check_fork(s->owner);
+	uint64_t bits = to_bits(v);
+
 	if (s->type != METRIC_GAUGE)
 		return misuse(s, "shmetrics_set");
-	atomic_store_explicit(&s->bits, to_bits(v), memory_order_relaxed);
-	return 0;
+	if (bits == GAUGE_UNSET)
+		bits = to_bits(NAN); /* a NaN of the caller's is a NaN, not "unset" */
+	atomic_store_explicit(&s->bits, bits, memory_order_relaxed);
+	stamp_last(s);
+	return rc;
 }
 
 /* The bucket of v: the first bound >= v, or n (the +Inf bucket). */
@@ -110,6 +138,8 @@ static uint32_t bucket_of(const double *bounds, uint32_t n, double v)
 
 SHMETRICS_API int shmetrics_observe(struct shmetrics_series *s, double v)
 {
+	int rc = client_check_fork(s->owner);
+
 	if (s->type != METRIC_HISTOGRAM)
 		return misuse(s, "shmetrics_observe");
 	if (isnan(v))
@@ -128,16 +158,48 @@ SHMETRICS_API int shmetrics_observe(struct shmetrics_series *s, double v)
 	/* Release: pairs with the acquire load of done in drained(); a publisher
 	 * that counts this observation as done sees its bucket and sum. */
 	atomic_fetch_add_explicit(&sh->done, 1, memory_order_release);
-	return 0;
+	return rc;
 }
 
 double client_value(const struct shmetrics_series *s)
 {
-	double d = from_bits(atomic_load_explicit(&s->bits, memory_order_relaxed));
+	uint64_t bits = atomic_load_explicit(&s->bits, memory_order_relaxed);
+	double d = bits == GAUGE_UNSET ? 0.0 : from_bits(bits);
 
 	if (s->type == METRIC_COUNTER)
 		d += (double)atomic_load_explicit(&s->ints, memory_order_relaxed);
 	return d;
+}
+
+static void shard_zero(struct hist_shard *sh, uint32_t n_bounds)
+{
+	atomic_store_explicit(&sh->done, 0, memory_order_relaxed);
+	atomic_store_explicit(&sh->sum_bits, to_bits(0.0), memory_order_relaxed);
+	for (uint32_t i = 0; i <= n_bounds; i++)
+		atomic_store_explicit(&sh->buckets[i], 0, memory_order_relaxed);
+}
+
+void client_series_zero(struct shmetrics_series *s)
+{
+	struct hist *h = s->hist;
+
+	atomic_store_explicit(&s->ints, 0, memory_order_relaxed);
+	atomic_store_explicit(&s->bits, s->type == METRIC_GAUGE ? GAUGE_UNSET : to_bits(0.0),
+			      memory_order_relaxed);
+	atomic_store_explicit(&s->set_ns, 0, memory_order_relaxed);
+	s->base = 0;
+	if (h == NULL)
+		return;
+	atomic_store_explicit(&h->ticket, 0, memory_order_relaxed);
+	h->started_at_flip = 0;
+	h->base_sum = 0;
+	for (int i = 0; i < 2; i++) {
+		shard_zero(h->shard[i], s->n_bounds);
+		h->expect[i] = 0;
+		h->snap_sum[i] = 0;
+		memset(h->snap_counts[i], 0, (s->n_bounds + 1u) * sizeof(uint64_t));
+	}
+	memset(h->base_counts, 0, (s->n_bounds + 1u) * sizeof(uint64_t));
 }
 
 /* ---- histograms ---- */
@@ -163,10 +225,11 @@ struct hist *client_hist_new(uint32_t n_bounds)
 	if (h == NULL)
 		return NULL;
 	atomic_init(&h->ticket, 0);
+	h->base_counts = calloc(n_bounds + 1u, sizeof(uint64_t));
 	for (int i = 0; i < 2; i++) {
 		h->shard[i] = shard_new(n_bounds);
 		h->snap_counts[i] = calloc(n_bounds + 1u, sizeof(uint64_t));
-		if (h->shard[i] == NULL || h->snap_counts[i] == NULL) {
+		if (h->shard[i] == NULL || h->snap_counts[i] == NULL || h->base_counts == NULL) {
 			client_hist_free(h);
 			return NULL;
 		}
@@ -182,6 +245,7 @@ void client_hist_free(struct hist *h)
 		free(h->shard[i]);
 		free(h->snap_counts[i]);
 	}
+	free(h->base_counts);
 	free(h);
 }
 

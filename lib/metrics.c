@@ -223,6 +223,19 @@ static int start_family(struct batch *b, const char *name, const char *help, uin
 	return 0;
 }
 
+int batch_gauge_family(struct batch *b, const char *name, const char *help, uint32_t aggregate,
+		       char *err, size_t errlen)
+{
+	if (aggregate > AGG_MAX_VALUE) {
+		snprintf(err, errlen, "unknown aggregate %u", aggregate);
+		return -EINVAL;
+	}
+	int rc = start_family(b, name, help, METRIC_GAUGE, err, errlen);
+	if (rc == 0)
+		b->families[b->current_family].aggregate = aggregate;
+	return rc;
+}
+
 int batch_family(struct batch *b, const char *name, const char *help, enum metric_type type,
 		 char *err, size_t errlen)
 {
@@ -314,7 +327,7 @@ static int check_labels(const struct blob_family *f, const char *const *names,
 			snprintf(err, errlen, "label %zu: %s", i + 1, why);
 			return -EINVAL;
 		}
-		const char *reserved = family_reserved_label(f->type);
+		const char *reserved = series_reserved_label(f);
 		if (reserved && strcmp(names[i], reserved) == 0) {
 			snprintf(err, errlen, "label %zu: a %s may not have a label named %s",
 				 i + 1, metric_type_name(f->type), reserved);
@@ -489,14 +502,51 @@ int batch_add(struct batch *b, const char *const *names, const char *const *valu
 	uint32_t vidx;
 	if (b->current_family >= 0 && family_value_count(&b->families[b->current_family]) != 1) {
 		snprintf(err, errlen,
-			 "use batch_add_histogram or batch_add_summary for histogram "
-			 "and summary series");
+			 "use batch_add_histogram, batch_add_summary or batch_add_timed for "
+			 "histogram, summary and \"last\" gauge series");
 		return -EINVAL;
 	}
 	int rc = add_series(b, names, values, n, 1, &vidx, err, errlen);
 	if (rc == 0)
 		b->values[vidx] = value;
 	return rc;
+}
+
+int batch_add_timed(struct batch *b, const char *const *names, const char *const *values, size_t n,
+		    double value, double set_ns, char *err, size_t errlen)
+{
+	uint32_t vidx;
+	if (b->current_family < 0 || family_value_count(&b->families[b->current_family]) != 2 ||
+	    b->families[b->current_family].type != METRIC_GAUGE) {
+		snprintf(err, errlen, "batch_add_timed needs a gauge aggregated by \"last\"");
+		return -EINVAL;
+	}
+	int rc = add_series(b, names, values, n, 2, &vidx, err, errlen);
+	if (rc == 0) {
+		b->values[vidx] = value;
+		b->values[vidx + 1] = set_ns;
+	}
+	return rc;
+}
+
+int batch_add_raw(struct batch *b, const char *const *names, const char *const *values, size_t n,
+		  const double *vals, char *err, size_t errlen)
+{
+	if (b->current_family < 0) {
+		snprintf(err, errlen, "series added before any family was started");
+		return -EINVAL;
+	}
+	uint32_t count = family_value_count(&b->families[b->current_family]), vidx;
+	int rc = add_series(b, names, values, n, count, &vidx, err, errlen);
+	if (rc == 0)
+		memcpy(b->values + vidx, vals, count * sizeof *vals);
+	return rc;
+}
+
+void batch_stamp(struct batch *b, uint64_t publish_time_ns, uint64_t meta_generation)
+{
+	b->hdr.publish_time_ns = publish_time_ns;
+	b->hdr.meta_generation = meta_generation;
 }
 
 int batch_add_histogram(struct batch *b, const char *const *names, const char *const *values,
@@ -640,7 +690,16 @@ const char *view_error(const struct metrics_view *v, size_t *len)
 
 uint32_t family_value_count(const struct blob_family *f)
 {
-	return f->type == METRIC_HISTOGRAM || f->type == METRIC_SUMMARY ? f->n_bounds + 2 : 1;
+	if (f->type == METRIC_HISTOGRAM || f->type == METRIC_SUMMARY)
+		return f->n_bounds + 2;
+	return f->type == METRIC_GAUGE && f->aggregate == AGG_LAST ? 2 : 1;
+}
+
+const char *metric_aggregate_name(uint32_t aggregate)
+{
+	static const char *const names[] = { "sum", "max", "min", "last", "worker" };
+
+	return aggregate <= AGG_MAX_VALUE ? names[aggregate] : "?";
 }
 
 const char *family_reserved_label(uint32_t type)
@@ -648,4 +707,11 @@ const char *family_reserved_label(uint32_t type)
 	if (type == METRIC_HISTOGRAM)
 		return "le";
 	return type == METRIC_SUMMARY ? "quantile" : NULL;
+}
+
+const char *series_reserved_label(const struct blob_family *f)
+{
+	if (f->type == METRIC_GAUGE && f->aggregate == AGG_PER_WORKER)
+		return AGG_WORKER_LABEL;
+	return family_reserved_label(f->type);
 }

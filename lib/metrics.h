@@ -75,7 +75,11 @@ struct blob_header {
 	uint32_t strings_len; /* padded to a multiple of 8 in the blob */
 	uint32_t flags;       /* BLOB_FLAG_* */
 	uint32_t error_len;   /* collection error message, after the values */
-	uint32_t reserved[2];
+	/* Segments with workers (docs/segment-layout.md): the claim number of the
+	 * worker that published the batch into its slot, and the collector's reset
+	 * epoch it was built under.  0 elsewhere. */
+	uint32_t worker_epoch;
+	uint32_t reset_epoch;
 };
 #define BLOB_FLAG_SUCCESS 1u
 
@@ -87,11 +91,29 @@ struct blob_family {
 	/* histogram: finite upper bounds, increasing; summary: quantiles in [0,1],
 	 * increasing */
 	uint32_t first_bound, n_bounds;
-	uint32_t reserved[3];
+	uint32_t aggregate; /* gauges: enum metric_aggregate; 0 for other types */
+	uint32_t reserved[2];
 };
 
 /*
- * A series owns values[value_idx ...]: one value for counter, gauge and untyped;
+ * How the gauges of several workers of one collector merge into one value
+ * (docs/custom-collectors.md, "Workers").  Counters and histograms are always
+ * summed.  A LAST gauge series owns two values: the value and the time it was
+ * set (CLOCK_REALTIME, ns, as a double), so that the latest across workers wins.
+ */
+enum metric_aggregate {
+	AGG_SUM = 0,
+	AGG_MAX = 1,
+	AGG_MIN = 2,
+	AGG_LAST = 3,
+	AGG_PER_WORKER = 4, /* one series per live worker, with a "worker" label */
+};
+#define AGG_MAX_VALUE    AGG_PER_WORKER
+#define AGG_WORKER_LABEL "worker"
+
+/*
+ * A series owns values[value_idx ...]: one value for counter, gauge and untyped
+ * (two for a gauge aggregated AGG_LAST: the value, then the time it was set);
  * for a histogram n_bounds+2 values: the cumulative count of each finite bucket,
  * then the +Inf bucket (which is the count), then the sum; for a summary n_bounds+2
  * values: the value at each quantile, then the sum, then the count.
@@ -127,6 +149,22 @@ struct metrics_view {
 int metrics_view_open(struct metrics_view *v, const void *buf, size_t len,
 		      const struct batch_limits *lim, char *err, size_t errlen);
 
+/*
+ * The same, when a view that passed these checks is at hand (known; may be
+ * NULL): if buf's counts and metadata (families to values) are byte for byte
+ * known's, only the header, sizes and error message are checked again -- the
+ * rest depends on those bytes alone -- and *like_known (may be NULL) says so.
+ * known must have passed metrics_view_open and its buffer must not have
+ * changed since.
+ */
+int metrics_view_open_like(struct metrics_view *v, const void *buf, size_t len,
+			   const struct batch_limits *lim, const struct metrics_view *known,
+			   bool *like_known, char *err, size_t errlen);
+
+/* True when a and b have the same counts and the same bytes from their families
+ * to their values: the same families, series and labels. */
+bool metrics_view_same_meta(const struct metrics_view *a, const struct metrics_view *b);
+
 /* Fills v's section offsets from the counts in v->hdr (no checks). */
 void view_compute_offsets(struct metrics_view *v);
 
@@ -139,10 +177,17 @@ double view_bound(const struct metrics_view *v, uint32_t i);
 const char *view_string(const struct metrics_view *v, uint32_t off);
 /* The collection error message (error_len bytes, may be 0). */
 const char *view_error(const struct metrics_view *v, size_t *len);
-/* Values per series of family f: 1, or n_bounds + 2 for a histogram or summary. */
+/* Values per series of family f: 1, 2 for an AGG_LAST gauge, or n_bounds + 2
+ * for a histogram or summary. */
 uint32_t family_value_count(const struct blob_family *f);
 /* The label a type's series may not carry ("le", "quantile"), or NULL. */
 const char *family_reserved_label(uint32_t type);
+/* The same for the series of family f: also "worker" for a gauge aggregated
+ * per worker. */
+const char *series_reserved_label(const struct blob_family *f);
+
+/* "sum", "max", "min", "last", "worker", or "?" for an unknown aggregate. */
+const char *metric_aggregate_name(uint32_t aggregate);
 
 /* "counter", "gauge", "histogram", "summary", or "untyped" (also for an unknown type). */
 const char *metric_type_name(uint32_t type);
@@ -179,6 +224,11 @@ void batch_reset(struct batch *b);
 int batch_family(struct batch *b, const char *name, const char *help, enum metric_type type,
 		 char *err, size_t errlen);
 
+/* Like batch_family for a gauge whose workers merge by aggregate (enum
+ * metric_aggregate).  AGG_LAST series are added with batch_add_timed. */
+int batch_gauge_family(struct batch *b, const char *name, const char *help, uint32_t aggregate,
+		       char *err, size_t errlen);
+
 /* Like batch_family for a histogram with n finite, strictly increasing bounds. */
 int batch_histogram_family(struct batch *b, const char *name, const char *help,
 			   const double *bounds, uint32_t n, char *err, size_t errlen);
@@ -196,6 +246,11 @@ int batch_summary_family(struct batch *b, const char *name, const char *help,
  */
 int batch_add(struct batch *b, const char *const *names, const char *const *values, size_t n,
 	      double value, char *err, size_t errlen);
+
+/* Adds a series of an AGG_LAST gauge: its value and when it was set (ns since
+ * the epoch).  batch_add refuses such a family's series. */
+int batch_add_timed(struct batch *b, const char *const *names, const char *const *values, size_t n,
+		    double value, double set_ns, char *err, size_t errlen);
 
 /* Adds a histogram series: counts[n_bounds+1] per bucket (not cumulative; the last
  * is the +Inf bucket), and the sum of observations. */
@@ -219,6 +274,16 @@ uint32_t batch_dropped(const struct batch *b);
  * instead of finding the limit half-way through a family.
  */
 void batch_room(const struct batch *b, struct batch_limits *room);
+
+/* Adds a series of the current family with its values as they are stored:
+ * family_value_count of them (cumulative bucket counts then the sum for a
+ * histogram, value then time for a "last" gauge). */
+int batch_add_raw(struct batch *b, const char *const *names, const char *const *values, size_t n,
+		  const double *vals, char *err, size_t errlen);
+
+/* Sets the publish time and metadata generation the packed batch carries (a
+ * writer stamps its own when it publishes; a merged batch carries its inputs'). */
+void batch_stamp(struct batch *b, uint64_t publish_time_ns, uint64_t meta_generation);
 
 /* Records the outcome of the collection (error may be NULL). */
 void batch_set_status(struct batch *b, bool success, uint64_t duration_ns, const char *error);

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -102,7 +103,7 @@ static int check_labels(const struct metrics_view *v, uint32_t si, const struct 
 		const char *name = view_string(v, l.name_off);
 		if (label_name_check(name, l.name_len, why, sizeof why) < 0)
 			FAIL("series %u: %s", si, why);
-		const char *reserved = family_reserved_label(f->type);
+		const char *reserved = series_reserved_label(f);
 		if (reserved && l.name_len == strlen(reserved) &&
 		    memcmp(name, reserved, l.name_len) == 0)
 			FAIL("series %u: a %s label is reserved for its family's type", si,
@@ -150,6 +151,9 @@ static int check_families(const struct metrics_view *v, char *err, size_t errlen
 		view_family(v, i, &f);
 		if (f.type > METRIC_SUMMARY)
 			FAIL("family %u: unknown type", i);
+		if (f.aggregate > AGG_MAX_VALUE || (f.aggregate != 0 && f.type != METRIC_GAUGE))
+			FAIL("family %u: aggregate %u is not one a %s can have", i, f.aggregate,
+			     metric_type_name(f.type));
 		/* Families own consecutive, non-overlapping runs of series, in order. */
 		if (f.first_series != next_series || f.n_series > v->hdr.n_series - next_series)
 			FAIL("family %u: series range out of order or out of range", i);
@@ -167,18 +171,41 @@ static int check_families(const struct metrics_view *v, char *err, size_t errlen
 	return 0;
 }
 
-int metrics_view_open(struct metrics_view *v, const void *buf, size_t len,
-		      const struct batch_limits *lim, char *err, size_t errlen)
+bool metrics_view_same_meta(const struct metrics_view *a, const struct metrics_view *b)
+{
+	const size_t from = offsetof(struct blob_header, n_families);
+	const size_t to = offsetof(struct blob_header, flags);
+
+	return memcmp((const char *)&a->hdr + from, (const char *)&b->hdr + from, to - from) == 0 &&
+	       memcmp(a->blob + a->families_off, b->blob + b->families_off,
+		      a->values_off - a->families_off) == 0;
+}
+
+int metrics_view_open_like(struct metrics_view *v, const void *buf, size_t len,
+			   const struct batch_limits *lim, const struct metrics_view *known,
+			   bool *like_known, char *err, size_t errlen)
 {
 	struct metrics_view tmp = { .blob = buf };
+	bool like = false;
 
 	if (len < sizeof(struct blob_header))
 		FAIL("the batch is shorter than its header");
 	memcpy(&tmp.hdr, buf, sizeof tmp.hdr);
 	int rc = check_header(&tmp, len, lim, err, errlen);
+	/* The metadata checks depend on those bytes alone: the same bytes pass again. */
 	if (rc == 0)
+		like = known != NULL && metrics_view_same_meta(&tmp, known);
+	if (rc == 0 && !like)
 		rc = check_families(&tmp, err, errlen);
 	if (rc == 0)
 		*v = tmp;
+	if (like_known != NULL)
+		*like_known = like;
 	return rc;
+}
+
+int metrics_view_open(struct metrics_view *v, const void *buf, size_t len,
+		      const struct batch_limits *lim, char *err, size_t errlen)
+{
+	return metrics_view_open_like(v, buf, len, lim, NULL, NULL, err, errlen);
 }

@@ -16,28 +16,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "segment.h"
+#include "seg_reader_internal.h"
 #include "segment_layout.h"
 
-#define READ_TRIES 64
-
-struct seg_reader {
-	const struct segdir *dir; /* NULL: opened from a descriptor, never reopened */
-	char collector[SEGMENT_COLLECTOR_MAX + 1];
-	char what[PATH_MAX + 80]; /* "segment DIR/NAME.seg", for messages */
-	int fd;
-	void *base;
-	size_t size;
-	struct seg_read_limits lim;
-	unsigned char *buf; /* private copy of one latch copy */
-	size_t buf_size;
-	/* What the last good snapshot saw (seg_reader_unchanged). */
-	bool seen;
-	uint64_t seen_seq, seen_writer;
-	bool seen_alive;
-};
-
 /* ---- SIGBUS guard ---- */
+
+/* Every access to the mapping goes through one of the guarded functions below:
+ * a writer may truncate the file under us at any time. */
 
 /* sigsetjmp(jb, 0): saving the signal mask costs two syscalls per read, and the
  * handler runs with SA_NODEFER, so SIGBUS is never left blocked by the jump. */
@@ -88,6 +73,9 @@ static const char *beyond_limits(const struct seg_reader *r, const struct seg_he
 	struct batch_limits l;
 	const struct batch_limits *m = &r->lim.max;
 
+	if (h->workers > r->lim.max_workers)
+		return r->lim.max_workers ? "declares more workers than this reader accepts"
+					  : "has workers, and this reader accepts none";
 	seg_header_limits(h, &l);
 	if (l.max_series > m->max_series || l.max_values > m->max_values)
 		return "declares more series or values than this reader accepts";
@@ -97,7 +85,7 @@ static const char *beyond_limits(const struct seg_reader *r, const struct seg_he
 	return NULL;
 }
 
-static int copy_header(struct seg_reader *r, struct seg_header *h, char *err, size_t errlen)
+int reader_copy_header(struct seg_reader *r, struct seg_header *h, char *err, size_t errlen)
 {
 	char why[200];
 	sigjmp_buf jb;
@@ -135,6 +123,16 @@ static int map_fd(struct seg_reader *r, char *err, size_t errlen)
 		return -EPROTO;
 	}
 	if ((uint64_t)st.st_size > r->lim.max_bytes) {
+		struct seg_header h;
+		/* Worth saying when the reason is the workers (a pread: nothing mapped). */
+		if (seg_header_pread(r->fd, &h) == 0 && h.magic == SEGMENT_MAGIC &&
+		    h.workers > r->lim.max_workers) {
+			snprintf(err, errlen, "%s refused: it %s", r->what,
+				 r->lim.max_workers
+				     ? "declares more workers than this reader accepts"
+				     : "has workers, and this reader accepts none");
+			return -EPROTO;
+		}
 		snprintf(err, errlen,
 			 "%s refused: it is larger than this reader accepts (%llu bytes at most)",
 			 r->what, (unsigned long long)r->lim.max_bytes);
@@ -165,7 +163,7 @@ static int map(struct seg_reader *r, char *err, size_t errlen)
 	return rc;
 }
 
-static int ensure_buffer(struct seg_reader *r, size_t capacity, char *err, size_t errlen)
+int reader_ensure_buffer(struct seg_reader *r, size_t capacity, char *err, size_t errlen)
 {
 	if (r->buf_size >= capacity)
 		return 0;
@@ -198,9 +196,9 @@ static int finish_open(struct seg_reader **out, struct seg_reader *r, int rc, ch
 	struct seg_header h;
 
 	if (rc == 0)
-		rc = copy_header(r, &h, err, errlen);
+		rc = reader_copy_header(r, &h, err, errlen);
 	if (rc == 0)
-		rc = ensure_buffer(r, h.copy_capacity, err, errlen);
+		rc = reader_ensure_buffer(r, h.copy_capacity, err, errlen);
 	if (rc < 0) {
 		seg_reader_close(r);
 		return rc;
@@ -252,6 +250,7 @@ void seg_reader_close(struct seg_reader *r)
 	if (r == NULL)
 		return;
 	unmap(r);
+	reader_workers_free(r);
 	free(r->buf);
 	free(r);
 }
@@ -275,6 +274,64 @@ static int follow_replacement(struct seg_reader *r, char *err, size_t errlen)
 
 /* ---- snapshot ---- */
 
+int reader_latch_read(const struct latch *l, void *dst, size_t cap, size_t *len)
+{
+	sigjmp_buf jb;
+
+	if (sigsetjmp(jb, 0) != 0) {
+		bus_guard = NULL;
+		return -EFAULT;
+	}
+	bus_guard = &jb;
+	int rc = latch_read(l, dst, cap, READ_TRIES, len);
+	bus_guard = NULL;
+	return rc;
+}
+
+int reader_latch_read_known(const struct latch *l, void *dst, size_t cap, size_t prefix,
+			    size_t (*known)(const void *dst, void *arg), void *arg, size_t *len,
+			    size_t *skipped_to)
+{
+	sigjmp_buf jb;
+
+	if (sigsetjmp(jb, 0) != 0) {
+		bus_guard = NULL;
+		return -EFAULT;
+	}
+	bus_guard = &jb;
+	int rc = latch_read_known(l, dst, cap, READ_TRIES, prefix, known, arg, len, skipped_to);
+	bus_guard = NULL;
+	return rc;
+}
+
+int reader_latch_seq(const struct latch *l, bool recheck, uint64_t *seq)
+{
+	sigjmp_buf jb;
+
+	if (sigsetjmp(jb, 0) != 0) {
+		bus_guard = NULL;
+		return -EFAULT;
+	}
+	bus_guard = &jb;
+	*seq = recheck ? latch_seq_recheck(l) : latch_seq(l);
+	bus_guard = NULL;
+	return 0;
+}
+
+int reader_words(struct seg_reader *r, void *dst, uint64_t off, size_t nwords)
+{
+	sigjmp_buf jb;
+
+	if (sigsetjmp(jb, 0) != 0) {
+		bus_guard = NULL;
+		return -EFAULT;
+	}
+	bus_guard = &jb;
+	words_load(dst, seg_words(r->base, off), nwords);
+	bus_guard = NULL;
+	return 0;
+}
+
 static int guarded_latch_read(struct seg_reader *r, const struct seg_header *h, size_t *len,
 			      char *err, size_t errlen)
 {
@@ -283,22 +340,16 @@ static int guarded_latch_read(struct seg_reader *r, const struct seg_header *h, 
 		.copy = { seg_words(r->base, h->copy_offset[0]),
 			  seg_words(r->base, h->copy_offset[1]) },
 	};
-	sigjmp_buf jb;
+	int rc = reader_latch_read(&l, r->buf, h->copy_capacity, len);
 
-	if (sigsetjmp(jb, 0) != 0) {
-		bus_guard = NULL;
+	if (rc == -EFAULT)
 		snprintf(err, errlen, "%s was truncated under its readers", r->what);
-		return -EPROTO;
-	}
-	bus_guard = &jb;
-	int rc = latch_read(&l, r->buf, h->copy_capacity, READ_TRIES, len);
-	bus_guard = NULL;
-	if (rc == -EAGAIN)
+	else if (rc == -EAGAIN)
 		snprintf(err, errlen, "the writer of %s kept publishing through %d read attempts",
 			 r->what, READ_TRIES);
 	else if (rc < 0)
 		snprintf(err, errlen, "%s holds a batch with an impossible length", r->what);
-	return rc;
+	return rc == -EFAULT ? -EPROTO : rc;
 }
 
 /* A writer is alive while it holds the writer lock (segment_layout.h). */
@@ -314,6 +365,8 @@ static void fill_info(struct seg_info *info, const struct seg_header *h, int fd)
 	info->generation = h->generation;
 	info->publishes = h->publishes;
 	info->series_dropped = h->series_dropped;
+	info->workers = info->workers_alive = 0;
+	info->workers_refused = 0;
 }
 
 bool seg_reader_unchanged(struct seg_reader *r)
@@ -322,6 +375,8 @@ bool seg_reader_unchanged(struct seg_reader *r)
 
 	if (!r->seen || r->fd < 0 || seg_header_pread(r->fd, &h) < 0)
 		return false;
+	if (h.workers != 0)
+		return h.seq == r->seen_seq && reader_workers_unchanged(r, &h);
 	return h.seq == r->seen_seq && h.writer == r->seen_writer &&
 	       (h.writer != 0 && seg_writer_locked(r->fd)) == r->seen_alive;
 }
@@ -336,9 +391,11 @@ int seg_reader_snapshot(struct seg_reader *r, struct metrics_view *view, struct 
 
 	int rc = follow_replacement(r, err, errlen);
 	if (rc == 0)
-		rc = copy_header(r, &h, err, errlen);
+		rc = reader_copy_header(r, &h, err, errlen);
+	if (rc == 0 && h.workers != 0)
+		return reader_workers_snapshot(r, &h, view, info, err, errlen);
 	if (rc == 0)
-		rc = ensure_buffer(r, h.copy_capacity, err, errlen);
+		rc = reader_ensure_buffer(r, h.copy_capacity, err, errlen);
 	if (rc == 0 && info != NULL)
 		fill_info(info, &h, r->fd);
 	if (rc == 0)

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "seg_workers.h"
 #include "segment.h"
 #include "segment_layout.h"
 
@@ -19,7 +20,14 @@ struct seg_writer {
 	size_t reserved;       /* bytes of each copy known to be backed by memory */
 	struct seg_header hdr; /* private copy, checked at attach */
 	struct batch_limits limits;
+	/* Where this writer publishes: the segment's copies, or its slot's. */
 	struct latch latch;
+	uint64_t copy_off[2], cap;
+	int slot; /* -1: the segment's only writer */
+	uint32_t epoch, reset_epoch;
+	/* The words it keeps up to date: the header's, or its slot header's. */
+	_Atomic uint64_t *w_writer, *w_publishes, *w_dropped, *w_interval;
+	_Atomic uint64_t *w_generation; /* NULL in a slot: readers keep their own */
 	uint64_t generation;
 	/* What this process last published, to tell when the set of series changed. */
 	unsigned char *last_meta;
@@ -84,8 +92,61 @@ static int lock_as_writer(int fd, const char *what, char *err, size_t errlen)
 	return rc;
 }
 
-/* Takes fd (closed on failure too) and makes w the segment's writer. */
+/* The segment's only writer: the header's latch and words. */
+static int take_segment(struct seg_writer *w, const char *what, char *err, size_t errlen)
+{
+	int rc = lock_as_writer(w->fd, what, err, errlen);
 
+	if (rc < 0)
+		return rc;
+	w->slot = -1;
+	w->latch.seq = header_word(w, SEG_WORD(seq));
+	w->latch.copy[0] = seg_words(w->base, w->hdr.copy_offset[0]);
+	w->latch.copy[1] = seg_words(w->base, w->hdr.copy_offset[1]);
+	w->copy_off[0] = w->hdr.copy_offset[0];
+	w->copy_off[1] = w->hdr.copy_offset[1];
+	w->cap = w->hdr.copy_capacity;
+	w->w_writer = header_word(w, SEG_WORD(writer));
+	w->w_publishes = header_word(w, SEG_WORD(publishes));
+	w->w_dropped = header_word(w, SEG_WORD(series_dropped));
+	w->w_interval = header_word(w, SEG_WORD(interval_ms));
+	w->w_generation = header_word(w, SEG_WORD(generation));
+	w->generation = atomic_load_explicit(w->w_generation, memory_order_relaxed);
+	w->reset_epoch = (uint32_t)atomic_load_explicit(header_word(w, SEG_WORD(reset_epoch)),
+							memory_order_acquire);
+	return 0;
+}
+
+/* One of the segment's workers: a slot of its own (seg_workers.h). */
+static int take_slot(struct seg_writer *w, const char *what, char *err, size_t errlen)
+{
+	struct slot_claim c;
+	int rc = seg_slot_claim(&c, w->base, &w->hdr, w->fd, what, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	_Atomic uint64_t *words = seg_slot_words(w->base, &w->hdr, c.slot);
+	uint64_t off = seg_slot_offset(&w->hdr, c.slot) + SEG_SLOT_HEADER_SIZE;
+	w->slot = (int)c.slot;
+	w->epoch = c.epoch;
+	w->reset_epoch = c.reset_epoch;
+	w->latch = seg_slot_latch(w->base, &w->hdr, c.slot);
+	w->copy_off[0] = off;
+	w->copy_off[1] = off + w->hdr.slot_capacity;
+	w->cap = w->hdr.slot_capacity;
+	w->w_writer = words + SLOT_WORD(writer);
+	w->w_publishes = words + SLOT_WORD(publishes);
+	w->w_dropped = words + SLOT_WORD(series_dropped);
+	w->w_interval = words + SLOT_WORD(interval_ms);
+	atomic_store_explicit(w->w_interval,
+			      atomic_load_explicit(header_word(w, SEG_WORD(interval_ms)),
+						   memory_order_relaxed),
+			      memory_order_relaxed);
+	return 0;
+}
+
+/* Takes fd (closed on failure too) and makes w the segment's writer, or one of
+ * its workers. */
 static int attach(struct seg_writer **out, int fd, const char *what, char *err, size_t errlen)
 {
 	struct seg_writer *w = calloc(1, sizeof *w);
@@ -100,23 +161,18 @@ static int attach(struct seg_writer **out, int fd, const char *what, char *err, 
 	if (rc == 0)
 		rc = check_header(w, what, err, errlen);
 	if (rc == 0)
-		rc = lock_as_writer(fd, what, err, errlen);
+		rc = w->hdr.workers ? take_slot(w, what, err, errlen)
+				    : take_segment(w, what, err, errlen);
 	if (rc < 0)
 		goto fail;
 	seg_header_limits(&w->hdr, &w->limits);
-	w->last_meta = malloc(w->hdr.copy_capacity);
+	w->last_meta = malloc(w->cap);
 	if (w->last_meta == NULL) {
 		rc = -ENOMEM;
 		snprintf(err, errlen, "out of memory attaching to %s", what);
 		goto fail;
 	}
-	w->latch.seq = header_word(w, SEG_WORD(seq));
-	w->latch.copy[0] = seg_words(w->base, w->hdr.copy_offset[0]);
-	w->latch.copy[1] = seg_words(w->base, w->hdr.copy_offset[1]);
-	w->generation = atomic_load_explicit(header_word(w, SEG_WORD(generation)),
-					     memory_order_relaxed);
-	atomic_store_explicit(header_word(w, SEG_WORD(writer)),
-			      SEG_WRITER(getpid(), process_start_token(getpid())),
+	atomic_store_explicit(w->w_writer, SEG_WRITER(getpid(), process_start_token(getpid())),
 			      memory_order_relaxed);
 	*out = w;
 	return 0;
@@ -181,10 +237,17 @@ void seg_writer_detach(struct seg_writer *w)
 	free(w);
 }
 
+void seg_writer_forget_fd(struct seg_writer *w)
+{
+	if (w->fd >= 0)
+		close(w->fd);
+	w->fd = -1;
+}
+
 void seg_writer_detach_resident(struct seg_writer *w)
 {
-	if (w != NULL && w->base != NULL)
-		atomic_store_explicit(header_word(w, SEG_WORD(writer)), 0, memory_order_relaxed);
+	if (w != NULL && w->w_writer != NULL)
+		atomic_store_explicit(w->w_writer, 0, memory_order_relaxed);
 	seg_writer_detach(w);
 }
 
@@ -195,8 +258,20 @@ const struct batch_limits *seg_writer_limits(const struct seg_writer *w)
 
 void seg_writer_set_interval(struct seg_writer *w, uint32_t interval_ms)
 {
-	atomic_store_explicit(header_word(w, SEG_WORD(interval_ms)), interval_ms,
-			      memory_order_relaxed);
+	atomic_store_explicit(w->w_interval, interval_ms, memory_order_relaxed);
+}
+
+int seg_writer_slot(const struct seg_writer *w)
+{
+	return w->slot;
+}
+
+uint32_t seg_writer_reset_epoch(struct seg_writer *w)
+{
+	/* Acquire: pairs with segment_reset's release store of the word. */
+	w->reset_epoch = (uint32_t)atomic_load_explicit(header_word(w, SEG_WORD(reset_epoch)),
+							memory_order_acquire);
+	return w->reset_epoch;
 }
 
 /* The counts and the metadata sections say which series exist. */
@@ -219,8 +294,8 @@ static void note_generation(struct seg_writer *w, const unsigned char *blob, siz
 	w->generation++;
 	memcpy(w->last_meta, blob, meta_len);
 	w->last_meta_len = meta_len;
-	atomic_store_explicit(header_word(w, SEG_WORD(generation)), w->generation,
-			      memory_order_relaxed);
+	if (w->w_generation != NULL)
+		atomic_store_explicit(w->w_generation, w->generation, memory_order_relaxed);
 }
 
 /* Makes sure len bytes of both copies are backed before the latch writes them,
@@ -232,10 +307,10 @@ static int reserve_copies(struct seg_writer *w, size_t len, char *err, size_t er
 	if (len <= w->reserved)
 		return 0;
 	size_t want = len + step - len % step;
-	if (want > w->hdr.copy_capacity)
-		want = w->hdr.copy_capacity;
+	if (want > w->cap)
+		want = w->cap;
 	for (int i = 0; i < 2; i++) {
-		int rc = segment_reserve(w->fd, w->hdr.copy_offset[i], want);
+		int rc = segment_reserve(w->fd, w->copy_off[i], want);
 		if (rc < 0) {
 			snprintf(err, errlen, "fallocate(\"%s\" copy %d, %zu bytes) failed: %s%s",
 				 w->hdr.collector, i, want, strerror(-rc),
@@ -254,9 +329,9 @@ int seg_writer_publish(struct seg_writer *w, struct batch *b, char *err, size_t 
 	struct blob_header h;
 	size_t skip_from[2] = { 0, 0 }, skip_to[2] = { 0, 0 };
 
-	if (len > w->hdr.copy_capacity) {
+	if (len > w->cap) {
 		snprintf(err, errlen, "batch of %zu bytes does not fit the segment (%llu bytes)",
-			 len, (unsigned long long)w->hdr.copy_capacity);
+			 len, (unsigned long long)w->cap);
 		return -E2BIG;
 	}
 	int rc = reserve_copies(w, len, err, errlen);
@@ -266,6 +341,8 @@ int seg_writer_publish(struct seg_writer *w, struct batch *b, char *err, size_t 
 	memcpy(&h, blob, sizeof h);
 	h.meta_generation = w->generation;
 	h.publish_time_ns = segment_now_ns();
+	h.worker_epoch = w->epoch;
+	h.reset_epoch = w->reset_epoch;
 	memcpy(blob, &h, sizeof h);
 	for (int i = 0; i < 2; i++) {
 		if (w->copy_generation[i] == w->generation) {
@@ -275,9 +352,8 @@ int seg_writer_publish(struct seg_writer *w, struct batch *b, char *err, size_t 
 	}
 	latch_publish(&w->latch, blob, len, skip_from, skip_to);
 	w->copy_generation[0] = w->copy_generation[1] = w->generation;
-	atomic_fetch_add_explicit(header_word(w, SEG_WORD(publishes)), 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(w->w_publishes, 1, memory_order_relaxed);
 	if (batch_dropped(b) > 0)
-		atomic_fetch_add_explicit(header_word(w, SEG_WORD(series_dropped)),
-					  batch_dropped(b), memory_order_relaxed);
+		atomic_fetch_add_explicit(w->w_dropped, batch_dropped(b), memory_order_relaxed);
 	return 0;
 }

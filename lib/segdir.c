@@ -178,6 +178,12 @@ static int open_checked_dir(struct segdir *d, const char *real, const struct sta
 	struct stat st;
 	int fd = open(real, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
+	/* Others may reach a segment by name (0751), not list the directory: an
+	 * application of another user attaches through a descriptor that only
+	 * looks names up. */
+	if (fd < 0 && errno == EACCES)
+		fd = open(real, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
 	if (fd < 0)
 		return fail(-errno, err, errlen, "open(\"%s\") failed: %s", real, strerror(errno));
 	if (fstat(fd, &st) < 0 || st.st_dev != want->st_dev || st.st_ino != want->st_ino) {

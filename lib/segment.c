@@ -13,6 +13,7 @@
 
 #include "segment.h"
 #include "segment_layout.h"
+#include "seg_workers.h"
 
 bool segment_part_valid(const char *s)
 {
@@ -112,10 +113,29 @@ size_t segment_size_for(const struct batch_limits *lim)
 	return seg_layout(&h, lim);
 }
 
+uint64_t segment_size_for_workers(const struct batch_limits *lim, uint32_t workers)
+{
+	struct seg_header h;
+	return seg_layout_workers(&h, lim, workers);
+}
+
 void seg_read_limits_for(uint32_t max_series, struct seg_read_limits *out)
 {
 	segment_limits(max_series, &out->max);
+	out->max_workers = 0;
 	out->max_bytes = segment_size_for(&out->max);
+}
+
+void seg_read_limits_workers(struct seg_read_limits *l, uint32_t max_workers)
+{
+	uint64_t with_workers;
+
+	if (max_workers > SEGMENT_WORKERS_MAX)
+		max_workers = SEGMENT_WORKERS_MAX;
+	l->max_workers = max_workers;
+	with_workers = max_workers ? segment_size_for_workers(&l->max, max_workers) : 0;
+	if (with_workers > l->max_bytes)
+		l->max_bytes = with_workers;
 }
 
 int seg_header_pread(int fd, struct seg_header *h)
@@ -128,39 +148,88 @@ int seg_header_pread(int fd, struct seg_header *h)
 	return n == (ssize_t)sizeof *h ? 0 : -EPROTO;
 }
 
-static void writer_lock_range(struct flock *fl, short type)
+static void lock_range(struct flock *fl, short type, off_t start, off_t len)
 {
 	memset(fl, 0, sizeof *fl);
 	fl->l_type = type;
 	fl->l_whence = SEEK_SET;
-	fl->l_start = 0;
-	fl->l_len = 1;
+	fl->l_start = start;
+	fl->l_len = len;
 }
 
-int seg_writer_lock(int fd)
+static int try_lock_byte(int fd, off_t byte)
 {
 	struct flock fl;
 
-	writer_lock_range(&fl, F_WRLCK);
+	lock_range(&fl, F_WRLCK, byte, 1);
 	if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
 		return 0;
 	return errno == EAGAIN || errno == EACCES ? -EBUSY : -errno;
 }
 
-bool seg_writer_locked(int fd)
+static bool range_locked(int fd, off_t start, off_t len)
 {
 	struct flock fl;
 
-	writer_lock_range(&fl, F_WRLCK);
+	lock_range(&fl, F_WRLCK, start, len);
 	return fcntl(fd, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
 }
 
-size_t seg_layout(struct seg_header *h, const struct batch_limits *lim)
+int seg_writer_lock(int fd)
 {
-	size_t cap = batch_blob_capacity(lim);
-	if (cap == 0)
+	return try_lock_byte(fd, 0);
+}
+
+/* One request covers byte 0 and every slot's byte: only live writers hold any. */
+bool seg_writer_locked(int fd)
+{
+	return range_locked(fd, 0, 1 + SEGMENT_WORKERS_MAX);
+}
+
+int seg_slot_trylock(int fd, uint32_t slot)
+{
+	return try_lock_byte(fd, 1 + (off_t)slot);
+}
+
+bool seg_slot_locked(int fd, uint32_t slot)
+{
+	return range_locked(fd, 1 + (off_t)slot, 1);
+}
+
+/* Waits in steps of 1 ms rather than with F_OFD_SETLKW: a worker that hangs
+ * while holding it must not hang everyone who attaches after it. */
+int seg_claim_lock(int fd, unsigned timeout_ms)
+{
+	const struct timespec step = { 0, 1000000 };
+
+	for (unsigned waited = 0;; waited++) {
+		int rc = try_lock_byte(fd, 0);
+		if (rc != -EBUSY || waited >= timeout_ms)
+			return rc;
+		nanosleep(&step, NULL);
+	}
+}
+
+void seg_claim_unlock(int fd)
+{
+	struct flock fl;
+
+	lock_range(&fl, F_UNLCK, 0, 1);
+	fcntl(fd, F_OFD_SETLK, &fl);
+}
+
+static uint64_t align_copy(uint64_t n)
+{
+	return (n + SEGMENT_COPY_ALIGN - 1) & ~(uint64_t)(SEGMENT_COPY_ALIGN - 1);
+}
+
+size_t seg_layout_workers(struct seg_header *h, const struct batch_limits *lim, uint32_t workers)
+{
+	uint64_t batch = batch_blob_capacity(lim);
+	if (batch == 0 || workers > SEGMENT_WORKERS_MAX)
 		return 0;
-	cap = (cap + SEGMENT_COPY_ALIGN - 1) & ~(size_t)(SEGMENT_COPY_ALIGN - 1);
+	/* With workers the header's copies hold the retained totals: folded[] and a batch. */
+	uint64_t cap = align_copy(batch + (workers ? seg_retained_prefix(workers) : 0));
 	memset(h, 0, sizeof *h);
 	h->magic = SEGMENT_MAGIC;
 	h->layout_version = SEGMENT_LAYOUT_VERSION;
@@ -170,7 +239,20 @@ size_t seg_layout(struct seg_header *h, const struct batch_limits *lim)
 	h->copy_capacity = cap;
 	h->segment_size = SEGMENT_HEADER_SIZE + 2 * cap;
 	limits_pack(h->limits, lim);
+	if (workers > 0) {
+		h->workers = workers;
+		h->slots_offset = h->segment_size;
+		h->slot_capacity = align_copy(batch);
+		h->segment_size = seg_slot_offset(h, workers);
+	}
+	if (h->segment_size > SIZE_MAX / 2)
+		return 0;
 	return h->segment_size;
+}
+
+size_t seg_layout(struct seg_header *h, const struct batch_limits *lim)
+{
+	return seg_layout_workers(h, lim, 0);
 }
 
 static bool copy_in_range(uint64_t off, uint64_t cap, uint64_t size)
@@ -182,6 +264,30 @@ static bool copy_in_range(uint64_t off, uint64_t cap, uint64_t size)
 static bool copies_overlap(uint64_t a, uint64_t b, uint64_t cap)
 {
 	return a < b + cap && b < a + cap;
+}
+
+/*
+ * The slots of a header whose copies were checked: after both copies, each
+ * slot's copies big enough for a batch within the limits, and the last slot
+ * ending exactly at the end of the object.  Every product is bounded first, so
+ * nothing can wrap.
+ */
+static bool slots_consistent(const struct seg_header *h, uint64_t batch_cap, uint64_t size)
+{
+	uint64_t end0 = h->copy_offset[0] + h->copy_capacity;
+	uint64_t end1 = h->copy_offset[1] + h->copy_capacity;
+
+	if (h->workers == 0)
+		return h->slots_offset == 0 && h->slot_capacity == 0;
+	if (h->workers > SEGMENT_WORKERS_MAX ||
+	    h->copy_capacity < batch_cap + seg_retained_prefix(h->workers) ||
+	    h->slot_capacity < batch_cap || h->slot_capacity % 8 != 0 || h->slots_offset % 8 != 0 ||
+	    h->slots_offset < end0 || h->slots_offset < end1 || h->slots_offset > size ||
+	    h->slot_capacity > size)
+		return false;
+	uint64_t stride = SEG_SLOT_HEADER_SIZE + 2 * h->slot_capacity;
+	return stride <= (size - h->slots_offset) / h->workers &&
+	       h->slots_offset + stride * h->workers == size;
 }
 
 int seg_header_check(const struct seg_header *h, size_t object_size, char *err, size_t errlen)
@@ -204,7 +310,8 @@ int seg_header_check(const struct seg_header *h, size_t object_size, char *err, 
 	    h->copy_capacity < cap || h->copy_capacity % 8 != 0 ||
 	    !copy_in_range(h->copy_offset[0], h->copy_capacity, object_size) ||
 	    !copy_in_range(h->copy_offset[1], h->copy_capacity, object_size) ||
-	    copies_overlap(h->copy_offset[0], h->copy_offset[1], h->copy_capacity)) {
+	    copies_overlap(h->copy_offset[0], h->copy_offset[1], h->copy_capacity) ||
+	    !slots_consistent(h, cap, object_size)) {
 		snprintf(err, errlen, "segment header sizes or offsets are inconsistent");
 		return -EPROTO;
 	}
@@ -230,22 +337,47 @@ static size_t initial_blob(uint64_t *words, size_t nwords)
 	return len;
 }
 
-static void init_segment(void *base, struct seg_header *h)
+/* With workers: no retained totals yet, nothing folded, every slot unused
+ * (a slot's seq of 0 says so: its pages are never touched here). */
+static int initial_retained(unsigned char **out, size_t *len, const struct seg_header *h)
 {
-	uint64_t blob[16];
-	size_t len = initial_blob(blob, 16);
+	struct blob_header empty = { .used_bytes = sizeof empty };
+	size_t size = (size_t)seg_retained_prefix(h->workers) + sizeof empty;
+	uint64_t *folded = calloc(h->workers, sizeof *folded);
+
+	*out = calloc(1, size);
+	if (*out == NULL || folded == NULL) {
+		free(*out);
+		free(folded);
+		return -ENOMEM;
+	}
+	*len = seg_retained_pack(*out, size, 0, (uint32_t)h->workers, folded, &empty, sizeof empty);
+	free(folded);
+	return 0;
+}
+
+static int init_segment(void *base, struct seg_header *h)
+{
+	uint64_t words[16];
+	unsigned char *blob = (unsigned char *)words;
+	size_t len = initial_blob(words, 16);
 	struct latch l = {
 		.seq = seg_words(base, offsetof(struct seg_header, seq)),
 		.copy = { seg_words(base, h->copy_offset[0]), seg_words(base, h->copy_offset[1]) },
 	};
 	const size_t none[2] = { 0, 0 };
 
+	if (h->workers > 0 && initial_retained(&blob, &len, h) < 0)
+		return -ENOMEM;
 	uint64_t magic = h->magic;
 	h->magic = 0;
 	words_store(base, h, sizeof *h / 8);
 	latch_publish(&l, blob, len, none, none);
+	if (blob != (unsigned char *)words)
+		free(blob);
 	/* Readers check the magic first (acquire): everything above is visible then. */
 	atomic_store_explicit(seg_words(base, 0), magic, memory_order_release);
+	return 0;
 }
 
 /* Why the existing segment file fd may not be replaced, or NULL if it may. */
@@ -331,9 +463,11 @@ int segment_reserve(int fd, uint64_t off, uint64_t len)
 /* The header and the start of each copy: what init_segment writes. */
 static int reserve_initial(int fd, const struct seg_header *h)
 {
+	uint64_t first = SEGMENT_COPY_ALIGN * 2 +
+			 (h->workers ? seg_retained_prefix(h->workers) : 0);
 	int rc = segment_reserve(fd, 0, SEGMENT_HEADER_SIZE);
 	for (int i = 0; i < 2 && rc == 0; i++)
-		rc = segment_reserve(fd, h->copy_offset[i], SEGMENT_COPY_ALIGN * 2);
+		rc = segment_reserve(fd, h->copy_offset[i], first);
 	return rc;
 }
 
@@ -374,9 +508,11 @@ static int init_file(int fd, const char *path, struct seg_header *h, size_t size
 			 strerror(e));
 		return -e;
 	}
-	init_segment(base, h);
+	int rc = init_segment(base, h);
 	munmap(base, size);
-	return 0;
+	if (rc < 0)
+		snprintf(err, errlen, "initialising \"%s\": out of memory", path);
+	return rc;
 }
 
 int segment_create(const struct segdir *d, const char *collector, const struct segment_options *opt,
@@ -384,7 +520,7 @@ int segment_create(const struct segdir *d, const char *collector, const struct s
 {
 	char name[SEGMENT_COLLECTOR_MAX + sizeof SEGDIR_SUFFIX], path[PATH_MAX + 80];
 	struct seg_header h;
-	size_t size = seg_layout(&h, &opt->limits);
+	size_t size = seg_layout_workers(&h, &opt->limits, opt->workers);
 
 	if (size == 0 || segdir_file_name(name, sizeof name, collector, err, errlen) < 0) {
 		if (size == 0)

@@ -10,8 +10,12 @@
  *  - The agent creates it (segment_create) and removes it (segment_remove).
  *  - Exactly one writer, the collector process, attaches (seg_writer_attach, or
  *    seg_writer_attach_fd for a plugin that was handed its segment's descriptor)
- *    and publishes batches.  There is no writer lock: one writer per segment is
- *    the rule, and a second writer would only corrupt its own collector's output.
+ *    and publishes batches.  The writer lock (segment_layout.h) refuses a second.
+ *  - A segment created with workers (segment_options.workers > 0) takes up to
+ *    that many writers at once, each attached to a slot of its own and
+ *    publishing there exactly as above; seg_writer_attach picks the slot.  A
+ *    reader merges the slots and the retained totals of ended workers into one
+ *    batch (seg_merge.h), so that readers see one collector either way.
  *  - Any number of readers (the exporter, the CLI) map it read-only.  A reader
  *    trusts nothing in it: its limits are its own (struct seg_read_limits), never
  *    the header's, and a segment beyond them is refused with the reason.
@@ -56,9 +60,11 @@
 #include "metrics.h"
 #include "segdir.h"
 
-/* 2: the writer's identity is one word (pid and start token), never read torn. */
-#define SEGMENT_LAYOUT_VERSION 2
-#define SEGMENT_COLLECTOR_MAX  63 /* collector names: [a-zA-Z0-9_-]{1,63} */
+/* 3: worker slots and the retained totals of ended workers (2: the writer's
+ * identity in one word, never read torn). */
+#define SEGMENT_LAYOUT_VERSION 3
+#define SEGMENT_COLLECTOR_MAX  63    /* collector names: [a-zA-Z0-9_-]{1,63} */
+#define SEGMENT_WORKERS_MAX    1024u /* worker slots of one segment */
 #define SEGMENT_INSTANCE_MAX   63
 
 /* True when s is a valid collector (or instance) name. */
@@ -68,14 +74,16 @@ bool segment_part_valid(const char *s);
  * default): what the agent creates it with and what readers accept. */
 void segment_limits(uint32_t max_series, struct batch_limits *out);
 
-/* Bytes of a segment created with lim; 0 if lim is absurd. */
+/* Bytes of a segment created with lim (and workers slots); 0 if lim is absurd. */
 size_t segment_size_for(const struct batch_limits *lim);
+uint64_t segment_size_for_workers(const struct batch_limits *lim, uint32_t workers);
 
 struct segment_options {
-	struct batch_limits limits;
-	uint32_t interval_ms; /* the collector's interval, for staleness */
-	mode_t mode;          /* e.g. 0640 */
-	gid_t gid;            /* (gid_t)-1 to keep the creator's group */
+	struct batch_limits limits; /* with workers: of each worker, and of the merge */
+	uint32_t interval_ms;       /* the collector's interval, for staleness */
+	mode_t mode;                /* e.g. 0640 */
+	gid_t gid;                  /* (gid_t)-1 to keep the creator's group */
+	uint32_t workers;           /* writer processes at once; 0: one writer */
 };
 
 /*
@@ -91,11 +99,22 @@ int segment_create(const struct segdir *d, const char *collector, const struct s
 /* Removes the segment; a missing one is not an error. */
 int segment_remove(const struct segdir *d, const char *collector, char *err, size_t errlen);
 
+/*
+ * Resets the collector of the segment open for writing at fd: its counters and
+ * histograms start again from zero.  Bumps the reset epoch (writers rebase
+ * their counters at their next publish) and, with workers, forgets what ended
+ * workers counted.  Serialised with attaching workers by the claim lock.
+ */
+int segment_reset(int fd, const char *what, char *err, size_t errlen);
+
 /* ---- writer ---- */
 
 struct seg_writer;
 
-/* Maps collector's segment in d read-write and records this process as its writer. */
+/* Maps collector's segment in d read-write and records this process as its
+ * writer; with workers, claims a free slot (folding what its ended worker
+ * counted into the retained totals) or fails with -EBUSY when every slot is held
+ * by a live worker (counted in the header's workers_refused). */
 int seg_writer_attach(struct seg_writer **out, const struct segdir *d, const char *collector,
 		      char *err, size_t errlen);
 
@@ -104,6 +123,11 @@ int seg_writer_attach(struct seg_writer **out, const struct segdir *d, const cha
 int seg_writer_attach_fd(struct seg_writer **out, int fd, const char *what, char *err,
 			 size_t errlen);
 void seg_writer_detach(struct seg_writer *w);
+
+/* Closes the writer's descriptor and nothing else (async-signal-safe): a child
+ * after fork() lets go of the parent's open file description, and with it of
+ * the parent's writer or slot lock.  Detach later as usual. */
+void seg_writer_forget_fd(struct seg_writer *w);
 
 /*
  * Detaches and stores writer 0: "no resident writer".  For writers that
@@ -120,6 +144,16 @@ const struct batch_limits *seg_writer_limits(const struct seg_writer *w);
 /* Changes the interval readers use for staleness. */
 void seg_writer_set_interval(struct seg_writer *w, uint32_t interval_ms);
 
+/* The slot this writer holds, or -1 in a segment of one writer. */
+int seg_writer_slot(const struct seg_writer *w);
+
+/*
+ * The collector's reset epoch now (segment_reset bumps it).  Batches published
+ * from now on are stamped with it: a writer that sees it change rebases its
+ * counters first, so that they start again from zero.
+ */
+uint32_t seg_writer_reset_epoch(struct seg_writer *w);
+
 /*
  * Publishes the batch: readers see all of it or all of the previous one.  Stamps
  * the publish time and bumps the generation when the set of series changed.
@@ -134,12 +168,18 @@ struct seg_reader;
 /* What a reader accepts, whatever a segment's header says. */
 struct seg_read_limits {
 	struct batch_limits max; /* no header limit may exceed these */
+	uint32_t max_workers;    /* nor its worker slots this (0: one writer only) */
 	uint64_t max_bytes;      /* nor the file's size this */
 };
 
-/* Limits that accept every segment the agent creates for collectors of at
- * most max_series series (see segment_limits). */
+/* Limits that accept every segment of one writer the agent creates for
+ * collectors of at most max_series series (see segment_limits). */
 void seg_read_limits_for(uint32_t max_series, struct seg_read_limits *out);
+
+/* Also accepts segments of up to max_workers workers (at most
+ * SEGMENT_WORKERS_MAX); merging them costs at most max_workers times the work
+ * of one segment of the same limits. */
+void seg_read_limits_workers(struct seg_read_limits *l, uint32_t max_workers);
 
 /* What a reader knows about a segment besides its batch. */
 struct seg_info {
@@ -151,6 +191,11 @@ struct seg_info {
 	uint64_t generation;
 	uint64_t publishes;      /* completed publishes since creation */
 	uint64_t series_dropped; /* series refused for limits, over all publishes */
+	/* Segments with workers (0 otherwise).  writer_pid is then a live worker's
+	 * (0 when none lives) and writer_alive says whether any does. */
+	uint32_t workers;         /* slots */
+	uint32_t workers_alive;   /* slots whose worker lives */
+	uint64_t workers_refused; /* attaches refused because every slot was held */
 };
 
 /*
@@ -171,6 +216,8 @@ void seg_reader_close(struct seg_reader *r);
 /*
  * Takes a consistent, validated snapshot of the latest batch into the reader's
  * private buffer and gives a view of it (valid until the next call on r).
+ * With workers, the view is the merge of every slot and of the retained totals
+ * (seg_merge.h): counters and histograms summed, gauges by their aggregate.
  * Returns 0; -EAGAIN when the writer kept publishing through every retry;
  * -EPROTO when the segment is corrupt or beyond the reader's limits (err says
  * where); -ENOENT/-ESTALE when the segment was removed or replaced (reopen it).

@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "metrics.h"
+#include "segment.h"
 #include "seq_latch.h"
 
 #if ATOMIC_LLONG_LOCK_FREE != 2
@@ -28,33 +29,86 @@ struct seg_header {
 	uint64_t layout_version; /* SEGMENT_LAYOUT_VERSION */
 	uint64_t header_size;    /* SEGMENT_HEADER_SIZE */
 	uint64_t segment_size;   /* bytes of the whole object */
-	uint64_t copy_offset[2]; /* the two latch copies */
+	uint64_t copy_offset[2]; /* the two latch copies (with workers: of the retained totals) */
 	uint64_t copy_capacity;  /* bytes of each copy */
 	uint64_t limits[3];      /* struct batch_limits, packed */
 	char collector[64];      /* NUL-terminated collector name */
 	uint64_t creator_uid;    /* owner check when replacing a leftover segment */
 	uint64_t creator_pid;    /* the agent that created it, and its start token: */
 	uint64_t creator_start;  /* a leftover has a dead creator and a dead writer */
-	uint64_t reserved0[3];
-	/* Written by the writer while readers read: */
-	uint64_t seq;        /* latch sequence; see segment.h */
-	uint64_t generation; /* bumped when the set of series changes */
-	uint64_t writer;     /* SEG_WRITER(pid, start token): one word, never read torn */
-	uint64_t reserved2;
+	uint64_t workers;        /* worker slots; 0: a segment of one writer */
+	uint64_t slots_offset;   /* workers: where slot 0 starts (0 without workers) */
+	uint64_t slot_capacity;  /* workers: bytes of each copy of a slot */
+	/* Written by the writer (with workers: by whoever folds) while readers read: */
+	uint64_t seq;             /* latch sequence; see segment.h */
+	uint64_t generation;      /* bumped when the set of series changes */
+	uint64_t writer;          /* SEG_WRITER(pid, start token): one word, never read torn */
+	uint64_t workers_refused; /* attaches refused because every slot was taken */
 	uint64_t interval_ms;
 	uint64_t publishes;
 	uint64_t series_dropped; /* series refused for limits, summed over publishes */
-	uint64_t reserved1;
+	uint64_t reset_epoch;    /* bumped by `shmetrics reset`; writers rebase their counters */
 };
 
 _Static_assert(sizeof(struct batch_limits) == 24, "limits pack into three words");
 _Static_assert(sizeof(struct seg_header) == SEGMENT_HEADER_SIZE, "segment header size changed");
 _Static_assert(offsetof(struct seg_header, collector) == 80, "segment header layout changed");
+_Static_assert(offsetof(struct seg_header, workers) == 168, "segment header layout changed");
+_Static_assert(offsetof(struct seg_header, slots_offset) == 176, "segment header layout changed");
+_Static_assert(offsetof(struct seg_header, slot_capacity) == 184, "segment header layout changed");
 _Static_assert(offsetof(struct seg_header, seq) == 192, "segment header layout changed");
+_Static_assert(offsetof(struct seg_header, writer) == 208, "segment header layout changed");
+_Static_assert(offsetof(struct seg_header, workers_refused) == 216,
+	       "segment header layout changed");
 _Static_assert(offsetof(struct seg_header, publishes) == 232, "segment header layout changed");
 _Static_assert(offsetof(struct seg_header, series_dropped) == 240, "segment header layout changed");
+_Static_assert(offsetof(struct seg_header, reset_epoch) == 248, "segment header layout changed");
 
-_Static_assert(offsetof(struct seg_header, writer) == 208, "segment header layout changed");
+/*
+ * Workers (docs/segment-layout.md, "Workers").  A segment created with N > 0
+ * workers holds, after the header, the two copies of the *retained* totals
+ * (what ended workers counted, published through the header's seq) and then N
+ * slots.  Each slot is a small segment of its own: a 64-byte slot header and
+ * two latch copies of its worker's batch, published through the slot's seq.
+ */
+#define SEG_SLOT_HEADER_SIZE 64u
+
+struct seg_slot {
+	uint64_t seq;            /* the slot's latch sequence */
+	uint64_t writer;         /* SEG_WRITER of its worker (informative) */
+	uint64_t epoch;          /* the claim number of its latest worker (informative) */
+	uint64_t publishes;      /* completed publishes of its workers */
+	uint64_t series_dropped; /* series its workers refused for limits */
+	uint64_t interval_ms;    /* its worker's interval */
+	uint64_t reserved[2];
+};
+
+_Static_assert(sizeof(struct seg_slot) == SEG_SLOT_HEADER_SIZE, "slot header size changed");
+_Static_assert(offsetof(struct seg_slot, epoch) == 16, "slot header layout changed");
+_Static_assert(offsetof(struct seg_slot, interval_ms) == 40, "slot header layout changed");
+
+/* The start of each copy of the retained totals; folded[workers] (64-bit) and
+ * a batch follow it. */
+struct seg_retained {
+	uint64_t used_bytes;  /* this header, folded[] and the batch */
+	uint64_t reset_epoch; /* the collector's reset epoch when this was published */
+	uint64_t workers;     /* the number of entries of folded[]: the header's workers */
+	uint64_t reserved;
+};
+
+_Static_assert(sizeof(struct seg_retained) == 32, "retained header size changed");
+
+/* Bytes of the retained payload before its batch. */
+static inline uint64_t seg_retained_prefix(uint64_t workers)
+{
+	return sizeof(struct seg_retained) + 8 * workers;
+}
+
+/* Offset of slot i; the header has been checked (seg_header_check). */
+static inline uint64_t seg_slot_offset(const struct seg_header *h, uint64_t i)
+{
+	return h->slots_offset + i * (SEG_SLOT_HEADER_SIZE + 2 * h->slot_capacity);
+}
 
 #define SEG_WORD(field) (offsetof(struct seg_header, field) / 8)
 
@@ -87,8 +141,22 @@ int seg_header_pread(int fd, struct seg_header *h);
  */
 /* Takes the lock on fd (open for writing): 0, or -EBUSY when another holds it. */
 int seg_writer_lock(int fd);
-/* True when some writer holds the lock (fd may be read-only). */
+/* True when some writer holds the lock, or (segments with workers) any slot's
+ * lock (fd may be read-only). */
 bool seg_writer_locked(int fd);
+
+/*
+ * With workers, byte 0 is the *claim* lock, held only while a worker takes a
+ * slot (and folds what the slot's ended worker counted), and byte 1 + i is the
+ * lock of slot i, held by its worker for as long as it lives.
+ */
+/* Takes the claim lock, waiting at most timeout_ms: 0, -EBUSY, or -errno. */
+int seg_claim_lock(int fd, unsigned timeout_ms);
+void seg_claim_unlock(int fd);
+/* Takes slot i's lock without waiting: 0, or -EBUSY when a live worker holds it. */
+int seg_slot_trylock(int fd, uint32_t slot);
+/* True when a worker holds slot i's lock (fd may be read-only). */
+bool seg_slot_locked(int fd, uint32_t slot);
 
 /* The batch limits stored in a header. */
 void seg_header_limits(const struct seg_header *h, struct batch_limits *lim);
@@ -97,7 +165,9 @@ void seg_header_limits(const struct seg_header *h, struct batch_limits *lim);
  * -ENOSPC (or another -errno) instead of a later SIGBUS on a full file system. */
 int segment_reserve(int fd, uint64_t off, uint64_t len);
 
-/* Layout of a new segment for the given limits; 0 if the limits are absurd. */
+/* Layout of a new segment for the given limits (and workers, 0 for one
+ * writer); 0 if the limits are absurd. */
 size_t seg_layout(struct seg_header *h, const struct batch_limits *lim);
+size_t seg_layout_workers(struct seg_header *h, const struct batch_limits *lim, uint32_t workers);
 
 #endif

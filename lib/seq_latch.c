@@ -96,3 +96,51 @@ int latch_read(const struct latch *l, void *dst, size_t capacity, unsigned max_t
 	}
 	return -EAGAIN;
 }
+
+uint64_t latch_seq(const struct latch *l)
+{
+	/* [R1] pairs with the writer's release stores of seq. */
+	return atomic_load_explicit(l->seq, memory_order_acquire);
+}
+
+uint64_t latch_seq_recheck(const struct latch *l)
+{
+	/* [R3] pairs with the writer's release fences [F1]/[F2]: if the caller's
+	 * reads saw anything the writer stored after one, this sees seq moved. */
+	atomic_thread_fence(memory_order_acquire);
+	return atomic_load_explicit(l->seq, memory_order_relaxed);
+}
+
+int latch_read_known(const struct latch *l, void *dst, size_t capacity, unsigned max_tries,
+		     size_t prefix, size_t (*known)(const void *dst, void *arg), void *arg,
+		     size_t *len, size_t *skipped_to)
+{
+	unsigned char *out = dst;
+
+	for (unsigned attempt = 0; attempt < max_tries; attempt++) {
+		/* [R1] pairs with the writer's release stores of seq. */
+		uint64_t s0 = atomic_load_explicit(l->seq, memory_order_acquire);
+		const _Atomic uint64_t *src = l->copy[s0 & 1];
+		uint64_t used = atomic_load_explicit(&src[0], memory_order_relaxed);
+		size_t n = used <= capacity && used % 8 == 0 ? (size_t)used : 0, to = 0;
+
+		if (n >= prefix) {
+			words_load(out, src, prefix / 8);
+			to = known(out, arg);
+			if (to <= prefix || to > n || to % 8 != 0)
+				to = 0;
+		}
+		size_t from = to ? to : n >= prefix ? prefix : 0;
+		words_load(out + from, src + from / 8, (n - from) / 8);
+		/* [R3] pairs with the writer's release fences [F1]/[F2]. */
+		atomic_thread_fence(memory_order_acquire);
+		if (atomic_load_explicit(l->seq, memory_order_relaxed) != s0)
+			continue;
+		if (n == 0)
+			return -EPROTO;
+		*len = n;
+		*skipped_to = to;
+		return 0;
+	}
+	return -EAGAIN;
+}

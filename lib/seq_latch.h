@@ -34,4 +34,25 @@ void latch_publish(const struct latch *l, const void *blob, size_t len, const si
  */
 int latch_read(const struct latch *l, void *dst, size_t capacity, unsigned max_tries, size_t *len);
 
+/*
+ * The sequence word, for a reader that reads several latches as one (a
+ * segment with workers): latch_seq loads it with acquire order, before the
+ * reads; latch_seq_recheck after them, behind an acquire fence, as latch_read
+ * rechecks.  Equal values: nobody published in between.
+ */
+uint64_t latch_seq(const struct latch *l);
+uint64_t latch_seq_recheck(const struct latch *l);
+
+/*
+ * latch_read that may leave a stretch out: after the first prefix bytes of the
+ * copy are in dst, known(dst, arg) returns an offset `to` when the bytes
+ * [prefix, to) are ones the caller holds already (0 when not); only the rest is
+ * copied then, and *skipped_to is `to` (0 when everything was copied).  known
+ * may see a torn prefix: it only decides what to copy, and the caller judges
+ * the prefix in dst, which is consistent once this returns 0.
+ */
+int latch_read_known(const struct latch *l, void *dst, size_t capacity, unsigned max_tries,
+		     size_t prefix, size_t (*known)(const void *dst, void *arg), void *arg,
+		     size_t *len, size_t *skipped_to);
+
 #endif

@@ -363,6 +363,7 @@ int main(int argc, char **argv)
 	a.o.instance = a.set.instance;
 	a.o.segments_dir = a.set.segments_directory;
 	a.o.max_series = a.set.max_series;
+	a.o.max_workers = a.set.max_workers;
 	a.o.staleness_intervals = a.set.staleness_intervals;
 	log_init("shipper", (enum log_level)log_level_parse(a.set.log_level));
 	if (client_global_init(err, sizeof err) < 0) {

@@ -553,6 +553,7 @@ static int dir_setup(struct shipper *s, char *err, size_t errlen)
 
 	s->dir.fd = -1;
 	seg_read_limits_for(s->o->max_series, &s->limits);
+	seg_read_limits_workers(&s->limits, s->o->max_workers);
 	if (s->o->segments_dir && s->o->segments_dir[0])
 		snprintf(s->segments_base, sizeof s->segments_base, "%s", s->o->segments_dir);
 	else /* started by hand: where an agent of that instance keeps them */

@@ -69,6 +69,7 @@ struct shipper_options {
 	const char *instance;
 	const char *segments_dir; /* the base of the instance's directory (segdir.h) */
 	uint32_t max_series;      /* what a segment may hold (seg_read_limits_for) */
+	uint32_t max_workers;     /* and its worker slots (seg_read_limits_workers) */
 	size_t n_collectors;
 	const char *collectors[SHIPPER_MAX_COLLECTORS];
 	const char *self_segment; /* the collector name of our own metrics' segment; NULL: none */

@@ -101,6 +101,9 @@ else
 			bash -c "! awk '{ print \$2 }' <<<'$contents' | grep -v '^root/root$'"
 		check "the unit is in /lib/systemd/system" \
 			grep -q ' ./lib/systemd/system/shmetrics.service$' <<<"$contents"
+		check "the Python package is in Debian's python3 path" \
+			bash -c "grep -q ' ./usr/lib/python3/dist-packages/shmetrics/__init__.py$' <<<'$contents' &&
+				grep -q ' ./usr/lib/python3/dist-packages/shmetrics/_shmetrics.*\.so$' <<<'$contents'"
 
 		root=$work/root
 		mkdir -p "$root/var/lib/dpkg/info" "$root/var/lib/dpkg/updates" "$root/etc"
@@ -124,6 +127,9 @@ else
 			test "$(stat -c '%u:%g %a' "$root/etc/shmetrics/config.json")" = "0:$gid 640"
 		check "dpkg's md5sums of the installed files verify" \
 			bash -c "cd '$root' && md5sum --quiet -c var/lib/dpkg/info/shmetrics.md5sums"
+		check "the installed Python package imports with Debian's python3" \
+			env PYTHONPATH="$root/usr/lib/python3/dist-packages" /usr/bin/python3 -c \
+			"import shmetrics; assert shmetrics.__file__.startswith('$root')"
 
 		# Run it as the unit would: that user, no capabilities, no new privileges.
 		log=$work/agent.log

@@ -6,7 +6,8 @@
 #     /tmp fallback directory, a file planted in the segment directory;
 #  2. forging: a segment of its own served as another collector;
 #  3. growing: a writer in an external collector's group grows its segment and
-#     its limits and publishes a million series;
+#     its limits and publishes a million series; a worker of a collector with
+#     workers scribbles it, then declares 1024 workers;
 #  4. plugins: a "command" and an "exec" plugin that write junk into every
 #     segment, descriptor and process they can reach;
 #  5. textfile: a symbolic link to a secret, a bad value;
@@ -80,6 +81,8 @@ cat >"$work/config.json" <<EOF
   "custom_collectors": {
     "ext": { "external": true, "group": "$appgrp", "mode": "0660", "interval": "500ms",
              "max_series": 1000 },
+    "pool": { "external": true, "group": "$appgrp", "mode": "0660", "interval": "500ms",
+              "max_series": 1000, "workers": 2 },
     "evil": { "command": ["$PWD/tests/fixtures/security/hostile_plugin.sh"],
               "env": { "ATTACK_DIR": "$run", "STRAY_SECONDS": "$stray" } },
     "ex": { "exec": ["$PWD/tests/fixtures/security/hostile_exec.sh"], "interval": "1s",
@@ -153,6 +156,32 @@ as_evil "$HELPERS/hostile_writer" junk "$ext" 2 &&
 	as_evil "$HELPERS/hostile_writer" shrink "$ext" 100
 check "junk and a truncation of ext leave the others served" \
 	served_line 'shmetrics_collector_up{collector="loadavg"} 1'
+
+# ---- 3b. workers: an application in pool's group, as two workers ----
+pool="$run/$inst/pool.seg"
+as_evil env PYTHONPATH="$PWD/python" SHMETRICS_SEGMENTS_DIR="$run" SHMETRICS_INSTANCE="$inst" \
+	/usr/bin/python3 -c '
+import os, time, shmetrics
+c = shmetrics.Collector("pool", interval=0.2)
+c.counter("pool_jobs_total", "Jobs.").inc(5)
+if os.fork() == 0:
+    c.counter("pool_jobs_total", "Jobs.").inc(7)
+time.sleep(120)' "pool-workers" "instance=$inst" >"$work/pool.log" 2>&1 &
+check "two workers of pool are served as one collector" wait_for 10 served_line 'pool_jobs_total 12'
+before=$(rss_kb)
+as_evil "$HELPERS/hostile_writer" slots "$pool"
+check "a worker that scribbles pool's slots makes pool unreadable, naming a slot" wait_for 10 \
+	bash -c "curl -fsS http://127.0.0.1:$port/metrics.json | grep -q 'pool.seg: slot [0-9]* holds a corrupt batch'"
+check "... and leaves the others served" served_line 'shmetrics_collector_up{collector="loadavg"} 1'
+pkill -KILL -f "pool-workers instance=$inst\$"
+as_evil "$HELPERS/hostile_writer" workers "$pool" 1024 >"$work/workers.log" 2>&1
+check "pool declaring 1024 workers is refused with the reason" wait_for 10 bash -c \
+	"curl -fsS http://127.0.0.1:$port/metrics.json | grep -q 'pool.seg refused: it declares more workers than this reader accepts'"
+scrape /metrics.json >/dev/null
+after=$(rss_kb)
+check "the exporter's memory stayed put (RSS ${before} kB, then ${after} kB)" \
+	test $((after - before)) -lt 32768
+check "the other collectors are still served" served_line 'shmetrics_collector_up{collector="cpu"} 1'
 
 # ---- 4. plugins ----
 check "the hostile command plugin ran" wait_for 20 grep -q 'hostile: done' "$log"

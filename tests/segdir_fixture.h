@@ -74,6 +74,7 @@ static struct seg_read_limits segdir_fixture_lim;
 static inline void segdir_fixture_limits_init(void)
 {
 	seg_read_limits_for(10000000u, &segdir_fixture_lim);
+	seg_read_limits_workers(&segdir_fixture_lim, SEGMENT_WORKERS_MAX);
 }
 
 /* Reader limits that accept any test segment (computed once: the hammer tests

@@ -532,6 +532,7 @@ static void test_exporter_command_line_lists_enabled_collectors_and_the_agent(vo
 					    "--history.retention=15m",
 					    "--history.memory-limit-mib=16",
 					    "--segments.max-series=10000",
+					    "--segments.max-workers=0",
 					    "--segments.directory=/run/sm",
 					    NULL };
 	struct shm_config c = { 0 };

@@ -227,6 +227,7 @@ static const struct override_case override_cases[] = {
 	{ "{\"segments\": {\"mode\": \"600\"}}", SETTING_segment_mode, "0600" },
 	{ "{\"segments\": {\"group\": \"root\"}}", SETTING_segment_group, "root" },
 	{ "{\"segments\": {\"max_series\": 200000}}", SETTING_max_series, "200000" },
+	{ "{\"segments\": {\"max_workers\": 64}}", SETTING_max_workers, "64" },
 	{ "{\"segments\": {\"directory\": \"/srv/seg\"}}", SETTING_segments_directory, "/srv/seg" },
 	{ "{\"remote_write_queue_dir\": \"/q\"}", SETTING_remote_write_queue_dir, "/q" },
 };

@@ -42,7 +42,8 @@ static const char good[] =
     "  \"app\": {\"command\": [\"/usr/bin/app\", \"--x\", \"\"], \"env\": {\"A\": \"1\"},\n"
     "           \"interval\": \"10s\", \"max_series\": 50},\n"
     "  \"check\": {\"exec\": [\"/bin/check.sh\", \"a b\"], \"timeout\": \"3s\", \"interval\": \"5s\"},\n"
-    "  \"ext\": {\"external\": true, \"mode\": \"0660\", \"enabled\": false}\n"
+    "  \"ext\": {\"external\": true, \"mode\": \"0660\", \"enabled\": false},\n"
+    "  \"pool\": {\"external\": true, \"workers\": 16, \"max_series\": 100}\n"
     "}}";
 
 static void test_custom_collectors_load_with_their_kind_and_settings(void **state)
@@ -53,7 +54,7 @@ static void test_custom_collectors_load_with_their_kind_and_settings(void **stat
 	const struct custom_collector_config *chk = config_find_custom(c, "check");
 	const struct custom_collector_config *ext = config_find_custom(c, "ext");
 
-	assert_int_equal(c->n_custom, 3);
+	assert_int_equal(c->n_custom, 4);
 	assert_non_null(app);
 	assert_int_equal(app->kind, CUSTOM_COMMAND);
 	assert_int_equal(app->argc, 3);
@@ -70,6 +71,12 @@ static void test_custom_collectors_load_with_their_kind_and_settings(void **stat
 	assert_int_equal(ext->kind, CUSTOM_EXTERNAL);
 	assert_int_equal(ext->mode, 0660);
 	assert_false(config_find_collector(c, "ext")->enabled);
+	assert_int_equal(ext->workers, 0);
+	assert_int_equal(config_find_custom(c, "pool")->workers, 16);
+	struct segment_options o = { .mode = 0640, .gid = (gid_t)-1 };
+	assert_int_equal(custom_segment_options(c, "pool", &o, err, sizeof err), 0);
+	assert_int_equal(o.workers, 16); /* the agent creates its segment with 16 slots */
+	assert_int_equal(o.limits.max_series, 100);
 	drop(c);
 }
 
@@ -117,6 +124,17 @@ static void test_bad_custom_collectors_fail_with_position_and_reason(void **stat
 		  "no group named" },
 		{ "{\"custom_collectors\": {\"x\": {\"external\": true, \"max_series\": 0}}}",
 		  "out of range" },
+		{ "{\"custom_collectors\": {\"x\": {\"external\": true, \"workers\": 0}}}",
+		  "custom_collectors.x.workers: " },
+		{ "{\"custom_collectors\": {\"x\": {\"external\": true, \"workers\": 1025}}}",
+		  "out of range" },
+		{ "{\"custom_collectors\": {\"x\": {\"external\": true, \"workers\": \"4\"}}}",
+		  "expected an integer" },
+		{ "{\"custom_collectors\": {\"x\": {\"exec\": [\"/a\"], \"workers\": 4}}}",
+		  "workers are for \"command\" and \"external\" collectors" },
+		{ "{\"custom_collectors\": {\"x\": {\"external\": true, \"workers\": 1024, "
+		  "\"max_series\": 20000}}}",
+		  "1024 workers of 20000 series each make 20480000 series to merge" },
 		{ "{\"custom_collectors\": {\"x\": {\"external\": true, \"intervall\": \"1s\"}}}",
 		  "unknown key \"intervall\" in custom_collectors.x; did you mean \"interval\"?" },
 		{ "{\"interval\": \"5s\", \"custom_collectors\": {\"x\": {\"exec\": [\"/a\"], \"timeout\": \"6s\"}}}",

@@ -190,7 +190,7 @@ static void test_other_layout_version_is_refused_naming_both(void **state)
 	memcpy(p + offsetof(struct seg_header, layout_version), &v, 8);
 	assert_int_equal(seg_reader_open(&r, SEG, LIM, err, sizeof err), -EPROTO);
 	assert_non_null(strstr(err, "layout version 7"));
-	assert_non_null(strstr(err, "version 2"));
+	assert_non_null(strstr(err, "version 3"));
 	munmap(p, size);
 }
 
@@ -646,7 +646,7 @@ static void test_the_writer_is_one_word_with_its_start_token(void **state)
 	assert_int_equal(seg_header_pread(fd, &h), 0);
 	assert_int_equal(SEG_WRITER_PID(h.writer), getpid());
 	assert_int_equal(SEG_WRITER_TOKEN(h.writer), (uint32_t)process_start_token(getpid()));
-	assert_int_equal(h.reserved2, 0);
+	assert_int_equal(h.workers_refused, 0);
 	seg_writer_detach_resident(w);
 	assert_int_equal(seg_header_pread(fd, &h), 0);
 	assert_int_equal(h.writer, 0);

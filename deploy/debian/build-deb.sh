@@ -20,7 +20,7 @@ make -s ${MAKE_ARGS:-} install PREFIX=/usr DESTDIR="$PWD/$stage" UNITDIR=/lib/sy
 for f in "$stage"/usr/bin/* "$stage"/usr/libexec/shmetrics/*; do
 	strip --strip-unneeded --remove-section=.comment --remove-section=.note "$f"
 done
-for f in "$stage"/usr/lib/*.so.*; do
+for f in "$stage"/usr/lib/*.so.* "$stage"/usr/lib/python3/dist-packages/shmetrics/*.so; do
 	[ -f "$f" ] && strip --strip-unneeded --remove-section=.comment "$f"
 done
 gzip -9n "$stage"/usr/share/man/man1/*.1

@@ -38,6 +38,7 @@ static void make_dir(void)
 		exit(1);
 	}
 	seg_read_limits_for(100000, &limits);
+	seg_read_limits_workers(&limits, 8); /* segments with workers are read and merged too */
 }
 
 static int write_segment(const uint8_t *data, size_t size)

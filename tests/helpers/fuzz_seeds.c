@@ -80,25 +80,42 @@ static int write_file(const char *dir, const char *sub, int i, const void *p, si
 	return fclose(f);
 }
 
-/* Publishes the batch into a fresh small segment and copies the file's bytes. */
-static int segment_seed(const char *dir, int i, struct batch *b, char *err, size_t errlen)
+/* Publishes the batch as writers that attach one after the other (with
+ * workers: each in a slot; the second folds the first). */
+static int publish_as(const struct segdir *d, int writers, struct batch *b, char *err,
+		      size_t errlen)
 {
-	struct segment_options opt = {
-		.limits = small, .interval_ms = 1000, .mode = 0600, .gid = (gid_t)-1
-	};
+	int rc = 0;
+
+	for (int k = 0; rc == 0 && k < writers; k++) {
+		struct seg_writer *w;
+		rc = seg_writer_attach(&w, d, "s", err, errlen);
+		if (rc == 0) {
+			rc = seg_writer_publish(w, b, err, errlen);
+			seg_writer_detach(w);
+		}
+	}
+	return rc;
+}
+
+/* Publishes the batch into a fresh small segment (of 2 workers if workers) and
+ * copies the file's bytes. */
+static int segment_seed(const char *dir, int i, struct batch *b, bool workers, char *err,
+			size_t errlen)
+{
+	struct segment_options opt = { .limits = small,
+				       .interval_ms = 1000,
+				       .mode = 0600,
+				       .gid = (gid_t)-1,
+				       .workers = workers ? 2 : 0 };
 	struct segdir_fixture fx;
-	struct seg_writer *w;
 	struct stat st;
 	int rc = segdir_fixture_make(&fx) < 0 ? -EIO : 0;
 
 	if (rc == 0)
 		rc = segment_create(&fx.dir, "s", &opt, err, errlen);
 	if (rc == 0)
-		rc = seg_writer_attach(&w, &fx.dir, "s", err, errlen);
-	if (rc == 0) {
-		rc = seg_writer_publish(w, b, err, errlen);
-		seg_writer_detach(w);
-	}
+		rc = publish_as(&fx.dir, workers ? 3 : 1, b, err, errlen);
 	int fd = rc == 0 ? segdir_open_segment(&fx.dir, "s", O_RDONLY, &st, err, errlen) : -1;
 	if (fd >= 0) {
 		void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
@@ -129,7 +146,8 @@ int main(int argc, char **argv)
 		}
 		void *blob = batch_blob(b, &len);
 		if (write_file(argv[1], "blob", kind, blob, len) < 0 ||
-		    segment_seed(argv[1], kind, b, err, sizeof err) < 0)
+		    segment_seed(argv[1], kind, b, false, err, sizeof err) < 0 ||
+		    segment_seed(argv[1], 10 + kind, b, true, err, sizeof err) < 0)
 			return 1;
 	}
 	batch_free(b);

@@ -8,6 +8,11 @@
  *   hostile_writer junk FILE SECONDS  random bytes over the whole file, again
  *                                     and again, the sequence word moving
  *   hostile_writer shrink FILE SIZE   ftruncate it
+ *   hostile_writer slots FILE         random bytes over the slots of a segment
+ *                                     with workers (its header left alone)
+ *   hostile_writer workers FILE N     declare N worker slots (consistently, the
+ *                                     file sized to match) and put junk into the
+ *                                     first 8 of them
  *
  * Every attack is "valid" from the writer's side: the point is that readers set
  * their own limits and survive whatever the file holds.  Exit 0 when the attack
@@ -89,7 +94,9 @@ static int grow(const char *path, uint32_t n)
 	return 0;
 }
 
-static int junk(const char *path, double seconds)
+/* Random bytes over [from, to) of the file (to 0: its end) for seconds, the
+ * sequence word moving; from > 0 leaves the header alone. */
+static int junk_range(const char *path, size_t from, size_t to, double seconds)
 {
 	struct stat st;
 	int fd = open(path, O_RDWR | O_CLOEXEC);
@@ -97,22 +104,42 @@ static int junk(const char *path, double seconds)
 
 	if (fd < 0 || fstat(fd, &st) < 0)
 		return die(path, strerror(errno));
+	if (to == 0 || to > (size_t)st.st_size)
+		to = (size_t)st.st_size;
 	unsigned char *p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
 				0);
-	if (p == MAP_FAILED)
-		return die("mmap", strerror(errno));
+	if (p == MAP_FAILED || from >= to)
+		return die("mmap", p == MAP_FAILED ? strerror(errno) : "nothing to write");
 	srand((unsigned)getpid());
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	do {
 		for (size_t i = 0; i < 4096; i++)
-			p[(size_t)rand() % (size_t)st.st_size] = (unsigned char)rand();
-		p[offsetof(struct seg_header, seq)] += 2;
+			p[from + (size_t)rand() % (to - from)] = (unsigned char)rand();
+		if (from == 0)
+			p[offsetof(struct seg_header, seq)] += 2;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 	} while ((double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / 1e9 <
 		 seconds);
 	munmap(p, (size_t)st.st_size);
 	close(fd);
 	return 0;
+}
+
+static int junk(const char *path, double seconds)
+{
+	return junk_range(path, 0, 0, seconds);
+}
+
+/* The slots of a segment with workers, 2 seconds of junk. */
+static int slots(const char *path)
+{
+	struct seg_header h;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || seg_header_pread(fd, &h) < 0 || h.workers == 0)
+		return die(path, "not a segment with workers");
+	close(fd);
+	return junk_range(path, (size_t)h.slots_offset, 0, 2);
 }
 
 static int shrink(const char *path, long size)
@@ -125,6 +152,39 @@ static int shrink(const char *path, long size)
 	return 0;
 }
 
+/* A header of N workers with the file's own limits, and junk in the slots. */
+static int workers(const char *path, uint32_t n)
+{
+	struct batch_limits lim;
+	struct seg_header h, big;
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0 || seg_header_pread(fd, &h) < 0)
+		return die(path, "cannot read the header");
+	seg_header_limits(&h, &lim);
+	size_t size = seg_layout_workers(&big, &lim, n);
+	if (size == 0)
+		return die(path, "no layout for that many workers");
+	memcpy(&h.copy_offset, &big.copy_offset, sizeof h.copy_offset);
+	h.copy_capacity = big.copy_capacity;
+	h.segment_size = size;
+	h.workers = big.workers;
+	h.slots_offset = big.slots_offset;
+	h.slot_capacity = big.slot_capacity;
+	if (ftruncate(fd, (off_t)size) < 0 || pwrite(fd, &h, sizeof h, 0) != (ssize_t)sizeof h)
+		return die(path, strerror(errno));
+	close(fd);
+	printf("declared %u workers in %s (%zu bytes)\n", n, path, size);
+	/* A bounded amount of junk: the file is sparse, and every page written costs. */
+	size_t stride = SEG_SLOT_HEADER_SIZE + 2 * (size_t)h.slot_capacity;
+	for (uint32_t i = 0; i < 8 && i < n; i++) {
+		size_t at = (size_t)h.slots_offset + i * stride;
+		if (junk_range(path, at, at + 65536, 0.01) != 0)
+			return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 4 && strcmp(argv[1], "grow") == 0)
@@ -133,7 +193,11 @@ int main(int argc, char **argv)
 		return junk(argv[2], atof(argv[3]));
 	if (argc == 4 && strcmp(argv[1], "shrink") == 0)
 		return shrink(argv[2], atol(argv[3]));
-	fprintf(stderr,
-		"usage: hostile_writer grow FILE N | junk FILE SECONDS | shrink FILE SIZE\n");
+	if (argc == 3 && strcmp(argv[1], "slots") == 0)
+		return slots(argv[2]);
+	if (argc == 4 && strcmp(argv[1], "workers") == 0)
+		return workers(argv[2], (uint32_t)strtoul(argv[3], NULL, 10));
+	fprintf(stderr, "usage: hostile_writer grow FILE N | junk FILE SECONDS | shrink FILE SIZE "
+			"| slots FILE | workers FILE N\n");
 	return 2;
 }
