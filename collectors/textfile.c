@@ -281,36 +281,6 @@ static struct tf_family *find_family(struct textfile_state *s, const struct tf_f
 	return NULL;
 }
 
-/* True when name is the name of a family of that type plus one of its sample
- * suffixes: _sum or _count, and for a histogram _bucket. */
-static bool is_part_name(const char *name, size_t len, uint32_t type, const char *fam, size_t hlen)
-{
-	static const char *const suffixes[] = { "_sum", "_count", "_bucket" };
-	size_t n_suffixes = type == METRIC_HISTOGRAM ? 3 : type == METRIC_SUMMARY ? 2 : 0;
-
-	if (len <= hlen || memcmp(name, fam, hlen) != 0)
-		return false;
-	for (size_t i = 0; i < n_suffixes; i++)
-		if (strlen(suffixes[i]) == len - hlen &&
-		    memcmp(name + hlen, suffixes[i], len - hlen) == 0)
-			return true;
-	return false;
-}
-
-/* A histogram's or summary's sample names may not be another file's family
- * names; returns the type whose names clash, or 0. */
-static uint32_t names_clash(const struct tf_family *m, const struct tf_file *f,
-			    const struct blob_family *bf)
-{
-	const char *a = view_string(&m->file->view, m->f.name_off);
-	const char *b = view_string(&f->view, bf->name_off);
-	if (is_part_name(b, bf->name_len, m->f.type, a, m->f.name_len))
-		return m->f.type;
-	if (is_part_name(a, m->f.name_len, bf->type, b, bf->name_len))
-		return bf->type;
-	return 0;
-}
-
 static bool same_bounds(const struct tf_family *m, const struct tf_file *f,
 			const struct blob_family *bf)
 {
@@ -323,30 +293,54 @@ static bool same_bounds(const struct tf_family *m, const struct tf_file *f,
 	return true;
 }
 
-/* NULL when bf agrees with what earlier files said, else what disagrees. */
-static const char *disagreement(struct textfile_state *s, const struct tf_file *f,
-				const struct blob_family *bf, const struct tf_file **other)
+/* The name both take when the families of m and bf (of different names) meet
+ * in the exposition (see metric_exposed_names), else NULL. */
+static const char *names_meet(const struct tf_family *m, const struct tf_file *f,
+			      const struct blob_family *bf, struct metric_exposed *a,
+			      struct metric_exposed *b)
 {
+	metric_exposed_names(view_string(&m->file->view, m->f.name_off), m->f.name_len, m->f.type,
+			     a);
+	metric_exposed_names(view_string(&f->view, bf->name_off), bf->name_len, bf->type, b);
+	return metric_exposed_meet(b, a);
+}
+
+/* Fills why and returns true when bf disagrees with what earlier files said. */
+static bool disagreement(struct textfile_state *s, const struct tf_file *f,
+			 const struct blob_family *bf, char *why, size_t whylen)
+{
+	struct metric_exposed a, b;
+
 	for (size_t i = 0; i < s->n_fams; i++) {
 		const struct tf_family *m = &s->fams[i];
-		*other = m->file;
-		uint32_t clash = names_clash(m, f, bf);
-		if (clash != 0)
-			return clash == METRIC_SUMMARY
-				   ? "its name is a sample name of a summary in"
-				   : "its name is a sample name of a histogram in";
-		if (!same_name(m, f, bf))
+		const char *what = NULL, *base = strrchr(m->file->path, '/');
+		base = base ? base + 1 : m->file->path;
+		if (!same_name(m, f, bf)) {
+			const char *name = names_meet(m, f, bf, &a, &b);
+			if (name != NULL)
+				snprintf(why, whylen,
+					 "it would expose the name %s, as %s %.*s in %.255s does; "
+					 "rename one of them",
+					 name, metric_type_name(m->f.type), (int)m->f.name_len,
+					 view_string(&m->file->view, m->f.name_off), base);
+			if (name != NULL)
+				return true;
 			continue;
+		}
 		if (m->f.type != bf->type)
-			return "its type differs from";
-		if (!str_eq(&m->file->view, m->f.help_off, m->f.help_len, &f->view, bf->help_off,
-			    bf->help_len))
-			return "its help differs from";
-		if (!same_bounds(m, f, bf))
-			return bf->type == METRIC_SUMMARY ? "its quantiles differ from"
+			what = "its type differs from";
+		else if (!str_eq(&m->file->view, m->f.help_off, m->f.help_len, &f->view,
+				 bf->help_off, bf->help_len))
+			what = "its help differs from";
+		else if (!same_bounds(m, f, bf))
+			what = bf->type == METRIC_SUMMARY ? "its quantiles differ from"
 							  : "its buckets differ from";
+		if (what != NULL) {
+			snprintf(why, whylen, "%s the one in %.255s", what, base);
+			return true;
+		}
 	}
-	return NULL;
+	return false;
 }
 
 static int add_families(struct textfile_state *s, const struct tf_file *f)
@@ -372,16 +366,14 @@ static int add_families(struct textfile_state *s, const struct tf_file *f)
 /* Refuses a file whose families disagree with earlier files'. */
 static int check_file(struct textfile_state *s, struct tf_file *f)
 {
+	char why[800];
+
 	for (uint32_t i = 0; i < f->view.hdr.n_families; i++) {
 		struct blob_family bf;
-		const struct tf_file *other = NULL;
 		view_family(&f->view, i, &bf);
-		const char *why = disagreement(s, f, &bf, &other);
-		if (why != NULL) {
-			const char *base = strrchr(other->path, '/');
-			file_error(s, f->path, "family %.*s: %s the one in %s", (int)bf.name_len,
-				   view_string(&f->view, bf.name_off), why,
-				   base ? base + 1 : other->path);
+		if (disagreement(s, f, &bf, why, sizeof why)) {
+			file_error(s, f->path, "family %.*s: %s", (int)bf.name_len,
+				   view_string(&f->view, bf.name_off), why);
 			f->refused = true;
 			return -EINVAL;
 		}

@@ -14,11 +14,15 @@
 #define VALUE_TOKEN_MAX   64
 #define MAX_EXACT_COUNT   9007199254740992.0 /* 2^53: counts above lose precision */
 
-/* ---- a set of family names, to keep families contiguous ---- */
+/* ---- sets of names: the family names used so far, to keep families
+ * contiguous, and the names the families with samples expose ---- */
 
 struct name_entry {
 	uint32_t off, len;
 	size_t line;
+	/* In the set of exposed names: the family that takes the name. */
+	uint32_t owner_off, owner_len;
+	enum metric_type owner_type;
 };
 
 struct name_set {
@@ -73,10 +77,9 @@ static int set_grow(struct name_set *set)
 	return 0;
 }
 
-static int set_add(struct name_set *set, const char *s, size_t len, size_t line)
+/* Copies s[0..len) into the set's arena; its offset goes to *off. */
+static int set_keep(struct name_set *set, const char *s, size_t len, uint32_t *off)
 {
-	if ((set->n + 1) * 2 > set->cap && set_grow(set) < 0)
-		return -ENOMEM;
 	if (set->arena_len + len > set->arena_cap) {
 		size_t cap = (set->arena_cap + len) * 2;
 		char *a = realloc(set->arena, cap);
@@ -86,11 +89,24 @@ static int set_add(struct name_set *set, const char *s, size_t len, size_t line)
 		set->arena_cap = cap;
 	}
 	memcpy(set->arena + set->arena_len, s, len);
-	*set_slot(set, s, len) = (struct name_entry){ (uint32_t)set->arena_len, (uint32_t)len,
-						      line };
+	*off = (uint32_t)set->arena_len;
 	set->arena_len += len;
-	set->n++;
 	return 0;
+}
+
+/* Adds s (not in the set yet); returns its entry, or NULL when out of memory. */
+static struct name_entry *set_add(struct name_set *set, const char *s, size_t len, size_t line)
+{
+	uint32_t off;
+
+	if ((set->n + 1) * 2 > set->cap && set_grow(set) < 0)
+		return NULL;
+	if (set_keep(set, s, len, &off) < 0)
+		return NULL;
+	struct name_entry *e = set_slot(set, s, len);
+	*e = (struct name_entry){ .off = off, .len = (uint32_t)len, .line = line };
+	set->n++;
+	return e;
 }
 
 static void set_free(struct name_set *set)
@@ -148,8 +164,9 @@ struct parser {
 	size_t errlen;
 	struct family fam;
 	struct hseries hs;
-	struct name_set seen;
-	char *scratch; /* unescaped strings of the current line */
+	struct name_set seen;    /* family names */
+	struct name_set exposed; /* see metric_exposed_names */
+	char *scratch;           /* unescaped strings of the current line */
 };
 
 static int fail(struct parser *p, int rc, const char *fmt, ...)
@@ -638,7 +655,7 @@ static int mark_seen(struct parser *p, const char *name, size_t len)
 			    (int)len, name, e->line);
 	if (p->seen.n >= PROMTEXT_FAMILIES_MAX)
 		return fail(p, -EINVAL, "more than %d metric families", PROMTEXT_FAMILIES_MAX);
-	if (set_add(&p->seen, name, len, p->line_no) < 0)
+	if (set_add(&p->seen, name, len, p->line_no) == NULL)
 		return fail(p, -ENOMEM, "out of memory");
 	return 0;
 }
@@ -677,23 +694,6 @@ static int family_for_meta(struct parser *p, const char *name, size_t len, const
 	return 0;
 }
 
-/* A histogram's or summary's sample names are the family's: no other family
- * may use them. */
-static int reserve_part_names(struct parser *p)
-{
-	static const char *const suffixes[] = { "_sum", "_count", "_bucket" };
-	char name[METRIC_NAME_MAX + 16];
-	size_t n_suffixes = p->fam.type == METRIC_HISTOGRAM ? 3 : 2;
-
-	for (size_t i = 0; i < n_suffixes; i++) {
-		int n = snprintf(name, sizeof name, "%s%s", p->fam.name, suffixes[i]);
-		int rc = mark_seen(p, name, (size_t)n);
-		if (rc < 0)
-			return rc;
-	}
-	return 0;
-}
-
 static int parse_type(struct parser *p, const char *w, size_t n)
 {
 	static const struct {
@@ -708,7 +708,7 @@ static int parse_type(struct parser *p, const char *w, size_t n)
 		if (word_eq(w, n, types[i].word)) {
 			p->fam.type = types[i].type;
 			p->fam.have_type = true;
-			return family_reserved_label(p->fam.type) ? reserve_part_names(p) : 0;
+			return 0;
 		}
 	return fail(p, -EINVAL,
 		    "unknown type \"%.*s\" for %s (expected counter, gauge, histogram, "
@@ -926,6 +926,55 @@ static int parse_sample_line(struct parser *p, struct cursor *c, struct sample *
 	return rc < 0 ? rc : sort_labels(p, s);
 }
 
+/* The other family a name of the current one is taken by, and which name. */
+static const struct name_entry *exposed_clash(struct parser *p, const struct metric_exposed *mine,
+					      size_t *which)
+{
+	for (size_t i = 0; i < mine->n; i++) {
+		const struct name_entry *e = set_find(&p->exposed, mine->name[i], mine->len[i]);
+		if (e != NULL) {
+			*which = i;
+			return e;
+		}
+	}
+	return NULL;
+}
+
+/* At a family's first sample: the names it will expose must be no other
+ * family's (families without samples are left out, so they take none). */
+static int claim_exposed(struct parser *p)
+{
+	struct metric_exposed mine;
+	size_t i;
+
+	metric_exposed_names(p->fam.name, p->fam.name_len, p->fam.type, &mine);
+	const struct name_entry *e = exposed_clash(p, &mine, &i);
+	if (e != NULL)
+		return fail(p, -EINVAL,
+			    "%s %s and %s %.*s (line %zu) would both expose the name %s (a "
+			    "counter is exposed with and without _total, a histogram with "
+			    "_bucket, _sum and _count, a summary with _sum and _count): rename "
+			    "one of them, or keep the lines of one family together",
+			    metric_type_name(p->fam.type), p->fam.name,
+			    metric_type_name(e->owner_type), (int)e->owner_len,
+			    p->exposed.arena + e->owner_off, e->line, mine.name[i]);
+	for (i = 0; i < mine.n; i++) {
+		struct name_entry *n = set_add(&p->exposed, mine.name[i], mine.len[i], p->line_no);
+		if (n == NULL ||
+		    set_keep(&p->exposed, p->fam.name, p->fam.name_len, &n->owner_off) < 0)
+			return fail(p, -ENOMEM, "out of memory");
+		n->owner_len = (uint32_t)p->fam.name_len;
+		n->owner_type = p->fam.type;
+	}
+	return 0;
+}
+
+/* Counts a sample of the current family. */
+static int count_sample(struct parser *p)
+{
+	return p->fam.samples++ == 0 ? claim_exposed(p) : 0;
+}
+
 static bool is_suffixed(const struct family *f, const struct sample *s, const char *suffix)
 {
 	size_t sl = strlen(suffix);
@@ -970,13 +1019,12 @@ static int summary_sample(struct parser *p, const struct sample *s)
 		part = PART_COUNT;
 	else if (!is_family_name(f, s)) {
 		int rc = begin_family(p, s->name, s->name_len);
-		if (rc < 0)
-			return rc;
-		f->samples++;
-		return plain_sample(p, s);
+		if (rc == 0)
+			rc = count_sample(p);
+		return rc < 0 ? rc : plain_sample(p, s);
 	}
-	f->samples++;
-	return histogram_sample(p, s, part);
+	int rc = count_sample(p);
+	return rc < 0 ? rc : histogram_sample(p, s, part);
 }
 
 static int dispatch_sample(struct parser *p, const struct sample *s)
@@ -990,8 +1038,8 @@ static int dispatch_sample(struct parser *p, const struct sample *s)
 		static const char *const suffix[] = { "_bucket", "_sum", "_count" };
 		for (int part = PART_BUCKET; part <= PART_COUNT; part++)
 			if (is_suffixed(f, s, suffix[part])) {
-				f->samples++;
-				return histogram_sample(p, s, (enum hpart)part);
+				rc = count_sample(p);
+				return rc < 0 ? rc : histogram_sample(p, s, (enum hpart)part);
 			}
 		if (s->name_len == f->name_len && memcmp(s->name, f->name, f->name_len) == 0)
 			return fail(p, -EINVAL,
@@ -1001,10 +1049,9 @@ static int dispatch_sample(struct parser *p, const struct sample *s)
 	}
 	if (!f->active || s->name_len != f->name_len || memcmp(s->name, f->name, f->name_len) != 0)
 		rc = begin_family(p, s->name, s->name_len);
-	if (rc < 0)
-		return rc;
-	f->samples++;
-	return plain_sample(p, s);
+	if (rc == 0)
+		rc = count_sample(p);
+	return rc < 0 ? rc : plain_sample(p, s);
 }
 
 /* ---- lines ---- */
@@ -1061,6 +1108,7 @@ int promtext_parse(struct batch *b, const char *text, size_t len, char *err, siz
 	p->errlen = errlen;
 	rc = parse_all(p, text, len);
 	set_free(&p->seen);
+	set_free(&p->exposed);
 	free(p->scratch);
 	free(p);
 	return rc;

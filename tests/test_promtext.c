@@ -273,7 +273,6 @@ static const struct refusal refusals[] = {
 	{ "# TYPE h histogram\n"
 	  "h_sum{a=\"1\"} 0\nh_sum{a=\"2\"} 0\nh_count{a=\"1\"} 0\n",
 	  "line 2: histogram h: a series has no h_count line" },
-	{ "h_sum 1\n# TYPE h histogram\n", "line 2: h_sum was already used at line 1" },
 	{ "# TYPE h histogram\nh_bucket{le=\"+Inf\"} 0\nh_sum 0\nh_count 0\nh_count 1\n",
 	  "line 5: histogram h: a series has two _count lines" },
 	{ "# TYPE s summary\ns{quantile=\"1.5\"} 1\ns_sum 1\ns_count 1\n",
@@ -302,10 +301,81 @@ static const struct refusal refusals[] = {
 	  "line 2: summary s: a series has no s_count line" },
 	{ "# TYPE s summary\ns_sum 1\ns_count 1\ns_sum 1\ns_count 1\n",
 	  "line 4: summary s: a series has two _sum lines" },
-	{ "s_count 1\n# TYPE s summary\n", "line 2: s_count was already used at line 1" },
-	{ "# TYPE s summary\ns_sum 1\ns_count 1\ns_bucket 1\n# TYPE s_sum gauge\n",
-	  "line 5: s_sum was already used at line 1" },
 };
+
+/* Families whose exposed names meet (metric_exposed_names): refused, naming both. */
+static const struct refusal clashes[] = {
+	/* the input fuzz_promtext found (tests/fuzz/crashes/promtext/), reduced */
+	{ "x NaN\n# TYPE x_total counter\nx_total{a=\"b\"} 5e-3\n",
+	  "line 3: counter x_total and untyped x (line 1) would both expose the name x (" },
+	{ "# TYPE x_total counter\nx_total 1\nx 2\n",
+	  "line 3: untyped x and counter x_total (line 2) would both expose the name x (" },
+	{ "# TYPE c counter\nc 1\n# TYPE c_total gauge\nc_total 2\n",
+	  "line 4: gauge c_total and counter c (line 2) would both expose the name c_total" },
+	{ "# TYPE a counter\na 1\n# TYPE a_total counter\na_total 1\n",
+	  "line 4: counter a_total and counter a (line 2) would both expose the name a_total" },
+	{ "# TYPE h histogram\nh_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 1\n"
+	  "# TYPE h_bucket gauge\nh_bucket 1\n",
+	  "line 6: gauge h_bucket and histogram h (line 2) would both expose the name h_bucket" },
+	{ "h_count 1\n# TYPE h histogram\nh_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 1\n",
+	  "line 3: histogram h and untyped h_count (line 1) would both expose the name h_count" },
+	{ "# TYPE s summary\ns_sum 1\ns_count 1\ny 1\ns_count 2\n",
+	  "line 5: untyped s_count and summary s (line 2) would both expose the name s_count" },
+	{ "# TYPE s summary\ns_sum 1\ns_count 1\n# TYPE s_total counter\ns_total 1\n",
+	  "line 5: counter s_total and summary s (line 2) would both expose the name s" },
+	{ "# TYPE h histogram\nh_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 1\n"
+	  "# TYPE h_count counter\nh_count 1\n",
+	  "line 6: counter h_count and histogram h (line 2) would both expose the name h_count" },
+};
+
+static void test_families_exposing_one_name_are_refused_naming_both(void **unused)
+{
+	(void)unused;
+	for (size_t i = 0; i < sizeof clashes / sizeof clashes[0]; i++) {
+		print_message("case %zu: %s", i, clashes[i].input);
+		expect_refused(clashes[i].input, clashes[i].error);
+	}
+}
+
+/* What the parser accepts, the renderers serve whole, in both dialects. */
+static void expect_served_whole(const char *in)
+{
+	struct batch *b = new_batch();
+	struct metrics_view v;
+	struct render_source src = { .collector = "test", .view = &v };
+	char err[600];
+
+	if (promtext_parse(b, in, strlen(in), err, sizeof err) < 0)
+		fail_msg("refused: %s\ninput:\n%s", err, in);
+	batch_view(b, &v);
+	for (int d = 0; d < RENDER_DIALECTS; d++) {
+		struct render_result res;
+		struct buf out;
+		buf_init(&out);
+		assert_int_equal(render_text(&out, (enum render_dialect)d, &src, 1, &res), 0);
+		assert_int_equal(res.duplicate_families, 0);
+		assert_int_equal(res.series, v.hdr.n_series);
+		buf_free(&out);
+	}
+	batch_free(b);
+}
+
+static void test_names_that_do_not_meet_are_served_whole(void **unused)
+{
+	(void)unused;
+	/* a family without samples is left out, so it takes no names */
+	expect_same("h_sum 1\n# TYPE h histogram\n",
+		    "# HELP h_sum \n# TYPE h_sum untyped\nh_sum 1\n");
+	expect_same("s_count 1\n# TYPE s summary\n",
+		    "# HELP s_count \n# TYPE s_count untyped\ns_count 1\n");
+	expect_served_whole(
+	    "# TYPE s summary\ns_sum 1\ns_count 1\ns_bucket 1\n# TYPE s_sum gauge\n");
+	expect_served_whole("# TYPE x_total gauge\nx_total 1\nx 1\n");
+	expect_served_whole("# TYPE x counter\nx 1\nx_sum 1\nx_total_total 1\n");
+	expect_served_whole("# TYPE h histogram\nh_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 1\n"
+			    "h_total 1\nh_bucket_sum 1\n# TYPE h_created counter\nh_created 1\n");
+	expect_served_whole("# TYPE _total counter\n_total 1\n");
+}
 
 static void test_bad_input_is_refused_with_line_and_reason(void **unused)
 {
@@ -398,6 +468,8 @@ int main(void)
 		cmocka_unit_test(test_family_without_samples_is_left_out),
 		cmocka_unit_test(test_suffixed_names_without_a_histogram_type_are_plain_families),
 		cmocka_unit_test(test_bad_input_is_refused_with_line_and_reason),
+		cmocka_unit_test(test_families_exposing_one_name_are_refused_naming_both),
+		cmocka_unit_test(test_names_that_do_not_meet_are_served_whole),
 		cmocka_unit_test(test_overlong_line_is_refused),
 		cmocka_unit_test(test_batch_limits_are_reported_with_the_line),
 		cmocka_unit_test(test_too_many_family_names_are_refused),

@@ -138,8 +138,54 @@ static void test_histogram_name_clash_across_files_is_refused(void **unused)
 	write_file(dir, "b.prom", "h_count 5\n");
 	open_textfile(&r, dir);
 	assert_int_equal(run_cycle(&r, &dump), 0);
-	assert_non_null(
-	    strstr(r.err, "b.prom: family h_count: its name is a sample name of a histogram"));
+	assert_non_null(strstr(r.err,
+			       "b.prom: family h_count: it would expose the name h_count, as "
+			       "histogram h in a.prom does; rename one of them"));
+	free(dump);
+	run_close(&r);
+	remove_tree(dir);
+}
+
+/* A file whose own families would expose one name (x next to x_total) is that
+ * file's error: named with its line and both families, nothing of its content. */
+static void test_x_next_to_x_total_in_one_file_is_that_files_error(void **unused)
+{
+	char *dir = make_tree();
+	struct run r;
+	char *dump;
+	(void)unused;
+	write_file(dir, "a.prom", "x NaN\n# TYPE x_total counter\nx_total{pw=\"hunter2\"} 5e-3\n");
+	write_file(dir, "b.prom", "y 1\n");
+	open_textfile(&r, dir);
+	assert_int_equal(run_cycle(&r, &dump), 0);
+	assert_non_null(strstr(r.err, "a.prom:3: counter x_total and untyped x (line 1) would "
+				      "both expose the name x"));
+	assert_null(strstr(r.err, "hunter2"));
+	assert_null(strstr(r.err, "5e-3"));
+	assert_null(strstr(dump, "x_total"));
+	assert_null(strstr(dump, "x NaN"));
+	assert_true(strncmp(dump, "y 1\n", 4) == 0);
+	assert_non_null(strstr(dump, "node_textfile_scrape_error 1\n"));
+	free(dump);
+	run_close(&r);
+	remove_tree(dir);
+}
+
+static void test_x_and_x_total_in_two_files_refuse_the_later_file(void **unused)
+{
+	char *dir = make_tree();
+	struct run r;
+	char *dump;
+	(void)unused;
+	write_file(dir, "a.prom", "x 1\n");
+	write_file(dir, "b.prom", "# TYPE x_total counter\nx_total 2\n");
+	open_textfile(&r, dir);
+	assert_int_equal(run_cycle(&r, &dump), 0);
+	assert_non_null(strstr(r.err, "b.prom: family x_total: it would expose the name x, as "
+				      "untyped x in a.prom does"));
+	assert_true(strncmp(dump, "x 1\n", 4) == 0);
+	assert_null(strstr(dump, "x_total"));
+	assert_non_null(strstr(dump, "node_textfile_scrape_error 1\n"));
 	free(dump);
 	run_close(&r);
 	remove_tree(dir);
@@ -161,8 +207,9 @@ static void test_summary_name_clash_and_other_quantiles_are_refused(void **unuse
 		   "s_sum{k=\"d\"} 3\ns_count{k=\"d\"} 4\n");
 	open_textfile(&r, dir);
 	assert_int_equal(run_cycle(&r, &dump), 0);
-	assert_non_null(
-	    strstr(r.err, "b.prom: family s_sum: its name is a sample name of a summary"));
+	assert_non_null(strstr(r.err,
+			       "b.prom: family s_sum: it would expose the name s_sum, as summary s "
+			       "in a.prom does"));
 	assert_non_null(
 	    strstr(r.err, "c.prom: family s: its quantiles differ from the one in a.prom"));
 	assert_non_null(strstr(dump, "s{quantile=\"0.5\"} 1\ns_sum 1\ns_count 1\n"
@@ -227,6 +274,8 @@ int main(void)
 		cmocka_unit_test(test_a_series_in_two_files_refuses_the_later_file),
 		cmocka_unit_test(test_histogram_name_clash_across_files_is_refused),
 		cmocka_unit_test(test_summary_name_clash_and_other_quantiles_are_refused),
+		cmocka_unit_test(test_x_next_to_x_total_in_one_file_is_that_files_error),
+		cmocka_unit_test(test_x_and_x_total_in_two_files_refuse_the_later_file),
 		cmocka_unit_test(test_missing_directory_is_an_error_and_a_fifo_does_not_hang),
 		cmocka_unit_test(test_files_changing_between_cycles_are_followed),
 	};
