@@ -88,6 +88,7 @@ struct scrape {
 	double render_sum;
 	_Atomic uint64_t requests[N_REQUEST_CODES];
 	_Atomic uint64_t scrapes[SCRAPE_FORMATS][2]; /* [format][gzip] */
+	_Atomic uint64_t refused[2][2];              /* [scrape_refusal][answer] */
 };
 
 extern const unsigned scrape_request_codes[N_REQUEST_CODES];

@@ -138,6 +138,26 @@ static int self_scrapes(struct scrape *s, char *err, size_t errlen)
 	return rc;
 }
 
+static int self_refused(struct scrape *s, char *err, size_t errlen)
+{
+	static const char *const label[] = { "reason", "answer" };
+	static const char *const reason[] = { "per_ip", "total" };
+	static const char *const answer[] = { "503", "closed" };
+	int rc = batch_family(s->self, "shmetrics_exporter_connections_refused_total",
+			      "Connections refused by --web.max-connections-per-ip (per_ip) or "
+			      "--web.max-connections (total): answered 503, or closed at accept "
+			      "beyond the reserve.",
+			      METRIC_COUNTER, err, errlen);
+
+	for (size_t r = 0; rc == 0 && r < 2; r++)
+		for (size_t a = 0; rc == 0 && a < 2; a++) {
+			const char *value[] = { reason[r], answer[a] };
+			uint64_t n = atomic_load_explicit(&s->refused[r][a], memory_order_relaxed);
+			rc = batch_add(s->self, label, value, 2, (double)n, err, errlen);
+		}
+	return rc;
+}
+
 static int self_exporter(struct scrape *s, char *err, size_t errlen)
 {
 	int rc = self_requests(s, err, errlen);
@@ -159,7 +179,7 @@ static int self_exporter(struct scrape *s, char *err, size_t errlen)
 		rc = add_counter(s, "shmetrics_exporter_duplicate_families_total",
 				 "Families skipped because an earlier collector had the same name.",
 				 (double)s->dup_total, err, errlen);
-	return rc;
+	return rc == 0 ? self_refused(s, err, errlen) : rc;
 }
 
 int self_build(struct scrape *s, const struct scrape_selection *sel, struct metrics_view *v)
@@ -195,11 +215,11 @@ void self_observe_render(struct scrape *s, double seconds)
 void self_limits(struct batch_limits *lim, size_t n)
 {
 	uint32_t per = (uint32_t)(n * N_COLLECTOR_FAMILIES);
-	uint32_t fixed = N_REQUEST_CODES + SCRAPE_FORMATS * 2 + 3;
+	uint32_t fixed = N_REQUEST_CODES + SCRAPE_FORMATS * 2 + 3 + 4; /* 4: refusals */
 
 	lim->max_families = 16;
 	lim->max_series = per + fixed;
-	lim->max_labels = per + N_REQUEST_CODES + SCRAPE_FORMATS * 4;
+	lim->max_labels = per + N_REQUEST_CODES + SCRAPE_FORMATS * 4 + 8;
 	lim->max_values = per + fixed + N_RENDER_BOUNDS + 3;
 	lim->max_bounds = N_RENDER_BOUNDS;
 	lim->string_bytes = 8192 + per * (SEGMENT_COLLECTOR_MAX + 16) + fixed * 32;
