@@ -123,23 +123,42 @@ static int custom_argv(struct child_argv *a, const char *program, const struct s
 	return finish(a, rc, err, errlen);
 }
 
-/* Group members are a 64-bit mask of built-in collectors. */
-_Static_assert(CONFIG_MAX_COLLECTORS <= 64, "too many collectors for the group mask");
+bool member_set_has(const struct member_set *m, size_t i)
+{
+	return i < 64 * (sizeof m->w / sizeof m->w[0]) && (m->w[i / 64] >> (i % 64)) & 1;
+}
+
+bool member_set_empty(const struct member_set *m)
+{
+	for (size_t k = 0; k < sizeof m->w / sizeof m->w[0]; k++)
+		if (m->w[k])
+			return false;
+	return true;
+}
+
+unsigned member_set_count(const struct member_set *m)
+{
+	unsigned n = 0;
+	for (size_t k = 0; k < sizeof m->w / sizeof m->w[0]; k++)
+		for (uint64_t w = m->w[k]; w; w &= w - 1)
+			n++;
+	return n;
+}
 
 bool child_in_group(const struct collector_config *col)
 {
 	return col->enabled && !col->isolated && config_is_builtin_collector(col->name);
 }
 
-uint64_t child_group_members(const struct shm_config *c)
+struct member_set child_group_members(const struct shm_config *c)
 {
-	uint64_t members = 0;
+	struct member_set members = { { 0 } };
 
 	for (size_t i = 0; config_builtin_collectors[i]; i++) {
 		const struct collector_config *col =
 		    config_find_collector((struct shm_config *)c, config_builtin_collectors[i]);
 		if (col && child_in_group(col))
-			members |= UINT64_C(1) << i;
+			members.w[i / 64] |= UINT64_C(1) << (i % 64);
 	}
 	return members;
 }

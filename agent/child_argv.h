@@ -31,9 +31,17 @@ struct child_argv {
 /* True when col runs in the group process: an enabled built-in, not isolated. */
 bool child_in_group(const struct collector_config *col);
 
-/* The collectors of the group process in c: bit i stands for
- * config_builtin_collectors[i]. */
-uint64_t child_group_members(const struct shm_config *c);
+/* A set of built-in collectors: bit i stands for config_builtin_collectors[i]. */
+struct member_set {
+	uint64_t w[(CONFIG_MAX_COLLECTORS + 63) / 64];
+};
+
+bool member_set_has(const struct member_set *m, size_t i);
+bool member_set_empty(const struct member_set *m);
+unsigned member_set_count(const struct member_set *m);
+
+/* The collectors of the group process in c. */
+struct member_set child_group_members(const struct shm_config *c);
 
 /*
  * The group process: shmetrics-collector --run=NAME:/shmetrics.INSTANCE.NAME:DURATION

@@ -50,7 +50,7 @@ struct child {
 	bool in_use;
 	enum child_kind kind;
 	char name[CONFIG_NAME_MAX]; /* "cpu", "host" or "exporter" */
-	uint64_t members;           /* CHILD_GROUP: see child_group_members */
+	struct member_set members;  /* CHILD_GROUP: see child_group_members */
 	struct child_argv argv;     /* argc 0: no process (an external collector) */
 	struct child_exec exec;     /* custom collectors: environment, user */
 

@@ -157,7 +157,8 @@ static bool group_argv_differs(const struct shm_config *a, const struct shm_conf
 static void plan_group(const struct shm_config *old, const struct shm_config *new_cfg,
 		       struct reload_plan *p)
 {
-	bool before = child_group_members(old) != 0, after = child_group_members(new_cfg) != 0;
+	struct member_set was = child_group_members(old), is = child_group_members(new_cfg);
+	bool before = !member_set_empty(&was), after = !member_set_empty(&is);
 	enum reload_action a = RELOAD_KEEP;
 
 	if (!before && !after)

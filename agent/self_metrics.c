@@ -72,7 +72,7 @@ static int per_child_family(struct batch *b, const char *name, const char *help,
 			continue;
 		}
 		for (size_t k = 0; rc == 0 && config_builtin_collectors[k]; k++)
-			if (c->members & (UINT64_C(1) << k))
+			if (member_set_has(&c->members, k))
 				rc = add_series(b, config_builtin_collectors[k], v, err, errlen);
 	}
 	return rc;

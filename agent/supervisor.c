@@ -323,15 +323,6 @@ static struct child *child_add(struct supervisor *s, enum child_kind kind, const
 
 /* ---- starting, stopping, reaping ---- */
 
-static unsigned member_count(uint64_t members)
-{
-	unsigned n = 0;
-
-	for (; members; members &= members - 1)
-		n++;
-	return n;
-}
-
 static void child_launch(struct supervisor *s, struct child *c, uint64_t now)
 {
 	char label[128];
@@ -360,7 +351,7 @@ static void child_launch(struct supervisor *s, struct child *c, uint64_t now)
 	s->dirty = true;
 	child_label(c, label, sizeof label);
 	if (c->kind == CHILD_GROUP)
-		log_info("starting %s, %u collectors", label, member_count(c->members));
+		log_info("starting %s, %u collectors", label, member_set_count(&c->members));
 	else
 		log_info("starting %s", label);
 }
@@ -654,7 +645,8 @@ static int startup(struct supervisor *s, uint64_t now)
 		if (col->enabled && collector_segment_create(s, col->name) < 0)
 			return -1;
 	}
-	if (child_group_members(s->cfg) != 0 && !child_add(s, CHILD_GROUP, CHILD_GROUP_NAME, now))
+	struct member_set group = child_group_members(s->cfg);
+	if (!member_set_empty(&group) && !child_add(s, CHILD_GROUP, CHILD_GROUP_NAME, now))
 		return -1;
 	for (size_t i = 0; i < s->cfg->n_collectors; i++) {
 		const struct collector_config *col = &s->cfg->collectors[i];

@@ -17,7 +17,7 @@
 #include <sys/types.h>
 
 #define CONFIG_NAME_MAX       64
-#define CONFIG_MAX_COLLECTORS 64
+#define CONFIG_MAX_COLLECTORS 128
 #define CONFIG_ADDR_MAX       256
 
 #define CONFIG_MAX_OPTIONS      128
@@ -57,6 +57,7 @@ enum collector_option_type {
 	OPTION_REGEX,
 	OPTION_DURATION,
 	OPTION_PATH,
+	OPTION_LIST, /* repeatable flag / JSON array; the entries joined with '\n' */
 };
 
 struct collector_option_def {
@@ -71,6 +72,7 @@ struct collector_option {
 	char collector[CONFIG_NAME_MAX];
 	char key[CONFIG_NAME_MAX];
 	char value[CONFIG_OPTION_VALUE_MAX];
+	bool from_flag; /* set by a command-line flag: a repeated LIST flag appends */
 };
 
 /*
@@ -160,6 +162,14 @@ int config_check_option_value(const struct collector_option_def *d, const char *
 /* Sets collector's option key (validated), or -EINVAL/-ENOSPC with the reason. */
 int config_set_collector_option(struct shm_config *c, const char *collector, const char *key,
 				const char *value, char *err, size_t errlen);
+
+/*
+ * The same for a command-line flag: a LIST option given again by a flag gets the
+ * new entry appended ('\n' between entries), so --collector.sysctl.include=a
+ * --collector.sysctl.include=b keeps both; a value from the file is replaced.
+ */
+int config_set_collector_option_flag(struct shm_config *c, const char *collector, const char *key,
+				     const char *value, char *err, size_t errlen);
 
 /* The option's value in c: the one set, else its default; NULL for an unknown option. */
 const char *config_collector_option(const struct shm_config *c, const char *collector,

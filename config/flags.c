@@ -256,7 +256,7 @@ static int set_option_flag(struct shm_config *c, const char *flag, const char *r
 			 d->default_value[0] ? d->default_value : "VALUE");
 		return flag_error(err, errlen, flag, msg);
 	}
-	int rc = config_set_collector_option(c, cname, dot + 1, value, msg, sizeof msg);
+	int rc = config_set_collector_option_flag(c, cname, dot + 1, value, msg, sizeof msg);
 	return rc ? flag_error(err, errlen, flag, msg) : 1;
 }
 

@@ -460,10 +460,38 @@ static const struct key_rule collector_rules[] = {
 	{ "isolated", on_isolated },
 };
 
-/* The option's value as a string (bools are JSON true/false, everything else a string). */
-static int option_text(struct loader *ld, const char *path, json_t *v,
-		       const struct collector_option_def *d, const char **out)
+/* A LIST option's array of strings, joined with '\n' into buf. */
+static int option_list(struct loader *ld, const char *path, json_t *v, char *buf, size_t len,
+		       const char **out)
 {
+	size_t i, o = 0;
+	json_t *item;
+	buf[0] = '\0';
+	json_array_foreach(v, i, item)
+	{
+		if (!json_is_string(item))
+			return wrong_type(ld, path, item, "an array of strings");
+		const char *s = json_string_value(item);
+		int n = snprintf(buf + o, len - o, "%s%s", o ? "\n" : "", s);
+		if (n < 0 || (size_t)n >= len - o || strchr(s, '\n'))
+			return fail(
+			    ld, path, AT_VALUE,
+			    "%s: entries must be one line each and %zu bytes together at most",
+			    path, len - 1);
+		o += (size_t)n;
+	}
+	*out = buf;
+	return 0;
+}
+
+/* The option's value as a string (bools are JSON true/false, lists arrays of strings or
+ * one string, everything else a string). */
+static int option_text(struct loader *ld, const char *path, json_t *v,
+		       const struct collector_option_def *d, char *buf, size_t len,
+		       const char **out)
+{
+	if (d->type == OPTION_LIST && json_is_array(v))
+		return option_list(ld, path, v, buf, len, out);
 	if (d->type == OPTION_BOOL) {
 		if (!json_is_boolean(v))
 			return wrong_type(ld, path, v, "true or false");
@@ -479,8 +507,9 @@ static int on_option(struct loader *ld, const char *parent, const char *collecto
 	char path[PATH_BUF], msg[MSG_BUF] = "";
 	const struct collector_option_def *d = config_option_def(collector, key);
 	const char *text = "";
+	char list[CONFIG_OPTION_VALUE_MAX];
 	join_path(path, parent, key);
-	int rc = option_text(ld, path, v, d, &text);
+	int rc = option_text(ld, path, v, d, list, sizeof list, &text);
 	if (rc)
 		return rc;
 	rc = config_set_collector_option(ld->cfg, collector, key, text, msg, sizeof msg);

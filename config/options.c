@@ -64,6 +64,7 @@ int config_check_option_value(const struct collector_option_def *d, const char *
 		snprintf(err, errlen, "\"%.200s\" is not an absolute path", value);
 		return -EINVAL;
 	case OPTION_STRING:
+	case OPTION_LIST:
 		break;
 	}
 	return 0;
@@ -114,9 +115,32 @@ int config_set_collector_option(struct shm_config *c, const char *collector, con
 		o = &c->options[c->n_options++];
 		snprintf(o->collector, sizeof o->collector, "%s", collector);
 		snprintf(o->key, sizeof o->key, "%s", key);
+		o->from_flag = false;
 	}
 	snprintf(o->value, sizeof o->value, "%s", value);
 	return 0;
+}
+
+int config_set_collector_option_flag(struct shm_config *c, const char *collector, const char *key,
+				     const char *value, char *err, size_t errlen)
+{
+	const struct collector_option_def *d = config_option_def(collector, key);
+	struct collector_option *o = find_set(c, collector, key);
+	char joined[CONFIG_OPTION_VALUE_MAX];
+	if (d && d->type == OPTION_LIST && o && o->from_flag && value[0] != '\0') {
+		int n = snprintf(joined, sizeof joined, "%s\n%s", o->value, value);
+		if (n < 0 || (size_t)n >= sizeof joined) {
+			snprintf(err, errlen, "the entries together are longer than %d bytes",
+				 CONFIG_OPTION_VALUE_MAX - 1);
+			return -EINVAL;
+		}
+		value = joined;
+	}
+	int rc = config_set_collector_option(c, collector, key, value, err, errlen);
+	o = rc == 0 ? find_set(c, collector, key) : NULL;
+	if (o)
+		o->from_flag = true;
+	return rc;
 }
 
 const char *config_collector_option(const struct shm_config *c, const char *collector,

@@ -43,7 +43,8 @@ unit_tests() {
 valgrind_tests() {
 	local rc=0
 	for t in build/tests/test_segment build/tests/test_config build/tests/test_render \
-		build/tests/test_collectors build/tests/test_client build/tests/test_custom \
+		build/tests/test_collectors build/tests/test_collectors_optin build/tests/test_client \
+		build/tests/test_custom \
 		build/tests/test_promtext build/tests/test_textfile build/tests/test_exec; do
 		[ -x "$t" ] || continue
 		echo "--- valgrind $t"

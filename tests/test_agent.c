@@ -377,7 +377,9 @@ static void test_group_command_line_runs_every_collector_that_is_not_isolated(vo
 	config_find_collector(&c, "meminfo")->isolated = true;
 	assert_int_equal(child_argv_group(&a, "/x/shmetrics-collector", &c, err, sizeof err), 0);
 	assert_argv(&a, want);
-	assert_int_equal(child_group_members(&c), (1u << 0) | (1u << 2)); /* cpu, loadavg */
+	struct member_set m = child_group_members(&c);
+	assert_true(member_set_has(&m, 0) && member_set_has(&m, 2)); /* cpu, loadavg */
+	assert_int_equal(member_set_count(&m), 2);
 	child_argv_free(&a);
 }
 
