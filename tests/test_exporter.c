@@ -31,6 +31,7 @@
 
 #include "../exporter/args.h"
 #include "../exporter/http.h"
+#include "../exporter/http_internal.h" /* the admission counts, to wait for them */
 #include "../exporter/negotiate.h"
 #include "../exporter/scrape.h"
 #include "log.h"
@@ -630,7 +631,7 @@ static void side_start_threads(struct side_server *ss, unsigned threads, uint32_
 	struct scrape_options so = { instance, collectors, N_COLLECTORS, 3, cache_ms, 0 };
 	struct http_options ho = { .host = "127.0.0.1",
 				   .threads = threads,
-				   .timeout_s = 3,
+				   .timeout_s = 30, /* longer than any wait on a busy machine */
 				   .max_connections = max_conn,
 				   .max_connections_per_ip = per_ip };
 	char err[256] = "";
@@ -691,6 +692,26 @@ static void test_repeated_scrapes_reuse_one_body_until_a_collector_publishes(voi
 	side_stop(&ss);
 }
 
+/* Waits until the server has admitted want connections from src (NULL: in
+ * all): connections are taken in by the server's threads, in their own time. */
+static void wait_admitted(struct http_server *h, const char *src, unsigned want)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	unsigned open = 0, admitted = 0;
+
+	if (src)
+		inet_pton(AF_INET, src, &sa.sin_addr);
+	for (int i = 0; i < 2000 && admitted != want; i++) { /* 20 s at most */
+		admission_counts(h->admission, src ? (struct sockaddr *)&sa : NULL, &open,
+				 &admitted);
+		if (admitted != want)
+			usleep(10 * 1000);
+	}
+	if (admitted != want)
+		fail_msg("%u connections admitted from %s (%u open), expected %u", admitted,
+			 src ? src : "all", open, want);
+}
+
 /* A connection from src (any 127.x.y.z) that sends half a request and idles. */
 static int idle_connection(const char *src)
 {
@@ -718,11 +739,12 @@ static void test_idle_connections_do_not_starve_a_real_scrape(void **state)
 	side_start(&ss, 1, 16, 4);
 	for (int i = 0; i < 40; i++) /* one host: only 4 get past the per-IP limit */
 		fds[i] = idle_connection("127.0.0.2");
-	usleep(100 * 1000);
+	wait_admitted(ss.http, "127.0.0.2", 4);
 	struct response r = request("GET", "/metrics", NULL);
 	assert_int_equal(r.status, 200);
 	assert_contains(r.body, "live_value{k=\"live\"} 42\n");
 	response_free(&r);
+	wait_admitted(ss.http, NULL, 4); /* that request's connection is gone */
 	for (int i = 40; i < 48; i++) { /* many hosts: past max_connections, 503 */
 		snprintf(src, sizeof src, "127.0.1.%d", i);
 		fds[i] = idle_connection(src);
@@ -731,7 +753,7 @@ static void test_idle_connections_do_not_starve_a_real_scrape(void **state)
 		snprintf(src, sizeof src, "127.0.2.%d", i);
 		(void)idle_connection(src); /* closed by the server's timeout or at exit */
 	}
-	usleep(100 * 1000);
+	wait_admitted(ss.http, NULL, 16); /* the server has taken them all in */
 	r = request("GET", "/metrics", NULL);
 	assert_int_equal(r.status, 503);
 	assert_header(&r, "Retry-After: 1");
