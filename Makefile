@@ -29,10 +29,14 @@ endif
 # ---- libraries, per program ----------------------------------------------------------
 # pkg-config names; each program links only the ones its code calls.
 pkg_libs = $(shell pkg-config --libs $(1) 2>/dev/null)
+# Only the agent's configuration loader uses jansson: the JSON body of
+# /metrics.json is written by format/render_json.c itself.
 PKGS_CONFIG := jansson
-PKGS_FORMAT := jansson
-PKGS_EXPORTER := libmicrohttpd zlib gnutls yaml-0.1 libcrypt $(PKGS_FORMAT)
-PKGS := $(sort $(PKGS_CONFIG) $(PKGS_FORMAT) $(PKGS_EXPORTER))
+PKGS_FORMAT :=
+PKGS_EXPORTER := libmicrohttpd zlib gnutls yaml-0.1 libcrypt
+# The systemd collector compiles against sd-bus.h (libsystemd-dev) and loads
+# libsystemd.so.0 with dlopen when it starts: nothing links it.
+PKGS := $(sort $(PKGS_CONFIG) $(PKGS_EXPORTER))
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # Everything, for the tests and the fuzz harnesses.
 PKG_LIBS := $(call pkg_libs,$(PKGS))
@@ -52,7 +56,12 @@ ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS) -pthread
 # program and the tests link.
 LIB_SRC := $(wildcard lib/*.c)
 FORMAT_SRC := $(wildcard format/*.c)
-CONFIG_SRC := $(wildcard config/*.c)
+# config/ in two layers: the settings (settings.def, the value parsers, the
+# collector list and options) that the agent and its children share, without
+# JSON; and the agent's JSON configuration, the only code that links jansson.
+SETTINGS_SRC := config/settings.c config/values.c config/util.c config/ids.c \
+	config/builtin.c config/options.c
+CONFIG_SRC := $(filter-out $(SETTINGS_SRC),$(wildcard config/*.c))
 # main.c and runner.c are the collector process (they log); the rest, the
 # collectors and their helpers in collectors/util/, is the library.
 COLLECTOR_MAIN_SRC := collectors/main.c collectors/runner.c
@@ -67,11 +76,13 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 LIB_A := $(BUILD)/libshmetrics-segment.a
 FORMAT_A := $(BUILD)/libshmetrics-format.a
+SETTINGS_A := $(BUILD)/libshmetrics-settings.a
 CONFIG_A := $(BUILD)/libshmetrics-config.a
 COLLECTORS_A := $(BUILD)/libshmetrics-collectors.a
 EXPORTER_A := $(BUILD)/libshmetrics-exporter.a
 AGENT_A := $(BUILD)/libshmetrics-agent.a
-ARCHIVES := $(AGENT_A) $(EXPORTER_A) $(COLLECTORS_A) $(CONFIG_A) $(FORMAT_A) $(LIB_A)
+ARCHIVES := $(AGENT_A) $(EXPORTER_A) $(COLLECTORS_A) $(CONFIG_A) $(SETTINGS_A) $(FORMAT_A) \
+	$(LIB_A)
 
 BIN := $(BUILD)/bin
 PROGRAMS := $(BIN)/shmetrics-agent $(BIN)/shmetrics-collector $(BIN)/shmetrics-exporter \
@@ -85,7 +96,7 @@ TEST_HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(TEST_HEL
 # shared library; the static one is a single relocatable object whose other symbols
 # are made local, so neither leaks batch_*, seg_* ... into a user's program.
 CLIENT_SONAME := libshmetrics.so.0
-CLIENT_SRC := $(filter-out lib/log.c lib/seg_reader.c,$(LIB_SRC))
+CLIENT_SRC := $(filter-out lib/log.c lib/seg_reader.c lib/procstat.c,$(LIB_SRC))
 CLIENT_PIC := $(patsubst %.c,$(BUILD)/pic/%.o,$(CLIENT_SRC))
 CLIENT_LIBDIR := $(BUILD)/lib
 CLIENT_SO := $(CLIENT_LIBDIR)/$(CLIENT_SONAME)
@@ -122,15 +133,32 @@ $(BUILD)/gen/default_config.c: config/default.json scripts/embed.sh
 	@mkdir -p $(dir $@)
 	scripts/embed.sh config_default_json $< > $@
 
+# The dashboard (web/, docs/dashboard.md): the page, its script and style, and the
+# pinned charting library committed under web/vendor/ (scripts/vendor-web.sh
+# refreshes it from npm; building needs no network), as byte arrays.
+WEB_ASSETS := / web/index.html /dashboard/app.js web/app.js /dashboard/app.css web/app.css \
+	/dashboard/uPlot.min.js web/vendor/uplot/uPlot.iife.min.js \
+	/dashboard/uPlot.min.css web/vendor/uplot/uPlot.min.css \
+	/dashboard/uPlot.LICENSE web/vendor/uplot/LICENSE
+
+$(BUILD)/gen/web_assets.c: $(filter web/%,$(WEB_ASSETS)) scripts/embed_web.sh
+	@mkdir -p $(dir $@)
+	scripts/embed_web.sh $(WEB_ASSETS) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/exporter/web_assets.o: $(BUILD)/gen/web_assets.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Iexporter -c $< -o $@
+
 $(BUILD)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
 
 $(LIB_A): $(call obj,$(LIB_SRC))
 $(FORMAT_A): $(call obj,$(FORMAT_SRC))
+$(SETTINGS_A): $(call obj,$(SETTINGS_SRC))
 $(CONFIG_A): $(call obj,$(CONFIG_SRC)) $(BUILD)/obj/config/default_config.o
 $(COLLECTORS_A): $(call obj,$(COLLECTORS_SRC))
-$(EXPORTER_A): $(call obj,$(EXPORTER_SRC))
+$(EXPORTER_A): $(call obj,$(EXPORTER_SRC)) $(BUILD)/obj/exporter/web_assets.o
 $(AGENT_A): $(call obj,$(AGENT_SRC))
 $(ARCHIVES):
 	@mkdir -p $(dir $@)
@@ -140,24 +168,29 @@ $(ARCHIVES):
 # ---- linking: each program with the layers and libraries it uses ----------------------------
 link = @mkdir -p $(dir $@); $(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o %.a,$^) $(1)
 
-$(BIN)/shmetrics-agent: $(call obj,agent/main.c) $(AGENT_A) $(CONFIG_A) $(LIB_A)
+$(BIN)/shmetrics-agent: $(call obj,agent/main.c) $(AGENT_A) $(CONFIG_A) $(SETTINGS_A) $(LIB_A)
 	$(call link,$(call pkg_libs,$(PKGS_CONFIG)))
 
-$(BIN)/shmetrics-collector: $(call obj,$(COLLECTOR_MAIN_SRC)) $(COLLECTORS_A) $(CONFIG_A) \
+# The children read their settings from the command line: no jansson.
+$(BIN)/shmetrics-collector: $(call obj,$(COLLECTOR_MAIN_SRC)) $(COLLECTORS_A) $(SETTINGS_A) \
 		$(FORMAT_A) $(LIB_A)
-	$(call link,$(call pkg_libs,$(PKGS_CONFIG)) -lm)
+	$(call link,-lm)
 
-$(BIN)/shmetrics-exporter: $(call obj,exporter/main.c) $(EXPORTER_A) $(FORMAT_A) $(LIB_A)
+$(BIN)/shmetrics-exporter: $(call obj,exporter/main.c) $(EXPORTER_A) $(SETTINGS_A) $(FORMAT_A) \
+		$(LIB_A)
 	$(call link,$(call pkg_libs,$(PKGS_EXPORTER)) -lm)
 
 $(BIN)/shmetrics: $(call obj,$(CLI_SRC)) $(FORMAT_A) $(LIB_A)
-	$(call link,$(call pkg_libs,$(PKGS_FORMAT)) -lm)
+	$(call link,-lm)
 
 $(BUILD)/tests/%: $(call obj,tests/%.c) $(ARCHIVES)
 	$(call link,$(PKG_LIBS) -lcmocka -lm)
 
 # test_collectors_sys feeds fixed results to uname, adjtimex and clock_gettime.
 $(BUILD)/tests/test_collectors_sys: ALL_LDFLAGS += -Wl,--wrap=uname,--wrap=adjtimex,--wrap=clock_gettime
+# test_collectors_net is the kernel for the netlink, ioctl and perf collectors (tests/fake_kernel.h).
+$(BUILD)/tests/test_collectors_net: ALL_LDFLAGS += -Wl,--wrap=socket,--wrap=sendto,--wrap=recv \
+	-Wl,--wrap=close,--wrap=ioctl,--wrap=syscall,--wrap=read
 
 $(BUILD)/tests/helpers/%: $(call obj,tests/helpers/%.c) $(ARCHIVES)
 	$(call link,$(PKG_LIBS) -lm)
@@ -256,7 +289,7 @@ uninstall:
 
 # ---- deployment, reliability and benchmarks (docs/operations.md, docs/reliability.md) ------
 .PHONY: deb fuzz fuzz-short reliability-faults reliability-load reliability-soak \
-	bench-collectors bench-client format
+	bench-collectors bench-top bench-client bench-dashboard format vendor-web
 
 # A Debian package from a staged `make install PREFIX=/usr`, into build/deb/.
 deb:
@@ -279,12 +312,16 @@ reliability-soak:
 	bench/reliability_soak.sh
 
 # CPU per full collection cycle next to node_exporter per scrape (README, "Cost of collecting").
-$(BUILD)/bench/collect_cycle: $(call obj,bench/collect_cycle.c) $(COLLECTORS_A) $(CONFIG_A) \
+$(BUILD)/bench/collect_cycle: $(call obj,bench/collect_cycle.c) $(COLLECTORS_A) $(SETTINGS_A) \
 		$(FORMAT_A) $(LIB_A)
-	$(call link,$(call pkg_libs,$(PKGS_CONFIG)) -lm)
+	$(call link,-lm)
 
 bench-collectors: all $(BUILD)/bench/collect_cycle
 	bench/collectors_cost.sh
+
+# The top collector's cycle next to process-exporter on 2000 processes (README).
+bench-top: all tests $(BUILD)/bench/collect_cycle
+	bench/top_cost.sh
 
 # ns per shmetrics_inc against a mutex baseline.
 $(BUILD)/bench/client_inc: $(call obj,bench/client_inc.c) $(LIB_A)
@@ -292,6 +329,15 @@ $(BUILD)/bench/client_inc: $(call obj,bench/client_inc.c) $(LIB_A)
 
 bench-client: $(BUILD)/bench/client_inc
 	$(BUILD)/bench/client_inc
+
+# The dashboard's page size and the exporter's CPU with a browser watching
+# (docs/dashboard.md, "Cost").
+bench-dashboard: all
+	bench/dashboard_cost.sh
+
+# Refreshes web/vendor/ from the versions pinned in web/package-lock.json (npm).
+vendor-web:
+	scripts/vendor-web.sh
 
 # clang-format (.clang-format) over every C file of the project.
 format:

@@ -10,24 +10,11 @@
 
 #include "segment.h"
 
-void format_duration_ms(uint32_t ms, char *out, size_t outlen)
-{
-	uint32_t s = ms / 1000;
-
-	if (ms % 1000 != 0 || ms == 0)
-		snprintf(out, outlen, "%" PRIu32 "ms", ms);
-	else if (s % 3600 == 0)
-		snprintf(out, outlen, "%" PRIu32 "h", s / 3600);
-	else if (s % 60 == 0)
-		snprintf(out, outlen, "%" PRIu32 "m", s / 60);
-	else
-		snprintf(out, outlen, "%" PRIu32 "s", s);
-}
-
 void child_argv_free(struct child_argv *a)
 {
 	for (size_t i = 0; i < a->argc; i++)
 		free(a->argv[i]);
+	free(a->argv);
 	memset(a, 0, sizeof *a);
 }
 
@@ -39,6 +26,14 @@ __attribute__((format(printf, 2, 3))) static int push(struct child_argv *a, cons
 
 	if (a->argc == CHILD_ARGV_MAX)
 		return -E2BIG;
+	if (a->argc + 1 >= a->cap) { /* room for one more and the NULL */
+		size_t cap = a->cap ? a->cap * 2 : 16;
+		char **grown = realloc(a->argv, cap * sizeof *grown);
+		if (!grown)
+			return -ENOMEM;
+		a->argv = grown;
+		a->cap = cap;
+	}
 	va_start(ap, fmt);
 	n = vasprintf(&s, fmt, ap);
 	va_end(ap);
@@ -49,15 +44,15 @@ __attribute__((format(printf, 2, 3))) static int push(struct child_argv *a, cons
 	return 0;
 }
 
-static int push_common_paths(struct child_argv *a, const struct shm_config *c)
+static int push_arg(void *ctx, const char *arg)
 {
-	int rc = 0;
+	return push(ctx, "%s", arg);
+}
 
-	rc |= push(a, "--path.procfs=%s", c->procfs);
-	rc |= push(a, "--path.sysfs=%s", c->sysfs);
-	rc |= push(a, "--path.rootfs=%s", c->rootfs);
-	rc |= push(a, "--path.udev.data=%s", c->udev_data);
-	return rc;
+/* The settings of role (settings.def), after the job's own arguments. */
+static int push_settings(struct child_argv *a, const struct shm_config *c, unsigned role)
+{
+	return settings_argv(&c->set, role, push_arg, a);
 }
 
 /* push() results are OR-ed: any failure leaves a negative value, and the argv is
@@ -85,24 +80,25 @@ static int push_words(struct child_argv *a, const struct custom_collector_config
 
 /* "exec": a collector process that runs the words each interval (docs/processes.md). */
 static int push_exec(struct child_argv *a, const char *program, const struct shm_config *c,
-		     const struct collector_config *col, const struct custom_collector_config *cc,
-		     const char *seg)
+		     const struct collector_config *col, const struct custom_collector_config *cc)
 {
 	char interval[32], timeout[32];
 	const char *w = cc->args;
 	int rc = 0;
 
-	format_duration_ms(col->interval_ms, interval, sizeof interval);
-	format_duration_ms(cc->timeout_ms < col->interval_ms ? cc->timeout_ms : col->interval_ms,
-			   timeout, sizeof timeout);
+	config_format_duration_ms(col->interval_ms, interval, sizeof interval);
+	config_format_duration_ms(cc->timeout_ms < col->interval_ms ? cc->timeout_ms
+								    : col->interval_ms,
+				  timeout, sizeof timeout);
 	rc |= push(a, "%s", program);
 	rc |= push(a, "--collector=%s", col->name);
-	rc |= push(a, "--segment=%s", seg);
 	rc |= push(a, "--interval=%s", interval);
 	rc |= push(a, "--exec.timeout=%s", timeout);
+	if (!cc->sandbox)
+		rc |= push(a, "--exec.sandbox=false");
 	for (uint32_t i = 0; i < cc->argc; i++, w += strlen(w) + 1)
 		rc |= push(a, i == 0 ? "--exec.command=%s" : "--exec.arg=%s", w);
-	rc |= push(a, "--log.level=%s", c->log_level);
+	rc |= push_settings(a, c, R_COLLECTOR);
 	return rc;
 }
 
@@ -111,15 +107,12 @@ static int custom_argv(struct child_argv *a, const char *program, const struct s
 		       const struct collector_config *col, const struct custom_collector_config *cc,
 		       char *err, size_t errlen)
 {
-	char seg[SEGMENT_NAME_MAX + 1];
 	int rc = 0;
 
-	if (segment_name(seg, sizeof seg, c->instance, col->name, err, errlen) < 0)
-		return -EINVAL;
 	if (cc->kind == CUSTOM_COMMAND)
 		rc = push_words(a, cc);
 	else if (cc->kind == CUSTOM_EXEC)
-		rc = push_exec(a, program, c, col, cc, seg);
+		rc = push_exec(a, program, c, col, cc);
 	return finish(a, rc, err, errlen);
 }
 
@@ -163,15 +156,12 @@ struct member_set child_group_members(const struct shm_config *c)
 	return members;
 }
 
-static int push_run(struct child_argv *a, const struct shm_config *c,
-		    const struct collector_config *col, char *err, size_t errlen)
+static int push_run(struct child_argv *a, const struct collector_config *col)
 {
-	char seg[SEGMENT_NAME_MAX + 1], interval[32];
+	char interval[32];
 
-	if (segment_name(seg, sizeof seg, c->instance, col->name, err, errlen) < 0)
-		return -EINVAL;
-	format_duration_ms(col->interval_ms, interval, sizeof interval);
-	return push(a, "--run=%s:%s:%s", col->name, seg, interval);
+	config_format_duration_ms(col->interval_ms, interval, sizeof interval);
+	return push(a, "--run=%s:%s", col->name, interval);
 }
 
 static int push_options(struct child_argv *a, const struct shm_config *c, const char *name)
@@ -192,18 +182,11 @@ static int builtin_argv(struct child_argv *a, const char *program, const struct 
 {
 	int rc = push(a, "%s", program);
 
-	for (size_t i = 0; i < n; i++) {
-		int r = push_run(a, c, cols[i], err, errlen);
-		if (r == -EINVAL) { /* err says which segment name */
-			child_argv_free(a);
-			return r;
-		}
-		rc |= r;
-	}
-	rc |= push_common_paths(a, c);
-	rc |= push(a, "--log.level=%s", c->log_level);
+	for (size_t i = 0; i < n; i++)
+		rc |= push_run(a, cols[i]);
 	for (size_t i = 0; i < n; i++)
 		rc |= push_options(a, c, cols[i]->name);
+	rc |= push_settings(a, c, R_COLLECTOR);
 	return finish(a, rc, err, errlen);
 }
 
@@ -231,31 +214,33 @@ int child_argv_collector(struct child_argv *a, const char *program, const struct
 	return builtin_argv(a, program, c, &col, 1, err, errlen);
 }
 
+/* The exporter's segments.max_series: the largest segment the agent creates is
+ * what it accepts (a custom collector may have a larger max_series of its own);
+ * its limits follow from this, never from a segment (docs/security.md). */
+static uint32_t reader_max_series(const struct shm_config *c)
+{
+	uint32_t max = c->set.max_series;
+
+	for (size_t i = 0; i < c->n_custom; i++)
+		if (c->custom[i].max_series > max)
+			max = c->custom[i].max_series;
+	return max;
+}
+
 int child_argv_exporter(struct child_argv *a, const char *program, const struct shm_config *c,
 			char *err, size_t errlen)
 {
-	char timeout[32];
+	struct settings set = c->set; /* a shallow copy, to change a number */
 	int rc = 0;
 
 	memset(a, 0, sizeof *a);
-	format_duration_ms(c->web.connection_timeout_s * 1000u, timeout, sizeof timeout);
+	set.max_series = reader_max_series(c);
 	rc |= push(a, "%s", program);
-	rc |= push(a, "--instance=%s", c->instance);
-	rc |= push(a, "--web.listen-address=%s", c->web.listen_address);
 	for (size_t i = 0; i < c->n_collectors; i++)
 		if (c->collectors[i].enabled)
 			rc |= push(a, "--collector=%s", c->collectors[i].name);
 	rc |= push(a, "--collector=%s", AGENT_SEGMENT_COLLECTOR);
-	rc |= push(a, "--staleness-intervals=%" PRIu32, c->staleness_intervals);
-	rc |= push(a, "--web.timeout=%s", timeout);
-	rc |= push(a, "--web.max-connections=%" PRIu32, c->web.max_connections);
-	rc |= push(a, "--web.max-connections-per-ip=%" PRIu32, c->web.max_connections_per_ip);
-	rc |= push(a, "--web.threads=%" PRIu32, c->web.threads);
-	if (c->web.config_file[0])
-		rc |= push(a, "--web.config.file=%s", c->web.config_file);
-	if (!c->web.openmetrics)
-		rc |= push(a, "--web.openmetrics=false");
-	rc |= push(a, "--log.level=%s", c->log_level);
+	rc |= settings_argv(&set, R_EXPORTER, push_arg, a);
 	return finish(a, rc, err, errlen);
 }
 

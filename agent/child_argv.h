@@ -1,6 +1,9 @@
 /*
- * child_argv.h - the command lines of the agent's children, exactly as
- * docs/processes.md writes them down.
+ * child_argv.h - the command lines of the agent's children: the child's job
+ * (which collectors, which segments), then every setting of its role from
+ * settings.def, "--flag=value" in table order (settings_argv).  The children
+ * read the settings back with settings_parse_argv; docs/processes.md writes
+ * the whole contract down.
  *
  * Built completely before fork (the child may not allocate between fork and
  * exec).  Every string is owned by the struct.
@@ -20,12 +23,13 @@
 /* The process that runs every enabled built-in collector not marked "isolated". */
 #define CHILD_GROUP_NAME "host"
 
-/* A --run and options for every collector, and the fixed flags. */
-#define CHILD_ARGV_MAX (CONFIG_MAX_COLLECTORS + CONFIG_MAX_OPTIONS + 16)
+/* At most: a --run and options for every collector, the settings, and the fixed
+ * flags (the words are allocated as they come). */
+#define CHILD_ARGV_MAX (CONFIG_MAX_COLLECTORS + CONFIG_MAX_OPTIONS + SETTING_COUNT + 16)
 
 struct child_argv {
-	size_t argc;
-	char *argv[CHILD_ARGV_MAX + 1]; /* NULL-terminated */
+	size_t argc, cap;
+	char **argv; /* NULL-terminated; NULL while argc is 0 */
 };
 
 /* True when col runs in the group process: an enabled built-in, not isolated. */
@@ -44,10 +48,10 @@ unsigned member_set_count(const struct member_set *m);
 struct member_set child_group_members(const struct shm_config *c);
 
 /*
- * The group process: shmetrics-collector --run=NAME:/shmetrics.INSTANCE.NAME:DURATION
- *     (one per collector of the group, in the order of c) --path.procfs=P
- *     --path.sysfs=P --path.rootfs=P --path.udev.data=P --log.level=L
- *     --collector.NAME.OPTION=VALUE (each option of those collectors set in c).
+ * The group process: shmetrics-collector --run=NAME:DURATION
+ *     (one per collector of the group, in the order of c)
+ *     --collector.NAME.OPTION=VALUE (each option of those collectors set in c)
+ *     and the R_COLLECTOR settings (--log.level=L --path.procfs=P ...).
  * Returns 0, or a negative errno with the reason (an invalid segment name).
  */
 int child_argv_group(struct child_argv *a, const char *program, const struct shm_config *c,
@@ -56,19 +60,17 @@ int child_argv_group(struct child_argv *a, const char *program, const struct shm
 /*
  * One collector in a process of its own.  A built-in one: the group's command
  * line with col alone.  A custom one: its "command" words; for "exec",
- * shmetrics-collector --collector=NAME --segment=S --interval=D --exec.timeout=D
- * --exec.command=W --exec.arg=W... --log.level=L; for "external", no words at
- * all (argc 0: the agent runs nothing).
- * Returns 0, or a negative errno with the reason (an invalid segment name).
+ * shmetrics-collector --collector=NAME --interval=D --exec.timeout=D
+ * [--exec.sandbox=false] --exec.command=W --exec.arg=W... and the R_COLLECTOR
+ * settings; for "external", no words at all (argc 0: the agent runs nothing).
+ * Returns 0, or a negative errno with the reason.
  */
 int child_argv_collector(struct child_argv *a, const char *program, const struct shm_config *c,
 			 const struct collector_config *col, char *err, size_t errlen);
 
 /*
- * shmetrics-exporter --instance=I --web.listen-address=A --collector=NAME... (every
- * enabled collector, then "agent") --staleness-intervals=N --web.timeout=D
- * --web.max-connections=N --web.max-connections-per-ip=N --web.threads=N
- * [--web.config.file=FILE] [--web.openmetrics=false] --log.level=L
+ * shmetrics-exporter --collector=NAME... (every enabled collector, then "agent")
+ * and the R_EXPORTER settings (--instance=I --log.level=L ... --web.cache=D).
  */
 int child_argv_exporter(struct child_argv *a, const char *program, const struct shm_config *c,
 			char *err, size_t errlen);
@@ -77,8 +79,5 @@ void child_argv_free(struct child_argv *a);
 
 /* True when both command lines are the same, word for word. */
 bool child_argv_equal(const struct child_argv *a, const struct child_argv *b);
-
-/* Writes ms the way config_parse_duration_ms reads it: "500ms", "5s", "2m", "1h". */
-void format_duration_ms(uint32_t ms, char *out, size_t outlen);
 
 #endif

@@ -7,9 +7,11 @@
 #include <string.h>
 
 #include "log.h"
+#include "segdir.h"
 
-enum flag_kind { FLAG_OVERRIDE, FLAG_CONFIG, FLAG_CHECK, FLAG_HELP, FLAG_VERSION };
+enum flag_kind { FLAG_CONFIG, FLAG_CHECK, FLAG_HELP, FLAG_VERSION };
 
+/* What the agent does (the settings are in settings.def). */
 struct flag_spec {
 	const char *name;
 	const char *metavar; /* NULL: the flag takes no value */
@@ -22,24 +24,6 @@ static const struct flag_spec flag_table[] = {
 	  "JSON configuration file (default: the embedded configuration)" },
 	{ "--check-config", NULL, FLAG_CHECK,
 	  "validate the configuration, print \"config OK: SOURCE\" or the error, exit" },
-	{ "--web.listen-address", "HOST:PORT", FLAG_OVERRIDE,
-	  "address the exporter listens on (\":9469\", \"127.0.0.1:9469\", \"[::1]:9469\")" },
-	{ "--path.procfs", "PATH", FLAG_OVERRIDE, "procfs mountpoint (default /proc)" },
-	{ "--path.sysfs", "PATH", FLAG_OVERRIDE, "sysfs mountpoint (default /sys)" },
-	{ "--path.rootfs", "PATH", FLAG_OVERRIDE, "root filesystem mountpoint (default /)" },
-	{ "--path.udev.data", "PATH", FLAG_OVERRIDE, "udev data path (default /run/udev/data)" },
-	{ "--collector.disable-defaults", NULL, FLAG_OVERRIDE,
-	  "disable every collector not enabled explicitly by a later --collector.NAME" },
-	{ "--log.level", "LEVEL", FLAG_OVERRIDE, "error, warn, info or debug (default info)" },
-	{ "--instance", "NAME", FLAG_OVERRIDE,
-	  "instance name, prefixes the segment names /shmetrics.NAME.* (default main)" },
-	{ "--staleness-intervals", "N", FLAG_OVERRIDE,
-	  "omit a collector's series after N missed intervals (default 3)" },
-	{ "--web.timeout", "DURATION", FLAG_OVERRIDE, "HTTP connection timeout (default 10s)" },
-	{ "--web.max-connections", "N", FLAG_OVERRIDE, "HTTP connections at once (default 64)" },
-	{ "--web.max-connections-per-ip", "N", FLAG_OVERRIDE,
-	  "HTTP connections at once from one address (default 16)" },
-	{ "--web.threads", "N", FLAG_OVERRIDE, "HTTP server threads (default 2)" },
 	{ "--version", NULL, FLAG_VERSION, "print the version and exit" },
 	{ "--help", NULL, FLAG_HELP, "print this help and exit" },
 };
@@ -80,18 +64,24 @@ static bool is_collector_flag(const char *name, size_t len)
 	return false;
 }
 
-/* The collector option a "--collector.NAME.KEY" or "--no-collector.NAME.KEY" sets. */
+/* The collector option a "--collector.NAME.KEY" or "--no-collector.NAME.KEY" sets
+ * (an alias of options.def included). */
 static const struct collector_option_def *option_flag(const char *name, size_t len)
 {
 	static const char *const prefixes[] = { "--collector.", "--no-collector." };
-	char flag[128];
+	char rest[128];
 
-	for (const struct collector_option_def *d = config_option_defs; d->collector; d++) {
-		for (size_t i = 0; i < 2; i++) {
-			snprintf(flag, sizeof flag, "%s%s.%s", prefixes[i], d->collector, d->key);
-			if (strlen(flag) == len && strncmp(flag, name, len) == 0)
-				return d;
-		}
+	for (size_t i = 0; i < 2; i++) {
+		size_t plen = strlen(prefixes[i]);
+		if (len <= plen || len - plen >= sizeof rest ||
+		    strncmp(name, prefixes[i], plen) != 0)
+			continue;
+		snprintf(rest, sizeof rest, "%.*s", (int)(len - plen), name + plen);
+		char *dot = strchr(rest, '.');
+		if (dot == NULL)
+			return NULL;
+		*dot = '\0';
+		return config_option_def(rest, dot + 1);
 	}
 	return NULL;
 }
@@ -170,6 +160,10 @@ const char *cli_suggest(const char *flag)
 	s.best_dist = (size_t)-1;
 	for (size_t i = 0; i < N_FLAGS; i++)
 		suggest_consider(&s, flag_table[i].name);
+	for (size_t i = 0; i < SETTING_COUNT; i++)
+		if (setting_defs[i].flag)
+			suggest_consider(&s, setting_defs[i].flag);
+	suggest_consider(&s, "--collector.disable-defaults");
 	for (size_t i = 0; config_builtin_collectors[i]; i++) {
 		snprintf(cand, sizeof cand, "--collector.%s", config_builtin_collectors[i]);
 		suggest_consider(&s, cand);
@@ -231,8 +225,8 @@ static int add_override(struct cli_args *a, const char *name, size_t len, const 
 }
 
 /* Finds the value of a flag that takes one, from "=value" or the next argument. */
-static int flag_value(int argc, char *const argv[], int *i, const char *eq,
-		      const struct flag_spec *f, const char **value, char *err, size_t errlen)
+static int flag_value(int argc, char *const argv[], int *i, const char *eq, const char *metavar,
+		      bool allow_empty, const char **value, char *err, size_t errlen)
 {
 	if (eq)
 		*value = eq + 1;
@@ -240,13 +234,69 @@ static int flag_value(int argc, char *const argv[], int *i, const char *eq,
 		*value = argv[++*i];
 	else
 		*value = NULL;
-	if (!*value || (f->kind == FLAG_CONFIG && !**value)) {
+	if (!*value || (!allow_empty && !**value)) {
 		int len = (int)strcspn(argv[*i], "=");
 		snprintf(err, errlen, "flag %.*s needs a value: %.*s=%s", len, argv[*i], len,
-			 argv[*i], f->metavar);
+			 argv[*i], metavar);
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* A setting's flag (settings.def); a switch (BOOL) also as --no-flag. */
+static const struct setting_def *setting_flag(const char *arg, size_t len, bool *negated)
+{
+	const struct setting_def *d = setting_by_flag(arg, len);
+	char plain[128];
+
+	*negated = false;
+	if (d || len < 6 || strncmp(arg, "--no-", 5) != 0 || len - 3 >= sizeof plain)
+		return d;
+	snprintf(plain, sizeof plain, "--%.*s", (int)(len - 5), arg + 5);
+	d = setting_by_flag(plain, len - 3);
+	*negated = d != NULL;
+	return d && d->type == VALUE_BOOL ? d : NULL;
+}
+
+/* --flag=VALUE (or --flag VALUE) of a setting; a switch needs no value. */
+static int parse_setting(struct cli_args *a, const struct setting_def *d, bool negated, int argc,
+			 char *const argv[], int *i, const char *eq, char *err, size_t errlen)
+{
+	const char *value = NULL;
+	size_t len = strlen(d->flag);
+
+	if (d->type == VALUE_BOOL || negated)
+		return add_override(a, argv[*i], eq ? (size_t)(eq - argv[*i]) : strlen(argv[*i]),
+				    eq ? eq + 1 : NULL, err, errlen);
+	if (flag_value(argc, argv, i, eq, setting_example(d), true, &value, err, errlen) < 0)
+		return -EINVAL;
+	return add_override(a, d->flag, len, value, err, errlen);
+}
+
+/* --collector.NAME..., --no-collector.NAME... and their options. */
+static int parse_collector_flag(struct cli_args *a, int argc, char *const argv[], int *i,
+				const char *eq, size_t len, char *err, size_t errlen)
+{
+	const char *arg = argv[*i], *value = NULL;
+	const struct collector_option_def *od = option_flag(arg, len);
+
+	if (od && od->type != OPTION_BOOL) {
+		if (flag_value(argc, argv, i, eq, "VALUE", false, &value, err, errlen) < 0)
+			return -EINVAL;
+		return add_override(a, arg, len, value, err, errlen);
+	}
+	if (od) /* a switch; "=true"/"=false" is accepted too */
+		return add_override(a, arg, len, eq ? eq + 1 : NULL, err, errlen);
+	if (is_interval_flag(arg, len)) {
+		if (flag_value(argc, argv, i, eq, "DURATION", false, &value, err, errlen) < 0)
+			return -EINVAL;
+		return add_override(a, arg, len, value, err, errlen);
+	}
+	if (eq) {
+		snprintf(err, errlen, "flag %.*s takes no value", (int)len, arg);
+		return -EINVAL;
+	}
+	return add_override(a, arg, len, NULL, err, errlen);
 }
 
 static int parse_one(struct cli_args *a, int argc, char *const argv[], int *i, char *err,
@@ -254,53 +304,32 @@ static int parse_one(struct cli_args *a, int argc, char *const argv[], int *i, c
 {
 	const char *arg = argv[*i], *eq = strchr(arg, '='), *value = NULL;
 	size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
-	const struct flag_spec *f = strncmp(arg, "--", 2) == 0 ? flag_find(arg, len) : NULL;
+	bool negated;
 
-	const struct collector_option_def *od = f ? NULL : option_flag(arg, len);
-	if (od && od->type != OPTION_BOOL) {
-		static const struct flag_spec option = { "--collector.NAME.OPTION", "VALUE",
-							 FLAG_OVERRIDE, "" };
-		if (flag_value(argc, argv, i, eq, &option, &value, err, errlen) < 0)
-			return -EINVAL;
-		return add_override(a, arg, len, value, err, errlen);
-	}
-	if (od) /* a switch; "=true"/"=false" is accepted too */
-		return add_override(a, arg, len, eq ? eq + 1 : NULL, err, errlen);
-	if (!f && is_interval_flag(arg, len)) {
-		static const struct flag_spec interval = { "--collector.NAME.interval", "DURATION",
-							   FLAG_OVERRIDE, "" };
-		if (flag_value(argc, argv, i, eq, &interval, &value, err, errlen) < 0)
-			return -EINVAL;
-		return add_override(a, arg, len, value, err, errlen);
-	}
-	if (!f && is_collector_flag(arg, len)) {
-		if (eq) {
-			snprintf(err, errlen, "flag %.*s takes no value", (int)len, arg);
-			return -EINVAL;
-		}
-		return add_override(a, arg, len, NULL, err, errlen);
-	}
+	if (strncmp(arg, "--", 2) != 0)
+		return unknown_flag(arg, err, errlen);
+	const struct setting_def *d = setting_flag(arg, len, &negated);
+	if (d)
+		return parse_setting(a, d, negated, argc, argv, i, eq, err, errlen);
+	if (is_collector_flag(arg, len))
+		return parse_collector_flag(a, argc, argv, i, eq, len, err, errlen);
+	const struct flag_spec *f = flag_find(arg, len);
 	if (!f)
 		return unknown_flag(arg, err, errlen);
 	if (!f->metavar && eq) {
 		snprintf(err, errlen, "flag %s takes no value", f->name);
 		return -EINVAL;
 	}
-	if (f->metavar && flag_value(argc, argv, i, eq, f, &value, err, errlen) < 0)
+	if (f->metavar && flag_value(argc, argv, i, eq, f->metavar, false, &value, err, errlen) < 0)
 		return -EINVAL;
-	switch (f->kind) {
-	case FLAG_CONFIG:
+	if (f->kind == FLAG_CONFIG) {
 		free(a->config_path);
 		a->config_path = strdup(value);
 		return a->config_path ? 0 : -ENOMEM;
-	case FLAG_CHECK:
-		a->action = CLI_CHECK_CONFIG;
-		return 0;
-	case FLAG_OVERRIDE:
-		return add_override(a, arg, len, value, err, errlen);
-	default: /* --help and --version were handled before */
-		return 0;
 	}
+	if (f->kind == FLAG_CHECK)
+		a->action = CLI_CHECK_CONFIG;
+	return 0; /* --help and --version were handled before */
 }
 
 int cli_parse(int argc, char *const argv[], struct cli_args *out, char *err, size_t errlen)
@@ -344,8 +373,13 @@ void cli_usage(FILE *f)
 			 s->metavar ? s->metavar : "");
 		fprintf(f, "  %-36s %s\n", left, s->help);
 	}
+	fprintf(f, "\nSettings (also the config keys of docs/config.md):\n");
+	settings_usage(f, 36, SETTINGS_ALL);
+	fprintf(f, "\nCollectors:\n");
 	fprintf(f, "  %-36s %s\n", "--collector.NAME", "enable collector NAME");
 	fprintf(f, "  %-36s %s\n", "--no-collector.NAME", "disable collector NAME");
+	fprintf(f, "  %-36s %s\n", "--collector.disable-defaults",
+		"disable every collector not enabled explicitly by a later --collector.NAME");
 	fprintf(f, "  %-36s %s\n", "--collector.NAME.interval=DURATION",
 		"collection interval of collector NAME (\"500ms\", \"5s\", \"1m\")");
 	fprintf(f, "  %-36s %s\n", "--collector.NAME.isolated",
@@ -363,6 +397,11 @@ void cli_usage(FILE *f)
 	for (const struct collector_option_def *d = config_option_defs; d->collector; d++) {
 		snprintf(left, sizeof left, "--collector.%s.%s", d->collector, d->key);
 		fprintf(f, "  %-36s %s (default \"%s\")\n", left, d->help, d->default_value);
+	}
+	fprintf(f, "\nOther spellings node_exporter accepts (set the option named):\n");
+	for (const struct collector_option_alias *a = config_option_aliases; a->collector; a++) {
+		snprintf(left, sizeof left, "--collector.%s.%s", a->collector, a->key);
+		fprintf(f, "  %-36s --collector.%s.%s\n", left, a->target_collector, a->target_key);
 	}
 	fprintf(f, "\nExit status: 0 success, 1 startup failure, 2 usage error, "
 		   "78 configuration error.\n");
@@ -384,19 +423,23 @@ int agent_config_check(const struct shm_config *c, char *err, size_t errlen)
 				    c->source, reserved[j]);
 				return -EINVAL;
 			}
-	if (log_level_parse(c->log_level) < 0) {
+	if (log_level_parse(c->set.log_level) < 0) {
 		snprintf(err, errlen, "%s: log level \"%s\" is not one of error, warn, info, debug",
-			 c->source, c->log_level);
+			 c->source, c->set.log_level);
 		return -EINVAL;
 	}
 	return 0;
 }
 
+/* The flags are one layer over the file: settings that bound one another are
+ * checked once they are all applied, so their order does not matter. */
 static enum cli_load_result apply_overrides(const struct cli_args *a, struct shm_config *c,
 					    char *err, size_t errlen)
 {
+	const struct setting_def *bad;
 	char why[512];
 
+	c->set.given = 0;
 	for (size_t i = 0; i < a->n_overrides; i++) {
 		int rc = config_apply_flag(c, a->overrides[i], why, sizeof why);
 		if (rc < 0) { /* config.c names the flag */
@@ -408,7 +451,35 @@ static enum cli_load_result apply_overrides(const struct cli_args *a, struct shm
 			return CLI_LOAD_FLAG_ERROR;
 		}
 	}
+	if (settings_check(&c->set, &bad, why, sizeof why) < 0) {
+		snprintf(err, errlen, "%s: %s", bad->flag, why);
+		return CLI_LOAD_FLAG_ERROR;
+	}
 	return CLI_LOAD_OK;
+}
+
+/* segments.directory: absolute when given; else the default (segdir.h), written
+ * into the settings so that every child is given the same directory. */
+static int resolve_segments_directory(struct shm_config *c, char *err, size_t errlen)
+{
+	const struct setting_def *d = setting_by_key("segments.directory");
+	char base[PATH_MAX], why[PATH_MAX + 200];
+
+	if (c->set.segments_directory[0] && c->set.segments_directory[0] != '/') {
+		snprintf(err, errlen,
+			 "%s: segments.directory \"%.200s\" is not an absolute path; write one "
+			 "starting with '/', such as \"/run/shmetrics\"",
+			 c->source, c->set.segments_directory);
+		return -EINVAL;
+	}
+	if (c->set.segments_directory[0])
+		return 0;
+	if (segdir_default_base(base, sizeof base, why, sizeof why) < 0 ||
+	    setting_set(&c->set, d, base, why, sizeof why) < 0) {
+		snprintf(err, errlen, "%s: segments.directory: %s", c->source, why);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 enum cli_load_result cli_load_config(const struct cli_args *a, struct shm_config *out, char *err,
@@ -429,12 +500,16 @@ enum cli_load_result cli_load_config(const struct cli_args *a, struct shm_config
 	res = apply_overrides(a, c, err, errlen);
 	if (res != CLI_LOAD_OK)
 		goto out;
-	if (agent_config_check(c, err, errlen) < 0) {
+	if (agent_config_check(c, err, errlen) < 0 ||
+	    resolve_segments_directory(c, err, errlen) < 0) {
 		res = CLI_LOAD_CONFIG_ERROR;
 		goto out;
 	}
-	memcpy(out, c, sizeof *c);
+	config_free(out);
+	memcpy(out, c, sizeof *c); /* out takes what c holds */
+	memset(c, 0, sizeof *c);
 out:
+	config_free(c);
 	free(c);
 	return res;
 }

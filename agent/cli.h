@@ -58,7 +58,8 @@ enum cli_load_result { CLI_LOAD_OK = 0, CLI_LOAD_CONFIG_ERROR, CLI_LOAD_FLAG_ERR
 
 /*
  * Loads a's config file (or the embedded default), applies a's overrides in
- * order, then the agent's own checks.  On error out is untouched and err holds
+ * order, then the agent's own checks.  out is initialised or zeroed; on success
+ * what it held is freed and replaced.  On error out is untouched and err holds
  * the message: "FILE:LINE:COL: ..." for the file, "--flag: ..." for an override.
  */
 enum cli_load_result cli_load_config(const struct cli_args *a, struct shm_config *out, char *err,

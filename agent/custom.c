@@ -12,7 +12,7 @@
 
 extern char **environ;
 
-#define ENV_OURS 4 /* SHMETRICS_SEGMENT, _COLLECTOR, _INSTANCE, _INTERVAL */
+#define ENV_OURS 4 /* SHMETRICS_SEGMENT_FD, _COLLECTOR, _INSTANCE, _INTERVAL */
 
 /* True when the "K=V" string e sets a variable that the packed "K=V" list
  * (n strings) also sets. */
@@ -40,7 +40,7 @@ static int build_env(struct child_exec *x, const struct shm_config *c,
 		     const struct custom_collector_config *cc, uint32_t interval_ms)
 {
 	size_t inherited = 0, n = 0;
-	char seg[SEGMENT_NAME_MAX + 1], iv[32], why[256];
+	char iv[32];
 	int rc = 0;
 
 	for (char **e = environ; e && *e; e++)
@@ -54,15 +54,14 @@ static int build_env(struct child_exec *x, const struct shm_config *c,
 	const char *p = cc->env;
 	for (uint32_t i = 0; i < cc->envc && rc == 0; i++, p += strlen(p) + 1)
 		rc = env_push(x->envp, &n, "%s%s", p, "");
-	if (rc == 0 && segment_name(seg, sizeof seg, c->instance, cc->name, why, sizeof why) < 0)
-		rc = -EINVAL;
-	format_duration_ms(interval_ms, iv, sizeof iv);
+	config_format_duration_ms(interval_ms, iv, sizeof iv);
+	/* The sandbox hands the plugin its segment as descriptor 3 (sandbox.h). */
 	if (rc == 0)
-		rc = env_push(x->envp, &n, "SHMETRICS_SEGMENT=%s%s", seg, "");
+		rc = env_push(x->envp, &n, "SHMETRICS_SEGMENT_FD=%s%s", "3", "");
 	if (rc == 0)
 		rc = env_push(x->envp, &n, "SHMETRICS_COLLECTOR=%s%s", cc->name, "");
 	if (rc == 0)
-		rc = env_push(x->envp, &n, "SHMETRICS_INSTANCE=%s%s", c->instance, "");
+		rc = env_push(x->envp, &n, "SHMETRICS_INSTANCE=%s%s", c->set.instance, "");
 	if (rc == 0)
 		rc = env_push(x->envp, &n, "SHMETRICS_INTERVAL=%s%s", iv, "");
 	return rc;
@@ -71,25 +70,9 @@ static int build_env(struct child_exec *x, const struct shm_config *c,
 /* Looks up name: 0, -ENOENT when there is no such user, or -errno. */
 static int user_ids(const char *name, uid_t *uid, gid_t *gid)
 {
-	size_t size = 1024;
+	int rc = config_lookup_user(name, uid, gid);
 
-	for (;;) {
-		struct passwd pw, *res = NULL;
-		char *buf = malloc(size);
-		if (buf == NULL)
-			return -ENOMEM;
-		int rc = getpwnam_r(name, &pw, buf, size, &res);
-		if (res) {
-			*uid = pw.pw_uid;
-			*gid = pw.pw_gid;
-		}
-		free(buf);
-		if (rc == ERANGE && size < (1u << 20)) {
-			size *= 2;
-			continue;
-		}
-		return res ? 0 : rc ? -rc : -ENOENT;
-	}
+	return rc == 1 ? 0 : rc == 0 ? -ENOENT : rc;
 }
 
 static int resolve_user(struct child_exec *x, const char *user, char *err, size_t errlen)
@@ -127,6 +110,8 @@ int custom_exec_prepare(struct child_exec *x, const struct shm_config *c,
 			size_t errlen)
 {
 	memset(x, 0, sizeof *x);
+	x->plugin = cc->kind == CUSTOM_COMMAND;
+	x->isolate = cc->sandbox;
 	int rc = build_env(x, c, cc, interval_ms);
 	if (rc < 0)
 		snprintf(err, errlen, "building the environment: %s", strerror(-rc));
@@ -139,13 +124,13 @@ int custom_exec_prepare(struct child_exec *x, const struct shm_config *c,
 
 static int group_id(const char *name, gid_t *gid, char *err, size_t errlen)
 {
-	struct group *g = getgrnam(name);
+	int rc = config_lookup_group(name, gid);
 
-	if (g == NULL) {
-		snprintf(err, errlen, "group \"%s\": no such group", name);
-		return -ENOENT;
+	if (rc <= 0) {
+		snprintf(err, errlen, "group \"%s\": %s", name,
+			 rc == 0 ? "no such group" : strerror(-rc));
+		return rc == 0 ? -ENOENT : rc;
 	}
-	*gid = g->gr_gid;
 	return 0;
 }
 
@@ -158,11 +143,9 @@ int custom_segment_options(const struct shm_config *c, const char *name, struct 
 
 	if (cc == NULL)
 		return 0;
-	if (cc->max_series) {
-		o->limits.max_series = cc->max_series;
-		if (o->limits.max_values < cc->max_series)
-			o->limits.max_values = cc->max_series;
-	}
+	if (cc->max_series)
+		segment_limits(cc->max_series, &o->limits);
+
 	if (cc->group[0]) {
 		int rc = group_id(cc->group, &o->gid, err, errlen);
 		if (rc < 0)

@@ -18,7 +18,8 @@
 
 /*
  * Fills x for custom collector cc: the agent's environment without SHMETRICS_*
- * variables, then cc's "env", then SHMETRICS_SEGMENT, _COLLECTOR, _INSTANCE and
+ * variables, then cc's "env", then SHMETRICS_SEGMENT_FD (3: the sandbox hands a
+ * "command" collector its segment as that descriptor), _COLLECTOR, _INSTANCE and
  * _INTERVAL; and, when cc has a "user", that user's uid, primary gid and
  * supplementary groups.  Returns 0, or a negative errno with the reason (an
  * unknown user, out of memory).  Free with child_exec_free.

@@ -7,6 +7,7 @@
 #include "config.h"
 #include "log.h"
 #include "supervisor.h"
+#include "webcheck.h"
 
 static int usage_error(const char *msg)
 {
@@ -15,24 +16,35 @@ static int usage_error(const char *msg)
 	return AGENT_EXIT_USAGE;
 }
 
-/* Loads the configuration; returns -1 when loaded, otherwise the exit status. */
+/* The configuration and, when it names one, the web configuration file, judged
+ * by the exporter's own loader (webcheck.h). */
+static enum cli_load_result load_all(const struct cli_args *args, struct shm_config *cfg, char *err,
+				     size_t errlen)
+{
+	enum cli_load_result r = cli_load_config(args, cfg, err, errlen);
+
+	if (r == CLI_LOAD_OK && cfg->set.web_config_file[0] &&
+	    web_config_check_here(cfg->set.web_config_file, err, errlen) < 0)
+		r = CLI_LOAD_CONFIG_ERROR;
+	return r;
+}
+
+/* Loads the configuration; returns -1 when loaded, otherwise the exit status:
+ * 78 for any configuration error, 2 for a bad flag, with --check-config too. */
 static int load(const struct cli_args *args, struct shm_config *cfg)
 {
 	char err[2048];
-	enum cli_load_result r = cli_load_config(args, cfg, err, sizeof err);
+	enum cli_load_result r = load_all(args, cfg, err, sizeof err);
 
-	if (args->action == CLI_CHECK_CONFIG) {
-		if (r == CLI_LOAD_OK)
-			printf("config OK: %s\n", cfg->source);
-		else
-			fprintf(stderr, "%s: %s\n", CLI_PROGRAM, err);
-		return r == CLI_LOAD_OK ? AGENT_EXIT_OK : AGENT_EXIT_FAILURE;
-	}
 	if (r == CLI_LOAD_FLAG_ERROR)
 		return usage_error(err);
 	if (r == CLI_LOAD_CONFIG_ERROR) {
 		fprintf(stderr, "%s: %s\n", CLI_PROGRAM, err);
 		return AGENT_EXIT_CONFIG;
+	}
+	if (args->action == CLI_CHECK_CONFIG) {
+		printf("config OK: %s\n", cfg->source);
+		return AGENT_EXIT_OK;
 	}
 	return -1;
 }
@@ -45,9 +57,9 @@ int main(int argc, char **argv)
 	int rc;
 
 	/* glibc raises its mmap threshold once a large block is freed (the loader's
-	 * temporary configuration), after which the supervisor's big table comes
-	 * from the heap and is touched in full; a fixed threshold keeps it in an
-	 * mmap whose untouched pages cost nothing. */
+	 * position index, a reload plan), after which big blocks come from the heap
+	 * and stay there; a fixed threshold keeps them in mmaps that are given back
+	 * whole and whose untouched pages cost nothing. */
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	if (cli_parse(argc, argv, &args, err, sizeof err) < 0)
 		return usage_error(err);
@@ -67,9 +79,10 @@ int main(int argc, char **argv)
 	}
 	rc = load(&args, cfg);
 	if (rc < 0) {
-		log_init("agent", (enum log_level)log_level_parse(cfg->log_level));
+		log_init("agent", (enum log_level)log_level_parse(cfg->set.log_level));
 		rc = supervisor_run(cfg, &args);
 	}
+	config_free(cfg);
 	free(cfg);
 	cli_free(&args);
 	return rc;

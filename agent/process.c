@@ -12,6 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "sandbox.h"
+
 void child_label(const struct child *c, char *out, size_t outlen)
 {
 	const char *prefix = c->kind == CHILD_COLLECTOR ? "collector "
@@ -43,7 +45,18 @@ void exit_status_describe(int status, char *out, size_t outlen)
 	snprintf(out, outlen, "exited with status %d%s", code, why);
 }
 
+void child_describe_exit(const struct child *c, int status, char *out, size_t outlen)
+{
+	int code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
+
+	if (c->exec.plugin && code > 128 && code < 128 + NSIG)
+		snprintf(out, outlen, "exited on signal %d in its sandbox", code - 128);
+	else
+		exit_status_describe(status, out, outlen);
+}
+
 /* Runs in the child between fork and exec: only async-signal-safe calls. */
+
 static void __attribute__((noreturn))
 child_exec(const struct child_argv *a, const struct child_exec *x, pid_t parent)
 {
@@ -78,6 +91,28 @@ pid_t child_spawn_exec(const struct child_argv *argv, const struct child_exec *x
 	if (pid == 0)
 		child_exec(argv, x, parent);
 	return pid;
+}
+
+pid_t child_spawn_plugin(const struct child_argv *argv, const struct child_exec *x, int segment_fd,
+			 const char *const *hide, char *err, size_t errlen)
+{
+	struct sandbox_spec spec = {
+		.path = argv->argv[0],
+		.argv = argv->argv,
+		.envp = x->envp,
+		.stdin_fd = -1,
+		.stdout_fd = -1,
+		.stderr_fd = -1,
+		.pass_fd = segment_fd,
+		.hide = hide,
+		.isolate = x->isolate,
+		.set_ids = x->set_ids,
+		.uid = x->uid,
+		.gid = x->gid,
+		.ngroups = x->ngroups,
+		.groups = x->groups,
+	};
+	return sandbox_spawn(&spec, err, errlen);
 }
 
 pid_t child_spawn(const struct child_argv *argv)

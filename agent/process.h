@@ -27,6 +27,9 @@ enum child_kind {
 
 /* How a custom collector's program is started (resolved before fork; custom.h). */
 struct child_exec {
+	bool plugin;  /* a "command" collector: started in a sandbox (sandbox.h) with
+			 its segment as descriptor 3 */
+	bool isolate; /* the sandbox's namespaces ("sandbox": true, the default) */
 	char **envp;  /* NULL: inherit the agent's environment */
 	bool set_ids; /* switch to uid/gid/groups before exec */
 	uid_t uid;
@@ -74,6 +77,11 @@ void child_label(const struct child *c, char *out, size_t outlen);
  * "exited with status 78 (configuration error)". */
 void exit_status_describe(int status, char *out, size_t outlen);
 
+/* The same for child c: a plugin's status is its sandbox's, which reports a
+ * program that signal N ended as exit status 128 + N ("exited on signal N in
+ * its sandbox"). */
+void child_describe_exit(const struct child *c, int status, char *out, size_t outlen);
+
 /* True when status says "do not restart me" (exit 78). */
 bool exit_status_is_config_error(int status);
 
@@ -88,6 +96,14 @@ pid_t child_spawn(const struct child_argv *argv);
  * parent-death signal is set, since a change of ids clears it) and runs argv with
  * x's environment.  A failed switch exits CHILD_EXIT_CONFIG. */
 pid_t child_spawn_exec(const struct child_argv *argv, const struct child_exec *x);
+
+/*
+ * Starts a plugin (x->plugin) in a sandbox: segment_fd becomes its descriptor 3,
+ * hide lists the directories it must not see.  Returns the pid of the
+ * sandbox's init, or a negative errno with the reason in err.
+ */
+pid_t child_spawn_plugin(const struct child_argv *argv, const struct child_exec *x, int segment_fd,
+			 const char *const *hide, char *err, size_t errlen);
 
 /* Frees what custom_exec_prepare allocated and zeroes x. */
 void child_exec_free(struct child_exec *x);

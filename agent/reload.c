@@ -33,9 +33,9 @@ static const struct collector_config *find_enabled(const struct shm_config *c, c
 
 static bool segments_differ(const struct shm_config *a, const struct shm_config *b)
 {
-	return a->segments.mode != b->segments.mode ||
-	       strcmp(a->segments.group, b->segments.group) != 0 ||
-	       a->segments.max_series != b->segments.max_series;
+	return a->set.segment_mode != b->set.segment_mode ||
+	       strcmp(a->set.segment_group, b->set.segment_group) != 0 ||
+	       a->set.max_series != b->set.max_series;
 }
 
 /* The program name does not matter for comparing two command lines. */
@@ -199,11 +199,19 @@ int reload_plan_make(const struct shm_config *old, const struct shm_config *new_
 		     struct reload_plan *plan, char *err, size_t errlen)
 {
 	memset(plan, 0, sizeof *plan);
-	if (strcmp(old->instance, new_cfg->instance) != 0) {
+	if (strcmp(old->set.instance, new_cfg->set.instance) != 0) {
 		snprintf(err, errlen,
 			 "%s: the instance changed from \"%s\" to \"%s\"; that needs a restart "
 			 "of the agent, not a reload",
-			 new_cfg->source, old->instance, new_cfg->instance);
+			 new_cfg->source, old->set.instance, new_cfg->set.instance);
+		return -EINVAL;
+	}
+	if (strcmp(old->set.segments_directory, new_cfg->set.segments_directory) != 0) {
+		snprintf(err, errlen,
+			 "%s: segments.directory changed from \"%s\" to \"%s\"; that needs a "
+			 "restart of the agent, not a reload",
+			 new_cfg->source, old->set.segments_directory,
+			 new_cfg->set.segments_directory);
 		return -EINVAL;
 	}
 	plan_segments(old, new_cfg, plan);

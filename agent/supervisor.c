@@ -2,32 +2,32 @@
 #include "supervisor.h"
 
 #include <errno.h>
-#include <grp.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
-#include "backoff.h"
 #include "custom.h"
 #include "log.h"
 #include "process.h"
+#include "table.h"
 #include "reload.h"
+#include "sandbox.h"
 #include "self_metrics.h"
+#include "webcheck.h"
 
 #define COLLECTOR_PROGRAM "shmetrics-collector"
 #define EXPORTER_PROGRAM  "shmetrics-exporter"
-/* Room for every collector of two configurations (one stopping, one starting
- * under a different name), the group and the exporter. */
-#define TABLE_SIZE        (2 * CONFIG_MAX_COLLECTORS + 2)
 
 struct segment_slot {
 	char collector[CONFIG_NAME_MAX];
-	char shm_name[SEGMENT_NAME_MAX + 1];
 };
 
 struct supervisor {
@@ -37,14 +37,16 @@ struct supervisor {
 	struct shm_config *loaded;
 	const struct cli_args *args;
 	char collector_prog[PATH_MAX], exporter_prog[PATH_MAX];
-	char agent_segment[SEGMENT_NAME_MAX + 1];
+	struct segdir dir;            /* the instance's private segment directory */
+	char segments_base[PATH_MAX]; /* its parent, hidden from plugins; never reloaded */
 	bool agent_segment_created;
 	struct self_metrics *self;
 	struct agent_status status;
 	bool dirty, publish_failed;
 	uint64_t next_publish_ms;
 	sigset_t wait_mask;
-	struct child table[TABLE_SIZE];
+	struct table_env env; /* cfg and the programs, for the table's command lines */
+	struct process_table table;
 	/* The segments the agent created, one per enabled collector.  They belong to
 	 * the collectors, not to the processes that write them, so a reload can move
 	 * a collector between processes. */
@@ -124,51 +126,44 @@ static int segment_options_for(const struct shm_config *c, uint32_t interval_ms,
 			       struct segment_options *o, char *err, size_t errlen)
 {
 	memset(o, 0, sizeof *o);
-	batch_limits_default(&o->limits);
-	if (c->segments.max_series) {
-		o->limits.max_series = c->segments.max_series;
-		if (o->limits.max_values < o->limits.max_series)
-			o->limits.max_values = o->limits.max_series;
-	}
+	segment_limits(c->set.max_series, &o->limits);
 	o->interval_ms = interval_ms;
-	o->mode = c->segments.mode;
+	o->mode = c->set.segment_mode;
 	o->gid = (gid_t)-1;
-	if (c->segments.group[0]) {
-		struct group *g = getgrnam(c->segments.group);
-		if (!g) {
-			snprintf(err, errlen, "segments.group \"%s\": no such group",
-				 c->segments.group);
-			return -ENOENT;
+	if (c->set.segment_group[0]) {
+		int rc = config_lookup_group(c->set.segment_group, &o->gid);
+		if (rc <= 0) {
+			snprintf(err, errlen, "segments.group \"%s\": %s", c->set.segment_group,
+				 rc == 0 ? "no such group" : strerror(-rc));
+			return rc == 0 ? -ENOENT : rc;
 		}
-		o->gid = g->gr_gid;
 	}
 	return 0;
 }
 
-static int segment_make(const struct shm_config *c, const char *shm_name, const char *collector,
-			uint32_t interval_ms)
+static int segment_make(struct supervisor *s, const char *collector, uint32_t interval_ms)
 {
 	struct segment_options o;
-	char err[512];
+	char err[PATH_MAX + 512];
 
-	if (segment_options_for(c, interval_ms, &o, err, sizeof err) < 0 ||
-	    custom_segment_options(c, collector, &o, err, sizeof err) < 0 ||
-	    segment_create(shm_name, collector, &o, err, sizeof err) < 0) {
-		log_error("cannot create segment %s: %s", shm_name, err);
+	if (segment_options_for(s->cfg, interval_ms, &o, err, sizeof err) < 0 ||
+	    custom_segment_options(s->cfg, collector, &o, err, sizeof err) < 0 ||
+	    segment_create(&s->dir, collector, &o, err, sizeof err) < 0) {
+		log_error("cannot create the segment of %s: %s", collector, err);
 		return -1;
 	}
-	log_debug("created segment %s", shm_name);
+	log_debug("created segment %s/%s" SEGDIR_SUFFIX, s->dir.path, collector);
 	return 0;
 }
 
-static void segment_drop(const char *shm_name)
+static void segment_drop(struct supervisor *s, const char *collector)
 {
-	char err[512];
+	char err[PATH_MAX + 512];
 
-	if (segment_remove(shm_name, err, sizeof err) < 0)
-		log_warnx("cannot remove segment %s: %s", shm_name, err);
+	if (segment_remove(&s->dir, collector, err, sizeof err) < 0)
+		log_warnx("cannot remove the segment of %s: %s", collector, err);
 	else
-		log_debug("removed segment %s", shm_name);
+		log_debug("removed the segment of %s", collector);
 }
 
 static const struct collector_config *enabled_collector(const struct shm_config *c,
@@ -193,16 +188,10 @@ static int collector_segment_create(struct supervisor *s, const char *name)
 {
 	const struct collector_config *col = enabled_collector(s->cfg, name);
 	struct segment_slot *slot = &s->segments[s->n_segments];
-	char err[512];
 
 	if (!col || s->n_segments == CONFIG_MAX_COLLECTORS)
 		return -1;
-	if (segment_name(slot->shm_name, sizeof slot->shm_name, s->cfg->instance, name, err,
-			 sizeof err) < 0) {
-		log_error("collector %s: %s", name, err);
-		return -1;
-	}
-	if (segment_make(s->cfg, slot->shm_name, name, col->interval_ms) < 0)
+	if (segment_make(s, name, col->interval_ms) < 0)
 		return -1;
 	snprintf(slot->collector, sizeof slot->collector, "%s", name);
 	s->n_segments++;
@@ -220,210 +209,31 @@ static void collector_segment_remove(struct supervisor *s, const char *name)
 
 	if (!slot)
 		return;
-	segment_drop(slot->shm_name);
+	segment_drop(s, slot->collector);
 	*slot = s->segments[--s->n_segments];
 }
 
-/* ---- the process table ---- */
+/* ---- the loop's steps ---- */
 
-static struct child *child_find(struct supervisor *s, enum child_kind kind, const char *name)
+/*
+ * The agent is a child subreaper: whatever a child started and left behind
+ * (a plugin run without its sandbox, a daemon it forked) becomes the agent's
+ * child when its parent ends.  Such strays are killed at once: nothing a child
+ * starts may outlive it.  Returns how many were signalled.
+ */
+static bool in_table(pid_t pid, void *arg)
 {
-	for (size_t i = 0; i < TABLE_SIZE; i++) {
-		struct child *c = &s->table[i];
-		if (c->in_use && c->kind == kind && strcmp(c->name, name) == 0)
-			return c;
-	}
-	return NULL;
+	return table_by_pid(arg, pid) != NULL;
 }
 
-static struct child *child_by_pid(struct supervisor *s, pid_t pid)
+static int kill_strays(struct supervisor *s)
 {
-	for (size_t i = 0; i < TABLE_SIZE; i++)
-		if (s->table[i].in_use && s->table[i].pid == pid)
-			return &s->table[i];
-	return NULL;
-}
+	int n = sandbox_kill_strays(in_table, &s->table, 1000);
 
-static void child_release(struct child *c)
-{
-	child_argv_free(&c->argv);
-	child_exec_free(&c->exec);
-	memset(c, 0, sizeof *c);
-}
-
-/* A custom collector's environment and user, resolved now, before any fork. */
-static int child_prepare_exec(struct supervisor *s, struct child *c)
-{
-	const struct custom_collector_config *cc = config_find_custom(s->cfg, c->name);
-	const struct collector_config *col = enabled_collector(s->cfg, c->name);
-	char err[512];
-
-	child_exec_free(&c->exec);
-	if (c->kind != CHILD_COLLECTOR || !cc || !col || c->argv.argc == 0)
-		return 0;
-	int rc = custom_exec_prepare(&c->exec, s->cfg, cc, col->interval_ms, err, sizeof err);
-	if (rc < 0)
-		log_error("collector %s: %s", c->name, err);
-	return rc;
-}
-
-/* (Re)builds c's command line from the current configuration. */
-static int child_build_argv(struct supervisor *s, struct child *c)
-{
-	const struct collector_config *col;
-	struct child_argv a;
-	char err[512];
-	int rc;
-
-	if (c->kind == CHILD_EXPORTER) {
-		rc = child_argv_exporter(&a, s->exporter_prog, s->cfg, err, sizeof err);
-	} else if (c->kind == CHILD_GROUP) {
-		rc = child_argv_group(&a, s->collector_prog, s->cfg, err, sizeof err);
-		c->members = child_group_members(s->cfg);
-	} else {
-		col = enabled_collector(s->cfg, c->name);
-		rc = col ? child_argv_collector(&a, s->collector_prog, s->cfg, col, err, sizeof err)
-			 : -ENOENT;
-		if (!col)
-			snprintf(err, sizeof err, "not in the configuration");
-	}
-	if (rc < 0) {
-		log_error("cannot build the command line of %s: %s", c->name, err);
-		return rc;
-	}
-	child_argv_free(&c->argv);
-	c->argv = a;
-	return child_prepare_exec(s, c);
-}
-
-/* A new table entry, to be started at now. */
-static struct child *child_add(struct supervisor *s, enum child_kind kind, const char *name,
-			       uint64_t now)
-{
-	for (size_t i = 0; i < TABLE_SIZE; i++) {
-		struct child *c = &s->table[i];
-		if (c->in_use)
-			continue;
-		memset(c, 0, sizeof *c);
-		c->in_use = true;
-		c->kind = kind;
-		snprintf(c->name, sizeof c->name, "%s", name);
-		c->state = CHILD_PENDING;
-		c->next_start_ms = now;
-		if (child_build_argv(s, c) < 0) {
-			child_release(c);
-			return NULL;
-		}
-		s->dirty = true;
-		return c;
-	}
-	log_error("process table full; cannot add %s", name);
-	return NULL;
-}
-
-/* ---- starting, stopping, reaping ---- */
-
-static void child_launch(struct supervisor *s, struct child *c, uint64_t now)
-{
-	char label[128];
-
-	if (c->argv.argc == 0) { /* an external collector: the agent only keeps its segment */
-		c->state = CHILD_STOPPED;
-		return;
-	}
-	pid_t pid = child_spawn_exec(&c->argv, &c->exec);
-
-	if (pid < 0) {
-		uint32_t delay = backoff_after_failure(&c->fast_failures, 0);
-		errno = (int)-pid;
-		log_warn("cannot start %s: fork failed, retrying in %ums", c->name, delay);
-		c->next_start_ms = now + delay;
-		return;
-	}
-	c->pid = pid;
-	c->state = CHILD_RUNNING;
-	c->started_ms = now;
-	c->killed = false;
-	if (c->count_restart) {
-		c->restarts++;
-		c->count_restart = false;
-	}
-	s->dirty = true;
-	child_label(c, label, sizeof label);
-	if (c->kind == CHILD_GROUP)
-		log_info("starting %s, %u collectors", label, member_set_count(&c->members));
-	else
-		log_info("starting %s", label);
-}
-
-/* What happens once a child we stopped has exited (or right away when it was not
- * running). */
-static void after_stop(struct supervisor *s, struct child *c, uint64_t now)
-{
-	s->dirty = true;
-	switch (c->after_stop) {
-	case AFTER_STOP_REMOVE:
-		child_release(c);
-		return;
-	case AFTER_STOP_RESPAWN:
-		c->state = CHILD_PENDING;
-		c->next_start_ms = now;
-		c->fast_failures = 0;
-		c->count_restart = false;
-		return;
-	case AFTER_STOP_NOTHING:
-		c->state = CHILD_STOPPED;
-		return;
-	}
-}
-
-static void child_stop(struct supervisor *s, struct child *c, enum child_after_stop after,
-		       uint64_t now)
-{
-	char label[128];
-
-	c->after_stop = after;
-	if (c->state == CHILD_STOPPING)
-		return;
-	if (c->state != CHILD_RUNNING) {
-		after_stop(s, c, now);
-		return;
-	}
-	child_label(c, label, sizeof label);
-	log_info("stopping %s", label);
-	kill(c->pid, SIGTERM);
-	c->state = CHILD_STOPPING;
-	c->stop_deadline_ms = now + SUPERVISOR_STOP_TIMEOUT_MS;
-	c->killed = false;
-}
-
-static void child_exited(struct supervisor *s, struct child *c, int status, uint64_t now)
-{
-	char label[128], how[96], delay_s[32];
-
-	child_label(c, label, sizeof label);
-	exit_status_describe(status, how, sizeof how);
-	c->pid = 0;
-	c->has_status = true;
-	c->last_status = status;
-	s->dirty = true;
-	if (c->state == CHILD_STOPPING) {
-		log_info("%s %s", label, how);
-		after_stop(s, c, now);
-		return;
-	}
-	if (exit_status_is_config_error(status)) {
-		log_error("%s %s, not restarting", label, how);
-		c->state = CHILD_FAILED;
-		return;
-	}
-	uint32_t delay = backoff_after_failure(&c->fast_failures, now - c->started_ms);
-	format_duration_ms(delay, delay_s, sizeof delay_s);
-	log_warnx("%s %s%s, restarting in %s", label, how,
-		  WIFEXITED(status) && WEXITSTATUS(status) == 0 ? " (unexpectedly)" : "", delay_s);
-	c->state = CHILD_PENDING;
-	c->next_start_ms = now + delay;
-	c->count_restart = true;
+	if (n > 0)
+		log_warnx("killed %d process%s left behind by a stopped child", n,
+			  n == 1 ? "" : "es");
+	return n;
 }
 
 static void reap(struct supervisor *s)
@@ -433,36 +243,11 @@ static void reap(struct supervisor *s)
 
 	got_chld = 0;
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		struct child *c = child_by_pid(s, pid);
-		if (c)
-			child_exited(s, c, status, mono_ms());
+		struct child *c = table_by_pid(&s->table, pid);
+		if (c) /* else a stray, reaped: nothing to do */
+			table_exited(&s->table, c, status, mono_ms());
 	}
-}
-
-static void start_due(struct supervisor *s, uint64_t now)
-{
-	for (size_t i = 0; i < TABLE_SIZE; i++) {
-		struct child *c = &s->table[i];
-		if (c->in_use && c->state == CHILD_PENDING && c->next_start_ms <= now)
-			child_launch(s, c, now);
-	}
-}
-
-static void kill_overdue(struct supervisor *s, uint64_t now)
-{
-	char label[128];
-
-	for (size_t i = 0; i < TABLE_SIZE; i++) {
-		struct child *c = &s->table[i];
-		if (!c->in_use || c->state != CHILD_STOPPING || c->killed ||
-		    now < c->stop_deadline_ms)
-			continue;
-		child_label(c, label, sizeof label);
-		log_warnx("%s did not exit within %us of SIGTERM, sending SIGKILL", label,
-			  SUPERVISOR_STOP_TIMEOUT_MS / 1000);
-		kill(c->pid, SIGKILL);
-		c->killed = true;
-	}
+	kill_strays(s);
 }
 
 /* Milliseconds until the next scheduled thing, at most SUPERVISOR_MAX_WAIT_MS. */
@@ -472,14 +257,7 @@ static uint64_t next_timeout(const struct supervisor *s, uint64_t now)
 
 	if (s->next_publish_ms < next)
 		next = s->next_publish_ms;
-	for (size_t i = 0; i < TABLE_SIZE; i++) {
-		const struct child *c = &s->table[i];
-		if (c->in_use && c->state == CHILD_PENDING && c->next_start_ms < next)
-			next = c->next_start_ms;
-		if (c->in_use && c->state == CHILD_STOPPING && !c->killed &&
-		    c->stop_deadline_ms < next)
-			next = c->stop_deadline_ms;
-	}
+	next = table_next_deadline(&s->table, next);
 	return next > now ? next - now : 0;
 }
 
@@ -487,27 +265,35 @@ static void publish(struct supervisor *s, uint64_t now)
 {
 	char err[512];
 
-	if (!s->dirty && now < s->next_publish_ms)
+	if (!s->dirty && !s->table.dirty && now < s->next_publish_ms)
 		return;
-	int rc = self_metrics_publish(s->self, s->table, TABLE_SIZE, &s->status, err, sizeof err);
+	int rc = self_metrics_publish(s->self, &s->table, &s->status, err, sizeof err);
 	if (rc < 0 && !s->publish_failed)
 		log_warnx("cannot publish the agent's metrics: %s", err);
 	s->publish_failed = rc < 0;
-	s->dirty = false;
+	s->dirty = s->table.dirty = false;
 	s->next_publish_ms = now + SELF_METRICS_INTERVAL_MS;
 }
 
 /* ---- reload ---- */
 
 /* Segments change at once: a process being stopped writes on into the old,
- * nameless one, and the one that replaces it attaches to the new one. */
+ * nameless one, and the one that replaces it attaches to the new one.  A
+ * collector whose segment cannot be created is disabled in the running
+ * configuration: no process is started for it and the exporter never reads it. */
 static bool apply_segment(struct supervisor *s, const struct reload_item *it)
 {
 	if (it->action == RELOAD_STOP || it->action == RELOAD_RESTART)
 		collector_segment_remove(s, it->name);
-	if (it->action == RELOAD_START || it->action == RELOAD_RESTART)
-		return collector_segment_create(s, it->name) == 0;
-	return true;
+	if (it->action != RELOAD_START && it->action != RELOAD_RESTART)
+		return true;
+	if (collector_segment_create(s, it->name) == 0)
+		return true;
+	struct collector_config *col = config_find_collector(s->loaded, it->name);
+	if (col)
+		col->enabled = false;
+	log_error("collector %s stays off until the next reload", it->name);
+	return false;
 }
 
 static enum child_kind process_kind(const char *name)
@@ -520,21 +306,21 @@ static enum child_kind process_kind(const char *name)
 static bool apply_process(struct supervisor *s, const struct reload_item *it, uint64_t now)
 {
 	enum child_kind kind = process_kind(it->name);
-	struct child *c = child_find(s, kind, it->name);
+	struct child *c = table_find(&s->table, kind, it->name);
 
 	if (it->action == RELOAD_STOP) {
 		if (c)
-			child_stop(s, c, AFTER_STOP_REMOVE, now);
+			table_stop(&s->table, c, AFTER_STOP_REMOVE, now);
 		return true;
 	}
 	if (!c)
-		return child_add(s, kind, it->name, now) != NULL;
+		return table_add(&s->table, &s->env, kind, it->name, now) != NULL;
 	if (it->action == RELOAD_KEEP && c->after_stop != AFTER_STOP_REMOVE)
 		return true;
 	/* RESTART, or START/KEEP of one still being stopped for removal. */
-	if (child_build_argv(s, c) < 0)
+	if (table_rebuild(&s->env, c) < 0)
 		return false;
-	child_stop(s, c, AFTER_STOP_RESPAWN, now);
+	table_stop(&s->table, c, AFTER_STOP_RESPAWN, now);
 	return true;
 }
 
@@ -566,7 +352,7 @@ static bool apply_plan(struct supervisor *s, const struct reload_plan *p, uint64
 
 static void reload(struct supervisor *s, uint64_t now)
 {
-	struct shm_config *nc = malloc(sizeof *nc);
+	struct shm_config *nc = calloc(1, sizeof *nc);
 	struct reload_plan *plan = malloc(sizeof *plan);
 	char err[1024];
 
@@ -579,20 +365,26 @@ static void reload(struct supervisor *s, uint64_t now)
 		goto out;
 	}
 	if (cli_load_config(s->args, nc, err, sizeof err) != CLI_LOAD_OK ||
+	    (nc->set.web_config_file[0] &&
+	     web_config_check_here(nc->set.web_config_file, err, sizeof err) < 0) ||
 	    reload_plan_make(s->cfg, nc, plan, err, sizeof err) < 0) {
 		log_error("reload failed, keeping the running configuration: %s", err);
 		s->status.last_reload_ok = false;
 		goto out;
 	}
+	if (s->loaded)
+		config_free(s->loaded);
 	free(s->loaded);
-	s->cfg = s->loaded = nc;
+	s->cfg = s->env.cfg = s->loaded = nc;
 	nc = NULL;
-	log_threshold = (enum log_level)log_level_parse(s->cfg->log_level);
+	log_threshold = (enum log_level)log_level_parse(s->cfg->set.log_level);
 	s->status.last_reload_ok = apply_plan(s, plan, now);
 	if (s->status.last_reload_ok)
 		s->status.last_reload_success_s = real_s();
 out:
 	free(plan);
+	if (nc)
+		config_free(nc);
 	free(nc);
 }
 
@@ -614,21 +406,28 @@ static int locate_programs(struct supervisor *s)
 	return 0;
 }
 
+/* The instance's private directory, then the agent's own segment in it. */
 static int agent_segment_open(struct supervisor *s)
 {
-	char err[512];
+	struct segment_options o;
+	char err[PATH_MAX + 512];
 
-	if (segment_name(s->agent_segment, sizeof s->agent_segment, s->cfg->instance,
-			 AGENT_SEGMENT_COLLECTOR, err, sizeof err) < 0) {
+	if (segment_options_for(s->cfg, SELF_METRICS_INTERVAL_MS, &o, err, sizeof err) < 0 ||
+	    segdir_create(&s->dir, s->cfg->set.segments_directory, s->cfg->set.instance, 0751,
+			  o.gid, err, sizeof err) < 0) {
 		log_error("%s", err);
 		return -1;
 	}
-	if (segment_make(s->cfg, s->agent_segment, AGENT_SEGMENT_COLLECTOR,
-			 SELF_METRICS_INTERVAL_MS) < 0)
+	log_info("segments in %s", s->dir.path);
+	snprintf(s->segments_base, sizeof s->segments_base, "%s", s->cfg->set.segments_directory);
+	s->table.dir = &s->dir;
+	s->table.hide = s->segments_base;
+
+	if (segment_make(s, AGENT_SEGMENT_COLLECTOR, SELF_METRICS_INTERVAL_MS) < 0)
 		return -1;
 	s->agent_segment_created = true;
-	if (self_metrics_open(&s->self, s->agent_segment, err, sizeof err) < 0) {
-		log_error("cannot attach to segment %s: %s", s->agent_segment, err);
+	if (self_metrics_open(&s->self, &s->dir, AGENT_SEGMENT_COLLECTOR, err, sizeof err) < 0) {
+		log_error("cannot attach to the agent's segment: %s", err);
 		return -1;
 	}
 	return 0;
@@ -646,58 +445,52 @@ static int startup(struct supervisor *s, uint64_t now)
 			return -1;
 	}
 	struct member_set group = child_group_members(s->cfg);
-	if (!member_set_empty(&group) && !child_add(s, CHILD_GROUP, CHILD_GROUP_NAME, now))
+	if (!member_set_empty(&group) &&
+	    !table_add(&s->table, &s->env, CHILD_GROUP, CHILD_GROUP_NAME, now))
 		return -1;
 	for (size_t i = 0; i < s->cfg->n_collectors; i++) {
 		const struct collector_config *col = &s->cfg->collectors[i];
 		if (col->enabled && !child_in_group(col) &&
-		    !child_add(s, CHILD_COLLECTOR, col->name, now))
+		    !table_add(&s->table, &s->env, CHILD_COLLECTOR, col->name, now))
 			return -1;
 	}
-	if (!child_add(s, CHILD_EXPORTER, RELOAD_EXPORTER, now))
+	if (!table_add(&s->table, &s->env, CHILD_EXPORTER, RELOAD_EXPORTER, now))
 		return -1;
 	return 0;
-}
-
-static bool any_alive(const struct supervisor *s)
-{
-	for (size_t i = 0; i < TABLE_SIZE; i++)
-		if (s->table[i].in_use && s->table[i].pid > 0)
-			return true;
-	return false;
 }
 
 /* SIGTERM to every child, a bounded wait, SIGKILL for the rest, reap them all. */
 static void stop_all(struct supervisor *s)
 {
-	uint64_t now = mono_ms(), deadline = now + SUPERVISOR_STOP_TIMEOUT_MS;
+	uint64_t now = mono_ms(), deadline = now + TABLE_STOP_TIMEOUT_MS;
 
-	for (size_t i = 0; i < TABLE_SIZE; i++)
-		if (s->table[i].in_use)
-			child_stop(s, &s->table[i], AFTER_STOP_NOTHING, now);
-	for (reap(s); any_alive(s) && (now = mono_ms()) < deadline; reap(s))
+	table_stop_all(&s->table, now);
+	for (reap(s); table_any_alive(&s->table) && (now = mono_ms()) < deadline; reap(s))
 		wait_for_event(s, deadline - now < 100 ? deadline - now : 100);
-	kill_overdue(s, deadline);
-	for (size_t i = 0; i < TABLE_SIZE; i++) {
-		struct child *c = &s->table[i];
+	table_kill_overdue(&s->table, deadline);
+	size_t i = 0;
+	for (struct child *c; (c = table_next(&s->table, &i)) != NULL;) {
 		int status;
-		if (c->in_use && c->pid > 0 && waitpid(c->pid, &status, 0) == c->pid)
-			child_exited(s, c, status, mono_ms());
+		if (c->pid > 0 && waitpid(c->pid, &status, 0) == c->pid)
+			table_exited(&s->table, c, status, mono_ms());
 	}
+	kill_strays(s); /* within a bounded second */
 }
 
 static void teardown(struct supervisor *s)
 {
-	for (size_t i = 0; i < TABLE_SIZE; i++)
-		if (s->table[i].in_use)
-			child_release(&s->table[i]);
+	table_release_all(&s->table);
 	while (s->n_segments > 0)
 		collector_segment_remove(s, s->segments[0].collector);
 	self_metrics_close(s->self);
 	s->self = NULL;
 	if (s->agent_segment_created)
-		segment_drop(s->agent_segment);
+		segment_drop(s, AGENT_SEGMENT_COLLECTOR);
 	s->agent_segment_created = false;
+	if (s->dir.fd >= 0)
+		segdir_remove_if_empty(&s->dir, s->cfg->set.segments_directory,
+				       s->cfg->set.instance);
+	segdir_close(&s->dir);
 }
 
 static void main_loop(struct supervisor *s)
@@ -707,8 +500,8 @@ static void main_loop(struct supervisor *s)
 			reload(s, mono_ms());
 		reap(s);
 		uint64_t now = mono_ms();
-		start_due(s, now);
-		kill_overdue(s, now);
+		table_start_due(&s->table, now);
+		table_kill_overdue(&s->table, now);
 		publish(s, now);
 		if (!got_term && !got_hup && !got_chld)
 			wait_for_event(s, next_timeout(s, mono_ms()));
@@ -725,25 +518,34 @@ int supervisor_run(const struct shm_config *cfg, const struct cli_args *args)
 		log_error("out of memory");
 		return AGENT_EXIT_FAILURE;
 	}
-	s->cfg = cfg;
+	s->cfg = s->env.cfg = cfg;
+	s->env.collector_prog = s->collector_prog;
+	s->env.exporter_prog = s->exporter_prog;
 	s->args = args;
 	s->status.start_time_s = real_s();
 	s->status.last_reload_ok = true;
 	s->status.last_reload_success_s = s->status.start_time_s;
 	s->dirty = true;
+	s->dir.fd = -1;
+	/* Not dumpable: a plugin running as the agent's user cannot trace the agent
+	 * or open its descriptors through /proc.  A subreaper: see kill_strays. */
+	prctl(PR_SET_DUMPABLE, 0);
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	if (signals_setup(s) < 0) {
 		log_warn("cannot install signal handlers");
 		goto out;
 	}
 	if (startup(s, mono_ms()) < 0)
 		goto out;
-	log_info("instance %s: %s, supervising the collectors and the exporter", s->cfg->instance,
-		 s->cfg->source);
+	log_info("instance %s: %s, supervising the collectors and the exporter",
+		 s->cfg->set.instance, s->cfg->source);
 	main_loop(s);
 	stop_all(s);
 	rc = AGENT_EXIT_OK;
 out:
 	teardown(s);
+	if (s->loaded)
+		config_free(s->loaded);
 	free(s->loaded);
 	free(s);
 	return rc;

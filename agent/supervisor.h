@@ -12,10 +12,8 @@
 #include "cli.h"
 #include "config.h"
 
-/* How long a child has to exit after SIGTERM before it gets SIGKILL. */
-#define SUPERVISOR_STOP_TIMEOUT_MS 5000u
 /* Longest sleep of the main loop when nothing is scheduled. */
-#define SUPERVISOR_MAX_WAIT_MS     1000u
+#define SUPERVISOR_MAX_WAIT_MS 1000u
 
 /*
  * Runs the agent with cfg (already loaded and checked) until SIGTERM or SIGINT.

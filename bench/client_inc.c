@@ -9,6 +9,7 @@
  */
 #include <pthread.h>
 #include <stdint.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -75,22 +76,24 @@ static double measure(struct job proto, int threads, long total)
 int main(int argc, char **argv)
 {
 	long n = argc > 1 ? atol(argv[1]) : 20000000L;
-	char inst[32], seg[SEGMENT_NAME_MAX + 1], err[512];
+	char base[64], err[PATH_MAX + 400];
 	struct segment_options so = { .interval_ms = 1000, .mode = 0600, .gid = (gid_t)-1 };
 	struct locked_counter lc = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct segdir dir;
 
-	snprintf(inst, sizeof inst, "bench%d", (int)getpid());
-	batch_limits_default(&so.limits);
-	if (segment_name(seg, sizeof seg, inst, "bench", err, sizeof err) < 0 ||
-	    segment_create(seg, "bench", &so, err, sizeof err) < 0) {
+	snprintf(base, sizeof base, "/tmp/shmetrics-bench%d", (int)getpid());
+	segment_limits(0, &so.limits);
+	if (segdir_create(&dir, base, "b", 0751, (gid_t)-1, err, sizeof err) < 0 ||
+	    segment_create(&dir, "bench", &so, err, sizeof err) < 0) {
 		fprintf(stderr, "client_inc: %s\n", err);
 		return 1;
 	}
-	struct shmetrics_options o = { .instance = inst };
+	setenv(SEGDIR_ENV, base, 1);
+	struct shmetrics_options o = { .instance = "b" };
 	struct shmetrics *m = shmetrics_open("bench", &o);
 	if (m == NULL) {
 		fprintf(stderr, "client_inc: %s\n", shmetrics_last_error());
-		segment_remove(seg, err, sizeof err);
+		segment_remove(&dir, "bench", err, sizeof err);
 		return 1;
 	}
 	struct job c = { .series = shmetrics_series(shmetrics_counter(m, "b_total", "", NULL, 0),
@@ -113,6 +116,9 @@ int main(int argc, char **argv)
 	       "the publisher thread ran throughout)\n",
 	       n, n / 4);
 	shmetrics_close(m);
-	segment_remove(seg, err, sizeof err);
+	segment_remove(&dir, "bench", err, sizeof err);
+	segdir_remove_if_empty(&dir, base, "b");
+	segdir_close(&dir);
+	rmdir(base);
 	return 0;
 }

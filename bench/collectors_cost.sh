@@ -26,9 +26,8 @@ agent_pid=""
 cleanup() {
 	[ -n "$ne_pid" ] && kill "$ne_pid" 2>/dev/null
 	[ -n "$agent_pid" ] && kill -TERM "$agent_pid" 2>/dev/null && sleep 1
-	pkill -KILL -f "instance=$inst " 2>/dev/null
-	pkill -KILL -f "segment=/shmetrics.$inst." 2>/dev/null
-	rm -f /dev/shm/shmetrics."$inst".*
+	pkill -KILL -f "instance=$inst( |$)" 2>/dev/null
+	rm -rf "/run/shmetrics/$inst"
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -104,7 +103,7 @@ until grep -q 'listening on' "$work/agent.log"; do
 done
 sh_port=$(grep -o 'listening on [^ ]*' "$work/agent.log" | tail -n 1 | sed 's/.*://')
 wait_http 10 "$sh_port" && sleep 6 # every collector has published once
-exporter_pid=$(pgrep -f "shmetrics-exporter --instance=$inst " | head -n 1)
+exporter_pid=$(pgrep -f "shmetrics-exporter .*--instance=$inst( |$)" | head -n 1)
 read -r sh_cpu sh_bytes < <(cpu_per_scrape "$exporter_pid" "$sh_port")
 
 cat "$work/cycle.txt"

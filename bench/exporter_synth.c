@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@
 #include "buf.h"
 #include "render.h"
 #include "metrics.h"
+#include "segdir.h"
 #include "segment.h"
 
 #define PER_FAMILY 1000u
@@ -86,22 +88,33 @@ static void fill(struct batch *b, uint32_t n, unsigned round)
 	batch_set_status(b, true, 1000000, NULL);
 }
 
-static void make_segment(const char *shm, const char *name, uint32_t n, uint32_t interval)
+static struct segdir dir = { .fd = -1 };
+
+/* BASE/INSTANCE made as the agent makes it. */
+static void make_dir(const char *base, const char *inst)
 {
-	struct segment_options opt = { .interval_ms = interval, .mode = 0600, .gid = (gid_t)-1 };
-	char err[512];
+	char err[PATH_MAX + 400];
+
+	if (segdir_create(&dir, base, inst, 0751, (gid_t)-1, err, sizeof err) < 0)
+		die("segdir_create", err);
+}
+
+static void make_segment(const char *name, uint32_t n, uint32_t interval)
+{
+	struct segment_options opt = { .interval_ms = interval, .mode = 0640, .gid = (gid_t)-1 };
+	char err[PATH_MAX + 400];
 
 	limits_for(&opt.limits, n);
-	if (segment_create(shm, name, &opt, err, sizeof err) < 0)
+	if (segment_create(&dir, name, &opt, err, sizeof err) < 0)
 		die("segment_create", err);
 }
 
-static struct seg_writer *attach_and_publish(const char *shm, struct batch **bp, uint32_t n)
+static struct seg_writer *attach_and_publish(const char *name, struct batch **bp, uint32_t n)
 {
 	struct seg_writer *w;
-	char err[512];
+	char err[PATH_MAX + 400];
 
-	if (seg_writer_attach(&w, shm, err, sizeof err) < 0)
+	if (seg_writer_attach(&w, &dir, name, err, sizeof err) < 0)
 		die("seg_writer_attach", err);
 	*bp = batch_new(seg_writer_limits(w));
 	if (!*bp)
@@ -136,7 +149,8 @@ static double min_d(double a, double b)
 
 static int cmd_render(uint32_t n, int reps)
 {
-	char shm[SEGMENT_NAME_MAX + 1], err[512], inst[32];
+	char err[PATH_MAX + 400], base[64];
+	struct seg_read_limits lim;
 	struct seg_reader *r;
 	struct metrics_view v;
 	struct batch *b;
@@ -144,12 +158,12 @@ static int cmd_render(uint32_t n, int reps)
 	size_t bytes = 0, om_bytes = 0;
 	struct render_tmpl *t = render_tmpl_new();
 
-	snprintf(inst, sizeof inst, "bench%ld", (long)getpid());
-	if (segment_name(shm, sizeof shm, inst, "synth", err, sizeof err) < 0)
-		die("segment_name", err);
-	make_segment(shm, "synth", n, 1000);
-	struct seg_writer *w = attach_and_publish(shm, &b, n);
-	if (seg_reader_open(&r, shm, err, sizeof err) < 0)
+	snprintf(base, sizeof base, "/tmp/shmetrics-bench%ld", (long)getpid());
+	make_dir(base, "b");
+	make_segment("synth", n, 1000);
+	struct seg_writer *w = attach_and_publish("synth", &b, n);
+	seg_read_limits_for(n + 100, &lim);
+	if (seg_reader_open(&r, &dir, "synth", &lim, err, sizeof err) < 0)
 		die("seg_reader_open", err);
 	for (int i = 0; i < reps; i++) {
 		double t0 = now_s();
@@ -173,23 +187,26 @@ static int cmd_render(uint32_t n, int reps)
 	seg_reader_close(r);
 	seg_writer_detach(w);
 	batch_free(b);
-	segment_remove(shm, err, sizeof err);
+	segment_remove(&dir, "synth", err, sizeof err);
+	segdir_remove_if_empty(&dir, base, "b");
+	segdir_close(&dir);
+	rmdir(base);
 	return 0;
 }
 
-static int cmd_serve(const char *inst, const char *name, uint32_t n, uint32_t interval)
+static int cmd_serve(const char *base, const char *inst, const char *name, uint32_t n,
+		     uint32_t interval)
 {
-	char shm[SEGMENT_NAME_MAX + 1], err[512];
+	char err[PATH_MAX + 400];
 	struct batch *b;
 	unsigned round = 0;
 
-	if (segment_name(shm, sizeof shm, inst, name, err, sizeof err) < 0)
-		die("segment_name", err);
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
-	make_segment(shm, name, n, interval);
-	struct seg_writer *w = attach_and_publish(shm, &b, n);
-	printf("serving %u series in %s\n", n, shm);
+	make_dir(base, inst);
+	make_segment(name, n, interval);
+	struct seg_writer *w = attach_and_publish(name, &b, n);
+	printf("serving %u series in %s/%s" SEGDIR_SUFFIX "\n", n, dir.path, name);
 	fflush(stdout);
 	while (!stop) {
 		usleep(interval * 1000u);
@@ -199,7 +216,9 @@ static int cmd_serve(const char *inst, const char *name, uint32_t n, uint32_t in
 	}
 	seg_writer_detach(w);
 	batch_free(b);
-	segment_remove(shm, err, sizeof err);
+	segment_remove(&dir, name, err, sizeof err);
+	segdir_remove_if_empty(&dir, base, inst);
+	segdir_close(&dir);
 	return 0;
 }
 
@@ -208,10 +227,10 @@ int main(int argc, char **argv)
 	if (argc >= 3 && strcmp(argv[1], "render") == 0)
 		return cmd_render((uint32_t)strtoul(argv[2], NULL, 10),
 				  argc > 3 ? atoi(argv[3]) : 5);
-	if (argc == 6 && strcmp(argv[1], "serve") == 0)
-		return cmd_serve(argv[2], argv[3], (uint32_t)strtoul(argv[4], NULL, 10),
-				 (uint32_t)strtoul(argv[5], NULL, 10));
+	if (argc == 7 && strcmp(argv[1], "serve") == 0)
+		return cmd_serve(argv[2], argv[3], argv[4], (uint32_t)strtoul(argv[5], NULL, 10),
+				 (uint32_t)strtoul(argv[6], NULL, 10));
 	fprintf(stderr, "usage: exporter_synth render N [REPS]\n"
-			"       exporter_synth serve INSTANCE NAME N INTERVAL_MS\n");
+			"       exporter_synth serve SEGMENTS_DIR INSTANCE NAME N INTERVAL_MS\n");
 	return 2;
 }

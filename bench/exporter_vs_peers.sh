@@ -42,7 +42,7 @@ cleanup() {
 	for t in "${targets[@]}"; do
 		for p in ${PIDS[$t]:-}; do kill -KILL "$p" 2>/dev/null; done
 	done
-	rm -f /dev/shm/shmetrics."$inst"*.*
+	rm -rf /run/shmetrics/"$inst"*
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -52,8 +52,8 @@ need wrk "apt-get install wrk"
 need curl "apt-get install curl"
 make -s all >/dev/null || exit 1
 cc -std=c11 -D_GNU_SOURCE -O2 -Ilib -Iinclude -Iformat bench/exporter_synth.c build/libshmetrics-exporter.a \
-	build/libshmetrics-format.a build/libshmetrics-segment.a $(pkg-config --libs libmicrohttpd jansson zlib gnutls yaml-0.1 \
-	libcrypt) -pthread -o "$work/exporter_synth" || exit 1
+	build/libshmetrics-format.a build/libshmetrics-segment.a $(pkg-config --libs libmicrohttpd zlib gnutls yaml-0.1 \
+	libcrypt) -lm -pthread -o "$work/exporter_synth" || exit 1
 
 now_ms() { date +%s%3N; }
 free_port() {
@@ -167,10 +167,10 @@ start_synth() { # as many series as node_exporter serves samples
 	local n=$1
 	PORT[shmetrics-synth]=$(free_port)
 	START_MS[shmetrics-synth]=$(now_ms)
-	"$work/exporter_synth" serve "${inst}s" synth "$n" 5000 >"$work/synth.log" 2>&1 &
+	"$work/exporter_synth" serve /run/shmetrics "${inst}s" synth "$n" 5000 >"$work/synth.log" 2>&1 &
 	PIDS[shmetrics-synth]=$!
 	for _ in $(seq 100); do grep -q serving "$work/synth.log" && break; sleep 0.05; done
-	"$BIN/shmetrics-exporter" --instance="${inst}s" --collector=synth \
+	"$BIN/shmetrics-exporter" --segments.directory=/run/shmetrics --instance="${inst}s" --collector=synth \
 		--web.listen-address=127.0.0.1:${PORT[shmetrics-synth]} >"$work/synth-exporter.log" 2>&1 &
 	PIDS[shmetrics-synth]+=" $!"
 	targets+=(shmetrics-synth)

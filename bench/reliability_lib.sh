@@ -44,4 +44,4 @@ rel_cpu_s() {
 		"/proc/$1/stat"
 }
 
-rel_exporter_pid() { pgrep -f "shmetrics-exporter --instance=$1 " | head -n 1; }
+rel_exporter_pid() { pgrep -f "shmetrics-exporter .*--instance=$1( |$)" | head -n 1; }

@@ -10,7 +10,10 @@
 
 #include <stdbool.h>
 
+#include <limits.h>
+
 #include "metrics.h"
+#include "segdir.h"
 
 /* Exit statuses (sysexits.h values where one fits). */
 #define CLI_OK            0
@@ -27,10 +30,12 @@ enum cli_op { CLI_SET, CLI_INC, CLI_ADD, CLI_OBSERVE };
 
 struct cli_write {
 	enum cli_op op;
-	const char *metric; /* NAME or NAME{label="v",...} */
-	const char *value;  /* NULL for inc without a value */
-	const char *collector;
+	const char *metric;    /* NAME or NAME{label="v",...} */
+	const char *value;     /* NULL for inc without a value */
+	const char *collector; /* NULL: the sandbox's own (see cli_where_find) */
 	const char *instance;
+	const char *segments_dir; /* --segments.directory, or NULL */
+
 	const char *type;    /* "gauge", "counter" or NULL */
 	const char *help;    /* NULL: keep, or "" for a new family */
 	const char *buckets; /* observe: "0.1,0.5,1" for a new histogram, or NULL */
@@ -41,10 +46,34 @@ int cli_write_run(const struct cli_write *w);
 /* Prints "shmetrics: " and the message to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Opens the segment of collector in instance for reading, explaining a missing
- * segment or a permission problem.  Returns CLI_OK or an exit status. */
+/* Readers accept segments of collectors up to this many series (the largest
+ * max_series the configuration allows). */
+#define CLI_READ_MAX_SERIES 10000000u
+
+/* Where a collector's segment is (where.c). */
+struct cli_where {
+	struct segdir dir; /* the instance's directory; fd -1 when fd is used */
+	int fd;            /* a "command" collector's own segment ($SHMETRICS_SEGMENT_FD), or -1 */
+	const char *collector; /* its name */
+	char what[PATH_MAX + 80];
+};
+
+/*
+ * Finds collector's segment: inside a "command" collector's sandbox, its own
+ * descriptor (collector NULL or the sandbox's own name); else in base/instance,
+ * base being --segments.directory, $SHMETRICS_SEGMENTS_DIR or the agent's
+ * default.  Returns CLI_OK or an exit status (the error printed).
+ */
+int cli_where_find(struct cli_where *w, const char *instance, const char *collector,
+		   const char *base);
+void cli_where_close(struct cli_where *w);
+
+/* Opens w's segment for reading, explaining a missing segment or a permission
+ * problem.  Returns CLI_OK or an exit status. */
 struct seg_reader;
-int cli_open_reader(struct seg_reader **r, const char *instance, const char *collector,
-		    char *shm_name, size_t shm_len);
+int cli_open_reader(struct seg_reader **r, const struct cli_where *w);
+
+/* A read-write descriptor of w's segment holding its flock, or -errno. */
+int cli_lock_segment(const struct cli_where *w);
 
 #endif

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "render.h"
@@ -30,6 +31,8 @@ static const char usage_text[] =
     "       shmetrics dump COLLECTOR [--instance=I]\n"
     "       shmetrics check FILE...\n"
     "options: --instance=I (default $SHMETRICS_INSTANCE, else \"main\")\n"
+    "         --segments.directory=DIR (the agent's; default $SHMETRICS_SEGMENTS_DIR, else\n"
+    "           /run/shmetrics, $XDG_RUNTIME_DIR/shmetrics, /tmp/shmetrics-UID)\n"
     "         --type=gauge|counter (a new family: set makes a gauge, inc and add a counter)\n"
     "         --help=TEXT (the family's help)\n"
     "         --buckets=0.1,0.5,1 (upper bounds of a new histogram; default\n"
@@ -45,42 +48,13 @@ void cli_error(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-int cli_open_reader(struct seg_reader **r, const char *instance, const char *collector,
-		    char *shm_name, size_t shm_len)
-{
-	char err[ERR_MAX];
-
-	if (segment_name(shm_name, shm_len, instance, collector, err, sizeof err) < 0) {
-		cli_error("%s", err);
-		return CLI_USAGE;
-	}
-	int rc = seg_reader_open(r, shm_name, err, sizeof err);
-	if (rc == -ENOENT) {
-		cli_error("collector %s does not exist in instance %s; declare it in "
-			  "custom_collectors (is the agent running?)",
-			  collector, instance);
-		return CLI_NO_COLLECTOR;
-	}
-	if (rc == -EACCES) {
-		cli_error("%s: segments are readable by their owner and group; ask for the "
-			  "collector's \"group\" in custom_collectors, or join it",
-			  err);
-		return CLI_NO_PERMISSION;
-	}
-	if (rc < 0) {
-		cli_error("%s", err);
-		return CLI_FAILED;
-	}
-	return CLI_OK;
-}
-
 /* ---- command line ---- */
 
 struct args {
 	const char *cmd;
 	const char *pos[3];
 	size_t n_pos;
-	const char *collector, *instance, *type, *help, *buckets;
+	const char *collector, *instance, *type, *help, *buckets, *segments_dir;
 };
 
 static const char **flag_slot(struct args *a, const char *arg, const char **value)
@@ -94,6 +68,7 @@ static const char **flag_slot(struct args *a, const char *arg, const char **valu
 		{ "--type=", offsetof(struct args, type) },
 		{ "--help=", offsetof(struct args, help) },
 		{ "--buckets=", offsetof(struct args, buckets) },
+		{ "--segments.directory=", offsetof(struct args, segments_dir) },
 	};
 	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
 		if (strncmp(arg, flags[i].flag, strlen(flags[i].flag)) == 0) {
@@ -147,16 +122,16 @@ static const char *state_of(const struct metrics_view *v, const struct seg_info 
 	return "up";
 }
 
-static void list_one(const char *instance, const char *collector)
+static void list_one(const struct cli_where *w, const char *collector)
 {
 	struct seg_reader *r = NULL;
+	struct seg_read_limits lim;
 	struct metrics_view v;
 	struct seg_info info;
-	char name[SEGMENT_NAME_MAX + 1], err[ERR_MAX], when[32] = "-";
+	char err[ERR_MAX], when[32] = "-";
 
-	if (segment_name(name, sizeof name, instance, collector, err, sizeof err) < 0)
-		return;
-	if (seg_reader_open(&r, name, err, sizeof err) < 0 ||
+	seg_read_limits_for(CLI_READ_MAX_SERIES, &lim);
+	if (seg_reader_open(&r, &w->dir, collector, &lim, err, sizeof err) < 0 ||
 	    seg_reader_snapshot(r, &v, &info, err, sizeof err) < 0) {
 		printf("%-20s %-18s %s\n", collector, "unreadable", err);
 		seg_reader_close(r);
@@ -176,35 +151,56 @@ static int by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int cmd_list(const struct args *a)
+/* The collector names of the segments in w's directory (NAME.seg), sorted. */
+static size_t segment_names(const struct cli_where *w, char **names, size_t max)
 {
-	char prefix[SEGMENT_NAME_MAX + 1], *names[1024];
-	size_t n = 0;
-	DIR *d = opendir("/dev/shm");
+	int fd = dup(w->dir.fd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	const size_t slen = strlen(SEGDIR_SUFFIX);
 	struct dirent *e;
+	size_t n = 0;
 
 	if (d == NULL) {
-		cli_error("opendir(\"/dev/shm\") failed: %s", strerror(errno));
-		return CLI_FAILED;
+		if (fd >= 0)
+			close(fd);
+		return 0;
 	}
-	int plen = snprintf(prefix, sizeof prefix, "shmetrics.%s.", a->instance);
-	while ((e = readdir(d)) != NULL && n < sizeof names / sizeof names[0])
-		if (strncmp(e->d_name, prefix, (size_t)plen) == 0 &&
-		    segment_part_valid(e->d_name + plen))
-			names[n++] = strdup(e->d_name + plen);
+	while ((e = readdir(d)) != NULL && n < max) {
+		size_t len = strlen(e->d_name);
+		if (len <= slen || strcmp(e->d_name + len - slen, SEGDIR_SUFFIX) != 0)
+			continue;
+		e->d_name[len - slen] = '\0';
+		if (segment_part_valid(e->d_name) && (names[n] = strdup(e->d_name)) != NULL)
+			n++;
+	}
 	closedir(d);
+	qsort(names, n, sizeof *names, by_name);
+	return n;
+}
+
+static int cmd_list(const struct args *a)
+{
+	struct cli_where w;
+	char *names[1024];
+	/* any collector of the directory will do: "agent" is never a plugin's own */
+	int status = cli_where_find(&w, a->instance, "agent", a->segments_dir);
+
+	if (status != CLI_OK)
+		return status;
+	size_t n = segment_names(&w, names, sizeof names / sizeof names[0]);
 	if (n == 0) {
-		cli_error("instance %s has no collectors (is its agent running?)", a->instance);
+		cli_error("instance %s has no collectors in %s (is its agent running?)",
+			  a->instance, w.dir.path);
+		cli_where_close(&w);
 		return CLI_NO_COLLECTOR;
 	}
-	qsort(names, n, sizeof *names, by_name);
 	printf("%-20s %-18s %-8s %-21s %s\n", "COLLECTOR", "STATE", "WRITER", "LAST PUBLISH",
 	       "SERIES");
 	for (size_t i = 0; i < n; i++) {
-		if (names[i])
-			list_one(a->instance, names[i]);
+		list_one(&w, names[i]);
 		free(names[i]);
 	}
+	cli_where_close(&w);
 	return CLI_OK;
 }
 
@@ -215,13 +211,17 @@ static int cmd_dump(const struct args *a)
 	struct seg_reader *r = NULL;
 	struct metrics_view v;
 	struct seg_info info;
-	char name[SEGMENT_NAME_MAX + 1], err[ERR_MAX];
+	struct cli_where w;
+	char err[ERR_MAX];
 
 	if (a->n_pos != 1) {
 		cli_error("usage: shmetrics dump COLLECTOR [--instance=I]");
 		return CLI_USAGE;
 	}
-	int status = cli_open_reader(&r, a->instance, a->pos[0], name, sizeof name);
+	int status = cli_where_find(&w, a->instance, a->pos[0], a->segments_dir);
+	if (status == CLI_OK)
+		status = cli_open_reader(&r, &w);
+	cli_where_close(&w);
 	if (status != CLI_OK)
 		return status;
 	if (seg_reader_snapshot(r, &v, &info, err, sizeof err) < 0) {
@@ -309,13 +309,14 @@ static int cmd_write(const struct args *a, enum cli_op op)
 		.op = op,
 		.collector = a->collector,
 		.instance = a->instance,
+		.segments_dir = a->segments_dir,
 		.type = a->type,
 		.help = a->help,
 		.buckets = a->buckets,
 	};
 	size_t need = op == CLI_INC ? 1 : 2;
 
-	if (a->n_pos < need || a->n_pos > 2 || a->collector == NULL) {
+	if (a->n_pos < need || a->n_pos > 2) {
 		cli_error("usage: shmetrics %s NAME[{label=\"v\",...}] %s--collector=C", a->cmd,
 			  op == CLI_INC ? "[VALUE] " : "VALUE ");
 		return CLI_USAGE;

@@ -404,20 +404,6 @@ static int rebuild(struct rebuild *rb, const struct metrics_view *old)
 
 /* ---- the locked read-modify-publish ---- */
 
-static int lock_segment(const char *shm_name)
-{
-	int fd = shm_open(shm_name, O_RDWR | O_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	while (flock(fd, LOCK_EX) < 0)
-		if (errno != EINTR) {
-			int e = errno;
-			close(fd);
-			return -e;
-		}
-	return fd;
-}
-
 static int refuse_resident(const struct seg_info *info, const char *collector)
 {
 	if (info->writer_pid == 0 || !info->writer_alive || info->writer_pid == getpid())
@@ -429,12 +415,15 @@ static int refuse_resident(const struct seg_info *info, const char *collector)
 	return CLI_BUSY;
 }
 
-static int publish(const char *shm_name, const struct target *t, const struct metrics_view *old)
+static int publish(const struct cli_where *where, const struct target *t,
+		   const struct metrics_view *old)
 {
 	struct seg_writer *wr = NULL;
 	struct rebuild rb = { .t = t };
 	char err[ERR_MAX];
-	int rc = seg_writer_attach(&wr, shm_name, err, sizeof err);
+	int rc = where->fd >= 0
+		     ? seg_writer_attach_fd(&wr, where->fd, where->what, err, sizeof err)
+		     : seg_writer_attach(&wr, &where->dir, where->collector, err, sizeof err);
 
 	if (rc < 0) {
 		cli_error("%s", err);
@@ -455,7 +444,7 @@ static int publish(const char *shm_name, const struct target *t, const struct me
 	return CLI_OK;
 }
 
-static int locked_update(const char *shm_name, const struct cli_write *w, const struct target *t,
+static int locked_update(const struct cli_where *where, const struct target *t,
 			 struct seg_reader *r)
 {
 	struct metrics_view view;
@@ -467,37 +456,42 @@ static int locked_update(const char *shm_name, const struct cli_write *w, const 
 		cli_error("%s", err);
 		return rc == -EAGAIN ? CLI_BUSY : CLI_FAILED;
 	}
-	rc = refuse_resident(&info, w->collector);
+	rc = refuse_resident(&info, where->collector);
 	if (rc != CLI_OK)
 		return rc;
-	return publish(shm_name, t, view.hdr.publish_time_ns ? &view : NULL);
+	return publish(where, t, view.hdr.publish_time_ns ? &view : NULL);
 }
 
 int cli_write_run(const struct cli_write *w)
 {
 	struct target t = { 0 };
 	struct seg_reader *r = NULL;
-	char shm_name[SEGMENT_NAME_MAX + 1];
+	struct cli_where where;
 	int status = parse_target(&t, w);
 
 	if (status == CLI_OK)
 		status = check_options(&t, w);
 	if (status == CLI_OK)
-		status = cli_open_reader(&r, w->instance, w->collector, shm_name, sizeof shm_name);
+		status = cli_where_find(&where, w->instance, w->collector, w->segments_dir);
+	else
+		where.dir.fd = -1;
+	if (status == CLI_OK)
+		status = cli_open_reader(&r, &where);
 	if (status == CLI_OK) {
-		int fd = lock_segment(shm_name);
+		int fd = cli_lock_segment(&where);
 		if (fd < 0) {
-			cli_error("cannot open %s for writing: %s%s", shm_name, strerror(-fd),
+			cli_error("cannot open %s for writing: %s%s", where.what, strerror(-fd),
 				  fd == -EACCES ? " (see the group and mode of the collector in "
 						  "custom_collectors; docs/cli.md)"
 						: "");
 			status = fd == -EACCES ? CLI_NO_PERMISSION : CLI_FAILED;
 		} else {
-			status = locked_update(shm_name, w, &t, r);
+			status = locked_update(&where, &t, r);
 			close(fd); /* releases the lock */
 		}
 	}
 	seg_reader_close(r);
+	cli_where_close(&where);
 	batch_free(t.parsed);
 	return status;
 }

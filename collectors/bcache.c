@@ -75,7 +75,8 @@ static const struct bcache_attr bdev_attrs[] = {
 	{ "stats_total/cache_hits", 1 },
 	{ "stats_total/cache_miss_collisions", 1 },
 	{ "stats_total/cache_misses", 1 },
-	{ "stats_total/cache_readaheads", 1 },
+	/* stats_total/cache_readaheads: node_exporter stopped reporting it in 1.6
+	 * (newer kernels no longer have the file). */
 };
 /* The keys of writeback_rate_debug, after bdev_attrs in the table. */
 static const char *const writeback_keys[] = { "rate", "target", "proportional", "integral",
@@ -99,8 +100,6 @@ static const struct valtable_col bdev_cols[N_BDEV] = {
 	  "present).",
 	  METRIC_COUNTER, 0 },
 	{ "node_bcache_cache_misses_total", "Misses counted per individual IO as bcache sees them.",
-	  METRIC_COUNTER, 0 },
-	{ "node_bcache_cache_readaheads_total", "Count of times readahead occurred.",
 	  METRIC_COUNTER, 0 },
 	{ "node_bcache_writeback_rate", "Current writeback rate for this backing device in bytes.",
 	  METRIC_GAUGE, 0 },

@@ -1,8 +1,9 @@
 /*
  * cpu - per-CPU time from the cpuN lines of PROCFS/stat, plus what node_exporter's
  * cpu collector adds from sysfs when the host has it: isolated CPUs
- * (SYSFS/devices/system/cpu/isolated) and thermal throttle counts
- * (SYSFS/devices/system/cpu/cpuN/thermal_throttle/).
+ * (SYSFS/devices/system/cpu/isolated), thermal throttle counts
+ * (SYSFS/devices/system/cpu/cpuN/thermal_throttle/) and whether each CPU is
+ * online; and with --collector.cpu.info, PROCFS/cpuinfo (cpu_info.c).
  *
  * Like node_exporter, counters are kept from going backwards: a value lower than
  * the last one published is replaced by the last one, except when idle dropped by
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "collector.h"
+#include "cpu_info.h"
 #include "emit.h"
 #include "lazyfam.h"
 #include "procfile.h"
@@ -70,6 +72,8 @@ struct cpu_state {
 	struct throttle_pkg *pkgs;
 	struct throttle_core *cores;
 	size_t n_pkgs, n_cores;
+	struct cpu_info info;
+	struct cpu_online online;
 };
 
 /* ---- init / fini ---- */
@@ -105,6 +109,8 @@ static void cpu_fini(void *state)
 	free(s->prev);
 	free(s->pkgs);
 	free(s->cores);
+	cpu_info_fini(&s->info);
+	cpu_online_fini(&s->online);
 	free(s);
 }
 
@@ -113,6 +119,7 @@ static int cpu_init(void **state, const struct collector_env *env, char *err, si
 	struct cpu_state *s = calloc(1, sizeof *s);
 	if (!s)
 		return -ENOMEM;
+	s->info.file.fd = -1;
 	long hz = sysconf(_SC_CLK_TCK);
 	s->hz = hz > 0 ? (double)hz : 100.0;
 	int rc = procfile_init(&s->stat, env->procfs, "stat", err, errlen);
@@ -124,6 +131,10 @@ static int cpu_init(void **state, const struct collector_env *env, char *err, si
 		snprintf(err, errlen, "path %s/devices/system/cpu is too long", env->sysfs);
 		rc = -ENAMETOOLONG;
 	}
+	if (rc == 0)
+		rc = cpu_info_init(&s->info, env, err, errlen);
+	if (rc == 0)
+		rc = cpu_online_init(&s->online, env->sysfs, err, errlen);
 	if (rc) {
 		cpu_fini(s);
 		return rc;
@@ -414,12 +425,16 @@ static int cpu_collect(void *state, struct batch *b, char *err, size_t errlen)
 	s->n_rows = 0;
 	/* Without /proc/stat there are no CPU times, but sysfs may still tell. */
 	rc = rc == 0 ? cpu_parse_stat(s, err, errlen) : 0;
+	if (rc == 0)
+		rc = cpu_info_emit(&s->info, b, err, errlen);
 	if (rc == 0 && s->n_rows > 0)
 		rc = cpu_emit_times(s, b, err, errlen);
 	if (rc == 0)
 		rc = cpu_emit_isolated(s, b, err, errlen);
 	if (rc == 0)
 		rc = cpu_emit_throttles(s, b, err, errlen);
+	if (rc == 0)
+		rc = cpu_online_emit(&s->online, b, err, errlen);
 	cpu_rotate(s);
 	return rc;
 }

@@ -2,7 +2,10 @@
  * diskstats - block device I/O counters from PROCFS/diskstats, named and scaled
  * as node_exporter 1.5 does (sectors of 512 bytes into bytes, milliseconds into
  * seconds), plus node_disk_info and the udev-derived info families from
- * UDEV_DATA/b<major>:<minor>.
+ * UDEV_DATA/b<major>:<minor>, with node_exporter's additions since 1.5: the
+ * rotational label of node_disk_info (SYSFS/block/<device>/queue/rotational), the
+ * serial taken from SCSI_IDENT_SERIAL, else ID_SERIAL_SHORT, else ID_SERIAL, and
+ * node_disk_device_mapper_backing_device_info from SYSFS/block/<device>/slaves/.
  *
  * A line has 11, 15 or 17 counters depending on the kernel (discards came in
  * 4.18, flushes in 5.5); a device gets the families its line has.  Devices come
@@ -16,6 +19,7 @@
 #include <unistd.h>
 
 #include "collector.h"
+#include "dirents.h"
 #include "filter.h"
 #include "procfile.h"
 #include "scan.h"
@@ -32,6 +36,8 @@ enum udev_prop {
 	U_PATH,
 	U_REVISION,
 	U_SERIAL_SHORT,
+	U_SERIAL,
+	U_SCSI_SERIAL,
 	U_WWN,
 	U_FS_TYPE,
 	U_FS_USAGE,
@@ -54,6 +60,8 @@ static const char *const udev_keys[N_UDEV] = {
 	"ID_PATH",
 	"ID_REVISION",
 	"ID_SERIAL_SHORT",
+	"ID_SERIAL",
+	"SCSI_IDENT_SERIAL",
 	"ID_WWN",
 	"ID_FS_TYPE",
 	"ID_FS_USAGE",
@@ -75,6 +83,7 @@ struct disk_row {
 	char major[12], minor[12];
 	size_t n_fields;
 	uint64_t f[DISK_FIELDS_MAX];
+	char rotational[2]; /* "0" or "1" */
 	char udev[N_UDEV][UDEV_VALUE_MAX];
 };
 
@@ -82,6 +91,8 @@ struct diskstats_state {
 	struct procfile file;
 	struct devfilter filter;
 	const char *udev_dir; /* NULL: no udev database */
+	const char *sysfs;
+	struct dirents slaves;
 	struct disk_row *rows;
 	size_t n_rows, cap;
 	char udevbuf[UDEV_BUF];
@@ -142,6 +153,7 @@ static void diskstats_fini(void *state)
 		return;
 	procfile_close(&s->file);
 	devfilter_fini(&s->filter);
+	dirents_free(&s->slaves);
 	free(s->rows);
 	free(s);
 }
@@ -160,6 +172,7 @@ static int diskstats_init(void **state, const struct collector_env *env, char *e
 		return rc;
 	}
 	s->udev_dir = env->udev_data && env->udev_data[0] ? env->udev_data : NULL;
+	s->sysfs = env->sysfs;
 	*state = s;
 	return 0;
 }
@@ -205,6 +218,27 @@ static void udev_read(struct diskstats_state *s, struct disk_row *row)
 	struct scan text = scan_text(s->udevbuf, (size_t)len), line;
 	while (scan_line(&text, &line))
 		udev_store(row, line.p, (size_t)(line.end - line.p));
+}
+
+/* "1" for a spinning disk; "0" also when the device has no queue (partitions). */
+static void read_rotational(const struct diskstats_state *s, struct disk_row *row)
+{
+	char path[PATH_MAX], text[8];
+	row->rotational[0] = '0';
+	row->rotational[1] = '\0';
+	if (path_fmt(path, sizeof path, "%s/block/%s/queue/rotational", s->sysfs, row->name) == 0 &&
+	    sysfile_text(path, text, sizeof text) == 1 && text[0] == '1')
+		row->rotational[0] = '1';
+}
+
+/* node_exporter's serial: the one printed on the disk label when udev has it. */
+static const char *disk_serial(const struct disk_row *row)
+{
+	if (row->udev[U_SCSI_SERIAL][0])
+		return row->udev[U_SCSI_SERIAL];
+	if (row->udev[U_SERIAL_SHORT][0])
+		return row->udev[U_SERIAL_SHORT];
+	return row->udev[U_SERIAL]; /* virtio disks have only this one */
 }
 
 /* ---- /proc/diskstats ---- */
@@ -271,6 +305,7 @@ static int disk_parse(struct diskstats_state *s, char *err, size_t errlen)
 		    devfilter_ignored(&s->filter, row->name, strlen(row->name)))
 			continue;
 		udev_read(s, row);
+		read_rotational(s, row);
 		s->n_rows++;
 	}
 	return 0;
@@ -316,23 +351,20 @@ static int emit_stats(const struct diskstats_state *s, struct batch *b, char *er
 
 static int emit_info(const struct diskstats_state *s, struct batch *b, char *err, size_t errlen)
 {
-	static const char *const names[] = { "device", "major",    "minor",  "model",
-					     "path",   "revision", "serial", "wwn" };
+	static const char *const names[] = { "device",   "major",      "minor",  "model", "path",
+					     "revision", "rotational", "serial", "wwn" };
 	bool started = false;
 	int rc = 0;
 
 	for (size_t r = 0; rc == 0 && r < s->n_rows; r++) {
 		const struct disk_row *row = &s->rows[r];
-		const char *values[] = { row->name,
-					 row->major,
-					 row->minor,
-					 row->udev[U_MODEL],
-					 row->udev[U_PATH],
-					 row->udev[U_REVISION],
-					 row->udev[U_SERIAL_SHORT],
+		const char *values[] = { row->name,         row->major,
+					 row->minor,        row->udev[U_MODEL],
+					 row->udev[U_PATH], row->udev[U_REVISION],
+					 row->rotational,   disk_serial(row),
 					 row->udev[U_WWN] };
 		rc = family_add(b, "node_disk_info", "Info of /sys/block/<block_device>.",
-				METRIC_GAUGE, &started, names, values, 8, 1, err, errlen);
+				METRIC_GAUGE, &started, names, values, 9, 1, err, errlen);
 	}
 	return rc;
 }
@@ -374,6 +406,32 @@ static int emit_dm_info(const struct diskstats_state *s, struct batch *b, char *
 			continue;
 		rc = family_add(b, "node_disk_device_mapper_info", "Info about disk device mapper.",
 				METRIC_GAUGE, &started, names, values, 6, 1, err, errlen);
+	}
+	return rc;
+}
+
+/* The devices a device-mapper device is built on: SYSFS/block/<device>/slaves/. */
+static int emit_dm_backing(struct diskstats_state *s, struct batch *b, char *err, size_t errlen)
+{
+	static const char *const names[] = { "backing_device", "device" };
+	bool started = false;
+	char path[PATH_MAX];
+	int rc = 0;
+
+	for (size_t r = 0; rc == 0 && r < s->n_rows; r++) {
+		const struct disk_row *row = &s->rows[r];
+		if (row->udev[U_DM_NAME][0] == '\0' ||
+		    path_fmt(path, sizeof path, "%s/block/%s/slaves", s->sysfs, row->name) < 0 ||
+		    dirents_read(&s->slaves, path, NULL) < 0)
+			continue;
+		for (size_t i = 0; rc == 0 && i < s->slaves.n; i++) {
+			const char *values[] = { dirents_name(&s->slaves, i), row->name };
+			rc =
+			    family_add(b, "node_disk_device_mapper_backing_device_info",
+				       "Info about the underlying block devices of a device mapper "
+				       "device.",
+				       METRIC_GAUGE, &started, names, values, 2, 1, err, errlen);
+		}
 	}
 	return rc;
 }
@@ -424,6 +482,8 @@ static int diskstats_collect(void *state, struct batch *b, char *err, size_t err
 		rc = emit_fs_info(s, b, err, errlen);
 	if (rc == 0)
 		rc = emit_dm_info(s, b, err, errlen);
+	if (rc == 0)
+		rc = emit_dm_backing(s, b, err, errlen);
 	if (rc == 0)
 		rc = emit_ata(s, b, err, errlen);
 	if (rc == 0)

@@ -9,16 +9,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "promtext.h"
+#include "sandbox.h"
 
 struct exec_state {
 	char path[PATH_MAX];
 	char **argv; /* built once: nothing is allocated between fork and exec */
 	uint64_t timeout_ms;
+	bool sandbox;
+	const char *hide[2]; /* the segment directory, NULL */
 	char *out;
 	size_t out_len, out_cap;
 };
@@ -26,6 +30,7 @@ struct exec_state {
 /* What became of one run of the command. */
 struct exec_run {
 	pid_t pid;
+	bool sandboxed;
 	int fd; /* read end of the stdout pipe, -1 once closed */
 	uint64_t deadline_ns;
 	bool timed_out, too_big;
@@ -105,6 +110,9 @@ int exec_init(void **state, const struct exec_options *o, char *err, size_t errl
 	for (size_t i = 0; i < o->n_args; i++)
 		s->argv[i + 1] = (char *)o->args[i];
 	s->timeout_ms = o->timeout_ms;
+	s->sandbox = o->sandbox;
+	s->hide[0] = o->hide;
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	*state = s;
 	return 0;
 }
@@ -121,49 +129,33 @@ static void exec_fini(void *state)
 
 /* ---- running the command ---- */
 
-/* Between fork and exec: async-signal-safe calls only. */
-static void child(const struct exec_state *s, int devnull, int out_fd)
-{
-	static const char msg[] = "shmetrics exec collector: execv failed\n";
-	sigset_t none;
-
-	setpgid(0, 0);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL); /* the collector blocks its stop signals */
-	signal(SIGPIPE, SIG_DFL);
-	if (dup2(devnull, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0)
-		_exit(127);
-	execv(s->path, s->argv);
-	if (write(STDERR_FILENO, msg, sizeof msg - 1) < 0)
-		_exit(127);
-	_exit(127);
-}
-
+/* The command in its sandbox, its stdout into a pipe. */
 static int spawn(const struct exec_state *s, struct exec_run *run, char *err, size_t errlen)
 {
 	int p[2];
-	int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
-	if (devnull < 0 || pipe2(p, O_CLOEXEC) < 0) {
-		snprintf(err, errlen, "%s failed: %s",
-			 devnull < 0 ? "open(\"/dev/null\")" : "pipe2", strerror(errno));
-		if (devnull >= 0)
-			close(devnull);
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		snprintf(err, errlen, "pipe2 failed: %s", strerror(errno));
 		return -EIO;
 	}
-	run->pid = fork();
-	if (run->pid == 0)
-		child(s, devnull, p[1]);
-	int e = errno;
-	close(devnull);
+	struct sandbox_spec spec = {
+		.path = s->path,
+		.argv = s->argv,
+		.stdin_fd = -1,
+		.stdout_fd = p[1],
+		.stderr_fd = -1,
+		.pass_fd = -1,
+		.hide = s->hide,
+		.isolate = s->sandbox,
+	};
+	run->pid = sandbox_spawn(&spec, err, errlen);
 	close(p[1]);
 	if (run->pid < 0) {
 		close(p[0]);
-		snprintf(err, errlen, "fork failed: %s", strerror(e));
-		return -e;
+		return run->pid;
 	}
-	setpgid(run->pid, run->pid); /* also here: no window where a kill of the group misses */
 	run->fd = p[0];
+	run->sandboxed = s->sandbox;
 	return 0;
 }
 
@@ -237,13 +229,17 @@ static void wait_exit(struct exec_run *run)
 	}
 }
 
-/* Kills what is left of the group (the leader is at least a zombie, so its id
- * cannot have been reused) and reaps the leader. */
+/* Kills the sandbox's init (a zombie already when the command ended: then the
+ * sandbox is gone with it) and reaps it. */
 static void finish(struct exec_run *run)
 {
-	kill(-run->pid, SIGKILL);
+	kill(run->pid, SIGKILL);
 	while (waitpid(run->pid, &run->status, 0) < 0 && errno == EINTR)
 		;
+	/* Without namespaces, what the command left behind was reparented to this
+	 * process (a subreaper, see exec_init): this process has no other child. */
+	if (!run->sandboxed)
+		sandbox_kill_strays(NULL, NULL, 2000);
 	if (run->fd >= 0)
 		close(run->fd);
 	run->fd = -1;
@@ -263,6 +259,10 @@ static int describe_failure(const struct exec_state *s, const struct exec_run *r
 	else if (WIFSIGNALED(run->status))
 		snprintf(err, errlen, "command %s was killed by signal %d", s->path,
 			 WTERMSIG(run->status));
+	else if (WIFEXITED(run->status) && WEXITSTATUS(run->status) > 128 &&
+		 WEXITSTATUS(run->status) < 128 + NSIG)
+		snprintf(err, errlen, "command %s was killed by signal %d", s->path,
+			 WEXITSTATUS(run->status) - 128);
 	else if (WIFEXITED(run->status) && WEXITSTATUS(run->status) != 0)
 		snprintf(err, errlen, "command %s exited with status %d%s", s->path,
 			 WEXITSTATUS(run->status),

@@ -2,12 +2,13 @@
  * exec.h - the exec collector: runs a command once per collection and reads
  * Prometheus text from its standard output (docs/processes.md, "exec").
  *
- * Each collect() forks and execs the command directly (no shell) with stdin on
- * /dev/null, stderr inherited, in a process group of its own, and reads its
- * stdout through a pipe with poll, at most EXEC_OUTPUT_MAX bytes.  At the
- * timeout the whole process group is killed with SIGKILL and reaped; when the
- * command exits, whatever it left running in its group is killed too.  The
- * output is parsed with the strict parser (lib/promtext.h).  A timeout, a
+ * Each collect() runs the command directly (no shell) in a sandbox (sandbox.h:
+ * its own PID, mount and user namespaces, the segment directory hidden; with
+ * sandbox false, a process group under a subreaper) with stdin on /dev/null,
+ * stderr inherited, and reads its stdout through a pipe with poll, at most
+ * EXEC_OUTPUT_MAX bytes.  At the timeout the sandbox is killed with SIGKILL and
+ * reaped; when the command exits, whatever it left running is killed too.  The
+ * output is parsed with the strict parser (format/promtext.h).  A timeout, a
  * non-zero exit, a signal, oversized output or a parse error fails the
  * collection with the reason, and the batch is left empty: nothing half-read
  * is ever served.
@@ -15,6 +16,7 @@
 #ifndef SHMETRICS_EXEC_H
 #define SHMETRICS_EXEC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +30,8 @@ struct exec_options {
 	const char *const *args; /* n_args arguments after the command */
 	size_t n_args;
 	uint64_t timeout_ms; /* > 0 */
+	bool sandbox;        /* namespaces; false: process group and subreaper only */
+	const char *hide;    /* the directory the command must not see (the segments') */
 };
 
 /*

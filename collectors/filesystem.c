@@ -1,12 +1,16 @@
 /*
  * filesystem - size and inode counts of each mounted filesystem, as node_exporter
- * 1.5 reports them: node_filesystem_{size,free,avail}_bytes, _files, _files_free,
- * _readonly and _device_error, labelled {device, fstype, mountpoint}.
+ * reports them: node_filesystem_{size,free,avail}_bytes, _files, _files_free,
+ * _readonly and _device_error, labelled {device, device_error, fstype,
+ * mountpoint}, where device_error is "" or why the mount could not be asked
+ * ("permission denied", "mountpoint timeout"); and node_filesystem_mount_info
+ * {device, major, minor, mountpoint}.
  *
- * Mounts come from PROCFS/1/mounts (the host's init, when /proc is the host's),
- * or PROCFS/mounts when that is hidden (hidepid), as in node_exporter 1.5.  Mount
- * points under --path.rootfs are reported without that prefix, and are asked for
- * their sizes at rootfs + mount point.
+ * Mounts come from PROCFS/1/mountinfo (the host's init, when /proc is the host's),
+ * or PROCFS/self/mountinfo when that is hidden (hidepid), as node_exporter reads
+ * them.  Mount points under --path.rootfs are reported without that prefix, and
+ * are asked for their sizes at rootfs + mount point.  A mount is read-only when
+ * its own options or its superblock's say "ro".
  *
  * statfs(2) on a dead network mount blocks for a long time, so it runs on a
  * worker thread and the collector waits for it at most mount-timeout.  When the
@@ -36,8 +40,10 @@
 #include <time.h>
 
 #include "collector.h"
-#include "duration.h"
+#include "settings.h"
 #include "filter.h"
+#include "lazyfam.h"
+#include "mountinfo.h"
 #include "procfile.h"
 #include "scan.h"
 
@@ -58,14 +64,16 @@ struct fs_worker {
 };
 
 struct fs_mount {
-	const char *device, *mountpoint, *fstype, *options;
-	bool error;
+	const char *device, *mountpoint, *fstype, *options, *super_options;
+	char major[12], minor[12];
+	const char *error; /* "" when statfs answered */
+	char errbuf[64];
 	struct statfs st;
 };
 
 struct fs_state {
 	struct procfile init_mounts, self_mounts;
-	struct optregex mp_exclude, fs_exclude;
+	struct devfilter mountpoints, fstypes;
 	char rootfs[PATH_MAX]; /* without trailing '/'; "" for "/" */
 	uint64_t timeout_ms;
 	filesystem_statfs_fn fn;
@@ -247,8 +255,8 @@ static void filesystem_fini(void *state)
 		worker_release(s->stuck[i]);
 	procfile_close(&s->init_mounts);
 	procfile_close(&s->self_mounts);
-	optregex_fini(&s->mp_exclude);
-	optregex_fini(&s->fs_exclude);
+	devfilter_fini(&s->mountpoints);
+	devfilter_fini(&s->fstypes);
 	free(s->mounts);
 	free(s);
 }
@@ -272,11 +280,13 @@ static int set_timeout(struct fs_state *s, const struct collector_env *env, char
 		       size_t errlen)
 {
 	const char *v = collector_option(env, "mount-timeout");
-	if (v && duration_parse_ms(v, &s->timeout_ms) == 0 && s->timeout_ms > 0)
-		return 0;
-	snprintf(err, errlen, "--collector.filesystem.mount-timeout=\"%s\" is not a duration",
-		 v ? v : "");
-	return -EINVAL;
+	char why[256];
+	uint32_t ms;
+
+	if (config_parse_duration_range(v ? v : "", 1, UINT32_MAX, &ms, why, sizeof why) < 0)
+		return config_fail(err, errlen, "--collector.filesystem.mount-timeout: %s", why);
+	s->timeout_ms = ms;
+	return 0;
 }
 
 static int filesystem_init(void **state, const struct collector_env *env, char *err, size_t errlen)
@@ -285,13 +295,15 @@ static int filesystem_init(void **state, const struct collector_env *env, char *
 	if (!s)
 		return -ENOMEM;
 	s->fn = real_statfs;
-	int rc = procfile_init(&s->init_mounts, env->procfs, "1/mounts", err, errlen);
+	int rc = procfile_init(&s->init_mounts, env->procfs, "1/mountinfo", err, errlen);
 	if (rc == 0)
-		rc = procfile_init(&s->self_mounts, env->procfs, "mounts", err, errlen);
+		rc = procfile_init(&s->self_mounts, env->procfs, "self/mountinfo", err, errlen);
 	if (rc == 0)
-		rc = optregex_init(&s->mp_exclude, env, "mount-points-exclude", err, errlen);
+		rc = devfilter_init_keys(&s->mountpoints, env, "mount-points-include",
+					 "mount-points-exclude", err, errlen);
 	if (rc == 0)
-		rc = optregex_init(&s->fs_exclude, env, "fs-types-exclude", err, errlen);
+		rc = devfilter_init_keys(&s->fstypes, env, "fs-types-include", "fs-types-exclude",
+					 err, errlen);
 	if (rc == 0)
 		rc = set_rootfs(s, env->rootfs, err, errlen);
 	if (rc == 0)
@@ -305,35 +317,6 @@ static int filesystem_init(void **state, const struct collector_env *env, char *
 }
 
 /* ---- the mount table ---- */
-
-static char *next_field(struct scan *line)
-{
-	const char *w;
-	size_t n;
-	if (!scan_word(line, &w, &n))
-		return NULL;
-	char *f = (char *)w; /* the procfile's own buffer, ours until the next read */
-	if (f + n < line->end)
-		line->p++;
-	f[n] = '\0';
-	return f;
-}
-
-/* Undoes the kernel's octal escapes of space and tab, the two node_exporter 1.5
- * undoes (fstab(5)); others stay as they are. */
-static void unescape_mountpoint(char *p)
-{
-	char *w = p;
-	for (const char *r = p; *r;) {
-		if (strncmp(r, "\\040", 4) == 0 || strncmp(r, "\\011", 4) == 0) {
-			*w++ = r[2] == '4' ? ' ' : '\t';
-			r += 4;
-		} else {
-			*w++ = *r++;
-		}
-	}
-	*w = '\0';
-}
 
 /* Mount points under the rootfs lose that prefix ("/host/home" -> "/home"). */
 static const char *strip_rootfs(const struct fs_state *s, const char *mp)
@@ -351,7 +334,8 @@ static bool mount_seen(const struct fs_state *s, const struct fs_mount *m)
 	for (size_t i = 0; i < s->n_mounts; i++) {
 		const struct fs_mount *o = &s->mounts[i];
 		if (strcmp(o->mountpoint, m->mountpoint) == 0 &&
-		    strcmp(o->device, m->device) == 0 && strcmp(o->fstype, m->fstype) == 0)
+		    strcmp(o->device, m->device) == 0 && strcmp(o->fstype, m->fstype) == 0 &&
+		    strcmp(o->major, m->major) == 0 && strcmp(o->minor, m->minor) == 0)
 			return true;
 	}
 	return false;
@@ -372,19 +356,32 @@ static int mounts_grow(struct fs_state *s, char *err, size_t errlen)
 	return 0;
 }
 
-/* "device mountpoint fstype options ..." into m; false for short lines. */
+/* "8:1" into major and minor; false unless two decimal numbers. */
+static bool parse_devno(const char *w, struct fs_mount *m)
+{
+	const char *colon = strchr(w, ':');
+	uint64_t maj, min;
+	if (!colon || !parse_u64(w, (size_t)(colon - w), &maj) ||
+	    !parse_u64(colon + 1, strlen(colon + 1), &min))
+		return false;
+	snprintf(m->major, sizeof m->major, "%llu", (unsigned long long)maj);
+	snprintf(m->minor, sizeof m->minor, "%llu", (unsigned long long)min);
+	return true;
+}
+
+/* A mountinfo line into m; false for lines of another shape. */
 static bool mount_parse(const struct fs_state *s, struct scan line, struct fs_mount *m)
 {
-	char *dev = next_field(&line), *mp = dev ? next_field(&line) : NULL;
-	char *type = mp ? next_field(&line) : NULL, *opts = type ? next_field(&line) : NULL;
-	if (!opts)
+	struct mountinfo mi;
+	if (!mountinfo_parse(line, &mi) || !parse_devno(mi.devno, m))
 		return false;
-	unescape_mountpoint(mp);
-	m->device = dev;
-	m->mountpoint = strip_rootfs(s, mp);
-	m->fstype = type;
-	m->options = opts;
-	m->error = false;
+	mountinfo_unescape(mi.mountpoint);
+	m->device = mi.source;
+	m->mountpoint = strip_rootfs(s, mi.mountpoint);
+	m->fstype = mi.fstype;
+	m->options = mi.options;
+	m->super_options = mi.super_options;
+	m->error = "";
 	return true;
 }
 
@@ -414,8 +411,8 @@ static int mounts_load(struct fs_state *s, char *err, size_t errlen)
 		struct fs_mount *m = &s->mounts[s->n_mounts];
 		/* Lines are cut up in place: a field's end becomes its NUL. */
 		if (!mount_parse(s, line, m) ||
-		    optregex_match(&s->mp_exclude, m->mountpoint, strlen(m->mountpoint)) ||
-		    optregex_match(&s->fs_exclude, m->fstype, strlen(m->fstype)) ||
+		    devfilter_ignored(&s->mountpoints, m->mountpoint, strlen(m->mountpoint)) ||
+		    devfilter_ignored(&s->fstypes, m->fstype, strlen(m->fstype)) ||
 		    mount_seen(s, m))
 			continue;
 		s->n_mounts++;
@@ -435,26 +432,48 @@ static bool stat_path(struct fs_state *s, const char *mountpoint)
 	return n >= 0 && (size_t)n < sizeof s->path;
 }
 
+/* An errno as node_exporter words it (Go's strings: strerror's, lower case). */
+static const char *errno_text(struct fs_mount *m, int e)
+{
+	if (e == ESTALE)
+		return "stale NFS file handle";
+	snprintf(m->errbuf, sizeof m->errbuf, "%s", strerror(e));
+	if (m->errbuf[0] >= 'A' && m->errbuf[0] <= 'Z' &&
+	    !(m->errbuf[1] >= 'A' && m->errbuf[1] <= 'Z'))
+		m->errbuf[0] = (char)(m->errbuf[0] - 'A' + 'a');
+	return m->errbuf;
+}
+
 /* Asks one mount, under the deadline.  Sets m->error on failure or timeout. */
 static void mount_stat(struct fs_state *s, struct fs_mount *m)
 {
-	m->error = true;
-	if (stuck_has(s, m->mountpoint) || !stat_path(s, m->mountpoint))
+	static const char timeout[] = "mountpoint timeout";
+
+	if (stuck_has(s, m->mountpoint)) {
+		m->error = timeout;
 		return;
+	}
+	if (!stat_path(s, m->mountpoint)) {
+		m->error = errno_text(m, ENAMETOOLONG);
+		return;
+	}
 	if (!s->worker && s->n_stuck < FS_STUCK_MAX)
 		s->worker = worker_new(s->fn);
-	if (!s->worker)
+	if (!s->worker) {
+		m->error = s->n_stuck < FS_STUCK_MAX ? errno_text(m, EAGAIN) : timeout;
 		return;
+	}
 	if (worker_call(s->worker, s->path, m->mountpoint, s->timeout_ms) == -ETIMEDOUT) {
 		pthread_detach(s->worker->thread);
 		s->stuck[s->n_stuck++] = s->worker;
 		s->worker = NULL;
+		m->error = timeout;
 		return;
 	}
-	if (s->worker->rc == 0) {
+	if (s->worker->rc == 0)
 		m->st = s->worker->st;
-		m->error = false;
-	}
+	else
+		m->error = errno_text(m, -s->worker->rc);
 }
 
 static bool has_option(const char *options, const char *opt)
@@ -503,14 +522,14 @@ static double fs_value(const struct fs_mount *m, enum fs_value v)
 	case N_FS_VALUES:
 		break;
 	}
-	return has_option(m->options, "ro") ? 1 : 0;
+	return has_option(m->options, "ro") || has_option(m->super_options, "ro") ? 1 : 0;
 }
 
 static int fs_add(struct batch *b, const struct fs_mount *m, double v, char *err, size_t errlen)
 {
-	static const char *const names[] = { "device", "fstype", "mountpoint" };
-	const char *values[] = { m->device, m->fstype, m->mountpoint };
-	int rc = batch_add(b, names, values, 3, v, err, errlen);
+	static const char *const names[] = { "device", "device_error", "fstype", "mountpoint" };
+	const char *values[] = { m->device, m->error, m->fstype, m->mountpoint };
+	int rc = batch_add(b, names, values, 4, v, err, errlen);
 	/* A label that is not UTF-8 loses its series only. */
 	return rc == -EINVAL || rc == -EEXIST ? 0 : rc;
 }
@@ -522,7 +541,8 @@ static int emit_values(const struct fs_state *s, struct batch *b, char *err, siz
 		bool started = false;
 		for (size_t i = 0; rc == 0 && i < s->n_mounts; i++) {
 			const struct fs_mount *m = &s->mounts[i];
-			if (m->error)
+			/* A mount that could not be asked still has its mount options. */
+			if (m->error[0] && v != V_RO)
 				continue;
 			if (!started) {
 				rc = batch_family(b, fs_families[v].name, fs_families[v].help,
@@ -545,7 +565,23 @@ static int emit_errors(const struct fs_state *s, struct batch *b, char *err, siz
 			      "device.",
 			      METRIC_GAUGE, err, errlen);
 	for (size_t i = 0; rc == 0 && i < s->n_mounts; i++)
-		rc = fs_add(b, &s->mounts[i], s->mounts[i].error ? 1 : 0, err, errlen);
+		rc = fs_add(b, &s->mounts[i], s->mounts[i].error[0] ? 1 : 0, err, errlen);
+	return rc;
+}
+
+static int emit_mount_info(const struct fs_state *s, struct batch *b, char *err, size_t errlen)
+{
+	static const char *const names[] = { "device", "major", "minor", "mountpoint" };
+	struct lazyfam fam = { "node_filesystem_mount_info", "Filesystem mount information.",
+			       METRIC_GAUGE, false };
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < s->n_mounts; i++) {
+		const struct fs_mount *m = &s->mounts[i];
+		const char *values[] = { m->device, m->major, m->minor, m->mountpoint };
+		if (!m->error[0])
+			rc = lazyfam_add(b, &fam, names, values, 4, 1.0, err, errlen);
+	}
 	return rc;
 }
 
@@ -561,6 +597,8 @@ static int filesystem_collect(void *state, struct batch *b, char *err, size_t er
 		rc = emit_values(s, b, err, errlen);
 	if (rc == 0)
 		rc = emit_errors(s, b, err, errlen);
+	if (rc == 0)
+		rc = emit_mount_info(s, b, err, errlen);
 	return rc;
 }
 

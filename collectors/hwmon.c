@@ -13,6 +13,13 @@
  *    microwatts watts, energy in microjoules joules, humidity in milli-percent a
  *    ratio; a property with no unit rule is exported as read.
  *
+ *  - freqN_input with a freqN_label (GPU clocks, in Hz): node_hwmon_freq_freq_mhz
+ *    in MHz, its sensor label the cleaned label text, as node_exporter has it.
+ *
+ * --collector.hwmon.chip-include/-exclude filter chips by their chip label,
+ * --collector.hwmon.sensor-include/-exclude sensors by "<chip>;<sensor>"
+ * ("platform_coretemp_0;temp3").
+ *
  * The files of a chip are listed once, when the chip appears; each cycle reads
  * the values only.  A value that is not a decimal number is skipped.
  */
@@ -26,6 +33,7 @@
 
 #include "collector.h"
 #include "devtab.h"
+#include "filter.h"
 #include "hsort.h"
 #include "lazyfam.h"
 #include "scan.h"
@@ -37,7 +45,7 @@
 #define HW_CHIP_MAX 256
 #define HW_TEXT_MAX 129 /* node_exporter reads 128 bytes of a value */
 
-enum hw_kind { K_VALUE, K_LABEL, K_BEEP_ENABLE };
+enum hw_kind { K_VALUE, K_LABEL, K_BEEP_ENABLE, K_FREQ };
 
 /* A file name split as node_exporter's ^([^0-9]+)([0-9]*)?(_(.+))?$ splits it. */
 struct hw_name {
@@ -56,6 +64,7 @@ struct hw_item {
 	bool ok;         /* this cycle */
 	double value;
 	char text[HW_TEXT_MAX];
+	char freq_sensor[HW_TEXT_MAX]; /* K_FREQ: the sensor label, from freqN_label */
 };
 
 struct hw_chip {
@@ -75,9 +84,17 @@ struct hw_sample {
 	double v;
 };
 
+/* node_exporter's deviceFilter: out when the exclusion matches or an inclusion
+ * is set and does not. */
+struct hw_filter {
+	struct optregex include, exclude;
+};
+
 struct hw_state {
 	struct devtab tab;
 	struct fd_budget budget;
+	struct hw_filter chips, sensors;
+	char key[2 * HW_CHIP_MAX]; /* "<chip>;<sensor>", for the sensor filter */
 	struct hw_sample *samples;
 	size_t n_samples, cap_samples;
 	char buf[SYSATTR_MAX];
@@ -85,7 +102,7 @@ struct hw_state {
 
 static const char *const sensor_types[] = {
 	"vrm",  "beep_enable", "update_interval", "in",     "cpu",      "fan",       "pwm",
-	"temp", "curr",        "power",           "energy", "humidity", "intrusion",
+	"temp", "curr",        "power",           "energy", "humidity", "intrusion", "freq",
 };
 
 static const char *const chip_sensor_names[] = { "chip", "sensor" };
@@ -296,6 +313,12 @@ static void hw_unit(struct hw_item *it, const char *t, const char *e, const char
 		suffix = "_rpm";
 		snprintf(it->help, sizeof it->help,
 			 "Hardware monitor for fan revolutions per minute (%s)", e);
+	} else if (strcmp(t, "freq") == 0 && strcmp(e, "input") == 0) {
+		/* Labelled with the sensor's label instead: see hw_read_freq. */
+		suffix = "_freq_mhz";
+		it->kind = K_FREQ;
+		it->div = 1000000.0;
+		snprintf(it->help, sizeof it->help, "Hardware monitor for GPU frequency in MHz");
 	} else {
 		snprintf(it->help, sizeof it->help, "Hardware monitor %s element %s", t, e);
 	}
@@ -401,6 +424,34 @@ static void hw_name_items(struct hw_chip *c)
 			hw_describe(c, &c->items[i]);
 }
 
+/* ---- filters ---- */
+
+static int hw_filter_init(struct hw_filter *f, const struct collector_env *env, const char *inc,
+			  const char *exc, char *err, size_t errlen)
+{
+	int rc = optregex_init(&f->include, env, inc, err, errlen);
+	return rc ? rc : optregex_init(&f->exclude, env, exc, err, errlen);
+}
+
+static void hw_filter_fini(struct hw_filter *f)
+{
+	optregex_fini(&f->include);
+	optregex_fini(&f->exclude);
+}
+
+static bool hw_filter_out(const struct hw_filter *f, const char *s)
+{
+	size_t n = strlen(s);
+	return optregex_match(&f->exclude, s, n) ||
+	       (f->include.set && !optregex_match(&f->include, s, n));
+}
+
+static bool hw_sensor_out(struct hw_state *s, const struct hw_chip *c, const struct hw_item *it)
+{
+	snprintf(s->key, sizeof s->key, "%s;%s", c->chip, it->nm.sensor);
+	return hw_filter_out(&s->sensors, s->key);
+}
+
 static int hw_list_items(struct hw_state *s, struct hw_chip *c)
 {
 	char dir[PATH_MAX];
@@ -443,10 +494,24 @@ static int hw_setup(struct dev_entry *e, void *ctx)
 	struct hw_state *s = ctx;
 	if (!hw_chip_names(s, c))
 		return -ENOENT;
+	/* A chip the filter leaves out keeps no files: it costs nothing per cycle. */
+	if (hw_filter_out(&s->chips, c->chip))
+		return 0;
 	int rc = hw_list_items(s, c);
-	if (rc)
+	if (rc) {
 		hw_teardown(e, ctx);
-	return rc;
+		return rc;
+	}
+	/* Neither do the sensors left out. */
+	size_t kept = 0;
+	for (size_t i = 0; i < c->n_items; i++) {
+		if (hw_sensor_out(s, c, &c->items[i]))
+			sysattr_close(&c->items[i].attr, &s->budget);
+		else
+			c->items[kept++] = c->items[i];
+	}
+	c->n_items = kept;
+	return 0;
 }
 
 static const struct devtab_ops hw_ops = {
@@ -461,6 +526,8 @@ static void hw_fini(void *state)
 	if (!s)
 		return;
 	devtab_fini(&s->tab);
+	hw_filter_fini(&s->chips);
+	hw_filter_fini(&s->sensors);
 	free(s->samples);
 	free(s);
 }
@@ -475,6 +542,14 @@ static int hw_init(void **state, const struct collector_env *env, char *err, siz
 			     err, errlen);
 	if (rc) {
 		free(s);
+		return rc;
+	}
+	rc = hw_filter_init(&s->chips, env, "chip-include", "chip-exclude", err, errlen);
+	if (rc == 0)
+		rc = hw_filter_init(&s->sensors, env, "sensor-include", "sensor-exclude", err,
+				    errlen);
+	if (rc) {
+		hw_fini(s);
 		return rc;
 	}
 	*state = s;
@@ -513,6 +588,19 @@ static void hw_read_item(struct hw_state *s, struct hw_chip *c, struct hw_item *
 	}
 }
 
+/* The cleaned text of the sensor's label, read this cycle; false without one. */
+static bool hw_read_freq(const struct hw_chip *c, struct hw_item *it)
+{
+	for (size_t i = 0; i < c->n_items; i++) {
+		const struct hw_item *l = &c->items[i];
+		if (l->kind == K_LABEL && l->ok && strcmp(l->nm.sensor, it->nm.sensor) == 0) {
+			hw_clean(l->text, strlen(l->text), it->freq_sensor, sizeof it->freq_sensor);
+			return true;
+		}
+	}
+	return false;
+}
+
 static int hw_push(struct hw_state *s, const struct hw_sample *smp)
 {
 	if (s->n_samples == s->cap_samples) {
@@ -533,6 +621,8 @@ static int hw_push_item(struct hw_state *s, const struct hw_chip *c, const struc
 		it->family, it->help, it->type, chip_sensor_names, { c->chip, it->nm.sensor, NULL },
 		2,          it->value
 	};
+	if (it->kind == K_FREQ)
+		smp.values[1] = it->freq_sensor;
 	if (it->kind == K_LABEL)
 		smp = (struct hw_sample){ "node_hwmon_sensor_label",
 					  "Label for given chip and sensor",
@@ -558,12 +648,17 @@ static int hw_gather(struct hw_state *s)
 					 { c->chip, c->chip_name, NULL },
 					 2,
 					 1.0 };
+		if (hw_filter_out(&s->chips, c->chip))
+			continue;
 		if (c->chip_name[0] != '\0')
 			rc = hw_push(s, &smp);
-		for (size_t j = 0; rc == 0 && j < c->n_items; j++) {
+		for (size_t j = 0; j < c->n_items; j++)
 			hw_read_item(s, c, &c->items[j]);
-			if (c->items[j].ok)
-				rc = hw_push_item(s, c, &c->items[j]);
+		for (size_t j = 0; rc == 0 && j < c->n_items; j++) {
+			struct hw_item *it = &c->items[j];
+			if (!it->ok || (it->kind == K_FREQ && !hw_read_freq(c, it)))
+				continue;
+			rc = hw_push_item(s, c, it);
 		}
 	}
 	return rc;

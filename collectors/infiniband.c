@@ -3,9 +3,10 @@
  * node_exporter's infiniband collector reports them: node_infiniband_info per
  * device (board_id, fw_ver, hca_type), and per port its state and physical state
  * ("4: ACTIVE" gives 4), its rate ("40 Gb/sec (4X QDR)" in bytes per second) and
- * the counters of ports/<n>/counters/.  port_rcv_data and port_xmit_data count
- * 4-byte words and are reported in bytes.  A counter the driver cannot give
- * ("N/A (no PMA)") is left out.
+ * the counters of ports/<n>/counters/, and the legacy 64-bit ones older drivers
+ * (mlx4) keep in ports/<n>/counters_ext/ (node_infiniband_legacy_*).  The data
+ * counters count 4-byte words and are reported in bytes.  A counter the driver
+ * cannot give ("N/A (no PMA)") is left out.
  */
 #include <errno.h>
 #include <limits.h>
@@ -22,30 +23,40 @@
 struct ib_counter {
 	const char *file;
 	double scale;
+	bool ext; /* in counters_ext/, not counters/ */
 };
 
 static const struct ib_counter ib_counters[] = {
-	{ "excessive_buffer_overrun_errors", 1 },
-	{ "link_downed", 1 },
-	{ "link_error_recovery", 1 },
-	{ "local_link_integrity_errors", 1 },
-	{ "multicast_rcv_packets", 1 },
-	{ "multicast_xmit_packets", 1 },
-	{ "port_rcv_constraint_errors", 1 },
-	{ "port_xmit_constraint_errors", 1 },
-	{ "port_rcv_data", 4 },
-	{ "port_xmit_data", 4 },
-	{ "port_xmit_discards", 1 },
-	{ "port_rcv_errors", 1 },
-	{ "port_rcv_packets", 1 },
-	{ "port_xmit_packets", 1 },
-	{ "port_rcv_remote_physical_errors", 1 },
-	{ "port_rcv_switch_relay_errors", 1 },
-	{ "port_xmit_wait", 1 },
-	{ "symbol_error", 1 },
-	{ "unicast_rcv_packets", 1 },
-	{ "unicast_xmit_packets", 1 },
-	{ "VL15_dropped", 1 },
+	{ "excessive_buffer_overrun_errors", 1, false },
+	{ "link_downed", 1, false },
+	{ "link_error_recovery", 1, false },
+	{ "local_link_integrity_errors", 1, false },
+	{ "multicast_rcv_packets", 1, false },
+	{ "multicast_xmit_packets", 1, false },
+	{ "port_rcv_constraint_errors", 1, false },
+	{ "port_xmit_constraint_errors", 1, false },
+	{ "port_rcv_data", 4, false },
+	{ "port_xmit_data", 4, false },
+	{ "port_xmit_discards", 1, false },
+	{ "port_rcv_errors", 1, false },
+	{ "port_rcv_packets", 1, false },
+	{ "port_xmit_packets", 1, false },
+	{ "port_rcv_remote_physical_errors", 1, false },
+	{ "port_rcv_switch_relay_errors", 1, false },
+	{ "port_xmit_wait", 1, false },
+	{ "symbol_error", 1, false },
+	{ "unicast_rcv_packets", 1, false },
+	{ "unicast_xmit_packets", 1, false },
+	{ "VL15_dropped", 1, false },
+	{ "port_rcv_discards", 1, false },
+	{ "port_multicast_rcv_packets", 1, true },
+	{ "port_multicast_xmit_packets", 1, true },
+	{ "port_rcv_data_64", 4, true },
+	{ "port_rcv_packets_64", 1, true },
+	{ "port_unicast_rcv_packets", 1, true },
+	{ "port_unicast_xmit_packets", 1, true },
+	{ "port_xmit_data_64", 4, true },
+	{ "port_xmit_packets_64", 1, true },
 };
 #define N_COUNTERS (sizeof ib_counters / sizeof ib_counters[0])
 
@@ -112,6 +123,25 @@ static const struct valtable_col ib_cols[N_COLS] = {
 	{ "node_infiniband_vl15_dropped_total",
 	  "Number of incoming VL15 packets dropped due to resource limitations.", METRIC_COUNTER,
 	  0 },
+	{ "node_infiniband_port_discards_received_total",
+	  "Number of inbound packets discarded by the port because the port is down or congested",
+	  METRIC_COUNTER, 0 },
+	{ "node_infiniband_legacy_multicast_packets_received_total",
+	  "Number of multicast packets received", METRIC_COUNTER, 0 },
+	{ "node_infiniband_legacy_multicast_packets_transmitted_total",
+	  "Number of multicast packets transmitted", METRIC_COUNTER, 0 },
+	{ "node_infiniband_legacy_data_received_bytes_total",
+	  "Number of data octets received on all links", METRIC_COUNTER, 0 },
+	{ "node_infiniband_legacy_packets_received_total",
+	  "Number of data packets received on all links", METRIC_COUNTER, 0 },
+	{ "node_infiniband_legacy_unicast_packets_received_total",
+	  "Number of unicast packets received", METRIC_COUNTER, 0 },
+	{ "node_infiniband_legacy_unicast_packets_transmitted_total",
+	  "Number of unicast packets transmitted", METRIC_COUNTER, 0 },
+	{ "node_infiniband_legacy_data_transmitted_bytes_total",
+	  "Number of data octets transmitted on all links", METRIC_COUNTER, 0 },
+	{ "node_infiniband_legacy_packets_transmitted_total",
+	  "Number of data packets received on all links", METRIC_COUNTER, 0 },
 	{ "node_infiniband_state_id",
 	  "State of the InfiniBand port (0: no change, 1: down, 2: init, 3: armed, 4: active, 5: "
 	  "act defer)",
@@ -205,12 +235,14 @@ static bool ib_rate(const char *text, double *v)
 
 static void ib_read_counters(struct ib_state *s, const char *portdir, size_t row)
 {
-	char dir[PATH_MAX], text[64];
-	if (path_fmt(dir, sizeof dir, "%s/counters", portdir) != 0)
+	char dir[PATH_MAX], ext[PATH_MAX], text[64];
+	if (path_fmt(dir, sizeof dir, "%s/counters", portdir) != 0 ||
+	    path_fmt(ext, sizeof ext, "%s/counters_ext", portdir) != 0)
 		return;
 	for (size_t c = 0; c < N_COUNTERS; c++) {
 		uint64_t v;
-		long n = ib_text(dir, ib_counters[c].file, text, sizeof text);
+		long n = ib_text(ib_counters[c].ext ? ext : dir, ib_counters[c].file, text,
+				 sizeof text);
 		if (n > 0 && parse_u64(text, (size_t)n, &v))
 			valtable_set(&s->table, row, c, (double)v * ib_counters[c].scale);
 	}

@@ -13,31 +13,30 @@
 #include <sysexits.h>
 
 #include "collector.h"
-#include "config.h"
-#include "duration.h"
 #include "exec.h"
 #include "log.h"
 #include "runner.h"
 #include "segment.h"
+#include "settings.h"
 
 #define ERR_MAX     512
-#define MAX_OPTIONS CONFIG_MAX_OPTIONS
-#define MAX_RUNS    CONFIG_MAX_COLLECTORS
+#define MAX_OPTIONS 128
+#define MAX_RUNS    CONFIG_MAX_BUILTIN
 
+/* The command line: the R_COLLECTOR settings of settings.def, and the job. */
 struct options {
+	struct settings set;
 	const char *collector; /* the single-collector form */
-	const char *segment;
 	const char *interval;
-	size_t n_runs; /* --run=NAME:SEGMENT:INTERVAL */
+	size_t n_runs; /* --run=NAME:INTERVAL */
 	const char *runs[MAX_RUNS];
-	const char *procfs, *sysfs, *rootfs, *udev_data;
-	const char *level;
 	size_t n_options; /* --collector.NAME.KEY=VALUE, sorted out in assign_options */
 	const char *option_keys[MAX_OPTIONS];
 	const char *option_values[MAX_OPTIONS];
 	/* exec collectors (docs/processes.md): --exec.command, --exec.arg..., --exec.timeout */
 	const char *exec_command;
 	const char *exec_timeout;
+	const char *exec_sandbox;
 	size_t n_exec_args;
 	const char *exec_args[EXEC_ARGS_MAX];
 };
@@ -49,139 +48,123 @@ struct spec_options {
 };
 
 static const char usage_text[] =
-    "usage: shmetrics-collector --run=NAME:SEGMENT:INTERVAL [--run=...] "
-    "[--path.procfs=/proc] [--path.sysfs=/sys] [--path.rootfs=/] "
-    "[--path.udev.data=/run/udev/data] [--collector.NAME.OPTION=VALUE ...] [--log.level=info]\n"
-    "       shmetrics-collector --collector=NAME --segment=/shmetrics.INSTANCE.NAME "
-    "--interval=DURATION [the same flags]\n"
-    "       shmetrics-collector --collector=NAME --segment=/shmetrics.INSTANCE.NAME "
-    "--interval=DURATION --exec.command=PATH [--exec.arg=ARG ...] [--exec.timeout=DURATION] "
-    "[--log.level=info]\n";
+    "usage: shmetrics-collector --run=NAME:INTERVAL [--run=...] "
+    "[--collector.NAME.OPTION=VALUE ...] [SETTINGS]\n"
+    "       shmetrics-collector --collector=NAME --interval=DURATION [the same]\n"
+    "       shmetrics-collector --collector=NAME --interval=DURATION --exec.command=PATH "
+    "[--exec.arg=ARG ...] [--exec.timeout=DURATION] [--exec.sandbox=true|false] "
+    "[SETTINGS]\n"
+    "Its settings are the agent's that reach the collectors (docs/processes.md):\n";
 
-/* ---- command line ---- */
+/* ---- command line: the job's arguments (the settings are settings.def's) ---- */
 
-static const char **option_slot(struct options *o, const char *key, size_t keylen)
+static bool is(const char *name, size_t len, const char *want)
 {
-	static const struct {
-		const char *key;
-		size_t off;
-	} keys[] = {
-		{ "collector", offsetof(struct options, collector) },
-		{ "segment", offsetof(struct options, segment) },
-		{ "interval", offsetof(struct options, interval) },
-		{ "path.procfs", offsetof(struct options, procfs) },
-		{ "path.sysfs", offsetof(struct options, sysfs) },
-		{ "path.rootfs", offsetof(struct options, rootfs) },
-		{ "path.udev.data", offsetof(struct options, udev_data) },
-		{ "log.level", offsetof(struct options, level) },
-		{ "exec.command", offsetof(struct options, exec_command) },
-		{ "exec.timeout", offsetof(struct options, exec_timeout) },
-	};
-	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-		if (strlen(keys[i].key) == keylen && memcmp(keys[i].key, key, keylen) == 0)
-			return (const char **)(void *)((char *)o + keys[i].off);
-	return NULL;
+	return strlen(want) == len && strncmp(name, want, len) == 0;
 }
 
-static bool key_is(const char *key, size_t keylen, const char *want)
+/* The slot of a single-valued job argument, or NULL. */
+static const char **single_slot(struct options *o, const char *name, size_t len)
 {
-	return strlen(want) == keylen && memcmp(key, want, keylen) == 0;
+	return is(name, len, "--collector")      ? &o->collector
+	       : is(name, len, "--interval")     ? &o->interval
+	       : is(name, len, "--exec.command") ? &o->exec_command
+	       : is(name, len, "--exec.timeout") ? &o->exec_timeout
+	       : is(name, len, "--exec.sandbox") ? &o->exec_sandbox
+						 : NULL;
 }
 
-/* The slot of a repeatable flag (--run, --exec.arg, --collector.NAME.KEY), or NULL. */
-static const char **list_slot(struct options *o, const char *key, size_t keylen, char *err,
-			      size_t errlen)
+/* The slot of a repeatable one (--run, --exec.arg, --collector.NAME.KEY), or
+ * NULL with err filled when there are too many; *known false when unknown. */
+static const char **list_slot(struct options *o, const char *name, size_t len, bool *known,
+			      char *err, size_t errlen)
 {
-	if (key_is(key, keylen, "run")) {
+	*known = true;
+	if (is(name, len, "--run")) {
 		if (o->n_runs < MAX_RUNS)
 			return &o->runs[o->n_runs++];
 		snprintf(err, errlen, "more than %d --run flags", MAX_RUNS);
-	} else if (key_is(key, keylen, "exec.arg")) {
+	} else if (is(name, len, "--exec.arg")) {
 		if (o->n_exec_args < EXEC_ARGS_MAX)
 			return &o->exec_args[o->n_exec_args++];
 		snprintf(err, errlen, "more than %d --exec.arg flags", EXEC_ARGS_MAX);
-	} else if (strncmp(key, "collector.", 10) == 0) {
+	} else if (len > 12 && strncmp(name, "--collector.", 12) == 0) {
 		if (o->n_options < MAX_OPTIONS) {
-			/* key is "collector.NAME.KEY"; assign_options validates it. */
-			o->option_keys[o->n_options] = key;
+			/* "collector.NAME.KEY[=VALUE]"; assign_options validates it. */
+			o->option_keys[o->n_options] = name + 2;
 			return &o->option_values[o->n_options++];
 		}
 		snprintf(err, errlen, "more than %d --collector.NAME.OPTION flags", MAX_OPTIONS);
 	} else {
-		snprintf(err, errlen, "unknown flag \"--%.*s\"", (int)keylen, key);
+		*known = false;
 	}
 	return NULL;
 }
 
-/* Accepts "--key=value" and "--key value".  0, or -EINVAL with the reason. */
-static int parse_args(int argc, char **argv, struct options *o, char *err, size_t errlen)
+static int take_job(void *ctx, const char *name, size_t len, const char *value, char *err,
+		    size_t errlen)
 {
-	for (int i = 1; i < argc; i++) {
-		const char *arg = argv[i];
-		if (strncmp(arg, "--", 2) != 0) {
-			snprintf(err, errlen, "unexpected argument \"%s\"", arg);
-			return -EINVAL;
-		}
-		const char *key = arg + 2, *eq = strchr(key, '=');
-		size_t keylen = eq ? (size_t)(eq - key) : strlen(key);
-		const char **slot = option_slot(o, key, keylen);
-		if (!slot)
-			slot = list_slot(o, key, keylen, err, errlen);
-		if (!slot)
-			return -EINVAL;
-		if (!eq && i + 1 >= argc) {
-			snprintf(err, errlen, "flag \"%s\" needs a value", arg);
-			return -EINVAL;
-		}
-		*slot = eq ? eq + 1 : argv[++i];
-	}
-	return 0;
+	struct options *o = ctx;
+	bool known = true;
+	const char **slot = single_slot(o, name, len);
+
+	if (!slot)
+		slot = list_slot(o, name, len, &known, err, errlen);
+	if (!known)
+		return 0;
+	if (!slot)
+		return -EINVAL;
+	if (!value)
+		return config_fail(err, errlen, "flag \"%.*s\" needs a value", (int)len, name);
+	*slot = value;
+	return 1;
+}
+
+static bool job_takes_value(void *ctx, const char *name, size_t len)
+{
+	(void)ctx;
+	(void)name;
+	(void)len;
+	return true; /* every job argument has a value */
 }
 
 static int parse_interval(const char *flag, const char *text, uint64_t *ms, char *err,
 			  size_t errlen)
 {
-	if (duration_parse_ms(text, ms) != 0 || *ms == 0 || *ms > UINT32_MAX) {
-		snprintf(err, errlen, "%s%s: expected a duration such as 500ms, 5s, 1m or 1m30s",
-			 flag, text);
-		return -EINVAL;
-	}
+	uint32_t v;
+	char why[256];
+
+	if (config_parse_duration_range(text, 1, UINT32_MAX, &v, why, sizeof why) < 0)
+		return config_fail(err, errlen, "%s%s: %s", flag, text, why);
+	*ms = v;
 	return 0;
 }
 
-/* "NAME:SEGMENT:INTERVAL" (neither a collector nor a segment name has a colon). */
+/* "NAME:INTERVAL" (a collector name has no colon). */
 static int parse_run(const char *text, struct run_spec *sp, char *err, size_t errlen)
 {
-	const char *c1 = strchr(text, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-	size_t name_len = c1 ? (size_t)(c1 - text) : 0;
-	size_t seg_len = c2 ? (size_t)(c2 - c1 - 1) : 0;
+	const char *colon = strchr(text, ':');
+	size_t name_len = colon ? (size_t)(colon - text) : 0;
 
-	if (!c2 || name_len == 0 || name_len >= sizeof sp->name || seg_len == 0 ||
-	    seg_len >= sizeof sp->segment) {
-		snprintf(err, errlen,
-			 "--run=%s: expected NAME:SEGMENT:INTERVAL, such as "
-			 "cpu:/shmetrics.main.cpu:5s",
-			 text);
+	if (!colon || name_len == 0 || name_len >= sizeof sp->name) {
+		snprintf(err, errlen, "--run=%s: expected NAME:INTERVAL, such as cpu:5s", text);
 		return -EINVAL;
 	}
 	memcpy(sp->name, text, name_len);
-	memcpy(sp->segment, c1 + 1, seg_len);
-	return parse_interval("--run=...:", c2 + 1, &sp->interval_ms, err, errlen);
+	return parse_interval("--run=...:", colon + 1, &sp->interval_ms, err, errlen);
 }
 
 static int single_spec(const struct options *o, struct run_spec *sp, char *err, size_t errlen)
 {
-	if (!o->collector || !o->segment || !o->interval) {
-		snprintf(err, errlen,
-			 "--run, or --collector, --segment and --interval, are required");
+	if (!o->collector || !o->interval) {
+		snprintf(err, errlen, "--run, or --collector and --interval, are required");
 		return -EINVAL;
 	}
-	if (strlen(o->collector) >= sizeof sp->name || strlen(o->segment) >= sizeof sp->segment) {
-		snprintf(err, errlen, "--collector or --segment is too long");
+	if (strlen(o->collector) >= sizeof sp->name) {
+		snprintf(err, errlen, "--collector is too long");
 		return -EINVAL;
 	}
 	snprintf(sp->name, sizeof sp->name, "%s", o->collector);
-	snprintf(sp->segment, sizeof sp->segment, "%s", o->segment);
 	return parse_interval("--interval=", o->interval, &sp->interval_ms, err, errlen);
 }
 
@@ -193,11 +176,10 @@ static int build_specs(const struct options *o, struct run_spec *specs, size_t *
 		*n = 1;
 		return single_spec(o, &specs[0], err, errlen);
 	}
-	if (o->collector || o->segment || o->interval || o->exec_command || o->exec_timeout ||
-	    o->n_exec_args) {
+	if (o->collector || o->interval || o->exec_command || o->exec_timeout || o->n_exec_args ||
+	    o->exec_sandbox) {
 		snprintf(err, errlen,
-			 "--run cannot be combined with --collector, --segment, "
-			 "--interval or --exec.*");
+			 "--run cannot be combined with --collector, --interval or --exec.*");
 		return -EINVAL;
 	}
 	*n = o->n_runs;
@@ -297,22 +279,20 @@ static int check_exec_options(const struct options *o, char *err, size_t errlen)
 		snprintf(err, errlen, "an exec collector takes no --collector.NAME.OPTION flags");
 		return -EINVAL;
 	}
+	if (o->exec_sandbox && strcmp(o->exec_sandbox, "true") != 0 &&
+	    strcmp(o->exec_sandbox, "false") != 0) {
+		snprintf(err, errlen, "--exec.sandbox=%s: expected true or false", o->exec_sandbox);
+		return -EINVAL;
+	}
 	if (o->exec_timeout == NULL)
 		return 0; /* the interval, set by the caller */
 	uint64_t ms;
-	if (duration_parse_ms(o->exec_timeout, &ms) != 0 || ms == 0) {
-		snprintf(err, errlen,
-			 "--exec.timeout=%s: expected a duration such as 500ms, 5s, "
-			 "1m or 1m30s",
-			 o->exec_timeout);
-		return -EINVAL;
-	}
-	return 0;
+	return parse_interval("--exec.timeout=", o->exec_timeout, &ms, err, errlen);
 }
 
 static bool is_exec(const struct options *o)
 {
-	return o->exec_command || o->exec_timeout || o->n_exec_args;
+	return o->exec_command || o->exec_timeout || o->n_exec_args || o->exec_sandbox;
 }
 
 static int check_options(struct options *o, struct run_spec *specs, size_t *n,
@@ -322,11 +302,6 @@ static int check_options(struct options *o, struct run_spec *specs, size_t *n,
 
 	if (rc)
 		return rc;
-	if (log_level_parse(o->level) < 0) {
-		snprintf(err, errlen, "--log.level=%s: expected error, warn, info or debug",
-			 o->level);
-		return -EINVAL;
-	}
 	if (is_exec(o))
 		return check_exec_options(o, err, errlen);
 	return assign_options(o, specs, *n, so, err, errlen);
@@ -342,7 +317,7 @@ static void set_log_tag(const struct options *o, const struct run_spec *specs, s
 		snprintf(tag, sizeof tag, "collector/%s", specs[0].name);
 	else
 		snprintf(tag, sizeof tag, "collectors");
-	log_init(tag, (enum log_level)log_level_parse(o->level));
+	log_init(tag, (enum log_level)log_level_parse(o->set.log_level));
 }
 
 static bool wants_help(int argc, char **argv)
@@ -357,13 +332,18 @@ static bool wants_help(int argc, char **argv)
 static struct run_spec specs[MAX_RUNS];
 static struct spec_options spec_opts;
 
+static int parse_args(int argc, char **argv, struct options *o, char *err, size_t errlen)
+{
+	const struct settings_job job = { take_job, job_takes_value, o };
+
+	if (settings_init(&o->set) < 0)
+		return config_fail(err, errlen, "out of memory");
+	return settings_parse_argv(&o->set, R_COLLECTOR, argc, argv, &job, err, errlen);
+}
+
 int main(int argc, char **argv)
 {
-	struct options o = { .procfs = "/proc",
-			     .sysfs = "/sys",
-			     .rootfs = "/",
-			     .udev_data = "/run/udev/data",
-			     .level = "info" };
+	static struct options o;
 	struct run_context ctx;
 	struct exec_options eo;
 	char err[ERR_MAX];
@@ -372,22 +352,33 @@ int main(int argc, char **argv)
 	log_init("collector", LOG_LEVEL_INFO);
 	if (wants_help(argc, argv)) {
 		fputs(usage_text, stdout);
+		settings_usage(stdout, 36, R_COLLECTOR);
 		return 0;
 	}
 	if (parse_args(argc, argv, &o, err, sizeof err) != 0 ||
 	    check_options(&o, specs, &n, &spec_opts, err, sizeof err) != 0) {
 		log_error("%s (try --help)", err);
+		settings_free(&o.set);
 		return EX_CONFIG;
 	}
 	set_log_tag(&o, specs, n);
-	ctx = (struct run_context){ o.procfs, o.sysfs, o.rootfs, o.udev_data, NULL };
+	ctx = (struct run_context){ o.set.procfs,    o.set.sysfs, o.set.rootfs,
+				    o.set.udev_data, NULL,        o.set.segments_directory,
+				    o.set.instance };
 	if (is_exec(&o)) {
 		/* Validated in check_exec_options; without --exec.timeout, the interval. */
-		eo = (struct exec_options){ o.exec_command, o.exec_args, o.n_exec_args,
-					    specs[0].interval_ms };
+		eo = (struct exec_options){ o.exec_command,
+					    o.exec_args,
+					    o.n_exec_args,
+					    specs[0].interval_ms,
+					    !o.exec_sandbox || strcmp(o.exec_sandbox, "true") == 0,
+					    o.set.segments_directory };
 		if (o.exec_timeout)
-			duration_parse_ms(o.exec_timeout, &eo.timeout_ms);
+			parse_interval("--exec.timeout=", o.exec_timeout, &eo.timeout_ms, err,
+				       sizeof err);
 		ctx.exec = &eo;
 	}
-	return runner_run(specs, n, &ctx);
+	int rc = runner_run(specs, n, &ctx);
+	settings_free(&o.set);
+	return rc;
 }

@@ -12,6 +12,11 @@
  * (raid0 and linear have no such pair: every listed disk is required and active);
  * a recovery, resync or check line, if any, the blocks done so far.  An array
  * whose lines do not have that shape is skipped.
+ *
+ * From sysfs, as node_exporter added later: node_md_raid_disks (the devices of a
+ * fully working array, SYSFS/block/mdN/md/raid_disks) and node_md_degraded (the
+ * members missing, md/degraded, which only redundant levels have; 0 for the
+ * others, as node_exporter reports them).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,6 +24,7 @@
 #include <string.h>
 
 #include "collector.h"
+#include "dirents.h"
 #include "lazyfam.h"
 #include "procfile.h"
 #include "scan.h"
@@ -39,6 +45,8 @@ struct mdadm_state {
 	struct procfile mdstat;
 	struct md_array *arrays;
 	size_t n, cap;
+	char block[PATH_MAX]; /* SYSFS/block */
+	struct dirents devs;
 };
 
 static int mdadm_init(void **state, const struct collector_env *env, char *err, size_t errlen)
@@ -47,7 +55,12 @@ static int mdadm_init(void **state, const struct collector_env *env, char *err, 
 	if (!s)
 		return -ENOMEM;
 	int rc = procfile_init(&s->mdstat, env->procfs, "mdstat", err, errlen);
+	if (rc == 0 && path_fmt(s->block, sizeof s->block, "%s/block", env->sysfs) < 0) {
+		snprintf(err, errlen, "path %s/block is too long", env->sysfs);
+		rc = -ENAMETOOLONG;
+	}
 	if (rc) {
+		procfile_close(&s->mdstat);
 		free(s);
 		return rc;
 	}
@@ -61,6 +74,7 @@ static void mdadm_fini(void *state)
 	if (!s)
 		return;
 	procfile_close(&s->mdstat);
+	dirents_free(&s->devs);
 	free(s->arrays);
 	free(s);
 }
@@ -282,10 +296,70 @@ static int md_emit_state(const struct mdadm_state *s, struct batch *b, char *err
 	return 0;
 }
 
+/* ---- sysfs ---- */
+
+static bool is_md(const char *name)
+{
+	return strncmp(name, "md", 2) == 0;
+}
+
+/* Levels with redundancy, the ones whose md directory has a degraded file. */
+static bool md_redundant(const char *level)
+{
+	static const char *const levels[] = { "raid1", "raid4", "raid5", "raid6", "raid10" };
+	for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++)
+		if (strcmp(level, levels[i]) == 0)
+			return true;
+	return false;
+}
+
+/* One md attribute as a number; false when absent or not a number. */
+static bool md_attr(const struct mdadm_state *s, const char *dev, const char *attr, uint64_t *v)
+{
+	char path[PATH_MAX];
+	return path_fmt(path, sizeof path, "%s/%s/md/%s", s->block, dev, attr) == 0 &&
+	       sysfile_u64(path, v) == 0;
+}
+
+static int md_emit_sysfs(struct mdadm_state *s, struct batch *b, char *err, size_t errlen)
+{
+	static const char *const names[] = { "device" };
+	struct lazyfam raid = { "node_md_raid_disks", "Number of raid disks on device.",
+				METRIC_GAUGE, false };
+	struct lazyfam degraded = { "node_md_degraded", "Number of degraded disks on device.",
+				    METRIC_GAUGE, false };
+	char path[PATH_MAX], level[32];
+	uint64_t v;
+	int rc = 0;
+
+	if (dirents_read(&s->devs, s->block, is_md) < 0)
+		return 0;
+	for (size_t i = 0; rc == 0 && i < s->devs.n; i++) {
+		const char *dev = dirents_name(&s->devs, i);
+		const char *values[] = { dev };
+		if (md_attr(s, dev, "raid_disks", &v))
+			rc = lazyfam_add(b, &raid, names, values, 1, (double)v, err, errlen);
+	}
+	for (size_t i = 0; rc == 0 && i < s->devs.n; i++) {
+		const char *dev = dirents_name(&s->devs, i);
+		const char *values[] = { dev };
+		if (path_fmt(path, sizeof path, "%s/%s/md/level", s->block, dev) < 0 ||
+		    sysfile_text(path, level, sizeof level) < 0)
+			continue; /* not an md array (an md partition, say) */
+		if (!md_redundant(level))
+			v = 0;
+		else if (!md_attr(s, dev, "degraded", &v))
+			continue;
+		rc = lazyfam_add(b, &degraded, names, values, 1, (double)v, err, errlen);
+	}
+	return rc;
+}
+
 static int mdadm_collect(void *state, struct batch *b, char *err, size_t errlen)
 {
 	struct mdadm_state *s = state;
 	int rc = procfile_read(&s->mdstat, err, errlen);
+	/* No mdstat: no md driver, so no md device in sysfs either. */
 	if (rc == -ENOENT)
 		return 0;
 	if (rc == 0)
@@ -303,6 +377,8 @@ static int mdadm_collect(void *state, struct batch *b, char *err, size_t errlen)
 	if (rc == 0)
 		rc = md_emit_plain(s, b, "node_md_blocks_synced",
 				   "Number of blocks synced on device.", md_synced, err, errlen);
+	if (rc == 0)
+		rc = md_emit_sysfs(s, b, err, errlen);
 	return rc;
 }
 

@@ -1,7 +1,8 @@
 /*
  * netclass - network device properties from SYSFS/class/net/<device>/: one gauge
  * (or counter) per numeric attribute, node_network_up from operstate, and
- * node_network_info carrying the textual ones as labels.  Regular files in that
+ * node_network_info carrying the textual ones as labels (and adminstate, "up"
+ * or "down" from the IFF_UP bit of flags).  Regular files in that
  * directory (bonding_masters) are not devices.  An attribute that is missing, or
  * that the kernel refuses to give now (carrier and speed of a device that is
  * down answer EINVAL), leaves only its own series out.
@@ -9,6 +10,8 @@
  * --collector.netclass.ignored-devices: devices whose name matches are skipped.
  * --collector.netclass.ignore-invalid-speed: no speed series when the kernel
  * reports -1 (unknown), instead of -125000.
+ * --collector.netclass.netlink: the families come from rtnetlink instead
+ * (netclass_rtnl.c).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -20,6 +23,7 @@
 #include "devtab.h"
 #include "filter.h"
 #include "lazyfam.h"
+#include "netclass_rtnl.h"
 #include "sysattr.h"
 
 #define SPEED_BYTES_PER_MBIT 125000 /* 10^6 / 8 */
@@ -51,7 +55,9 @@ static const struct net_attr nums[] = {
 	{ "type", "protocol_type", METRIC_GAUGE },
 };
 #define N_NUMS      (sizeof nums / sizeof nums[0])
+#define FLAGS_INDEX 7
 #define SPEED_INDEX 14
+#define IFF_UP_BIT  0x1 /* IFF_UP of <net/if.h> */
 
 /* The info labels, sorted by name as exposed (device goes between). */
 enum net_text { T_ADDRESS, T_BROADCAST, T_DUPLEX, T_IFALIAS, T_OPERSTATE, N_TEXTS };
@@ -181,8 +187,8 @@ static double net_value(const struct net_dev *d, size_t i)
 static int net_emit_up_and_info(struct net_state *s, struct batch *b, char *err, size_t errlen)
 {
 	static const char *const up_names[] = { "device" };
-	static const char *const info_names[] = { "address", "broadcast", "device",
-						  "duplex",  "ifalias",   "operstate" };
+	static const char *const info_names[] = { "address", "adminstate", "broadcast", "device",
+						  "duplex",  "ifalias",    "operstate" };
 	struct lazyfam up = { "node_network_up", "Value is 1 if operstate is 'up', 0 otherwise.",
 			      METRIC_GAUGE, false };
 	struct lazyfam info = { "node_network_info",
@@ -198,11 +204,15 @@ static int net_emit_up_and_info(struct net_state *s, struct batch *b, char *err,
 	}
 	for (size_t i = 0; rc == 0 && i < s->tab.n; i++) {
 		struct net_dev *d = (struct net_dev *)s->tab.entries[i];
-		const char *v[] = {
-			d->text[T_ADDRESS], d->text[T_BROADCAST], d->e.name,
-			d->text[T_DUPLEX],  d->text[T_IFALIAS],   d->text[T_OPERSTATE]
-		};
-		rc = lazyfam_add(b, &info, info_names, v, 6, 1.0, err, errlen);
+		/* The administrative state is the IFF_UP bit of flags ("ip link set up"). */
+		const char *admin = !d->ok[FLAGS_INDEX]                     ? "unknown"
+				    : (d->v[FLAGS_INDEX] & IFF_UP_BIT) != 0 ? "up"
+									    : "down";
+		const char *v[] = { d->text[T_ADDRESS],   admin,
+				    d->text[T_BROADCAST], d->e.name,
+				    d->text[T_DUPLEX],    d->text[T_IFALIAS],
+				    d->text[T_OPERSTATE] };
+		rc = lazyfam_add(b, &info, info_names, v, 7, 1.0, err, errlen);
 	}
 	return rc;
 }
@@ -237,8 +247,49 @@ static int net_collect(void *state, struct batch *b, char *err, size_t errlen)
 	return rc;
 }
 
+/* The sysfs reader above, or with --collector.netclass.netlink netclass_rtnl.c. */
+struct netclass_source {
+	bool rtnl;
+	void *impl;
+};
+
+static void netclass_fini(void *state)
+{
+	struct netclass_source *src = state;
+	if (!src)
+		return;
+	if (src->rtnl)
+		netclass_rtnl_fini(src->impl);
+	else
+		net_fini(src->impl);
+	free(src);
+}
+
+static int netclass_init(void **state, const struct collector_env *env, char *err, size_t errlen)
+{
+	struct netclass_source *src = calloc(1, sizeof *src);
+	if (!src)
+		return -ENOMEM;
+	src->rtnl = collector_option_bool(env, "netlink");
+	int rc = src->rtnl ? netclass_rtnl_init(&src->impl, env, err, errlen)
+			   : net_init(&src->impl, env, err, errlen);
+	if (rc) {
+		free(src);
+		return rc;
+	}
+	*state = src;
+	return 0;
+}
+
+static int netclass_collect(void *state, struct batch *b, char *err, size_t errlen)
+{
+	struct netclass_source *src = state;
+	return src->rtnl ? netclass_rtnl_collect(src->impl, b, err, errlen)
+			 : net_collect(src->impl, b, err, errlen);
+}
+
 const struct collector_ops collector_netclass_ops = {
-	.init = net_init,
-	.collect = net_collect,
-	.fini = net_fini,
+	.init = netclass_init,
+	.collect = netclass_collect,
+	.fini = netclass_fini,
 };

@@ -3,10 +3,19 @@
  * node_network_<stat>_total{device} counters.
  *
  * Like node_exporter (--collector.netdev.netlink, on by default) the counters come
- * from an rtnetlink link dump (IFLA_STATS64), folded into the names of
- * /proc/net/dev; that source also has receive_nohandler.  With the option off they
- * come from PROCFS/net/dev, which lacks it.  The netlink socket is opened once and
- * reused; replies land in one buffer owned by the state.
+ * from an rtnetlink link dump (IFLA_STATS64, or the 32-bit IFLA_STATS where a
+ * device has no 64-bit counters), folded into the names of /proc/net/dev; that
+ * source also has receive_nohandler.  With the option off they come from
+ * PROCFS/net/dev, which lacks it.  The netlink socket is opened once and reused;
+ * replies land in one buffer owned by the state.
+ *
+ * --collector.netdev.label-ifalias adds an ifalias label to every counter: the
+ * link's IFLA_IFALIAS with netlink, SYSFS/class/net/<device>/ifalias without
+ * ("" when the device has none).
+ *
+ * --collector.netdev.enable-detailed-metrics reports the kernel's counters as it
+ * keeps them, under node_exporter's detailed names (netdev_detail.h), instead
+ * of folded into /proc/net/dev's columns.
  *
  * --collector.netdev.address-info adds node_network_address_info{address, device,
  * netmask, scope} from an rtnetlink address dump (all devices, unfiltered, as
@@ -21,18 +30,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
 
 #include "collector.h"
+#include "dirents.h"
 #include "filter.h"
+#include "netdev_detail.h"
 #include "procfile.h"
+#include "nlsock.h"
 #include "scan.h"
 
-#define NL_BUF         (64 * 1024)
-#define NL_TIMEOUT_SEC 2
-#define IFNAME_MAX     32
-#define ADDR_STR_MAX   48
+#define IFNAME_MAX   32
+#define ADDR_STR_MAX 48
+#define IFALIAS_MAX  256 /* IFALIASZ: the kernel's limit, NUL included */
 
 enum net_stat {
 	RX_BYTES,
@@ -68,10 +77,13 @@ static const char *const stat_names[N_NET_STATS] = {
 
 struct net_row {
 	char name[IFNAME_MAX];
+	char ifalias[IFALIAS_MAX];
 	int index;
 	bool counted; /* passed the filter and has counters */
 	bool has_nohandler;
+	bool has_stats64; /* the 32-bit IFLA_STATS are ignored then */
 	uint64_t v[N_NET_STATS];
+	uint64_t d[NETDEV_DETAIL_N]; /* unfolded, for --collector.netdev.enable-detailed-metrics */
 };
 
 struct net_addr {
@@ -84,10 +96,10 @@ struct net_addr {
 struct netdev_state {
 	struct procfile file;
 	struct devfilter filter;
-	bool netlink, address_info;
-	int nl_fd;
-	uint32_t nl_seq;
-	unsigned char *nl_buf;
+	bool netlink, address_info, label_ifalias;
+	bool detailed; /* --collector.netdev.enable-detailed-metrics */
+	const char *sysfs;
+	struct nlsock nl;
 	struct net_row *rows;
 	size_t n_rows, cap_rows;
 	struct net_addr *addrs;
@@ -103,9 +115,7 @@ static void netdev_fini(void *state)
 		return;
 	procfile_close(&s->file);
 	devfilter_fini(&s->filter);
-	if (s->nl_fd >= 0)
-		close(s->nl_fd);
-	free(s->nl_buf);
+	nlsock_close(&s->nl);
 	free(s->rows);
 	free(s->addrs);
 	free(s);
@@ -116,7 +126,7 @@ static int netdev_init(void **state, const struct collector_env *env, char *err,
 	struct netdev_state *s = calloc(1, sizeof *s);
 	if (!s)
 		return -ENOMEM;
-	s->nl_fd = -1;
+	nlsock_init(&s->nl, NETLINK_ROUTE);
 	int rc = procfile_init(&s->file, env->procfs, "net/dev", err, errlen);
 	if (rc == 0)
 		rc = devfilter_init(&s->filter, env, err, errlen);
@@ -127,6 +137,9 @@ static int netdev_init(void **state, const struct collector_env *env, char *err,
 	}
 	s->netlink = collector_option_bool(env, "netlink");
 	s->address_info = collector_option_bool(env, "address-info");
+	s->detailed = collector_option_bool(env, "enable-detailed-metrics");
+	s->label_ifalias = collector_option_bool(env, "label-ifalias");
+	s->sysfs = env->sysfs;
 	*state = s;
 	return 0;
 }
@@ -176,6 +189,15 @@ static bool procdev_line(struct scan line, struct net_row *row)
 	return true;
 }
 
+/* SYSFS/class/net/<device>/ifalias ("" when there is none or it cannot be read). */
+static void read_sysfs_ifalias(const struct netdev_state *s, struct net_row *row)
+{
+	char path[PATH_MAX];
+	if (path_fmt(path, sizeof path, "%s/class/net/%s/ifalias", s->sysfs, row->name) < 0 ||
+	    sysfile_text(path, row->ifalias, sizeof row->ifalias) < 0)
+		row->ifalias[0] = '\0';
+}
+
 static int read_procdev(struct netdev_state *s, char *err, size_t errlen)
 {
 	int rc = procfile_read(&s->file, err, errlen);
@@ -189,6 +211,8 @@ static int read_procdev(struct netdev_state *s, char *err, size_t errlen)
 		if (!procdev_line(line, row) ||
 		    devfilter_ignored(&s->filter, row->name, strlen(row->name)))
 			continue;
+		if (s->label_ifalias)
+			read_sysfs_ifalias(s, row);
 		row->counted = true;
 		s->n_rows++;
 	}
@@ -197,82 +221,14 @@ static int read_procdev(struct netdev_state *s, char *err, size_t errlen)
 
 /* ---- rtnetlink ---- */
 
-static int nl_fail(struct netdev_state *s, const char *call, int e, char *err, size_t errlen)
+/* A link or address dump of every family. */
+static int nl_dump(struct netdev_state *s, uint16_t type, nl_msg_fn fn, char *err, size_t errlen)
 {
-	snprintf(err, errlen, "%s(NETLINK_ROUTE) failed: %s", call, strerror(e));
-	if (s->nl_fd >= 0)
-		close(s->nl_fd);
-	s->nl_fd = -1;
-	return -e;
-}
-
-static int nl_open(struct netdev_state *s, char *err, size_t errlen)
-{
-	struct timeval tv = { .tv_sec = NL_TIMEOUT_SEC };
-
-	if (s->nl_fd >= 0)
-		return 0;
-	if (!s->nl_buf && !(s->nl_buf = malloc(NL_BUF))) {
-		snprintf(err, errlen, "out of memory for a %d-byte netlink buffer", NL_BUF);
-		return -ENOMEM;
-	}
-	s->nl_fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (s->nl_fd < 0)
-		return nl_fail(s, "socket", errno, err, errlen);
-	/* A reply that never comes must not hold the collector forever. */
-	if (setsockopt(s->nl_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0)
-		return nl_fail(s, "setsockopt", errno, err, errlen);
-	return 0;
-}
-
-static int nl_request(struct netdev_state *s, uint16_t type, char *err, size_t errlen)
-{
-	struct {
-		struct nlmsghdr nh;
-		struct rtgenmsg g;
-	} req;
-
-	memset(&req, 0, sizeof req);
-	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof req.g);
-	req.nh.nlmsg_type = type;
-	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	req.nh.nlmsg_seq = ++s->nl_seq;
-	req.g.rtgen_family = AF_UNSPEC;
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-	if (sendto(s->nl_fd, &req, req.nh.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) <
-	    0)
-		return nl_fail(s, "sendto", errno, err, errlen);
-	return 0;
-}
-
-typedef int (*nl_handler)(struct netdev_state *s, const struct nlmsghdr *nh, char *err,
-			  size_t errlen);
-
-/* Sends a dump request of type and hands each reply message to fn. */
-static int nl_dump(struct netdev_state *s, uint16_t type, nl_handler fn, char *err, size_t errlen)
-{
-	int rc = nl_open(s, err, errlen);
-	if (rc == 0)
-		rc = nl_request(s, type, err, errlen);
-	while (rc == 0) {
-		ssize_t len = recv(s->nl_fd, s->nl_buf, NL_BUF, 0);
-		if (len < 0 && errno == EINTR)
-			continue;
-		if (len < 0)
-			return nl_fail(s, "recv", errno, err, errlen);
-		const struct nlmsghdr *nh = (const struct nlmsghdr *)(void *)s->nl_buf;
-		for (int left = (int)len; NLMSG_OK(nh, left); nh = NLMSG_NEXT(nh, left)) {
-			if (nh->nlmsg_seq != s->nl_seq)
-				continue; /* a late reply to an earlier, abandoned dump */
-			if (nh->nlmsg_type == NLMSG_DONE)
-				return 0;
-			if (nh->nlmsg_type == NLMSG_ERROR)
-				return nl_fail(s, "recv", EPROTO, err, errlen);
-			if ((rc = fn(s, nh, err, errlen)) != 0)
-				return rc;
-		}
-	}
-	return rc;
+	struct rtgenmsg g = { .rtgen_family = AF_UNSPEC };
+	struct nl_req r;
+	nl_req_init(&r, type, NLM_F_DUMP, &g, sizeof g);
+	return nlsock_request(&s->nl, &r.nh, type == RTM_GETLINK ? "link dump" : "address dump", fn,
+			      s, err, errlen);
 }
 
 /* Folds the kernel's detailed counters into /proc/net/dev's columns, as the kernel
@@ -298,18 +254,71 @@ static void fold_stats64(struct net_row *row, const struct rtnl_link_stats64 *st
 			     st->tx_heartbeat_errors + st->tx_window_errors;
 	row->v[TX_COMPRESSED] = st->tx_compressed;
 	row->v[RX_NOHANDLER] = st->rx_nohandler;
+	netdev_detail_fill(row->d, st);
+}
+
+/* The 32-bit counters of a device without 64-bit ones, widened. */
+static void fold_stats32(struct net_row *row, const struct rtattr *a)
+{
+	struct rtnl_link_stats st32;
+	struct rtnl_link_stats64 st;
+	size_t plen = RTA_PAYLOAD(a);
+
+	memset(&st32, 0, sizeof st32);
+	memcpy(&st32, RTA_DATA(a), plen < sizeof st32 ? plen : sizeof st32);
+	st = (struct rtnl_link_stats64){
+		.rx_packets = st32.rx_packets,
+		.tx_packets = st32.tx_packets,
+		.rx_bytes = st32.rx_bytes,
+		.tx_bytes = st32.tx_bytes,
+		.rx_errors = st32.rx_errors,
+		.tx_errors = st32.tx_errors,
+		.rx_dropped = st32.rx_dropped,
+		.tx_dropped = st32.tx_dropped,
+		.multicast = st32.multicast,
+		.collisions = st32.collisions,
+		.rx_length_errors = st32.rx_length_errors,
+		.rx_over_errors = st32.rx_over_errors,
+		.rx_crc_errors = st32.rx_crc_errors,
+		.rx_frame_errors = st32.rx_frame_errors,
+		.rx_fifo_errors = st32.rx_fifo_errors,
+		.rx_missed_errors = st32.rx_missed_errors,
+		.tx_aborted_errors = st32.tx_aborted_errors,
+		.tx_carrier_errors = st32.tx_carrier_errors,
+		.tx_fifo_errors = st32.tx_fifo_errors,
+		.tx_heartbeat_errors = st32.tx_heartbeat_errors,
+		.tx_window_errors = st32.tx_window_errors,
+		.rx_compressed = st32.rx_compressed,
+		.tx_compressed = st32.tx_compressed,
+		.rx_nohandler = st32.rx_nohandler,
+	};
+	fold_stats64(row, &st);
+	row->has_nohandler = plen >= offsetof(struct rtnl_link_stats, rx_nohandler) + sizeof(__u32);
+}
+
+/* A string attribute into out (cap bytes, NUL-terminated); false if it does not fit. */
+static bool attr_string(const struct rtattr *a, char *out, size_t cap)
+{
+	size_t plen = RTA_PAYLOAD(a), n = strnlen(RTA_DATA(a), plen);
+	if (plen == 0 || n >= cap)
+		return false;
+	memcpy(out, RTA_DATA(a), n);
+	out[n] = '\0';
+	return true;
 }
 
 static void link_attr(struct net_row *row, const struct rtattr *a, bool *has_stats)
 {
 	size_t plen = RTA_PAYLOAD(a);
 
-	if (a->rta_type == IFLA_IFNAME && plen > 0) {
-		size_t n = strnlen(RTA_DATA(a), plen);
-		if (n < sizeof row->name) {
-			memcpy(row->name, RTA_DATA(a), n);
-			row->name[n] = '\0';
-		}
+	if (a->rta_type == IFLA_IFNAME) {
+		attr_string(a, row->name, sizeof row->name);
+	} else if (a->rta_type == IFLA_IFALIAS) {
+		if (!attr_string(a, row->ifalias, sizeof row->ifalias))
+			row->ifalias[0] = '\0';
+	} else if (a->rta_type == IFLA_STATS && !row->has_stats64) {
+		fold_stats32(row, a);
+		*has_stats = true;
 	} else if (a->rta_type == IFLA_STATS64) {
 		struct rtnl_link_stats64 st;
 		memset(&st, 0, sizeof st);
@@ -317,12 +326,14 @@ static void link_attr(struct net_row *row, const struct rtattr *a, bool *has_sta
 		fold_stats64(row, &st);
 		row->has_nohandler = plen >= offsetof(struct rtnl_link_stats64, rx_nohandler) +
 						 sizeof(__u64);
+		row->has_stats64 = true;
 		*has_stats = true;
 	}
 }
 
-static int on_link(struct netdev_state *s, const struct nlmsghdr *nh, char *err, size_t errlen)
+static int on_link(const struct nlmsghdr *nh, void *ctx, char *err, size_t errlen)
 {
+	struct netdev_state *s = ctx;
 	if (nh->nlmsg_type != RTM_NEWLINK || nh->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg)))
 		return 0;
 	const struct ifinfomsg *ifi = NLMSG_DATA(nh);
@@ -395,8 +406,9 @@ static const struct rtattr *addr_attr(const struct ifaddrmsg *ifa, int alen)
 	return address;
 }
 
-static int on_addr(struct netdev_state *s, const struct nlmsghdr *nh, char *err, size_t errlen)
+static int on_addr(const struct nlmsghdr *nh, void *ctx, char *err, size_t errlen)
 {
+	struct netdev_state *s = ctx;
 	if (nh->nlmsg_type != RTM_NEWADDR || nh->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifaddrmsg)))
 		return 0;
 	const struct ifaddrmsg *ifa = NLMSG_DATA(nh);
@@ -429,28 +441,69 @@ static const char *index_name(const struct netdev_state *s, int index)
 
 /* ---- emitting ---- */
 
+/* Label values must be UTF-8; an ifalias need not be. */
+static void clean_ifalias(struct netdev_state *s)
+{
+	for (size_t i = 0; i < s->n_rows; i++) {
+		char *t = s->rows[i].ifalias;
+		if (utf8_valid(t, strlen(t)))
+			continue;
+		for (; *t; t++)
+			if ((unsigned char)*t >= 0x80)
+				*t = '?';
+	}
+}
+
+/* The families of the mode in use: /proc/net/dev's sixteen (plus the unhandled
+ * packets over netlink), or with the detailed metrics the kernel's counters
+ * (netlink) or the same sixteen renamed (/proc/net/dev). */
+static int n_counters(const struct netdev_state *s)
+{
+	return s->detailed && s->netlink ? NETDEV_DETAIL_N : N_NET_STATS;
+}
+
+static const char *counter_name(const struct netdev_state *s, int k)
+{
+	if (s->detailed && s->netlink)
+		return netdev_detail_names[k];
+	return s->detailed && k < NETDEV_PROC_COLUMNS ? netdev_detail_proc_names[k] : stat_names[k];
+}
+
+static uint64_t counter_value(const struct netdev_state *s, const struct net_row *row, int k)
+{
+	return s->detailed && s->netlink ? row->d[k] : row->v[k];
+}
+
+static bool is_nohandler(const struct netdev_state *s, int k)
+{
+	return k == (s->detailed && s->netlink ? NETDEV_DETAIL_NOHANDLER : RX_NOHANDLER);
+}
+
 static int emit_counters(const struct netdev_state *s, struct batch *b, char *err, size_t errlen)
 {
-	static const char *const names[] = { "device" };
+	static const char *const names[] = { "device", "ifalias" };
+	size_t n_labels = s->label_ifalias ? 2 : 1;
 	char fam[METRIC_NAME_MAX + 1], help[128];
 	int rc = 0;
 
-	for (int k = 0; rc == 0 && k < N_NET_STATS; k++) {
+	for (int k = 0; rc == 0 && k < n_counters(s); k++) {
 		bool started = false;
 		for (size_t i = 0; rc == 0 && i < s->n_rows; i++) {
 			const struct net_row *row = &s->rows[i];
-			const char *values[] = { row->name };
-			if (!row->counted || (k == RX_NOHANDLER && !row->has_nohandler))
+			const char *values[] = { row->name, row->ifalias };
+			if (!row->counted || (is_nohandler(s, k) && !row->has_nohandler))
 				continue;
 			if (!started) {
-				snprintf(fam, sizeof fam, "node_network_%s_total", stat_names[k]);
+				snprintf(fam, sizeof fam, "node_network_%s_total",
+					 counter_name(s, k));
 				snprintf(help, sizeof help, "Network device statistic %s.",
-					 stat_names[k]);
+					 counter_name(s, k));
 				rc = batch_family(b, fam, help, METRIC_COUNTER, err, errlen);
 				started = true;
 			}
 			if (rc == 0)
-				rc = batch_add(b, names, values, 1, (double)row->v[k], err, errlen);
+				rc = batch_add(b, names, values, n_labels,
+					       (double)counter_value(s, row, k), err, errlen);
 			if (rc == -EEXIST || rc == -EINVAL)
 				rc = 0; /* a device listed twice, or a name that is not UTF-8 */
 		}
@@ -502,6 +555,8 @@ static int netdev_collect(void *state, struct batch *b, char *err, size_t errlen
 	} else {
 		rc = nl_dump(s, RTM_GETLINK, on_link, err, errlen);
 	}
+	if (rc == 0 && s->label_ifalias)
+		clean_ifalias(s);
 	if (rc == 0)
 		rc = emit_counters(s, b, err, errlen);
 	if (rc == 0 && s->address_info)

@@ -11,6 +11,7 @@
  *   rpc <calls> <bad> <bad format> <bad auth> <bad client>
  *   proc2|proc3 <count> <calls of each procedure>
  *   proc4ops <count> <calls of each NFSv4 operation, by operation number>
+ *   wdeleg_getattr <GETATTRs answered from a write delegation> (Linux 6.9+)
  *
  * The NULL procedure of NFSv2 and v3 is not reported (node_exporter does not).
  * A missing line leaves its families out; other lines are ignored.
@@ -24,18 +25,52 @@
 
 /*
  * The server's NFSv4 operations by number (RFC 7530 / 5661 op codes), as far as
- * node_exporter names them; NULL where it has no name.  node_exporter 1.5 reads
+ * node_exporter names them; NULL where it has no name.  node_exporter 1.5 read
  * Verify, Write and RelLockOwner two places early (at SETCLIENTID and
- * SETCLIENTID_CONFIRM); these are the kernel's positions.
+ * SETCLIENTID_CONFIRM) and did not report those two; today it reports all five
+ * at the kernel's positions, as here.
  */
 static const char *const nfsd_v4_ops[] = {
-	NULL,     NULL,         NULL,          "Access",       "Close",      "Commit",
-	"Create", "DelegPurge", "DelegReturn", "GetAttr",      "GetFH",      "Link",
-	"Lock",   "Lockt",      "Locku",       "Lookup",       "LookupRoot", "Nverify",
-	"Open",   "OpenAttr",   "OpenConfirm", "OpenDgrd",     "PutFH",      NULL,
-	NULL,     "Read",       "ReadDir",     "ReadLink",     "Remove",     "Rename",
-	"Renew",  "RestoreFH",  "SaveFH",      "SecInfo",      "SetAttr",    NULL,
-	NULL,     "Verify",     "Write",       "RelLockOwner",
+	NULL,
+	NULL,
+	NULL,
+	"Access",
+	"Close",
+	"Commit",
+	"Create",
+	"DelegPurge",
+	"DelegReturn",
+	"GetAttr",
+	"GetFH",
+	"Link",
+	"Lock",
+	"Lockt",
+	"Locku",
+	"Lookup",
+	"LookupRoot",
+	"Nverify",
+	"Open",
+	"OpenAttr",
+	"OpenConfirm",
+	"OpenDgrd",
+	"PutFH",
+	NULL,
+	NULL,
+	"Read",
+	"ReadDir",
+	"ReadLink",
+	"Remove",
+	"Rename",
+	"Renew",
+	"RestoreFH",
+	"SaveFH",
+	"SecInfo",
+	"SetAttr",
+	"SetClientID",
+	"SetClientIDConfirm",
+	"Verify",
+	"Write",
+	"RelLockOwner",
 };
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
@@ -149,9 +184,20 @@ static int nfsd_emit_requests(const struct procfile *file, struct batch *b, char
 	if (rc == 0 && nfs_find(file->buf, file->len, "proc3", &line))
 		rc = nfs_emit_procs(b, &f, line, "3", nfs_v3_procs, N_OF(nfs_v3_procs), 1, err,
 				    errlen);
-	if (rc == 0 && nfs_find(file->buf, file->len, "proc4ops", &line))
+	bool v4 = nfs_find(file->buf, file->len, "proc4ops", &line);
+	if (rc == 0 && v4)
 		rc = nfs_emit_procs(b, &f, line, "4", nfsd_v4_ops, N_OF(nfsd_v4_ops), 0, err,
 				    errlen);
+	/* A counter of its own line; node_exporter reports it (as 0 when the kernel
+	 * has no such line) with the NFSv4 operations. */
+	uint64_t wdeleg = 0;
+	bool has_wdeleg = nfs_find(file->buf, file->len, "wdeleg_getattr", &line) &&
+			  nfs_field(line, 0, &wdeleg);
+	if (rc == 0 && (v4 || has_wdeleg)) {
+		static const char *const keys[] = { "method", "proto" };
+		static const char *const values[] = { "WdelegGetattr", "4" };
+		rc = lazyfam_add(b, &f, keys, values, 2, (double)wdeleg, err, errlen);
+	}
 	return rc;
 }
 

@@ -1,6 +1,7 @@
 /*
- * os - node_os_info and node_os_version from ROOTFS/etc/os-release, or
- * ROOTFS/usr/lib/os-release when the first does not exist (os-release(5)).
+ * os - node_os_info, node_os_version and node_os_support_end_timestamp_seconds
+ * (SUPPORT_END=YYYY-MM-DD, midnight UTC of that day) from ROOTFS/etc/os-release,
+ * or ROOTFS/usr/lib/os-release when the first does not exist (os-release(5)).
  *
  * The file is parsed only when it changed: each cycle costs one stat() of the
  * path, compared with the device, inode, size and modification time of the copy
@@ -37,15 +38,18 @@ enum os_key {
 	K_VERSION,
 	K_VERSION_CODENAME,
 	K_VERSION_ID,
+	K_SUPPORT_END, /* not a label of node_os_info: the keys before it are */
 	N_KEYS
 };
+#define N_INFO_KEYS K_SUPPORT_END
 
 static const char *const keys[N_KEYS] = {
 	"BUILD_ID",    "ID",      "ID_LIKE",    "IMAGE_ID", "IMAGE_VERSION",    "NAME",
 	"PRETTY_NAME", "VARIANT", "VARIANT_ID", "VERSION",  "VERSION_CODENAME", "VERSION_ID",
+	"SUPPORT_END",
 };
 
-static const char *const labels[N_KEYS] = {
+static const char *const labels[N_INFO_KEYS] = {
 	"build_id",    "id",      "id_like",    "image_id", "image_version",    "name",
 	"pretty_name", "variant", "variant_id", "version",  "version_codename", "version_id",
 };
@@ -62,6 +66,8 @@ struct os_state {
 	size_t off[N_KEYS]; /* where each value starts in arena */
 	bool set[N_KEYS];
 	double version; /* 0: no major.minor in VERSION_ID */
+	bool has_support_end;
+	double support_end; /* seconds since the epoch */
 };
 
 static void os_fini(void *state)
@@ -223,6 +229,35 @@ static double os_version(const char *id)
 	return parse_double(id, n, &v) ? v : 0;
 }
 
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
+static long long days_from_civil(long long y, unsigned m, unsigned d)
+{
+	y -= m <= 2;
+	long long era = (y >= 0 ? y : y - 399) / 400;
+	unsigned yoe = (unsigned)(y - era * 400);
+	unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (long long)doe - 719468;
+}
+
+/* "2028-03-15" (exactly, as Go's time.Parse("2006-01-02") takes it) into the
+ * time of its midnight UTC; false for anything else. */
+static bool os_date(const char *t, double *out)
+{
+	static const unsigned mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	uint64_t y, m, d;
+
+	if (strlen(t) != 10 || t[4] != '-' || t[7] != '-' || !parse_u64(t, 4, &y) ||
+	    !parse_u64(t + 5, 2, &m) || !parse_u64(t + 8, 2, &d) || m < 1 || m > 12 || d < 1 ||
+	    d > mdays[m - 1])
+		return false;
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	if (m == 2 && d == 29 && !leap)
+		return false;
+	*out = (double)days_from_civil((long long)y, (unsigned)m, (unsigned)d) * 86400.0;
+	return true;
+}
+
 static int os_parse(struct os_state *s, const struct procfile *f, char *err, size_t errlen)
 {
 	/* Unquoting only shrinks a value, so the file's size bounds the arena. */
@@ -241,6 +276,8 @@ static int os_parse(struct os_state *s, const struct procfile *f, char *err, siz
 	while (scan_line(&text, &line))
 		os_parse_line(s, line, &used);
 	s->version = s->set[K_VERSION_ID] ? os_version(s->arena + s->off[K_VERSION_ID]) : 0;
+	s->has_support_end = s->set[K_SUPPORT_END] &&
+			     os_date(s->arena + s->off[K_SUPPORT_END], &s->support_end);
 	return 0;
 }
 
@@ -303,12 +340,12 @@ static int os_collect(void *state, struct batch *b, char *err, size_t errlen)
 {
 	static const char *const version_labels[] = { "id", "id_like", "name" };
 	struct os_state *s = state;
-	const char *values[N_KEYS];
+	const char *values[N_INFO_KEYS];
 
 	int rc = os_refresh(s, err, errlen);
 	if (rc)
 		return rc > 0 ? 0 : rc;
-	for (int k = 0; k < N_KEYS; k++)
+	for (int k = 0; k < N_INFO_KEYS; k++)
 		values[k] = os_value(s, k);
 	rc = batch_family(b, "node_os_info",
 			  "A metric with a constant '1' value labeled by build_id, id, id_like, "
@@ -316,7 +353,11 @@ static int os_collect(void *state, struct batch *b, char *err, size_t errlen)
 			  "version, version_codename, version_id.",
 			  METRIC_GAUGE, err, errlen);
 	if (rc == 0)
-		rc = batch_add(b, labels, values, N_KEYS, 1.0, err, errlen);
+		rc = batch_add(b, labels, values, N_INFO_KEYS, 1.0, err, errlen);
+	if (rc == 0 && s->has_support_end)
+		rc = emit_single(b, "node_os_support_end_timestamp_seconds",
+				 "Metric containing the end-of-life date timestamp of the OS.",
+				 METRIC_GAUGE, s->support_end, err, errlen);
 	if (rc || s->version <= 0)
 		return rc;
 	const char *vvalues[] = { values[K_ID], values[K_ID_LIKE], values[K_NAME] };

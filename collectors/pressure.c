@@ -1,8 +1,10 @@
 /*
  * pressure - pressure stall information (PSI, Linux 4.20+) from
- * PROCFS/pressure/{cpu,io,memory}: the "total=" microseconds of the "some" line
- * as *_waiting_seconds_total and of the "full" line as *_stalled_seconds_total.
- * As in node_exporter 1.5, the cpu resource reports only its "some" line.
+ * PROCFS/pressure/{cpu,io,memory,irq}: the "total=" microseconds of the "some"
+ * line as *_waiting_seconds_total and of the "full" line as
+ * *_stalled_seconds_total.  As in node_exporter, the cpu resource reports only
+ * its "some" line and irq (Linux 6.1+, CONFIG_IRQ_TIME_ACCOUNTING) only its
+ * "full" line, the only one the kernel writes for it.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -11,11 +13,8 @@
 #include "collector.h"
 #include "emit.h"
 #include "procfile.h"
+#include "psi.h"
 #include "scan.h"
-
-enum psi_line { PSI_SOME, PSI_FULL, N_PSI_LINES };
-
-static const char *const line_names[N_PSI_LINES] = { "some", "full" };
 
 struct psi_metric {
 	const char *name, *help; /* NULL: this resource's line is not reported */
@@ -39,6 +38,10 @@ static const struct {
 	      "Total time in seconds that processes have waited for memory" },
 	    { "node_pressure_memory_stalled_seconds_total",
 	      "Total time in seconds no process could make progress due to memory congestion" } } },
+	{ "pressure/irq",
+	  { { NULL, NULL },
+	    { "node_pressure_irq_stalled_seconds_total",
+	      "Total time in seconds no process could make progress due to IRQ congestion" } } },
 };
 
 #define N_RESOURCES (sizeof resources / sizeof resources[0])
@@ -73,32 +76,11 @@ static int pressure_init(void **state, const struct collector_env *env, char *er
 	return 0;
 }
 
-/* "some avg10=0.00 avg60=0.00 avg300=0.00 total=1234": which line it is and its
- * total in microseconds.  False for any other line. */
-static bool psi_parse(struct scan line, enum psi_line *which, uint64_t *total)
-{
-	const char *w;
-	size_t n;
-
-	if (!scan_word(&line, &w, &n))
-		return false;
-	if (word_is(w, n, line_names[PSI_SOME]))
-		*which = PSI_SOME;
-	else if (word_is(w, n, line_names[PSI_FULL]))
-		*which = PSI_FULL;
-	else
-		return false;
-	while (scan_word(&line, &w, &n))
-		if (n > 6 && memcmp(w, "total=", 6) == 0)
-			return parse_u64(w + 6, n - 6, total);
-	return false;
-}
-
 static int pressure_resource(struct pressure_state *s, size_t r, struct batch *b, char *err,
 			     size_t errlen)
 {
 	uint64_t totals[N_PSI_LINES];
-	bool found[N_PSI_LINES] = { false, false };
+	bool found[N_PSI_LINES];
 
 	int rc = procfile_read(&s->files[r], err, errlen);
 	/* No PSI in this kernel (or disabled with psi=0): nothing to report. */
@@ -106,15 +88,7 @@ static int pressure_resource(struct pressure_state *s, size_t r, struct batch *b
 		return 0;
 	if (rc)
 		return rc;
-	struct scan text = scan_text(s->files[r].buf, s->files[r].len), line;
-	while (scan_line(&text, &line)) {
-		enum psi_line which;
-		uint64_t total;
-		if (psi_parse(line, &which, &total) && !found[which]) {
-			totals[which] = total;
-			found[which] = true;
-		}
-	}
+	psi_parse_text(s->files[r].buf, s->files[r].len, found, totals);
 	for (int l = 0; rc == 0 && l < N_PSI_LINES; l++) {
 		const struct psi_metric *m = &resources[r].m[l];
 		/* Two divisions, as node_exporter does them, for bit-identical values. */

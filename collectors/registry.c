@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "config.h"
+#include "settings.h"
 
 #define COLLECTOR(name, on) { #name, on, &collector_##name##_ops },
 static const struct collector_def collectors[] = {

@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <sys/prctl.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "metrics.h"
@@ -40,6 +42,7 @@ struct group {
 	struct runner *r;
 	size_t n;
 	const struct run_context *ctx;
+	struct segdir dir; /* where the segments are; fd -1 until opened */
 };
 
 /* ---- time and signals ---- */
@@ -220,8 +223,13 @@ static int runner_start(struct group *g, struct runner *r, char *err, size_t err
 	int rc;
 
 	*final = true;
+	if (g->dir.fd < 0 && (rc = segdir_open(&g->dir, g->ctx->segments_dir, g->ctx->instance,
+					       geteuid(), err, errlen)) < 0) {
+		*final = rc == -ENOENT || rc == -EPERM;
+		return rc;
+	}
 	if (!r->w) {
-		rc = seg_writer_attach(&r->w, r->spec->segment, err, errlen);
+		rc = seg_writer_attach(&r->w, &g->dir, r->spec->name, err, errlen);
 		if (rc) {
 			/* A segment the agent never created is a configuration problem. */
 			*final = rc == -ENOENT;
@@ -261,8 +269,8 @@ static void runner_try_start(struct group *g, struct runner *r)
 	report_change(r->last_collect_err, "start", rc, err);
 	if (rc == 0) {
 		r->state = RUN_OK;
-		log_debug("publishing to %s every %llu ms", r->spec->segment,
-			  (unsigned long long)r->spec->interval_ms);
+		log_debug("publishing to %s/%s" SEGDIR_SUFFIX " every %llu ms", g->dir.path,
+			  r->spec->name, (unsigned long long)r->spec->interval_ms);
 		return;
 	}
 	if (final)
@@ -390,13 +398,14 @@ static void stop_all(struct group *g)
 
 int runner_run(const struct run_spec *specs, size_t n, const struct run_context *ctx)
 {
-	struct group g = { calloc(n, sizeof *g.r), n, ctx };
+	struct group g = { calloc(n, sizeof *g.r), n, ctx, { .fd = -1 } };
 	int status;
 
 	if (!g.r) {
 		log_error("out of memory");
 		return 1;
 	}
+	prctl(PR_SET_DUMPABLE, 0); /* no one of this user traces it or opens its descriptors */
 	if (block_stop_signals() != 0) {
 		log_warn("sigprocmask");
 		free(g.r);
@@ -407,6 +416,7 @@ int runner_run(const struct run_spec *specs, size_t n, const struct run_context 
 	if (status == 0)
 		schedule(&g);
 	stop_all(&g);
+	segdir_close(&g.dir);
 	free(g.r);
 	return status;
 }

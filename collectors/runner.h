@@ -20,14 +20,13 @@
 #include <stdint.h>
 
 #include "collector.h"
-#include "config.h"
+#include "settings.h"
 #include "exec.h"
 #include "segment.h"
 
 /* One collector to run, as the command line gave it. */
 struct run_spec {
-	char name[CONFIG_NAME_MAX];
-	char segment[SEGMENT_NAME_MAX + 1];
+	char name[CONFIG_NAME_MAX]; /* also names its segment */
 	uint64_t interval_ms;
 	size_t n_options; /* its options, keys without "collector.NAME." */
 	const char *const *option_keys;
@@ -38,7 +37,8 @@ struct run_spec {
 /* What every collector of the process shares. */
 struct run_context {
 	const char *procfs, *sysfs, *rootfs, *udev_data;
-	const struct exec_options *exec; /* an exec collector (then n == 1), else NULL */
+	const struct exec_options *exec;     /* an exec collector (then n == 1), else NULL */
+	const char *segments_dir, *instance; /* where the segments are (segdir.h) */
 };
 
 /*

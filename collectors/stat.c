@@ -1,13 +1,16 @@
 /*
  * stat - the system-wide counters of PROCFS/stat (boot time, context switches,
- * forks, interrupts, runnable and blocked processes).  The per-CPU lines of the
- * same file belong to the cpu collector.
+ * forks, interrupts, runnable and blocked processes), and with
+ * --collector.stat.softirq node_softirqs_total{vector} from its softirq line.
+ * The per-CPU lines of the same file belong to the cpu collector.
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdlib.h>
 
 #include "collector.h"
 #include "emit.h"
+#include "lazyfam.h"
 #include "procfile.h"
 #include "scan.h"
 
@@ -33,9 +36,64 @@ static const struct stat_field fields[] = {
 
 #define N_FIELDS (sizeof fields / sizeof fields[0])
 
+/* The counts of the softirq line after its total, in the kernel's order. */
+static const char *const vectors[] = { "hi",           "timer",   "net_tx", "net_rx",  "block",
+				       "block_iopoll", "tasklet", "sched",  "hrtimer", "rcu" };
+#define N_VECTORS (sizeof vectors / sizeof vectors[0])
+
+struct stat_state {
+	struct procfile file;
+	bool softirq;
+};
+
+static void stat_fini(void *state)
+{
+	struct stat_state *s = state;
+	if (!s)
+		return;
+	procfile_close(&s->file);
+	free(s);
+}
+
 static int stat_init(void **state, const struct collector_env *env, char *err, size_t errlen)
 {
-	return procfile_new(state, env->procfs, "stat", err, errlen);
+	struct stat_state *s = calloc(1, sizeof *s);
+	if (!s)
+		return -ENOMEM;
+	int rc = procfile_init(&s->file, env->procfs, "stat", err, errlen);
+	if (rc) {
+		free(s);
+		return rc;
+	}
+	s->softirq = collector_option_bool(env, "softirq");
+	*state = s;
+	return 0;
+}
+
+/* "softirq <total> <hi> <timer> ...": one series per vector the line has. */
+static int stat_softirqs(const struct procfile *f, struct batch *b, char *err, size_t errlen)
+{
+	static const char *const names[] = { "vector" };
+	struct lazyfam fam = { "node_softirqs_total", "Number of softirq calls.", METRIC_COUNTER,
+			       false };
+	struct scan text = scan_text(f->buf, f->len), line;
+	const char *w;
+	size_t n;
+	uint64_t v;
+
+	while (scan_line(&text, &line)) {
+		if (!scan_word(&line, &w, &n) || !word_is(w, n, "softirq") ||
+		    !scan_word(&line, &w, &n))
+			continue;
+		int rc = 0;
+		for (size_t i = 0; rc == 0 && i < N_VECTORS && scan_word(&line, &w, &n); i++) {
+			const char *values[] = { vectors[i] };
+			if (parse_u64(w, n, &v))
+				rc = lazyfam_add(b, &fam, names, values, 1, (double)v, err, errlen);
+		}
+		return rc;
+	}
+	return 0;
 }
 
 /* Looks at one line; fills values[i] when it is fields[i] with a good number.
@@ -58,7 +116,8 @@ static void stat_line(struct scan line, uint64_t *values, bool *found)
 
 static int stat_collect(void *state, struct batch *b, char *err, size_t errlen)
 {
-	struct procfile *file = state;
+	struct stat_state *s = state;
+	struct procfile *file = &s->file;
 	uint64_t values[N_FIELDS];
 	bool found[N_FIELDS] = { false };
 
@@ -78,11 +137,11 @@ static int stat_collect(void *state, struct batch *b, char *err, size_t errlen)
 		if (rc)
 			return rc;
 	}
-	return 0;
+	return s->softirq ? stat_softirqs(file, b, err, errlen) : 0;
 }
 
 const struct collector_ops collector_stat_ops = {
 	.init = stat_init,
 	.collect = stat_collect,
-	.fini = procfile_free,
+	.fini = stat_fini,
 };

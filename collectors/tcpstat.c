@@ -26,12 +26,12 @@
 #include "dirents.h"
 #include "inetdiag.h"
 #include "lazyfam.h"
-#include "nldump.h"
+#include "nlsock.h"
 
 #define TCP_ALL_STATES 0xfff /* states 0..11, as node_exporter asks */
 
 struct tcpstat_state {
-	struct nldump nl;
+	struct nlsock nl;
 	char tcp6[PATH_MAX];
 };
 
@@ -40,7 +40,7 @@ static void tcpstat_fini(void *state)
 	struct tcpstat_state *s = state;
 	if (!s)
 		return;
-	nldump_close(&s->nl);
+	nlsock_close(&s->nl);
 	free(s);
 }
 
@@ -54,13 +54,15 @@ static int tcpstat_init(void **state, const struct collector_env *env, char *err
 		free(s);
 		return -ENAMETOOLONG;
 	}
-	nldump_init(&s->nl, NETLINK_SOCK_DIAG);
+	nlsock_init(&s->nl, NETLINK_SOCK_DIAG);
 	*state = s;
 	return 0;
 }
 
-static int count_message(const struct nlmsghdr *nh, void *ctx)
+static int count_message(const struct nlmsghdr *nh, void *ctx, char *err, size_t errlen)
 {
+	(void)err;
+	(void)errlen;
 	inetdiag_account(ctx, nh);
 	return 0;
 }
@@ -69,12 +71,15 @@ static int tcpstat_dump(struct tcpstat_state *s, uint8_t family, struct tcp_stat
 			char *err, size_t errlen)
 {
 	struct inet_diag_req_v2 req;
+	struct nl_req r;
 	memset(&req, 0, sizeof req);
 	req.sdiag_family = family;
 	req.sdiag_protocol = IPPROTO_TCP;
 	req.idiag_states = TCP_ALL_STATES;
-	return nldump_run(&s->nl, SOCK_DIAG_BY_FAMILY, &req, sizeof req, count_message, c, err,
-			  errlen);
+	nl_req_init(&r, SOCK_DIAG_BY_FAMILY, NLM_F_DUMP, &req, sizeof req);
+	return nlsock_request(&s->nl, &r.nh,
+			      family == AF_INET ? "TCP socket dump" : "TCP6 socket dump",
+			      count_message, c, err, errlen);
 }
 
 static int tcpstat_emit(const struct tcp_state_counts *c, struct batch *b, char *err, size_t errlen)

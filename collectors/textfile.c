@@ -1,6 +1,9 @@
 /*
  * textfile - metrics from *.prom files in a directory, as node_exporter's
- * textfile collector serves them (--collector.textfile.directory).
+ * textfile collector serves them (--collector.textfile.directory, repeatable: a
+ * LIST option, its entries one a line).  Each entry may be a glob(7) pattern:
+ * every directory it matches is read, in name order; a pattern matching nothing
+ * is taken as a directory name, as node_exporter's filepath.Glob fallback does.
  *
  * Each file is parsed on its own with the strict parser (lib/promtext.h); a bad
  * file is skipped and named in the collection error, the good ones are served.
@@ -14,6 +17,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -43,13 +47,14 @@ struct tf_family {
 };
 
 struct textfile_state {
-	const char *dir;
+	const char *dir; /* the option: directories or patterns, one a line */
+	bool several;    /* dir has patterns or several lines: name files by their path */
 	struct batch *scratch;
 	char *text;
 	size_t text_cap;
 	/* this collection */
 	struct tf_file *files;
-	size_t n_files;
+	size_t n_files, cap_files;
 	struct tf_family *fams;
 	size_t n_fams, cap_fams;
 	char *err;
@@ -71,6 +76,7 @@ static int textfile_init(void **state, const struct collector_env *env, char *er
 	s->dir = collector_option(env, "directory");
 	if (s->dir == NULL)
 		s->dir = "";
+	s->several = strpbrk(s->dir, "*?[\n") != NULL;
 	*state = s;
 	return 0;
 }
@@ -100,9 +106,10 @@ static void file_error(struct textfile_state *s, const char *path, const char *f
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	s->errors++;
-	/* Files are named relative to the directory: the message has to be short. */
+	/* Files are named relative to the directory: the message has to be short
+	 * (with a pattern, several directories: their files keep the whole path). */
 	size_t dl = strlen(s->dir);
-	if (strncmp(path, s->dir, dl) == 0 && path[dl] == '/')
+	if (!s->several && strncmp(path, s->dir, dl) == 0 && path[dl] == '/')
 		path += dl + 1;
 	/* "line N: why" from the parser reads better as "path:N: why". */
 	unsigned long line;
@@ -148,17 +155,26 @@ static int read_fd(struct textfile_state *s, int fd, size_t *len)
 	return 0;
 }
 
-/* Opens without blocking (a FIFO named x.prom must not hang the collector). */
+/*
+ * Opens without blocking (a FIFO named x.prom must not hang the collector) and
+ * without following a symbolic link: whoever may write the directory could
+ * otherwise have us read, and serve, a file only we may read.
+ */
 static int load_file(struct textfile_state *s, struct tf_file *f, size_t *len)
 {
 	struct stat st;
-	int fd = open(f->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	int fd = open(f->path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
 	int rc = 0;
 
+	if (fd < 0 && errno == ELOOP) {
+		file_error(s, f->path, "is a symbolic link; only regular files are read");
+		return -ELOOP;
+	}
 	if (fd < 0) {
 		file_error(s, f->path, "open failed: %s", strerror(errno));
 		return -errno;
 	}
+
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		file_error(s, f->path, "not a regular file");
 		rc = -EINVAL;
@@ -216,45 +232,101 @@ static int by_path(const void *a, const void *b)
 	return strcmp(((const struct tf_file *)a)->path, ((const struct tf_file *)b)->path);
 }
 
-static int list_files(struct textfile_state *s)
+/* Adds the *.prom files of one directory, sorted by name after those already listed. */
+static int list_dir(struct textfile_state *s, const char *dir)
 {
-	DIR *d = opendir(s->dir);
+	DIR *d = opendir(dir);
 	struct dirent *e;
+	size_t first = s->n_files;
 
 	if (d == NULL) {
-		file_error(s, s->dir, "opendir failed: %s", strerror(errno));
+		file_error(s, dir, "opendir failed: %s", strerror(errno));
 		return -errno;
 	}
-	size_t cap = 0;
 	while ((e = readdir(d)) != NULL) {
 		if (!is_prom(e->d_name))
 			continue;
 		if (s->n_files == TEXTFILE_FILES_MAX) {
-			file_error(s, s->dir, "more than %d *.prom files; the rest are ignored",
+			file_error(s, dir, "more than %d *.prom files; the rest are ignored",
 				   TEXTFILE_FILES_MAX);
 			break;
 		}
-		if (s->n_files == cap) {
-			cap = cap ? cap * 2 : 16;
+		if (s->n_files == s->cap_files) {
+			size_t cap = s->cap_files ? s->cap_files * 2 : 16;
 			struct tf_file *nf = realloc(s->files, cap * sizeof *nf);
 			if (nf == NULL) {
 				closedir(d);
 				return -ENOMEM;
 			}
 			s->files = nf;
+			s->cap_files = cap;
 		}
 		memset(&s->files[s->n_files], 0, sizeof *s->files);
 		struct tf_file *f = &s->files[s->n_files];
-		int n = snprintf(f->path, sizeof f->path, "%s/%s", s->dir, e->d_name);
+		int n = snprintf(f->path, sizeof f->path, "%s/%s", dir, e->d_name);
 		if (n < 0 || (size_t)n >= sizeof f->path || !utf8_valid(f->path, (size_t)n)) {
-			file_error(s, s->dir, "a file name is too long or not UTF-8");
+			file_error(s, dir, "a file name is too long or not UTF-8");
 			continue;
 		}
 		s->n_files++;
 	}
 	closedir(d);
-	qsort(s->files, s->n_files, sizeof *s->files, by_path);
+	qsort(s->files + first, s->n_files - first, sizeof *s->files, by_path);
 	return 0;
+}
+
+/* The directory, or each match of the pattern (glob sorts them).  0 when at
+ * least one directory could be listed. */
+static int list_entry(struct textfile_state *s, const char *entry)
+{
+	glob_t g;
+	int rc;
+
+	if (strpbrk(entry, "*?[") == NULL)
+		return list_dir(s, entry);
+	if (glob(entry, 0, NULL, &g) != 0) {
+		globfree(&g);
+		return list_dir(s, entry);
+	}
+	rc = -ENOENT;
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		int r = list_dir(s, g.gl_pathv[i]);
+		if (r == -ENOMEM) {
+			rc = r;
+			break;
+		}
+		if (r == 0)
+			rc = 0;
+	}
+	globfree(&g);
+	return rc;
+}
+
+/* Every entry of the option, in the order given.  0 when at least one directory
+ * could be listed. */
+static int list_files(struct textfile_state *s)
+{
+	char entry[PATH_MAX];
+	int rc = -ENOENT;
+
+	for (const char *p = s->dir; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		if (len >= sizeof entry) {
+			file_error(s, "directory", "an entry is longer than %d bytes",
+				   PATH_MAX - 1);
+		} else if (len > 0) {
+			memcpy(entry, p, len);
+			entry[len] = '\0';
+			int r = list_entry(s, entry);
+			if (r == -ENOMEM)
+				return r;
+			if (r == 0)
+				rc = 0;
+		}
+		p += len + (nl != NULL);
+	}
+	return rc;
 }
 
 /* ---- merging families across files ---- */
@@ -605,7 +677,7 @@ static void release_files(struct textfile_state *s)
 	free(s->fams);
 	s->files = NULL;
 	s->fams = NULL;
-	s->n_files = s->n_fams = s->cap_fams = 0;
+	s->n_files = s->cap_files = s->n_fams = s->cap_fams = 0;
 }
 
 static int textfile_collect(void *state, struct batch *b, char *err, size_t errlen)

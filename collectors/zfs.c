@@ -2,12 +2,15 @@
  * zfs - OpenZFS kstats from PROCFS/spl/kstat/zfs/, as node_exporter 1.5's zfs
  * collector reports them (untyped, as there):
  *
- *   arcstats, abdstats, dmu_tx, ...   one node_zfs_<subsystem>_<name> per 64-bit
- *                                     unsigned kstat (type 4) of the file;
+ *   arcstats, abdstats, dbufstats, ... one node_zfs_<subsystem>_<name> per 64-bit
+ *                                     kstat of the file, unsigned (type 4) or
+ *                                     signed (type 3: arcstats' memory_available_bytes
+ *                                     goes below zero);
  *   <pool>/io                         node_zfs_zpool_<field>{zpool} (older OpenZFS);
  *   <pool>/objset-0x..                node_zfs_zpool_dataset_<field>{dataset, zpool};
  *   <pool>/state                      node_zfs_zpool_state{state, zpool}, 1 for the
- *                                     pool's state and 0 for the others.
+ *                                     pool's state (suspended included) and 0 for
+ *                                     the others.
  *
  * A kstat file is a header line, a "name type data" line, then "name type value"
  * rows; lines of another shape are skipped.
@@ -26,6 +29,7 @@
 #include "scan.h"
 #include "valtable.h"
 
+#define KSTAT_INT64  "3"
 #define KSTAT_UINT64 "4"
 #define N_OF(a)      (sizeof(a) / sizeof((a)[0]))
 
@@ -36,6 +40,7 @@ struct zfs_kstat_file {
 static const struct zfs_kstat_file zfs_files[] = {
 	{ "abdstats", "abd" },
 	{ "arcstats", "arc" },
+	{ "dbufstats", "dbuf" },
 	{ "dmu_tx", "dmu_tx" },
 	{ "dnodestats", "dnode" },
 	{ "fm", "fm" },
@@ -56,7 +61,7 @@ static const char *const zfs_objset_fields[] = {
 };
 
 static const char *const zfs_pool_states[] = {
-	"online", "degraded", "faulted", "offline", "removed", "unavail",
+	"online", "degraded", "faulted", "offline", "removed", "unavail", "suspended",
 };
 
 #define NAME_BUF 160
@@ -132,15 +137,24 @@ static int zfs_init(void **state, const struct collector_env *env, char *err, si
 
 /* ---- the global kstat files ---- */
 
-/* A "name type value" row of a uint64 kstat; false for any other line. */
-static bool kstat_row(struct scan line, const char **name, size_t *namelen, uint64_t *v)
+/* A "name type value" row of a uint64 kstat (or, when signed_too, of an int64
+ * one); false for any other line. */
+static bool kstat_row(struct scan line, bool signed_too, const char **name, size_t *namelen,
+		      double *v)
 {
 	const char *w;
 	size_t n;
-	if (!scan_word(&line, name, namelen) || !scan_word(&line, &w, &n) ||
-	    !word_is(w, n, KSTAT_UINT64) || !scan_word(&line, &w, &n))
+	uint64_t u;
+	if (!scan_word(&line, name, namelen) || !scan_word(&line, &w, &n))
 		return false;
-	return parse_u64(w, n, v);
+	bool is_signed = signed_too && word_is(w, n, KSTAT_INT64);
+	if ((!is_signed && !word_is(w, n, KSTAT_UINT64)) || !scan_word(&line, &w, &n))
+		return false;
+	bool neg = is_signed && n > 1 && w[0] == '-';
+	if (!parse_u64(w + neg, n - neg, &u) || (is_signed && u > (uint64_t)INT64_MAX + neg))
+		return false;
+	*v = neg ? -(double)u : (double)u;
+	return true;
 }
 
 static int zfs_emit_kstat(const struct zfs_kstat_file *k, struct scan line, struct batch *b,
@@ -149,9 +163,9 @@ static int zfs_emit_kstat(const struct zfs_kstat_file *k, struct scan line, stru
 	char name[METRIC_NAME_MAX + 1], help[METRIC_HELP_MAX + 1];
 	const char *key;
 	size_t keylen;
-	uint64_t v;
+	double v;
 
-	if (!kstat_row(line, &key, &keylen, &v) ||
+	if (!kstat_row(line, true, &key, &keylen, &v) ||
 	    path_fmt(name, sizeof name, "node_zfs_%s_%.*s", k->subsystem, (int)keylen, key) ||
 	    path_fmt(help, sizeof help, "kstat.zfs.misc.%s.%.*s", k->file, (int)keylen, key))
 		return 0;
@@ -161,7 +175,7 @@ static int zfs_emit_kstat(const struct zfs_kstat_file *k, struct scan line, stru
 	int rc = batch_family(b, name, help, METRIC_UNTYPED, err, errlen);
 	if (rc == -EINVAL)
 		return 0; /* not a valid metric name, or seen twice */
-	return rc ? rc : batch_add(b, NULL, NULL, 0, (double)v, err, errlen);
+	return rc ? rc : batch_add(b, NULL, NULL, 0, v, err, errlen);
 }
 
 static int zfs_emit_files(struct zfs_state *s, struct batch *b, char *err, size_t errlen)
@@ -254,12 +268,12 @@ static int zfs_read_objset(struct zfs_state *s, const char *pool, const char *fi
 	while (scan_line(&text, &line)) {
 		const char *key;
 		size_t keylen;
-		uint64_t v;
-		if (!kstat_row(line, &key, &keylen, &v))
+		double v;
+		if (!kstat_row(line, false, &key, &keylen, &v))
 			continue;
 		for (size_t c = 0; c < N_OF(zfs_objset_fields); c++)
 			if (word_is(key, keylen, zfs_objset_fields[c]))
-				valtable_set(&s->objsets, (size_t)row, c, (double)v);
+				valtable_set(&s->objsets, (size_t)row, c, v);
 	}
 	return 0;
 }

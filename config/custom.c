@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <jansson.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +30,7 @@ enum {
 	K_TIMEOUT = 1 << 8,
 	K_MAX_SERIES = 1 << 9,
 	K_ENABLED = 1 << 10,
+	K_SANDBOX = 1 << 11,
 };
 
 struct cload {
@@ -56,13 +56,12 @@ static int cfail(struct cload *l, const char *path, bool at_key, const char *fmt
 
 static int cfail(struct cload *l, const char *path, bool at_key, const char *fmt, ...)
 {
-	char msg[MSG_BUF];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	int rc = l->fail(l->ctx, path, at_key, fmt, ap);
 	va_end(ap);
-	return l->fail(l->ctx, path, at_key, msg);
+	return rc;
 }
 
 static int bad_type(struct cload *l, const char *path, const char *want)
@@ -86,9 +85,25 @@ static int copy_name(struct cload *l, const char *path, char *dst, const char *s
 
 /* ---- the words of "command" and "exec" ---- */
 
+/* A copy of buf[0..n) into *dst (freeing what was there), for the words and env. */
+static int keep(struct cload *l, const char *path, char **dst, size_t *dst_len, const char *buf,
+		size_t n)
+{
+	char *copy = malloc(n ? n : 1);
+
+	if (!copy)
+		return cfail(l, path, false, "%s: out of memory", path);
+	memcpy(copy, buf, n);
+	free(*dst);
+	*dst = copy;
+	*dst_len = n;
+	return 0;
+}
+
 static int on_words(struct cload *l, const char *path, json_t *v, enum custom_kind kind)
 {
 	struct custom_collector_config *cc = l->cc;
+	char buf[CONFIG_CUSTOM_ARGS_BYTES];
 	size_t used = 0, i;
 	json_t *w;
 
@@ -111,16 +126,16 @@ static int on_words(struct cload *l, const char *path, json_t *v, enum custom_ki
 				     "program is run without a shell or $PATH search, "
 				     "so write its full path",
 				     path, s);
-		if (n > sizeof cc->args - used)
+		if (n > sizeof buf - used)
 			return cfail(l, path, false,
 				     "%s: the words are longer than %zu bytes in all", path,
-				     sizeof cc->args - 1);
-		memcpy(cc->args + used, s, n);
+				     sizeof buf - 1);
+		memcpy(buf + used, s, n);
 		used += n;
 	}
 	cc->argc = (uint32_t)json_array_size(v);
 	cc->kind = kind;
-	return 0;
+	return keep(l, path, &cc->args, &cc->args_len, buf, used);
 }
 
 static int on_command(struct cload *l, const char *path, json_t *v)
@@ -159,7 +174,7 @@ static int on_env(struct cload *l, const char *path, json_t *v)
 	const char *k;
 	json_t *val;
 	size_t used = 0;
-	char kpath[PATH_BUF];
+	char kpath[PATH_BUF], buf[CONFIG_CUSTOM_ENV_BYTES];
 
 	if (!json_is_object(v))
 		return bad_type(l, path, "an object of strings such as {\"LANG\": \"C\"}");
@@ -181,44 +196,19 @@ static int on_env(struct cload *l, const char *path, json_t *v)
 				     path, k);
 		if (!json_is_string(val))
 			return cfail(l, kpath, false, "%s: expected a string", kpath);
-		int n = snprintf(cc->env + used, sizeof cc->env - used, "%s=%s", k,
-				 json_string_value(val));
-		if (n < 0 || (size_t)n + 1 > sizeof cc->env - used)
+		int n = snprintf(buf + used, sizeof buf - used, "%s=%s", k, json_string_value(val));
+		if (n < 0 || (size_t)n + 1 > sizeof buf - used)
 			return cfail(l, path, false,
 				     "%s: the variables are longer than %zu bytes in "
 				     "all",
-				     path, sizeof cc->env - 1);
+				     path, sizeof buf - 1);
 		used += (size_t)n + 1;
 		cc->envc++;
 	}
-	return 0;
+	return keep(l, path, &cc->env, &cc->env_len, buf, used);
 }
 
 /* ---- user, group, mode ---- */
-
-/* 1 and the uid when the user exists, 0 when not, -errno on failure. */
-static int user_lookup(const char *name, uid_t *uid)
-{
-	size_t size = 1024;
-
-	for (;;) {
-		struct passwd pw, *res = NULL;
-		char *buf = malloc(size);
-		if (buf == NULL)
-			return -ENOMEM;
-		int rc = getpwnam_r(name, &pw, buf, size, &res);
-		if (res != NULL)
-			*uid = pw.pw_uid;
-		free(buf);
-		if (rc == ERANGE && size < (1u << 20)) {
-			size *= 2;
-			continue;
-		}
-		if (rc == 0 || rc == ENOENT || rc == ESRCH)
-			return res != NULL;
-		return -rc;
-	}
-}
 
 static int on_user(struct cload *l, const char *path, json_t *v)
 {
@@ -230,7 +220,7 @@ static int on_user(struct cload *l, const char *path, json_t *v)
 	int rc = copy_name(l, path, l->cc->user, s);
 	if (rc)
 		return rc;
-	rc = user_lookup(s, &uid);
+	rc = config_lookup_user(s, &uid, NULL);
 	if (rc < 0)
 		return cfail(l, path, false, "%s: getpwnam_r(\"%s\") failed: %s", path, s,
 			     strerror(-rc));
@@ -313,6 +303,14 @@ static int on_enabled(struct cload *l, const char *path, json_t *v)
 	return 0;
 }
 
+static int on_sandbox(struct cload *l, const char *path, json_t *v)
+{
+	if (!json_is_boolean(v))
+		return bad_type(l, path, "true or false");
+	l->cc->sandbox = json_is_true(v);
+	return 0;
+}
+
 static const struct ckey ckeys[] = {
 	{ "command", K_COMMAND, on_command },
 	{ "exec", K_EXEC, on_exec },
@@ -325,6 +323,7 @@ static const struct ckey ckeys[] = {
 	{ "timeout", K_TIMEOUT, on_timeout },
 	{ "max_series", K_MAX_SERIES, on_max_series },
 	{ "enabled", K_ENABLED, on_enabled },
+	{ "sandbox", K_SANDBOX, on_sandbox },
 };
 #define N_CKEYS (sizeof ckeys / sizeof ckeys[0])
 
@@ -376,6 +375,10 @@ static int check_kind(struct cload *l)
 			return refuse_key(l, "env",
 					  "the agent does not start an external collector, "
 					  "so it cannot set its environment");
+		if (l->seen & K_SANDBOX)
+			return refuse_key(l, "sandbox",
+					  "the agent does not start an external collector, "
+					  "so it cannot isolate it");
 		if (l->seen & K_USER)
 			return refuse_key(l, "user",
 					  "the agent does not start an external "
@@ -402,14 +405,10 @@ static int check_user_mode(struct cload *l)
 
 static int check_name(struct cload *l, const char *path, const char *name)
 {
-	size_t n = strlen(name);
+	char msg[MSG_BUF];
 
-	if (n == 0 || n > (CONFIG_NAME_MAX - 1) ||
-	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != n)
-		return cfail(l, path, true,
-			     "\"%.64s\" is not a valid collector name; use 1 to %d "
-			     "of a-z, A-Z, 0-9, '_' and '-'",
-			     name, (CONFIG_NAME_MAX - 1));
+	if (config_check_name(name, "collector", msg, sizeof msg) < 0)
+		return cfail(l, path, true, "%s", msg);
 	/* "host" names the process of the built-in collectors in logs and reloads. */
 	if (config_is_builtin_collector(name) || strcmp(name, "agent") == 0 ||
 	    strcmp(name, "exporter") == 0 || strcmp(name, "host") == 0)
@@ -417,9 +416,6 @@ static int check_name(struct cload *l, const char *path, const char *name)
 			     "\"%s\" is the name of a built-in collector or process; "
 			     "give the custom collector another name",
 			     name);
-	if (l->c->n_custom >= CONFIG_MAX_CUSTOM || l->c->n_collectors >= CONFIG_MAX_COLLECTORS)
-		return cfail(l, path, true, "too many collectors; at most %d custom ones",
-			     CONFIG_MAX_CUSTOM);
 	return 0;
 }
 
@@ -460,20 +456,22 @@ static int load_one(struct cload *l, const char *parent, const char *name, json_
 			     "%s: expected an object such as {\"command\": "
 			     "[\"/usr/local/bin/app\"]}",
 			     l->obj);
-	l->cc = &c->custom[c->n_custom];
-	l->col = &c->collectors[c->n_collectors];
-	memset(l->cc, 0, sizeof *l->cc);
-	memset(l->col, 0, sizeof *l->col);
+	/* Added now; a failed load throws the whole configuration away. */
+	bool full_custom = false, full_all = false;
+	l->cc = config_add_custom(c, &full_custom);
+	l->col = l->cc ? config_add_collector(c, &full_all) : NULL;
+	if (!l->col && (full_custom || full_all))
+		return cfail(l, l->obj, true,
+			     "too many collectors; at most %d custom ones and %d in all",
+			     CONFIG_MAX_CUSTOM, CONFIG_MAX_COLLECTORS);
+	if (!l->col)
+		return cfail(l, l->obj, true, "%s: out of memory", l->obj);
+	l->cc->sandbox = true;
 	snprintf(l->cc->name, sizeof l->cc->name, "%s", name);
 	snprintf(l->col->name, sizeof l->col->name, "%s", name);
 	l->col->enabled = true;
 	l->seen = 0;
-	rc = walk_one(l, v);
-	if (rc == 0) {
-		c->n_custom++;
-		c->n_collectors++;
-	}
-	return rc;
+	return walk_one(l, v);
 }
 
 int config_custom_load(struct shm_config *c, const char *path, json_t *v, void *ctx,
@@ -529,20 +527,15 @@ int config_custom_finish(struct shm_config *c, void *ctx, config_fail_fn fail)
 const struct custom_collector_config *config_find_custom(const struct shm_config *c,
 							 const char *name)
 {
-	for (size_t i = 0; i < c->n_custom && i < CONFIG_MAX_CUSTOM; i++)
+	for (size_t i = 0; i < c->n_custom; i++)
 		if (strcmp(c->custom[i].name, name) == 0)
 			return &c->custom[i];
 	return NULL;
 }
 
-/* Bytes used by n NUL-terminated strings packed in buf. */
-static size_t packed_len(const char *buf, uint32_t n, size_t cap)
+static bool same_bytes(const char *a, size_t na, const char *b, size_t nb)
 {
-	size_t used = 0;
-
-	for (uint32_t i = 0; i < n && used < cap; i++)
-		used += strnlen(buf + used, cap - used) + 1;
-	return used < cap ? used : cap;
+	return na == nb && (na == 0 || memcmp(a, b, na) == 0);
 }
 
 bool config_custom_differs(const struct shm_config *a, const struct shm_config *b, const char *name)
@@ -552,12 +545,9 @@ bool config_custom_differs(const struct shm_config *a, const struct shm_config *
 
 	if (!x || !y)
 		return x != y;
-	size_t xa = packed_len(x->args, x->argc, sizeof x->args);
-	size_t xe = packed_len(x->env, x->envc, sizeof x->env);
-	return x->kind != y->kind || x->timeout_ms != y->timeout_ms ||
+	return x->kind != y->kind || x->timeout_ms != y->timeout_ms || x->sandbox != y->sandbox ||
 	       x->max_series != y->max_series || strcmp(x->user, y->user) != 0 ||
 	       strcmp(x->group, y->group) != 0 || x->mode != y->mode || x->argc != y->argc ||
-	       x->envc != y->envc || xa != packed_len(y->args, y->argc, sizeof y->args) ||
-	       memcmp(x->args, y->args, xa) != 0 ||
-	       xe != packed_len(y->env, y->envc, sizeof y->env) || memcmp(x->env, y->env, xe) != 0;
+	       x->envc != y->envc || !same_bytes(x->args, x->args_len, y->args, y->args_len) ||
+	       !same_bytes(x->env, x->env_len, y->env, y->env_len);
 }

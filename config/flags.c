@@ -11,139 +11,43 @@
 #define MSG_BUF  512
 #define NAME_BUF 128
 
-typedef int (*flag_fn)(struct shm_config *c, const char *value, char *msg, size_t msglen);
-
-struct value_flag {
-	const char *name;
-	const char *example;
-	flag_fn fn;
-};
-
-static int copy_value(char *dst, size_t n, const char *s, char *msg, size_t msglen)
-{
-	size_t len = strlen(s);
-	if (len >= n) {
-		snprintf(msg, msglen, "value is longer than %zu bytes", n - 1);
-		return -EINVAL;
-	}
-	memcpy(dst, s, len + 1);
-	return 0;
-}
-
-static int set_listen(struct shm_config *c, const char *v, char *msg, size_t msglen)
-{
-	int rc = config_check_listen_address(v, msg, msglen);
-	return rc ? rc : copy_value(c->web.listen_address, CONFIG_ADDR_MAX, v, msg, msglen);
-}
-
-static int set_web_config_file(struct shm_config *c, const char *v, char *msg, size_t msglen)
-{
-	return copy_value(c->web.config_file, PATH_MAX, v, msg, msglen);
-}
-
-static int set_path(char *dst, const char *v, const char *example, char *msg, size_t msglen)
-{
-	int rc = config_check_abs_path(v, example, msg, msglen);
-	return rc ? rc : copy_value(dst, PATH_MAX, v, msg, msglen);
-}
-
-static int set_procfs(struct shm_config *c, const char *v, char *msg, size_t msglen)
-{
-	return set_path(c->procfs, v, "/proc", msg, msglen);
-}
-
-static int set_sysfs(struct shm_config *c, const char *v, char *msg, size_t msglen)
-{
-	return set_path(c->sysfs, v, "/sys", msg, msglen);
-}
-
-static int set_rootfs(struct shm_config *c, const char *v, char *msg, size_t msglen)
-{
-	return set_path(c->rootfs, v, "/", msg, msglen);
-}
-
-static int set_udev_data(struct shm_config *c, const char *v, char *msg, size_t msglen)
-{
-	return set_path(c->udev_data, v, "/run/udev/data", msg, msglen);
-}
-
-static int set_log_level(struct shm_config *c, const char *v, char *msg, size_t msglen)
-{
-	int rc = config_check_log_level(v, msg, msglen);
-	return rc ? rc : copy_value(c->log_level, sizeof c->log_level, v, msg, msglen);
-}
-
-static int set_instance(struct shm_config *c, const char *v, char *msg, size_t msglen)
-{
-	int rc = config_check_instance(v, msg, msglen);
-	return rc ? rc : copy_value(c->instance, sizeof c->instance, v, msg, msglen);
-}
-
-static int set_staleness(struct shm_config *c, const char *v, char *msg, size_t msglen)
-{
-	return config_parse_uint_range(v, CONFIG_STALENESS_MIN, CONFIG_STALENESS_MAX,
-				       &c->staleness_intervals, msg, msglen);
-}
-
-static int set_timeout(struct shm_config *c, const char *v, char *msg, size_t msglen)
-{
-	return config_parse_timeout_s(v, &c->web.connection_timeout_s, msg, msglen);
-}
-
-/* Lowers the per-IP limit along with the total, so flag order does not matter. */
-static int set_max_connections(struct shm_config *c, const char *v, char *msg, size_t msglen)
-{
-	int rc = config_parse_uint_range(v, 1, CONFIG_MAX_CONNECTIONS_MAX, &c->web.max_connections,
-					 msg, msglen);
-	if (!rc && c->web.max_connections_per_ip > c->web.max_connections)
-		c->web.max_connections_per_ip = c->web.max_connections;
-	return rc;
-}
-
-static int set_per_ip(struct shm_config *c, const char *v, char *msg, size_t msglen)
-{
-	return config_parse_uint_range(v, 1, c->web.max_connections, &c->web.max_connections_per_ip,
-				       msg, msglen);
-}
-
-static int set_threads(struct shm_config *c, const char *v, char *msg, size_t msglen)
-{
-	return config_parse_uint_range(v, 1, CONFIG_THREADS_MAX, &c->web.threads, msg, msglen);
-}
-
-static const struct value_flag value_flags[] = {
-	{ "--web.listen-address", ":9469", set_listen },
-	{ "--path.procfs", "/host/proc", set_procfs },
-	{ "--path.sysfs", "/host/sys", set_sysfs },
-	{ "--path.rootfs", "/host", set_rootfs },
-	{ "--path.udev.data", "/run/udev/data", set_udev_data },
-	{ "--log.level", "info", set_log_level },
-	{ "--instance", "main", set_instance },
-	{ "--staleness-intervals", "3", set_staleness },
-	{ "--web.timeout", "10s", set_timeout },
-	{ "--web.max-connections", "64", set_max_connections },
-	{ "--web.max-connections-per-ip", "16", set_per_ip },
-	{ "--web.threads", "2", set_threads },
-	{ "--web.config.file", "/etc/shmetrics/web.yml", set_web_config_file },
-};
-
 static int flag_error(char *err, size_t errlen, const char *name, const char *msg)
 {
-	if (err && errlen)
-		snprintf(err, errlen, "%s: %s", name, msg);
-	return -EINVAL;
+	return config_fail(err, errlen, "%s: %s", name, msg);
 }
 
-static int apply_value_flag(struct shm_config *c, const struct value_flag *f, const char *value,
-			    char *err, size_t errlen)
+/* A setting's flag (settings.def): --flag=VALUE, or for a switch --flag and
+ * --no-flag.  0 when name is no setting's flag. */
+static int apply_setting_flag(struct shm_config *c, const char *name, const char *value, char *err,
+			      size_t errlen)
 {
+	const struct setting_def *d = setting_by_flag(name, strlen(name));
 	char msg[MSG_BUF] = "";
-	if (!value) {
-		snprintf(msg, sizeof msg, "needs a value; write %s=%s", f->name, f->example);
-		return flag_error(err, errlen, f->name, msg);
+	bool negated = false;
+
+	if (!d && strncmp(name, "--no-", 5) == 0) {
+		char plain[NAME_BUF];
+		snprintf(plain, sizeof plain, "--%s", name + 5);
+		d = setting_by_flag(plain, strlen(plain));
+		if (!d || d->type != VALUE_BOOL)
+			return 0;
+		if (value)
+			return flag_error(err, errlen, name, "takes no value");
+		negated = true;
 	}
-	int rc = f->fn(c, value, msg, sizeof msg);
-	return rc ? flag_error(err, errlen, f->name, msg) : 1;
+	if (!d)
+		return 0;
+	if (d->type == VALUE_BOOL && !value)
+		value = negated ? "false" : "true";
+	if (!value) {
+		snprintf(msg, sizeof msg, "needs a value; write %s=%s", d->flag,
+			 setting_example(d));
+		return flag_error(err, errlen, d->flag, msg);
+	}
+	int rc = setting_set(&c->set, d, value, msg, sizeof msg);
+	if (rc == -ENOMEM)
+		return flag_error(err, errlen, d->flag, "out of memory");
+	return rc ? flag_error(err, errlen, d->flag, msg) : 1;
 }
 
 /* The collector named name, or NULL with the reason (and a suggestion) in err. */
@@ -314,8 +218,6 @@ int config_apply_flag(struct shm_config *c, const char *flag, char *err, size_t 
 	memcpy(name, flag, n);
 	name[n] = '\0';
 	const char *value = eq ? eq + 1 : NULL;
-	for (size_t k = 0; k < sizeof value_flags / sizeof value_flags[0]; k++)
-		if (strcmp(name, value_flags[k].name) == 0)
-			return apply_value_flag(c, &value_flags[k], value, err, errlen);
-	return apply_collector_flag(c, name, value, err, errlen);
+	int rc = apply_setting_flag(c, name, value, err, errlen);
+	return rc ? rc : apply_collector_flag(c, name, value, err, errlen);
 }

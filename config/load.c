@@ -4,7 +4,10 @@
  *
  * jansson checks the syntax (and rejects duplicate keys); the position index
  * (pos.c) supplies positions for everything jansson accepted but we do not.
- * Everything is read into a private copy that replaces *out only on success.
+ * The keys of the settings come from settings.def: a key is a setting, or an
+ * object on the way to some (web, paths, ...), or "collectors" or
+ * "custom_collectors", or unknown.  Everything is read into a private copy
+ * that replaces *out only on success.
  */
 #include "config_internal.h"
 
@@ -26,7 +29,6 @@ struct loader {
 	struct config_pos_index pos;
 	struct shm_config *cfg;
 	bool interval_set[CONFIG_MAX_COLLECTORS];
-	bool per_ip_set;
 	size_t cur; /* the collector whose object is being read */
 	char *err;
 	size_t errlen;
@@ -39,12 +41,14 @@ struct key_rule {
 	key_fn fn;
 };
 
-static int fail(struct loader *ld, const char *path, enum at at, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+static int failv(struct loader *ld, const char *path, enum at at, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 
-static int fail(struct loader *ld, const char *path, enum at at, const char *fmt, ...)
+/* "SOURCE:LINE:COLUMN: " of path's key or value, then the message. */
+static int failv(struct loader *ld, const char *path, enum at at, const char *fmt, va_list ap)
 {
 	const struct config_pos *p = config_pos_find_nearest(&ld->pos, path);
+	char prefix[PATH_MAX + 64];
 	int line = 1, col = 1;
 	if (p && at == AT_KEY && p->key_line > 0) {
 		line = p->key_line;
@@ -53,15 +57,21 @@ static int fail(struct loader *ld, const char *path, enum at at, const char *fmt
 		line = p->val_line;
 		col = p->val_col;
 	}
-	if (ld->err && ld->errlen) {
-		va_list ap;
-		snprintf(ld->err, ld->errlen, "%s:%d:%d: ", ld->source, line, col);
-		size_t used = strlen(ld->err);
-		va_start(ap, fmt);
-		vsnprintf(ld->err + used, ld->errlen - used, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
+	snprintf(prefix, sizeof prefix, "%s:%d:%d: ", ld->source, line, col);
+	return config_failv(ld->err, ld->errlen, prefix, fmt, ap);
+}
+
+static int fail(struct loader *ld, const char *path, enum at at, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int fail(struct loader *ld, const char *path, enum at at, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	int rc = failv(ld, path, at, fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
 static const char *type_name(const json_t *v)
@@ -105,19 +115,6 @@ static int want_string(struct loader *ld, const char *path, json_t *v, const cha
 	return 0;
 }
 
-static int want_uint(struct loader *ld, const char *path, json_t *v, uint32_t lo, uint32_t hi,
-		     uint32_t *out)
-{
-	char msg[MSG_BUF];
-	if (!json_is_integer(v))
-		return wrong_type(ld, path, v, "an integer");
-	json_int_t n = json_integer_value(v);
-	int rc = config_check_uint_range((long long)n, lo, hi, msg, sizeof msg);
-	if (!rc)
-		*out = (uint32_t)n;
-	return checked(ld, path, rc, msg);
-}
-
 static int want_duration(struct loader *ld, const char *path, json_t *v, uint32_t *ms)
 {
 	char msg[MSG_BUF];
@@ -130,15 +127,6 @@ static int want_duration(struct loader *ld, const char *path, json_t *v, uint32_
 	int rc = config_parse_duration_range(json_string_value(v), CONFIG_INTERVAL_MIN_MS,
 					     CONFIG_INTERVAL_MAX_MS, ms, msg, sizeof msg);
 	return checked(ld, path, rc, msg);
-}
-
-static int copy_string(char *dst, size_t n, const char *s)
-{
-	size_t len = strlen(s);
-	if (len >= n)
-		return -ENAMETOOLONG;
-	memcpy(dst, s, len + 1);
-	return 0;
 }
 
 /* "parent.key" into buf[PATH_BUF]; a path too long for messages is cut short. */
@@ -169,15 +157,171 @@ static int unknown_key_among(struct loader *ld, const char *parent, const char *
 	return fail(ld, path, AT_KEY, "unknown key %s %s; valid keys are %s", q, where, list);
 }
 
-static int unknown_key(struct loader *ld, const char *parent, const char *key,
-		       const struct key_rule *rules, size_t n)
+/* ---- the settings of settings.def ---- */
+
+/* The value of d as the text its parser reads, from the JSON type d's type is
+ * written in: integers for UINT, booleans for BOOL, strings for the rest. */
+static int setting_text(struct loader *ld, const char *path, const struct setting_def *d, json_t *v,
+			char *buf, size_t n, const char **text)
 {
-	const char *names[16];
-	n = n < 16 ? n : 16;
-	for (size_t k = 0; k < n; k++)
-		names[k] = rules[k].key;
+	switch (d->type) {
+	case VALUE_UINT:
+		if (!json_is_integer(v))
+			return wrong_type(ld, path, v, "an integer");
+		snprintf(buf, n, "%lld", (long long)json_integer_value(v));
+		*text = buf;
+		return 0;
+	case VALUE_BOOL:
+		if (!json_is_boolean(v))
+			return wrong_type(ld, path, v, "true or false");
+		*text = json_is_true(v) ? "true" : "false";
+		return 0;
+	case VALUE_DURATION:
+	case VALUE_SECONDS:
+		if (json_is_number(v))
+			return fail(ld, path, AT_VALUE,
+				    "%s: expected a duration string, found a bare number; write "
+				    "e.g. \"%s\"",
+				    path, d->default_text);
+		if (!json_is_string(v))
+			return fail(ld, path, AT_VALUE,
+				    "%s: expected a duration string such as \"%s\", found %s", path,
+				    d->default_text, type_name(v));
+		break;
+	case VALUE_MODE:
+		if (json_is_integer(v))
+			return fail(ld, path, AT_VALUE,
+				    "%s: expected an octal string such as \"%s\", found an integer "
+				    "(JSON has no octal numbers)",
+				    path, d->default_text);
+		if (!json_is_string(v))
+			return fail(ld, path, AT_VALUE,
+				    "%s: expected an octal string such as "
+				    "\"%s\", found %s",
+				    path, d->default_text, type_name(v));
+		break;
+	default:
+		if (!json_is_string(v))
+			return wrong_type(ld, path, v, "a string");
+		break;
+	}
+	*text = json_string_value(v);
+	return 0;
+}
+
+static int on_setting(struct loader *ld, const char *path, const struct setting_def *d, json_t *v)
+{
+	char buf[32], msg[MSG_BUF] = "";
+	const char *text = "";
+	int rc = setting_text(ld, path, d, v, buf, sizeof buf, &text);
+
+	if (rc)
+		return rc;
+	rc = setting_set(&ld->cfg->set, d, text, msg, sizeof msg);
+	if (rc == -ENOMEM)
+		snprintf(ld->err, ld->errlen, "%s: out of memory", ld->source);
+	return rc == -EINVAL ? checked(ld, path, rc, msg) : rc;
+}
+
+/* True when path is an object on the way to some setting ("web"). */
+static bool is_section(const char *path)
+{
+	size_t n = strlen(path);
+
+	for (size_t i = 0; i < SETTING_COUNT; i++) {
+		const char *k = setting_defs[i].key;
+		if (k && strncmp(k, path, n) == 0 && k[n] == '.')
+			return true;
+	}
+	return false;
+}
+
+/* The keys an object at parent may have, in table order (at most max). */
+static size_t keys_at(const char *parent, const char **names, size_t max)
+{
+	static char words[SETTING_COUNT][64];
+	size_t n = 0, plen = strlen(parent);
+
+	for (size_t i = 0; i < SETTING_COUNT && n < max; i++) {
+		const char *k = setting_defs[i].key;
+		if (!k || (plen && (strncmp(k, parent, plen) != 0 || k[plen] != '.')))
+			continue;
+		const char *rest = plen ? k + plen + 1 : k;
+		snprintf(words[n], sizeof words[n], "%.*s", (int)strcspn(rest, "."), rest);
+		bool seen = false;
+		for (size_t j = 0; j < n && !seen; j++)
+			seen = strcmp(names[j], words[n]) == 0;
+		if (!seen) {
+			names[n] = words[n];
+			n++;
+		}
+	}
+	return n;
+}
+
+static int on_collectors(struct loader *ld, const char *path, json_t *v);
+static int on_custom_collectors(struct loader *ld, const char *path, json_t *v);
+
+/* Keys of the top level that are not settings. */
+static const struct key_rule top_rules[] = {
+	{ "collectors", on_collectors },
+	{ "custom_collectors", on_custom_collectors },
+};
+#define N_TOP_RULES (sizeof top_rules / sizeof top_rules[0])
+
+static int unknown_key(struct loader *ld, const char *parent, const char *key)
+{
+	const char *names[SETTING_COUNT + N_TOP_RULES];
+	size_t n = keys_at(parent, names, SETTING_COUNT);
+
+	for (size_t k = 0; !*parent && k < N_TOP_RULES; k++)
+		names[n++] = top_rules[k].key;
 	return unknown_key_among(ld, parent, key, names, n);
 }
+
+static int walk(struct loader *ld, const char *parent, json_t *obj);
+
+static int on_key(struct loader *ld, const char *parent, const char *key, json_t *v)
+{
+	char path[PATH_BUF];
+	const struct setting_def *d;
+
+	join_path(path, parent, key);
+	for (size_t k = 0; !*parent && k < N_TOP_RULES; k++)
+		if (strcmp(top_rules[k].key, key) == 0)
+			return top_rules[k].fn(ld, path, v);
+	if ((d = setting_by_key(path)) != NULL)
+		return on_setting(ld, path, d, v);
+	if (!is_section(path))
+		return unknown_key(ld, parent, key);
+	return json_is_object(v) ? walk(ld, path, v) : wrong_type(ld, path, v, "an object");
+}
+
+static int walk(struct loader *ld, const char *parent, json_t *obj)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach(obj, key, v)
+	{
+		int rc = on_key(ld, parent, key, v);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* Settings that bound one another, once the whole file is read. */
+static int check_settings(struct loader *ld)
+{
+	const struct setting_def *bad;
+	char msg[MSG_BUF];
+
+	if (settings_check(&ld->cfg->set, &bad, msg, sizeof msg) == 0)
+		return 0;
+	return fail(ld, bad->key, AT_VALUE, "%s: %s", bad->key, msg);
+}
+
+/* ---- collectors ---- */
 
 static const struct key_rule *find_rule(const struct key_rule *rules, size_t n, const char *key)
 {
@@ -186,251 +330,6 @@ static const struct key_rule *find_rule(const struct key_rule *rules, size_t n, 
 			return &rules[k];
 	return NULL;
 }
-
-static int walk(struct loader *ld, const char *parent, json_t *obj, const struct key_rule *rules,
-		size_t n)
-{
-	const char *key;
-	json_t *v;
-	json_object_foreach(obj, key, v)
-	{
-		const struct key_rule *r = find_rule(rules, n, key);
-		if (!r)
-			return unknown_key(ld, parent, key, rules, n);
-		char path[PATH_BUF];
-		join_path(path, parent, key);
-		int rc = r->fn(ld, path, v);
-		if (rc)
-			return rc;
-	}
-	return 0;
-}
-
-#define WALK(ld, path, v, rules) walk(ld, path, v, rules, sizeof rules / sizeof rules[0])
-
-/* ---- top level ---- */
-
-static int on_instance(struct loader *ld, const char *path, json_t *v)
-{
-	char msg[MSG_BUF];
-	const char *s = "";
-	int rc = want_string(ld, path, v, &s);
-	if (rc)
-		return rc;
-	rc = checked(ld, path, config_check_instance(s, msg, sizeof msg), msg);
-	return rc ? rc : copy_string(ld->cfg->instance, sizeof ld->cfg->instance, s);
-}
-
-static int on_log_level(struct loader *ld, const char *path, json_t *v)
-{
-	char msg[MSG_BUF];
-	const char *s = "";
-	int rc = want_string(ld, path, v, &s);
-	if (rc)
-		return rc;
-	rc = checked(ld, path, config_check_log_level(s, msg, sizeof msg), msg);
-	return rc ? rc : copy_string(ld->cfg->log_level, sizeof ld->cfg->log_level, s);
-}
-
-static int on_interval(struct loader *ld, const char *path, json_t *v)
-{
-	return want_duration(ld, path, v, &ld->cfg->default_interval_ms);
-}
-
-static int on_staleness(struct loader *ld, const char *path, json_t *v)
-{
-	return want_uint(ld, path, v, CONFIG_STALENESS_MIN, CONFIG_STALENESS_MAX,
-			 &ld->cfg->staleness_intervals);
-}
-
-/* ---- paths ---- */
-
-static int want_abs_path(struct loader *ld, const char *path, json_t *v, char *dst,
-			 const char *example)
-{
-	char msg[MSG_BUF];
-	const char *s = "";
-	int rc = want_string(ld, path, v, &s);
-	if (rc)
-		return rc;
-	rc = checked(ld, path, config_check_abs_path(s, example, msg, sizeof msg), msg);
-	return rc ? rc : copy_string(dst, PATH_MAX, s);
-}
-
-static int on_procfs(struct loader *ld, const char *path, json_t *v)
-{
-	return want_abs_path(ld, path, v, ld->cfg->procfs, "/proc");
-}
-
-static int on_sysfs(struct loader *ld, const char *path, json_t *v)
-{
-	return want_abs_path(ld, path, v, ld->cfg->sysfs, "/sys");
-}
-
-static int on_rootfs(struct loader *ld, const char *path, json_t *v)
-{
-	return want_abs_path(ld, path, v, ld->cfg->rootfs, "/");
-}
-
-static int on_udev_data(struct loader *ld, const char *path, json_t *v)
-{
-	return want_abs_path(ld, path, v, ld->cfg->udev_data, "/run/udev/data");
-}
-
-static const struct key_rule path_rules[] = {
-	{ "procfs", on_procfs },
-	{ "sysfs", on_sysfs },
-	{ "rootfs", on_rootfs },
-	{ "udev_data", on_udev_data },
-};
-
-static int on_paths(struct loader *ld, const char *path, json_t *v)
-{
-	return json_is_object(v) ? WALK(ld, path, v, path_rules)
-				 : wrong_type(ld, path, v, "an object");
-}
-
-/* ---- web ---- */
-
-static int on_listen_address(struct loader *ld, const char *path, json_t *v)
-{
-	char msg[MSG_BUF];
-	const char *s = "";
-	int rc = want_string(ld, path, v, &s);
-	if (rc)
-		return rc;
-	rc = checked(ld, path, config_check_listen_address(s, msg, sizeof msg), msg);
-	return rc ? rc : copy_string(ld->cfg->web.listen_address, CONFIG_ADDR_MAX, s);
-}
-
-static int on_timeout(struct loader *ld, const char *path, json_t *v)
-{
-	char msg[MSG_BUF];
-	if (json_is_number(v))
-		return fail(
-		    ld, path, AT_VALUE,
-		    "%s: expected a duration string, found a bare number; write e.g. \"10s\"",
-		    path);
-	if (!json_is_string(v))
-		return wrong_type(ld, path, v, "a duration string such as \"10s\"");
-	int rc = config_parse_timeout_s(json_string_value(v), &ld->cfg->web.connection_timeout_s,
-					msg, sizeof msg);
-	return checked(ld, path, rc, msg);
-}
-
-static int on_max_connections(struct loader *ld, const char *path, json_t *v)
-{
-	return want_uint(ld, path, v, 1, CONFIG_MAX_CONNECTIONS_MAX, &ld->cfg->web.max_connections);
-}
-
-static int on_per_ip(struct loader *ld, const char *path, json_t *v)
-{
-	ld->per_ip_set = true;
-	return want_uint(ld, path, v, 1, CONFIG_MAX_CONNECTIONS_MAX,
-			 &ld->cfg->web.max_connections_per_ip);
-}
-
-static int on_threads(struct loader *ld, const char *path, json_t *v)
-{
-	return want_uint(ld, path, v, 1, CONFIG_THREADS_MAX, &ld->cfg->web.threads);
-}
-
-static int on_web_config_file(struct loader *ld, const char *path, json_t *v)
-{
-	const char *s = "";
-	int rc = want_string(ld, path, v, &s);
-	return rc ? rc : copy_string(ld->cfg->web.config_file, PATH_MAX, s);
-}
-
-static int on_openmetrics(struct loader *ld, const char *path, json_t *v)
-{
-	if (!json_is_boolean(v))
-		return wrong_type(ld, path, v, "true or false");
-	ld->cfg->web.openmetrics = json_is_true(v);
-	return 0;
-}
-
-static const struct key_rule web_rules[] = {
-	{ "listen_address", on_listen_address },
-	{ "config_file", on_web_config_file },
-	{ "openmetrics", on_openmetrics },
-	{ "connection_timeout", on_timeout },
-	{ "max_connections", on_max_connections },
-	{ "max_connections_per_ip", on_per_ip },
-	{ "threads", on_threads },
-};
-
-/* The per-IP limit cannot exceed the total; an unset one follows a smaller total. */
-static int check_per_ip(struct loader *ld, const char *path)
-{
-	struct web_config *w = &ld->cfg->web;
-	char p[PATH_BUF];
-	if (w->max_connections_per_ip <= w->max_connections)
-		return 0;
-	if (!ld->per_ip_set) {
-		w->max_connections_per_ip = w->max_connections;
-		return 0;
-	}
-	join_path(p, path, "max_connections_per_ip");
-	return fail(
-	    ld, p, AT_VALUE,
-	    "%s: %u is out of range; expected an integer from 1 to web.max_connections (%u)", p,
-	    w->max_connections_per_ip, w->max_connections);
-}
-
-static int on_web(struct loader *ld, const char *path, json_t *v)
-{
-	if (!json_is_object(v))
-		return wrong_type(ld, path, v, "an object");
-	int rc = WALK(ld, path, v, web_rules);
-	return rc ? rc : check_per_ip(ld, path);
-}
-
-/* ---- segments ---- */
-
-static int on_mode(struct loader *ld, const char *path, json_t *v)
-{
-	char msg[MSG_BUF];
-	if (json_is_integer(v))
-		return fail(
-		    ld, path, AT_VALUE,
-		    "%s: expected an octal string such as \"0640\", found an integer (JSON has no octal numbers)",
-		    path);
-	if (!json_is_string(v))
-		return wrong_type(ld, path, v, "an octal string such as \"0640\"");
-	int rc = config_parse_mode(json_string_value(v), &ld->cfg->segments.mode, msg, sizeof msg);
-	return checked(ld, path, rc, msg);
-}
-
-static int on_group(struct loader *ld, const char *path, json_t *v)
-{
-	char msg[MSG_BUF];
-	const char *s = "";
-	int rc = want_string(ld, path, v, &s);
-	if (rc)
-		return rc;
-	rc = checked(ld, path, config_check_group(s, msg, sizeof msg), msg);
-	return rc ? rc : copy_string(ld->cfg->segments.group, CONFIG_NAME_MAX, s);
-}
-
-static int on_max_series(struct loader *ld, const char *path, json_t *v)
-{
-	return want_uint(ld, path, v, 1, CONFIG_MAX_SERIES_MAX, &ld->cfg->segments.max_series);
-}
-
-static const struct key_rule segment_rules[] = {
-	{ "mode", on_mode },
-	{ "group", on_group },
-	{ "max_series", on_max_series },
-};
-
-static int on_segments(struct loader *ld, const char *path, json_t *v)
-{
-	return json_is_object(v) ? WALK(ld, path, v, segment_rules)
-				 : wrong_type(ld, path, v, "an object");
-}
-
-/* ---- collectors ---- */
 
 static int on_enabled(struct loader *ld, const char *path, json_t *v)
 {
@@ -485,7 +384,7 @@ static int option_list(struct loader *ld, const char *path, json_t *v, char *buf
 }
 
 /* The option's value as a string (bools are JSON true/false, lists arrays of strings or
- * one string, everything else a string). */
+ * one string, whole numbers a JSON number or a string, everything else a string). */
 static int option_text(struct loader *ld, const char *path, json_t *v,
 		       const struct collector_option_def *d, char *buf, size_t len,
 		       const char **out)
@@ -496,6 +395,12 @@ static int option_text(struct loader *ld, const char *path, json_t *v,
 		if (!json_is_boolean(v))
 			return wrong_type(ld, path, v, "true or false");
 		*out = json_is_true(v) ? "true" : "false";
+		return 0;
+	}
+	if (d->type == OPTION_UINT && json_is_integer(v)) {
+		/* Written as a number; checked as text like every other value. */
+		snprintf(buf, len, "%lld", (long long)json_integer_value(v));
+		*out = buf;
 		return 0;
 	}
 	return want_string(ld, path, v, out);
@@ -580,27 +485,15 @@ static int on_collectors(struct loader *ld, const char *path, json_t *v)
 
 /* ---- custom collectors (custom.c) ---- */
 
-static int custom_fail(void *ctx, const char *path, bool at_key, const char *msg)
+static int custom_fail(void *ctx, const char *path, bool at_key, const char *fmt, va_list ap)
 {
-	return fail(ctx, path, at_key ? AT_KEY : AT_VALUE, "%s", msg);
+	return failv(ctx, path, at_key ? AT_KEY : AT_VALUE, fmt, ap);
 }
 
 static int on_custom_collectors(struct loader *ld, const char *path, json_t *v)
 {
 	return config_custom_load(ld->cfg, path, v, ld, custom_fail);
 }
-
-static const struct key_rule top_rules[] = {
-	{ "instance", on_instance },
-	{ "log_level", on_log_level },
-	{ "interval", on_interval },
-	{ "staleness_intervals", on_staleness },
-	{ "paths", on_paths },
-	{ "web", on_web },
-	{ "segments", on_segments },
-	{ "collectors", on_collectors },
-	{ "custom_collectors", on_custom_collectors },
-};
 
 /* ---- loading ---- */
 
@@ -627,12 +520,14 @@ static int apply_root(struct loader *ld, json_t *root)
 		    ld, "", AT_VALUE,
 		    "expected a JSON object at the top level, found %s; write e.g. {\"log_level\": \"info\"}",
 		    type_name(root));
-	int rc = WALK(ld, "", root, top_rules);
+	int rc = walk(ld, "", root);
+	if (rc == 0)
+		rc = check_settings(ld);
 	if (rc)
 		return rc;
 	for (size_t k = 0; k < ld->cfg->n_collectors; k++)
 		if (!ld->interval_set[k])
-			ld->cfg->collectors[k].interval_ms = ld->cfg->default_interval_ms;
+			ld->cfg->collectors[k].interval_ms = ld->cfg->set.interval_ms;
 	return config_custom_finish(ld->cfg, ld, custom_fail);
 }
 
@@ -646,18 +541,25 @@ static int load_buffer(struct shm_config *out, const char *text, size_t len, con
 		return syntax_error(source, &je, err, errlen);
 	int rc = -ENOMEM;
 	ld.cfg = malloc(sizeof *ld.cfg);
+	if (!ld.cfg || config_init(ld.cfg) < 0) {
+		free(ld.cfg);
+		ld.cfg = NULL;
+	}
 	if (!ld.cfg || config_pos_build(&ld.pos, text, len) != 0) {
 		snprintf(err, errlen, "%s: out of memory", source);
 		goto out;
 	}
-	config_set_defaults(ld.cfg);
-	snprintf(ld.cfg->source, sizeof ld.cfg->source, "%s", source);
-	rc = apply_root(&ld, root);
-	if (rc == -ENAMETOOLONG)
-		snprintf(err, errlen, "%s: a value is too long", source);
-	if (!rc)
+	rc = config_set_source(ld.cfg, source) < 0 ? -ENOMEM : apply_root(&ld, root);
+	if (rc == -ENOMEM)
+		snprintf(err, errlen, "%s: out of memory", source);
+	if (!rc) { /* *out takes what ld.cfg holds */
+		config_free(out);
 		memcpy(out, ld.cfg, sizeof *out);
+		memset(ld.cfg, 0, sizeof *ld.cfg);
+	}
 out:
+	if (ld.cfg)
+		config_free(ld.cfg);
 	config_pos_free(&ld.pos);
 	free(ld.cfg);
 	json_decref(root);

@@ -1,7 +1,9 @@
 /*
  * util.c - small text helpers for config messages: quoting, typo suggestions.
  */
-#include "config_internal.h"
+#include "values.h"
+
+#include <stdarg.h>
 
 #include <ctype.h>
 #include <stdio.h>

@@ -1,12 +1,15 @@
 /*
- * values.c - parsing and checking single values: durations, listen addresses,
- * names, paths, modes, groups.  Shared by the JSON loader and the flags.
+ * values.c - parsing and checking single values (values.h): durations, numbers,
+ * switches, listen addresses, names, paths, modes, groups.  The JSON loader,
+ * the agent's flags and the children's command lines all read through these.
  */
-#include "config_internal.h"
+#include "values.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <grp.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,18 +35,24 @@ static const struct duration_unit duration_units[] = {
 static const char *const log_levels[] = { "error", "warn", "info", "debug" };
 #define N_LEVELS (sizeof log_levels / sizeof log_levels[0])
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
+int config_failv(char *err, size_t errlen, const char *prefix, const char *fmt, va_list ap)
 {
 	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
+		int n = snprintf(err, errlen, "%s", prefix);
+		size_t used = n < 0 ? 0 : (size_t)n < errlen ? (size_t)n : errlen - 1;
+		vsnprintf(err + used, errlen - used, fmt, ap);
 	}
 	return -EINVAL;
+}
+
+int config_fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	int rc = config_failv(err, errlen, "", fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
 static int find_unit(const char *s, size_t n)
@@ -63,18 +72,18 @@ static int duration_term(const char **p, const char *whole, uint64_t *value, cha
 	const char *s = *p;
 	uint64_t v = 0;
 	if (*s < '0' || *s > '9')
-		return fail(
+		return config_fail(
 		    err, errlen,
 		    "%s is not a duration; write a number and a unit, e.g. \"5s\", \"500ms\" or \"1m30s\"",
 		    config_quote(q, sizeof q, whole));
 	for (; *s >= '0' && *s <= '9'; s++) {
 		v = v * 10 + (uint64_t)(*s - '0');
 		if (v > 1000000000000ull)
-			return fail(err, errlen, "duration %s is too long",
-				    config_quote(q, sizeof q, whole));
+			return config_fail(err, errlen, "duration %s is too long",
+					   config_quote(q, sizeof q, whole));
 	}
 	if (*s == '.')
-		return fail(
+		return config_fail(
 		    err, errlen,
 		    "duration %s has a fraction; use a smaller unit instead, e.g. \"1500ms\" or \"1m30s\"",
 		    config_quote(q, sizeof q, whole));
@@ -82,21 +91,23 @@ static int duration_term(const char **p, const char *whole, uint64_t *value, cha
 	while ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z'))
 		s++;
 	if (s == u && *s)
-		return fail(
+		return config_fail(
 		    err, errlen,
 		    "duration %s contains an unexpected character; write e.g. \"1m30s\", without spaces",
 		    config_quote(q, sizeof q, whole));
 	if (s == u)
-		return fail(err, errlen,
-			    "duration %s has no unit; write e.g. \"5s\" (units: ms, s, m, h, d, w)",
-			    config_quote(q, sizeof q, whole));
+		return config_fail(
+		    err, errlen,
+		    "duration %s has no unit; write e.g. \"5s\" (units: ms, s, m, h, d, w)",
+		    config_quote(q, sizeof q, whole));
 	int unit = find_unit(u, (size_t)(s - u));
 	if (unit < 0) {
 		char uq[QBUF], ub[32];
 		snprintf(ub, sizeof ub, "%.*s", (int)(s - u), u);
-		return fail(err, errlen,
-			    "duration %s has unknown unit %s; use ms, s, m, h, d or w, e.g. \"5s\"",
-			    config_quote(q, sizeof q, whole), config_quote(uq, sizeof uq, ub));
+		return config_fail(
+		    err, errlen,
+		    "duration %s has unknown unit %s; use ms, s, m, h, d or w, e.g. \"5s\"",
+		    config_quote(q, sizeof q, whole), config_quote(uq, sizeof uq, ub));
 	}
 	*value = v * duration_units[unit].ms;
 	*p = s;
@@ -107,7 +118,7 @@ int config_parse_duration_ms(const char *s, uint32_t *ms, char *err, size_t errl
 {
 	char q[QBUF];
 	if (!s || !*s)
-		return fail(err, errlen, "empty duration; write e.g. \"5s\"");
+		return config_fail(err, errlen, "empty duration; write e.g. \"5s\"");
 	const char *p = s;
 	uint64_t total = 0;
 	int last = -1;
@@ -117,33 +128,36 @@ int config_parse_duration_ms(const char *s, uint32_t *ms, char *err, size_t errl
 		if (unit < 0)
 			return unit;
 		if (unit <= last)
-			return fail(
+			return config_fail(
 			    err, errlen,
 			    "duration %s: units must go from largest to smallest, each at most once, e.g. \"1m30s\"",
 			    config_quote(q, sizeof q, s));
 		last = unit;
 		total += v;
 		if (total > UINT32_MAX)
-			return fail(err, errlen, "duration %s is too long (at most about 49 days)",
-				    config_quote(q, sizeof q, s));
+			return config_fail(err, errlen,
+					   "duration %s is too long (at most about 49 days)",
+					   config_quote(q, sizeof q, s));
 	}
 	*ms = (uint32_t)total;
 	return 0;
 }
 
-/* Writes the shortest exact spelling of ms ("1m30s", "500ms") for range messages. */
-static void format_duration(char *buf, size_t n, uint32_t ms)
+/* The units from h down: a duration printed for people or a command line. */
+void config_format_duration_ms(uint32_t ms, char *out, size_t outlen)
 {
-	buf[0] = '\0';
+	if (outlen == 0)
+		return;
+	out[0] = '\0';
 	if (ms == 0) {
-		snprintf(buf, n, "0s");
+		snprintf(out, outlen, "0s");
 		return;
 	}
 	uint64_t left = ms;
 	for (size_t u = 2; u < N_UNITS; u++) {
 		uint64_t k = left / duration_units[u].ms;
 		if (k) {
-			config_appendf(buf, n, "%llu%s", (unsigned long long)k,
+			config_appendf(out, outlen, "%llu%s", (unsigned long long)k,
 				       duration_units[u].name);
 			left -= k * duration_units[u].ms;
 		}
@@ -159,27 +173,27 @@ int config_parse_duration_range(const char *s, uint32_t lo_ms, uint32_t hi_ms, u
 		return rc;
 	if (v < lo_ms || v > hi_ms) {
 		char q[QBUF], lo[32], hi[32];
-		format_duration(lo, sizeof lo, lo_ms);
-		format_duration(hi, sizeof hi, hi_ms);
-		return fail(err, errlen, "duration %s is out of range; expected %s to %s",
-			    config_quote(q, sizeof q, s), lo, hi);
+		config_format_duration_ms(lo_ms, lo, sizeof lo);
+		config_format_duration_ms(hi_ms, hi, sizeof hi);
+		return config_fail(err, errlen, "duration %s is out of range; expected %s to %s",
+				   config_quote(q, sizeof q, s), lo, hi);
 	}
 	*ms = v;
 	return 0;
 }
 
-int config_parse_timeout_s(const char *s, uint32_t *secs, char *err, size_t errlen)
+int config_parse_seconds_range(const char *s, uint32_t lo_s, uint32_t hi_s, uint32_t *secs,
+			       char *err, size_t errlen)
 {
 	uint32_t ms = 0;
-	int rc = config_parse_duration_range(s, CONFIG_TIMEOUT_MIN_S * 1000,
-					     CONFIG_TIMEOUT_MAX_S * 1000, &ms, err, errlen);
+	int rc = config_parse_duration_range(s, lo_s * 1000, hi_s * 1000, &ms, err, errlen);
 	if (rc)
 		return rc;
 	if (ms % 1000) {
 		char q[QBUF];
-		return fail(err, errlen,
-			    "duration %s is not a whole number of seconds; write e.g. \"%us\"",
-			    config_quote(q, sizeof q, s), (ms + 999) / 1000);
+		return config_fail(
+		    err, errlen, "duration %s is not a whole number of seconds; write e.g. \"%us\"",
+		    config_quote(q, sizeof q, s), (ms + 999) / 1000);
 	}
 	*secs = ms / 1000;
 	return 0;
@@ -200,16 +214,16 @@ static int parse_port(const char *addr, const char *p, uint16_t *port, char *err
 	char q[QBUF];
 	size_t n = strlen(p);
 	if (n == 0)
-		return fail(err, errlen,
-			    "listen address %s has no port after ':'; write e.g. \":%d\"",
-			    config_quote(q, sizeof q, addr), CONFIG_DEFAULT_PORT);
+		return config_fail(err, errlen,
+				   "listen address %s has no port after ':'; write e.g. \":%d\"",
+				   config_quote(q, sizeof q, addr), CONFIG_DEFAULT_PORT);
 	/* Port 0 asks the kernel for a free port (the exporter logs the one it got). */
 	unsigned long v = all_digits(p, n) && n <= 5 ? strtoul(p, NULL, 10) : 65536;
 	if (v > 65535) {
 		char pq[QBUF];
-		return fail(err, errlen,
-			    "listen address %s: port %s is not a number from 0 to 65535",
-			    config_quote(q, sizeof q, addr), config_quote(pq, sizeof pq, p));
+		return config_fail(err, errlen,
+				   "listen address %s: port %s is not a number from 0 to 65535",
+				   config_quote(q, sizeof q, addr), config_quote(pq, sizeof pq, p));
 	}
 	if (port)
 		*port = (uint16_t)v;
@@ -228,8 +242,9 @@ static int check_v6(const char *addr, const char *h, char *err, size_t errlen)
 		if (inet_pton(AF_INET6, buf, &a) == 1 && (!zone || zone[1]))
 			return 0;
 	}
-	return fail(err, errlen, "listen address %s: not a valid IPv6 address between '[' and ']'",
-		    config_quote(q, sizeof q, addr));
+	return config_fail(err, errlen,
+			   "listen address %s: not a valid IPv6 address between '[' and ']'",
+			   config_quote(q, sizeof q, addr));
 }
 
 static int check_host(const char *addr, const char *h, char *err, size_t errlen)
@@ -237,16 +252,16 @@ static int check_host(const char *addr, const char *h, char *err, size_t errlen)
 	char q[QBUF];
 	struct in_addr a;
 	if (strchr(h, ':'))
-		return fail(
+		return config_fail(
 		    err, errlen,
 		    "listen address %s: an IPv6 address needs brackets; write e.g. \"[::1]:%d\"",
 		    config_quote(q, sizeof q, addr), CONFIG_DEFAULT_PORT);
 	if (strspn(h, "0123456789.") == strlen(h) && *h && inet_pton(AF_INET, h, &a) != 1)
-		return fail(err, errlen, "listen address %s: not a valid IPv4 address",
-			    config_quote(q, sizeof q, addr));
+		return config_fail(err, errlen, "listen address %s: not a valid IPv4 address",
+				   config_quote(q, sizeof q, addr));
 	if (strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") !=
 	    strlen(h))
-		return fail(
+		return config_fail(
 		    err, errlen,
 		    "listen address %s: host must be an IP address or a host name; write e.g. \"127.0.0.1:%d\"",
 		    config_quote(q, sizeof q, addr), CONFIG_DEFAULT_PORT);
@@ -261,11 +276,11 @@ static int split_address(const char *addr, char *h, size_t hn, const char **port
 	if (addr[0] == '[') {
 		end = strchr(addr, ']');
 		if (!end)
-			return fail(err, errlen,
-				    "listen address %s: missing ']' after the IPv6 address",
-				    config_quote(q, sizeof q, addr));
+			return config_fail(err, errlen,
+					   "listen address %s: missing ']' after the IPv6 address",
+					   config_quote(q, sizeof q, addr));
 		if (end[1] != ':')
-			return fail(
+			return config_fail(
 			    err, errlen,
 			    "listen address %s: expected ':PORT' after ']', e.g. \"[::1]:%d\"",
 			    config_quote(q, sizeof q, addr), CONFIG_DEFAULT_PORT);
@@ -276,17 +291,16 @@ static int split_address(const char *addr, char *h, size_t hn, const char **port
 		if (!colon) {
 			char ex[CONFIG_ADDR_MAX + 8], eq[QBUF];
 			snprintf(ex, sizeof ex, "%s:%d", addr, CONFIG_DEFAULT_PORT);
-			return fail(err, errlen,
-				    "listen address %s has no port; write HOST:PORT, e.g. %s",
-				    config_quote(q, sizeof q, addr),
-				    config_quote(eq, sizeof eq, ex));
+			return config_fail(
+			    err, errlen, "listen address %s has no port; write HOST:PORT, e.g. %s",
+			    config_quote(q, sizeof q, addr), config_quote(eq, sizeof eq, ex));
 		}
 		end = colon;
 	}
 	size_t n = (size_t)(end - addr);
 	if (n >= hn)
-		return fail(err, errlen, "listen address %s: host is too long",
-			    config_quote(q, sizeof q, whole));
+		return config_fail(err, errlen, "listen address %s: host is too long",
+				   config_quote(q, sizeof q, whole));
 	memcpy(h, addr, n);
 	h[n] = '\0';
 	*port = colon + 1;
@@ -299,12 +313,12 @@ int config_parse_listen_address(const char *addr, char *host, size_t hostlen, ui
 	char h[CONFIG_ADDR_MAX], q[QBUF];
 	const char *p = "";
 	if (!addr || !*addr)
-		return fail(err, errlen,
-			    "empty listen address; write e.g. \":%d\" or \"127.0.0.1:%d\"",
-			    CONFIG_DEFAULT_PORT, CONFIG_DEFAULT_PORT);
+		return config_fail(err, errlen,
+				   "empty listen address; write e.g. \":%d\" or \"127.0.0.1:%d\"",
+				   CONFIG_DEFAULT_PORT, CONFIG_DEFAULT_PORT);
 	if (strlen(addr) >= CONFIG_ADDR_MAX)
-		return fail(err, errlen, "listen address %s is longer than %d bytes",
-			    config_quote(q, sizeof q, addr), CONFIG_ADDR_MAX - 1);
+		return config_fail(err, errlen, "listen address %s is longer than %d bytes",
+				   config_quote(q, sizeof q, addr), CONFIG_ADDR_MAX - 1);
 	int rc = split_address(addr, h, sizeof h, &p, err, errlen);
 	if (!rc)
 		rc = addr[0] == '[' ? check_v6(addr, h, err, errlen)
@@ -315,29 +329,24 @@ int config_parse_listen_address(const char *addr, char *host, size_t hostlen, ui
 		return rc;
 	if (host) {
 		if (strlen(h) >= hostlen)
-			return fail(err, errlen,
-				    "listen address %s: host does not fit in %zu bytes",
-				    config_quote(q, sizeof q, addr), hostlen);
+			return config_fail(err, errlen,
+					   "listen address %s: host does not fit in %zu bytes",
+					   config_quote(q, sizeof q, addr), hostlen);
 		memcpy(host, h, strlen(h) + 1);
 	}
 	return 0;
 }
 
-int config_check_listen_address(const char *s, char *err, size_t errlen)
-{
-	return config_parse_listen_address(s, NULL, 0, NULL, err, errlen);
-}
-
-int config_check_instance(const char *s, char *err, size_t errlen)
+int config_check_name(const char *s, const char *what, char *err, size_t errlen)
 {
 	char q[QBUF];
 	size_t n = strlen(s);
 	if (n >= 1 && n < CONFIG_NAME_MAX &&
 	    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n)
 		return 0;
-	return fail(err, errlen,
-		    "%s is not a valid instance name; use 1 to %d of a-z, A-Z, 0-9, '_' and '-'",
-		    config_quote(q, sizeof q, s), CONFIG_NAME_MAX - 1);
+	return config_fail(err, errlen,
+			   "%s is not a valid %s name; use 1 to %d of a-z, A-Z, 0-9, '_' and '-'",
+			   config_quote(q, sizeof q, s), what, CONFIG_NAME_MAX - 1);
 }
 
 int config_check_log_level(const char *s, char *err, size_t errlen)
@@ -348,26 +357,27 @@ int config_check_log_level(const char *s, char *err, size_t errlen)
 			return 0;
 	const char *near = config_suggest(s, log_levels, N_LEVELS);
 	if (near)
-		return fail(err, errlen, "%s is not a log level; did you mean \"%s\"?",
-			    config_quote(q, sizeof q, s), near);
-	return fail(err, errlen, "%s is not a log level; expected one of error, warn, info, debug",
-		    config_quote(q, sizeof q, s));
+		return config_fail(err, errlen, "%s is not a log level; did you mean \"%s\"?",
+				   config_quote(q, sizeof q, s), near);
+	return config_fail(err, errlen,
+			   "%s is not a log level; expected one of error, warn, info, debug",
+			   config_quote(q, sizeof q, s));
 }
 
 int config_check_abs_path(const char *s, const char *example, char *err, size_t errlen)
 {
 	char q[QBUF];
 	if (!*s)
-		return fail(err, errlen, "empty path; write an absolute path such as \"%s\"",
-			    example);
+		return config_fail(err, errlen, "empty path; write an absolute path such as \"%s\"",
+				   example);
 	if (s[0] != '/')
-		return fail(
+		return config_fail(
 		    err, errlen,
 		    "%s is not an absolute path; write one starting with '/', such as \"%s\"",
 		    config_quote(q, sizeof q, s), example);
 	if (strlen(s) >= PATH_MAX)
-		return fail(err, errlen, "path %s is longer than %d bytes",
-			    config_quote(q, sizeof q, s), PATH_MAX - 1);
+		return config_fail(err, errlen, "path %s is longer than %d bytes",
+				   config_quote(q, sizeof q, s), PATH_MAX - 1);
 	return 0;
 }
 
@@ -376,43 +386,23 @@ int config_parse_mode(const char *s, mode_t *mode, char *err, size_t errlen)
 	char q[QBUF];
 	size_t n = strlen(s);
 	if ((n != 3 && n != 4) || strspn(s, "01234567") != n)
-		return fail(err, errlen,
-			    "%s is not an octal mode; write 3 or 4 octal digits such as \"0640\"",
-			    config_quote(q, sizeof q, s));
+		return config_fail(
+		    err, errlen,
+		    "%s is not an octal mode; write 3 or 4 octal digits such as \"0640\"",
+		    config_quote(q, sizeof q, s));
 	unsigned long v = strtoul(s, NULL, 8);
 	if (v > 0777)
-		return fail(
+		return config_fail(
 		    err, errlen,
 		    "mode %s sets bits other than permissions (setuid, setgid, sticky); use 0000 to 0777, e.g. \"0640\"",
 		    config_quote(q, sizeof q, s));
 	if ((v & 0600) != 0600)
-		return fail(
+		return config_fail(
 		    err, errlen,
 		    "mode %s does not let the owner read and write; the owner needs rw, e.g. \"0640\"",
 		    config_quote(q, sizeof q, s));
 	*mode = (mode_t)v;
 	return 0;
-}
-
-/* 1 if the group exists, 0 if not, negative errno if the lookup failed. */
-static int group_exists(const char *name)
-{
-	size_t size = 1024;
-	for (;;) {
-		struct group gr, *res = NULL;
-		char *buf = malloc(size);
-		if (!buf)
-			return -ENOMEM;
-		int rc = getgrnam_r(name, &gr, buf, size, &res);
-		free(buf);
-		if (rc == ERANGE && size < (1u << 20)) {
-			size *= 2;
-			continue;
-		}
-		if (rc == 0 || rc == ENOENT || rc == ESRCH)
-			return res != NULL;
-		return -rc;
-	}
 }
 
 int config_check_group(const char *s, char *err, size_t errlen)
@@ -421,36 +411,63 @@ int config_check_group(const char *s, char *err, size_t errlen)
 	if (!*s)
 		return 0;
 	if (strlen(s) >= CONFIG_NAME_MAX)
-		return fail(err, errlen, "group name %s is longer than %d bytes",
-			    config_quote(q, sizeof q, s), CONFIG_NAME_MAX - 1);
-	int rc = group_exists(s);
+		return config_fail(err, errlen, "group name %s is longer than %d bytes",
+				   config_quote(q, sizeof q, s), CONFIG_NAME_MAX - 1);
+	int rc = config_lookup_group(s, NULL);
 	if (rc < 0)
-		return fail(err, errlen, "getgrnam_r(%s) failed: %s", config_quote(q, sizeof q, s),
-			    strerror(-rc));
+		return config_fail(err, errlen, "getgrnam_r(%s) failed: %s",
+				   config_quote(q, sizeof q, s), strerror(-rc));
 	if (rc == 0)
-		return fail(
+		return config_fail(
 		    err, errlen,
 		    "no group named %s on this system; create it, or write \"\" to keep the agent's group",
 		    config_quote(q, sizeof q, s));
 	return 0;
 }
 
+int config_check_file(const char *s, char *err, size_t errlen)
+{
+	char q[QBUF];
+	if (strlen(s) >= PATH_MAX)
+		return config_fail(err, errlen, "path %s is longer than %d bytes",
+				   config_quote(q, sizeof q, s), PATH_MAX - 1);
+	return 0;
+}
+
+int config_parse_bool(const char *s, bool *out, char *err, size_t errlen)
+{
+	char q[QBUF];
+	if (strcmp(s, "true") == 0 || strcmp(s, "false") == 0) {
+		*out = s[0] == 't';
+		return 0;
+	}
+	return config_fail(err, errlen, "expected true or false, found %s",
+			   config_quote(q, sizeof q, s));
+}
+
 int config_check_uint_range(long long v, uint32_t lo, uint32_t hi, char *err, size_t errlen)
 {
 	if (v < (long long)lo || v > (long long)hi)
-		return fail(err, errlen, "%lld is out of range; expected an integer from %u to %u",
-			    v, lo, hi);
+		return config_fail(err, errlen,
+				   "%lld is out of range; expected an integer from %u to %u", v, lo,
+				   hi);
 	return 0;
+}
+
+/* Up to 18 digits, with an optional '-': a number that can be out of range. */
+static bool integer_text(const char *s)
+{
+	size_t n = strlen(s), sign = s[0] == '-';
+	return n > sign && n - sign <= 18 && all_digits(s + sign, n - sign);
 }
 
 int config_parse_uint_range(const char *s, uint32_t lo, uint32_t hi, uint32_t *out, char *err,
 			    size_t errlen)
 {
 	char q[QBUF];
-	size_t n = strlen(s);
-	if (!all_digits(s, n) || n > 10)
-		return fail(err, errlen, "%s is not an integer from %u to %u",
-			    config_quote(q, sizeof q, s), lo, hi);
+	if (!integer_text(s))
+		return config_fail(err, errlen, "%s is not an integer from %" PRIu32 " to %" PRIu32,
+				   config_quote(q, sizeof q, s), lo, hi);
 	long long v = strtoll(s, NULL, 10);
 	int rc = config_check_uint_range(v, lo, hi, err, errlen);
 	if (!rc)

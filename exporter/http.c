@@ -160,7 +160,8 @@ static unsigned mhd_connection_limit(const struct http_server *h, unsigned threa
 static struct MHD_Daemon *start_daemon(struct http_server *h, const struct http_options *opt,
 				       const struct sockaddr_storage *ss, bool any)
 {
-	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
+			 MHD_ALLOW_SUSPEND_RESUME;
 	unsigned threads = opt->threads ? opt->threads : 1u;
 	struct MHD_OptionItem extra[6];
 	char prio[128];
@@ -179,6 +180,7 @@ static struct MHD_Daemon *start_daemon(struct http_server *h, const struct http_
 				mhd_connection_limit(h, threads),
 				MHD_OPTION_PER_IP_CONNECTION_LIMIT, mhd_per_ip_limit(h, threads),
 				MHD_OPTION_NOTIFY_CONNECTION, http_notify_connection, h,
+				MHD_OPTION_NOTIFY_COMPLETED, http_request_completed, h,
 				MHD_OPTION_ARRAY, extra, MHD_OPTION_END);
 }
 
@@ -204,6 +206,7 @@ static int server_new(struct http_server **out, const struct http_options *opt, 
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	atomic_init(&h->parked, 0);
 	if (opt->web && opt->web->n_users) {
 		h->auth = basic_auth_new(opt->web->users, opt->web->n_users);
 		if (!h->auth) {
@@ -256,10 +259,21 @@ int http_start(struct http_server **out, const struct http_options *opt, struct 
 	return 0;
 }
 
+/*
+ * Stopping the bcrypt thread answers every parked request; their connections
+ * must have left the daemon's suspended list before it stops (libmicrohttpd
+ * aborts otherwise), which its own threads do: wait for that, boundedly.
+ */
 void http_stop(struct http_server *h)
 {
+	const struct timespec step = { 0, 5 * 1000 * 1000 };
+
 	if (!h)
 		return;
+	basic_auth_stop(h->auth);
+	for (int i = 0; i < 1000 && atomic_load(&h->parked) > 0; i++)
+
+		nanosleep(&step, NULL);
 	MHD_stop_daemon(h->daemon);
 	server_free(h);
 }

@@ -16,8 +16,8 @@
  * With a web config: TLS, client certificates (403 when required and missing
  * or unverified) and basic auth (401).
  *
- * Handlers run on pool threads and never wait for a collector: bodies come
- * from scrape_get (cached and reference counted, see scrape.h) and are sent
+ * Handlers run on pool threads and never wait for a collector: replies come
+ * from scrape_get (a cached head and a fresh tail, see scrape.h) and are sent
  * without a copy.  The caller ignores SIGPIPE.
  */
 #ifndef SHMETRICS_EXPORTER_HTTP_H

@@ -6,6 +6,7 @@
 #define SHMETRICS_EXPORTER_HTTP_INTERNAL_H
 
 #include <microhttpd.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "admission.h"
@@ -26,12 +27,31 @@ struct http_server {
 	bool openmetrics;
 	struct admission *admission; /* the connection limits */
 	struct admission_limits limits;
+	atomic_uint parked; /* requests suspended until the bcrypt thread answers */
 };
 
 /* The MHD access handler (cls is the struct http_server). */
 mhd_result http_handle_request(void *cls, struct MHD_Connection *conn, const char *url,
 			       const char *method, const char *version, const char *upload_data,
 			       size_t *upload_data_size, void **req_cls);
+
+/* MHD_OPTION_NOTIFY_COMPLETED: frees what a request parked for bcrypt left. */
+void http_request_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+			    enum MHD_RequestTerminationCode toe);
+
+/* Queues response r (NULL: out of memory, the connection is closed) with
+ * status and Content-Type, and counts it (http_routes.c). */
+mhd_result http_respond(struct http_server *h, struct MHD_Connection *conn, unsigned status,
+			struct MHD_Response *r, const char *content_type);
+
+/* The history's API and the dashboard (http_api.c). */
+struct web_asset;
+bool http_is_api(const char *url);
+mhd_result http_serve_api(struct http_server *h, struct MHD_Connection *conn, const char *url);
+/* The dashboard file at url, or NULL (also when the history is disabled). */
+const struct web_asset *http_dashboard_asset(struct http_server *h, const char *url);
+mhd_result http_serve_asset(struct http_server *h, struct MHD_Connection *conn,
+			    const struct web_asset *a);
 
 /* The accept policy: closes a connection beyond the limits' reserves (http_conn.c). */
 mhd_result http_accept_policy(void *cls, const struct sockaddr *sa, socklen_t len);

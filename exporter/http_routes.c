@@ -1,9 +1,11 @@
 /*
  * Answering one request: saturation, client certificate, basic auth, method,
- * then the route.  Handlers never block on a collector; scrape bodies come from
- * scrape_get and are sent without copying (the response holds a reference).
+ * then the route.  Handlers never block on a collector; scrape replies come
+ * from scrape_get and are sent without copying: the response holds the cached
+ * head by reference and owns the request's own tail.
  */
 #include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,10 +48,18 @@ static mhd_result respond(struct http_server *h, struct MHD_Connection *conn, un
 		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 	}
+	/* Counted first: a client that has its answer must find it counted
+	 * (libmicrohttpd may send the response before MHD_queue_response returns). */
+	scrape_count_request(h->scrape, status);
 	mhd_result rc = MHD_queue_response(conn, status, r);
 	MHD_destroy_response(r);
-	scrape_count_request(h->scrape, status);
 	return rc;
+}
+
+mhd_result http_respond(struct http_server *h, struct MHD_Connection *conn, unsigned status,
+			struct MHD_Response *r, const char *content_type)
+{
+	return respond(h, conn, status, r, content_type);
 }
 
 static mhd_result respond_static(struct http_server *h, struct MHD_Connection *conn,
@@ -68,25 +78,31 @@ static mhd_result respond_copy(struct http_server *h, struct MHD_Connection *con
 	return respond(h, conn, status, r, CT_PLAIN);
 }
 
-static void release_body(void *cls)
+static void release_reply(void *cls)
 {
-	scrape_body_release(cls);
+	scrape_reply_free(cls);
 }
 
-/* A response sending b without a copy; takes the caller's reference. */
-static struct MHD_Response *body_response(struct scrape_body *b)
+/* A response sending r's head and tail without a copy; takes r. */
+static struct MHD_Response *reply_response(struct scrape_reply *r)
 {
-#if MHD_VERSION >= 0x00097302
-	struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback_cls(
-	    b->len, b->data, release_body, b);
-	if (!r)
-		scrape_body_release(b);
+#if MHD_VERSION >= 0x00097204
+	const struct MHD_IoVec iov[2] = { { r->head->data, r->head->len },
+					  { r->tail, r->tail_len } };
+	struct MHD_Response *resp = MHD_create_response_from_iovec(iov, 2, release_reply, r);
+	if (!resp)
+		scrape_reply_free(r);
 #else
-	struct MHD_Response *r = MHD_create_response_from_buffer(b->len, b->data,
-								 MHD_RESPMEM_MUST_COPY);
-	release_body(b);
+	char *joined = scrape_reply_join(r);
+	struct MHD_Response *resp = joined ? MHD_create_response_from_buffer(scrape_reply_len(r),
+									     joined,
+									     MHD_RESPMEM_MUST_FREE)
+					   : NULL;
+	if (joined && !resp)
+		free(joined);
+	scrape_reply_free(r);
 #endif
-	return r;
+	return resp;
 }
 
 /* ---- filters ---- */
@@ -151,7 +167,7 @@ static const char *header(struct MHD_Connection *conn, const char *name)
 static mhd_result serve_scrape(struct http_server *h, struct MHD_Connection *conn, bool json)
 {
 	struct scrape_request req;
-	struct scrape_body *b;
+	struct scrape_reply *reply;
 	char err[256];
 
 	if (parse_filters(h, conn, &req.sel, err, sizeof err) < 0)
@@ -159,13 +175,13 @@ static mhd_result serve_scrape(struct http_server *h, struct MHD_Connection *con
 	req.format = json ? SCRAPE_FORMAT_JSON
 			  : negotiate_format(header(conn, MHD_HTTP_HEADER_ACCEPT), h->openmetrics);
 	req.gzip = negotiate_gzip(header(conn, MHD_HTTP_HEADER_ACCEPT_ENCODING));
-	if (scrape_get(h->scrape, &req, &b) < 0) {
+	if (scrape_get(h->scrape, &req, &reply) < 0) {
 		log_error("rendering a scrape failed: out of memory");
 		return respond_static(h, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error\n",
 				      CT_PLAIN);
 	}
-	bool gz = b->gzip;
-	struct MHD_Response *r = body_response(b);
+	bool gz = reply->gzip;
+	struct MHD_Response *r = reply_response(reply);
 	if (!r)
 		return respond_static(h, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error\n",
 				      CT_PLAIN);
@@ -178,6 +194,12 @@ static mhd_result serve_scrape(struct http_server *h, struct MHD_Connection *con
 
 static mhd_result route(struct http_server *h, struct MHD_Connection *conn, const char *url)
 {
+	const struct web_asset *asset = http_dashboard_asset(h, url);
+
+	if (asset)
+		return http_serve_asset(h, conn, asset);
+	if (http_is_api(url))
+		return http_serve_api(h, conn, url);
 	if (strcmp(url, "/metrics") == 0)
 		return serve_scrape(h, conn, false);
 	if (strcmp(url, "/metrics.json") == 0)
@@ -198,6 +220,42 @@ static gnutls_session_t tls_session(struct MHD_Connection *conn)
 	return ci ? (gnutls_session_t)ci->tls_session : NULL;
 }
 
+/* True when cert's extended key usage, if it has one, permits TLS client
+ * authentication (or any purpose). */
+static bool allows_client_auth(const gnutls_datum_t *der)
+{
+	gnutls_x509_crt_t crt;
+	bool ok = false, has_eku = false;
+
+	if (gnutls_x509_crt_init(&crt) < 0)
+		return false;
+	if (gnutls_x509_crt_import(crt, der, GNUTLS_X509_FMT_DER) == 0) {
+		for (unsigned i = 0;; i++) {
+			char oid[128];
+			size_t size = sizeof oid;
+			if (gnutls_x509_crt_get_key_purpose_oid(crt, i, oid, &size, NULL) < 0)
+				break;
+			has_eku = true;
+			ok |= strcmp(oid, GNUTLS_KP_TLS_WWW_CLIENT) == 0 ||
+			      strcmp(oid, GNUTLS_KP_ANY) == 0;
+		}
+		ok |= !has_eku;
+	}
+	gnutls_x509_crt_deinit(crt);
+	return ok;
+}
+
+/* Every certificate the client sent must allow client authentication, as the
+ * exporter-toolkit (Go's x509 with ExtKeyUsageClientAuth) demands: a server-only
+ * certificate from the client CA is refused. */
+static bool chain_allows_client_auth(const gnutls_datum_t *certs, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (!allows_client_auth(&certs[i]))
+			return false;
+	return true;
+}
+
 /* Applies client_auth_type; GnuTLS was told to ask for a certificate, but the
  * decision (and the chain check against client_ca_file) is made here. */
 static bool client_cert_ok(const struct http_server *h, struct MHD_Connection *conn)
@@ -215,22 +273,81 @@ static bool client_cert_ok(const struct http_server *h, struct MHD_Connection *c
 		return mode == CLIENT_AUTH_VERIFY_IF_GIVEN;
 	if (mode == CLIENT_AUTH_REQUIRE_ANY)
 		return true;
-	return gnutls_certificate_verify_peers2(s, &status) == GNUTLS_E_SUCCESS && status == 0;
+	return gnutls_certificate_verify_peers2(s, &status) == GNUTLS_E_SUCCESS && status == 0 &&
+	       chain_allows_client_auth(certs, n);
 }
 
-static bool authorized(struct http_server *h, struct MHD_Connection *conn)
+/*
+ * *req_cls of a request: NULL before the first call of the handler, then
+ * HEADERS_SEEN, or the auth job of a request parked for bcrypt.
+ */
+static int headers_seen;
+#define HEADERS_SEEN ((void *)&headers_seen)
+
+static struct auth_job *parked_job(void *const *req_cls)
 {
+	return *req_cls == HEADERS_SEEN ? NULL : *req_cls;
+}
+
+/* Wakes a request parked for bcrypt (basic_auth.h), from the bcrypt thread. */
+static void resume_parked(void *conn)
+{
+	MHD_resume_connection(conn);
+}
+
+/* The verdict of a request that was parked and is back: its job is done. */
+static enum auth_verdict parked_verdict(struct http_server *h, void **req_cls)
+{
+	struct auth_job *job = *req_cls;
+	enum auth_verdict v = basic_auth_job_verdict(job);
+
+	basic_auth_job_free(job);
+	*req_cls = NULL;
+	atomic_fetch_sub(&h->parked, 1);
+	return v;
+}
+
+/*
+ * AUTH_OK, AUTH_DENIED or AUTH_BUSY for the request; AUTH_PENDING when it was
+ * parked (its connection suspended) until the bcrypt thread has a verdict: the
+ * handler is then called again with the job in *req_cls.
+ */
+static enum auth_verdict authorize(struct http_server *h, struct MHD_Connection *conn,
+				   void **req_cls)
+{
+	struct auth_job *job = NULL;
 	char *pass = NULL;
 
 	if (!h->auth)
-		return true;
+		return AUTH_OK;
+	if (parked_job(req_cls))
+		return parked_verdict(h, req_cls);
 	char *user = MHD_basic_auth_get_username_password(conn, &pass);
-	bool ok = user && pass && basic_auth_check(h->auth, user, pass);
+	enum auth_verdict v = user && pass
+				  ? basic_auth_begin(h->auth, user, pass, resume_parked, conn, &job)
+				  : AUTH_DENIED;
 	if (pass)
 		explicit_bzero(pass, strlen(pass));
 	MHD_free(user);
 	MHD_free(pass);
-	return ok;
+	if (v == AUTH_PENDING) {
+		*req_cls = job;
+		atomic_fetch_add(&h->parked, 1);
+		MHD_suspend_connection(conn);
+		basic_auth_submit(h->auth, job); /* only now: it may resume at once */
+	}
+	return v;
+}
+
+void http_request_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+			    enum MHD_RequestTerminationCode toe)
+{
+	struct http_server *h = cls;
+
+	(void)conn;
+	(void)toe;
+	if (parked_job(req_cls)) /* parked, then closed before it was answered */
+		parked_verdict(h, req_cls);
 }
 
 /* A connection over a limit: 503, counted, and closed (respond adds the
@@ -260,7 +377,6 @@ mhd_result http_handle_request(void *cls, struct MHD_Connection *conn, const cha
 			       const char *method, const char *version, const char *upload_data,
 			       size_t *upload_data_size, void **req_cls)
 {
-	static int headers_seen;
 	struct http_server *h = cls;
 	enum admission_verdict why;
 
@@ -271,7 +387,7 @@ mhd_result http_handle_request(void *cls, struct MHD_Connection *conn, const cha
 	 * every keep-alive connection after one request.  So the first call only
 	 * marks the request, and the answer is queued once it has been read. */
 	if (*req_cls == NULL) {
-		*req_cls = &headers_seen;
+		*req_cls = HEADERS_SEEN;
 		return MHD_YES;
 	}
 	if (*upload_data_size) { /* a request body we have no use for: discard it */
@@ -283,8 +399,19 @@ mhd_result http_handle_request(void *cls, struct MHD_Connection *conn, const cha
 	if (!client_cert_ok(h, conn))
 		return respond_static(h, conn, MHD_HTTP_FORBIDDEN,
 				      "a valid client certificate is required\n", CT_PLAIN);
-	if (!authorized(h, conn))
+	switch (authorize(h, conn, req_cls)) {
+	case AUTH_OK:
+		break;
+	case AUTH_PENDING:
+		return MHD_YES; /* answered when the bcrypt thread wakes it */
+	case AUTH_BUSY:
+		return respond_static(h, conn, MHD_HTTP_TOO_MANY_REQUESTS,
+				      "too many authentications in progress, try again\n",
+				      CT_PLAIN);
+	default:
 		return respond_static(h, conn, MHD_HTTP_UNAUTHORIZED, "unauthorized\n", CT_PLAIN);
+	}
+
 	if (!method_allowed(method))
 		return respond_static(h, conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n",
 				      CT_PLAIN);

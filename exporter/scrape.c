@@ -9,26 +9,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gzip.h"
+#include "history.h"
 #include "log.h"
 #include "scrape_internal.h"
 
 #define SELF_COLLECTOR              "exporter"
 #define DEFAULT_STALENESS_INTERVALS 3
 
-/* ---- bodies ---- */
+/* ---- bodies and replies ---- */
 
-static struct scrape_body *body_new(char *data, size_t len, bool gzip)
+static struct scrape_body *body_new(char *data, size_t len)
 {
-	struct scrape_body *b = malloc(sizeof *b);
+	struct scrape_body *b = calloc(1, sizeof *b);
 
 	if (!b) {
 		free(data);
 		return NULL;
 	}
 	atomic_init(&b->refs, 1);
-	b->gzip = gzip;
 	b->len = len;
 	b->data = data;
 	return b;
@@ -40,12 +41,34 @@ static struct scrape_body *body_ref(struct scrape_body *b)
 	return b;
 }
 
-void scrape_body_release(struct scrape_body *b)
+static void body_release(struct scrape_body *b)
 {
 	if (b && atomic_fetch_sub(&b->refs, 1) == 1) {
 		free(b->data);
 		free(b);
 	}
+}
+
+void scrape_reply_free(struct scrape_reply *r)
+{
+	if (r) {
+		body_release(r->head);
+		free(r->tail);
+		free(r);
+	}
+}
+
+char *scrape_reply_join(const struct scrape_reply *r)
+{
+	size_t len = scrape_reply_len(r);
+	char *out = malloc(len + 1);
+
+	if (out) {
+		memcpy(out, r->head->data, r->head->len);
+		memcpy(out + r->head->len, r->tail, r->tail_len);
+		out[len] = '\0';
+	}
+	return out;
 }
 
 /* ---- selection ---- */
@@ -114,20 +137,27 @@ static uint64_t meta_key(const struct collector_state *c)
 	       (c->opens * 0x9e3779b97f4a7c15ull);
 }
 
-/* sources: the self-metrics first, then every selected collector that is up. */
+/* The head's sources: the exporter's own families (reserved: they come in the
+ * tail), the collectors' health, then every selected collector that is up. */
 static size_t gather_sources(struct scrape *s, const struct scrape_selection *sel,
-			     const struct metrics_view *self)
+			     const struct metrics_view *own, const struct metrics_view *health)
 {
 	size_t n = 0;
 
-	s->sources[n++] = (struct render_source){ .collector = SELF_COLLECTOR, .view = self };
+	s->sources[n++] = (struct render_source){ .collector = SELF_COLLECTOR,
+						  .view = own,
+						  .reserve = true };
+	s->sources[n++] = (struct render_source){ .collector = SELF_COLLECTOR, .view = health };
 	for (size_t i = 0; i < s->n; i++) {
 		struct collector_state *c = &s->col[i];
 		if (!c->up || !selection_has(sel, i))
 			continue;
 		if (!c->tmpl)
 			c->tmpl = render_tmpl_new(); /* NULL only costs speed */
-		s->sources[n++] = (struct render_source){ c->name, &c->view, c->tmpl, meta_key(c) };
+		s->sources[n++] = (struct render_source){ .collector = c->name,
+							  .view = &c->view,
+							  .tmpl = c->tmpl,
+							  .meta_key = meta_key(c) };
 	}
 	return n;
 }
@@ -154,56 +184,87 @@ static size_t gather_statuses(struct scrape *s, const struct scrape_selection *s
 	return n;
 }
 
-static int render_body(struct scrape *s, enum scrape_format f, const struct scrape_selection *sel,
-		       struct buf *out)
+static enum render_dialect dialect_of(enum scrape_format f)
 {
-	struct metrics_view self;
-	struct render_result res;
-	uint64_t dups = 0;
-	int rc = self_build(s, sel, &self);
-	size_t n = gather_sources(s, sel, &self);
+	return f == SCRAPE_FORMAT_OPENMETRICS ? RENDER_OPENMETRICS : RENDER_PROMETHEUS_TEXT;
+}
+
+static int render_head(struct scrape *s, enum scrape_format f, const struct scrape_selection *sel,
+		       struct buf *out, struct render_result *res)
+{
+	struct metrics_view own, health;
+	int rc = self_own_build(s, &own);
 
 	if (rc == 0)
-		rc = render_count_duplicates(s->sources, n, &dups);
-	if (rc == 0 && dups) {
-		s->dup_total += dups;
-		rc = self_build(s, sel, &self);
-	}
+		rc = self_health_build(s, sel, &health);
 	if (rc < 0)
 		return rc;
+	size_t n = gather_sources(s, sel, &own, &health);
 	if (f == SCRAPE_FORMAT_JSON)
-		rc = render_json(out, s->statuses, gather_statuses(s, sel), s->sources, n, &res);
+		rc = render_json_head(out, s->statuses, gather_statuses(s, sel), s->sources, n,
+				      res);
 	else
-		rc = render_text(out,
-				 f == SCRAPE_FORMAT_OPENMETRICS ? RENDER_OPENMETRICS
-								: RENDER_PROMETHEUS_TEXT,
-				 s->sources, n, &res);
-	if (rc == 0)
-		log_duplicates(s, &res);
+		rc = render_text_head(out, dialect_of(f), s->sources, n, res);
+	if (rc == 0) {
+		s->dup_total += res->duplicate_families;
+		log_duplicates(s, res);
+	}
 	return rc;
 }
 
-static struct scrape_body *render_plain(struct scrape *s, enum scrape_format f,
-					const struct scrape_selection *sel)
+/* Renders the head of e's request into e->plain. */
+static void rerender(struct scrape *s, struct cache_entry *e)
 {
 	uint64_t t0 = scrape_monotonic_ns();
+	struct render_result res = { 0 };
 	struct buf out;
 	size_t len;
 
+	body_release(e->plain);
+	body_release(e->gz);
+	e->plain = e->gz = NULL;
 	buf_init(&out);
-	int rc = render_body(s, f, sel, &out);
+	int rc = render_head(s, e->format, &e->sel, &out, &res);
 	char *data = rc == 0 ? buf_steal(&out, &len) : NULL;
 	buf_free(&out);
 	self_observe_render(s, (double)(scrape_monotonic_ns() - t0) / 1e9);
-	return data ? body_new(data, len, false) : NULL;
+	e->plain = data ? body_new(data, len) : NULL;
+	e->head_families = res.families;
 }
 
-static struct scrape_body *compress(const struct scrape_body *plain)
+static struct scrape_body *compress_head(const struct scrape_body *plain)
 {
+	struct gzip_head_info info;
 	size_t zlen;
-	char *z = gzip_compress(plain->data, plain->len, &zlen);
+	char *z = gzip_head(plain->data, plain->len, &zlen, &info);
+	struct scrape_body *b = z ? body_new(z, zlen) : NULL;
 
-	return z ? body_new(z, zlen, true) : NULL;
+	if (b)
+		b->gz = info;
+	return b;
+}
+
+/* The exporter's own counters as they are now, after e's head; compressed when
+ * gz is the compressed head.  0 or -ENOMEM. */
+static int render_tail(struct scrape *s, const struct cache_entry *e, const struct scrape_body *gz,
+		       struct scrape_reply *r)
+{
+	struct metrics_view own;
+	struct buf out;
+	int rc = self_own_build(s, &own);
+	struct render_source src = { .collector = SELF_COLLECTOR, .view = &own };
+
+	buf_init(&out);
+	if (rc == 0 && e->format == SCRAPE_FORMAT_JSON)
+		rc = render_json_tail(&out, &src, 1, e->head_families > 0, NULL);
+	else if (rc == 0)
+		rc = render_text(&out, dialect_of(e->format), &src, 1, NULL);
+	if (rc == 0 && gz)
+		r->tail = gzip_tail(&gz->gz, out.data ? out.data : "", out.len, &r->tail_len);
+	else if (rc == 0)
+		r->tail = buf_steal(&out, &r->tail_len);
+	buf_free(&out);
+	return r->tail ? 0 : -ENOMEM;
 }
 
 /* ---- the cache ---- */
@@ -216,8 +277,8 @@ static bool same_request(const struct cache_entry *e, enum scrape_format f,
 
 static void entry_clear(struct cache_entry *e)
 {
-	scrape_body_release(e->plain);
-	scrape_body_release(e->gz);
+	body_release(e->plain);
+	body_release(e->gz);
 	memset(e, 0, sizeof *e);
 }
 
@@ -246,24 +307,28 @@ static bool entry_fresh(const struct scrape *s, const struct cache_entry *e, uin
 	return e->plain && e->version == s->version && mono - e->rendered_ns < s->cache_ns;
 }
 
-static struct scrape_body *get_locked(struct scrape *s, const struct scrape_request *req,
-				      uint64_t mono)
+static struct scrape_reply *get_locked(struct scrape *s, const struct scrape_request *req,
+				       uint64_t mono)
 {
 	struct cache_entry *e = cache_slot(s, req->format, &req->sel);
+	struct scrape_reply *r = calloc(1, sizeof *r);
 
 	e->last_use = ++s->use_tick;
 	if (!entry_fresh(s, e, mono)) {
-		scrape_body_release(e->plain);
-		scrape_body_release(e->gz);
-		e->gz = NULL;
-		e->plain = render_plain(s, req->format, &req->sel);
+		rerender(s, e);
 		e->version = s->version;
 		e->rendered_ns = mono;
 	}
-	if (req->gzip && e->plain && !e->gz && e->plain->len > 0)
-		e->gz = compress(e->plain);
-	struct scrape_body *b = req->gzip && e->gz ? e->gz : e->plain;
-	return b ? body_ref(b) : NULL;
+	if (req->gzip && e->plain && !e->gz)
+		e->gz = compress_head(e->plain);
+	struct scrape_body *head = req->gzip && e->gz ? e->gz : e->plain;
+	if (!r || !head || render_tail(s, e, head == e->gz ? head : NULL, r) < 0) {
+		free(r);
+		return NULL;
+	}
+	r->head = body_ref(head);
+	r->gzip = head == e->gz;
+	return r;
 }
 
 static void refresh_collectors(struct scrape *s, uint64_t mono)
@@ -274,13 +339,24 @@ static void refresh_collectors(struct scrape *s, uint64_t mono)
 	if (s->probed_ns && mono - s->probed_ns < s->probe_ns)
 		return;
 	s->probed_ns = mono;
+	if (s->dir.fd < 0) /* the agent makes it; until then every collector is down */
+		segdir_open(&s->dir, s->segments_dir, s->instance, geteuid(), s->dir_error,
+			    sizeof s->dir_error);
+
 	for (size_t i = 0; i < s->n; i++)
 		changed |= collector_refresh(&s->col[i], now, mono, s->staleness);
 	if (changed)
 		s->version++;
+	if (s->history)
+		scrape_history_feed(s, now);
 }
 
-int scrape_get(struct scrape *s, const struct scrape_request *req, struct scrape_body **out)
+void scrape_refresh_locked(struct scrape *s)
+{
+	refresh_collectors(s, scrape_monotonic_ns());
+}
+
+int scrape_get(struct scrape *s, const struct scrape_request *req, struct scrape_reply **out)
 {
 	pthread_mutex_lock(&s->lock);
 	uint64_t mono = scrape_monotonic_ns();
@@ -313,11 +389,13 @@ static int init_collectors(struct scrape *s, const struct scrape_options *opt, c
 {
 	for (size_t i = 0; i < opt->n_collectors; i++) {
 		struct collector_state *c = &s->col[i];
-		int rc = segment_name(c->shm_name, sizeof c->shm_name, opt->instance,
-				      opt->collectors[i], err, errlen);
-		if (rc < 0)
-			return rc;
+		if (!segment_part_valid(opt->collectors[i])) {
+			snprintf(err, errlen, "invalid collector name \"%.64s\"",
+				 opt->collectors[i]);
+			return -EINVAL;
+		}
 		snprintf(c->name, sizeof c->name, "%s", opt->collectors[i]);
+
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(s->col[j].name, c->name) == 0) {
 				snprintf(err, errlen, "collector %s is named twice", c->name);
@@ -338,7 +416,7 @@ static int check_options(const struct scrape_options *opt, char *err, size_t err
 
 int scrape_new(struct scrape **out, const struct scrape_options *opt, char *err, size_t errlen)
 {
-	struct batch_limits lim;
+	struct batch_limits health, own;
 	int rc = check_options(opt, err, errlen);
 	struct scrape *s = rc == 0 ? calloc(1, sizeof *s) : NULL;
 
@@ -356,15 +434,25 @@ int scrape_new(struct scrape **out, const struct scrape_options *opt, char *err,
 	s->cache_ns = (uint64_t)(opt->cache_ms ? opt->cache_ms : SCRAPE_DEFAULT_CACHE_MS) *
 		      1000000u;
 	s->probe_ns = (uint64_t)opt->probe_ms * 1000000u;
-	self_limits(&lim, s->n);
+	s->dir.fd = -1;
+	snprintf(s->segments_dir, sizeof s->segments_dir, "%s", opt->segments_dir);
+	snprintf(s->instance, sizeof s->instance, "%s", opt->instance);
+	if (opt->limits)
+		s->limits = *opt->limits;
+	else
+		seg_read_limits_for(0, &s->limits);
+	self_health_limits(&health, s->n);
+	self_own_limits(&own);
 	s->col = calloc(s->n + 1, sizeof *s->col);
-	s->sources = calloc(s->n + 1, sizeof *s->sources);
+	s->sources = calloc(s->n + 2, sizeof *s->sources);
 	s->statuses = calloc(s->n + 1, sizeof *s->statuses);
-	s->self = batch_new(&lim);
-	if (!s->col || !s->sources || !s->statuses || !s->self)
+	s->health = batch_new(&health);
+	s->own = batch_new(&own);
+	if (!s->col || !s->sources || !s->statuses || !s->health || !s->own)
 		goto out;
 	for (size_t i = 0; i < s->n; i++)
-		collector_init(&s->col[i]);
+		collector_init(&s->col[i], &s->dir, s->dir_error, &s->limits);
+
 	rc = init_collectors(s, opt, err, errlen);
 out:
 	if (rc < 0) {
@@ -386,7 +474,10 @@ void scrape_free(struct scrape *s)
 	free(s->col);
 	free(s->sources);
 	free(s->statuses);
-	batch_free(s->self);
+	batch_free(s->health);
+	batch_free(s->own);
+	history_free(s->history);
+	segdir_close(&s->dir);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }

@@ -14,10 +14,13 @@
  * unless another request did so less than probe_ms ago: under load, a publish
  * becomes visible within probe_ms instead of costing two syscalls per
  * collector per request.  Only a collector whose sequence word moved is
- * snapshot and validated again.  A rendered body is reused, for the same format, encoding and
- * selection, until a collector publishes, a collector's up/down state changes,
- * or the body is older than cache_ms.  The exporter's own metrics in a reused
- * body are those of the moment it was rendered.
+ * snapshot and validated again.  A reply is a head and a tail.  The head - the
+ * collectors' families and their health metrics - is reused, for the same
+ * format, encoding and selection, until a collector publishes, a collector's
+ * up/down state changes, or it is older than cache_ms.  The tail - the
+ * exporter's own counters (requests, scrapes, renders, process_*) - is rendered
+ * for every request, so those are current at every scrape however long the
+ * head is cached.
  *
  * Thread safety: scrape_get may be called from several threads at once; probes
  * and renders are serialized inside.  Bodies are immutable and reference
@@ -32,12 +35,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gzip.h"
+
 #define SCRAPE_MAX_COLLECTORS   128
 #define SCRAPE_DEFAULT_CACHE_MS 1000
 #define SCRAPE_DEFAULT_PROBE_MS 20
 
 struct scrape_options {
-	const char *instance; /* segment names are /shmetrics.<instance>.<collector> */
+	const char *segments_dir; /* segments are SEGMENTS_DIR/INSTANCE/COLLECTOR.seg (segdir.h) */
+	const char *instance;
+	const struct seg_read_limits *limits; /* what a segment may be; NULL: the default */
+
 	const char *const *collectors;
 	size_t n_collectors;          /* at most SCRAPE_MAX_COLLECTORS */
 	uint32_t staleness_intervals; /* 0 means the default, 3 */
@@ -63,12 +71,21 @@ struct scrape_request {
 	struct scrape_selection sel;
 };
 
-/* An immutable response body; release it when sent. */
+/* An immutable, shared head of replies (see gzip.h for gz). */
 struct scrape_body {
 	atomic_uint refs;
-	bool gzip; /* data is gzip-compressed */
 	size_t len;
 	char *data;
+	struct gzip_head_info gz; /* a compressed head: what its tail needs */
+};
+
+/* One request's answer: head then tail, sent as one body.  Owned by the
+ * caller until scrape_reply_free. */
+struct scrape_reply {
+	struct scrape_body *head; /* a reference to the cached head */
+	char *tail;               /* this request's own, malloc'd */
+	size_t tail_len;
+	bool gzip; /* head and tail are one gzip member */
 };
 
 struct scrape;
@@ -90,10 +107,19 @@ int scrape_select(const struct scrape *s, const char *const *collect, size_t nco
 		  const char *const *exclude, size_t nexclude, struct scrape_selection *sel,
 		  char *err, size_t errlen);
 
-/* The body answering req, with one reference for the caller.  0, or -ENOMEM. */
-int scrape_get(struct scrape *s, const struct scrape_request *req, struct scrape_body **out);
+/* The reply to req in a new *out, for the caller to free.  0, or -ENOMEM. */
+int scrape_get(struct scrape *s, const struct scrape_request *req, struct scrape_reply **out);
 
-void scrape_body_release(struct scrape_body *b);
+static inline size_t scrape_reply_len(const struct scrape_reply *r)
+{
+	return r->head->len + r->tail_len;
+}
+
+/* Head and tail joined in one malloc'd, NUL-terminated buffer (the caller frees
+ * it); NULL on out of memory. */
+char *scrape_reply_join(const struct scrape_reply *r);
+
+void scrape_reply_free(struct scrape_reply *r);
 
 /* Counts one answered HTTP request in shmetrics_exporter_requests_total{code}. */
 void scrape_count_request(struct scrape *s, unsigned status);
@@ -104,5 +130,23 @@ enum scrape_refusal { SCRAPE_REFUSED_PER_IP, SCRAPE_REFUSED_TOTAL };
 enum scrape_refusal_answer { SCRAPE_ANSWERED_503, SCRAPE_CLOSED_AT_ACCEPT };
 void scrape_count_refused(struct scrape *s, enum scrape_refusal why,
 			  enum scrape_refusal_answer how);
+
+/*
+ * The history of recent values (history.h): created once, before serving;
+ * every batch the scrape reads from then on is recorded, and the history is
+ * freed with s.  0, or -ENOMEM/-EINVAL with err.
+ */
+struct history;
+struct history_options;
+int scrape_history_new(struct scrape *s, const struct history_options *opt, char *err,
+		       size_t errlen);
+struct history *scrape_history(struct scrape *s); /* NULL when none */
+
+/* Probes every segment now, as a request would: the history's sampler calls
+ * it so that every publish is recorded even when nobody scrapes. */
+void scrape_refresh(struct scrape *s);
+
+/* The shortest collection interval the segments state; 0 when none yet. */
+uint32_t scrape_min_interval_ms(struct scrape *s);
 
 #endif

@@ -2,26 +2,20 @@
  * One collector's segment, as seen by the exporter: open, probe, snapshot,
  * judge up or down.
  *
- * The probe: the segment's sequence word moves on every publish, so reading the
- * header (a 256-byte pread from a second descriptor, which cannot fault the way
- * a mapping of a truncated object can) tells whether the snapshot taken before
- * is still the latest batch.  Only then is the copy-and-validate skipped.  A
- * full read is forced at least once per FULL_CHECK_NS anyway, which bounds how
- * long a replaced segment or a reused writer pid can go unnoticed.
+ * The probe is seg_reader_unchanged: a pread of the header that tells whether
+ * the snapshot taken before is still the latest batch.  Only then is the
+ * copy-and-validate skipped.  A full read is forced at least once per
+ * FULL_CHECK_NS anyway, which bounds how long a replaced segment or a reused
+ * writer pid can go unnoticed.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "log.h"
 #include "scrape_internal.h"
-#include "segment_layout.h"
 
 #define FALLBACK_INTERVAL_MS 5000 /* a segment that states no interval */
 #define FULL_CHECK_NS        1000000000ull
@@ -43,77 +37,48 @@ static void sanitize(char *s)
 			*s = '?';
 }
 
-void collector_init(struct collector_state *c)
+void collector_init(struct collector_state *c, struct segdir *dir, const char *dir_error,
+		    const struct seg_read_limits *limits)
 {
-	c->probe_fd = -1;
+	c->dir = dir;
+	c->dir_error = dir_error;
+	c->limits = limits;
 }
 
 void collector_close(struct collector_state *c)
 {
 	seg_reader_close(c->reader);
 	c->reader = NULL;
-	if (c->probe_fd >= 0)
-		close(c->probe_fd);
-	c->probe_fd = -1;
 	c->view_ok = false;
 	render_tmpl_free(c->tmpl);
 	c->tmpl = NULL;
 }
 
-/* ---- the probe ---- */
-
-static bool read_header(int fd, struct seg_header *h)
-{
-	return fd >= 0 && pread(fd, h, sizeof *h, 0) == (ssize_t)sizeof *h;
-}
-
-static void reopen_probe(struct collector_state *c)
-{
-	if (c->probe_fd >= 0)
-		close(c->probe_fd);
-	c->probe_fd = shm_open(c->shm_name, O_RDONLY | O_CLOEXEC, 0);
-}
-
-static bool pid_exists(uint64_t pid)
-{
-	if (pid == 0 || pid > INT32_MAX)
-		return false;
-	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
-}
-
-/* True when the snapshot in c is still the segment's latest batch and the
- * writer's liveness as far as a cheap check can tell has not changed. */
+/* True when the snapshot in c is still the segment's latest batch. */
 static bool probe_unchanged(const struct collector_state *c, uint64_t mono_now)
 {
-	struct seg_header h;
-
-	if (!c->view_ok || mono_now - c->checked_ns >= FULL_CHECK_NS)
-		return false;
-	if (!read_header(c->probe_fd, &h))
-		return false;
-	return h.seq == c->seq_seen && h.writer_pid == (uint64_t)c->info.writer_pid &&
-	       h.writer_start == c->info.writer_start &&
-	       pid_exists(h.writer_pid) == c->info.writer_alive;
+	return c->view_ok && c->reader && mono_now - c->checked_ns < FULL_CHECK_NS &&
+	       seg_reader_unchanged(c->reader);
 }
 
 /* ---- the full read ---- */
 
 static int open_and_snapshot(struct collector_state *c, char *err, size_t errlen)
 {
-	struct seg_header h;
 	int rc;
 
+	if (c->dir->fd < 0) {
+		snprintf(err, errlen, "%s", c->dir_error);
+		return -ENOENT;
+	}
 	if (!c->reader) {
-		rc = seg_reader_open(&c->reader, c->shm_name, err, errlen);
+		rc = seg_reader_open(&c->reader, c->dir, c->name, c->limits, err, errlen);
 		if (rc < 0) {
 			c->reader = NULL;
 			return rc;
 		}
 		c->opens++;
 	}
-	reopen_probe(c);
-	/* read before the snapshot: a publish in between only costs a re-read */
-	c->seq_seen = read_header(c->probe_fd, &h) ? h.seq : UINT64_MAX;
 	rc = seg_reader_snapshot(c->reader, &c->view, &c->info, err, errlen);
 	if (rc < 0 && rc != -EAGAIN) {
 		seg_reader_close(c->reader);

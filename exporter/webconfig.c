@@ -9,9 +9,13 @@
 #include "webconfig.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <gnutls/gnutls.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #define PEM_MAX (1u << 20)
@@ -51,10 +55,33 @@ static char *resolve(const char *config_path, const char *path)
 	return out;
 }
 
+/*
+ * Opens a file for reading without waiting on a FIFO or a device: O_NONBLOCK,
+ * then it must be a regular file.  NULL with errno set otherwise (EINVAL for
+ * what is not a regular file).
+ */
+static FILE *open_regular(const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return NULL;
+	}
+	FILE *f = fdopen(fd, "r");
+	if (!f)
+		close(fd);
+	return f;
+}
+
 static int read_file(struct loader *l, const yaml_node_t *n, char **out)
 {
 	char *path = resolve(l->path, scalar(n));
-	FILE *f = path ? fopen(path, "re") : NULL;
+	FILE *f = path ? open_regular(path) : NULL;
 	int rc = 0;
 
 	if (!f) {
@@ -99,7 +126,7 @@ static int parse_version(struct loader *l, const yaml_node_t *n, int *out)
 			*out = versions[i].v;
 			return 0;
 		}
-	return fail_at(l, n, "expected TLS10, TLS11, TLS12 or TLS13, not ", s ? s : "a non-scalar");
+	return fail_at(l, n, "expected TLS10, TLS11, TLS12 or TLS13", "");
 }
 
 static int parse_client_auth(struct loader *l, const yaml_node_t *n)
@@ -114,7 +141,11 @@ static int parse_client_auth(struct loader *l, const yaml_node_t *n)
 			l->c->client_auth = (enum client_auth)i;
 			return 0;
 		}
-	return fail_at(l, n, "unknown client_auth_type ", s ? s : "(not a string)");
+	return fail_at(
+	    l, n,
+	    "unknown client_auth_type; expected NoClientCert, RequestClientCert, "
+	    "RequireAnyClientCert, VerifyClientCertIfGiven or RequireAndVerifyClientCert",
+	    "");
 }
 
 /* ---- sections ---- */
@@ -184,6 +215,36 @@ static int key_max_version(struct loader *l, const yaml_node_t *v)
 	return parse_version(l, v, &l->c->max_version);
 }
 
+/*
+ * The certificate, key and client CA as GnuTLS will take them at start: a
+ * file that is not PEM, or a key that does not match the certificate, is a
+ * configuration error here, not a failure to start (exit 1) later.
+ */
+static int check_credentials(struct loader *l, const yaml_node_t *n)
+{
+	const struct web_config *c = l->c;
+	gnutls_certificate_credentials_t cred;
+	gnutls_datum_t cert = { (unsigned char *)c->cert_pem, (unsigned)strlen(c->cert_pem) };
+	gnutls_datum_t key = { (unsigned char *)c->key_pem, (unsigned)strlen(c->key_pem) };
+	int rc;
+
+	if (gnutls_certificate_allocate_credentials(&cred) < 0)
+		return -ENOMEM;
+	rc = gnutls_certificate_set_x509_key_mem(cred, &cert, &key, GNUTLS_X509_FMT_PEM);
+	if (rc < 0)
+		rc = fail_at(l, n, "cert_file and key_file are not a PEM certificate and its key: ",
+			     gnutls_strerror(rc));
+	if (rc >= 0 && c->client_ca_pem) {
+		gnutls_datum_t ca = { (unsigned char *)c->client_ca_pem,
+				      (unsigned)strlen(c->client_ca_pem) };
+		rc = gnutls_certificate_set_x509_trust_mem(cred, &ca, GNUTLS_X509_FMT_PEM);
+		if (rc <= 0)
+			rc = fail_at(l, n, "client_ca_file holds no PEM certificate", "");
+	}
+	gnutls_certificate_free_credentials(cred);
+	return rc < 0 ? rc : 0;
+}
+
 static int check_tls(struct loader *l, const yaml_node_t *n)
 {
 	struct web_config *c = l->c;
@@ -192,9 +253,14 @@ static int check_tls(struct loader *l, const yaml_node_t *n)
 		return fail_at(l, n, "tls_server_config needs both cert_file and key_file", "");
 	if (c->client_auth != CLIENT_AUTH_NONE && !c->client_ca_pem)
 		return fail_at(l, n, "client_auth_type needs client_ca_file", "");
+	if (c->min_version == 0)
+		c->min_version = 12; /* the toolkit's default */
 	if (c->max_version && c->max_version < c->min_version)
-		return fail_at(l, n, "max_version is below min_version", "");
-	return 0;
+		return fail_at(l, n,
+			       "max_version is below min_version (TLS12 when it is not set); set "
+			       "min_version too, or raise max_version",
+			       "");
+	return check_credentials(l, n);
 }
 
 static int section_tls(struct loader *l, const yaml_node_t *v)
@@ -318,15 +384,17 @@ static int parse(struct loader *l, FILE *f)
 int web_config_load(struct web_config **out, const char *path, char *err, size_t errlen)
 {
 	struct loader l = { .path = path, .err = err, .errlen = errlen };
-	FILE *f = fopen(path, "re");
+	FILE *f = open_regular(path);
 	int rc;
 
 	*out = NULL;
 	if (!f) {
 		rc = -errno;
-		snprintf(err, errlen, "cannot open web config %s: %s", path, strerror(errno));
+		snprintf(err, errlen, "cannot open web config %s: %s", path,
+			 errno == EINVAL ? "not a regular file" : strerror(errno));
 		return rc;
 	}
+
 	l.c = calloc(1, sizeof *l.c);
 	rc = l.c ? parse(&l, f) : -ENOMEM;
 	fclose(f);

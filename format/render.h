@@ -7,6 +7,13 @@
  * first one wins and the later one is skipped and counted in the result.  Callers
  * put the exporter's own metrics first so that no collector can shadow them.
  *
+ * A body may also be rendered in two parts, a head (render_text_head,
+ * render_json_head) and a tail (render_text, render_json_tail), whose outputs
+ * concatenated read exactly as one body: the exporter caches the head, which
+ * only changes when a collector publishes, and renders its own counters as a
+ * tail at every request.  A source marked reserve in the head's list claims
+ * the names of the tail's families there, so that no collector can take them.
+ *
  * Views are trusted here (metrics_view_open checked them); nothing is logged.
  * Returns 0, or -ENOMEM (the output buffer is then in the failed state).
  */
@@ -48,19 +55,29 @@ struct render_source {
 	 */
 	struct render_tmpl *tmpl;
 	uint64_t meta_key;
+	/* Claims the names of its families, so that later sources cannot use
+	 * them, and renders nothing: the families come in another part. */
+	bool reserve;
 };
 
 struct render_result {
 	uint64_t duplicate_families; /* families skipped for an earlier one of the same name */
 	uint64_t series;             /* series rendered */
+	uint64_t families;           /* families rendered */
 	/* The first skipped family, for the caller's log line ("" if none). */
 	char dup_family[METRIC_NAME_MAX + 1];
 	char dup_collector[64];
 };
 
-/* Appends the text exposition of src[0..n) to out, in dialect d. */
+/* Appends the text exposition of src[0..n) to out, in dialect d (OpenMetrics
+ * ends with "# EOF"). */
 int render_text(struct buf *out, enum render_dialect d, const struct render_source *src, size_t n,
 		struct render_result *res);
+
+/* The same, as the head of a body: without the "# EOF" that the tail's
+ * render_text writes. */
+int render_text_head(struct buf *out, enum render_dialect d, const struct render_source *src,
+		     size_t n, struct render_result *res);
 
 /* What the JSON body says about one collector (see docs/exporter.md). */
 struct render_collector_status {
@@ -84,11 +101,13 @@ struct render_collector_status {
 int render_json(struct buf *out, const struct render_collector_status *col, size_t ncol,
 		const struct render_source *src, size_t n, struct render_result *res);
 
-/*
- * Counts the families of src[0..n) that the renderers would skip as duplicates,
- * without rendering (the caller needs the count before it renders its own metrics).
- */
-int render_count_duplicates(const struct render_source *src, size_t n, uint64_t *dups);
+/* The same document in two parts: the head leaves the "families" array open
+ * (res->families says how many it holds); the tail appends the families of
+ * src[0..n) and closes it.  head_had_families: the head's res->families > 0. */
+int render_json_head(struct buf *out, const struct render_collector_status *col, size_t ncol,
+		     const struct render_source *src, size_t n, struct render_result *res);
+int render_json_tail(struct buf *out, const struct render_source *src, size_t n,
+		     bool head_had_families, struct render_result *res);
 
 /*
  * Formats a sample value for the text formats (see numfmt.h): integers

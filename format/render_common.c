@@ -93,8 +93,12 @@ static int walk_source(struct nameset *seen, struct name_arena *arena,
 			note_duplicate(res, src, name, fam.name_len);
 			continue;
 		}
-		if (res)
+		if (src->reserve)
+			continue;
+		if (res) {
 			res->series += fam.n_series;
+			res->families++;
+		}
 		int rc = fn ? fn(ctx, src, i, &fam) : 0;
 		if (rc)
 			return rc;
@@ -114,16 +118,6 @@ int render_each_family(const struct render_source *src, size_t n, struct render_
 		rc = walk_source(&seen, &arena, &src[i], res, fn, ctx);
 	nameset_free(&seen);
 	arena_free(&arena);
-	return rc;
-}
-
-int render_count_duplicates(const struct render_source *src, size_t n, uint64_t *dups)
-{
-	struct render_result res;
-
-	memset(&res, 0, sizeof res);
-	int rc = render_each_family(src, n, &res, NULL, NULL);
-	*dups = res.duplicate_families;
 	return rc;
 }
 

@@ -420,15 +420,27 @@ static int put_family(void *ctx, const struct render_source *src, uint32_t index
 	return buf_failed(c->out) ? -ENOMEM : 0;
 }
 
-int render_text(struct buf *out, enum render_dialect d, const struct render_source *src, size_t n,
-		struct render_result *res)
+static int text_part(struct buf *out, enum render_dialect d, const struct render_source *src,
+		     size_t n, struct render_result *res, bool end)
 {
 	struct text_ctx c = { out, d, NULL, NULL };
 
 	if (res)
 		memset(res, 0, sizeof *res);
 	int rc = render_each_family(src, n, res, put_family, &c);
-	if (rc == 0 && d == RENDER_OPENMETRICS)
+	if (rc == 0 && end && d == RENDER_OPENMETRICS)
 		buf_puts(out, "# EOF\n");
 	return rc ? rc : buf_failed(out) ? -ENOMEM : 0;
+}
+
+int render_text(struct buf *out, enum render_dialect d, const struct render_source *src, size_t n,
+		struct render_result *res)
+{
+	return text_part(out, d, src, n, res, true);
+}
+
+int render_text_head(struct buf *out, enum render_dialect d, const struct render_source *src,
+		     size_t n, struct render_result *res)
+{
+	return text_part(out, d, src, n, res, false);
 }

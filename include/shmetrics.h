@@ -121,7 +121,9 @@ struct shmetrics_series;
  * a NULL options pointer means all defaults.
  */
 struct shmetrics_options {
-	/* Agent instance whose segments to use (segment /shmetrics.INSTANCE.NAME).
+	/* Agent instance whose segments to use (its directory: $SHMETRICS_SEGMENTS_DIR,
+	 * else /run/shmetrics, $XDG_RUNTIME_DIR/shmetrics or /tmp/shmetrics-UID, as
+	 * docs/cli.md says, then INSTANCE/NAME.seg).
 	 * NULL: $SHMETRICS_INSTANCE, else "main".  Ignored when name is NULL. */
 	const char *instance;
 	/* Publish interval in milliseconds (at least 10).  0: $SHMETRICS_INTERVAL
@@ -135,7 +137,7 @@ struct shmetrics_options {
  * shmetrics_open - attach to a collector's segment as its only writer.
  *
  * name NULL: the program was started by the agent as a "command" custom
- * collector; the segment is taken from $SHMETRICS_SEGMENT (and the name from
+ * collector; the segment is its descriptor $SHMETRICS_SEGMENT_FD (and the name from
  * $SHMETRICS_COLLECTOR).  name "NAME": attach to the segment the agent created
  * for the "external" custom collector NAME ([a-zA-Z0-9_-]{1,63}).  The segment
  * must exist (the agent creates it) and the caller needs read and write

@@ -80,91 +80,100 @@ static bool parse_duration(const char *s, unsigned *out)
 }
 
 struct target {
-	char shm_name[SEGMENT_NAME_MAX + 1];
+	int fd;            /* >= 0: the descriptor the agent handed a "command" collector */
+	struct segdir dir; /* else: the instance directory holding NAME.seg */
 	char collector[SEGMENT_COLLECTOR_MAX + 1];
+	char what[PATH_MAX + 80]; /* the segment, for messages */
 	unsigned env_interval_ms; /* 0: not given */
 };
 
+/* A descriptor number from the environment: a small non-negative integer that is open. */
+static int env_fd(const char *v)
+{
+	char *end;
+	long n = strtol(v, &end, 10);
+
+	if (*v == '\0' || *end != '\0' || n < 0 || n > 65535 || fcntl((int)n, F_GETFD) < 0)
+		return -1;
+	return (int)n;
+}
+
 static int target_from_env(struct target *t)
 {
-	const char *seg = getenv("SHMETRICS_SEGMENT"), *name = getenv("SHMETRICS_COLLECTOR");
+	const char *fd = getenv("SHMETRICS_SEGMENT_FD"), *name = getenv("SHMETRICS_COLLECTOR");
 	const char *iv = getenv("SHMETRICS_INTERVAL");
 
-	if (seg == NULL || *seg == '\0')
-		return client_fail(-EINVAL,
-				   "shmetrics_open(NULL): SHMETRICS_SEGMENT is not set; it is set "
-				   "by shmetrics-agent for a \"command\" custom collector.  To "
-				   "attach to an \"external\" one, pass its name");
-	if (seg[0] != '/' || strlen(seg) > SEGMENT_NAME_MAX)
-		return client_fail(-EINVAL,
-				   "SHMETRICS_SEGMENT=\"%.80s\" is not a segment name "
-				   "(/shmetrics.INSTANCE.NAME)",
-				   seg);
-	snprintf(t->shm_name, sizeof t->shm_name, "%s", seg);
-	const char *dot = strrchr(seg, '.');
+	if (fd == NULL || *fd == '\0')
+		return client_fail(
+		    -EINVAL, "shmetrics_open(NULL): SHMETRICS_SEGMENT_FD is not set; it is set "
+			     "by shmetrics-agent for a \"command\" custom collector.  To "
+			     "attach to an \"external\" one, pass its name");
+	t->fd = env_fd(fd);
+	if (t->fd < 0)
+		return client_fail(
+		    -EBADF, "SHMETRICS_SEGMENT_FD is not an open descriptor; was this process "
+			    "started by shmetrics-agent (or did it close the descriptor)?");
 	snprintf(t->collector, sizeof t->collector, "%s",
-		 name && segment_part_valid(name) ? name
-		 : dot                            ? dot + 1
-						  : seg + 1);
+		 name && segment_part_valid(name) ? name : "command");
+	snprintf(t->what, sizeof t->what, "the segment of collector %s (descriptor %d)",
+		 t->collector, t->fd);
 	if (iv != NULL && !parse_duration(iv, &t->env_interval_ms))
 		return client_fail(-EINVAL,
-				   "SHMETRICS_INTERVAL=\"%.40s\" is not a duration such "
-				   "as \"10s\" or \"500ms\"",
-				   iv);
+				   "SHMETRICS_INTERVAL is not a duration such as \"10s\" or "
+				   "\"500ms\"");
 	return 0;
 }
 
 static int target_from_name(struct target *t, const char *name, const char *instance)
 {
-	char why[256];
+	char base[PATH_MAX], why[PATH_MAX + 256];
 
 	if (instance == NULL)
 		instance = getenv("SHMETRICS_INSTANCE");
 	if (instance == NULL || *instance == '\0')
 		instance = "main";
-	if (segment_name(t->shm_name, sizeof t->shm_name, instance, name, why, sizeof why) < 0)
-		return client_fail(-EINVAL, "shmetrics_open(\"%.80s\"): %s", name, why);
+	if (!segment_part_valid(name))
+		return client_fail(-EINVAL,
+				   "shmetrics_open: \"%.80s\" is not a collector name (1 to 63 "
+				   "characters of [a-zA-Z0-9_-])",
+				   name);
+	if (segdir_find_base(instance, base, sizeof base, why, sizeof why) < 0 ||
+	    segdir_open(&t->dir, base, instance, (uid_t)-1, why, sizeof why) < 0)
+		return client_fail(-ENOENT, "shmetrics_open(\"%s\"): %s", name, why);
 	snprintf(t->collector, sizeof t->collector, "%s", name);
+	snprintf(t->what, sizeof t->what, "segment %s/%s" SEGDIR_SUFFIX, t->dir.path, name);
 	return 0;
+}
+
+/* The interval the agent wrote into the segment (pread: nothing here can
+ * fault), 0 when there is none to read; seg_writer_attach reports the rest. */
+static unsigned header_interval(int fd)
+{
+	struct seg_header h;
+
+	if (seg_header_pread(fd, &h) < 0 || h.magic != SEGMENT_MAGIC)
+		return 0;
+	return h.interval_ms <= 86400000u ? (unsigned)h.interval_ms : 0;
 }
 
 /*
- * Reads the interval the agent wrote into the segment and refuses a segment
- * another live process writes.  The caller holds the segment's flock, which the
- * CLI and other attaching libraries take too, so the check and the attach are
- * one step for all of them.
+ * A descriptor of the segment holding its flock, or -1 (attach then reports
+ * why).  An inherited descriptor is reopened through /proc/self/fd: flock
+ * belongs to an open file description, which every process that inherited
+ * the descriptor shares, so locking it would exclude no one.
  */
-static int inspect_header(int fd, const char *shm_name, unsigned *interval_ms)
+static int lock_segment(const struct target *t)
 {
-	struct stat st;
-	void *base = MAP_FAILED;
+	char self[64];
+	int fd;
 
-	if (fstat(fd, &st) == 0 && (size_t)st.st_size >= SEGMENT_HEADER_SIZE)
-		base = mmap(NULL, SEGMENT_HEADER_SIZE, PROT_READ, MAP_SHARED, fd, 0);
-	if (base == MAP_FAILED)
-		return 0; /* seg_writer_attach reports it with the reason */
-	_Atomic uint64_t *w = base;
-	uint64_t magic = atomic_load_explicit(&w[0], memory_order_acquire);
-	uint64_t pid = atomic_load_explicit(&w[SEG_WORD(writer_pid)], memory_order_relaxed);
-	uint64_t start = atomic_load_explicit(&w[SEG_WORD(writer_start)], memory_order_relaxed);
-	uint64_t iv = atomic_load_explicit(&w[SEG_WORD(interval_ms)], memory_order_relaxed);
-	munmap(base, SEGMENT_HEADER_SIZE);
-	if (magic != SEGMENT_MAGIC)
-		return 0;
-	*interval_ms = iv <= 86400000u ? (unsigned)iv : 0;
-	if (pid != 0 && pid != (uint64_t)getpid() && process_alive(pid, start))
-		return client_fail(-EBUSY,
-				   "segment %s already has a writer, process %llu; a "
-				   "collector has exactly one writer process",
-				   shm_name, (unsigned long long)pid);
-	return 0;
-}
-
-/* An fd of the segment holding its flock, or -1 (attach then reports why). */
-static int lock_segment(const char *shm_name)
-{
-	int fd = shm_open(shm_name, O_RDONLY | O_CLOEXEC, 0);
-
+	if (t->fd >= 0) {
+		snprintf(self, sizeof self, "/proc/self/fd/%d", t->fd);
+		fd = open(self, O_RDONLY | O_CLOEXEC);
+	} else {
+		char why[256];
+		fd = segdir_open_segment(&t->dir, t->collector, O_RDONLY, NULL, why, sizeof why);
+	}
 	if (fd < 0)
 		return -1;
 	while (flock(fd, LOCK_EX) < 0) {
@@ -287,19 +296,15 @@ static unsigned choose_interval(const struct shmetrics_options *o, const struct 
 
 static int attach(struct shmetrics *m, const struct target *t, const struct shmetrics_options *o)
 {
-	char why[512];
-	unsigned header_ms = 0;
-	int fd = lock_segment(t->shm_name);
-	int rc = fd >= 0 ? inspect_header(fd, t->shm_name, &header_ms) : 0;
+	char why[PATH_MAX + 256];
+	/* The flock serialises attaching with the CLI's read-modify-publish. */
+	int fd = lock_segment(t);
+	unsigned header_ms = fd >= 0 ? header_interval(fd) : 0;
+	int rc = t->fd >= 0 ? seg_writer_attach_fd(&m->writer, t->fd, t->what, why, sizeof why)
+			    : seg_writer_attach(&m->writer, &t->dir, t->collector, why, sizeof why);
 
-	if (rc == 0)
-		rc = seg_writer_attach(&m->writer, t->shm_name, why, sizeof why);
-	else
-		why[0] = '\0'; /* the message is already recorded */
 	if (fd >= 0)
 		close(fd); /* releases the flock */
-	if (rc < 0 && why[0] == '\0')
-		return rc;
 	if (rc < 0)
 		return client_fail(rc, "collector \"%s\": %s%s", t->collector, why,
 				   rc == -EACCES ? " (the segment's owner, group and mode decide "
@@ -328,31 +333,22 @@ static void destroy(struct shmetrics *m, bool sync_ready)
 	free(m);
 }
 
-SHMETRICS_API struct shmetrics *shmetrics_open(const char *name,
-					       const struct shmetrics_options *options)
+/* A new collector attached to t's segment, or NULL with the reason recorded. */
+static struct shmetrics *open_target(const struct target *t,
+				     const struct shmetrics_options *options)
 {
-	struct target t = { .env_interval_ms = 0 };
-	struct shmetrics *m;
-	int rc = name ? target_from_name(&t, name, options ? options->instance : NULL)
-		      : target_from_env(&t);
+	struct shmetrics *m = calloc(1, sizeof *m);
 
-	if (rc < 0)
-		return NULL;
-	m = calloc(1, sizeof *m);
-	if (m == NULL) {
-		client_fail(-ENOMEM, "shmetrics_open: out of memory");
-		return NULL;
-	}
-	atomic_init(&m->dropped, 0);
-	snprintf(m->shm_name, sizeof m->shm_name, "%s", t.shm_name);
-	snprintf(m->collector, sizeof m->collector, "%s", t.collector);
-	if (init_sync(m) < 0) {
+	if (m == NULL || init_sync(m) < 0) {
 		free(m);
 		client_fail(-ENOMEM, "shmetrics_open: out of memory");
 		return NULL;
 	}
+	atomic_init(&m->dropped, 0);
+	snprintf(m->what, sizeof m->what, "%s", t->what);
+	snprintf(m->collector, sizeof m->collector, "%s", t->collector);
 	client_reserve_self(m);
-	rc = attach(m, &t, options);
+	int rc = attach(m, t, options);
 	if (rc == 0)
 		rc = shmetrics_publish(m);
 	if (rc == 0 && !(options && (options->flags & SHMETRICS_NO_PUBLISHER)))
@@ -361,6 +357,18 @@ SHMETRICS_API struct shmetrics *shmetrics_open(const char *name,
 		destroy(m, true);
 		return NULL;
 	}
+	return m;
+}
+
+SHMETRICS_API struct shmetrics *shmetrics_open(const char *name,
+					       const struct shmetrics_options *options)
+{
+	struct target t = { .fd = -1, .dir = { .fd = -1 } };
+	int rc = name ? target_from_name(&t, name, options ? options->instance : NULL)
+		      : target_from_env(&t);
+	struct shmetrics *m = rc == 0 ? open_target(&t, options) : NULL;
+
+	segdir_close(&t.dir); /* the writer holds the segment's own descriptor */
 	return m;
 }
 

@@ -116,7 +116,7 @@ struct shmetrics {
 	struct seg_writer *writer;
 	struct batch *batch;
 	struct batch_limits lim;
-	char shm_name[SEGMENT_NAME_MAX + 1];
+	char what[PATH_MAX + 80]; /* the segment, for messages */
 	char collector[SEGMENT_COLLECTOR_MAX + 1];
 	unsigned interval_ms;
 	struct client_usage used;

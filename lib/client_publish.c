@@ -69,6 +69,6 @@ int client_publish_locked(struct shmetrics *m)
 	rc = seg_writer_publish(m->writer, m->batch, err, sizeof err);
 	if (rc < 0)
 		return client_fail(rc, "collector \"%s\": publishing to %s failed: %s",
-				   m->collector, m->shm_name, err);
+				   m->collector, m->what, err);
 	return 0;
 }

@@ -436,6 +436,16 @@ uint32_t batch_dropped(const struct batch *b)
 	return b->dropped;
 }
 
+void batch_room(const struct batch *b, struct batch_limits *room)
+{
+	room->max_families = b->lim.max_families - b->hdr.n_families;
+	room->max_series = b->lim.max_series - b->hdr.n_series;
+	room->max_labels = b->lim.max_labels - b->hdr.n_labels;
+	room->max_values = b->lim.max_values - b->hdr.n_values;
+	room->max_bounds = b->lim.max_bounds - b->hdr.n_bounds;
+	room->string_bytes = b->lim.string_bytes - b->hdr.strings_len;
+}
+
 /* Adds a series with room for nvalues values; returns its first value index via *vidx. */
 static int add_series(struct batch *b, const char *const *names, const char *const *values,
 		      size_t n, uint32_t nvalues, uint32_t *vidx, char *err, size_t errlen)

@@ -226,6 +226,14 @@ int batch_add_summary(struct batch *b, const char *const *names, const char *con
 /* Series refused since the last reset because a limit was reached (-ENOSPC). */
 uint32_t batch_dropped(const struct batch *b);
 
+/*
+ * What the batch can still take before a limit refuses: families, series, label
+ * pairs, values, bounds and string bytes.  A collector whose series count depends
+ * on the host (one per cgroup, per process group) sizes its output with this
+ * instead of finding the limit half-way through a family.
+ */
+void batch_room(const struct batch *b, struct batch_limits *room);
+
 /* Records the outcome of the collection (error may be NULL). */
 void batch_set_status(struct batch *b, bool success, uint64_t duration_ns, const char *error);
 

@@ -22,12 +22,19 @@
 #define READ_TRIES 64
 
 struct seg_reader {
-	char name[SEGMENT_NAME_MAX + 1];
+	const struct segdir *dir; /* NULL: opened from a descriptor, never reopened */
+	char collector[SEGMENT_COLLECTOR_MAX + 1];
+	char what[PATH_MAX + 80]; /* "segment DIR/NAME.seg", for messages */
 	int fd;
 	void *base;
 	size_t size;
+	struct seg_read_limits lim;
 	unsigned char *buf; /* private copy of one latch copy */
 	size_t buf_size;
+	/* What the last good snapshot saw (seg_reader_unchanged). */
+	bool seen;
+	uint64_t seen_seq, seen_writer;
+	bool seen_alive;
 };
 
 /* ---- SIGBUS guard ---- */
@@ -71,6 +78,23 @@ static void unmap(struct seg_reader *r)
 		close(r->fd);
 	r->base = NULL;
 	r->fd = -1;
+	r->seen = false;
+}
+
+/* Why header h (checked for consistency) is beyond the reader's limits, or NULL.
+ * The header's own numbers are not repeated: they are the writer's words. */
+static const char *beyond_limits(const struct seg_reader *r, const struct seg_header *h)
+{
+	struct batch_limits l;
+	const struct batch_limits *m = &r->lim.max;
+
+	seg_header_limits(h, &l);
+	if (l.max_series > m->max_series || l.max_values > m->max_values)
+		return "declares more series or values than this reader accepts";
+	if (l.max_families > m->max_families || l.max_labels > m->max_labels ||
+	    l.max_bounds > m->max_bounds || l.string_bytes > m->string_bytes)
+		return "declares larger sections than this reader accepts";
+	return NULL;
 }
 
 static int copy_header(struct seg_reader *r, struct seg_header *h, char *err, size_t errlen)
@@ -80,7 +104,7 @@ static int copy_header(struct seg_reader *r, struct seg_header *h, char *err, si
 
 	if (sigsetjmp(jb, 0) != 0) {
 		bus_guard = NULL;
-		snprintf(err, errlen, "segment %s was truncated under its readers", r->name);
+		snprintf(err, errlen, "%s was truncated under its readers", r->what);
 		return -EPROTO;
 	}
 	bus_guard = &jb;
@@ -90,25 +114,30 @@ static int copy_header(struct seg_reader *r, struct seg_header *h, char *err, si
 	bus_guard = NULL;
 	h->magic = magic;
 	if (seg_header_check(h, r->size, why, sizeof why) < 0) {
-		snprintf(err, errlen, "segment %s refused: %s", r->name, why);
+		snprintf(err, errlen, "%s refused: %s", r->what, why);
+		return -EPROTO;
+	}
+	const char *beyond = beyond_limits(r, h);
+	if (beyond) {
+		snprintf(err, errlen, "%s refused: it %s", r->what, beyond);
 		return -EPROTO;
 	}
 	return 0;
 }
 
-static int map(struct seg_reader *r, char *err, size_t errlen)
+/* Maps r->fd (already open and checked) after checking its size. */
+static int map_fd(struct seg_reader *r, char *err, size_t errlen)
 {
 	struct stat st;
 
-	r->fd = shm_open(r->name, O_RDONLY | O_CLOEXEC, 0);
-	if (r->fd < 0) {
-		int e = errno;
-		snprintf(err, errlen, "shm_open(\"%s\") failed: %s", r->name, strerror(e));
-		return -e;
-	}
 	if (fstat(r->fd, &st) < 0 || (size_t)st.st_size < SEGMENT_HEADER_SIZE) {
-		snprintf(err, errlen, "segment %s is too small to be a segment", r->name);
-		unmap(r);
+		snprintf(err, errlen, "%s is too small to be a segment", r->what);
+		return -EPROTO;
+	}
+	if ((uint64_t)st.st_size > r->lim.max_bytes) {
+		snprintf(err, errlen,
+			 "%s refused: it is larger than this reader accepts (%llu bytes at most)",
+			 r->what, (unsigned long long)r->lim.max_bytes);
 		return -EPROTO;
 	}
 	r->size = (size_t)st.st_size;
@@ -116,11 +145,24 @@ static int map(struct seg_reader *r, char *err, size_t errlen)
 	if (r->base == MAP_FAILED) {
 		int e = errno;
 		r->base = NULL;
-		snprintf(err, errlen, "mmap(\"%s\") failed: %s", r->name, strerror(e));
-		unmap(r);
+		snprintf(err, errlen, "mmap(%s) failed: %s", r->what, strerror(e));
 		return -e;
 	}
 	return 0;
+}
+
+static int map(struct seg_reader *r, char *err, size_t errlen)
+{
+	r->fd = segdir_open_segment(r->dir, r->collector, O_RDONLY, NULL, err, errlen);
+	if (r->fd < 0) {
+		int rc = r->fd;
+		r->fd = -1;
+		return rc;
+	}
+	int rc = map_fd(r, err, errlen);
+	if (rc < 0)
+		unmap(r);
+	return rc;
 }
 
 static int ensure_buffer(struct seg_reader *r, size_t capacity, char *err, size_t errlen)
@@ -129,7 +171,7 @@ static int ensure_buffer(struct seg_reader *r, size_t capacity, char *err, size_
 		return 0;
 	unsigned char *nb = realloc(r->buf, capacity);
 	if (nb == NULL) {
-		snprintf(err, errlen, "out of memory reading segment %s", r->name);
+		snprintf(err, errlen, "out of memory reading %s", r->what);
 		return -ENOMEM;
 	}
 	r->buf = nb;
@@ -137,18 +179,24 @@ static int ensure_buffer(struct seg_reader *r, size_t capacity, char *err, size_
 	return 0;
 }
 
-int seg_reader_open(struct seg_reader **out, const char *shm_name, char *err, size_t errlen)
+static struct seg_reader *reader_new(const struct seg_read_limits *lim)
 {
 	struct seg_reader *r = calloc(1, sizeof *r);
-	struct seg_header h;
-	int rc;
 
 	pthread_once(&bus_once, install_bus_guard);
 	if (r == NULL)
-		return -ENOMEM;
+		return NULL;
 	r->fd = -1;
-	snprintf(r->name, sizeof r->name, "%s", shm_name);
-	rc = map(r, err, errlen);
+	r->lim = *lim;
+	return r;
+}
+
+/* The header check and the buffer, for a reader whose file is mapped. */
+static int finish_open(struct seg_reader **out, struct seg_reader *r, int rc, char *err,
+		       size_t errlen)
+{
+	struct seg_header h;
+
 	if (rc == 0)
 		rc = copy_header(r, &h, err, errlen);
 	if (rc == 0)
@@ -161,6 +209,44 @@ int seg_reader_open(struct seg_reader **out, const char *shm_name, char *err, si
 	return 0;
 }
 
+int seg_reader_open(struct seg_reader **out, const struct segdir *d, const char *collector,
+		    const struct seg_read_limits *lim, char *err, size_t errlen)
+{
+	struct seg_reader *r = reader_new(lim);
+
+	if (r == NULL) {
+		snprintf(err, errlen, "out of memory opening the segment of %s", collector);
+		return -ENOMEM;
+	}
+	r->dir = d;
+	snprintf(r->collector, sizeof r->collector, "%s", collector);
+	snprintf(r->what, sizeof r->what, "segment %s/%s" SEGDIR_SUFFIX, d->path, collector);
+	return finish_open(out, r, map(r, err, errlen), err, errlen);
+}
+
+int seg_reader_open_fd(struct seg_reader **out, int fd, const char *what,
+		       const struct seg_read_limits *lim, char *err, size_t errlen)
+{
+	struct seg_reader *r = reader_new(lim);
+	int rc = segdir_check_fd(fd, (uid_t)-1, what, NULL, err, errlen);
+
+	if (r == NULL || rc < 0) {
+		free(r);
+		if (rc == 0)
+			snprintf(err, errlen, "out of memory opening %s", what);
+		return rc < 0 ? rc : -ENOMEM;
+	}
+	snprintf(r->what, sizeof r->what, "%s", what);
+	r->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (r->fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "dup(%s) failed: %s", what, strerror(errno));
+	} else {
+		rc = map_fd(r, err, errlen);
+	}
+	return finish_open(out, r, rc, err, errlen);
+}
+
 void seg_reader_close(struct seg_reader *r)
 {
 	if (r == NULL)
@@ -170,16 +256,21 @@ void seg_reader_close(struct seg_reader *r)
 	free(r);
 }
 
-/* Follows a segment that was removed or replaced (the agent re-created it). */
+/* Follows a segment that was removed, replaced or resized (the agent re-created
+ * it, or a writer changed its size: the size is checked again). */
 static int follow_replacement(struct seg_reader *r, char *err, size_t errlen)
 {
 	struct stat st;
 
-	if (fstat(r->fd, &st) == 0 && st.st_nlink > 0 && (size_t)st.st_size == r->size)
+	if (r->fd >= 0 && fstat(r->fd, &st) == 0 && st.st_nlink > 0 &&
+	    (size_t)st.st_size == r->size)
 		return 0;
+	if (r->dir == NULL) {
+		snprintf(err, errlen, "%s was resized or removed", r->what);
+		return -EPROTO;
+	}
 	unmap(r);
-	int rc = map(r, err, errlen);
-	return rc == -ENOENT ? -ENOENT : rc;
+	return map(r, err, errlen);
 }
 
 /* ---- snapshot ---- */
@@ -196,7 +287,7 @@ static int guarded_latch_read(struct seg_reader *r, const struct seg_header *h, 
 
 	if (sigsetjmp(jb, 0) != 0) {
 		bus_guard = NULL;
-		snprintf(err, errlen, "segment %s was truncated under its readers", r->name);
+		snprintf(err, errlen, "%s was truncated under its readers", r->what);
 		return -EPROTO;
 	}
 	bus_guard = &jb;
@@ -206,21 +297,33 @@ static int guarded_latch_read(struct seg_reader *r, const struct seg_header *h, 
 		snprintf(err, errlen, "collector %s kept publishing through %d read attempts",
 			 h->collector, READ_TRIES);
 	else if (rc < 0)
-		snprintf(err, errlen, "segment %s holds a batch with an impossible length",
-			 r->name);
+		snprintf(err, errlen, "%s holds a batch with an impossible length", r->what);
 	return rc;
 }
 
-static void fill_info(struct seg_info *info, const struct seg_header *h)
+/* A writer is alive while it holds the writer lock (segment_layout.h). */
+static void fill_info(struct seg_info *info, const struct seg_header *h, int fd)
 {
+	pid_t pid = SEG_WRITER_PID(h->writer);
+
 	snprintf(info->collector, sizeof info->collector, "%s", h->collector);
-	info->writer_pid = h->writer_pid <= (uint64_t)INT32_MAX ? (pid_t)h->writer_pid : 0;
-	info->writer_start = h->writer_start;
-	info->writer_alive = process_alive(h->writer_pid, h->writer_start);
+	info->writer_pid = pid > 0 ? pid : 0;
+	info->writer_start = SEG_WRITER_TOKEN(h->writer);
+	info->writer_alive = h->writer != 0 && seg_writer_locked(fd);
 	info->interval_ms = h->interval_ms > UINT32_MAX ? UINT32_MAX : (uint32_t)h->interval_ms;
 	info->generation = h->generation;
 	info->publishes = h->publishes;
 	info->series_dropped = h->series_dropped;
+}
+
+bool seg_reader_unchanged(struct seg_reader *r)
+{
+	struct seg_header h;
+
+	if (!r->seen || r->fd < 0 || seg_header_pread(r->fd, &h) < 0)
+		return false;
+	return h.seq == r->seen_seq && h.writer == r->seen_writer &&
+	       (h.writer != 0 && seg_writer_locked(r->fd)) == r->seen_alive;
 }
 
 int seg_reader_snapshot(struct seg_reader *r, struct metrics_view *view, struct seg_info *info,
@@ -237,14 +340,20 @@ int seg_reader_snapshot(struct seg_reader *r, struct metrics_view *view, struct 
 	if (rc == 0)
 		rc = ensure_buffer(r, h.copy_capacity, err, errlen);
 	if (rc == 0 && info != NULL)
-		fill_info(info, &h);
+		fill_info(info, &h, r->fd);
 	if (rc == 0)
 		rc = guarded_latch_read(r, &h, &len, err, errlen);
 	if (rc < 0)
 		return rc;
 	seg_header_limits(&h, &lim);
 	rc = metrics_view_open(view, r->buf, len, &lim, why, sizeof why);
-	if (rc < 0)
-		snprintf(err, errlen, "segment %s holds a corrupt batch: %s", r->name, why);
-	return rc;
+	if (rc < 0) {
+		snprintf(err, errlen, "%s holds a corrupt batch: %s", r->what, why);
+		return rc;
+	}
+	r->seen = true;
+	r->seen_seq = h.seq; /* read before the batch: a publish in between costs a re-read */
+	r->seen_writer = h.writer;
+	r->seen_alive = h.writer != 0 && seg_writer_locked(r->fd);
+	return 0;
 }

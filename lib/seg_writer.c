@@ -1,5 +1,6 @@
 /* The writer side of a segment: one collector process publishing its batches. */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,62 +33,81 @@ static _Atomic uint64_t *header_word(const struct seg_writer *w, size_t word)
 	return (_Atomic uint64_t *)w->base + word;
 }
 
-static int map_segment(struct seg_writer *w, const char *shm_name, char *err, size_t errlen)
+/* Maps the segment file fd (owned by w from now on) read-write. */
+static int map_segment(struct seg_writer *w, int fd, const char *what, char *err, size_t errlen)
 {
 	struct stat st;
-	int fd = shm_open(shm_name, O_RDWR | O_CLOEXEC, 0);
 
-	if (fd < 0) {
-		int e = errno;
-		snprintf(err, errlen, "shm_open(\"%s\") failed: %s%s", shm_name, strerror(e),
-			 e == ENOENT ? " (the agent creates collector segments)" : "");
-		return -e;
-	}
+	w->fd = fd;
 	if (fstat(fd, &st) < 0 || (size_t)st.st_size < SEGMENT_HEADER_SIZE) {
-		close(fd);
-		snprintf(err, errlen, "segment %s is too small to be a segment", shm_name);
+		snprintf(err, errlen, "%s is too small to be a segment", what);
 		return -EPROTO;
 	}
 	w->size = (size_t)st.st_size;
 	w->base = mmap(NULL, w->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	int e = errno;
-	w->fd = fd;
 	if (w->base == MAP_FAILED) {
+		int e = errno;
 		w->base = NULL;
-		snprintf(err, errlen, "mmap(\"%s\") failed: %s", shm_name, strerror(e));
+		snprintf(err, errlen, "mmap(%s) failed: %s", what, strerror(e));
 		return -e;
 	}
 	return 0;
 }
 
-int seg_writer_attach(struct seg_writer **out, const char *shm_name, char *err, size_t errlen)
+static int check_header(struct seg_writer *w, const char *what, char *err, size_t errlen)
 {
-	struct seg_writer *w = calloc(1, sizeof *w);
 	char why[256];
-	int rc;
 
-	if (w == NULL)
-		return -ENOMEM;
-	w->fd = -1;
-	rc = map_segment(w, shm_name, err, errlen);
-	if (rc < 0)
-		goto fail;
 	if (atomic_load_explicit(header_word(w, 0), memory_order_acquire) != SEGMENT_MAGIC) {
-		rc = -EPROTO;
-		snprintf(err, errlen, "segment %s is not initialised (bad magic)", shm_name);
-		goto fail;
+		snprintf(err, errlen, "%s is not initialised (bad magic)", what);
+		return -EPROTO;
 	}
 	words_load(&w->hdr, w->base, sizeof w->hdr / 8);
-	rc = seg_header_check(&w->hdr, w->size, why, sizeof why);
-	if (rc < 0) {
-		snprintf(err, errlen, "segment %s: %s", shm_name, why);
-		goto fail;
+	if (seg_header_check(&w->hdr, w->size, why, sizeof why) < 0) {
+		snprintf(err, errlen, "%s: %s", what, why);
+		return -EPROTO;
 	}
+	return 0;
+}
+
+/* The writer lock (segment_layout.h), or -EBUSY: one writer per segment. */
+static int lock_as_writer(int fd, const char *what, char *err, size_t errlen)
+{
+	int rc = seg_writer_lock(fd);
+
+	if (rc == -EBUSY)
+		snprintf(err, errlen,
+			 "%s already has a writer; a collector has exactly one writer process",
+			 what);
+	else if (rc < 0)
+		snprintf(err, errlen, "locking %s failed: %s", what, strerror(-rc));
+	return rc;
+}
+
+/* Takes fd (closed on failure too) and makes w the segment's writer. */
+
+static int attach(struct seg_writer **out, int fd, const char *what, char *err, size_t errlen)
+{
+	struct seg_writer *w = calloc(1, sizeof *w);
+	int rc;
+
+	if (w == NULL) {
+		close(fd);
+		snprintf(err, errlen, "out of memory attaching to %s", what);
+		return -ENOMEM;
+	}
+	rc = map_segment(w, fd, what, err, errlen);
+	if (rc == 0)
+		rc = check_header(w, what, err, errlen);
+	if (rc == 0)
+		rc = lock_as_writer(fd, what, err, errlen);
+	if (rc < 0)
+		goto fail;
 	seg_header_limits(&w->hdr, &w->limits);
 	w->last_meta = malloc(w->hdr.copy_capacity);
 	if (w->last_meta == NULL) {
 		rc = -ENOMEM;
-		snprintf(err, errlen, "out of memory attaching to %s", shm_name);
+		snprintf(err, errlen, "out of memory attaching to %s", what);
 		goto fail;
 	}
 	w->latch.seq = header_word(w, SEG_WORD(seq));
@@ -95,15 +115,58 @@ int seg_writer_attach(struct seg_writer **out, const char *shm_name, char *err, 
 	w->latch.copy[1] = seg_words(w->base, w->hdr.copy_offset[1]);
 	w->generation = atomic_load_explicit(header_word(w, SEG_WORD(generation)),
 					     memory_order_relaxed);
-	atomic_store_explicit(header_word(w, SEG_WORD(writer_pid)), (uint64_t)getpid(),
-			      memory_order_relaxed);
-	atomic_store_explicit(header_word(w, SEG_WORD(writer_start)), process_start_token(getpid()),
+	atomic_store_explicit(header_word(w, SEG_WORD(writer)),
+			      SEG_WRITER(getpid(), process_start_token(getpid())),
 			      memory_order_relaxed);
 	*out = w;
 	return 0;
 fail:
 	seg_writer_detach(w);
 	return rc;
+}
+
+int seg_writer_attach(struct seg_writer **out, const struct segdir *d, const char *collector,
+		      char *err, size_t errlen)
+{
+	char what[PATH_MAX + 80];
+	int fd = segdir_open_segment(d, collector, O_RDWR, NULL, err, errlen);
+
+	if (fd < 0) {
+		if (fd == -ENOENT)
+			snprintf(err + strlen(err), errlen - strlen(err),
+				 " (the agent creates collector segments)");
+		return fd;
+	}
+	snprintf(what, sizeof what, "segment %s/%s" SEGDIR_SUFFIX, d->path, collector);
+	return attach(out, fd, what, err, errlen);
+}
+
+/* An open file description of fd's file of our own: the writer lock belongs to
+ * a description, and an inherited descriptor shares its description with every
+ * process that inherited it, so that a lock taken on it would outlive us. */
+static int reopen_own(int fd, char *err, size_t errlen, const char *what)
+{
+	char self[64];
+
+	snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
+	int own = open(self, O_RDWR | O_CLOEXEC);
+	if (own < 0)
+		snprintf(err, errlen, "reopening %s through %s failed: %s", what, self,
+			 strerror(errno));
+	return own;
+}
+
+int seg_writer_attach_fd(struct seg_writer **out, int fd, const char *what, char *err,
+			 size_t errlen)
+{
+	int rc = segdir_check_fd(fd, (uid_t)-1, what, NULL, err, errlen);
+	int own = rc == 0 ? reopen_own(fd, err, errlen, what) : -1;
+
+	if (rc < 0)
+		return rc;
+	if (own < 0)
+		return -EIO;
+	return attach(out, own, what, err, errlen);
 }
 
 void seg_writer_detach(struct seg_writer *w)
@@ -120,12 +183,8 @@ void seg_writer_detach(struct seg_writer *w)
 
 void seg_writer_detach_resident(struct seg_writer *w)
 {
-	if (w != NULL && w->base != NULL) {
-		atomic_store_explicit(header_word(w, SEG_WORD(writer_start)), 0,
-				      memory_order_relaxed);
-		atomic_store_explicit(header_word(w, SEG_WORD(writer_pid)), 0,
-				      memory_order_relaxed);
-	}
+	if (w != NULL && w->base != NULL)
+		atomic_store_explicit(header_word(w, SEG_WORD(writer)), 0, memory_order_relaxed);
 	seg_writer_detach(w);
 }
 
@@ -180,7 +239,7 @@ static int reserve_copies(struct seg_writer *w, size_t len, char *err, size_t er
 		if (rc < 0) {
 			snprintf(err, errlen, "fallocate(\"%s\" copy %d, %zu bytes) failed: %s%s",
 				 w->hdr.collector, i, want, strerror(-rc),
-				 rc == -ENOSPC ? " (is /dev/shm full?)" : "");
+				 rc == -ENOSPC ? " (is the file system full?)" : "");
 			return rc;
 		}
 	}

@@ -1,5 +1,6 @@
-/* Segment names, layout, creation and removal (the agent's side). */
+/* Segment layout, limits, creation and removal (the agent's side). */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,25 +26,6 @@ bool segment_part_valid(const char *s)
 			return false;
 	}
 	return true;
-}
-
-int segment_name(char *out, size_t outlen, const char *instance, const char *collector, char *err,
-		 size_t errlen)
-{
-	if (!segment_part_valid(instance) || !segment_part_valid(collector)) {
-		snprintf(err, errlen,
-			 "invalid segment name part \"%s\": instance and collector names are 1 to "
-			 "%d characters of [a-zA-Z0-9_-]",
-			 segment_part_valid(instance) ? collector : instance,
-			 SEGMENT_COLLECTOR_MAX);
-		return -EINVAL;
-	}
-	int n = snprintf(out, outlen, "/shmetrics.%s.%s", instance, collector);
-	if (n < 0 || (size_t)n >= outlen) {
-		snprintf(err, errlen, "segment name for %s.%s is too long", instance, collector);
-		return -ENAMETOOLONG;
-	}
-	return 0;
 }
 
 uint64_t segment_now_ns(void)
@@ -101,7 +83,7 @@ bool process_alive(uint64_t pid, uint64_t token)
 	/* A zombie is dead for our purposes: it will never write again. */
 	if (state == 'Z' || state == 'X')
 		return false;
-	return token == 0 || start == token;
+	return token == 0 || (uint32_t)start == (uint32_t)token;
 }
 
 static void limits_pack(uint64_t words[3], const struct batch_limits *lim)
@@ -112,6 +94,65 @@ static void limits_pack(uint64_t words[3], const struct batch_limits *lim)
 void seg_header_limits(const struct seg_header *h, struct batch_limits *lim)
 {
 	memcpy(lim, h->limits, sizeof *lim);
+}
+
+void segment_limits(uint32_t max_series, struct batch_limits *out)
+{
+	batch_limits_default(out);
+	if (max_series == 0)
+		return;
+	out->max_series = max_series;
+	if (out->max_values < max_series)
+		out->max_values = max_series;
+}
+
+size_t segment_size_for(const struct batch_limits *lim)
+{
+	struct seg_header h;
+	return seg_layout(&h, lim);
+}
+
+void seg_read_limits_for(uint32_t max_series, struct seg_read_limits *out)
+{
+	segment_limits(max_series, &out->max);
+	out->max_bytes = segment_size_for(&out->max);
+}
+
+int seg_header_pread(int fd, struct seg_header *h)
+{
+	ssize_t n;
+
+	do
+		n = pread(fd, h, sizeof *h, 0);
+	while (n < 0 && errno == EINTR);
+	return n == (ssize_t)sizeof *h ? 0 : -EPROTO;
+}
+
+static void writer_lock_range(struct flock *fl, short type)
+{
+	memset(fl, 0, sizeof *fl);
+	fl->l_type = type;
+	fl->l_whence = SEEK_SET;
+	fl->l_start = 0;
+	fl->l_len = 1;
+}
+
+int seg_writer_lock(int fd)
+{
+	struct flock fl;
+
+	writer_lock_range(&fl, F_WRLCK);
+	if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
+		return 0;
+	return errno == EAGAIN || errno == EACCES ? -EBUSY : -errno;
+}
+
+bool seg_writer_locked(int fd)
+{
+	struct flock fl;
+
+	writer_lock_range(&fl, F_WRLCK);
+	return fcntl(fd, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
 }
 
 size_t seg_layout(struct seg_header *h, const struct batch_limits *lim)
@@ -137,6 +178,12 @@ static bool copy_in_range(uint64_t off, uint64_t cap, uint64_t size)
 	return off >= SEGMENT_HEADER_SIZE && off % 8 == 0 && off <= size && cap <= size - off;
 }
 
+/* Both copies are in range, so neither sum can wrap. */
+static bool copies_overlap(uint64_t a, uint64_t b, uint64_t cap)
+{
+	return a < b + cap && b < a + cap;
+}
+
 int seg_header_check(const struct seg_header *h, size_t object_size, char *err, size_t errlen)
 {
 	struct batch_limits lim;
@@ -157,7 +204,7 @@ int seg_header_check(const struct seg_header *h, size_t object_size, char *err, 
 	    h->copy_capacity < cap || h->copy_capacity % 8 != 0 ||
 	    !copy_in_range(h->copy_offset[0], h->copy_capacity, object_size) ||
 	    !copy_in_range(h->copy_offset[1], h->copy_capacity, object_size) ||
-	    h->copy_offset[1] - h->copy_offset[0] < h->copy_capacity) {
+	    copies_overlap(h->copy_offset[0], h->copy_offset[1], h->copy_capacity)) {
 		snprintf(err, errlen, "segment header sizes or offsets are inconsistent");
 		return -EPROTO;
 	}
@@ -201,21 +248,17 @@ static void init_segment(void *base, struct seg_header *h)
 	atomic_store_explicit(seg_words(base, 0), magic, memory_order_release);
 }
 
-/* Why an existing object of our name may not be replaced, or NULL if it may. */
-static const char *why_not_leftover(int fd, char *why, size_t whylen)
+/* Why the existing segment file fd may not be replaced, or NULL if it may. */
+static const char *why_not_leftover(int fd, const struct stat *st, char *why, size_t whylen)
 {
-	struct stat st;
 	struct seg_header h;
 
-	if (fstat(fd, &st) < 0 || st.st_uid != geteuid())
+	if (st->st_uid != geteuid())
 		return "it belongs to another user";
-	if ((size_t)st.st_size < sizeof h)
+	if ((size_t)st->st_size < sizeof h)
 		return NULL; /* a creation that died before sizing it */
-	void *base = mmap(NULL, sizeof h, PROT_READ, MAP_SHARED, fd, 0);
-	if (base == MAP_FAILED)
-		return "it cannot be mapped";
-	words_load(&h, base, sizeof h / 8);
-	munmap(base, sizeof h);
+	if (seg_header_pread(fd, &h) < 0)
+		return "it cannot be read";
 	if (h.magic != SEGMENT_MAGIC && h.magic != 0)
 		return "it is not a shmetrics segment";
 	if (process_alive(h.creator_pid, h.creator_start)) {
@@ -223,53 +266,58 @@ static const char *why_not_leftover(int fd, char *why, size_t whylen)
 			 (unsigned long long)h.creator_pid);
 		return why;
 	}
-	if (process_alive(h.writer_pid, h.writer_start)) {
-		snprintf(why, whylen, "its collector (pid %llu) is still running",
-			 (unsigned long long)h.writer_pid);
-		return why;
-	}
+	if (seg_writer_locked(fd))
+		return "its collector is still running";
+
 	return NULL;
 }
 
-static int remove_leftover(const char *shm_name, char *err, size_t errlen)
+/* Removes a leftover of a crashed run at name; anything else stays. */
+static int remove_leftover(const struct segdir *d, const char *collector, const char *name,
+			   char *err, size_t errlen)
 {
-	char why[128];
-	int fd = shm_open(shm_name, O_RDONLY | O_CLOEXEC, 0);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
-	const char *reason = why_not_leftover(fd, why, sizeof why);
-	close(fd);
+	char why[128], what[200];
+	struct stat st;
+	int fd = segdir_open_segment(d, collector, O_RDONLY, &st, what, sizeof what);
+
+	if (fd == -ENOENT)
+		return 0;
+	const char *reason = fd < 0 ? what : why_not_leftover(fd, &st, why, sizeof why);
+	if (fd >= 0)
+		close(fd);
 	if (reason != NULL) {
 		snprintf(err, errlen,
-			 "segment %s already exists and %s; is another agent "
-			 "running with the same instance name?",
-			 shm_name, reason);
+			 "segment %s/%s already exists and %s; is another agent running with the "
+			 "same instance name?",
+			 d->path, name, reason);
 		return -EEXIST;
 	}
-	shm_unlink(shm_name);
+	unlinkat(d->fd, name, 0);
 	return 0;
 }
 
-static int open_exclusive(const char *shm_name, mode_t mode, char *err, size_t errlen)
+static int open_exclusive(const struct segdir *d, const char *collector, const char *name,
+			  mode_t mode, char *err, size_t errlen)
 {
 	for (int attempt = 0; attempt < 2; attempt++) {
-		int fd = shm_open(shm_name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+		int fd = openat(d->fd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+				mode);
 		if (fd >= 0)
 			return fd;
 		if (errno != EEXIST || attempt > 0)
 			break;
-		int rc = remove_leftover(shm_name, err, errlen);
+		int rc = remove_leftover(d, collector, name, err, errlen);
 		if (rc < 0)
 			return rc;
 	}
 	int e = errno;
-	snprintf(err, errlen, "shm_open(\"%s\") failed: %s", shm_name, strerror(e));
+	snprintf(err, errlen, "creating %s/%s failed: %s", d->path, name, strerror(e));
 	return -e;
 }
 
 /*
  * Backs [off, off+len) of a shared-memory object with memory now.  Pages of a
- * tmpfs object are allocated on first touch, and a touch that finds /dev/shm full
+ * tmpfs object are allocated on first touch, and a touch that finds the file system full
  * kills the toucher with SIGBUS; reserving first turns that into ENOSPC.  A file
  * system without fallocate keeps the old behaviour (nothing reserved).
  */
@@ -289,7 +337,7 @@ static int reserve_initial(int fd, const struct seg_header *h)
 	return rc;
 }
 
-static int size_and_own(int fd, const char *shm_name, const struct seg_header *h,
+static int size_and_own(int fd, const char *path, const struct seg_header *h,
 			const struct segment_options *opt, char *err, size_t errlen)
 {
 	const char *call = "ftruncate";
@@ -304,61 +352,75 @@ static int size_and_own(int fd, const char *shm_name, const struct seg_header *h
 	call = "fchown";
 	if (opt->gid != (gid_t)-1 && fchown(fd, (uid_t)-1, opt->gid) < 0)
 		goto fail;
-	call = "fchmod"; /* shm_open's mode was filtered by the umask */
+	call = "fchmod"; /* openat's mode was filtered by the umask */
 	if (fchmod(fd, opt->mode) < 0)
 		goto fail;
 	return 0;
 fail:;
 	int e = errno;
-	snprintf(err, errlen, "%s(\"%s\") failed: %s%s", call, shm_name, strerror(e),
-		 e == ENOSPC ? " (is /dev/shm full?)" : "");
+	snprintf(err, errlen, "%s(\"%s\") failed: %s%s", call, path, strerror(e),
+		 e == ENOSPC ? " (is the segment directory's file system full?)" : "");
 	return -e;
 }
 
-int segment_create(const char *shm_name, const char *collector, const struct segment_options *opt,
+static int init_file(int fd, const char *path, struct seg_header *h, size_t size, char *err,
+		     size_t errlen)
+{
+	void *base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+	if (base == MAP_FAILED) {
+		int e = errno;
+		snprintf(err, errlen, "mmap(\"%s\", %zu bytes) failed: %s", path, size,
+			 strerror(e));
+		return -e;
+	}
+	init_segment(base, h);
+	munmap(base, size);
+	return 0;
+}
+
+int segment_create(const struct segdir *d, const char *collector, const struct segment_options *opt,
 		   char *err, size_t errlen)
 {
+	char name[SEGMENT_COLLECTOR_MAX + sizeof SEGDIR_SUFFIX], path[PATH_MAX + 80];
 	struct seg_header h;
 	size_t size = seg_layout(&h, &opt->limits);
-	int rc;
 
-	if (size == 0 || !segment_part_valid(collector)) {
-		snprintf(err, errlen, "segment %s: invalid collector name or limits", shm_name);
+	if (size == 0 || segdir_file_name(name, sizeof name, collector, err, errlen) < 0) {
+		if (size == 0)
+			snprintf(err, errlen, "segment of %s: the limits are not usable",
+				 collector);
 		return -EINVAL;
 	}
+	snprintf(path, sizeof path, "%s/%s", d->path, name);
 	snprintf(h.collector, sizeof h.collector, "%s", collector);
 	h.creator_uid = geteuid();
 	h.creator_pid = (uint64_t)getpid();
 	h.creator_start = process_start_token(getpid());
 	h.interval_ms = opt->interval_ms;
 
-	int fd = open_exclusive(shm_name, opt->mode, err, errlen);
+	int fd = open_exclusive(d, collector, name, opt->mode, err, errlen);
 	if (fd < 0)
 		return fd;
-	rc = size_and_own(fd, shm_name, &h, opt, err, errlen);
-	if (rc < 0)
-		goto out;
-	void *base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (base == MAP_FAILED) {
-		rc = -errno;
-		snprintf(err, errlen, "mmap(\"%s\", %zu bytes) failed: %s", shm_name, size,
-			 strerror(-rc));
-		goto out;
-	}
-	init_segment(base, &h);
-	munmap(base, size);
-out:
+	int rc = size_and_own(fd, path, &h, opt, err, errlen);
+	if (rc == 0)
+		rc = init_file(fd, path, &h, size, err, errlen);
 	close(fd);
 	if (rc < 0)
-		shm_unlink(shm_name);
+		unlinkat(d->fd, name, 0);
 	return rc;
 }
 
-int segment_remove(const char *shm_name, char *err, size_t errlen)
+int segment_remove(const struct segdir *d, const char *collector, char *err, size_t errlen)
 {
-	if (shm_unlink(shm_name) < 0 && errno != ENOENT) {
+	char name[SEGMENT_COLLECTOR_MAX + sizeof SEGDIR_SUFFIX];
+	int rc = segdir_file_name(name, sizeof name, collector, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	if (unlinkat(d->fd, name, 0) < 0 && errno != ENOENT) {
 		int e = errno;
-		snprintf(err, errlen, "shm_unlink(\"%s\") failed: %s", shm_name, strerror(e));
+		snprintf(err, errlen, "removing %s/%s failed: %s", d->path, name, strerror(e));
 		return -e;
 	}
 	return 0;

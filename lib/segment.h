@@ -3,14 +3,18 @@
  *
  * Contract
  * --------
- * A segment is a POSIX shared-memory object holding a header and two copies of
- * the collector's latest batch (see metrics.h and docs/segment-layout.md).
+ * A segment is a file, COLLECTOR.seg, in the private directory of the agent's
+ * instance (segdir.h), holding a header and two copies of the collector's latest
+ * batch (see metrics.h and docs/segment-layout.md).
  *
  *  - The agent creates it (segment_create) and removes it (segment_remove).
- *  - Exactly one writer, the collector process, attaches (seg_writer_attach) and
- *    publishes batches.  There is no writer lock: one writer per segment is the
- *    rule, and a second writer would only corrupt its own collector's output.
- *  - Any number of readers (the exporter, the CLI) map it read-only.
+ *  - Exactly one writer, the collector process, attaches (seg_writer_attach, or
+ *    seg_writer_attach_fd for a plugin that was handed its segment's descriptor)
+ *    and publishes batches.  There is no writer lock: one writer per segment is
+ *    the rule, and a second writer would only corrupt its own collector's output.
+ *  - Any number of readers (the exporter, the CLI) map it read-only.  A reader
+ *    trusts nothing in it: its limits are its own (struct seg_read_limits), never
+ *    the header's, and a segment beyond them is refused with the reason.
  *
  * Publishing uses a two-copy latch (the Linux kernel's seqcount_latch):
  *
@@ -50,18 +54,22 @@
 #include <sys/types.h>
 
 #include "metrics.h"
+#include "segdir.h"
 
-#define SEGMENT_LAYOUT_VERSION 1
-#define SEGMENT_NAME_MAX       255 /* POSIX shm names, including the leading '/' */
-#define SEGMENT_COLLECTOR_MAX  63  /* collector names: [a-zA-Z0-9_-]{1,63} */
+/* 2: the writer's identity is one word (pid and start token), never read torn. */
+#define SEGMENT_LAYOUT_VERSION 2
+#define SEGMENT_COLLECTOR_MAX  63 /* collector names: [a-zA-Z0-9_-]{1,63} */
 #define SEGMENT_INSTANCE_MAX   63
-
-/* "/shmetrics.<instance>.<collector>".  -EINVAL if either part is not valid. */
-int segment_name(char *out, size_t outlen, const char *instance, const char *collector, char *err,
-		 size_t errlen);
 
 /* True when s is a valid collector (or instance) name. */
 bool segment_part_valid(const char *s);
+
+/* The limits of a segment for a collector of at most max_series series (0: the
+ * default): what the agent creates it with and what readers accept. */
+void segment_limits(uint32_t max_series, struct batch_limits *out);
+
+/* Bytes of a segment created with lim; 0 if lim is absurd. */
+size_t segment_size_for(const struct batch_limits *lim);
 
 struct segment_options {
 	struct batch_limits limits;
@@ -71,28 +79,34 @@ struct segment_options {
 };
 
 /*
- * Creates the segment shm_name for collector with O_EXCL.  If one of that name
- * already exists and is ours, carries our magic, and its writer is dead, it is a
+ * Creates COLLECTOR.seg in d with O_EXCL.  If one of that name already exists,
+ * carries our magic, and both its creator and its writer are dead, it is a
  * leftover of a crashed run: it is removed and created anew.  Anything else (a
- * live writer, another owner, a foreign object) is refused with -EEXIST and the
- * reason.  The segment starts with an empty batch marked not yet collected.
+ * live writer or agent, a foreign file) is refused with -EEXIST and the reason.
+ * The segment starts with an empty batch marked not yet collected.
  */
-int segment_create(const char *shm_name, const char *collector, const struct segment_options *opt,
+int segment_create(const struct segdir *d, const char *collector, const struct segment_options *opt,
 		   char *err, size_t errlen);
 
 /* Removes the segment; a missing one is not an error. */
-int segment_remove(const char *shm_name, char *err, size_t errlen);
+int segment_remove(const struct segdir *d, const char *collector, char *err, size_t errlen);
 
 /* ---- writer ---- */
 
 struct seg_writer;
 
-/* Maps the segment read-write and records this process as its writer. */
-int seg_writer_attach(struct seg_writer **out, const char *shm_name, char *err, size_t errlen);
+/* Maps collector's segment in d read-write and records this process as its writer. */
+int seg_writer_attach(struct seg_writer **out, const struct segdir *d, const char *collector,
+		      char *err, size_t errlen);
+
+/* The same through an open descriptor (a plugin's inherited one); fd is
+ * duplicated, the caller keeps its own.  what names it in messages. */
+int seg_writer_attach_fd(struct seg_writer **out, int fd, const char *what, char *err,
+			 size_t errlen);
 void seg_writer_detach(struct seg_writer *w);
 
 /*
- * Detaches and stores writer pid 0: "no resident writer".  For writers that
+ * Detaches and stores writer 0: "no resident writer".  For writers that
  * publish and exit (the shmetrics CLI): readers then judge the segment by its
  * publish time alone (stale after the staleness window) instead of reporting
  * the writer dead.  Callers that may race with each other serialise on an flock
@@ -117,11 +131,21 @@ int seg_writer_publish(struct seg_writer *w, struct batch *b, char *err, size_t 
 
 struct seg_reader;
 
+/* What a reader accepts, whatever a segment's header says. */
+struct seg_read_limits {
+	struct batch_limits max; /* no header limit may exceed these */
+	uint64_t max_bytes;      /* nor the file's size this */
+};
+
+/* Limits that accept every segment the agent creates for collectors of at
+ * most max_series series (see segment_limits). */
+void seg_read_limits_for(uint32_t max_series, struct seg_read_limits *out);
+
 /* What a reader knows about a segment besides its batch. */
 struct seg_info {
 	char collector[SEGMENT_COLLECTOR_MAX + 1];
 	pid_t writer_pid;      /* 0 if no writer ever attached */
-	uint64_t writer_start; /* start-time token of the writer */
+	uint32_t writer_start; /* start-time token of the writer (low 32 bits) */
 	bool writer_alive;     /* pid exists and its start time matches */
 	uint32_t interval_ms;
 	uint64_t generation;
@@ -129,20 +153,38 @@ struct seg_info {
 	uint64_t series_dropped; /* series refused for limits, over all publishes */
 };
 
-/* Maps shm_name read-only and checks its header.  A segment of another layout
- * version is refused with -EPROTO and a message naming both versions. */
-int seg_reader_open(struct seg_reader **out, const char *shm_name, char *err, size_t errlen);
+/*
+ * Opens collector's segment in d (segdir_open_segment: no link followed, no
+ * FIFO waited on, a regular file of d's owner), maps it read-only and checks
+ * its header against lim.  d must outlive the reader: a segment that was
+ * removed or replaced is reopened through it.  A segment of another layout
+ * version is refused with -EPROTO and a message naming both versions.
+ */
+int seg_reader_open(struct seg_reader **out, const struct segdir *d, const char *collector,
+		    const struct seg_read_limits *lim, char *err, size_t errlen);
+
+/* The same through an open descriptor (duplicated); it is never reopened. */
+int seg_reader_open_fd(struct seg_reader **out, int fd, const char *what,
+		       const struct seg_read_limits *lim, char *err, size_t errlen);
 void seg_reader_close(struct seg_reader *r);
 
 /*
  * Takes a consistent, validated snapshot of the latest batch into the reader's
  * private buffer and gives a view of it (valid until the next call on r).
  * Returns 0; -EAGAIN when the writer kept publishing through every retry;
- * -EPROTO when the segment is corrupt (err says where); -ENOENT/-ESTALE when the
- * segment was removed or replaced (reopen it).
+ * -EPROTO when the segment is corrupt or beyond the reader's limits (err says
+ * where); -ENOENT/-ESTALE when the segment was removed or replaced (reopen it).
  */
 int seg_reader_snapshot(struct seg_reader *r, struct metrics_view *view, struct seg_info *info,
 			char *err, size_t errlen);
+
+/*
+ * The cheap check before a snapshot: true when the segment's sequence word and
+ * writer are what the last successful snapshot saw, and the writer is as alive
+ * or dead as it was then.  Reads the header with pread, which cannot fault the
+ * way a mapping of a truncated file can.  False after anything unexpected.
+ */
+bool seg_reader_unchanged(struct seg_reader *r);
 
 /* Current time, CLOCK_REALTIME, in ns (the clock publish times use). */
 uint64_t segment_now_ns(void);
@@ -150,8 +192,9 @@ uint64_t segment_now_ns(void);
 /* Start-time token of pid (field 22 of /proc/PID/stat), 0 if it is gone. */
 uint64_t process_start_token(pid_t pid);
 
-/* True when pid runs and is the process that had start token `token` (a token
- * of 0, or an unreadable /proc, falls back to the pid check alone). */
+/* True when pid runs and is the process that had start token `token` (compared
+ * in its low 32 bits; a token of 0, or an unreadable /proc, falls back to the
+ * pid check alone). */
 bool process_alive(uint64_t pid, uint64_t token);
 
 #endif

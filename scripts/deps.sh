@@ -2,12 +2,13 @@
 # Checks the build and test dependencies; installs the missing ones with apt when
 # running as root on Debian, otherwise prints the exact command to run.
 #   scripts/deps.sh          everything make test needs (make deps, make test, make run)
+#   scripts/deps.sh --build  only what building needs (the container image's build stage)
 #   scripts/deps.sh --check  only what building needs; installs nothing, names what is
 #                            missing and fails (make all)
 set -u
 
-build_pkgs="gcc make pkg-config libmicrohttpd-dev libjansson-dev zlib1g-dev libgnutls28-dev libyaml-dev libcrypt-dev"
-test_pkgs="libcmocka-dev prometheus prometheus-node-exporter curl jq valgrind clang libclang-rt-dev python3-yaml python3-prometheus-client openssl wrk dpkg-dev iproute2 systemd"
+build_pkgs="gcc make pkg-config libmicrohttpd-dev libjansson-dev zlib1g-dev libgnutls28-dev libyaml-dev libcrypt-dev libsystemd-dev"
+test_pkgs="libcmocka-dev chromium nodejs prometheus prometheus-node-exporter curl jq valgrind clang libclang-rt-dev python3-yaml python3-prometheus-client openssl wrk dpkg-dev iproute2 systemd dbus-daemon python3-dbus python3-gi"
 mode=${1:-}
 
 missing_for() {
@@ -25,7 +26,7 @@ if ! command -v dpkg-query >/dev/null 2>&1; then
 	exit 0
 fi
 
-if [ "$mode" = --check ]; then
+if [ "$mode" = --check ] || [ "$mode" = --build ]; then
 	# shellcheck disable=SC2086
 	missing=$(missing_for $build_pkgs)
 else

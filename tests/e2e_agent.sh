@@ -53,7 +53,7 @@ check "the error names file:line:column and suggests the fix" \
 rc=$?
 check "the agent refuses to start on a bad config (exit $rc)" test $rc -ne 0
 check "no segment was created for the bad config" \
-	bash -c "! ls /dev/shm/shmetrics.$inst.* >/dev/null 2>&1"
+	bash -c "! ls $SEGBASE/$inst/*.seg >/dev/null 2>&1"
 
 # ---- start ----
 write_config "$work/config.json" true
@@ -63,8 +63,9 @@ start_agent "$log" --config "$work/config.json" || fatal "exporter started liste
 ok "exporter listening on 127.0.0.1:$port"
 n_default=$("$BIN/shmetrics-agent" --help | grep -c '^  [a-z0-9_]* *enabled by default$')
 check "one segment per collector plus the agent's ($n_default collectors on by default)" \
-	test "$(ls /dev/shm/shmetrics."$inst".* | wc -l)" -eq $((n_default + 1))
-wait_for 10 served '^node_load1 '
+	test "$(segs_of "$inst" | wc -l)" -eq $((n_default + 1))
+check "in a directory of the agent's, mode 0751" test "$(stat -c %a "$SEGBASE/$inst")" = 751
+wait_for 30 served '^node_load1 '
 
 # ---- real values ----
 memtotal=$(awk '/^MemTotal:/ { printf "%.0f", $2 * 1024 }' /proc/meminfo)
@@ -81,6 +82,19 @@ for m in node_load1 node_context_switches_total node_procs_running; do
 done
 check "every collector is up" \
 	test "$(scrape /metrics | grep -c '^shmetrics_collector_up{.*} 1$')" -ge 4
+# process_*: the exporter's under the standard names, every process's under ours
+agent_rss=$(awk '/^VmRSS:/ { print $2 * 1024 }' /proc/"$agent_pid"/status)
+check "the exporter serves its own process_* metrics" \
+	served '^process_resident_memory_bytes [1-9]'
+check "the agent, the collector group and the exporter each have shmetrics_process_*" \
+	bash -c "body=\$(curl -fsS http://127.0.0.1:$port/metrics) &&
+		grep -q '^shmetrics_process_open_fds{role=\"agent\",name=\"agent\"} [1-9]' <<<\"\$body\" &&
+		grep -q '^shmetrics_process_cpu_seconds_total{role=\"collector\",name=\"host\"} ' <<<\"\$body\" &&
+		grep -q '^shmetrics_process_start_time_seconds{role=\"exporter\",name=\"exporter\"} ' <<<\"\$body\""
+check "the agent's resident memory is the kernel's (within 4 MiB of VmRSS $agent_rss)" \
+	bash -c "v=\$(curl -fsS http://127.0.0.1:$port/metrics |
+		awk '/^shmetrics_process_resident_memory_bytes\\{role=\"agent\"/ { print \$2 }')
+		[ -n \"\$v\" ] && awk -v v=\"\$v\" -v k=$agent_rss 'BEGIN { d = v - k; exit !(d < 4194304 && d > -4194304) }'"
 scrape /metrics >"$work/metrics.txt"
 check "promtool check metrics is clean (but for node_exporter's own camelCase names)" \
 	promtool_node_clean "$work/metrics.txt"
@@ -114,13 +128,13 @@ check "the agent has three children: the group, loadavg and the exporter" \
 # ---- the collectors' process killed with SIGKILL is restarted ----
 kill -KILL "$group"
 check "the agent logs the death of the group with its cause" \
-	wait_for 5 grep -q "collectors host\[$group\] exited on signal 9" "$log"
+	wait_for 20 grep -q "collectors host\[$group\] exited on signal 9" "$log"
 check "the group is running again under a new pid" \
-	wait_for 10 bash -c "p=\$(pgrep -f 'shmetrics-collector --run=cpu:/shmetrics.$inst.cpu:'); [ -n \"\$p\" ] && [ \"\$p\" != $group ]"
+	wait_for 30 bash -c "p=\$(pgrep -f 'shmetrics-collector --run=cpu:.*--instance=$inst'); [ -n \"\$p\" ] && [ \"\$p\" != $group ]"
 check "the restart is counted in shmetrics_collector_restarts_total of cpu" \
-	wait_for 10 served_line 'shmetrics_collector_restarts_total{collector="cpu"} 1'
+	wait_for 30 served_line 'shmetrics_collector_restarts_total{collector="cpu"} 1'
 check "cpu series are served again" \
-	wait_for 10 served '^node_cpu_seconds_total{'
+	wait_for 30 served '^node_cpu_seconds_total{'
 check "the isolated loadavg collector survived with the same pid" \
 	test "$(collector_pid loadavg)" = "$loadavg_pid"
 check "and its restarts stay at 0" \
@@ -130,9 +144,9 @@ check "and its restarts stay at 0" \
 exporter=$(exporter_pid)
 kill -KILL "$exporter"
 check "the exporter is restarted and listens again" \
-	wait_for 10 bash -c "[ \$(grep -c 'listening on' '$log') -ge 2 ]"
+	wait_for 30 bash -c "[ \$(grep -c 'listening on' '$log') -ge 2 ]"
 port=$(port_from_log)
-check "the restarted exporter serves metrics" wait_for 10 served '^node_load1 '
+check "the restarted exporter serves metrics" wait_for 30 served '^node_load1 '
 
 # ---- SIGHUP applies a changed config, unchanged collectors keep running ----
 mem_before=$(collector_pid meminfo)
@@ -140,17 +154,17 @@ listens=$(grep -c 'listening on' "$log")
 write_config "$work/config.json" false
 kill -HUP "$agent_pid"
 check "after SIGHUP the disabled loadavg segment is gone" \
-	wait_for 10 bash -c "! test -e /dev/shm/shmetrics.$inst.loadavg"
-check "and its own process is stopped" wait_for 10 bash -c "! kill -0 $loadavg_pid 2>/dev/null"
+	wait_for 30 bash -c "! test -e $(seg_of "$inst" loadavg)"
+check "and its own process is stopped" wait_for 30 bash -c "! kill -0 $loadavg_pid 2>/dev/null"
 check "after SIGHUP the exporter, whose collector set changed, listens anew" \
-	wait_for 10 bash -c "[ \$(grep -c 'listening on' '$log') -gt $listens ]"
+	wait_for 30 bash -c "[ \$(grep -c 'listening on' '$log') -gt $listens ]"
 port=$(port_from_log)
-check "after SIGHUP node_load1 is no longer served" wait_for 10 not_served '^node_load1 '
+check "after SIGHUP node_load1 is no longer served" wait_for 30 not_served '^node_load1 '
 check "the unchanged group of collectors kept its pid" test "$(collector_pid meminfo)" = "$mem_before"
 printf '{ "instance": ' >"$work/config.json"
 kill -HUP "$agent_pid"
 check "a broken config on SIGHUP is refused and logged with its position" \
-	wait_for 5 grep -q "config.json:1:" "$log"
+	wait_for 20 grep -q "config.json:1:" "$log"
 check "after the refused reload the old config still serves" \
 	served '^node_memory_MemTotal_bytes '
 
@@ -159,8 +173,7 @@ stop_pid "$agent_pid" 10
 rc=$?
 agent_pid=""
 check "the agent exits 0 on SIGTERM (exit $rc)" test $rc -eq 0
-check "its segments are removed" bash -c "! ls /dev/shm/shmetrics.$inst.* >/dev/null 2>&1"
-check "no child process is left" \
-	bash -c "! pgrep -f '[:]/shmetrics.$inst.' >/dev/null && ! pgrep -f '[i]nstance=$inst' >/dev/null"
+check "its segments and their directory are removed" test ! -e "$SEGBASE/$inst"
+check "no child process is left" bash -c "! pgrep -f '[i]nstance=$inst' >/dev/null"
 
 finish "$log"

@@ -21,7 +21,7 @@ agent_pid=""
 
 cleanup() {
 	stop_pid "$agent_pid"
-	rm -f /dev/shm/shmetrics."$inst".*
+	kill_instance "$inst"
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -61,7 +61,7 @@ wait "${incs[@]}"
 check "add adds" sm add e2e_bytes_total 1.5 --collector=scripts
 check "set changes the existing series" \
 	sm set e2e_queue_depth'{queue="mail"}' 9 --collector=scripts
-check "the exporter serves the gauge" wait_for 5 served_line 'e2e_queue_depth{queue="mail"} 9'
+check "the exporter serves the gauge" wait_for 20 served_line 'e2e_queue_depth{queue="mail"} 9'
 check "11 concurrent incs made 11 (flock)" served_line 'e2e_jobs_total{result="ok"} 11'
 check "help is served" served_line '# HELP e2e_queue_depth Messages waiting.'
 check "type is served" served_line '# TYPE e2e_jobs_total counter'
@@ -78,7 +78,7 @@ for v in 0.05 0.7 4 0.2; do
 	obs_pids+=($!)
 done
 wait "${obs_pids[@]}"
-check "concurrent observations all land in their buckets" wait_for 5 served_line \
+check "concurrent observations all land in their buckets" wait_for 20 served_line \
 	'e2e_job_seconds_bucket{job="backup",le="0.5"} 3'
 check "the +Inf bucket counts all five" \
 	served_line 'e2e_job_seconds_bucket{job="backup",le="+Inf"} 5'
@@ -125,7 +125,7 @@ check "check names file:line (exit $rc)" bash -c \
 check "check accepts a good file" sm check "$work/textfile/e2e.prom"
 
 # ---- exec and textfile under the agent ----
-check "the exec collector's output is served" wait_for 5 served_line 'check_ok{args="from-agent"} 1'
+check "the exec collector's output is served" wait_for 20 served_line 'check_ok{args="from-agent"} 1'
 check "the textfile collector serves the file" served_line 'e2e_textfile_value 42'
 check "and its mtime" served "^node_textfile_mtime_seconds{file=\"$work/textfile/e2e.prom\"}"
 check "and no scrape error" served_line 'node_textfile_scrape_error 0'
@@ -134,10 +134,10 @@ grep -E '^(# (HELP|TYPE) )?(e2e_|check_|node_textfile_)' "$work/all.txt" >"$work
 check "our families in the scrape pass promtool" promtool_clean "$work/ours.txt"
 
 # ---- staleness: 3 intervals of 1 s ----
-check "after the staleness window the CLI's series are omitted" wait_for 8 not_served '^e2e_queue_depth'
+check "after the staleness window the CLI's series are omitted" wait_for 20 not_served '^e2e_queue_depth'
 check "and the collector is reported down" served_line 'shmetrics_collector_up{collector="scripts"} 0'
 sm list | grep -Eq '^scripts +stale ' && ok "list says stale" || not_ok "list says stale"
 check "a new write brings it back" sm inc e2e_jobs_total'{result="ok"}' --collector=scripts
-check "with the counter continuing from 11" wait_for 5 served_line 'e2e_jobs_total{result="ok"} 12'
+check "with the counter continuing from 11" wait_for 20 served_line 'e2e_jobs_total{result="ok"} 12'
 
 finish "$log"

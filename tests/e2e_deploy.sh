@@ -26,7 +26,7 @@ inst="deploy$$"
 agent_pid=""
 cleanup() {
 	[ -n "$agent_pid" ] && kill -KILL "$agent_pid" 2>/dev/null
-	rm -f /dev/shm/shmetrics."$inst"*
+	kill_instance "$inst"
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -121,7 +121,10 @@ else
 
 		# Run it as the unit would: that user, no capabilities, no new privileges.
 		log=$work/agent.log
-		setpriv --reuid="$uid" --regid="$gid" --clear-groups --no-new-privs \
+		# systemd's RuntimeDirectory=shmetrics, owned by the service user
+		rundir=$work/run-shmetrics
+		install -d -m 0755 -o "$uid" -g "$gid" "$rundir"
+		RUNTIME_DIRECTORY=$rundir setpriv --reuid="$uid" --regid="$gid" --clear-groups --no-new-privs \
 			--inh-caps=-all --bounding-set=-all \
 			"$root/usr/bin/shmetrics-agent" --config "$root/etc/shmetrics/config.json" \
 			--instance="$inst" --web.listen-address=127.0.0.1:0 >"$log" 2>&1 &
@@ -129,12 +132,12 @@ else
 		if await_port "$log" 10; then
 			btime=$(awk '/^btime/ { print $2 }' /proc/stat)
 			check "the packaged agent, unprivileged, serves this host's boot time" \
-				wait_for 10 served_line "node_boot_time_seconds $btime"
+				wait_for 30 served_line "node_boot_time_seconds $btime"
 			exp=$(exporter_pid)
 			check "its children run from the package's libexec" \
 				test "$(readlink "/proc/$exp/exe")" = "$root/usr/libexec/shmetrics/shmetrics-exporter"
-			check "its segments belong to the shmetrics user" \
-				test "$(stat -c %u /dev/shm/shmetrics."$inst".cpu)" = "$uid"
+			check "its segments belong to the shmetrics user, in its RuntimeDirectory" \
+				test "$(stat -c %u "$rundir/$inst/cpu.seg")" = "$uid"
 		else
 			cat "$log"
 			not_ok "the packaged agent starts"
@@ -219,6 +222,7 @@ if [ -n "${deb:-}" ] && [ -f "${deb:-}" ] && dpkg -x "$deb" "$xroot" 2>/dev/null
 	for a in "${entry[@]:1}"; do args+=("${a//\/host/$host}"); done
 	log=$work/container.log
 	unshare -m --propagation private bash -c "
+		mount -t tmpfs -o mode=1777 tmpfs /dev/shm &&
 		mount --bind -o ro /proc '$host/proc' && mount --bind -o ro /sys '$host/sys' &&
 		mount --rbind / '$host/root' && mount -o remount,bind,ro '$host/root' &&
 		exec setpriv --reuid=65534 --regid=65534 --clear-groups --no-new-privs \
@@ -229,9 +233,9 @@ if [ -n "${deb:-}" ] && [ -f "${deb:-}" ] && dpkg -x "$deb" "$xroot" 2>/dev/null
 	if await_port "$log" 10; then
 		memtotal=$(awk '/^MemTotal:/ { printf "%.0f", $2 * 1024 }' /proc/meminfo)
 		check "with the container's flags (host under a read-only /host) the host is reported" \
-			wait_for 10 served_line "node_memory_MemTotal_bytes $memtotal"
+			wait_for 30 served_line "node_memory_MemTotal_bytes $memtotal"
 		check "the child collectors got the /host paths" \
-			bash -c "pgrep -f 'run=cpu:/shmetrics.${inst}c.cpu:.*--path.procfs=$host/proc' >/dev/null"
+			bash -c "pgrep -f 'run=cpu:.*--path.procfs=$host/proc' >/dev/null"
 	else
 		cat "$log"
 		not_ok "the agent starts with the container's command line"

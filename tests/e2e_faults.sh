@@ -2,16 +2,19 @@
 # Fault injection while scraping continuously (docs/reliability.md).
 #
 #  A. The real agent: random collectors and the exporter are SIGKILLed at random
-#     moments; each must come back within the backoff the agent logged for it,
-#     the agent must never die, and scrapes outside exporter restarts must succeed.
+#     moments; each must come back (and never before the backoff the agent
+#     logged for it), the agent must never die, and every failed scrape must
+#     fall while the exporter was down.
 #  B. A test collector with a checkable batch invariant (tests/helpers/
 #     invariant_writer) is SIGKILLed every few milliseconds mid-publish and
 #     restarted, while a standalone exporter serving its segment is scraped
 #     without pause and killed now and then: no scrape may show a torn batch.
 #
+# The checks judge outcomes, never how fast something happened: a loaded
+# machine makes respawns slower and scrapes fewer, not wrong.  How long
+# respawns took beyond their backoff is reported in the summary line.
 # FAULT_SECONDS bounds the run (default 30; `make reliability-faults` runs 300);
-# FAULT_SLACK_MS (2000) is what a respawn may take beyond its backoff (fork, exec,
-# polling; a loaded machine needs more than an idle one).
+# B keeps going past it until 20 scrapes saw a whole batch (at most 120 s more).
 # The last line is a summary; FAULT_REPORT=FILE also writes it there.
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -33,14 +36,14 @@ cleanup() {
 	# The agent's children stop on its death (PR_SET_PDEATHSIG); these names are
 	# this run's own.
 	pkill -KILL -f "instance=$iinst" 2>/dev/null
-	pkill -KILL -f "segment=/shmetrics.$iinst." 2>/dev/null
-	rm -f /dev/shm/shmetrics."$inst".* /dev/shm/shmetrics."$iinst".*
+	kill_instance "$inst"
+	kill_instance "$iinst"
 	rm -rf "$work"
 }
 trap cleanup EXIT
 
 E2E_POLL=0.05 # respawn times are measured by polling
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
+now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
 
 for f in "$BIN/shmetrics-agent" "$BIN/shmetrics-exporter" "$HELPERS/invariant_writer"; do
 	[ -x "$f" ] || { echo "missing $f: run make all tests"; exit 1; }
@@ -64,37 +67,45 @@ start_agent "$log" --config "$work/config.json" --collector.disable-defaults \
 	--collector.loadavg.isolated || fatal "the agent's exporter listens on $port" "$log"
 
 start_writer() {
-	"$HELPERS/invariant_writer" --segment="/shmetrics.$iinst.invariant" --pause-us=50 \
+	"$HELPERS/invariant_writer" --segments.directory="$SEGBASE" --instance="$iinst" \
+		--collector=invariant --pause-us=50 \
 		2>>"$work/writer.log" &
 	writer_pid=$!
 }
 start_exporter() {
-	"$BIN/shmetrics-exporter" --instance="$iinst" --web.listen-address="127.0.0.1:$iport" \
+	"$BIN/shmetrics-exporter" --segments.directory="$SEGBASE" --instance="$iinst" \
+		--web.listen-address="127.0.0.1:$iport" \
 		--collector=invariant --web.max-connections=256 --web.max-connections-per-ip=256 \
 		>>"$work/exporter.log" 2>&1 &
 	exp_pid=$!
 }
-"$HELPERS/invariant_writer" --segment="/shmetrics.$iinst.invariant" --create --pause-us=1000000 &
+"$HELPERS/invariant_writer" --segments.directory="$SEGBASE" --instance="$iinst" \
+	--collector=invariant --create --pause-us=1000000 &
 creator=$!
-wait_for 5 test -e "/dev/shm/shmetrics.$iinst.invariant"
+wait_for 20 test -e "$(seg_of "$iinst" invariant)"
 {
 	kill -KILL $creator # the segment stays; the loop below writes to it
 	wait $creator
 } 2>/dev/null
 start_writer
 start_exporter
-wait_for 10 bash -c "curl -fsS http://127.0.0.1:$iport/metrics | grep -q '^hammer_value'" ||
+# loop_b kills these two: no "Killed" notices from this shell
+disown "$writer_pid" "$exp_pid" 2>/dev/null
+wait_for 30 bash -c "curl -fsS http://127.0.0.1:$iport/metrics | grep -q '^hammer_value'" ||
 	fatal "the standalone exporter serves the invariant collector" \
 		"$work/exporter.log" "$work/writer.log"
 
 # ---- scrapers: one line per scrape ----
 stop="$work/stop"
+# "ok|fail START_MS END_MS" per scrape of the agent's exporter.
 scrape_agent() {
+	local t0
 	while [ ! -e "$stop" ]; do
-		if curl -fsS --max-time 5 -o /dev/null "http://127.0.0.1:$port/metrics" 2>/dev/null; then
-			echo ok
+		t0=$(now_ms)
+		if curl -fsS --max-time 20 -o /dev/null "http://127.0.0.1:$port/metrics" 2>/dev/null; then
+			echo "ok $t0 $(now_ms)"
 		else
-			echo fail
+			echo "fail $t0 $(now_ms)"
 		fi
 	done >"$work/scrapes_agent"
 }
@@ -109,7 +120,7 @@ check_invariant() {
 scrape_invariant() {
 	local out
 	while [ ! -e "$stop" ]; do
-		if out=$(curl -fsS --max-time 5 "http://127.0.0.1:$iport/metrics" 2>/dev/null); then
+		if out=$(curl -fsS --max-time 20 "http://127.0.0.1:$iport/metrics" 2>/dev/null); then
 			check_invariant <<<"$out"
 		else
 			echo fail
@@ -172,7 +183,8 @@ backoff_ms() {
 			print ms }'
 }
 targets=(cpu meminfo loadavg stat exporter)
-kills_a=0 late=0 worst_over=0 sum_over=0 max_rec=0 sum_up=0 max_up=0
+kills_a=0 early=0 worst_over=0 sum_over=0 max_rec=0 sum_up=0 max_up=0
+: >"$work/exporter_down" # "KILL_MS BACK_MS" per kill of the agent's exporter
 deadline=$((SECONDS + DURATION))
 while [ $SECONDS -lt $deadline ]; do
 	sleep "0.$((RANDOM % 10))"
@@ -187,11 +199,13 @@ while [ $SECONDS -lt $deadline ]; do
 		continue
 	fi
 	rec=$(($(now_ms) - t0))
-	if ! wait_for 30 is_back "$t" "$old"; then
+	if ! wait_for 60 is_back "$t" "$old"; then
 		not_ok "$t is up again after SIGKILL of pid $old"
+		[ "$t" = exporter ] && echo "$t0 $(now_ms)" >>"$work/exporter_down"
 		continue
 	fi
 	up=$(($(now_ms) - t0))
+	[ "$t" = exporter ] && echo "$t0 $(now_ms)" >>"$work/exporter_down"
 	backoff=$(backoff_ms "$old")
 	over=$((rec - ${backoff:-0}))
 	[ $rec -gt $max_rec ] && max_rec=$rec
@@ -199,12 +213,17 @@ while [ $SECONDS -lt $deadline ]; do
 	sum_over=$((sum_over + over))
 	sum_up=$((sum_up + up - ${backoff:-0}))
 	[ $((up - ${backoff:-0})) -gt $max_up ] && max_up=$((up - ${backoff:-0}))
-	# Respawned within its backoff, plus FAULT_SLACK_MS for fork, exec and polling.
-	if [ $over -gt "${FAULT_SLACK_MS:-2000}" ]; then
-		late=$((late + 1))
-		echo "$t respawned after ${rec}ms, backoff ${backoff}ms"
+	# The backoff is a floor the agent must keep, however busy the machine; how
+	# long after it the child ran is load and goes into the summary only.
+	if [ $over -lt 0 ]; then
+		early=$((early + 1))
+		echo "$t respawned after ${rec}ms, before its backoff of ${backoff}ms"
 	fi
 done
+# B needs enough whole batches for its torn-batch check to mean something; a
+# loaded machine gets there later, not never.
+whole_enough() { [ "$(grep -c '^whole' "$work/scrapes_invariant")" -ge 20 ]; }
+wait_for 120 whole_enough
 touch "$stop"
 { wait "${scrapers[@]}" "$loop_b_pid"; } 2>/dev/null
 scrapers=() loop_b_pid=""
@@ -213,7 +232,7 @@ scrapers=() loop_b_pid=""
 agent_alive=0
 kill -0 "$agent_pid" 2>/dev/null && agent_alive=1
 check "the agent survived $kills_a kills of its children" test $agent_alive -eq 1
-check "every killed child was started again within its backoff + ${FAULT_SLACK_MS:-2000} ms ($late late)" test $late -eq 0
+check "no killed child was started again before its backoff ($early early)" test $early -eq 0
 a_total=$(wc -l <"$work/scrapes_agent")
 a_fail=$(grep -c '^fail' "$work/scrapes_agent")
 i_total=$(wc -l <"$work/scrapes_invariant")
@@ -233,15 +252,19 @@ check "the invariant collector's batch number never went backwards ($backwards)"
 check "at least 20 invariant scrapes saw a whole batch ($i_whole of $i_total)" \
 	test "$i_whole" -ge 20
 exporter_kills=$(grep -c 'exporter\[[0-9]*\] exited on signal 9' "$log")
-# A scrape fails only while the exporter is being restarted: at most a handful each.
-check "failed scrapes of the agent ($a_fail of $a_total) only around $exporter_kills exporter restarts" \
-	test "$a_fail" -le $((exporter_kills * 40 + 2))
+# A scrape may fail only if it overlapped a time the agent's exporter was down:
+# from its kill until it served again.  How many do is a matter of load.
+outside=$(awk 'FILENAME == ARGV[1] { n++; k[n] = $1; b[n] = $2; next }
+	$1 == "fail" { for (i = 1; i <= n; i++) if ($2 <= b[i] && $3 >= k[i]) next; bad++ }
+	END { print bad + 0 }' "$work/exporter_down" "$work/scrapes_agent")
+check "every failed scrape of the agent ($a_fail of $a_total) fell while its exporter was down ($outside did not)" \
+	test "$outside" -eq 0
 
 stop_pid "$agent_pid" 15
 rc=$?
 agent_pid=""
 check "the agent still stops cleanly (exit $rc)" test $rc -eq 0
-check "no segment of the agent is left" bash -c "! ls /dev/shm/shmetrics.$inst.* >/dev/null 2>&1"
+check "no segment of the agent is left" test ! -e "$SEGBASE/$inst"
 
 avg_over=0 avg_up=0
 [ $kills_a -gt 0 ] && avg_over=$((sum_over / kills_a)) && avg_up=$((sum_up / kills_a))

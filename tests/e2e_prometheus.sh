@@ -26,7 +26,7 @@ stop_all() {
 }
 cleanup() {
 	stop_all
-	rm -f /dev/shm/shmetrics.prom$$*.*
+	for i in $(ls "$SEGBASE" 2>/dev/null | grep "^prom$$"); do kill_instance "$i"; done
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -131,15 +131,15 @@ run_mode() { # run_mode MODE OPENMETRICS FORMAT_LABEL
 		return
 	fi
 	check "$mode: up == 1" wait_for 30 is_one 'up{job="shmetrics"}'
-	check "$mode: the target is healthy, no scrape error" wait_for 10 target_healthy
+	check "$mode: the target is healthy, no scrape error" wait_for 30 target_healthy
 	check "$mode: rate(node_cpu_seconds_total[5s]) returns series" \
 		wait_for 30 has_series 'rate(node_cpu_seconds_total[5s])'
 	check "$mode: the cpu, meminfo, loadavg and stat collectors are up, as Prometheus sees it" \
-		wait_for 10 has_series \
+		wait_for 30 has_series \
 		'min(shmetrics_collector_up{collector=~"cpu|meminfo|loadavg|stat"}) == 1'
 	check "$mode: a custom collector's metric is queryable" \
-		wait_for 10 is_42 'e2e_jobs_queued{queue="mail"}'
-	check "$mode: the exporter served $3 to Prometheus" wait_for 15 has_series \
+		wait_for 30 is_42 'e2e_jobs_queued{queue="mail"}'
+	check "$mode: the exporter served $3 to Prometheus" wait_for 30 has_series \
 		"shmetrics_exporter_scrapes_total{format=\"$3\"} > 0"
 	check "$mode: and nothing in the other text format" \
 		test "$(value "sum(shmetrics_exporter_scrapes_total{format=~\"text|openmetrics\",format!=\"$3\"})")" = 0

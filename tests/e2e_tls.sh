@@ -37,7 +37,15 @@ gen x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out serve
 	-extfile san.ext
 gen req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout client.key -out client.csr \
 	-subj /CN=prometheus
-gen x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out client.crt -days 2
+printf 'extendedKeyUsage=clientAuth\n' >client.ext
+gen x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out client.crt -days 2 \
+	-extfile client.ext
+# issued by the client CA, but for servers only: not a client certificate
+gen req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout srvonly.key -out srvonly.csr \
+	-subj /CN=server-only
+printf 'extendedKeyUsage=serverAuth\n' >srvonly.ext
+gen x509 -req -in srvonly.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out srvonly.crt -days 2 \
+	-extfile srvonly.ext
 gen req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout rogue.key \
 	-out rogue.crt -days 2 -subj /CN=rogue
 cd - >/dev/null || exit 1
@@ -62,7 +70,7 @@ EOF
 
 # start NAME CONFIG: runs an exporter, sets $port
 start() {
-	"$BIN/shmetrics-exporter" --instance="$inst" --web.listen-address=127.0.0.1:0 \
+	"$BIN/shmetrics-exporter" --segments.directory="$work" --instance="$inst" --web.listen-address=127.0.0.1:0 \
 		--collector=none --web.config.file="$2" >"$work/$1.log" 2>&1 &
 	pids+=($!)
 	await_port "$work/$1.log" 10 && return
@@ -100,19 +108,41 @@ check "a client certificate from another CA gets 403" \
 	test "$(code --cert "$work/rogue.crt" --key "$work/rogue.key" "$url")" = 403
 check "a client certificate from client_ca_file gets 200" \
 	test "$(code --cert "$work/client.crt" --key "$work/client.key" "$url")" = 200
+check "a server-only certificate from client_ca_file gets 403 (extended key usage)" \
+	test "$(code --cert "$work/srvonly.crt" --key "$work/srvonly.key" "$url")" = 403
 
 # ---- a bad web config is refused ----
 printf 'tls_server_config:\n  cert_file: server.crt\n  cipher_suites: [ X ]\n' >"$work/bad.yml"
-"$BIN/shmetrics-exporter" --instance="$inst" --web.listen-address=127.0.0.1:0 \
+"$BIN/shmetrics-exporter" --segments.directory="$work" --instance="$inst" --web.listen-address=127.0.0.1:0 \
 	--collector=none --web.config.file="$work/bad.yml" >"$work/bad.log" 2>&1
 rc=$?
 check "an unsupported key is refused with exit 78 (got $rc)" test $rc -eq 78
 check "the error names file:line:column and the key" \
 	grep -q "bad.yml:3:3: not supported by shmetrics: cipher_suites" "$work/bad.log"
 printf 'basic_auth_users:\n  bob: notahash\n' >"$work/bad2.yml"
-"$BIN/shmetrics-exporter" --instance="$inst" --web.listen-address=127.0.0.1:0 \
+"$BIN/shmetrics-exporter" --segments.directory="$work" --instance="$inst" --web.listen-address=127.0.0.1:0 \
 	--collector=none --web.config.file="$work/bad2.yml" >"$work/bad2.log" 2>&1
 check "a password that is not a bcrypt hash is refused" \
 	grep -q "bad2.yml:2:8: expected a bcrypt hash" "$work/bad2.log"
+
+# ---- the agent judges the web config as the exporter would, before starting it ----
+printf 'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  max_version: TLS11\n' \
+	>"$work/maxonly.yml"
+out=$("$BIN/shmetrics-agent" --web.config.file="$work/maxonly.yml" --check-config 2>&1)
+rc=$?
+check "--check-config takes --web.config.file and refuses max_version below the default min (exit $rc)" \
+	test $rc -eq 78
+check "... naming the file, line and column, and the fix" \
+	grep -q "maxonly.yml:2:3: max_version is below min_version.*set min_version too" <<<"$out"
+printf 'tls_server_config:\n  cert_file: server.key\n  key_file: server.key\n' >"$work/notpem.yml"
+out=$("$BIN/shmetrics-agent" --web.config.file="$work/notpem.yml" --check-config 2>&1)
+check "--check-config refuses a certificate that is not one, as the exporter would at start" \
+	bash -c "[ $? -eq 78 ] && grep -q 'notpem.yml:2:3: cert_file and key_file are not a PEM certificate' <<<'$out'"
+out=$("$BIN/shmetrics-agent" --web.config.file="$work/web.yml" --check-config 2>&1)
+check "--check-config accepts a good web config" test $? -eq 0
+mkfifo "$work/fifo.yml"
+out=$(timeout 10 "$BIN/shmetrics-agent" --web.config.file="$work/fifo.yml" --check-config 2>&1)
+rc=$?
+check "a FIFO as web config is refused at once, not waited on (exit $rc)" test $rc -eq 78
 
 finish

@@ -42,10 +42,13 @@ unit_tests() {
 
 valgrind_tests() {
 	local rc=0
-	for t in build/tests/test_segment build/tests/test_config build/tests/test_render \
-		build/tests/test_collectors build/tests/test_collectors_optin build/tests/test_client \
-		build/tests/test_custom \
-		build/tests/test_promtext build/tests/test_textfile build/tests/test_exec; do
+	for t in build/tests/test_segment build/tests/test_config build/tests/test_settings \
+		build/tests/test_render build/tests/test_collectors build/tests/test_collectors_optin \
+		build/tests/test_collectors_new build/tests/test_collectors_net build/tests/test_client \
+		build/tests/test_custom build/tests/test_procstat build/tests/test_promtext \
+		build/tests/test_textfile build/tests/test_exec build/tests/test_collectors_cgroup \
+		build/tests/test_collectors_proc \
+		build/tests/test_collectors_systemd build/tests/test_history; do
 		[ -x "$t" ] || continue
 		echo "--- valgrind $t"
 		valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite \
@@ -59,8 +62,8 @@ step "unit tests" unit_tests build
 step "build with AddressSanitizer and UndefinedBehaviorSanitizer" build SANITIZE=address,undefined
 step "unit tests under ASan+UBSan" unit_tests build/address-undefined
 step "build with ThreadSanitizer" make -s -j"$JOBS" SANITIZE=thread build/thread/tests/test_hammer \
-	build/thread/tests/test_segment build/thread/tests/test_client
-step "hammer, segment and client tests under TSan" unit_tests build/thread
+	build/thread/tests/test_segment build/thread/tests/test_client build/thread/tests/test_worker
+step "hammer, segment, client and worker tests under TSan" unit_tests build/thread
 step "unit tests under valgrind" valgrind_tests
 step "fuzzing, short runs (tests/fuzz/run.sh)" tests/fuzz/run.sh --short
 for e2e in tests/e2e_*.sh; do

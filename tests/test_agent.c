@@ -35,6 +35,13 @@ struct parse_case {
 	const char *err_has;      /* substring of the error */
 };
 
+/* Frees a configuration from load() and the like. */
+static void drop(struct shm_config *c)
+{
+	config_free(c);
+	free(c);
+}
+
 static const struct parse_case parse_cases[] = {
 	{ "value after =",
 	  NARGS("--web.listen-address=127.0.0.1:9000"),
@@ -86,6 +93,17 @@ static const struct parse_case parse_cases[] = {
 	  CLI_RUN,
 	  NULL,
 	  { "--collector.cpu.interval=2s" },
+	  NULL },
+	{ "option aliases take a value like the option they stand for",
+	  NARGS("--collector.powersupply.ignored-supplies", "^BAT",
+		"--collector.filesystem.ignored-mount-points=^/x"),
+	  ARGS("--collector.powersupply.ignored-supplies", "^BAT",
+	       "--collector.filesystem.ignored-mount-points=^/x"),
+	  0,
+	  CLI_RUN,
+	  NULL,
+	  { "--collector.powersupply.ignored-supplies=^BAT",
+	    "--collector.filesystem.ignored-mount-points=^/x" },
 	  NULL },
 	{ "help wins over a bad flag",
 	  NARGS("--bogus", "--help"),
@@ -160,6 +178,22 @@ static const struct parse_case parse_cases[] = {
 	  NULL,
 	  { NULL },
 	  "takes no value" },
+	{ "a setting that reaches only the exporter, with --check-config",
+	  NARGS("--web.config.file=/etc/web.yml", "--check-config"),
+	  ARGS("--web.config.file=/etc/web.yml", "--check-config"),
+	  0,
+	  CLI_CHECK_CONFIG,
+	  NULL,
+	  { "--web.config.file=/etc/web.yml" },
+	  NULL },
+	{ "switches of settings, both ways",
+	  NARGS("--no-web.openmetrics", "--web.openmetrics=true"),
+	  ARGS("--no-web.openmetrics", "--web.openmetrics=true"),
+	  0,
+	  CLI_RUN,
+	  NULL,
+	  { "--no-web.openmetrics", "--web.openmetrics=true" },
+	  NULL },
 	{ "positional argument",
 	  NARGS("config.json"),
 	  ARGS("config.json"),
@@ -212,8 +246,9 @@ static void test_help_lists_every_builtin_collector_with_its_default(void **stat
 	(void)state;
 	cli_usage(f);
 	fclose(f);
-	assert_non_null(strstr(text, "--web.listen-address"));
 	assert_non_null(strstr(text, "--collector.disable-defaults"));
+	for (size_t i = 0; i < SETTING_COUNT; i++)
+		assert_true(!setting_defs[i].flag || strstr(text, setting_defs[i].flag));
 	for (size_t i = 0; config_builtin_collectors[i]; i++) {
 		char line[128];
 		snprintf(line, sizeof line, "  %-36s %s", config_builtin_collectors[i],
@@ -223,6 +258,40 @@ static void test_help_lists_every_builtin_collector_with_its_default(void **stat
 		assert_non_null(strstr(text, line));
 	}
 	free(text);
+}
+
+/* Every setting of settings.def is an agent flag, parsed and applied: the
+ * agent's flags and the configuration's come from the one table. */
+static void test_every_setting_is_an_agent_flag_that_loads(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < SETTING_COUNT; i++) {
+		const struct setting_def *d = &setting_defs[i];
+		char arg[256], err[512] = "";
+		struct cli_args a;
+		if (!d->flag)
+			continue;
+		struct shm_config *c = calloc(1, sizeof *c);
+		const char *value = d->type == VALUE_FILE ? "/etc/shmetrics/x.yml"
+				    : d->default_text[0]  ? d->default_text
+							  : "root";
+		snprintf(arg, sizeof arg, "%s=%s", d->flag, value);
+		char *argv[] = { "shmetrics-agent", arg, "--check-config", NULL };
+		if (cli_parse(3, argv, &a, err, sizeof err) != 0)
+			fail_msg("%s: %s", arg, err);
+		assert_int_equal(a.action, CLI_CHECK_CONFIG);
+		if (cli_load_config(&a, c, err, sizeof err) != CLI_LOAD_OK)
+			fail_msg("%s: %s", arg, err);
+		char buf[SETTING_TEXT_MAX];
+		struct settings want;
+		assert_int_equal(settings_init(&want), 0);
+		assert_int_equal(setting_set(&want, d, value, err, sizeof err), 0);
+		assert_string_equal(setting_format(&c->set, d, buf, sizeof buf),
+				    setting_format(&want, d, arg, sizeof arg));
+		settings_free(&want);
+		cli_free(&a);
+		drop(c);
+	}
 }
 
 /* ---- loading: file, then overrides in order ---- */
@@ -267,8 +336,8 @@ static void test_overrides_apply_after_the_file_in_the_order_given(void **state)
 	(void)state;
 	assert_true(config_find_collector(c, "cpu")->enabled);
 	assert_false(config_find_collector(c, "meminfo")->enabled);
-	assert_string_equal(c->procfs, "/host/proc");
-	free(c);
+	assert_string_equal(c->set.procfs, "/host/proc");
+	drop(c);
 }
 
 static void test_a_bad_file_is_a_config_error_with_line_and_column(void **state)
@@ -279,7 +348,7 @@ static void test_a_bad_file_is_a_config_error_with_line_and_column(void **state)
 
 	(void)state;
 	assert_non_null(strstr(err, ":2:"));
-	free(c);
+	drop(c);
 }
 
 static void test_a_bad_override_is_a_flag_error_naming_the_flag(void **state)
@@ -290,7 +359,7 @@ static void test_a_bad_override_is_a_flag_error_naming_the_flag(void **state)
 
 	(void)state;
 	assert_non_null(strstr(err, "--collector.nosuch"));
-	free(c);
+	drop(c);
 }
 
 /* ---- backoff ---- */
@@ -358,21 +427,26 @@ static void assert_argv(const struct child_argv *a, const char *const *want)
 static void test_group_command_line_runs_every_collector_that_is_not_isolated(void **state)
 {
 	static const char *const want[] = { "/x/shmetrics-collector",
-					    "--run=cpu:/shmetrics.test.cpu:500ms",
-					    "--run=loadavg:/shmetrics.test.loadavg:5s",
+					    "--run=cpu:500ms",
+					    "--run=loadavg:5s",
+					    "--collector.cpu.guest=false",
+					    "--instance=test",
+					    "--log.level=debug",
 					    "--path.procfs=/host/proc",
 					    "--path.sysfs=/sys",
 					    "--path.rootfs=/",
 					    "--path.udev.data=/run/udev/data",
-					    "--log.level=debug",
-					    "--collector.cpu.guest=false",
+					    "--segments.directory=/run/sm",
 					    NULL };
-	struct shm_config c;
+	struct shm_config c = { 0 };
 	struct child_argv a;
 	char err[512];
 
 	(void)state;
 	assert_int_equal(config_load_string(&c, argv_config, "t", err, sizeof err), 0);
+	assert_int_equal(setting_set(&c.set, setting_by_key("segments.directory"), "/run/sm", err,
+				     sizeof err),
+			 0);
 	only_the_first_four_collectors(&c);
 	config_find_collector(&c, "meminfo")->isolated = true;
 	assert_int_equal(child_argv_group(&a, "/x/shmetrics-collector", &c, err, sizeof err), 0);
@@ -381,31 +455,38 @@ static void test_group_command_line_runs_every_collector_that_is_not_isolated(vo
 	assert_true(member_set_has(&m, 0) && member_set_has(&m, 2)); /* cpu, loadavg */
 	assert_int_equal(member_set_count(&m), 2);
 	child_argv_free(&a);
+	config_free(&c);
 }
 
 static void test_an_isolated_collector_has_the_group_command_line_with_itself_alone(void **state)
 {
 	static const char *const want[] = { "/x/shmetrics-collector",
-					    "--run=cpu:/shmetrics.test.cpu:500ms",
+					    "--run=cpu:500ms",
+					    "--collector.cpu.guest=false",
+					    "--instance=test",
+					    "--log.level=debug",
 					    "--path.procfs=/host/proc",
 					    "--path.sysfs=/sys",
 					    "--path.rootfs=/",
 					    "--path.udev.data=/run/udev/data",
-					    "--log.level=debug",
-					    "--collector.cpu.guest=false",
+					    "--segments.directory=/run/sm",
 					    NULL };
-	struct shm_config c;
+	struct shm_config c = { 0 };
 	struct child_argv a;
 	char err[512];
 
 	(void)state;
 	assert_int_equal(config_load_string(&c, argv_config, "t", err, sizeof err), 0);
+	assert_int_equal(setting_set(&c.set, setting_by_key("segments.directory"), "/run/sm", err,
+				     sizeof err),
+			 0);
 	config_find_collector(&c, "cpu")->isolated = true;
 	assert_int_equal(child_argv_collector(&a, "/x/shmetrics-collector", &c,
 					      config_find_collector(&c, "cpu"), err, sizeof err),
 			 0);
 	assert_argv(&a, want);
 	child_argv_free(&a);
+	config_free(&c);
 }
 
 static void test_isolated_is_a_config_key_and_a_flag_for_builtin_collectors_only(void **state)
@@ -419,42 +500,86 @@ static void test_isolated_is_a_config_key_and_a_flag_for_builtin_collectors_only
 	(void)state;
 	assert_false(config_find_collector(c, "cpu")->isolated);
 	assert_true(config_find_collector(c, "meminfo")->isolated);
-	free(c);
+	drop(c);
 	c = load_with(NULL, unknown, 1, CLI_LOAD_FLAG_ERROR, err, sizeof err);
 	assert_non_null(strstr(err, "--collector.nosuch.isolated"));
-	free(c);
+	drop(c);
 	c = load_with("{\"collectors\": {\"cpu\": {\"isolated\": 1}}}", NULL, 0,
 		      CLI_LOAD_CONFIG_ERROR, err, sizeof err);
 	assert_non_null(strstr(err, "true or false"));
-	free(c);
+	drop(c);
 }
 
 static void test_exporter_command_line_lists_enabled_collectors_and_the_agent(void **state)
 {
 	static const char *const want[] = { "/x/shmetrics-exporter",
-					    "--instance=test",
-					    "--web.listen-address=127.0.0.1:9100",
 					    "--collector=cpu",
 					    "--collector=meminfo",
 					    "--collector=loadavg",
 					    "--collector=agent",
+					    "--instance=test",
+					    "--log.level=debug",
 					    "--staleness-intervals=3",
+					    "--web.listen-address=127.0.0.1:9100",
+					    "--web.config.file=",
+					    "--web.openmetrics=true",
 					    "--web.timeout=10s",
 					    "--web.max-connections=64",
 					    "--web.max-connections-per-ip=16",
 					    "--web.threads=2",
-					    "--log.level=debug",
+					    "--web.cache=1s",
+					    "--history.retention=15m",
+					    "--history.memory-limit-mib=64",
+					    "--segments.max-series=10000",
+					    "--segments.directory=/run/sm",
 					    NULL };
-	struct shm_config c;
+	struct shm_config c = { 0 };
 	struct child_argv a;
 	char err[512];
 
 	(void)state;
 	assert_int_equal(config_load_string(&c, argv_config, "t", err, sizeof err), 0);
+	assert_int_equal(setting_set(&c.set, setting_by_key("segments.directory"), "/run/sm", err,
+				     sizeof err),
+			 0);
 	only_the_first_four_collectors(&c);
 	assert_int_equal(child_argv_exporter(&a, "/x/shmetrics-exporter", &c, err, sizeof err), 0);
 	assert_argv(&a, want);
 	child_argv_free(&a);
+	config_free(&c);
+}
+
+static void test_exporter_gets_the_history_settings(void **state)
+{
+	static const char *const cfg[] = {
+		"{\"web\": {\"history_retention\": \"0s\", \"history_memory_limit_mib\": 8}}",
+		"{\"web\": {\"history_retention\": \"1h\"}}",
+		"{}",
+	};
+	static const char *const want[][2] = {
+		{ "--history.retention=0s", "--history.memory-limit-mib=8" },
+		{ "--history.retention=1h", "--history.memory-limit-mib=64" },
+		{ "--history.retention=15m", "--history.memory-limit-mib=64" },
+	};
+	struct shm_config c = { 0 };
+	struct child_argv a;
+	char err[512];
+
+	(void)state;
+	for (size_t i = 0; i < 3; i++) {
+		size_t found = 0;
+		assert_int_equal(config_load_string(&c, cfg[i], "t", err, sizeof err), 0);
+		assert_int_equal(child_argv_exporter(&a, "x", &c, err, sizeof err), 0);
+		for (size_t k = 0; k < a.argc; k++) {
+			if (strncmp(a.argv[k], "--history.", 10) != 0)
+				continue;
+			assert_string_equal(a.argv[k], want[i][found]);
+			found++;
+		}
+		assert_int_equal(found, 2);
+		child_argv_free(&a);
+	}
+	config_free(&c);
 }
 
 static void test_durations_are_written_the_way_the_children_read_them(void **state)
@@ -462,17 +587,16 @@ static void test_durations_are_written_the_way_the_children_read_them(void **sta
 	static const struct {
 		uint32_t ms;
 		const char *text;
-	} cases[] = { { 500, "500ms" }, { 1500, "1500ms" }, { 5000, "5s" },     { 90000, "90s" },
-		      { 120000, "2m" }, { 3600000, "1h" },  { 5400000, "90m" }, { 0, "0ms" } };
+	} cases[] = { { 500, "500ms" },     { 1500, "1s500ms" }, { 5000, "5s" },
+		      { 90000, "1m30s" },   { 120000, "2m" },    { 3600000, "1h" },
+		      { 5400000, "1h30m" }, { 0, "0s" } };
 	char buf[32], err[256];
 
 	(void)state;
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		uint32_t back = 0;
-		format_duration_ms(cases[i].ms, buf, sizeof buf);
+		config_format_duration_ms(cases[i].ms, buf, sizeof buf);
 		assert_string_equal(buf, cases[i].text);
-		if (cases[i].ms == 0)
-			continue;
 		assert_int_equal(config_parse_duration_ms(buf, &back, err, sizeof err), 0);
 		assert_int_equal(back, cases[i].ms);
 	}
@@ -517,8 +641,8 @@ static void check_plan(const char *old_json, const char *new_json,
 	assert_int_equal(reload_plan_make(a, b, p, err, sizeof err), 0);
 	check_items("segment", p->segments, p->n_segments, segments, n_segments);
 	check_items("process", p->processes, p->n_processes, processes, n_processes);
-	free(a);
-	free(b);
+	drop(a);
+	drop(b);
 	free(p);
 }
 
@@ -688,8 +812,8 @@ static void test_reload_refuses_to_change_the_instance(void **state)
 			 0);
 	assert_int_equal(reload_plan_make(a, b, p, err, sizeof err), -EINVAL);
 	assert_non_null(strstr(err, "instance"));
-	free(a);
-	free(b);
+	drop(a);
+	drop(b);
 	free(p);
 }
 
@@ -726,6 +850,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_command_line_parses_as_the_table_says),
 		cmocka_unit_test(test_help_lists_every_builtin_collector_with_its_default),
+		cmocka_unit_test(test_every_setting_is_an_agent_flag_that_loads),
 		cmocka_unit_test(test_overrides_apply_after_the_file_in_the_order_given),
 		cmocka_unit_test(test_a_bad_file_is_a_config_error_with_line_and_column),
 		cmocka_unit_test(test_a_bad_override_is_a_flag_error_naming_the_flag),
@@ -737,6 +862,7 @@ int main(void)
 		cmocka_unit_test(
 		    test_isolated_is_a_config_key_and_a_flag_for_builtin_collectors_only),
 		cmocka_unit_test(test_exporter_command_line_lists_enabled_collectors_and_the_agent),
+		cmocka_unit_test(test_exporter_gets_the_history_settings),
 		cmocka_unit_test(test_durations_are_written_the_way_the_children_read_them),
 		cmocka_unit_test(test_reload_of_the_same_config_keeps_every_segment_and_process),
 		cmocka_unit_test(

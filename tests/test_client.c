@@ -1,5 +1,6 @@
 /* libshmetrics: attaching, registration rules, limits, updates, publishing, threads. */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -18,29 +19,28 @@
 #include <cmocka.h>
 
 #include "metrics.h"
+#include "segdir_fixture.h"
 #include "segment.h"
 #include "shmetrics.h"
 
-static char seg[SEGMENT_NAME_MAX + 1];
-static char inst[32];
+static struct segdir_fixture fx;
+static const char *inst = FIXTURE_INSTANCE;
 static char err[512];
 
 static void make_segment(uint32_t max_series)
 {
-	struct segment_options opt = { .interval_ms = 1000, .mode = 0600, .gid = (gid_t)-1 };
+	struct segment_options opt = segdir_fixture_options(max_series, 1000);
 
-	batch_limits_default(&opt.limits);
-	if (max_series)
-		opt.limits.max_series = max_series;
-	shm_unlink(seg);
-	assert_int_equal(segment_create(seg, "app", &opt, err, sizeof err), 0);
+	segment_remove(&fx.dir, "app", err, sizeof err);
+	assert_int_equal(segment_create(&fx.dir, "app", &opt, err, sizeof err), 0);
 }
 
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(inst, sizeof inst, "tc%d", (int)getpid());
-	snprintf(seg, sizeof seg, "/shmetrics.%s.app", inst);
+	if (segdir_fixture_make(&fx) < 0)
+		return -1;
+	setenv(SEGDIR_ENV, fx.base, 1);
 	make_segment(0);
 	return 0;
 }
@@ -48,11 +48,21 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	shm_unlink(seg);
-	unsetenv("SHMETRICS_SEGMENT");
+	segdir_fixture_free(&fx);
+	unsetenv(SEGDIR_ENV);
+	unsetenv("SHMETRICS_SEGMENT_FD");
 	unsetenv("SHMETRICS_INTERVAL");
 	unsetenv("SHMETRICS_COLLECTOR");
 	return 0;
+}
+
+/* A descriptor of the app segment, as the agent hands a "command" collector. */
+static int app_fd(void)
+{
+	int fd = segdir_open_segment(&fx.dir, "app", O_RDWR, NULL, err, sizeof err);
+	if (fd < 0)
+		fail_msg("segdir_open_segment: %s", err);
+	return fd;
 }
 
 static struct shmetrics *open_app(unsigned flags)
@@ -76,7 +86,9 @@ struct readback {
 static void read_back(struct readback *rb)
 {
 	if (rb->r == NULL)
-		assert_int_equal(seg_reader_open(&rb->r, seg, err, sizeof err), 0);
+		assert_int_equal(seg_reader_open(&rb->r, &fx.dir, "app", segdir_fixture_limits(),
+						 err, sizeof err),
+				 0);
 	int rc = seg_reader_snapshot(rb->r, &rb->v, &rb->info, err, sizeof err);
 	if (rc != 0)
 		fail_msg("snapshot: %s", err);
@@ -125,9 +137,12 @@ static double value_of(const struct metrics_view *v, const char *name, const cha
 static void test_open_null_without_environment_says_what_to_do(void **state)
 {
 	(void)state;
-	unsetenv("SHMETRICS_SEGMENT");
+	unsetenv("SHMETRICS_SEGMENT_FD");
 	assert_null(shmetrics_open(NULL, NULL));
-	assert_non_null(strstr(shmetrics_last_error(), "SHMETRICS_SEGMENT is not set"));
+	assert_non_null(strstr(shmetrics_last_error(), "SHMETRICS_SEGMENT_FD is not set"));
+	setenv("SHMETRICS_SEGMENT_FD", "999", 1);
+	assert_null(shmetrics_open(NULL, NULL));
+	assert_non_null(strstr(shmetrics_last_error(), "not an open descriptor"));
 }
 
 static void test_open_of_a_missing_collector_names_the_segment(void **state)
@@ -135,8 +150,8 @@ static void test_open_of_a_missing_collector_names_the_segment(void **state)
 	(void)state;
 	struct shmetrics_options o = { .instance = inst };
 	assert_null(shmetrics_open("nosuch", &o));
-	assert_non_null(strstr(shmetrics_last_error(), "shm_open(\"/shmetrics."));
-	assert_non_null(strstr(shmetrics_last_error(), "nosuch"));
+	assert_non_null(strstr(shmetrics_last_error(), fx.base));
+	assert_non_null(strstr(shmetrics_last_error(), "nosuch.seg"));
 	assert_null(shmetrics_open("bad/name", &o));
 	assert_non_null(strstr(shmetrics_last_error(), "bad/name"));
 }
@@ -144,7 +159,10 @@ static void test_open_of_a_missing_collector_names_the_segment(void **state)
 static void test_open_null_takes_segment_and_interval_from_environment(void **state)
 {
 	(void)state;
-	setenv("SHMETRICS_SEGMENT", seg, 1);
+	int fd = app_fd();
+	char fdtext[16];
+	snprintf(fdtext, sizeof fdtext, "%d", fd);
+	setenv("SHMETRICS_SEGMENT_FD", fdtext, 1);
 	setenv("SHMETRICS_COLLECTOR", "app", 1);
 	setenv("SHMETRICS_INTERVAL", "1m30s", 1);
 	struct shmetrics *m = shmetrics_open(NULL, &(struct shmetrics_options){
@@ -162,6 +180,7 @@ static void test_open_null_takes_segment_and_interval_from_environment(void **st
 	setenv("SHMETRICS_INTERVAL", "soon", 1);
 	assert_null(shmetrics_open(NULL, NULL));
 	assert_non_null(strstr(shmetrics_last_error(), "SHMETRICS_INTERVAL"));
+	close(fd);
 }
 
 static void test_interval_defaults_to_the_segments(void **state)
@@ -181,7 +200,7 @@ static void test_a_segment_with_a_live_writer_is_refused(void **state)
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		struct seg_writer *w;
-		char c = seg_writer_attach(&w, seg, err, sizeof err) == 0 ? 'y' : 'n';
+		char c = seg_writer_attach(&w, &fx.dir, "app", err, sizeof err) == 0 ? 'y' : 'n';
 		if (write(ready[1], &c, 1) != 1)
 			_exit(1);
 		pause();
@@ -372,8 +391,8 @@ static void test_string_space_is_a_limit_too(void **state)
 	struct segment_options opt = { .interval_ms = 1000, .mode = 0600, .gid = (gid_t)-1 };
 	batch_limits_default(&opt.limits);
 	opt.limits.string_bytes = 300;
-	shm_unlink(seg);
-	assert_int_equal(segment_create(seg, "app", &opt, err, sizeof err), 0);
+	segment_remove(&fx.dir, "app", err, sizeof err);
+	assert_int_equal(segment_create(&fx.dir, "app", &opt, err, sizeof err), 0);
 	const char *lbl[] = { "path" };
 	static char long_value[LABEL_VALUE_MAX];
 	memset(long_value, 'p', 200);
@@ -554,7 +573,7 @@ static void *hammer_reader(void *arg)
 	uint64_t count, last = 0;
 	char why[256];
 
-	if (seg_reader_open(&rb.r, seg, why, sizeof why) != 0) {
+	if (seg_reader_open(&rb.r, &fx.dir, "app", segdir_fixture_limits(), why, sizeof why) != 0) {
 		atomic_fetch_add(&hm->inconsistent, 1);
 		return NULL;
 	}

@@ -4,7 +4,6 @@
  * rendered as the exporter renders it and compared with tests/fixtures/golden/.
  */
 #include "collector_harness.h"
-#include "duration.h"
 
 /* ---- the collectors on real-shaped files ---- */
 
@@ -344,43 +343,6 @@ static void test_collectors_are_found_by_name_and_enabled_by_default(void **unus
 	assert_null(collector_find(""));
 }
 
-static void test_durations_parse_as_documented(void **unused)
-{
-	(void)unused;
-	static const struct {
-		const char *text;
-		int rc;
-		uint64_t ms;
-	} cases[] = {
-		{ "500ms", 0, 500 },
-		{ "5s", 0, 5000 },
-		{ "1m", 0, 60000 },
-		{ "1m30s", 0, 90000 },
-		{ "2h", 0, 7200000 },
-		{ "1s500ms", 0, 1500 },
-		{ "0s", 0, 0 },
-		{ "", -EINVAL, 0 },
-		{ "5", -EINVAL, 0 },
-		{ "s", -EINVAL, 0 },
-		{ "5x", -EINVAL, 0 },
-		{ "-5s", -EINVAL, 0 },
-		{ "1.5s", -EINVAL, 0 },
-		{ " 5s", -EINVAL, 0 },
-		{ "5s ", -EINVAL, 0 },
-		{ "18446744073709551615ms", 0, UINT64_MAX },
-		{ "18446744073709551616ms", -EINVAL, 0 },
-		{ "18446744073709551615s", -EINVAL, 0 },
-	};
-	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		uint64_t ms = 0;
-		int rc = duration_parse_ms(cases[i].text, &ms);
-		if (rc != cases[i].rc)
-			fail_msg("\"%s\": got %d, want %d", cases[i].text, rc, cases[i].rc);
-		if (rc == 0 && ms != cases[i].ms)
-			fail_msg("\"%s\": got %llu ms", cases[i].text, (unsigned long long)ms);
-	}
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -402,7 +364,6 @@ int main(void)
 		cmocka_unit_test(test_cpu_counters_never_go_backwards_unless_idle_jumps_back),
 		cmocka_unit_test(test_a_full_batch_fails_the_collection_with_a_reason),
 		cmocka_unit_test(test_collectors_are_found_by_name_and_enabled_by_default),
-		cmocka_unit_test(test_durations_parse_as_documented),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

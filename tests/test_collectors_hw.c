@@ -214,13 +214,19 @@ static const struct edge_case edge_cases[] = {
 	  "0000000a 00000001 00000002 0 0 0 0 0 0\n"
 	  "zzzzzzzz 00000001 00000002 0 0 0 0 0 0\n" /* not hex: line 1 is left out */
 	  "0000000b 00000000 00000000\n"             /* too short */
-	  "0000000c 00000003 00000004 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
+	  /* a newer kernel's line: the 13th column is the CPU number */
+	  "0000000c 00000003 00000004 0 0 0 0 0 5 6 7 8 00000009 0 0 0 0\n",
 	  "node_softnet_processed_total{cpu=\"0\"} 10\n"
-	  "node_softnet_processed_total{cpu=\"3\"} 12\n"
+	  "node_softnet_processed_total{cpu=\"9\"} 12\n"
 	  "node_softnet_dropped_total{cpu=\"0\"} 1\n"
-	  "node_softnet_dropped_total{cpu=\"3\"} 3\n"
+	  "node_softnet_dropped_total{cpu=\"9\"} 3\n"
 	  "node_softnet_times_squeezed_total{cpu=\"0\"} 2\n"
-	  "node_softnet_times_squeezed_total{cpu=\"3\"} 4\n" },
+	  "node_softnet_times_squeezed_total{cpu=\"9\"} 4\n"
+	  "node_softnet_cpu_collision_total{cpu=\"0\"} 0\n"
+	  "node_softnet_cpu_collision_total{cpu=\"9\"} 5\n"
+	  "node_softnet_received_rps_total{cpu=\"9\"} 6\n"
+	  "node_softnet_flow_limit_count_total{cpu=\"9\"} 7\n"
+	  "node_softnet_backlog_len{cpu=\"9\"} 8\n" },
 	{ "udp_queues", "net/udp",
 	  "  sl  local_address rem_address   st tx_queue rx_queue tr\n"
 	  "   1: 00000000:0001 00000000:0000 07 00000010:00000020 00:00000000\n"
@@ -426,16 +432,18 @@ static void test_netclass_ignored_devices_and_invalid_speed_follow_the_options(v
 static void test_arp_device_include_and_exclude_filter_and_exclude_each_other(void **u)
 {
 	(void)u;
-	static const char *const inc_key[] = { "device-include" }, *const inc[] = { "^eth" };
-	static const char *const exc_key[] = { "device-exclude" }, *const exc[] = { "^docker" };
+	static const char *const inc_key[] = { "device-include", "netlink" };
+	static const char *const inc[] = { "^eth", "false" };
+	static const char *const exc_key[] = { "device-exclude", "netlink" };
+	static const char *const exc[] = { "^docker", "false" };
 	static const char *const both_keys[] = { "device-include", "device-exclude" };
 	static const char *const both[] = { "^eth", "^docker" };
 	struct run r;
 
-	assert_int_equal(run_open_opts(&r, "arp", PROCFS_HW, SYSFS_HW, inc_key, inc, 1), 0);
+	assert_int_equal(run_open_opts(&r, "arp", PROCFS_HW, SYSFS_HW, inc_key, inc, 2), 0);
 	expect_cycle(&r, "node_arp_entries{device=\"eth0\"} 3\n");
 	run_close(&r);
-	assert_int_equal(run_open_opts(&r, "arp", PROCFS_HW, SYSFS_HW, exc_key, exc, 1), 0);
+	assert_int_equal(run_open_opts(&r, "arp", PROCFS_HW, SYSFS_HW, exc_key, exc, 2), 0);
 	expect_cycle(&r, "node_arp_entries{device=\"eth0\"} 3\n"
 			 "node_arp_entries{device=\"wlan0\"} 1\n");
 	run_close(&r);

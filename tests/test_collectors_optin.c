@@ -417,7 +417,7 @@ static void test_pci_ids_give_vendor_device_subsystem_and_most_specific_class(vo
 static void test_a_repeated_list_flag_appends_and_replaces_the_files_value(void **unused)
 {
 	(void)unused;
-	struct shm_config *c = malloc(sizeof *c);
+	struct shm_config *c = calloc(1, sizeof *c); /* zeroed: the loader replaces it */
 	char err[512];
 	assert_non_null(c);
 	assert_int_equal(
@@ -445,6 +445,7 @@ static void test_a_repeated_list_flag_appends_and_replaces_the_files_value(void 
 	assert_true(config_load_string(c, "{\"collectors\": {\"sysctl\": {\"include\": [1]}}}",
 				       "t.json", err, sizeof err) < 0);
 	assert_non_null(strstr(err, "collectors.sysctl.include"));
+	config_free(c);
 	free(c);
 }
 

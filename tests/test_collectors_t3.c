@@ -16,7 +16,7 @@
 static void test_mdadm_reports_state_disks_and_sync_progress_of_each_array(void **unused)
 {
 	(void)unused;
-	expect_golden("mdadm", PROCFS_T3, NO_SUCH_DIR, "mdadm-t3.txt");
+	expect_golden("mdadm", PROCFS_T3, SYSFS_T3, "mdadm-t3.txt");
 }
 
 static void test_mdadm_skips_unknown_lines_and_arrays_without_a_status_line(void **unused)
@@ -230,7 +230,7 @@ static void test_zfs_reports_kstats_pools_datasets_and_pool_states(void **unused
 	expect_golden("zfs", PROCFS_T3, NO_SUCH_DIR, "zfs-t3.txt");
 }
 
-static void test_zfs_takes_only_unsigned_kstats_and_skips_odd_rows(void **unused)
+static void test_zfs_takes_64_bit_kstats_signed_or_not_and_skips_odd_rows(void **unused)
 {
 	(void)unused;
 	expect_on_file("zfs", "spl/kstat/zfs/arcstats",
@@ -242,8 +242,26 @@ static void test_zfs_takes_only_unsigned_kstats_and_skips_odd_rows(void **unused
 		       "weird name                      4    1\n"
 		       "truncated                       4\n"
 		       "bad                             4    12x\n"
+		       "huge_signed                     3    9223372036854775808\n"
+		       "min_signed                      3    -9223372036854775808\n"
 		       "hits                            4    11\n",
-		       "node_zfs_arc_hits 10\n");
+		       "node_zfs_arc_hits 10\n"
+		       "node_zfs_arc_memory_available_bytes -5\n"
+		       "node_zfs_arc_min_signed -9.223372036854776e+18\n");
+}
+
+/* node_exporter added "suspended" (I/O to the pool stopped after failures). */
+static void test_zfs_reports_a_suspended_pool(void **unused)
+{
+	(void)unused;
+	expect_on_file("zfs", "spl/kstat/zfs/tank/state", "SUSPENDED\n",
+		       "node_zfs_zpool_state{state=\"online\",zpool=\"tank\"} 0\n"
+		       "node_zfs_zpool_state{state=\"degraded\",zpool=\"tank\"} 0\n"
+		       "node_zfs_zpool_state{state=\"faulted\",zpool=\"tank\"} 0\n"
+		       "node_zfs_zpool_state{state=\"offline\",zpool=\"tank\"} 0\n"
+		       "node_zfs_zpool_state{state=\"removed\",zpool=\"tank\"} 0\n"
+		       "node_zfs_zpool_state{state=\"unavail\",zpool=\"tank\"} 0\n"
+		       "node_zfs_zpool_state{state=\"suspended\",zpool=\"tank\"} 1\n");
 }
 
 /* ---- btrfs ---- */
@@ -441,11 +459,16 @@ static void test_zero_length_files_give_no_values_and_no_error(void **unused)
 static void test_info_series_keep_their_label_set_when_attributes_are_empty(void **unused)
 {
 	(void)unused;
-	expect_on_file("nvme", "class/nvme/nvme0/model", "",
-		       "node_nvme_info{device=\"nvme0\",firmware_revision=\"\",model=\"\","
-		       "serial=\"\",state=\"\"} 1\n");
+	expect_on_file(
+	    "nvme", "class/nvme/nvme0/model", "",
+	    "node_nvme_info{cntlid=\"\",device=\"nvme0\",firmware_revision=\"\",model=\"\","
+	    "serial=\"\",state=\"\"} 1\n");
 	expect_on_file("btrfs", "fs/btrfs/ab-cd/label", "",
-		       "node_btrfs_info{label=\"\",uuid=\"ab-cd\"} 1\n");
+		       "node_btrfs_info{label=\"\",uuid=\"ab-cd\"} 1\n"
+		       "node_btrfs_commits_total{uuid=\"ab-cd\"} 0\n"
+		       "node_btrfs_last_commit_seconds{uuid=\"ab-cd\"} 0\n"
+		       "node_btrfs_max_commit_seconds{uuid=\"ab-cd\"} 0\n"
+		       "node_btrfs_commit_seconds_total{uuid=\"ab-cd\"} 0\n");
 }
 
 static void test_unknown_lines_in_proc_files_are_skipped(void **unused)
@@ -462,9 +485,11 @@ static void test_unknown_lines_in_proc_files_are_skipped(void **unused)
 		       "node_nfs_requests_total{method=\"Null\",proto=\"2\"} 6\n");
 	expect_on_file("nfsd", "net/rpc/nfsd",
 		       "th 16 0 0.000 0.000\n"
+		       "some_future_line 4\n"
 		       "wdeleg_getattr 4\n"
 		       "proc4ops 3 0 0 0\n", /* only the unused op numbers */
-		       "node_nfsd_server_threads 16\n");
+		       "node_nfsd_server_threads 16\n"
+		       "node_nfsd_requests_total{method=\"WdelegGetattr\",proto=\"4\"} 4\n");
 	expect_on_file("ipvs", "net/ip_vs",
 		       "IP Virtual Server version 1.2.1 (size=4096)\n"
 		       "  -> 0A000001:0050      Route   1      2          3\n" /* no service yet */
@@ -560,15 +585,17 @@ static void test_devices_that_come_and_go_between_cycles_come_and_go_in_the_seri
 	struct run r;
 	write_file(dir, "class/nvme/nvme0/state", "live\n");
 	run_open(&r, "nvme", dir, dir);
-	expect_cycle(&r, "node_nvme_info{device=\"nvme0\",firmware_revision=\"\",model=\"\","
-			 "serial=\"\",state=\"live\"} 1\n");
+	expect_cycle(
+	    &r, "node_nvme_info{cntlid=\"\",device=\"nvme0\",firmware_revision=\"\",model=\"\","
+		"serial=\"\",state=\"live\"} 1\n");
 	write_file(dir, "class/nvme/nvme1/state", "connecting\n");
 	snprintf(path, sizeof path, "%s/class/nvme/nvme0/state", dir);
 	assert_int_equal(unlink(path), 0);
 	snprintf(path, sizeof path, "%s/class/nvme/nvme0", dir);
 	assert_int_equal(rmdir(path), 0);
-	expect_cycle(&r, "node_nvme_info{device=\"nvme1\",firmware_revision=\"\",model=\"\","
-			 "serial=\"\",state=\"connecting\"} 1\n");
+	expect_cycle(
+	    &r, "node_nvme_info{cntlid=\"\",device=\"nvme1\",firmware_revision=\"\",model=\"\","
+		"serial=\"\",state=\"connecting\"} 1\n");
 	run_close(&r);
 	remove_tree(dir);
 }
@@ -598,7 +625,8 @@ int main(void)
 		cmocka_unit_test(test_selinux_reports_current_and_configured_modes_when_enabled),
 		cmocka_unit_test(test_selinux_without_selinuxfs_reports_only_that_it_is_disabled),
 		cmocka_unit_test(test_zfs_reports_kstats_pools_datasets_and_pool_states),
-		cmocka_unit_test(test_zfs_takes_only_unsigned_kstats_and_skips_odd_rows),
+		cmocka_unit_test(test_zfs_takes_64_bit_kstats_signed_or_not_and_skips_odd_rows),
+		cmocka_unit_test(test_zfs_reports_a_suspended_pool),
 		cmocka_unit_test(
 		    test_btrfs_reports_allocation_per_type_and_profile_and_device_sizes),
 		cmocka_unit_test(test_bcache_reports_cache_set_backing_and_cache_devices),

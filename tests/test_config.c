@@ -47,8 +47,29 @@ static struct shm_config *new_config(void)
 {
 	struct shm_config *c = malloc(sizeof *c);
 	assert_non_null(c);
-	config_set_defaults(c);
+	assert_int_equal(config_init(c), 0);
 	return c;
+}
+
+static void drop(struct shm_config *c)
+{
+	config_free(c);
+	free(c);
+}
+
+/* Sets one setting of c, as a file or a flag would. */
+static void set(struct shm_config *c, enum setting_id id, const char *text)
+{
+	char err[ERRLEN] = "";
+	if (setting_set(&c->set, &setting_defs[id], text, err, sizeof err) != 0)
+		fail_msg("setting %s to \"%s\": %s", setting_defs[id].key, text, err);
+}
+
+/* A setting of c as text ("5s", "/proc", "64"). */
+static const char *text_of(const struct shm_config *c, enum setting_id id)
+{
+	static char buf[SETTING_TEXT_MAX];
+	return setting_format(&c->set, &setting_defs[id], buf, sizeof buf);
 }
 
 static struct shm_config *load_ok(const char *json)
@@ -67,25 +88,25 @@ static void test_embedded_default_loads_with_the_documented_values(void **state)
 {
 	(void)state;
 	char err[ERRLEN] = "";
-	struct shm_config *c = malloc(sizeof *c);
+	struct shm_config *c = calloc(1, sizeof *c);
 	assert_non_null(c);
 	assert_int_equal(config_load_default(c, err, sizeof err), 0);
 	assert_string_equal(c->source, "<embedded default>");
-	assert_string_equal(c->instance, "main");
-	assert_string_equal(c->log_level, "info");
-	assert_int_equal(c->default_interval_ms, 5000);
-	assert_int_equal(c->staleness_intervals, 3);
-	assert_string_equal(c->procfs, "/proc");
-	assert_string_equal(c->sysfs, "/sys");
-	assert_string_equal(c->rootfs, "/");
-	assert_string_equal(c->web.listen_address, ":9469");
-	assert_int_equal(c->web.connection_timeout_s, 10);
-	assert_int_equal(c->web.max_connections, 64);
-	assert_int_equal(c->web.max_connections_per_ip, 16);
-	assert_int_equal(c->web.threads, 2);
-	assert_int_equal(c->segments.mode, 0640);
-	assert_string_equal(c->segments.group, "");
-	assert_int_equal(c->segments.max_series, 10000);
+	assert_string_equal(c->set.instance, "main");
+	assert_string_equal(c->set.log_level, "info");
+	assert_int_equal(c->set.interval_ms, 5000);
+	assert_int_equal(c->set.staleness_intervals, 3);
+	assert_string_equal(c->set.procfs, "/proc");
+	assert_string_equal(c->set.sysfs, "/sys");
+	assert_string_equal(c->set.rootfs, "/");
+	assert_string_equal(c->set.listen_address, ":9469");
+	assert_int_equal(c->set.connection_timeout_s, 10);
+	assert_int_equal(c->set.max_connections, 64);
+	assert_int_equal(c->set.max_connections_per_ip, 16);
+	assert_int_equal(c->set.threads, 2);
+	assert_int_equal(c->set.segment_mode, 0640);
+	assert_string_equal(c->set.segment_group, "");
+	assert_int_equal(c->set.max_series, 10000);
 	assert_int_equal(c->n_collectors, N_BUILTIN);
 	static const char *const names[] = { "cpu", "meminfo", "loadavg", "stat" };
 	for (size_t k = 0; k < N(names); k++) {
@@ -93,7 +114,7 @@ static void test_embedded_default_loads_with_the_documented_values(void **state)
 		assert_true(c->collectors[k].enabled);
 		assert_int_equal(c->collectors[k].interval_ms, 5000);
 	}
-	free(c);
+	drop(c);
 }
 
 static void test_embedded_default_equals_the_built_in_defaults_and_an_empty_object(void **state)
@@ -103,12 +124,11 @@ static void test_embedded_default_equals_the_built_in_defaults_and_an_empty_obje
 	struct shm_config *from_json = new_config(), *builtin = new_config();
 	struct shm_config *empty = load_ok("{}");
 	assert_int_equal(config_load_default(from_json, err, sizeof err), 0);
-	snprintf(empty->source, sizeof empty->source, "<embedded default>");
-	assert_memory_equal(from_json, builtin, sizeof *builtin);
-	assert_memory_equal(empty, builtin, sizeof *builtin);
-	free(from_json);
-	free(builtin);
-	free(empty);
+	assert_true(config_equal(from_json, builtin));
+	assert_true(config_equal(empty, builtin));
+	drop(from_json);
+	drop(builtin);
+	drop(empty);
 }
 
 static void test_builtin_collectors_are_listed_in_table_order_and_on_by_default(void **state)
@@ -126,7 +146,7 @@ static void test_builtin_collectors_are_listed_in_table_order_and_on_by_default(
 	struct shm_config *c = new_config();
 	assert_non_null(config_find_collector(c, "loadavg"));
 	assert_null(config_find_collector(c, "loadav"));
-	free(c);
+	drop(c);
 }
 
 /* ---- good files ---- */
@@ -139,18 +159,18 @@ static void test_example_json_loads_and_sets_every_section(void **state)
 	int rc = config_load_file(c, src_path("config/example.json"), err, sizeof err);
 	if (rc)
 		fail_msg("%s", err);
-	assert_string_equal(c->instance, "edge-01");
-	assert_string_equal(c->log_level, "warn");
-	assert_string_equal(c->procfs, "/host/proc");
-	assert_string_equal(c->web.listen_address, "127.0.0.1:9469");
-	assert_int_equal(c->web.connection_timeout_s, 30);
-	assert_string_equal(c->segments.group, "root");
+	assert_string_equal(c->set.instance, "edge-01");
+	assert_string_equal(c->set.log_level, "warn");
+	assert_string_equal(c->set.procfs, "/host/proc");
+	assert_string_equal(c->set.listen_address, "127.0.0.1:9469");
+	assert_int_equal(c->set.connection_timeout_s, 30);
+	assert_string_equal(c->set.segment_group, "root");
 	assert_int_equal(config_find_collector(c, "cpu")->interval_ms, 2000);
 	assert_int_equal(config_find_collector(c, "loadavg")->interval_ms, 10000);
 	assert_false(config_find_collector(c, "stat")->enabled);
 	assert_int_equal(config_find_collector(c, "stat")->interval_ms, 90000);
 	assert_non_null(strstr(c->source, "config/example.json"));
-	free(c);
+	drop(c);
 }
 
 static void test_good_fixture_files_load(void **state)
@@ -162,52 +182,51 @@ static void test_good_fixture_files_load(void **state)
 				  sizeof err);
 	if (rc)
 		fail_msg("%s", err);
-	assert_string_equal(c->rootfs, "/host");
-	assert_string_equal(c->web.listen_address, "[::]:9469");
+	assert_string_equal(c->set.rootfs, "/host");
+	assert_string_equal(c->set.listen_address, "[::]:9469");
 	assert_false(config_find_collector(c, "stat")->enabled);
 	assert_true(config_find_collector(c, "cpu")->enabled);
 	rc = config_load_file(c, src_path("tests/fixtures/config/good-unicode-escapes.json"), err,
 			      sizeof err);
 	if (rc)
 		fail_msg("%s", err);
-	assert_string_equal(c->instance, "edge-1");
-	free(c);
+	assert_string_equal(c->set.instance, "edge-1");
+	drop(c);
 }
 
 /* ---- every key overrides its default ---- */
 
 struct override_case {
 	const char *json;
-	size_t offset; /* of the field that must change */
-	size_t size;
-	const void *want;
+	enum setting_id id; /* the setting that must change */
+	const char *want;   /* its value, as setting_format writes it */
 };
-
-#define FIELD(f) offsetof(struct shm_config, f), sizeof(((struct shm_config *)0)->f)
-
-static const uint32_t u1 = 1, u7 = 7, u100 = 100, u250 = 250, u600 = 600, u5000 = 5000;
-static const uint32_t u200000 = 200000;
-static const mode_t m0600 = 0600;
 
 static const struct override_case override_cases[] = {
-	{ "{\"instance\": \"blue_2-x\"}", FIELD(instance), "blue_2-x" },
-	{ "{\"log_level\": \"debug\"}", FIELD(log_level), "debug" },
-	{ "{\"interval\": \"250ms\"}", FIELD(default_interval_ms), &u250 },
-	{ "{\"staleness_intervals\": 100}", FIELD(staleness_intervals), &u100 },
-	{ "{\"paths\": {\"procfs\": \"/h/proc\"}}", FIELD(procfs), "/h/proc" },
-	{ "{\"paths\": {\"sysfs\": \"/h/sys\"}}", FIELD(sysfs), "/h/sys" },
-	{ "{\"paths\": {\"rootfs\": \"/h\"}}", FIELD(rootfs), "/h" },
-	{ "{\"web\": {\"listen_address\": \"[::1]:1\"}}", FIELD(web.listen_address), "[::1]:1" },
-	{ "{\"web\": {\"connection_timeout\": \"10m\"}}", FIELD(web.connection_timeout_s), &u600 },
-	{ "{\"web\": {\"max_connections\": 1}}", FIELD(web.max_connections), &u1 },
-	{ "{\"web\": {\"max_connections_per_ip\": 7}}", FIELD(web.max_connections_per_ip), &u7 },
-	{ "{\"web\": {\"threads\": 1}}", FIELD(web.threads), &u1 },
-	{ "{\"segments\": {\"mode\": \"600\"}}", FIELD(segments.mode), &m0600 },
-	{ "{\"segments\": {\"group\": \"root\"}}", FIELD(segments.group), "root" },
-	{ "{\"segments\": {\"max_series\": 200000}}", FIELD(segments.max_series), &u200000 },
-	{ "{\"collectors\": {\"meminfo\": {\"interval\": \"5000ms\"}}}",
-	  FIELD(collectors[1].interval_ms), &u5000 },
+	{ "{\"instance\": \"blue_2-x\"}", SETTING_instance, "blue_2-x" },
+	{ "{\"log_level\": \"debug\"}", SETTING_log_level, "debug" },
+	{ "{\"interval\": \"250ms\"}", SETTING_interval_ms, "250ms" },
+	{ "{\"staleness_intervals\": 100}", SETTING_staleness_intervals, "100" },
+	{ "{\"paths\": {\"procfs\": \"/h/proc\"}}", SETTING_procfs, "/h/proc" },
+	{ "{\"paths\": {\"sysfs\": \"/h/sys\"}}", SETTING_sysfs, "/h/sys" },
+	{ "{\"paths\": {\"rootfs\": \"/h\"}}", SETTING_rootfs, "/h" },
+	{ "{\"paths\": {\"udev_data\": \"/h/udev\"}}", SETTING_udev_data, "/h/udev" },
+	{ "{\"web\": {\"listen_address\": \"[::1]:1\"}}", SETTING_listen_address, "[::1]:1" },
+	{ "{\"web\": {\"connection_timeout\": \"10m\"}}", SETTING_connection_timeout_s, "10m" },
+	{ "{\"web\": {\"max_connections\": 1}}", SETTING_max_connections, "1" },
+	{ "{\"web\": {\"max_connections_per_ip\": 7}}", SETTING_max_connections_per_ip, "7" },
+	{ "{\"web\": {\"threads\": 1}}", SETTING_threads, "1" },
+	{ "{\"web\": {\"config_file\": \"/w.yml\"}}", SETTING_web_config_file, "/w.yml" },
+	{ "{\"web\": {\"openmetrics\": false}}", SETTING_openmetrics, "false" },
+	{ "{\"web\": {\"cache\": \"250ms\"}}", SETTING_cache_ms, "250ms" },
+	{ "{\"web\": {\"history_retention\": \"0s\"}}", SETTING_history_ms, "0s" },
+	{ "{\"web\": {\"history_memory_limit_mib\": 8}}", SETTING_history_memory_mib, "8" },
+	{ "{\"segments\": {\"mode\": \"600\"}}", SETTING_segment_mode, "0600" },
+	{ "{\"segments\": {\"group\": \"root\"}}", SETTING_segment_group, "root" },
+	{ "{\"segments\": {\"max_series\": 200000}}", SETTING_max_series, "200000" },
+	{ "{\"segments\": {\"directory\": \"/srv/seg\"}}", SETTING_segments_directory, "/srv/seg" },
 };
+
 
 static void test_every_key_overrides_its_default(void **state)
 {
@@ -215,13 +234,14 @@ static void test_every_key_overrides_its_default(void **state)
 	for (size_t k = 0; k < N(override_cases); k++) {
 		const struct override_case *tc = &override_cases[k];
 		struct shm_config *c = load_ok(tc->json);
-		const char *field = (const char *)c + tc->offset;
-		if (tc->size == sizeof(uint32_t) || tc->size == sizeof(mode_t))
-			assert_memory_equal(field, tc->want, tc->size);
-		else
-			assert_string_equal(field, (const char *)tc->want);
-		free(c);
+		assert_string_equal(text_of(c, tc->id), tc->want);
+		drop(c);
 	}
+	assert_int_equal(N(override_cases), SETTING_COUNT); /* a case for every setting */
+	struct shm_config *c = load_ok(
+	    "{\"collectors\": {\"meminfo\": {\"interval\": \"5000ms\"}}}");
+	assert_int_equal(config_find_collector(c, "meminfo")->interval_ms, 5000);
+	drop(c);
 }
 
 static void test_collector_enabled_flag_and_interval_override_and_inherit(void **state)
@@ -236,15 +256,15 @@ static void test_collector_enabled_flag_and_interval_override_and_inherit(void *
 	assert_int_equal(config_find_collector(c, "stat")->interval_ms, 30000);
 	assert_int_equal(config_find_collector(c, "loadavg")->interval_ms, 30000);
 	assert_string_equal(c->collectors[0].name, "cpu");
-	free(c);
+	drop(c);
 }
 
 static void test_per_ip_limit_follows_a_smaller_total_when_not_set(void **state)
 {
 	(void)state;
 	struct shm_config *c = load_ok("{\"web\": {\"max_connections\": 4}}");
-	assert_int_equal(c->web.max_connections_per_ip, 4);
-	free(c);
+	assert_int_equal(c->set.max_connections_per_ip, 4);
+	drop(c);
 }
 
 /* ---- bad configs ---- */
@@ -394,7 +414,7 @@ static void test_bad_configs_fail_with_position_and_a_message_that_says_how_to_f
 		if (rc != -EINVAL)
 			fail_msg("case %zu (%s): rc %d, want -EINVAL", k, bad_cases[k].json, rc);
 		assert_contains(err, bad_cases[k].want);
-		free(c);
+		drop(c);
 	}
 }
 
@@ -429,7 +449,7 @@ static void test_bad_fixture_files_fail_with_path_line_and_column(void **state)
 		if (rc != -EINVAL)
 			fail_msg("%s: rc %d, want -EINVAL (%s)", rel, rc, err);
 		assert_contains(err, bad_files[k].want);
-		free(c);
+		drop(c);
 	}
 }
 
@@ -468,7 +488,7 @@ static void test_missing_file_reports_the_call_and_errno(void **state)
 	    err, "open(\"/nonexistent/shmetrics.json\") failed: No such file or directory");
 	assert_int_equal(config_load_file(c, src_path("tests/fixtures/config"), err, sizeof err),
 			 -EISDIR);
-	free(c);
+	drop(c);
 }
 
 static void test_tiny_error_buffers_are_never_overrun(void **state)
@@ -481,7 +501,7 @@ static void test_tiny_error_buffers_are_never_overrun(void **state)
 	assert_string_equal(err, "t.js");
 	assert_int_equal(err[5], 'x');
 	assert_int_equal(config_load_string(c, "{\"foo\": 1}", "t.json", NULL, 0), -EINVAL);
-	free(c);
+	drop(c);
 }
 
 /* ---- flags ---- */
@@ -529,8 +549,18 @@ static const struct flag_case flag_cases[] = {
 	{ "--staleness-intervals=five", -EINVAL, "\"five\" is not an integer from 1 to 100" },
 	{ "--web.timeout=30s", 1, NULL },
 	{ "--web.max-connections=10", 1, NULL },
-	{ "--web.max-connections-per-ip=65", -EINVAL,
-	  "65 is out of range; expected an integer from 1 to 64" },
+	{ "--web.max-connections-per-ip=65", 1, NULL }, /* settings_check judges it */
+	{ "--web.max-connections-per-ip=10001", -EINVAL,
+	  "10001 is out of range; expected an integer from 1 to 10000" },
+	{ "--web.openmetrics", 1, NULL },
+	{ "--no-web.openmetrics", 1, NULL },
+	{ "--web.openmetrics=maybe", -EINVAL,
+	  "--web.openmetrics: expected true or false, found \"maybe\"" },
+	{ "--no-web.openmetrics=true", -EINVAL, "--no-web.openmetrics: takes no value" },
+	{ "--no-web.threads", 0, NULL },
+	{ "--web.config.file=/etc/shmetrics/web.yml", 1, NULL },
+	{ "--segments.max-series=500", 1, NULL },
+	{ "--interval=1s", 0, NULL }, /* no flag: a collector's own argument */
 	{ "--web.threads=0", -EINVAL, "--web.threads: 0 is out of range" },
 	{ "--config=/etc/shmetrics.json", 0, NULL },
 	{ "--help", 0, NULL },
@@ -552,9 +582,9 @@ static void test_apply_flag_table(void **state)
 		if (flag_cases[k].want)
 			assert_contains(err, flag_cases[k].want);
 		if (rc <= 0)
-			assert_memory_equal(c, before, sizeof *c);
-		free(c);
-		free(before);
+			assert_true(config_equal(c, before));
+		drop(c);
+		drop(before);
 	}
 }
 
@@ -577,18 +607,45 @@ static void test_apply_flag_sets_the_values(void **state)
 	struct shm_config *c = new_config();
 	for (size_t k = 0; k < N(flags); k++)
 		assert_int_equal(config_apply_flag(c, flags[k], err, sizeof err), 1);
-	assert_string_equal(c->web.listen_address, "[::1]:9100");
-	assert_string_equal(c->procfs, "/host/proc");
-	assert_string_equal(c->sysfs, "/host/sys");
-	assert_string_equal(c->rootfs, "/host");
+	assert_string_equal(c->set.listen_address, "[::1]:9100");
+	assert_string_equal(c->set.procfs, "/host/proc");
+	assert_string_equal(c->set.sysfs, "/host/sys");
+	assert_string_equal(c->set.rootfs, "/host");
 	assert_false(config_find_collector(c, "stat")->enabled);
-	assert_string_equal(c->log_level, "warn");
-	assert_string_equal(c->instance, "blue");
+	assert_string_equal(c->set.log_level, "warn");
+	assert_string_equal(c->set.instance, "blue");
 	assert_int_equal(config_find_collector(c, "loadavg")->interval_ms, 90000);
-	assert_int_equal(c->web.connection_timeout_s, 60);
-	assert_int_equal(c->web.max_connections, 8);
-	assert_int_equal(c->web.max_connections_per_ip, 8);
-	free(c);
+	assert_int_equal(c->set.connection_timeout_s, 60);
+	assert_int_equal(c->set.max_connections, 8);
+	drop(c);
+}
+
+/* Flags are one layer: the per-IP limit is judged against the total once all
+ * are applied, whatever their order. */
+static void test_settings_that_bound_one_another_are_checked_after_a_layer(void **state)
+{
+	const struct setting_def *bad = NULL;
+	char err[ERRLEN] = "";
+	(void)state;
+	struct shm_config *c = new_config();
+	c->set.given = 0;
+	assert_int_equal(config_apply_flag(c, "--web.max-connections-per-ip=100", err, sizeof err),
+			 1);
+	assert_int_equal(config_apply_flag(c, "--web.max-connections=200", err, sizeof err), 1);
+	assert_int_equal(settings_check(&c->set, &bad, err, sizeof err), 0);
+	assert_int_equal(c->set.max_connections_per_ip, 100);
+	c->set.given = 0; /* a lower total drags an ungiven per-IP limit down */
+	assert_int_equal(config_apply_flag(c, "--web.max-connections=8", err, sizeof err), 1);
+	assert_int_equal(settings_check(&c->set, &bad, err, sizeof err), 0);
+	assert_int_equal(c->set.max_connections_per_ip, 8);
+	c->set.given = 0; /* and one given above it is an error */
+	assert_int_equal(config_apply_flag(c, "--web.max-connections-per-ip=9", err, sizeof err),
+			 1);
+	assert_int_equal(settings_check(&c->set, &bad, err, sizeof err), -EINVAL);
+	assert_ptr_equal(bad, &setting_defs[SETTING_max_connections_per_ip]);
+	assert_string_equal(err, "9 is out of range; expected an integer from 1 to "
+				 "web.max_connections (8)");
+	drop(c);
 }
 
 static void test_disable_defaults_then_collector_flags_enable_only_those(void **state)
@@ -601,7 +658,7 @@ static void test_disable_defaults_then_collector_flags_enable_only_those(void **
 	for (size_t k = 0; k < c->n_collectors; k++)
 		assert_int_equal(c->collectors[k].enabled,
 				 strcmp(c->collectors[k].name, "meminfo") == 0);
-	free(c);
+	drop(c);
 }
 
 /* ---- durations ---- */
@@ -690,6 +747,7 @@ static const struct listen_case listen_cases[] = {
 	{ "[::1:9469", -EINVAL, NULL, 0, "missing ']' after the IPv6 address" },
 	{ "[zzz]:80", -EINVAL, NULL, 0, "not a valid IPv6 address" },
 	{ "[1.2.3.4]:80", -EINVAL, NULL, 0, "not a valid IPv6 address" },
+	{ "[]:80", -EINVAL, NULL, 0, "not a valid IPv6 address" },
 	{ "256.1.1.1:80", -EINVAL, NULL, 0, "not a valid IPv4 address" },
 	{ "my host:80", -EINVAL, NULL, 0, "host must be an IP address or a host name" },
 	{ "*:80", -EINVAL, NULL, 0, "host must be an IP address or a host name" },
@@ -870,7 +928,7 @@ static void test_edit_distance_counts_typos_including_transpositions(void **stat
 
 static void test_collector_options_come_from_json_and_flags_with_defaults(void **state)
 {
-	struct shm_config c;
+	struct shm_config c = { 0 };
 	char err[512];
 	(void)state;
 	assert_int_equal(config_load_default(&c, err, sizeof err), 0);
@@ -892,20 +950,77 @@ static void test_collector_options_come_from_json_and_flags_with_defaults(void *
 	assert_int_equal(config_apply_flag(&c, "--path.udev.data=/host/run/udev/data", err,
 					   sizeof err),
 			 1);
-	assert_string_equal(c.udev_data, "/host/run/udev/data");
+	assert_string_equal(c.set.udev_data, "/host/run/udev/data");
+	config_free(&c);
+}
+
+/* node_exporter's deprecated and differently-prefixed spellings set the option
+ * they stand for, from a flag and from the JSON config alike. */
+static void test_option_aliases_set_the_option_they_stand_for(void **state)
+{
+	static const struct {
+		const char *flag, *collector, *key, *value;
+	} cases[] = {
+		{ "--collector.powersupply.ignored-supplies=^BAT", "powersupplyclass",
+		  "ignored-supplies", "^BAT" },
+		{ "--collector.filesystem.ignored-mount-points=^/x", "filesystem",
+		  "mount-points-exclude", "^/x" },
+		{ "--collector.filesystem.ignored-fs-types=^tmpfs$", "filesystem",
+		  "fs-types-exclude", "^tmpfs$" },
+		{ "--collector.netdev.device-whitelist=^eth", "netdev", "device-include", "^eth" },
+		{ "--collector.netdev.device-blacklist=^veth", "netdev", "device-exclude",
+		  "^veth" },
+		{ "--collector.diskstats.ignored-devices=^sd", "diskstats", "device-exclude",
+		  "^sd" },
+		{ "--collector.qdisk.device-include=^eth", "qdisc", "device-include", "^eth" },
+		{ "--collector.qdisk.device-exclude=^lo$", "qdisc", "device-exclude", "^lo$" },
+		{ "--collector.netclass_rtnl.with-stats=true", "netclass", "rtnl.with-stats",
+		  "true" },
+	};
+	struct shm_config c = { 0 }; /* each load replaces what it holds */
+	char err[512];
+	(void)state;
+	for (size_t k = 0; k < N(cases); k++) {
+		assert_int_equal(config_load_default(&c, err, sizeof err), 0);
+		assert_int_equal(config_apply_flag(&c, cases[k].flag, err, sizeof err), 1);
+		assert_int_equal(c.n_options, 1);
+		assert_string_equal(c.options[0].collector, cases[k].collector);
+		assert_string_equal(c.options[0].key, cases[k].key);
+		assert_string_equal(config_collector_option(&c, cases[k].collector, cases[k].key),
+				    cases[k].value);
+	}
+	assert_int_equal(
+	    config_load_string(&c,
+			       "{\"collectors\": {\"netdev\": {\"device-blacklist\": "
+			       "\"^lo$\"}, \"filesystem\": {\"ignored-fs-types\": \"^x$\"}}}",
+			       "t.json", err, sizeof err),
+	    0);
+	assert_string_equal(config_collector_option(&c, "netdev", "device-exclude"), "^lo$");
+	assert_string_equal(config_collector_option(&c, "filesystem", "fs-types-exclude"), "^x$");
+	/* An alias is checked like the option: a bad regular expression is refused. */
+	assert_int_equal(config_apply_flag(&c, "--collector.powersupply.ignored-supplies=(", err,
+					   sizeof err),
+			 -EINVAL);
+	assert_non_null(strstr(err, "--collector.powersupply.ignored-supplies"));
+	/* An alias names no collector: it cannot switch one on. */
+	assert_int_equal(config_apply_flag(&c, "--collector.powersupply", err, sizeof err),
+			 -EINVAL);
+	config_free(&c);
 }
 
 static void test_changed_option_restarts_only_its_collector(void **state)
 {
-	struct shm_config a, b;
+	struct shm_config a = { 0 }, b = { 0 };
 	char err[512];
 	(void)state;
 	assert_int_equal(config_load_default(&a, err, sizeof err), 0);
-	b = a;
+	assert_int_equal(config_copy(&b, &a), 0);
 	assert_int_equal(config_apply_flag(&b, "--no-collector.cpu.guest", err, sizeof err), 1);
 	assert_true(config_collector_changed(&a, &b, "cpu"));
 	assert_false(config_collector_changed(&a, &b, "meminfo"));
 	assert_false(config_collector_changed(&a, &b, "exporter"));
+	config_free(&a);
+	config_free(&b);
 }
 
 static void test_collector_changed_sees_only_what_concerns_each_process(void **state)
@@ -920,33 +1035,38 @@ static void test_collector_changed_sees_only_what_concerns_each_process(void **s
 	assert_false(config_collector_changed(a, b, "meminfo"));
 	assert_false(config_collector_changed(a, b, "exporter"));
 
-	config_set_defaults(b);
-	snprintf(b->procfs, sizeof b->procfs, "/host/proc");
+	config_free(b);
+	config_init(b);
+	set(b, SETTING_procfs, "/host/proc");
 	assert_true(config_collector_changed(a, b, "stat"));
 	assert_false(config_collector_changed(a, b, "exporter"));
 
-	config_set_defaults(b);
+	config_free(b);
+	config_init(b);
 	config_find_collector(b, "stat")->enabled = false;
 	assert_true(config_collector_changed(a, b, "stat"));
 	assert_false(config_collector_changed(a, b, "cpu"));
 	assert_true(config_collector_changed(a, b, "exporter"));
 
-	config_set_defaults(b);
-	snprintf(b->web.listen_address, sizeof b->web.listen_address, ":1");
+	config_free(b);
+	config_init(b);
+	set(b, SETTING_listen_address, ":1");
 	assert_true(config_collector_changed(a, b, "exporter"));
 	assert_false(config_collector_changed(a, b, "cpu"));
 
-	config_set_defaults(b);
-	b->staleness_intervals = 9;
+	config_free(b);
+	config_init(b);
+	b->set.staleness_intervals = 9;
 	assert_true(config_collector_changed(a, b, "exporter"));
 	assert_false(config_collector_changed(a, b, "cpu"));
 
-	config_set_defaults(b);
-	snprintf(b->instance, sizeof b->instance, "other");
+	config_free(b);
+	config_init(b);
+	set(b, SETTING_instance, "other");
 	assert_true(config_collector_changed(a, b, "exporter"));
 	assert_true(config_collector_changed(a, b, "cpu"));
-	free(a);
-	free(b);
+	drop(a);
+	drop(b);
 }
 
 static void test_collector_disabled_in_both_never_counts_as_changed(void **state)
@@ -956,11 +1076,11 @@ static void test_collector_disabled_in_both_never_counts_as_changed(void **state
 	config_find_collector(a, "stat")->enabled = false;
 	config_find_collector(b, "stat")->enabled = false;
 	config_find_collector(b, "stat")->interval_ms = 100;
-	snprintf(b->procfs, sizeof b->procfs, "/elsewhere");
+	set(b, SETTING_procfs, "/elsewhere");
 	assert_false(config_collector_changed(a, b, "stat"));
 	assert_false(config_collector_changed(a, b, "no-such-collector"));
-	free(a);
-	free(b);
+	drop(a);
+	drop(b);
 }
 
 int main(void)
@@ -984,6 +1104,7 @@ int main(void)
 		cmocka_unit_test(test_tiny_error_buffers_are_never_overrun),
 		cmocka_unit_test(test_apply_flag_table),
 		cmocka_unit_test(test_apply_flag_sets_the_values),
+		cmocka_unit_test(test_settings_that_bound_one_another_are_checked_after_a_layer),
 		cmocka_unit_test(test_disable_defaults_then_collector_flags_enable_only_those),
 		cmocka_unit_test(test_duration_parsing_table),
 		cmocka_unit_test(test_listen_address_parsing_table),
@@ -995,6 +1116,7 @@ int main(void)
 		cmocka_unit_test(test_position_index_survives_truncated_and_garbage_input),
 		cmocka_unit_test(test_edit_distance_counts_typos_including_transpositions),
 		cmocka_unit_test(test_collector_options_come_from_json_and_flags_with_defaults),
+		cmocka_unit_test(test_option_aliases_set_the_option_they_stand_for),
 		cmocka_unit_test(test_changed_option_restarts_only_its_collector),
 		cmocka_unit_test(test_collector_changed_sees_only_what_concerns_each_process),
 		cmocka_unit_test(test_collector_disabled_in_both_never_counts_as_changed),

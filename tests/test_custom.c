@@ -18,11 +18,18 @@
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
+/* Frees a configuration from load() and the like. */
+static void drop(struct shm_config *c)
+{
+	config_free(c);
+	free(c);
+}
+
 static char err[1024];
 
 static struct shm_config *load(const char *text)
 {
-	struct shm_config *c = malloc(sizeof *c);
+	struct shm_config *c = calloc(1, sizeof *c);
 
 	assert_non_null(c);
 	if (config_load_string(c, text, "t.json", err, sizeof err) != 0)
@@ -63,7 +70,7 @@ static void test_custom_collectors_load_with_their_kind_and_settings(void **stat
 	assert_int_equal(ext->kind, CUSTOM_EXTERNAL);
 	assert_int_equal(ext->mode, 0660);
 	assert_false(config_find_collector(c, "ext")->enabled);
-	free(c);
+	drop(c);
 }
 
 struct bad {
@@ -96,8 +103,8 @@ static void test_bad_custom_collectors_fail_with_position_and_reason(void **stat
 		{ "{\"custom_collectors\": {\"x\": {\"external\": true, \"env\": {}}}}",
 		  "cannot set its environment" },
 		{ "{\"custom_collectors\": {\"x\": {\"external\": false}}}", "expected true" },
-		{ "{\"custom_collectors\": {\"x\": {\"command\": [\"/a\"], \"env\": {\"SHMETRICS_SEGMENT\": \"/x\"}}}}",
-		  "SHMETRICS_SEGMENT is set by the agent" },
+		{ "{\"custom_collectors\": {\"x\": {\"command\": [\"/a\"], \"env\": {\"SHMETRICS_SEGMENT_FD\": \"4\"}}}}",
+		  "SHMETRICS_SEGMENT_FD is set by the agent" },
 		{ "{\"custom_collectors\": {\"x\": {\"command\": [\"/a\"], \"env\": {\"1A\": \"x\"}}}}",
 		  "is not a variable name" },
 		{ "{\"custom_collectors\": {\"x\": {\"command\": [\"/a\"], \"user\": \"no-such-user-xyz\"}}}",
@@ -118,14 +125,14 @@ static void test_bad_custom_collectors_fail_with_position_and_reason(void **stat
 		  "unknown collector \"app\" in collectors" },
 	};
 	for (size_t i = 0; i < N(cases); i++) {
-		struct shm_config *c = malloc(sizeof *c);
+		struct shm_config *c = calloc(1, sizeof *c);
 		assert_non_null(c);
 		err[0] = '\0';
 		assert_int_equal(config_load_string(c, cases[i].text, "t.json", err, sizeof err),
 				 -EINVAL);
 		if (strstr(err, cases[i].want) == NULL || strncmp(err, "t.json:", 7) != 0)
 			fail_msg("case %zu: \"%s\" does not say \"%s\"", i, err, cases[i].want);
-		free(c);
+		drop(c);
 	}
 }
 
@@ -138,7 +145,7 @@ static void test_disable_defaults_leaves_custom_collectors_on(void **state)
 	assert_false(config_find_collector(c, "cpu")->enabled);
 	assert_int_equal(config_apply_flag(c, "--no-collector.app", err, sizeof err), 1);
 	assert_false(config_find_collector(c, "app")->enabled);
-	free(c);
+	drop(c);
 }
 
 static void expect_argv(const struct child_argv *a, const char *const *want, size_t n)
@@ -153,18 +160,29 @@ static void test_command_lines_follow_the_documented_contract(void **state)
 {
 	(void)state;
 	struct shm_config *c = load(good);
+	char why[256];
+	assert_int_equal(setting_set(&c->set, setting_by_key("segments.directory"), "/run/sm", why,
+				     sizeof why),
+			 0);
+
 	struct child_argv a;
 	static const char *const app[] = { "/usr/bin/app", "--x", "" };
 	static const char *const chk[] = {
 		"/libexec/shmetrics-collector",
 		"--collector=check",
-		"--segment=/shmetrics.main.check",
 		"--interval=5s",
 		"--exec.timeout=3s",
 		"--exec.command=/bin/check.sh",
 		"--exec.arg=a b",
+		"--instance=main",
 		"--log.level=info",
+		"--path.procfs=/proc",
+		"--path.sysfs=/sys",
+		"--path.rootfs=/",
+		"--path.udev.data=/run/udev/data",
+		"--segments.directory=/run/sm",
 	};
+
 
 	assert_int_equal(child_argv_collector(&a, "/libexec/shmetrics-collector", c,
 					      config_find_collector(c, "app"), err, sizeof err),
@@ -191,7 +209,7 @@ static void test_command_lines_follow_the_documented_contract(void **state)
 	assert_true(app_listed);
 	assert_false(ext_listed); /* disabled */
 	child_argv_free(&a);
-	free(c);
+	drop(c);
 }
 
 static bool env_has(char **envp, const char *want)
@@ -208,23 +226,24 @@ static void test_environment_carries_the_segment_and_the_configured_variables(vo
 	struct shm_config *c = load(good);
 	struct child_exec x;
 
-	setenv("SHMETRICS_SEGMENT", "/from.the.agents.own.env", 1);
+	setenv("SHMETRICS_SEGMENT_FD", "7", 1);
 	setenv("A", "overridden", 1);
 	assert_int_equal(custom_exec_prepare(&x, c, config_find_custom(c, "app"), 10000, err,
 					     sizeof err),
 			 0);
-	assert_true(env_has(x.envp, "SHMETRICS_SEGMENT=/shmetrics.main.app"));
+	assert_true(env_has(x.envp, "SHMETRICS_SEGMENT_FD=3")); /* sandbox.h: descriptor 3 */
+	assert_true(x.plugin && x.isolate);
 	assert_true(env_has(x.envp, "SHMETRICS_COLLECTOR=app"));
 	assert_true(env_has(x.envp, "SHMETRICS_INSTANCE=main"));
 	assert_true(env_has(x.envp, "SHMETRICS_INTERVAL=10s"));
 	assert_true(env_has(x.envp, "A=1"));
 	assert_false(env_has(x.envp, "A=overridden"));
-	assert_false(env_has(x.envp, "SHMETRICS_SEGMENT=/from.the.agents.own.env"));
+	assert_false(env_has(x.envp, "SHMETRICS_SEGMENT_FD=7"));
 	assert_false(x.set_ids);
 	child_exec_free(&x);
-	unsetenv("SHMETRICS_SEGMENT");
+	unsetenv("SHMETRICS_SEGMENT_FD");
 	unsetenv("A");
-	free(c);
+	drop(c);
 }
 
 static void test_a_user_is_resolved_before_fork_and_owns_the_segment_through_its_group(void **state)
@@ -250,7 +269,7 @@ static void test_a_user_is_resolved_before_fork_and_owns_the_segment_through_its
 	o.mode = 0640;
 	assert_int_equal(custom_segment_options(c, "cpu", &o, err, sizeof err), 0);
 	assert_int_equal(o.mode, 0640); /* built-in collectors are left alone */
-	free(c);
+	drop(c);
 }
 
 /* What happens to the process of name (custom collectors always have their own). */
@@ -289,9 +308,9 @@ static void test_reload_restarts_only_the_custom_collector_that_changed(void **s
 	assert_int_equal(reload_plan_make(d, a, p, err, sizeof err), 0);
 	assert_int_equal(action_of(p, "new"), RELOAD_STOP);
 	free(p);
-	free(a);
-	free(b);
-	free(d);
+	drop(a);
+	drop(b);
+	drop(d);
 }
 
 int main(void)

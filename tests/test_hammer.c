@@ -27,9 +27,11 @@
 #include <cmocka.h>
 
 #include "hammer.h"
+#include "segdir_fixture.h"
 #include "segment.h"
 
-static char seg[SEGMENT_NAME_MAX];
+static struct segdir_fixture fx;
+#define SEG &fx.dir, "h"
 
 static double seconds_now(void)
 {
@@ -49,11 +51,10 @@ static int setup(void **state)
 {
 	char err[256];
 	(void)state;
-	snprintf(seg, sizeof seg, "/shmetrics.hammer%d.h", (int)getpid());
-	shm_unlink(seg);
-	struct segment_options opt = { .interval_ms = 1000, .mode = 0600, .gid = (gid_t)-1 };
-	batch_limits_default(&opt.limits);
-	if (segment_create(seg, "h", &opt, err, sizeof err) < 0) {
+	if (segdir_fixture_make(&fx) < 0)
+		return -1;
+	struct segment_options opt = segdir_fixture_options(0, 1000);
+	if (segment_create(SEG, &opt, err, sizeof err) < 0) {
 		fprintf(stderr, "%s\n", err);
 		return -1;
 	}
@@ -63,7 +64,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	shm_unlink(seg);
+	segdir_fixture_free(&fx);
 	return 0;
 }
 
@@ -72,7 +73,7 @@ static uint64_t write_batches(const atomic_bool *stop, uint64_t first)
 {
 	char err[256];
 	struct seg_writer *w;
-	if (seg_writer_attach(&w, seg, err, sizeof err) < 0)
+	if (seg_writer_attach(&w, SEG, err, sizeof err) < 0)
 		return 0;
 	struct batch *b = batch_new(seg_writer_limits(w));
 	uint64_t v = first;
@@ -98,7 +99,7 @@ static void read_batches(struct read_stats *st, double deadline)
 	char err[256];
 	struct seg_reader *r;
 	struct metrics_view view;
-	if (seg_reader_open(&r, seg, err, sizeof err) < 0) {
+	if (seg_reader_open(&r, SEG, segdir_fixture_limits(), err, sizeof err) < 0) {
 		st->torn++;
 		return;
 	}
@@ -237,7 +238,7 @@ static void test_writer_killed_mid_publish_leaves_a_whole_batch(void **state)
 	uint64_t first = 1;
 
 	srand((unsigned)getpid());
-	assert_int_equal(seg_reader_open(&r, seg, err, sizeof err), 0);
+	assert_int_equal(seg_reader_open(&r, SEG, segdir_fixture_limits(), err, sizeof err), 0);
 	while (seconds_now() < deadline) {
 		pid_t writer = spawn_writer(first);
 		usleep((useconds_t)(rand() % 3000));

@@ -32,14 +32,16 @@
 #include "../exporter/scrape.h"
 #include "metrics.h"
 #include "promtext.h"
+#include "segdir_fixture.h"
 #include "segment.h"
 #include "segment_layout.h"
 #include "shmetrics.h"
 
 #define ROUNDS 1500
 
-static char instance[32];
-static char good_seg[SEGMENT_NAME_MAX], evil_seg[SEGMENT_NAME_MAX];
+static struct segdir_fixture fx;
+static const char *instance = FIXTURE_INSTANCE;
+static const char *good_seg = "good", *evil_seg = "evil";
 static char err[512];
 static char good_lines[4096]; /* good's sample lines as first served */
 static struct scrape *scrape;
@@ -51,23 +53,21 @@ static double seconds_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void create_segment(const char *name, const char *collector, uint32_t max_series)
+static void create_segment(const char *collector, uint32_t max_series)
 {
-	struct segment_options opt = { .interval_ms = 60000, .mode = 0600, .gid = (gid_t)-1 };
-	batch_limits_default(&opt.limits);
-	if (max_series)
-		opt.limits.max_series = max_series;
-	shm_unlink(name);
-	if (segment_create(name, collector, &opt, err, sizeof err) < 0)
+	struct segment_options opt = segdir_fixture_options(max_series, 60000);
+	segment_remove(&fx.dir, collector, err, sizeof err);
+	if (segment_create(&fx.dir, collector, &opt, err, sizeof err) < 0)
 		fail_msg("%s", err);
 }
 
-/* Publishes n series "<family>{i=...} value" and leaves (writer pid stays ours). */
+/* Publishes n series "<family>{i=...} value" and leaves as the CLI does (no
+ * resident writer: the exporter judges the segment by its publish time). */
 static void publish_batch(const char *seg, const char *family, int n, double value)
 {
 	struct seg_writer *w;
 	static const char *const names[] = { "i" };
-	assert_int_equal(seg_writer_attach(&w, seg, err, sizeof err), 0);
+	assert_int_equal(seg_writer_attach(&w, &fx.dir, seg, err, sizeof err), 0);
 	struct batch *b = batch_new(seg_writer_limits(w));
 	assert_int_equal(batch_family(b, family, "Test series.", METRIC_GAUGE, err, sizeof err), 0);
 	for (int i = 0; i < n; i++) {
@@ -79,7 +79,7 @@ static void publish_batch(const char *seg, const char *family, int n, double val
 	batch_set_status(b, true, 1000, NULL);
 	assert_int_equal(seg_writer_publish(w, b, err, sizeof err), 0);
 	batch_free(b);
-	seg_writer_detach(w);
+	seg_writer_detach_resident(w);
 }
 
 /* The lines of body that start with prefix, in order. */
@@ -99,57 +99,69 @@ static void lines_with(const char *body, size_t len, const char *prefix, char *o
 	}
 }
 
+/* One text scrape of every collector, head and tail joined (the caller frees it). */
+static char *scrape_text(size_t *len)
+{
+	struct scrape_request req = { .format = SCRAPE_FORMAT_TEXT };
+	struct scrape_reply *reply;
+
+	scrape_select_all(scrape, &req.sel);
+	assert_int_equal(scrape_get(scrape, &req, &reply), 0);
+	char *body = scrape_reply_join(reply);
+	assert_non_null(body);
+	*len = scrape_reply_len(reply);
+	scrape_reply_free(reply);
+	return body;
+}
+
 /* One scrape: bounded in time, valid exposition, good's lines unchanged. */
 static void scrape_and_check(const char *what)
 {
-	struct scrape_request req = { .format = SCRAPE_FORMAT_TEXT };
-	struct scrape_body *body;
 	char lines[4096];
-	scrape_select_all(scrape, &req.sel);
+	size_t len;
 	double t0 = seconds_now();
-	assert_int_equal(scrape_get(scrape, &req, &body), 0);
+	char *body = scrape_text(&len);
 	/* Not a speed check: a generous bound that only a hang would exceed. */
 	if (seconds_now() - t0 > 5.0)
 		fail_msg("%s: a scrape took %.1f s", what, seconds_now() - t0);
 	struct batch_limits lim;
 	batch_limits_default(&lim);
 	struct batch *parsed = batch_new(&lim);
-	if (promtext_parse(parsed, body->data, body->len, err, sizeof err) < 0)
+	if (promtext_parse(parsed, body, len, err, sizeof err) < 0)
 		fail_msg("%s: the body does not parse: %s", what, err);
 	batch_free(parsed);
-	lines_with(body->data, body->len, "good_value", lines, sizeof lines);
+	lines_with(body, len, "good_value", lines, sizeof lines);
 	if (strcmp(lines, good_lines) != 0)
 		fail_msg("%s: good's lines changed:\n%s\nwere:\n%s", what, lines, good_lines);
-	scrape_body_release(body);
+	free(body);
 }
 
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(instance, sizeof instance, "iso%d", (int)getpid());
-	snprintf(good_seg, sizeof good_seg, "/shmetrics.%s.good", instance);
-	snprintf(evil_seg, sizeof evil_seg, "/shmetrics.%s.evil", instance);
-	create_segment(good_seg, "good", 0);
-	create_segment(evil_seg, "evil", 1000);
+	if (segdir_fixture_make(&fx) < 0)
+		return -1;
+	setenv(SEGDIR_ENV, fx.base, 1); /* for shmetrics_open */
+	create_segment(good_seg, 0);
+	create_segment(evil_seg, 1000);
 	publish_batch(good_seg, "good_value", 5, 42);
 	publish_batch(evil_seg, "evil_value", 5, 7);
 
 	static const char *const collectors[] = { "good", "evil" };
-	struct scrape_options opt = { .instance = instance,
+	struct scrape_options opt = { .segments_dir = fx.base,
+				      .instance = instance,
 				      .collectors = collectors,
 				      .n_collectors = 2,
 				      .cache_ms = 1,
 				      .probe_ms = 0 };
 	if (scrape_new(&scrape, &opt, err, sizeof err) < 0)
 		fail_msg("%s", err);
-	struct scrape_request req = { .format = SCRAPE_FORMAT_TEXT };
-	struct scrape_body *body;
-	scrape_select_all(scrape, &req.sel);
-	assert_int_equal(scrape_get(scrape, &req, &body), 0);
-	lines_with(body->data, body->len, "good_value", good_lines, sizeof good_lines);
+	size_t len;
+	char *body = scrape_text(&len);
+	lines_with(body, len, "good_value", good_lines, sizeof good_lines);
 	assert_non_null(strstr(good_lines, "good_value{i=\"4\"} 42\n"));
-	assert_non_null(memmem(body->data, body->len, "evil_value{i=\"0\"} 7", 19));
-	scrape_body_release(body);
+	assert_non_null(memmem(body, len, "evil_value{i=\"0\"} 7", 19));
+	free(body);
 	return 0;
 }
 
@@ -157,15 +169,15 @@ static int teardown(void **state)
 {
 	(void)state;
 	scrape_free(scrape);
-	shm_unlink(good_seg);
-	shm_unlink(evil_seg);
+	segdir_fixture_free(&fx);
+	unsetenv(SEGDIR_ENV);
 	return 0;
 }
 
 static unsigned char *map_evil(size_t *size)
 {
 	struct stat st;
-	int fd = shm_open(evil_seg, O_RDWR, 0);
+	int fd = segdir_open_segment(&fx.dir, evil_seg, O_RDWR, NULL, err, sizeof err);
 	assert_true(fd >= 0);
 	assert_int_equal(fstat(fd, &st), 0);
 	*size = (size_t)st.st_size;
@@ -204,7 +216,7 @@ static void test_random_bytes_over_the_segment_change_nothing_else(void **state)
 		scrape_and_check("random bytes");
 		if (round % 100 == 99) { /* start again from a valid segment */
 			munmap(p, size);
-			create_segment(evil_seg, "evil", 1000);
+			create_segment(evil_seg, 1000);
 			publish_batch(evil_seg, "evil_value", 5, 7);
 			p = map_evil(&size);
 		}
@@ -252,7 +264,7 @@ static void test_offsets_and_lengths_pointing_outside_are_refused(void **state)
 			bump_seq(p);
 			munmap(p, size);
 			scrape_and_check("header field out of range");
-			create_segment(evil_seg, "evil", 1000);
+			create_segment(evil_seg, 1000);
 			publish_batch(evil_seg, "evil_value", 5, 7);
 		}
 	for (size_t f = 0; f < sizeof blob_fields / sizeof blob_fields[0]; f++)
@@ -303,17 +315,14 @@ static void test_a_million_series_stop_at_the_limit_and_are_counted(void **state
 	scrape_and_check("a million series");
 
 	/* The refusals are counted where an operator sees them. */
-	struct scrape_request req = { .format = SCRAPE_FORMAT_TEXT };
-	struct scrape_body *body;
 	char lines[4096], want[128];
-	scrape_select_all(scrape, &req.sel);
-	assert_int_equal(scrape_get(scrape, &req, &body), 0);
-	lines_with(body->data, body->len, "shmetrics_client_series_dropped_total", lines,
-		   sizeof lines);
+	size_t len;
+	char *body = scrape_text(&len);
+	lines_with(body, len, "shmetrics_client_series_dropped_total", lines, sizeof lines);
 	snprintf(want, sizeof want, "shmetrics_client_series_dropped_total %d\n", refused);
 	if (strstr(lines, want) == NULL)
 		fail_msg("expected \"%s\" in:\n%s", want, lines);
-	scrape_body_release(body);
+	free(body);
 	shmetrics_close(m);
 }
 
@@ -337,15 +346,60 @@ static void test_a_writer_killed_mid_update_changes_nothing_else(void **state)
 static void test_a_truncated_segment_is_survived(void **state)
 {
 	(void)state;
-	int fd = shm_open(evil_seg, O_RDWR, 0);
+	int fd = segdir_open_segment(&fx.dir, evil_seg, O_RDWR, NULL, err, sizeof err);
 	assert_true(fd >= 0);
 	assert_int_equal(ftruncate(fd, 4096), 0);
 	close(fd);
 	scrape_and_check("truncated");
-	fd = shm_open(evil_seg, O_RDWR, 0);
+	fd = segdir_open_segment(&fx.dir, evil_seg, O_RDWR, NULL, err, sizeof err);
 	assert_int_equal(ftruncate(fd, 0), 0);
 	close(fd);
 	scrape_and_check("truncated to nothing");
+}
+
+/* The exporter's verdict on collector name in the JSON body. */
+static bool reported_down_because(const char *name, const char *why)
+{
+	struct scrape_request req = { .format = SCRAPE_FORMAT_JSON };
+	struct scrape_reply *reply;
+	char key[128];
+
+	scrape_select_all(scrape, &req.sel);
+	assert_int_equal(scrape_get(scrape, &req, &reply), 0);
+	char *body = scrape_reply_join(reply);
+	size_t len = scrape_reply_len(reply);
+	scrape_reply_free(reply);
+	assert_non_null(body);
+	snprintf(key, sizeof key, "\"%s\"", name);
+	const char *at = memmem(body, len, key, strlen(key));
+	bool found = at && memmem(at, len - (size_t)(at - body), why, strlen(why));
+	free(body);
+	return found;
+}
+
+static void test_a_writer_that_grows_its_segment_and_its_limits_is_refused(void **state)
+{
+	(void)state;
+	struct batch_limits lim;
+	struct seg_header h, big;
+	int fd = segdir_open_segment(&fx.dir, evil_seg, O_RDWR, NULL, err, sizeof err);
+
+	assert_true(fd >= 0);
+	/* as a hostile writer would: a million series' worth, consistently declared */
+	segment_limits(1000000, &lim);
+	size_t size = seg_layout(&big, &lim);
+	assert_int_equal(seg_header_pread(fd, &h), 0);
+	memcpy(h.limits, big.limits, sizeof h.limits);
+	h.copy_offset[0] = big.copy_offset[0];
+	h.copy_offset[1] = big.copy_offset[1];
+	h.copy_capacity = big.copy_capacity;
+	h.segment_size = size;
+	h.seq += 2;
+	assert_int_equal(ftruncate(fd, (off_t)size), 0);
+	assert_int_equal(pwrite(fd, &h, sizeof h, 0), (ssize_t)sizeof h);
+	close(fd);
+	scrape_and_check("grown beyond the exporter's limits");
+	assert_true(reported_down_because("evil", "larger than this reader accepts"));
 }
 
 int main(void)
@@ -361,6 +415,9 @@ int main(void)
 		    test_a_writer_killed_mid_update_changes_nothing_else, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_truncated_segment_is_survived, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_writer_that_grows_its_segment_and_its_limits_is_refused, setup,
+		    teardown),
 	};
 	return cmocka_run_group_tests_name("isolation", tests, NULL, NULL);
 }

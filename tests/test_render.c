@@ -375,15 +375,6 @@ static void test_duplicate_family_is_skipped_once_and_counted(void **state)
 	assert_int_equal(res.duplicate_families, 1);
 	assert_string_equal(res.dup_family, "dup");
 	assert_string_equal(res.dup_collector, "two");
-
-	struct metrics_view v[2];
-	batch_view(b[0], &v[0]);
-	batch_view(b[1], &v[1]);
-	struct render_source src[2] = { { .collector = "one", .view = &v[0] },
-					{ .collector = "two", .view = &v[1] } };
-	uint64_t dups = 0;
-	assert_int_equal(render_count_duplicates(src, 2, &dups), 0);
-	assert_int_equal(dups, 1);
 	free(out);
 	batch_free(b[0]);
 	batch_free(b[1]);
@@ -537,8 +528,10 @@ static void compare_replay(struct metrics_view *v, struct render_tmpl **t, uint6
 	for (int d = 0; d < RENDER_DIALECTS; d++) {
 		struct render_source direct[2] = { { .collector = "a", .view = &v[0] },
 						   { .collector = "b", .view = &v[1] } };
-		struct render_source cached[2] = { { "a", &v[0], t[0], key },
-						   { "b", &v[1], t[1], key } };
+		struct render_source cached[2] = {
+			{ .collector = "a", .view = &v[0], .tmpl = t[0], .meta_key = key },
+			{ .collector = "b", .view = &v[1], .tmpl = t[1], .meta_key = key }
+		};
 		char *want = render_src(direct, 2, (enum render_dialect)d);
 		for (int round = 0; round < 2; round++) {
 			char *got = render_src(cached, 2, (enum render_dialect)d);
@@ -685,6 +678,153 @@ static void test_json_output_parses_back_with_every_field(void **state)
 	batch_free(b);
 }
 
+static void test_json_strings_escape_control_bytes_and_never_carry_broken_utf8(void **state)
+{
+	struct render_collector_status st[1] = {
+		{ "cpu", false, false, true, 12, 0, "bad \xff byte \x01 here", 0 },
+	};
+	struct batch *b = new_batch();
+
+	(void)state;
+	family(b, "g", "Tab\there, bell\a, slash /.", METRIC_GAUGE);
+	add1(b, "k", "\x01\x1f\r\"\\\xc3\xbc", 1e300);
+	add1(b, "k", "big", 18446744073709551616.0);
+	json_t *doc = render_json_doc(b, st, 1);
+	json_t *c0 = json_array_get(json_object_get(doc, "collectors"), 0);
+	assert_string_equal(json_string_value(json_object_get(c0, "error")),
+			    "bad ? byte \x01 here");
+	assert_true(json_is_real(json_object_get(c0, "last_publish_timestamp_seconds")));
+	assert_true(json_real_value(json_object_get(c0, "last_publish_timestamp_seconds")) == 12);
+	json_t *g = find_family(doc, "g");
+	assert_string_equal(json_string_value(json_object_get(g, "help")),
+			    "Tab\there, bell\a, slash /.");
+	json_t *s0 = json_array_get(json_object_get(g, "series"), 0);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(s0, "labels"), "k")),
+			    "\x01\x1f\r\"\\\xc3\xbc");
+	assert_true(json_number_value(json_object_get(s0, "value")) == 1e300);
+	json_t *s1 = json_array_get(json_object_get(g, "series"), 1);
+	assert_true(json_number_value(json_object_get(s1, "value")) == 18446744073709551616.0);
+	json_decref(doc);
+	batch_free(b);
+}
+
+/* ---- bodies in two parts ---- */
+
+enum body_kind { BODY_TEXT, BODY_OPENMETRICS, BODY_JSON };
+
+static const struct render_collector_status part_status[1] = {
+	{ "one", true, true, true, 1700000000, 0.25, NULL, 2 },
+};
+
+static char *steal(struct buf *out)
+{
+	size_t len;
+	char *s = buf_steal(out, &len);
+	assert_non_null(s);
+	return s;
+}
+
+/* head then tail in one call, the way a body is rendered whole */
+static char *render_whole(enum body_kind k, const struct render_source *src, size_t n)
+{
+	struct buf out;
+
+	buf_init(&out);
+	if (k == BODY_JSON)
+		assert_int_equal(render_json(&out, part_status, 1, src, n, NULL), 0);
+	else
+		assert_int_equal(render_text(&out, (enum render_dialect)k, src, n, NULL), 0);
+	return steal(&out);
+}
+
+/* head[0..nh) (the tail's source reserved first) and tail rendered apart */
+static char *render_split(enum body_kind k, const struct render_source *head, size_t nh,
+			  const struct render_source *tail)
+{
+	struct render_source h[4] = { *tail };
+	struct render_result res;
+	struct buf out;
+
+	h[0].reserve = true;
+	memcpy(h + 1, head, nh * sizeof *head);
+	buf_init(&out);
+	if (k == BODY_JSON) {
+		assert_int_equal(render_json_head(&out, part_status, 1, h, nh + 1, &res), 0);
+		assert_int_equal(render_json_tail(&out, tail, 1, res.families > 0, NULL), 0);
+	} else {
+		assert_int_equal(render_text_head(&out, (enum render_dialect)k, h, nh + 1, &res),
+				 0);
+		assert_int_equal(render_text(&out, (enum render_dialect)k, tail, 1, NULL), 0);
+	}
+	return steal(&out);
+}
+
+static void test_a_head_and_a_tail_read_as_one_body_in_every_format(void **state)
+{
+	static const double bounds[] = { 1 };
+	static const uint64_t counts[] = { 1, 2 };
+	struct batch *b[3] = { new_batch(), new_batch(), new_batch() };
+	struct metrics_view v[3];
+	char err[256];
+
+	(void)state;
+	family(b[0], "a", "A.", METRIC_GAUGE);
+	add1(b[0], "k", "x", 1);
+	family(b[0], "b_total", "B.", METRIC_COUNTER);
+	add1(b[0], NULL, NULL, 2);
+	/* b[1] has no family: a head that renders none */
+	family(b[2], "t_total", "T.", METRIC_COUNTER);
+	add1(b[2], "code", "200", 3);
+	assert_int_equal(batch_histogram_family(b[2], "t_seconds", "H.", bounds, 1, err,
+						sizeof err),
+			 0);
+	assert_int_equal(batch_add_histogram(b[2], NULL, NULL, 0, counts, 1.5, err, sizeof err), 0);
+	for (int i = 0; i < 3; i++)
+		batch_view(b[i], &v[i]);
+	for (int k = BODY_TEXT; k <= BODY_JSON; k++)
+		for (int h = 0; h < 2; h++) {
+			struct render_source src[2] = { { .collector = "one", .view = &v[h] },
+							{ .collector = "self", .view = &v[2] } };
+			char *whole = render_whole((enum body_kind)k, src, 2);
+			char *split = render_split((enum body_kind)k, src, 1, &src[1]);
+			assert_string_equal(split, whole);
+			free(whole);
+			free(split);
+		}
+	for (int i = 0; i < 3; i++)
+		batch_free(b[i]);
+}
+
+static void test_reserved_names_cannot_be_taken_by_a_later_source(void **state)
+{
+	struct batch *b[2] = { new_batch(), new_batch() };
+	struct metrics_view v[2];
+	struct render_result res;
+	struct buf out;
+
+	(void)state;
+	family(b[0], "t_total", "Ours.", METRIC_COUNTER);
+	add1(b[0], NULL, NULL, 1);
+	family(b[1], "t_total", "Theirs.", METRIC_COUNTER);
+	add1(b[1], NULL, NULL, 99);
+	family(b[1], "u", "U.", METRIC_GAUGE);
+	add1(b[1], NULL, NULL, 5);
+	batch_view(b[0], &v[0]);
+	batch_view(b[1], &v[1]);
+	struct render_source src[2] = { { .collector = "self", .view = &v[0], .reserve = true },
+					{ .collector = "spoof", .view = &v[1] } };
+	buf_init(&out);
+	assert_int_equal(render_text_head(&out, RENDER_PROMETHEUS_TEXT, src, 2, &res), 0);
+	char *text = steal(&out);
+	assert_string_equal(text, "# HELP u U.\n# TYPE u gauge\nu 5\n");
+	assert_int_equal(res.duplicate_families, 1);
+	assert_string_equal(res.dup_collector, "spoof");
+	assert_int_equal(res.families, 1);
+	free(text);
+	batch_free(b[0]);
+	batch_free(b[1]);
+}
+
 /* ---- buffer ---- */
 
 static void test_buffer_grows_and_stays_nul_terminated(void **state)
@@ -729,6 +869,10 @@ int main(void)
 		cmocka_unit_test(test_openmetrics_le_values_are_canonical),
 		cmocka_unit_test(test_template_replay_equals_direct_rendering),
 		cmocka_unit_test(test_json_output_parses_back_with_every_field),
+		cmocka_unit_test(
+		    test_json_strings_escape_control_bytes_and_never_carry_broken_utf8),
+		cmocka_unit_test(test_a_head_and_a_tail_read_as_one_body_in_every_format),
+		cmocka_unit_test(test_reserved_names_cannot_be_taken_by_a_later_source),
 		cmocka_unit_test(test_buffer_grows_and_stays_nul_terminated),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

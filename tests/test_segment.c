@@ -17,27 +17,39 @@
 #include <cmocka.h>
 
 #include "metrics.h"
+#include "segdir_fixture.h"
 #include "segment.h"
 #include "segment_layout.h"
 
-static char seg[SEGMENT_NAME_MAX];
+static struct segdir_fixture fx;
 static char err[512];
+
+/* The test segment "seg" in the fixture's directory, and the reader's limits. */
+#define SEG &fx.dir, "seg"
+#define LIM segdir_fixture_limits()
 
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(seg, sizeof seg, "/shmetrics.test%d.seg", (int)getpid());
-	shm_unlink(seg);
-	struct segment_options opt = { .interval_ms = 1000, .mode = 0600, .gid = (gid_t)-1 };
-	batch_limits_default(&opt.limits);
-	return segment_create(seg, "seg", &opt, err, sizeof err);
+	if (segdir_fixture_make(&fx) < 0)
+		return -1;
+	struct segment_options opt = segdir_fixture_options(0, 1000);
+	return segment_create(SEG, &opt, err, sizeof err);
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	shm_unlink(seg);
+	segdir_fixture_free(&fx);
 	return 0;
+}
+
+/* A descriptor of the test segment's file, read-write. */
+static int seg_fd(void)
+{
+	int fd = segdir_open_segment(SEG, O_RDWR, NULL, err, sizeof err);
+	assert_true(fd >= 0);
+	return fd;
 }
 
 static const char *const cpu_label[] = { "cpu", "mode" };
@@ -75,8 +87,8 @@ static void test_published_batch_reads_back_identically(void **state)
 	struct seg_info info;
 	struct batch *b = new_batch();
 
-	assert_int_equal(seg_writer_attach(&w, seg, err, sizeof err), 0);
-	assert_int_equal(seg_reader_open(&r, seg, err, sizeof err), 0);
+	assert_int_equal(seg_writer_attach(&w, SEG, err, sizeof err), 0);
+	assert_int_equal(seg_reader_open(&r, SEG, LIM, err, sizeof err), 0);
 	fill_batch(b, 42.5, 4);
 	assert_int_equal(seg_writer_publish(w, b, err, sizeof err), 0);
 	assert_int_equal(seg_reader_snapshot(r, &v, &info, err, sizeof err), 0);
@@ -111,8 +123,8 @@ static void test_generation_changes_only_when_the_series_set_changes(void **stat
 	struct metrics_view v;
 	struct batch *b = new_batch();
 
-	assert_int_equal(seg_writer_attach(&w, seg, err, sizeof err), 0);
-	assert_int_equal(seg_reader_open(&r, seg, err, sizeof err), 0);
+	assert_int_equal(seg_writer_attach(&w, SEG, err, sizeof err), 0);
+	assert_int_equal(seg_reader_open(&r, SEG, LIM, err, sizeof err), 0);
 	fill_batch(b, 1, 2);
 	assert_int_equal(seg_writer_publish(w, b, err, sizeof err), 0);
 	assert_int_equal(seg_reader_snapshot(r, &v, NULL, err, sizeof err), 0);
@@ -145,7 +157,7 @@ static void test_new_segment_reads_as_not_yet_collected(void **state)
 	struct seg_info info;
 	size_t len;
 
-	assert_int_equal(seg_reader_open(&r, seg, err, sizeof err), 0);
+	assert_int_equal(seg_reader_open(&r, SEG, LIM, err, sizeof err), 0);
 	assert_int_equal(seg_reader_snapshot(r, &v, &info, err, sizeof err), 0);
 	assert_int_equal(v.hdr.n_series, 0);
 	assert_false(v.hdr.flags & BLOB_FLAG_SUCCESS);
@@ -159,8 +171,7 @@ static void test_new_segment_reads_as_not_yet_collected(void **state)
 static unsigned char *map_rw(size_t *size)
 {
 	struct stat st;
-	int fd = shm_open(seg, O_RDWR, 0);
-	assert_true(fd >= 0);
+	int fd = seg_fd();
 	assert_int_equal(fstat(fd, &st), 0);
 	*size = (size_t)st.st_size;
 	void *p = mmap(NULL, *size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -177,9 +188,9 @@ static void test_other_layout_version_is_refused_naming_both(void **state)
 	unsigned char *p = map_rw(&size);
 	uint64_t v = 7;
 	memcpy(p + offsetof(struct seg_header, layout_version), &v, 8);
-	assert_int_equal(seg_reader_open(&r, seg, err, sizeof err), -EPROTO);
+	assert_int_equal(seg_reader_open(&r, SEG, LIM, err, sizeof err), -EPROTO);
 	assert_non_null(strstr(err, "layout version 7"));
-	assert_non_null(strstr(err, "version 1"));
+	assert_non_null(strstr(err, "version 2"));
 	munmap(p, size);
 }
 
@@ -190,7 +201,7 @@ static void test_foreign_object_is_refused(void **state)
 	size_t size;
 	unsigned char *p = map_rw(&size);
 	memset(p, 'x', 64);
-	assert_int_equal(seg_reader_open(&r, seg, err, sizeof err), -EPROTO);
+	assert_int_equal(seg_reader_open(&r, SEG, LIM, err, sizeof err), -EPROTO);
 	assert_non_null(strstr(err, "not a shmetrics segment"));
 	munmap(p, size);
 }
@@ -211,7 +222,7 @@ static void test_header_offsets_outside_the_segment_are_refused(void **state)
 		uint64_t saved, bad = (uint64_t)size - 8;
 		memcpy(&saved, p + fields[i], 8);
 		memcpy(p + fields[i], &bad, 8);
-		assert_int_equal(seg_reader_open(&r, seg, err, sizeof err), -EPROTO);
+		assert_int_equal(seg_reader_open(&r, SEG, LIM, err, sizeof err), -EPROTO);
 		memcpy(p + fields[i], &saved, 8);
 		munmap(p, size);
 	}
@@ -261,12 +272,12 @@ static void test_corrupt_batches_are_refused_without_a_crash(void **state)
 		struct seg_writer *w;
 		struct metrics_view v;
 		/* A fresh writer rewrites everything (a running one trusts its metadata). */
-		assert_int_equal(seg_writer_attach(&w, seg, err, sizeof err), 0);
+		assert_int_equal(seg_writer_attach(&w, SEG, err, sizeof err), 0);
 		fill_batch(b, 1, 2);
 		assert_int_equal(seg_writer_publish(w, b, err, sizeof err), 0);
 		seg_writer_detach(w);
 		corrupt_batch_field(cases[i].off, cases[i].value);
-		assert_int_equal(seg_reader_open(&r, seg, err, sizeof err), 0);
+		assert_int_equal(seg_reader_open(&r, SEG, LIM, err, sizeof err), 0);
 		int rc = seg_reader_snapshot(r, &v, NULL, err, sizeof err);
 		if (rc != -EPROTO || strstr(err, cases[i].expect) == NULL)
 			fail_msg("case %zu: rc %d, message \"%s\"", i, rc, err);
@@ -280,9 +291,8 @@ static void test_truncated_segment_is_reported_not_fatal(void **state)
 	(void)state;
 	struct seg_reader *r;
 	struct metrics_view v;
-	assert_int_equal(seg_reader_open(&r, seg, err, sizeof err), 0);
-	int fd = shm_open(seg, O_RDWR, 0);
-	assert_true(fd >= 0);
+	assert_int_equal(seg_reader_open(&r, SEG, LIM, err, sizeof err), 0);
+	int fd = seg_fd();
 	assert_int_equal(ftruncate(fd, 4096), 0);
 	close(fd);
 	/* Either the size check or the SIGBUS guard catches it; nothing crashes. */
@@ -293,17 +303,16 @@ static void test_truncated_segment_is_reported_not_fatal(void **state)
 static void test_leftover_segment_of_a_dead_run_is_replaced(void **state)
 {
 	(void)state;
-	struct segment_options opt = { .interval_ms = 1000, .mode = 0600, .gid = (gid_t)-1 };
-	batch_limits_default(&opt.limits);
-	shm_unlink(seg);
+	struct segment_options opt = segdir_fixture_options(0, 1000);
+	segment_remove(SEG, err, sizeof err);
 	/* A child creates the segment and dies: its creator pid is then dead. */
 	pid_t pid = fork();
 	if (pid == 0)
-		_exit(segment_create(seg, "seg", &opt, err, sizeof err) == 0 ? 0 : 1);
+		_exit(segment_create(SEG, &opt, err, sizeof err) == 0 ? 0 : 1);
 	int status;
 	waitpid(pid, &status, 0);
 	assert_int_equal(WEXITSTATUS(status), 0);
-	assert_int_equal(segment_create(seg, "seg", &opt, err, sizeof err), 0);
+	assert_int_equal(segment_create(SEG, &opt, err, sizeof err), 0);
 }
 
 static bool is_zombie(pid_t pid)
@@ -323,27 +332,25 @@ static bool is_zombie(pid_t pid)
 static void test_leftover_of_a_dead_unreaped_agent_is_replaced(void **state)
 {
 	(void)state;
-	struct segment_options opt = { .interval_ms = 1000, .mode = 0600, .gid = (gid_t)-1 };
-	batch_limits_default(&opt.limits);
-	shm_unlink(seg);
+	struct segment_options opt = segdir_fixture_options(0, 1000);
+	segment_remove(SEG, err, sizeof err);
 	pid_t pid = fork();
 	if (pid == 0)
-		_exit(segment_create(seg, "seg", &opt, err, sizeof err) == 0 ? 0 : 1);
+		_exit(segment_create(SEG, &opt, err, sizeof err) == 0 ? 0 : 1);
 	for (int i = 0; i < 500 && !is_zombie(pid); i++)
 		usleep(10000);
 	assert_true(is_zombie(pid));
 	/* Its pid still exists, as a zombie: that must not count as alive. */
-	assert_int_equal(segment_create(seg, "seg", &opt, err, sizeof err), 0);
+	assert_int_equal(segment_create(SEG, &opt, err, sizeof err), 0);
 	waitpid(pid, NULL, 0);
 }
 
 static void test_segment_of_a_live_agent_is_not_taken_over(void **state)
 {
 	(void)state;
-	struct segment_options opt = { .interval_ms = 1000, .mode = 0600, .gid = (gid_t)-1 };
-	batch_limits_default(&opt.limits);
+	struct segment_options opt = segdir_fixture_options(0, 1000);
 	/* setup() created it from this (living) process. */
-	assert_int_equal(segment_create(seg, "seg", &opt, err, sizeof err), -EEXIST);
+	assert_int_equal(segment_create(SEG, &opt, err, sizeof err), -EEXIST);
 	assert_non_null(strstr(err, "running agent"));
 }
 
@@ -355,9 +362,9 @@ static void test_restarted_writer_continues_the_same_segment(void **state)
 	struct metrics_view v;
 	struct batch *b = new_batch();
 
-	assert_int_equal(seg_reader_open(&r, seg, err, sizeof err), 0);
+	assert_int_equal(seg_reader_open(&r, SEG, LIM, err, sizeof err), 0);
 	for (int round = 1; round <= 3; round++) {
-		assert_int_equal(seg_writer_attach(&w, seg, err, sizeof err), 0);
+		assert_int_equal(seg_writer_attach(&w, SEG, err, sizeof err), 0);
 		fill_batch(b, round, round);
 		assert_int_equal(seg_writer_publish(w, b, err, sizeof err), 0);
 		seg_writer_detach(w);
@@ -374,23 +381,23 @@ static void test_removed_segment_is_reported_to_the_reader(void **state)
 	(void)state;
 	struct seg_reader *r;
 	struct metrics_view v;
-	assert_int_equal(seg_reader_open(&r, seg, err, sizeof err), 0);
-	assert_int_equal(segment_remove(seg, err, sizeof err), 0);
+	assert_int_equal(seg_reader_open(&r, SEG, LIM, err, sizeof err), 0);
+	assert_int_equal(segment_remove(SEG, err, sizeof err), 0);
 	assert_int_equal(seg_reader_snapshot(r, &v, NULL, err, sizeof err), -ENOENT);
-	assert_int_equal(segment_remove(seg, err, sizeof err), 0); /* twice is fine */
+	assert_int_equal(segment_remove(SEG, err, sizeof err), 0); /* twice is fine */
 	seg_reader_close(r);
 }
 
-static void test_segment_names_are_validated(void **state)
+static void test_segment_file_names_are_validated(void **state)
 {
 	(void)state;
-	char name[SEGMENT_NAME_MAX];
-	assert_int_equal(segment_name(name, sizeof name, "main", "cpu", err, sizeof err), 0);
-	assert_string_equal(name, "/shmetrics.main.cpu");
-	assert_int_equal(segment_name(name, sizeof name, "main", "../x", err, sizeof err), -EINVAL);
+	char name[128];
+	assert_int_equal(segdir_file_name(name, sizeof name, "cpu", err, sizeof err), 0);
+	assert_string_equal(name, "cpu.seg");
+	assert_int_equal(segdir_file_name(name, sizeof name, "../x", err, sizeof err), -EINVAL);
 	assert_non_null(strstr(err, "../x"));
-	assert_int_equal(segment_name(name, sizeof name, "", "cpu", err, sizeof err), -EINVAL);
-	assert_int_equal(segment_name(name, sizeof name, "a.b", "cpu", err, sizeof err), -EINVAL);
+	assert_int_equal(segdir_file_name(name, sizeof name, "", err, sizeof err), -EINVAL);
+	assert_int_equal(segdir_file_name(name, sizeof name, "a.b", err, sizeof err), -EINVAL);
 }
 
 static void test_batch_that_does_not_fit_is_refused(void **state)
@@ -403,9 +410,9 @@ static void test_batch_that_does_not_fit_is_refused(void **state)
 	struct seg_writer *w;
 	struct batch *big = new_batch();
 
-	shm_unlink(seg);
-	assert_int_equal(segment_create(seg, "seg", &opt, err, sizeof err), 0);
-	assert_int_equal(seg_writer_attach(&w, seg, err, sizeof err), 0);
+	segment_remove(SEG, err, sizeof err);
+	assert_int_equal(segment_create(SEG, &opt, err, sizeof err), 0);
+	assert_int_equal(seg_writer_attach(&w, SEG, err, sizeof err), 0);
 	fill_batch(big, 1, 100);
 	assert_int_equal(seg_writer_publish(w, big, err, sizeof err), -E2BIG);
 	assert_non_null(strstr(err, "does not fit"));
@@ -428,9 +435,9 @@ static void test_series_refused_for_limits_are_counted_in_the_header(void **stat
 	struct seg_info info;
 	static const char *const names[] = { "i" };
 
-	shm_unlink(seg);
-	assert_int_equal(segment_create(seg, "seg", &opt, err, sizeof err), 0);
-	assert_int_equal(seg_writer_attach(&w, seg, err, sizeof err), 0);
+	segment_remove(SEG, err, sizeof err);
+	assert_int_equal(segment_create(SEG, &opt, err, sizeof err), 0);
+	assert_int_equal(seg_writer_attach(&w, SEG, err, sizeof err), 0);
 	struct batch *b = batch_new(seg_writer_limits(w));
 	for (int round = 0; round < 2; round++) {
 		batch_reset(b);
@@ -445,7 +452,7 @@ static void test_series_refused_for_limits_are_counted_in_the_header(void **stat
 		assert_int_equal(batch_dropped(b), 2);
 		assert_int_equal(seg_writer_publish(w, b, err, sizeof err), 0);
 	}
-	assert_int_equal(seg_reader_open(&r, seg, err, sizeof err), 0);
+	assert_int_equal(seg_reader_open(&r, SEG, LIM, err, sizeof err), 0);
 	assert_int_equal(seg_reader_snapshot(r, &v, &info, err, sizeof err), 0);
 	assert_int_equal(v.hdr.n_series, 3);
 	assert_int_equal(info.series_dropped, 4);
@@ -532,6 +539,144 @@ static void test_corrupt_summaries_are_refused(void **state)
 	batch_free(b);
 }
 
+/* ---- what a writer (or anyone) may do to a segment, and the reader's answer ---- */
+
+static void test_a_segment_grown_beyond_the_readers_limit_is_refused(void **state)
+{
+	(void)state;
+	struct seg_read_limits small;
+	struct seg_reader *r;
+	int fd = seg_fd();
+	struct stat st;
+
+	seg_read_limits_for(0, &small); /* exactly what a default segment is */
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(seg_reader_open(&r, SEG, &small, err, sizeof err), 0);
+	seg_reader_close(r);
+	assert_int_equal(ftruncate(fd, st.st_size * 100), 0); /* a writer grows it */
+	close(fd);
+	assert_int_equal(seg_reader_open(&r, SEG, &small, err, sizeof err), -EPROTO);
+	assert_non_null(strstr(err, "larger than this reader accepts"));
+}
+
+/* Rewrites the header so that it declares limits big enough for n series,
+ * consistently (sizes and offsets to match), and sizes the file to it. */
+static void declare_series(uint32_t n)
+{
+	struct batch_limits lim;
+	struct seg_header h;
+	int fd = seg_fd();
+
+	segment_limits(n, &lim);
+	assert_int_equal(seg_header_pread(fd, &h), 0);
+	struct seg_header big;
+	size_t size = seg_layout(&big, &lim);
+	assert_true(size > 0);
+	memcpy(h.limits, big.limits, sizeof h.limits);
+	h.copy_offset[0] = big.copy_offset[0];
+	h.copy_offset[1] = big.copy_offset[1];
+	h.copy_capacity = big.copy_capacity;
+	h.segment_size = big.segment_size;
+	assert_int_equal(ftruncate(fd, (off_t)size), 0);
+	assert_int_equal(pwrite(fd, &h, sizeof h, 0), (ssize_t)sizeof h);
+	close(fd);
+}
+
+static void test_header_limits_beyond_the_readers_own_are_refused(void **state)
+{
+	(void)state;
+	struct seg_read_limits mine;
+	struct seg_reader *r;
+
+	seg_read_limits_for(1000000, &mine); /* its size limit would let it in */
+	mine.max.max_series = 10000;
+	declare_series(1000000);
+	assert_int_equal(seg_reader_open(&r, SEG, &mine, err, sizeof err), -EPROTO);
+	assert_non_null(strstr(err, "more series or values than this reader accepts"));
+	assert_null(strstr(err, "1000000")); /* the writer's numbers are not repeated */
+}
+
+static void test_copies_that_overlap_in_either_order_are_refused(void **state)
+{
+	(void)state;
+	struct seg_reader *r;
+	struct seg_header h;
+	int fd = seg_fd();
+
+	assert_int_equal(seg_header_pread(fd, &h), 0);
+	uint64_t first = h.copy_offset[0];
+	h.copy_offset[0] = h.copy_offset[1]; /* copy 1 now starts before copy 0 ends */
+	h.copy_offset[1] = first + 8;
+	assert_int_equal(pwrite(fd, &h, sizeof h, 0), (ssize_t)sizeof h);
+	close(fd);
+	assert_int_equal(seg_reader_open(&r, SEG, LIM, err, sizeof err), -EPROTO);
+	assert_non_null(strstr(err, "inconsistent"));
+}
+
+static void test_a_fifo_or_a_link_at_a_segments_name_is_refused_at_once(void **state)
+{
+	(void)state;
+	struct seg_reader *r;
+	struct seg_writer *w;
+
+	assert_int_equal(segment_remove(SEG, err, sizeof err), 0);
+	assert_int_equal(mkfifoat(fx.dir.fd, "seg.seg", 0600), 0);
+	/* No writer on the FIFO: an open without O_NONBLOCK would wait forever. */
+	assert_int_equal(seg_reader_open(&r, SEG, LIM, err, sizeof err), -EPROTO);
+	assert_non_null(strstr(err, "not a regular file"));
+	assert_int_equal(seg_writer_attach(&w, SEG, err, sizeof err), -EPROTO);
+	assert_int_equal(unlinkat(fx.dir.fd, "seg.seg", 0), 0);
+	assert_int_equal(symlinkat("/etc/passwd", fx.dir.fd, "seg.seg"), 0);
+	assert_int_equal(seg_reader_open(&r, SEG, LIM, err, sizeof err), -ELOOP);
+	assert_non_null(strstr(err, "symbolic link"));
+	struct segment_options opt = segdir_fixture_options(0, 1000);
+	assert_int_equal(segment_create(SEG, &opt, err, sizeof err), -EEXIST);
+	assert_int_equal(unlinkat(fx.dir.fd, "seg.seg", 0), 0);
+}
+
+static void test_the_writer_is_one_word_with_its_start_token(void **state)
+{
+	(void)state;
+	struct seg_writer *w;
+	struct seg_header h;
+	int fd = seg_fd();
+
+	assert_int_equal(seg_writer_attach(&w, SEG, err, sizeof err), 0);
+	assert_int_equal(seg_header_pread(fd, &h), 0);
+	assert_int_equal(SEG_WRITER_PID(h.writer), getpid());
+	assert_int_equal(SEG_WRITER_TOKEN(h.writer), (uint32_t)process_start_token(getpid()));
+	assert_int_equal(h.reserved2, 0);
+	seg_writer_detach_resident(w);
+	assert_int_equal(seg_header_pread(fd, &h), 0);
+	assert_int_equal(h.writer, 0);
+	close(fd);
+}
+
+static void test_a_segment_reached_through_a_descriptor_reads_and_writes(void **state)
+{
+	(void)state;
+	struct seg_writer *w;
+	struct seg_reader *r;
+	struct metrics_view v;
+	struct batch *b = new_batch();
+	int fd = seg_fd();
+
+	assert_int_equal(seg_writer_attach_fd(&w, fd, "the test's descriptor", err, sizeof err), 0);
+	assert_int_equal(seg_reader_open_fd(&r, fd, "the test's descriptor", LIM, err, sizeof err),
+			 0);
+	close(fd); /* both keep their own */
+	fill_batch(b, 7, 3);
+	assert_int_equal(seg_writer_publish(w, b, err, sizeof err), 0);
+	assert_int_equal(seg_reader_snapshot(r, &v, NULL, err, sizeof err), 0);
+	assert_int_equal(v.hdr.n_series, 3);
+	assert_true(seg_reader_unchanged(r));
+	assert_int_equal(seg_writer_publish(w, b, err, sizeof err), 0);
+	assert_false(seg_reader_unchanged(r)); /* the sequence moved */
+	seg_reader_close(r);
+	seg_writer_detach(w);
+	batch_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -560,12 +705,24 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_removed_segment_is_reported_to_the_reader,
 						setup, teardown),
-		cmocka_unit_test(test_segment_names_are_validated),
+		cmocka_unit_test(test_segment_file_names_are_validated),
 		cmocka_unit_test(test_corrupt_summaries_are_refused),
 		cmocka_unit_test_setup_teardown(test_batch_that_does_not_fit_is_refused, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_series_refused_for_limits_are_counted_in_the_header, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_segment_grown_beyond_the_readers_limit_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_header_limits_beyond_the_readers_own_are_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_copies_that_overlap_in_either_order_are_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_fifo_or_a_link_at_a_segments_name_is_refused_at_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_the_writer_is_one_word_with_its_start_token,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_segment_reached_through_a_descriptor_reads_and_writes, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("segment", tests, NULL, NULL);
 }

@@ -220,6 +220,61 @@ static void test_summary_name_clash_and_other_quantiles_are_refused(void **unuse
 	remove_tree(dir);
 }
 
+/* A glob(7) pattern reads every directory it matches, in name order (node_exporter's
+ * filepath.Glob); a pattern that matches nothing is taken as a directory name. */
+static void test_directory_pattern_reads_every_match(void **unused)
+{
+	char *dir = make_tree();
+	char pattern[600];
+	struct run r;
+	char *dump;
+	(void)unused;
+	write_file(dir, "b/x.prom",
+		   "# HELP shared Shared.\n# TYPE shared gauge\nshared{f=\"b\"} 2\n");
+	write_file(dir, "a/y.prom",
+		   "# HELP shared Shared.\n# TYPE shared gauge\nshared{f=\"a\"} 1\n");
+	write_file(dir, "a/z.prom", "only_a 3\n");
+	write_file(dir, "c.prom/nothing", "");
+	write_file(dir, "other/w.prom", "other 4\n");
+	snprintf(pattern, sizeof pattern, "%s/[ab]", dir);
+	open_textfile(&r, pattern);
+	assert_int_equal(run_cycle(&r, &dump), 0);
+	assert_string_equal(r.err, "");
+	assert_non_null(strstr(dump, "shared{f=\"a\"} 1\nshared{f=\"b\"} 2\n"));
+	assert_non_null(strstr(dump, "only_a 3\n"));
+	assert_null(strstr(dump, "other 4"));
+	char *a = strstr(dump, "/a/y.prom\"}"), *z = strstr(dump, "/a/z.prom\"}"),
+	     *b = strstr(dump, "/b/x.prom\"}");
+	assert_true(a != NULL && z != NULL && b != NULL && a < z && z < b);
+	assert_non_null(strstr(dump, "node_textfile_scrape_error 0\n"));
+	free(dump);
+	run_close(&r);
+
+	/* Several entries (the flag repeated): each in turn, in the order given. */
+	snprintf(pattern, sizeof pattern, "%s/b\n%s/oth*", dir, dir);
+	open_textfile(&r, pattern);
+	assert_int_equal(run_cycle(&r, &dump), 0);
+	assert_string_equal(r.err, "");
+	assert_non_null(strstr(dump, "shared{f=\"b\"} 2\n"));
+	assert_non_null(strstr(dump, "other 4\n"));
+	assert_null(strstr(dump, "only_a"));
+	b = strstr(dump, "/b/x.prom\"}");
+	char *w = strstr(dump, "/other/w.prom\"}");
+	assert_true(b != NULL && w != NULL && b < w);
+	free(dump);
+	run_close(&r);
+
+	/* No match: the pattern is opened as a directory, and fails. */
+	snprintf(pattern, sizeof pattern, "%s/nomatch*", dir);
+	open_textfile(&r, pattern);
+	assert_int_equal(run_cycle(&r, &dump), 0);
+	assert_non_null(strstr(r.err, "opendir failed"));
+	assert_string_equal(dump, "node_textfile_scrape_error 1\n");
+	free(dump);
+	run_close(&r);
+	remove_tree(dir);
+}
+
 static void test_missing_directory_is_an_error_and_a_fifo_does_not_hang(void **unused)
 {
 	char *dir = make_tree();
@@ -277,6 +332,7 @@ int main(void)
 		cmocka_unit_test(test_x_next_to_x_total_in_one_file_is_that_files_error),
 		cmocka_unit_test(test_x_and_x_total_in_two_files_refuse_the_later_file),
 		cmocka_unit_test(test_missing_directory_is_an_error_and_a_fifo_does_not_hang),
+		cmocka_unit_test(test_directory_pattern_reads_every_match),
 		cmocka_unit_test(test_files_changing_between_cycles_are_followed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "settings.h"
 
 #define MEMO_SLOTS   512 /* a power of two; /proc/net/{netstat,snmp,snmp6} have ~350 fields */
 #define MEMO_KEY_MAX 39  /* longer subjects are not remembered */
@@ -103,28 +103,33 @@ static bool option_is_default(const struct collector_env *env, const char *key)
 	return d && v && strcmp(v, d->default_value) == 0;
 }
 
-int devfilter_init(struct devfilter *f, const struct collector_env *env, char *err, size_t errlen)
+int devfilter_init_keys(struct devfilter *f, const struct collector_env *env, const char *inc_key,
+			const char *exc_key, char *err, size_t errlen)
 {
-	const char *inc = collector_option(env, "device-include");
+	const char *inc = collector_option(env, inc_key);
 	bool has_inc = inc && inc[0] != '\0';
 
 	memset(f, 0, sizeof *f);
-	if (has_inc && !option_is_default(env, "device-exclude")) {
-		const char *exc = collector_option(env, "device-exclude");
+	if (has_inc && !option_is_default(env, exc_key)) {
+		const char *exc = collector_option(env, exc_key);
 		if (exc && exc[0] != '\0') {
 			snprintf(err, errlen,
-				 "--collector.%s.device-exclude and --collector.%s.device-include "
-				 "are mutually exclusive",
-				 env->name, env->name);
+				 "--collector.%s.%s and --collector.%s.%s are mutually exclusive",
+				 env->name, exc_key, env->name, inc_key);
 			return -EINVAL;
 		}
 	}
-	int rc = optregex_init(&f->include, env, "device-include", err, errlen);
+	int rc = optregex_init(&f->include, env, inc_key, err, errlen);
 	if (rc == 0 && !has_inc)
-		rc = optregex_init(&f->exclude, env, "device-exclude", err, errlen);
+		rc = optregex_init(&f->exclude, env, exc_key, err, errlen);
 	if (rc)
 		devfilter_fini(f);
 	return rc;
+}
+
+int devfilter_init(struct devfilter *f, const struct collector_env *env, char *err, size_t errlen)
+{
+	return devfilter_init_keys(f, env, "device-include", "device-exclude", err, errlen);
 }
 
 bool devfilter_ignored(const struct devfilter *f, const char *name, size_t n)

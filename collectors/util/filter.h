@@ -39,16 +39,19 @@ bool optregex_match(const struct optregex *r, const char *s, size_t n);
 void optregex_fini(struct optregex *r);
 
 /*
- * The device-include / device-exclude pair of diskstats and netdev.  As in
- * node_exporter they are mutually exclusive, except that a device-include given
- * alone replaces the default device-exclude (node_exporter 1.5 does this for
- * diskstats; its netdev refuses to start instead).
+ * The device-include / device-exclude pair of diskstats and netdev (and the
+ * other include/exclude pairs).  As in node_exporter they are mutually
+ * exclusive, except that an include given alone replaces the default exclude.
  */
 struct devfilter {
 	struct optregex exclude, include;
 };
 
 int devfilter_init(struct devfilter *f, const struct collector_env *env, char *err, size_t errlen);
+
+/* The same for another pair of option keys (mount-points-include/-exclude, ...). */
+int devfilter_init_keys(struct devfilter *f, const struct collector_env *env, const char *inc_key,
+			const char *exc_key, char *err, size_t errlen);
 
 /* True when the device is filtered out. */
 bool devfilter_ignored(const struct devfilter *f, const char *name, size_t n);

@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct shm_config c; /* large: keep it off the stack */
+	static struct shm_config c; /* large: keep it off the stack; each load replaces it */
 	char err[1024];
 
 	char *text = malloc(size + 1);

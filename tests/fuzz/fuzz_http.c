@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <stddef.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,21 +24,27 @@
 
 #include "http.h"
 #include "scrape.h"
+#include "segdir.h"
 #include "segment.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static uint16_t port;
-static char segment[64];
+static struct segdir dir = { .fd = -1 };
+static char base[64];
 static struct seg_writer *writer; /* attached for the whole run, like a live collector */
 static struct scrape *scrape;
 static struct http_server *server;
 
 static void remove_segment(void)
 {
-	char err[256];
-	segment_remove(segment, err, sizeof err);
+	char err[256], path[128];
+	segment_remove(&dir, "c", err, sizeof err);
+	segdir_close(&dir);
+	snprintf(path, sizeof path, "%s/fuzz", base); /* the instance directory */
+	rmdir(path);
+	rmdir(base);
 }
 
 /* One collector with one batch, so that /metrics has something to render. */
@@ -46,12 +53,12 @@ static void make_segment(const char *instance)
 	static const char *const names[] = { "path" };
 	static const char *const values[] = { "a\"b\\c" };
 	struct segment_options opt = { .interval_ms = 3600000, .mode = 0600, .gid = (gid_t)-1 };
-	char err[256];
+	char err[PATH_MAX + 400];
 
-	batch_limits_default(&opt.limits);
-	snprintf(segment, sizeof segment, "/shmetrics.%s.c", instance);
-	if (segment_create(segment, "c", &opt, err, sizeof err) < 0 ||
-	    seg_writer_attach(&writer, segment, err, sizeof err) < 0) {
+	segment_limits(0, &opt.limits);
+	if (segdir_create(&dir, base, instance, 0751, (gid_t)-1, err, sizeof err) < 0 ||
+	    segment_create(&dir, "c", &opt, err, sizeof err) < 0 ||
+	    seg_writer_attach(&writer, &dir, "c", err, sizeof err) < 0) {
 		fprintf(stderr, "fuzz_http: %s\n", err);
 		exit(1);
 	}
@@ -68,7 +75,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	static char instance[32];
 	static const char *const collectors[] = { "c" };
-	struct scrape_options so = { .instance = instance,
+	struct scrape_options so = { .segments_dir = base,
+				     .instance = instance,
 				     .collectors = collectors,
 				     .n_collectors = 1 };
 	struct http_options ho = { .host = "127.0.0.1",
@@ -81,7 +89,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	signal(SIGPIPE, SIG_IGN);
-	snprintf(instance, sizeof instance, "fuzz%d", (int)getpid());
+	snprintf(instance, sizeof instance, "fuzz");
+	snprintf(base, sizeof base, "/tmp/shmetrics-fuzz%d", (int)getpid());
 	make_segment(instance);
 	if (scrape_new(&scrape, &so, err, sizeof err) < 0 ||
 	    http_start(&server, &ho, scrape, err, sizeof err) < 0) {

@@ -54,8 +54,9 @@ fi
 libs_for() {
 	case $1 in
 	segment) echo "$FB/libshmetrics-segment.a" ;;
-	config) echo "$FB/libshmetrics-config.a $FB/libshmetrics-segment.a" ;;
-	*) echo "$FB/libshmetrics-exporter.a $FB/libshmetrics-config.a $FB/libshmetrics-format.a $FB/libshmetrics-segment.a" ;;
+	netlink) echo "collectors/util/nlsock.c collectors/util/ipfmt.c collectors/util/ifnames.c" ;;
+	config) echo "$FB/libshmetrics-config.a $FB/libshmetrics-settings.a $FB/libshmetrics-segment.a" ;;
+	*) echo "$FB/libshmetrics-exporter.a $FB/libshmetrics-config.a $FB/libshmetrics-settings.a $FB/libshmetrics-format.a $FB/libshmetrics-segment.a" ;;
 	esac
 }
 
@@ -155,9 +156,9 @@ fuzz() {
 	local pid=$!
 	wait $pid
 	local rc=$?
-	# libFuzzer ends without running atexit handlers: remove what a harness
-	# created in /dev/shm (they name their segments after their pid).
-	rm -f /dev/shm/shmetrics.fuzz"$pid".*
+	# libFuzzer ends without running atexit handlers: remove the segment
+	# directory a harness made (named after its pid).
+	rm -rf /tmp/shmetrics-fuzz"$pid"
 	grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|#[0-9]+ *DONE)' "$log" |
 		tr '\n' ' '
 	echo

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "metrics.h"
+#include "../segdir_fixture.h"
 #include "segment.h"
 
 static const struct batch_limits small = {
@@ -79,36 +80,35 @@ static int write_file(const char *dir, const char *sub, int i, const void *p, si
 	return fclose(f);
 }
 
-/* Publishes the batch into a fresh small segment and copies the object's bytes. */
+/* Publishes the batch into a fresh small segment and copies the file's bytes. */
 static int segment_seed(const char *dir, int i, struct batch *b, char *err, size_t errlen)
 {
-	char name[64];
 	struct segment_options opt = {
 		.limits = small, .interval_ms = 1000, .mode = 0600, .gid = (gid_t)-1
 	};
+	struct segdir_fixture fx;
 	struct seg_writer *w;
 	struct stat st;
-	int rc;
+	int rc = segdir_fixture_make(&fx) < 0 ? -EIO : 0;
 
-	snprintf(name, sizeof name, "/shmetrics.seeds%d.s", (int)getpid());
-	rc = segment_create(name, "s", &opt, err, errlen);
 	if (rc == 0)
-		rc = seg_writer_attach(&w, name, err, errlen);
-	if (rc < 0)
-		return rc;
-	rc = seg_writer_publish(w, b, err, errlen);
-	seg_writer_detach(w);
-	int fd = shm_open(name, O_RDONLY, 0);
-	if (rc == 0 && fd >= 0 && fstat(fd, &st) == 0) {
+		rc = segment_create(&fx.dir, "s", &opt, err, errlen);
+	if (rc == 0)
+		rc = seg_writer_attach(&w, &fx.dir, "s", err, errlen);
+	if (rc == 0) {
+		rc = seg_writer_publish(w, b, err, errlen);
+		seg_writer_detach(w);
+	}
+	int fd = rc == 0 ? segdir_open_segment(&fx.dir, "s", O_RDONLY, &st, err, errlen) : -1;
+	if (fd >= 0) {
 		void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
 		if (p != MAP_FAILED) {
 			rc = write_file(dir, "segment", i, p, (size_t)st.st_size);
 			munmap(p, (size_t)st.st_size);
 		}
-	}
-	if (fd >= 0)
 		close(fd);
-	segment_remove(name, err, errlen);
+	}
+	segdir_fixture_free(&fx);
 	return rc;
 }
 

@@ -29,11 +29,14 @@
 #   exporter_pid [INST]          the agent's exporter
 #   kill_instance INST           SIGKILLs what still runs for INST and removes
 #                                its segments
+#   seg_of INST NAME             the file of NAME's segment ($SEGBASE/INST/NAME.seg)
+#   segs_of INST                 the segment files of INST
 # promtool:
 #   promtool_clean FILE          `promtool check metrics` says nothing at all
 #   promtool_node_clean FILE     the same, but for node_exporter's own names
 
 BIN=${BIN:-build/bin}
+SEGBASE=${SEGBASE:-/run/shmetrics}
 fails=0
 
 ok() { echo "ok - $*"; }
@@ -117,14 +120,18 @@ not_served() {
 
 collector_pid() {
 	local i=${2:-$inst}
-	pgrep -f "shmetrics-collector (--run=[^ ]* )*--run=$1:/shmetrics.$i.$1:" | head -n 1
+	pgrep -f "shmetrics-collector (--run=[^ ]* )*--run=$1:[^ ]* .*--instance=$i( |$)" | head -n 1
 }
-exporter_pid() { pgrep -f "shmetrics-exporter --instance=${1:-$inst} " | head -n 1; }
+exporter_pid() { pgrep -f "shmetrics-exporter .*--instance=${1:-$inst}( |$)" | head -n 1; }
 kill_instance() {
-	pkill -KILL -f ":/shmetrics.$1\." 2>/dev/null
 	pkill -KILL -f "instance=$1( |$)" 2>/dev/null
-	rm -f /dev/shm/shmetrics."$1".*
+	rm -rf "${SEGBASE:?}/$1"
 }
+# The segment file of collector $2 of instance $1 (the agent's default base as
+# root: /run/shmetrics; docs/security.md).
+seg_of() { echo "$SEGBASE/$1/$2.seg"; }
+# The segments of instance $1, one per line (nothing when there are none).
+segs_of() { ls "$SEGBASE/$1"/*.seg 2>/dev/null; }
 
 # promtool lints node_exporter's own names (node_memory_MemTotal_bytes,
 # node_netstat_Tcp_InSegs) as camelCase and node_entropy_*_bits for not being
