@@ -889,7 +889,7 @@ static void test_idle_connections_do_not_starve_a_real_scrape(void **state)
 	assert_contains(r.body, "live_value{k=\"live\"} 42\n");
 	response_free(&r);
 	wait_admitted(ss.http, NULL, 4); /* that request's connection is gone */
-	for (int i = 40; i < 48; i++) { /* many hosts: past max_connections, 503 */
+	for (int i = 40; i < 48; i++) {  /* many hosts: past max_connections, 503 */
 		snprintf(src, sizeof src, "127.0.1.%d", i);
 		fds[i] = idle_connection(src);
 	}
