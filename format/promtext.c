@@ -166,6 +166,7 @@ struct parser {
 	struct hseries hs;
 	struct name_set seen;    /* family names */
 	struct name_set exposed; /* see metric_exposed_names */
+	const char *line;        /* the line being read, for columns in errors */
 	char *scratch;           /* unescaped strings of the current line */
 };
 
@@ -182,6 +183,13 @@ static int fail(struct parser *p, int rc, const char *fmt, ...)
 	va_end(ap);
 	snprintf(p->err, p->errlen, "line %zu: %s", p->line_no, msg);
 	return rc;
+}
+
+/* The column (from 1) of at in the current line.  Errors name columns and
+ * metric names, never the text of the input (it may hold a secret). */
+static size_t column(const struct parser *p, const char *at)
+{
+	return (size_t)(at - p->line) + 1;
 }
 
 /* A batch error already has its message in why. */
@@ -354,16 +362,14 @@ static int check_hseries(struct parser *p, struct hseries *h)
 		return fail(p, -EINVAL, "histogram %s: a series has no bucket with le=\"+Inf\"",
 			    name);
 	if (h->count[h->n_buckets - 1] != h->total)
-		return fail(p, -EINVAL,
-			    "histogram %s: the +Inf bucket (%.17g) differs from %s_count (%.17g)",
-			    name, h->count[h->n_buckets - 1], name, h->total);
+		return fail(p, -EINVAL, "histogram %s: the +Inf bucket differs from %s_count", name,
+			    name);
 	for (size_t i = 1; i < h->n_buckets; i++)
 		if (h->count[i] < h->count[i - 1])
-			return fail(
-			    p, -EINVAL,
-			    "histogram %s: bucket counts must not decrease (le=%g holds %.17g, "
-			    "le=%g holds %.17g)",
-			    name, h->le[i - 1], h->count[i - 1], h->le[i], h->count[i]);
+			return fail(p, -EINVAL,
+				    "histogram %s: bucket counts must not decrease from one bound "
+				    "to the next",
+				    name);
 	return 0;
 }
 
@@ -425,8 +431,9 @@ static int check_sseries(struct parser *p, struct hseries *h)
 		return fail(p, -EINVAL, "summary %s: a series has no %s_%s line", name, name,
 			    h->have_count ? "sum" : "count");
 	if (!(h->total >= 0))
-		return fail(p, -EINVAL, "summary %s: %s_count is %g; a count is never negative",
-			    name, name, h->total);
+		return fail(p, -EINVAL,
+			    "summary %s: %s_count is negative or NaN; a count is never negative",
+			    name, name);
 	sort_buckets(h);
 	return 0;
 }
@@ -512,8 +519,9 @@ static int bucket_bound(struct parser *p, const struct sample *s, double *le)
 		if (strcmp(s->names[i], "le") != 0)
 			continue;
 		if (!parse_value(s->values[i], strlen(s->values[i]), le) || isnan(*le))
-			return fail(p, -EINVAL, "histogram %s: le=\"%.40s\" is not a number",
-				    p->fam.name, s->values[i]);
+			return fail(p, -EINVAL,
+				    "histogram %s: an le label is not a number (a decimal or +Inf)",
+				    p->fam.name);
 		return 0;
 	}
 	return fail(p, -EINVAL, "histogram %s: a _bucket line has no le label", p->fam.name);
@@ -529,8 +537,9 @@ static int add_bucket(struct parser *p, const struct sample *s)
 		return rc;
 	for (size_t i = 0; i < h->n_buckets; i++)
 		if (h->le[i] == le)
-			return fail(p, -EINVAL, "histogram %s: bucket le=\"%g\" appears twice",
-				    p->fam.name, le);
+			return fail(p, -EINVAL,
+				    "histogram %s: a series has two buckets with the same le",
+				    p->fam.name);
 	if (h->n_buckets == HISTOGRAM_BUCKETS_MAX + 1)
 		return fail(p, -EINVAL, "histogram %s has more than %d buckets", p->fam.name,
 			    HISTOGRAM_BUCKETS_MAX);
@@ -551,8 +560,8 @@ static int quantile_of(struct parser *p, const struct sample *s, double *q)
 			continue;
 		if (!parse_value(s->values[i], strlen(s->values[i]), q) || !(*q >= 0 && *q <= 1))
 			return fail(p, -EINVAL,
-				    "summary %s: quantile=\"%.40s\" is not a number from 0 to 1",
-				    p->fam.name, s->values[i]);
+				    "summary %s: a quantile label is not a number from 0 to 1",
+				    p->fam.name);
 		return 0;
 	}
 	return fail(p, -EINVAL,
@@ -573,8 +582,8 @@ static int add_quantile(struct parser *p, const struct sample *s)
 		q = 0; /* "-0" is the quantile 0, rendered without its sign */
 	for (size_t i = 0; i < h->n_buckets; i++)
 		if (h->le[i] == q)
-			return fail(p, -EINVAL, "summary %s: quantile=\"%g\" appears twice",
-				    p->fam.name, q);
+			return fail(p, -EINVAL, "summary %s: a series has one quantile twice",
+				    p->fam.name);
 	if (h->n_buckets == HISTOGRAM_BUCKETS_MAX)
 		return fail(p, -EINVAL, "summary %s has more than %d quantiles", p->fam.name,
 			    HISTOGRAM_BUCKETS_MAX);
@@ -711,9 +720,9 @@ static int parse_type(struct parser *p, const char *w, size_t n)
 			return 0;
 		}
 	return fail(p, -EINVAL,
-		    "unknown type \"%.*s\" for %s (expected counter, gauge, histogram, "
+		    "unknown type for %s at column %zu (expected counter, gauge, histogram, "
 		    "summary or untyped)",
-		    (int)(n > 40 ? 40 : n), w, p->fam.name);
+		    p->fam.name, column(p, w));
 }
 
 /* HELP text: \\ and \n are the only escapes. */
@@ -881,8 +890,8 @@ static int parse_sample_value(struct parser *p, struct cursor *c, struct sample 
 	if (n == 0)
 		return fail(p, -EINVAL, "%.*s has no value", (int)s->name_len, s->name);
 	if (!parse_value(w, n, &s->value))
-		return fail(p, -EINVAL, "value \"%.*s\" of %.*s is not a number",
-			    (int)(n > 40 ? 40 : n), w, (int)s->name_len, s->name);
+		return fail(p, -EINVAL, "the value of %.*s at column %zu is not a number",
+			    (int)s->name_len, s->name, column(p, w));
 	skip_blanks(c);
 	if (at_end(c))
 		return 0;
@@ -907,8 +916,7 @@ static int parse_sample_line(struct parser *p, struct cursor *c, struct sample *
 	s->name_len = take_name(c, true);
 	s->n_labels = 0;
 	if (s->name_len == 0)
-		return fail(p, -EINVAL, "expected a metric name, found \"%.*s\"",
-			    (int)(c->end - c->p > 20 ? 20 : c->end - c->p), c->p);
+		return fail(p, -EINVAL, "expected a metric name at column %zu", column(p, c->p));
 	if (metric_name_check(s->name, s->name_len, why, sizeof why) < 0)
 		return fail(p, -EINVAL, "%s", why);
 	skip_blanks(c);
@@ -919,8 +927,8 @@ static int parse_sample_line(struct parser *p, struct cursor *c, struct sample *
 	} else if (c->p > s->name + s->name_len || at_end(c)) {
 		/* blanks after the name, or nothing: the value follows */
 	} else {
-		return fail(p, -EINVAL, "unexpected character '%c' after %.*s", *c->p,
-			    (int)s->name_len, s->name);
+		return fail(p, -EINVAL, "unexpected character after %.*s at column %zu",
+			    (int)s->name_len, s->name, column(p, c->p));
 	}
 	int rc = parse_sample_value(p, c, s);
 	return rc < 0 ? rc : sort_labels(p, s);
@@ -940,6 +948,34 @@ static const struct name_entry *exposed_clash(struct parser *p, const struct met
 	return NULL;
 }
 
+/* Why a family of this type exposes shared, a name other than its own, or "". */
+static const char *exposure_reason(enum metric_type type, const char *name, size_t len,
+				   const char *shared)
+{
+	if (strlen(shared) == len && memcmp(shared, name, len) == 0)
+		return "";
+	if (type == METRIC_COUNTER)
+		return " (a counter is exposed with and without _total)";
+	if (type == METRIC_HISTOGRAM)
+		return " (a histogram is also exposed as NAME_bucket, NAME_sum, NAME_count)";
+	return " (a summary is also exposed as NAME_sum, NAME_count)";
+}
+
+/* The refusal of the current family, whose name shared is e's family's too. */
+static int exposed_clash_error(struct parser *p, const struct name_entry *e, const char *shared)
+{
+	const char *owner = p->exposed.arena + e->owner_off;
+	const char *why = exposure_reason(p->fam.type, p->fam.name, p->fam.name_len, shared);
+
+	if (!*why)
+		why = exposure_reason(e->owner_type, owner, e->owner_len, shared);
+	return fail(p, -EINVAL,
+		    "%s %s and %s %.*s (line %zu) would both be exposed as %s%s; "
+		    "rename one of them",
+		    metric_type_name(p->fam.type), p->fam.name, metric_type_name(e->owner_type),
+		    (int)e->owner_len, owner, e->line, shared, why);
+}
+
 /* At a family's first sample: the names it will expose must be no other
  * family's (families without samples are left out, so they take none). */
 static int claim_exposed(struct parser *p)
@@ -950,14 +986,7 @@ static int claim_exposed(struct parser *p)
 	metric_exposed_names(p->fam.name, p->fam.name_len, p->fam.type, &mine);
 	const struct name_entry *e = exposed_clash(p, &mine, &i);
 	if (e != NULL)
-		return fail(p, -EINVAL,
-			    "%s %s and %s %.*s (line %zu) would both expose the name %s (a "
-			    "counter is exposed with and without _total, a histogram with "
-			    "_bucket, _sum and _count, a summary with _sum and _count): rename "
-			    "one of them, or keep the lines of one family together",
-			    metric_type_name(p->fam.type), p->fam.name,
-			    metric_type_name(e->owner_type), (int)e->owner_len,
-			    p->exposed.arena + e->owner_off, e->line, mine.name[i]);
+		return exposed_clash_error(p, e, mine.name[i]);
 	for (i = 0; i < mine.n; i++) {
 		struct name_entry *n = set_add(&p->exposed, mine.name[i], mine.len[i], p->line_no);
 		if (n == NULL ||
@@ -989,8 +1018,9 @@ static int plain_sample(struct parser *p, const struct sample *s)
 	int rc = 0;
 
 	if (f->type == METRIC_COUNTER && !(s->value >= 0))
-		return fail(p, -EINVAL, "counter %s has the value %g; counters are never negative",
-			    f->name, s->value);
+		return fail(p, -EINVAL,
+			    "counter %s has a negative value (or NaN); counters are never negative",
+			    f->name);
 	if (!f->in_batch) {
 		rc = batch_family(p->b, f->name, f->help, f->type, why, sizeof why);
 		if (rc < 0)
@@ -1061,6 +1091,7 @@ static int parse_line(struct parser *p, const char *line, size_t len)
 	struct cursor c = { line, line + len };
 	struct sample s;
 
+	p->line = line;
 	if (len > PROMTEXT_LINE_MAX)
 		return fail(p, -EINVAL, "line longer than %d bytes", PROMTEXT_LINE_MAX);
 	if (memchr(line, '\r', len) != NULL)

@@ -227,34 +227,35 @@ static const struct refusal refusals[] = {
 	{ "x{a=\"1\",a=\"2\"} 1\n", "line 1: label a appears twice" },
 	{ "x{__a=\"1\"} 1\n", "starts with \"__\"" },
 	{ "__x 1\n", "starts with \"__\"" },
-	{ "1x 1\n", "line 1: expected a metric name" },
+	{ "1x 1\n", "line 1: expected a metric name at column 1" },
 	{ "x{a=\"1\\t\"} 1\n", "line 1: invalid escape in a label value" },
 	{ "x{a=\"1} 1\n", "no closing quote" },
 	{ "x{a=1} 1\n", "must be in double quotes" },
 	{ "x{a=\"1\" b=\"2\"} 1\n", "expected , or }" },
 	{ "x{=\"1\"} 1\n", "expected a label name" },
 	{ "x\n", "x has no value" },
-	{ "x one\n", "value \"one\" of x is not a number" },
+	{ "x one\n", "line 1: the value of x at column 3 is not a number" },
 	{ "x 0x10\n", "is not a number" },
 	{ "x 1e999\n", "is not a number" },
 	{ "x 1 2 3\n", "unexpected text after the value" },
-	{ "x-y 1\n", "unexpected character '-'" },
+	{ "x-y 1\n", "unexpected character after x at column 2" },
 	{ "# HELP x a\\tb\nx 1\n", "line 1: invalid escape in HELP" },
 	{ "# HELP x a\n# HELP x b\n", "line 2: second HELP line for x" },
 	{ "# TYPE x gauge\n# TYPE x gauge\n", "line 2: second TYPE line for x" },
 	{ "x 1\n# TYPE x gauge\n", "line 2: TYPE line for x after its samples" },
 	{ "# TYPE x gauge extra\n", "TYPE line for x must be" },
-	{ "# TYPE x counterr\n", "unknown type \"counterr\"" },
+	{ "# TYPE x counterr\n", "unknown type for x at column 10" },
 	{ "# TYPE x\n", "TYPE line for x must be" },
 	{ "# HELP\n", "HELP line without a metric name" },
-	{ "# TYPE c counter\nc -1\n", "line 2: counter c has the value -1" },
+	{ "# TYPE c counter\nc -1\n", "line 2: counter c has a negative value" },
 	{ "# TYPE h histogram\nh 1\n", "samples must be named h_bucket" },
 	{ "# TYPE h histogram\nh_bucket 1\n", "a _bucket line has no le label" },
-	{ "# TYPE h histogram\nh_bucket{le=\"x\"} 1\n", "le=\"x\" is not a number" },
+	{ "# TYPE h histogram\nh_bucket{le=\"x\"} 1\n",
+	  "histogram h: an le label is not a number" },
 	{ "# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_sum 1\nh_count 1\n",
 	  "line 2: histogram h: a series has no bucket with le=\"+Inf\"" },
 	{ "# TYPE h histogram\nh_bucket{le=\"+Inf\"} 2\nh_sum 1\nh_count 3\n",
-	  "the +Inf bucket (2) differs from h_count (3)" },
+	  "line 2: histogram h: the +Inf bucket differs from h_count" },
 	{ "# TYPE h histogram\nh_bucket{le=\"+Inf\"} 2\nh_count 2\n",
 	  "a series has no h_sum line" },
 	{ "# TYPE h histogram\nh_bucket{le=\"+Inf\"} 2\nh_sum 2\n",
@@ -263,7 +264,7 @@ static const struct refusal refusals[] = {
 	  "bucket counts must not decrease" },
 	{ "# TYPE h histogram\nh_bucket{le=\"1\"} 0.5\n", "whole numbers" },
 	{ "# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_bucket{le=\"1.0\"} 1\n",
-	  "bucket le=\"1\" appears twice" },
+	  "line 3: histogram h: a series has two buckets with the same le" },
 	{ "# TYPE h histogram\nh_sum{le=\"1\"} 1\n", "only _bucket lines have an le label" },
 	{ "# TYPE h histogram\nh_sum 1\nh_sum 1\n", "a series has two _sum lines" },
 	{ "# TYPE h histogram\n"
@@ -276,10 +277,13 @@ static const struct refusal refusals[] = {
 	{ "# TYPE h histogram\nh_bucket{le=\"+Inf\"} 0\nh_sum 0\nh_count 0\nh_count 1\n",
 	  "line 5: histogram h: a series has two _count lines" },
 	{ "# TYPE s summary\ns{quantile=\"1.5\"} 1\ns_sum 1\ns_count 1\n",
-	  "line 2: summary s: quantile=\"1.5\" is not a number from 0 to 1" },
-	{ "# TYPE s summary\ns{quantile=\"-0.1\"} 1\n", "line 2: summary s: quantile=\"-0.1\"" },
-	{ "# TYPE s summary\ns{quantile=\"NaN\"} 1\n", "line 2: summary s: quantile=\"NaN\"" },
-	{ "# TYPE s summary\ns{quantile=\"x\"} 1\n", "line 2: summary s: quantile=\"x\"" },
+	  "line 2: summary s: a quantile label is not a number from 0 to 1" },
+	{ "# TYPE s summary\ns{quantile=\"-0.1\"} 1\n",
+	  "line 2: summary s: a quantile label is not a number" },
+	{ "# TYPE s summary\ns{quantile=\"NaN\"} 1\n",
+	  "line 2: summary s: a quantile label is not a number" },
+	{ "# TYPE s summary\ns{quantile=\"x\"} 1\n",
+	  "line 2: summary s: a quantile label is not a number" },
 	{ "# TYPE s summary\ns 1\n", "line 2: summary s: a line named s needs a quantile label" },
 	{ "# TYPE s summary\n"
 	  "s{a=\"1\",quantile=\"0.5\"} 1\ns_sum{a=\"1\"} 1\ns_count{a=\"1\"} 1\n"
@@ -289,9 +293,9 @@ static const struct refusal refusals[] = {
 	  "line 2: summary s: a series has no s_count line" },
 	{ "# TYPE s summary\ns_count 1\n", "line 2: summary s: a series has no s_sum line" },
 	{ "# TYPE s summary\ns_sum 1\ns_count -1\n",
-	  "line 2: summary s: s_count is -1; a count is never negative" },
+	  "line 2: summary s: s_count is negative or NaN" },
 	{ "# TYPE s summary\ns{quantile=\"0.5\"} 1\ns{quantile=\"0.50\"} 2\n",
-	  "line 3: summary s: quantile=\"0.5\" appears twice" },
+	  "line 3: summary s: a series has one quantile twice" },
 	{ "# TYPE s summary\ns_sum{quantile=\"0.5\"} 1\n",
 	  "line 2: summary s: only quantile lines have a quantile label" },
 	{ "# TYPE s summary\ns_count 1\ns_count 1\n",
@@ -307,25 +311,28 @@ static const struct refusal refusals[] = {
 static const struct refusal clashes[] = {
 	/* the input fuzz_promtext found (tests/fuzz/crashes/promtext/), reduced */
 	{ "x NaN\n# TYPE x_total counter\nx_total{a=\"b\"} 5e-3\n",
-	  "line 3: counter x_total and untyped x (line 1) would both expose the name x (" },
+	  "line 3: counter x_total and untyped x (line 1) would both be exposed as x (a counter is "
+	  "exposed with and without _total); rename one of them" },
 	{ "# TYPE x_total counter\nx_total 1\nx 2\n",
-	  "line 3: untyped x and counter x_total (line 2) would both expose the name x (" },
+	  "line 3: untyped x and counter x_total (line 2) would both be exposed as x (a counter" },
 	{ "# TYPE c counter\nc 1\n# TYPE c_total gauge\nc_total 2\n",
-	  "line 4: gauge c_total and counter c (line 2) would both expose the name c_total" },
+	  "line 4: gauge c_total and counter c (line 2) would both be exposed as c_total" },
 	{ "# TYPE a counter\na 1\n# TYPE a_total counter\na_total 1\n",
-	  "line 4: counter a_total and counter a (line 2) would both expose the name a_total" },
+	  "line 4: counter a_total and counter a (line 2) would both be exposed as a_total" },
 	{ "# TYPE h histogram\nh_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 1\n"
 	  "# TYPE h_bucket gauge\nh_bucket 1\n",
-	  "line 6: gauge h_bucket and histogram h (line 2) would both expose the name h_bucket" },
+	  "line 6: gauge h_bucket and histogram h (line 2) would both be exposed as h_bucket (a "
+	  "histogram is also exposed as NAME_bucket, NAME_sum, NAME_count); rename one of them" },
 	{ "h_count 1\n# TYPE h histogram\nh_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 1\n",
-	  "line 3: histogram h and untyped h_count (line 1) would both expose the name h_count" },
+	  "line 3: histogram h and untyped h_count (line 1) would both be exposed as h_count" },
 	{ "# TYPE s summary\ns_sum 1\ns_count 1\ny 1\ns_count 2\n",
-	  "line 5: untyped s_count and summary s (line 2) would both expose the name s_count" },
+	  "line 5: untyped s_count and summary s (line 2) would both be exposed as s_count (a "
+	  "summary is also exposed as NAME_sum, NAME_count)" },
 	{ "# TYPE s summary\ns_sum 1\ns_count 1\n# TYPE s_total counter\ns_total 1\n",
-	  "line 5: counter s_total and summary s (line 2) would both expose the name s" },
+	  "line 5: counter s_total and summary s (line 2) would both be exposed as s" },
 	{ "# TYPE h histogram\nh_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 1\n"
 	  "# TYPE h_count counter\nh_count 1\n",
-	  "line 6: counter h_count and histogram h (line 2) would both expose the name h_count" },
+	  "line 6: counter h_count and histogram h (line 2) would both be exposed as h_count" },
 };
 
 static void test_families_exposing_one_name_are_refused_naming_both(void **unused)
@@ -383,6 +390,38 @@ static void test_bad_input_is_refused_with_line_and_reason(void **unused)
 	for (size_t i = 0; i < sizeof refusals / sizeof refusals[0]; i++) {
 		print_message("case %zu: %s", i, refusals[i].input);
 		expect_refused(refusals[i].input, refusals[i].error);
+	}
+}
+
+/* Errors name lines, columns and metric names, never the text of the input:
+ * a file that fails to parse may hold a secret. */
+static void test_errors_never_echo_the_input(void **unused)
+{
+	static const char *const inputs[] = {
+		"db_password Sup3rS3cret\n",
+		"x{a=\"1\"} Sup3rS3cret\n",
+		"x 1 Sup3rS3cret\n",
+		"x 1 -Sup3rS3cret\n",
+		"# TYPE x Sup3rS3cret\n",
+		"# HELP x Sup3rS3cret\\t\n",
+		"# TYPE h histogram\nh_bucket{le=\"Sup3rS3cret\"} 1\n",
+		"# TYPE s summary\ns{quantile=\"Sup3rS3cret\"} 1\n",
+		"x{a=\"Sup3rS3cret\\q\"} 1\n",
+		"x{a=\"Sup3rS3cret} 1\n",
+		"x{a=Sup3rS3cret} 1\n",
+		"{Sup3rS3cret} 1\n",
+		"x-Sup3rS3cret 1\n",
+		"x{a=\"Sup3rS3cret\"} 1\nx{a=\"Sup3rS3cret\"} 1\n",
+		"# TYPE c counter\nc{a=\"Sup3rS3cret\"} -1\n",
+	};
+	(void)unused;
+	for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
+		char err[600];
+		char *got = roundtrip(inputs[i], err, sizeof err);
+		print_message("case %zu: %s", i, err);
+		assert_null(got);
+		assert_true(strncmp(err, "line ", 5) == 0);
+		assert_null(strstr(err, "Sup3rS3cret"));
 	}
 }
 
@@ -470,6 +509,7 @@ int main(void)
 		cmocka_unit_test(test_bad_input_is_refused_with_line_and_reason),
 		cmocka_unit_test(test_families_exposing_one_name_are_refused_naming_both),
 		cmocka_unit_test(test_names_that_do_not_meet_are_served_whole),
+		cmocka_unit_test(test_errors_never_echo_the_input),
 		cmocka_unit_test(test_overlong_line_is_refused),
 		cmocka_unit_test(test_batch_limits_are_reported_with_the_line),
 		cmocka_unit_test(test_too_many_family_names_are_refused),

@@ -92,9 +92,9 @@ static void test_bad_files_are_named_and_skipped_and_good_ones_served(void **unu
 	compare_golden(dump, "textfile-mixed.txt");
 	free(dump);
 	static const char *const expected[] = {
-		"20-syntax.prom:3: value \"one\" of broken is not a number",
+		"20-syntax.prom:3: the value of broken at column 15 is not a number",
 		"30-timestamp.prom:1: with_timestamp has a timestamp",
-		"65-bad-summary.prom:3: summary queue_wait_seconds: quantile=\"2\" is not a number "
+		"65-bad-summary.prom:3: summary queue_wait_seconds: a quantile label is not a number "
 		"from 0 to 1",
 		"70-nonewline.prom:1: the last line does not end with a newline",
 		"40-conflict.prom: family apt_upgrades_pending: its help differs from the one in "
@@ -159,7 +159,7 @@ static void test_x_next_to_x_total_in_one_file_is_that_files_error(void **unused
 	open_textfile(&r, dir);
 	assert_int_equal(run_cycle(&r, &dump), 0);
 	assert_non_null(strstr(r.err, "a.prom:3: counter x_total and untyped x (line 1) would "
-				      "both expose the name x"));
+				      "both be exposed as x"));
 	assert_null(strstr(r.err, "hunter2"));
 	assert_null(strstr(r.err, "5e-3"));
 	assert_null(strstr(dump, "x_total"));
