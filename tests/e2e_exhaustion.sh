@@ -119,7 +119,10 @@ agent=$!
 pids+=($agent)
 if await_port "$work/d.log" 10; then
 	exporter=$(exporter_pid "${inst}d")
-	prlimit --pid "$exporter" --nofile=24:24
+	# Room for a few connections beyond what it holds at rest (a descriptor per
+	# mapped segment among them), so that the storm runs it out.
+	fds=$(($(ls "/proc/$exporter/fd" | wc -l) + 8))
+	prlimit --pid "$exporter" --nofile=$fds:$fds
 	if command -v wrk >/dev/null; then
 		wrk -t2 -c200 -d3s "http://127.0.0.1:$port/metrics" >"$work/wrk.log" 2>&1
 	else
