@@ -34,9 +34,11 @@ pkg_libs = $(shell pkg-config --libs $(1) 2>/dev/null)
 PKGS_CONFIG := jansson
 PKGS_FORMAT :=
 PKGS_EXPORTER := libmicrohttpd zlib gnutls yaml-0.1 libcrypt
+# The remote-write shipper: protobuf, snappy, HTTP(S) with the exporter's TLS stack.
+PKGS_SHIPPER := libprotobuf-c snappy libcurl zlib
 # The systemd collector compiles against sd-bus.h (libsystemd-dev) and loads
 # libsystemd.so.0 with dlopen when it starts: nothing links it.
-PKGS := $(sort $(PKGS_CONFIG) $(PKGS_EXPORTER))
+PKGS := $(sort $(PKGS_CONFIG) $(PKGS_EXPORTER) $(PKGS_SHIPPER))
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # Everything, for the tests and the fuzz harnesses.
 PKG_LIBS := $(call pkg_libs,$(PKGS))
@@ -46,7 +48,8 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes 
 CFLAGS ?= -O2 -g
 # One include path per layer: the segment protocol, the public header, the
 # configuration, the exposition formats, the collectors and their helpers.
-INCLUDES := -Ilib -Iinclude -Iconfig -Iformat -Icollectors -Icollectors/util
+INCLUDES := -Ilib -Iinclude -Iconfig -Iformat -Icollectors -Icollectors/util -Ishipper \
+	-I$(BUILD)/gen
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) $(INCLUDES) \
 	$(PKG_CFLAGS) -MMD -MP -pthread
 ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS) -pthread
@@ -68,6 +71,9 @@ COLLECTOR_MAIN_SRC := collectors/main.c collectors/runner.c
 COLLECTORS_SRC := $(filter-out $(COLLECTOR_MAIN_SRC),$(wildcard collectors/*.c collectors/util/*.c))
 EXPORTER_SRC := $(filter-out exporter/main.c,$(wildcard exporter/*.c))
 AGENT_SRC := $(filter-out agent/main.c,$(wildcard agent/*.c))
+SHIPPER_SRC := $(filter-out shipper/main.c,$(wildcard shipper/*.c))
+# C code generated from the remote-write .proto (protoc-c), compiled into the shipper's archive.
+SHIPPER_GEN := $(BUILD)/gen/remote.pb-c.c
 CLI_SRC := $(wildcard cli/*.c)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_HELPER_SRC := $(wildcard tests/helpers/*.c)
@@ -81,12 +87,13 @@ CONFIG_A := $(BUILD)/libshmetrics-config.a
 COLLECTORS_A := $(BUILD)/libshmetrics-collectors.a
 EXPORTER_A := $(BUILD)/libshmetrics-exporter.a
 AGENT_A := $(BUILD)/libshmetrics-agent.a
-ARCHIVES := $(AGENT_A) $(EXPORTER_A) $(COLLECTORS_A) $(CONFIG_A) $(SETTINGS_A) $(FORMAT_A) \
-	$(LIB_A)
+SHIPPER_A := $(BUILD)/libshmetrics-shipper.a
+ARCHIVES := $(AGENT_A) $(EXPORTER_A) $(SHIPPER_A) $(COLLECTORS_A) $(CONFIG_A) $(SETTINGS_A) \
+	$(FORMAT_A) $(LIB_A)
 
 BIN := $(BUILD)/bin
 PROGRAMS := $(BIN)/shmetrics-agent $(BIN)/shmetrics-collector $(BIN)/shmetrics-exporter \
-	$(BIN)/shmetrics
+	$(BIN)/shmetrics-shipper $(BIN)/shmetrics
 TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 TEST_HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(TEST_HELPER_SRC))
 
@@ -133,6 +140,18 @@ $(BUILD)/gen/default_config.c: config/default.json scripts/embed.sh
 	@mkdir -p $(dir $@)
 	scripts/embed.sh config_default_json $< > $@
 
+# The remote-write messages: C from shipper/remote.proto at build time.  Every
+# object that may include the generated header waits for it.
+$(BUILD)/gen/remote.pb-c.c $(BUILD)/gen/remote.pb-c.h &: shipper/remote.proto
+	@mkdir -p $(dir $@)
+	protoc-c --c_out=$(BUILD)/gen -Ishipper $<
+
+$(BUILD)/obj/gen/remote.pb-c.o: $(SHIPPER_GEN)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -c $< -o $@
+
+$(call obj,$(SHIPPER_SRC) shipper/main.c $(TEST_SRC) $(TEST_HELPER_SRC)): | $(BUILD)/gen/remote.pb-c.h
+
 # The dashboard (web/, docs/dashboard.md): the page, its script and style, and the
 # pinned charting library committed under web/vendor/ (scripts/vendor-web.sh
 # refreshes it from npm; building needs no network), as byte arrays.
@@ -160,6 +179,7 @@ $(CONFIG_A): $(call obj,$(CONFIG_SRC)) $(BUILD)/obj/config/default_config.o
 $(COLLECTORS_A): $(call obj,$(COLLECTORS_SRC))
 $(EXPORTER_A): $(call obj,$(EXPORTER_SRC)) $(BUILD)/obj/exporter/web_assets.o
 $(AGENT_A): $(call obj,$(AGENT_SRC))
+$(SHIPPER_A): $(call obj,$(SHIPPER_SRC)) $(BUILD)/obj/gen/remote.pb-c.o
 $(ARCHIVES):
 	@mkdir -p $(dir $@)
 	rm -f $@
@@ -179,6 +199,10 @@ $(BIN)/shmetrics-collector: $(call obj,$(COLLECTOR_MAIN_SRC)) $(COLLECTORS_A) $(
 $(BIN)/shmetrics-exporter: $(call obj,exporter/main.c) $(EXPORTER_A) $(SETTINGS_A) $(FORMAT_A) \
 		$(LIB_A)
 	$(call link,$(call pkg_libs,$(PKGS_EXPORTER)) -lm)
+
+$(BIN)/shmetrics-shipper: $(call obj,shipper/main.c) $(SHIPPER_A) $(SETTINGS_A) $(FORMAT_A) \
+		$(LIB_A)
+	$(call link,$(call pkg_libs,$(PKGS_SHIPPER)) -lm)
 
 $(BIN)/shmetrics: $(call obj,$(CLI_SRC)) $(FORMAT_A) $(LIB_A)
 	$(call link,-lm)
@@ -250,7 +274,7 @@ DOCDIR ?= $(PREFIX)/share/doc/shmetrics
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 # Programs users run go to bin/; the agent's children to libexec/shmetrics/.
-CHILD_PROGRAMS := $(BIN)/shmetrics-collector $(BIN)/shmetrics-exporter
+CHILD_PROGRAMS := $(BIN)/shmetrics-collector $(BIN)/shmetrics-exporter $(BIN)/shmetrics-shipper
 USER_PROGRAMS := $(filter-out $(CHILD_PROGRAMS),$(PROGRAMS))
 D := $(DESTDIR)
 

@@ -240,6 +240,8 @@ int child_argv_exporter(struct child_argv *a, const char *program, const struct 
 		if (c->collectors[i].enabled)
 			rc |= push(a, "--collector=%s", c->collectors[i].name);
 	rc |= push(a, "--collector=%s", AGENT_SEGMENT_COLLECTOR);
+	if (config_rw_count(c))
+		rc |= push(a, "--collector=%s", SHIPPER_NAME);
 	rc |= settings_argv(&set, R_EXPORTER, push_arg, a);
 	return finish(a, rc, err, errlen);
 }
@@ -252,4 +254,103 @@ bool child_argv_equal(const struct child_argv *a, const struct child_argv *b)
 		if (strcmp(a->argv[i], b->argv[i]) != 0)
 			return false;
 	return true;
+}
+
+/* ---- the shipper ---- */
+
+/* "--remote-write.NAME=VALUE" when the value is not empty. */
+static int push_rw(struct child_argv *a, const struct remote_write_set *s, const char *name,
+		   uint32_t off)
+{
+	const char *v = config_rw_str(s, off);
+
+	return *v ? push(a, "--remote-write.%s=%s", name, v) : 0;
+}
+
+static int push_rw_duration(struct child_argv *a, const char *name, uint32_t ms)
+{
+	char d[32];
+
+	config_format_duration_ms(ms, d, sizeof d);
+	return push(a, "--remote-write.%s=%s", name, d);
+}
+
+static bool has_own_label(const struct remote_write_set *s, const struct remote_write_config *ep,
+			  const char *name)
+{
+	for (uint32_t i = 0; i < ep->n_ext; i++)
+		if (strcmp(config_rw_str(s, ep->ext_name[i]), name) == 0)
+			return true;
+	return false;
+}
+
+static int push_rw_lists(struct child_argv *a, const struct remote_write_set *s,
+			 const struct remote_write_config *ep)
+{
+	int rc = 0;
+
+	for (uint32_t i = 0; i < ep->n_headers; i++)
+		rc |= push(a, "--remote-write.header=%s: %s", config_rw_str(s, ep->header_name[i]),
+			   config_rw_str(s, ep->header_value[i]));
+	for (uint32_t i = 0; i < ep->n_ext; i++)
+		rc |= push(a, "--remote-write.external-label=%s=%s",
+			   config_rw_str(s, ep->ext_name[i]), config_rw_str(s, ep->ext_value[i]));
+	for (uint32_t i = 0; i < s->n_ext_all; i++)
+		if (!has_own_label(s, ep, config_rw_str(s, s->ext_all_name[i])))
+			rc |= push(a, "--remote-write.external-label=%s=%s",
+				   config_rw_str(s, s->ext_all_name[i]),
+				   config_rw_str(s, s->ext_all_value[i]));
+	for (uint32_t i = 0; i < ep->n_relabel; i++)
+		rc |= push(a, "--remote-write.write-relabel=%s:%s",
+			   ep->relabel_keep[i] ? "keep" : "drop",
+			   config_rw_str(s, ep->relabel_regex[i]));
+	return rc;
+}
+
+/* One endpoint: its URL, then everything that applies to it. */
+static int push_endpoint(struct child_argv *a, const struct remote_write_set *s,
+			 const struct remote_write_config *ep)
+{
+	int rc = push_rw(a, s, "url", ep->url);
+
+	rc |= push_rw(a, s, "basic-auth.username", ep->username);
+	rc |= push_rw(a, s, "basic-auth.password-file", ep->password_file);
+	rc |= push_rw(a, s, "bearer-token-file", ep->bearer_token_file);
+	rc |= push_rw(a, s, "tls.ca-file", ep->ca_file);
+	rc |= push_rw(a, s, "tls.cert-file", ep->cert_file);
+	rc |= push_rw(a, s, "tls.key-file", ep->key_file);
+	rc |= push_rw(a, s, "tls.server-name", ep->server_name);
+	if (ep->insecure_skip_verify)
+		rc |= push(a, "--remote-write.tls.insecure-skip-verify");
+	rc |= push_rw_lists(a, s, ep);
+	rc |= push(a, "--remote-write.queue.max-bytes=%" PRIu64, ep->max_bytes);
+	rc |= push_rw_duration(a, "queue.max-age", ep->max_age_ms);
+	rc |= push(a, "--remote-write.queue.batch-max-samples=%" PRIu32, ep->batch_max_samples);
+	rc |= push_rw_duration(a, "queue.batch-deadline", ep->batch_deadline_ms);
+	rc |= push_rw_duration(a, "queue.min-backoff", ep->min_backoff_ms);
+	rc |= push_rw_duration(a, "queue.max-backoff", ep->max_backoff_ms);
+	rc |= push_rw_duration(a, "timeout", ep->timeout_ms);
+	return rc;
+}
+
+int child_argv_shipper(struct child_argv *a, const char *program, const struct shm_config *c,
+		       char *err, size_t errlen)
+{
+	struct settings set = c->set; /* a shallow copy, to change a number */
+	int rc = 0;
+
+	(void)err, (void)errlen;
+	memset(a, 0, sizeof *a);
+	set.max_series = reader_max_series(c); /* it reads what the exporter reads */
+	rc |= push(a, "%s", program);
+	for (size_t i = 0; i < c->n_collectors; i++)
+		if (c->collectors[i].enabled)
+			rc |= push(a, "--collector=%s", c->collectors[i].name);
+	rc |= push(a, "--collector=%s", AGENT_SEGMENT_COLLECTOR);
+	rc |= push(a, "--collector=%s", SHIPPER_NAME);
+	rc |= push(a, "--self-segment=%s", SHIPPER_NAME);
+	for (size_t i = 0; i < config_rw_count(c); i++)
+		rc |= push_endpoint(a, c->rw, &c->rw->ep[i]);
+	rc |= settings_argv(&set, R_SHIPPER, push_arg, a);
+	return finish(a, rc, err, errlen);
 }

@@ -20,12 +20,17 @@
 /* The name of the agent's own segment, listed to the exporter like a collector's. */
 #define AGENT_SEGMENT_COLLECTOR "agent"
 
+/* The remote-write shipper's process, and its segment (its own metrics). */
+#define SHIPPER_NAME "shipper"
+
 /* The process that runs every enabled built-in collector not marked "isolated". */
 #define CHILD_GROUP_NAME "host"
 
 /* At most: a --run and options for every collector, the settings, and the fixed
  * flags (the words are allocated as they come). */
-#define CHILD_ARGV_MAX (CONFIG_MAX_COLLECTORS + CONFIG_MAX_OPTIONS + SETTING_COUNT + 16)
+#define CHILD_ARGV_MAX                                                     \
+	(CONFIG_MAX_COLLECTORS + CONFIG_MAX_OPTIONS + SETTING_COUNT + 16 + \
+	 CONFIG_MAX_REMOTE_WRITE * (24 + 4 * CONFIG_RW_LIST_MAX))
 
 struct child_argv {
 	size_t argc, cap;
@@ -74,6 +79,15 @@ int child_argv_collector(struct child_argv *a, const char *program, const struct
  */
 int child_argv_exporter(struct child_argv *a, const char *program, const struct shm_config *c,
 			char *err, size_t errlen);
+
+/*
+ * shmetrics-shipper --collector=NAME... (every enabled collector, then "agent"
+ * and "shipper") --self-segment=/shmetrics.I.shipper, then for each endpoint
+ * --remote-write.url=URL and its settings (docs/remote-write.md), then the
+ * settings of the shipper's role.  Only when c configures remote write.
+ */
+int child_argv_shipper(struct child_argv *a, const char *program, const struct shm_config *c,
+		       char *err, size_t errlen);
 
 void child_argv_free(struct child_argv *a);
 

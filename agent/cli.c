@@ -9,7 +9,7 @@
 #include "log.h"
 #include "segdir.h"
 
-enum flag_kind { FLAG_CONFIG, FLAG_CHECK, FLAG_HELP, FLAG_VERSION };
+enum flag_kind { FLAG_CONFIG, FLAG_CHECK, FLAG_HELP, FLAG_VERSION, FLAG_OVERRIDE };
 
 /* What the agent does (the settings are in settings.def). */
 struct flag_spec {
@@ -24,6 +24,13 @@ static const struct flag_spec flag_table[] = {
 	  "JSON configuration file (default: the embedded configuration)" },
 	{ "--check-config", NULL, FLAG_CHECK,
 	  "validate the configuration, print \"config OK: SOURCE\" or the error, exit" },
+	/* Repeatable, so not settings (docs/remote-write.md); the queue directory is one. */
+	{ "--remote-write.url", "URL", FLAG_OVERRIDE,
+	  "send every collector's samples there with Prometheus remote write (repeatable: one "
+	  "queue per URL)" },
+	{ "--remote-write.external-label", "NAME=VALUE", FLAG_OVERRIDE,
+	  "a label every remote-write endpoint adds to every series, e.g. instance=host-1 "
+	  "(repeatable; an endpoint's own external_labels win)" },
 	{ "--version", NULL, FLAG_VERSION, "print the version and exit" },
 	{ "--help", NULL, FLAG_HELP, "print this help and exit" },
 };
@@ -322,6 +329,8 @@ static int parse_one(struct cli_args *a, int argc, char *const argv[], int *i, c
 	}
 	if (f->metavar && flag_value(argc, argv, i, eq, f->metavar, false, &value, err, errlen) < 0)
 		return -EINVAL;
+	if (f->kind == FLAG_OVERRIDE)
+		return add_override(a, f->name, len, value, err, errlen);
 	if (f->kind == FLAG_CONFIG) {
 		free(a->config_path);
 		a->config_path = strdup(value);
@@ -411,10 +420,10 @@ void cli_usage(FILE *f)
 
 int agent_config_check(const struct shm_config *c, char *err, size_t errlen)
 {
-	static const char *const reserved[] = { "agent", "exporter" };
+	static const char *const reserved[] = { "agent", "exporter", "shipper" };
 
 	for (size_t i = 0; i < c->n_collectors; i++)
-		for (size_t j = 0; j < 2; j++)
+		for (size_t j = 0; j < sizeof reserved / sizeof reserved[0]; j++)
 			if (strcmp(c->collectors[i].name, reserved[j]) == 0) {
 				snprintf(
 				    err, errlen,

@@ -23,6 +23,7 @@ enum child_kind {
 	CHILD_COLLECTOR, /* one collector: an isolated built-in one or a custom one */
 	CHILD_GROUP,     /* CHILD_GROUP_NAME: the built-in collectors in members */
 	CHILD_EXPORTER,
+	CHILD_SHIPPER, /* SHIPPER_NAME: remote write, when configured */
 };
 
 /* How a custom collector's program is started (resolved before fork; custom.h). */

@@ -72,6 +72,22 @@ static bool exporter_argv_differs(const struct shm_config *a, const struct shm_c
 	return differ;
 }
 
+static bool shipper_argv_differs(const struct shm_config *a, const struct shm_config *b)
+{
+	struct child_argv x, y;
+	char err[256];
+	bool differ = true;
+
+	if (child_argv_shipper(&x, "shipper", a, err, sizeof err) < 0)
+		return true;
+	if (child_argv_shipper(&y, "shipper", b, err, sizeof err) == 0) {
+		differ = !child_argv_equal(&x, &y);
+		child_argv_free(&y);
+	}
+	child_argv_free(&x);
+	return differ;
+}
+
 static void plan_add(struct reload_item *items, size_t *n, const char *name, enum reload_action a)
 {
 	struct reload_item *it = &items[(*n)++];
@@ -195,6 +211,21 @@ static void plan_own_processes(const struct shm_config *old, const struct shm_co
 	}
 }
 
+static void plan_shipper(const struct shm_config *old, const struct shm_config *new_cfg,
+			 struct reload_plan *p)
+{
+	bool before = config_rw_count(old) > 0, after = config_rw_count(new_cfg) > 0;
+	enum reload_action a = RELOAD_KEEP;
+
+	if (!before && !after)
+		return;
+	if (before != after)
+		a = after ? RELOAD_START : RELOAD_STOP;
+	else if (shipper_argv_differs(old, new_cfg))
+		a = RELOAD_RESTART;
+	plan_add(p->processes, &p->n_processes, SHIPPER_NAME, a);
+}
+
 int reload_plan_make(const struct shm_config *old, const struct shm_config *new_cfg,
 		     struct reload_plan *plan, char *err, size_t errlen)
 {
@@ -221,5 +252,6 @@ int reload_plan_make(const struct shm_config *old, const struct shm_config *new_
 			   exporter_argv_differs(old, new_cfg);
 	plan_add(plan->processes, &plan->n_processes, RELOAD_EXPORTER,
 		 exp_changed ? RELOAD_RESTART : RELOAD_KEEP);
+	plan_shipper(old, new_cfg, plan);
 	return 0;
 }

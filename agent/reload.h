@@ -23,7 +23,8 @@ enum reload_action {
 };
 
 struct reload_item {
-	char name[CONFIG_NAME_MAX]; /* a collector, CHILD_GROUP_NAME or RELOAD_EXPORTER */
+	char name[CONFIG_NAME_MAX]; /* a collector, CHILD_GROUP_NAME, RELOAD_EXPORTER or
+				       SHIPPER_NAME */
 	enum reload_action action;
 };
 
@@ -32,9 +33,9 @@ struct reload_plan {
 	size_t n_segments;
 	struct reload_item segments[2 * CONFIG_MAX_COLLECTORS];
 	/* One per process of old or new: the group, each collector with a process of
-	 * its own, the exporter. */
+	 * its own, the exporter, the shipper. */
 	size_t n_processes;
-	struct reload_item processes[2 * CONFIG_MAX_COLLECTORS + 2];
+	struct reload_item processes[2 * CONFIG_MAX_COLLECTORS + 3];
 };
 
 /*
@@ -49,7 +50,9 @@ struct reload_plan {
  * built-in ones, custom ones), which follows its segment; a collector moving into
  * the group stops its own process, one moving out starts one.  Last the exporter,
  * restarted when config_collector_changed(old, new, "exporter") or its command
- * line (which lists the enabled collectors) differs.
+ * line (which lists the enabled collectors) differs.  Then the shipper, when old
+ * or new configures remote write: started, stopped, or restarted when its
+ * command line (endpoints, queue, the enabled collectors) differs.
  *
  * Returns 0, or -EINVAL when the change cannot be applied by a reload (the
  * instance name), with the reason in err.

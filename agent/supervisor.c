@@ -23,8 +23,11 @@
 #include "self_metrics.h"
 #include "webcheck.h"
 
-#define COLLECTOR_PROGRAM "shmetrics-collector"
-#define EXPORTER_PROGRAM  "shmetrics-exporter"
+#define COLLECTOR_PROGRAM           "shmetrics-collector"
+#define EXPORTER_PROGRAM            "shmetrics-exporter"
+#define SHIPPER_PROGRAM             "shmetrics-shipper"
+/* The shipper's segment holds its own metrics; it publishes them this often. */
+#define SHIPPER_SEGMENT_INTERVAL_MS 5000u
 
 struct segment_slot {
 	char collector[CONFIG_NAME_MAX];
@@ -37,9 +40,11 @@ struct supervisor {
 	struct shm_config *loaded;
 	const struct cli_args *args;
 	char collector_prog[PATH_MAX], exporter_prog[PATH_MAX];
+	char shipper_prog[PATH_MAX];  /* "" when not installed */
 	struct segdir dir;            /* the instance's private segment directory */
 	char segments_base[PATH_MAX]; /* its parent, hidden from plugins; never reloaded */
 	bool agent_segment_created;
+	bool shipper_segment_created;
 	struct self_metrics *self;
 	struct agent_status status;
 	bool dirty, publish_failed;
@@ -300,7 +305,34 @@ static enum child_kind process_kind(const char *name)
 {
 	return strcmp(name, RELOAD_EXPORTER) == 0    ? CHILD_EXPORTER
 	       : strcmp(name, CHILD_GROUP_NAME) == 0 ? CHILD_GROUP
+	       : strcmp(name, SHIPPER_NAME) == 0     ? CHILD_SHIPPER
 						     : CHILD_COLLECTOR;
+}
+
+/* ---- the shipper's segment ---- */
+
+/* What the shipper needs before it starts: its program and its segment. */
+static int shipper_prepare(struct supervisor *s)
+{
+	if (!s->shipper_prog[0]) {
+		log_error("remote write is configured but %s is not installed beside the agent "
+			  "(in ../libexec/shmetrics/ or the agent's own directory)",
+			  SHIPPER_PROGRAM);
+		return -1;
+	}
+	if (s->shipper_segment_created)
+		return 0;
+	if (segment_make(s, SHIPPER_NAME, SHIPPER_SEGMENT_INTERVAL_MS) < 0)
+		return -1;
+	s->shipper_segment_created = true;
+	return 0;
+}
+
+static void shipper_segment_drop(struct supervisor *s)
+{
+	if (s->shipper_segment_created)
+		segment_drop(s, SHIPPER_NAME);
+	s->shipper_segment_created = false;
 }
 
 static bool apply_process(struct supervisor *s, const struct reload_item *it, uint64_t now)
@@ -308,6 +340,10 @@ static bool apply_process(struct supervisor *s, const struct reload_item *it, ui
 	enum child_kind kind = process_kind(it->name);
 	struct child *c = table_find(&s->table, kind, it->name);
 
+	if (kind == CHILD_SHIPPER && it->action == RELOAD_STOP)
+		shipper_segment_drop(s);
+	else if (kind == CHILD_SHIPPER && shipper_prepare(s) < 0)
+		return false;
 	if (it->action == RELOAD_STOP) {
 		if (c)
 			table_stop(&s->table, c, AFTER_STOP_REMOVE, now);
@@ -402,7 +438,12 @@ static int locate_programs(struct supervisor *s)
 		log_error("%s", err);
 		return -1;
 	}
-	log_debug("child programs: %s, %s", s->collector_prog, s->exporter_prog);
+	/* Needed only with remote write; shipper_prepare says so then. */
+	if (program_locate(dir, SHIPPER_PROGRAM, s->shipper_prog, sizeof s->shipper_prog, err,
+			   sizeof err) < 0)
+		s->shipper_prog[0] = '\0';
+	log_debug("child programs: %s, %s, %s", s->collector_prog, s->exporter_prog,
+		  s->shipper_prog[0] ? s->shipper_prog : "(no shipper)");
 	return 0;
 }
 
@@ -434,7 +475,8 @@ static int agent_segment_open(struct supervisor *s)
 }
 
 /* Segments for every enabled collector; the group process, when it has
- * collectors; a process for each of the others; the exporter. */
+ * collectors; a process for each of the others; the exporter; the shipper when
+ * remote write is configured. */
 static int startup(struct supervisor *s, uint64_t now)
 {
 	if (locate_programs(s) < 0 || agent_segment_open(s) < 0)
@@ -455,6 +497,10 @@ static int startup(struct supervisor *s, uint64_t now)
 			return -1;
 	}
 	if (!table_add(&s->table, &s->env, CHILD_EXPORTER, RELOAD_EXPORTER, now))
+		return -1;
+	if (config_rw_count(s->cfg) &&
+	    (shipper_prepare(s) < 0 ||
+	     !table_add(&s->table, &s->env, CHILD_SHIPPER, SHIPPER_NAME, now)))
 		return -1;
 	return 0;
 }
@@ -487,6 +533,7 @@ static void teardown(struct supervisor *s)
 	if (s->agent_segment_created)
 		segment_drop(s, AGENT_SEGMENT_COLLECTOR);
 	s->agent_segment_created = false;
+	shipper_segment_drop(s);
 	if (s->dir.fd >= 0)
 		segdir_remove_if_empty(&s->dir, s->cfg->set.segments_directory,
 				       s->cfg->set.instance);
@@ -521,6 +568,7 @@ int supervisor_run(const struct shm_config *cfg, const struct cli_args *args)
 	s->cfg = s->env.cfg = cfg;
 	s->env.collector_prog = s->collector_prog;
 	s->env.exporter_prog = s->exporter_prog;
+	s->env.shipper_prog = s->shipper_prog;
 	s->args = args;
 	s->status.start_time_s = real_s();
 	s->status.last_reload_ok = true;

@@ -126,6 +126,8 @@ int table_rebuild(const struct table_env *env, struct child *c)
 
 	if (c->kind == CHILD_EXPORTER) {
 		rc = child_argv_exporter(&a, env->exporter_prog, env->cfg, err, sizeof err);
+	} else if (c->kind == CHILD_SHIPPER) {
+		rc = child_argv_shipper(&a, env->shipper_prog, env->cfg, err, sizeof err);
 	} else if (c->kind == CHILD_GROUP) {
 		rc = child_argv_group(&a, env->collector_prog, env->cfg, err, sizeof err);
 		c->members = child_group_members(env->cfg);

@@ -20,9 +20,9 @@
 #include "segdir.h"
 
 /* At most: every collector of two configurations (one stopping, one starting
- * under a different name), the group and the exporter.  The table holds only
- * the children there are. */
-#define TABLE_MAX (2 * CONFIG_MAX_COLLECTORS + 2)
+ * under a different name), the group, the exporter and the shipper.  The table
+ * holds only the children there are. */
+#define TABLE_MAX (2 * CONFIG_MAX_COLLECTORS + 3)
 
 /* How long a child has to exit after SIGTERM before it gets SIGKILL. */
 #define TABLE_STOP_TIMEOUT_MS 5000u
@@ -31,6 +31,7 @@
 struct table_env {
 	const struct shm_config *cfg;
 	const char *collector_prog, *exporter_prog;
+	const char *shipper_prog; /* "" when not installed */
 };
 
 struct process_table {

@@ -7,10 +7,13 @@
  *       plain text and OpenMetrics, best of REPS (default 5).  One line per
  *       measurement: "render N=... snapshot_ms=... text_ms=... om_ms=... bytes=..."
  *
- *   exporter_synth serve INSTANCE NAME N INTERVAL_MS
- *       creates /shmetrics.INSTANCE.NAME sized for N series, publishes N series
- *       every INTERVAL_MS until SIGTERM/SIGINT, then removes the segment.  Point
- *       a shmetrics-exporter at it with --instance=INSTANCE --collector=NAME.
+ *   exporter_synth serve SEGMENTS_DIR INSTANCE NAME N INTERVAL_MS
+ *       creates NAME's segment in SEGMENTS_DIR/INSTANCE/ sized as the agent sizes
+ *       one for a collector of N series, publishes N series every INTERVAL_MS
+ *       until SIGTERM/SIGINT, then removes the segment.  Point a
+ *       shmetrics-exporter (or shmetrics-shipper) at it with
+ *       --segments.directory=SEGMENTS_DIR --instance=INSTANCE --collector=NAME
+ *       and, beyond 10000 series, --segments.max-series=N.
  *
  * Series look like a host collector's: counters in families of 1000 series,
  * two labels each, values with two decimals (like CPU seconds).
@@ -99,12 +102,17 @@ static void make_dir(const char *base, const char *inst)
 		die("segdir_create", err);
 }
 
-static void make_segment(const char *name, uint32_t n, uint32_t interval)
+/* serve: the segment is read by programs with the agent's reader limits, so it
+ * is sized as the agent sizes one (segment_limits); render reads its own. */
+static void make_segment(const char *name, uint32_t n, uint32_t interval, bool as_agent)
 {
 	struct segment_options opt = { .interval_ms = interval, .mode = 0640, .gid = (gid_t)-1 };
 	char err[PATH_MAX + 400];
 
-	limits_for(&opt.limits, n);
+	if (as_agent)
+		segment_limits(n, &opt.limits);
+	else
+		limits_for(&opt.limits, n);
 	if (segment_create(&dir, name, &opt, err, sizeof err) < 0)
 		die("segment_create", err);
 }
@@ -160,7 +168,7 @@ static int cmd_render(uint32_t n, int reps)
 
 	snprintf(base, sizeof base, "/tmp/shmetrics-bench%ld", (long)getpid());
 	make_dir(base, "b");
-	make_segment("synth", n, 1000);
+	make_segment("synth", n, 1000, false);
 	struct seg_writer *w = attach_and_publish("synth", &b, n);
 	seg_read_limits_for(n + 100, &lim);
 	if (seg_reader_open(&r, &dir, "synth", &lim, err, sizeof err) < 0)
@@ -204,12 +212,26 @@ static int cmd_serve(const char *base, const char *inst, const char *name, uint3
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	make_dir(base, inst);
-	make_segment(name, n, interval);
+	make_segment(name, n, interval, true);
 	struct seg_writer *w = attach_and_publish(name, &b, n);
 	printf("serving %u series in %s/%s" SEGDIR_SUFFIX "\n", n, dir.path, name);
 	fflush(stdout);
+	/* One publish per interval on a fixed cadence, as the collector runner keeps
+	 * it: the time to fill a batch does not stretch the interval. */
+	struct timespec next;
+	clock_gettime(CLOCK_MONOTONIC, &next);
 	while (!stop) {
-		usleep(interval * 1000u);
+		next.tv_sec += (time_t)(interval / 1000u);
+		next.tv_nsec += (long)(interval % 1000u) * 1000000L;
+		if (next.tv_nsec >= 1000000000L) {
+			next.tv_sec++;
+			next.tv_nsec -= 1000000000L;
+		}
+		while (!stop &&
+		       clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR)
+			;
+		if (stop)
+			break;
 		fill(b, n, ++round);
 		if (seg_writer_publish(w, b, err, sizeof err) < 0)
 			die("seg_writer_publish", err);

@@ -5,6 +5,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -270,13 +271,11 @@ static int check_file(const char *path)
 	} else if (text && b) {
 		rc = promtext_parse(b, text, len, err, sizeof err);
 	}
-	unsigned long line;
-	int skip = 0;
-	if (rc < 0 && sscanf(err, "line %lu: %n", &line, &skip) == 1 && skip > 0)
-		fprintf(stderr, "%s:%lu: %s\n", path, line, err + skip);
-	else if (rc < 0)
-		fprintf(stderr, "%s: %s\n", path, err);
-	else {
+	if (rc < 0) {
+		char msg[ERR_MAX + PATH_MAX];
+		promtext_error_in(msg, sizeof msg, path, err);
+		fprintf(stderr, "%s\n", msg);
+	} else {
 		struct metrics_view v;
 		batch_view(b, &v);
 		printf("%s: ok, %u families, %u series\n", path, v.hdr.n_families, v.hdr.n_series);

@@ -108,7 +108,10 @@ static int parse_target(struct target *t, const struct cli_write *w)
 		}
 	}
 	if (rc < 0) {
-		const char *why = strncmp(err, "line 1: ", 8) == 0 ? err + 8 : err;
+		/* One line of the user's own words: "line 1, column C" becomes "column C". */
+		const char *why = strncmp(err, "line 1: ", 8) == 0   ? err + 8
+				  : strncmp(err, "line 1, ", 8) == 0 ? err + 8
+								     : err;
 		cli_error("invalid metric or value \"%s %s\": %s", w->metric, value, why);
 		return CLI_BAD_INPUT;
 	}

@@ -38,18 +38,22 @@ struct tf_file {
 	double mtime;
 	unsigned char *blob; /* a copy of the file's parsed batch */
 	struct metrics_view view;
+	size_t *fam_line; /* where each family of view starts: errors name it so */
 	bool refused;
 };
 
 struct tf_family {
 	struct blob_family f;
 	const struct tf_file *file; /* the first file that has it */
+	uint32_t index;             /* its index in that file */
 };
 
 struct textfile_state {
 	const char *dir; /* the option: directories or patterns, one a line */
 	bool several;    /* dir has patterns or several lines: name files by their path */
 	struct batch *scratch;
+	size_t *lines; /* one per family scratch can hold */
+	size_t lines_cap;
 	char *text;
 	size_t text_cap;
 	/* this collection */
@@ -68,11 +72,15 @@ static int textfile_init(void **state, const struct collector_env *env, char *er
 	struct batch_limits lim;
 
 	batch_limits_default(&lim);
-	if (s == NULL || (s->scratch = batch_new(&lim)) == NULL) {
+	if (s == NULL || (s->scratch = batch_new(&lim)) == NULL ||
+	    (s->lines = calloc(lim.max_families, sizeof *s->lines)) == NULL) {
+		if (s)
+			batch_free(s->scratch);
 		free(s);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	s->lines_cap = lim.max_families;
 	s->dir = collector_option(env, "directory");
 	if (s->dir == NULL)
 		s->dir = "";
@@ -87,11 +95,16 @@ static void textfile_fini(void *state)
 	if (s == NULL)
 		return;
 	batch_free(s->scratch);
+	free(s->lines);
 	free(s->text);
 	free(s);
 }
 
-/* ---- errors: every refused file is named, as far as the buffer goes ---- */
+/* ---- errors: every refused file is named, as far as the buffer goes ----
+ *
+ * A file's content may be a secret that landed in the directory (a link, a
+ * wrong path): what is wrong in it is told by line and column (promtext.h),
+ * and its families by the line where they start, never by their names. */
 
 static void file_error(struct textfile_state *s, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -111,14 +124,12 @@ static void file_error(struct textfile_state *s, const char *path, const char *f
 	size_t dl = strlen(s->dir);
 	if (!s->several && strncmp(path, s->dir, dl) == 0 && path[dl] == '/')
 		path += dl + 1;
-	/* "line N: why" from the parser reads better as "path:N: why". */
-	unsigned long line;
-	int skip = 0;
-	if (sscanf(msg, "line %lu: %n", &line, &skip) == 1 && skip > 0)
-		snprintf(s->err + used, s->errlen - used, "%s%s:%lu: %s", used ? "; " : "", path,
-			 line, msg + skip);
-	else
-		snprintf(s->err + used, s->errlen - used, "%s%s: %s", used ? "; " : "", path, msg);
+	if (used > 0 && used + 2 < s->errlen) {
+		memcpy(s->err + used, "; ", 3);
+		used += 2;
+	}
+	/* "line N, column C: why" reads better as "path:N:C: why". */
+	promtext_error_in(s->err + used, s->errlen - used, path, msg);
 }
 
 /* ---- reading and parsing one file ---- */
@@ -200,7 +211,8 @@ static int parse_file(struct textfile_state *s, struct tf_file *f)
 	if (rc < 0)
 		return rc;
 	batch_reset(s->scratch);
-	rc = promtext_parse(s->scratch, s->text, len, why, sizeof why);
+	rc = promtext_parse_lines(s->scratch, s->text, len, s->lines, s->lines_cap, why,
+				  sizeof why);
 	if (rc < 0) {
 		file_error(s, f->path, "%s", why);
 		return rc;
@@ -208,13 +220,17 @@ static int parse_file(struct textfile_state *s, struct tf_file *f)
 	size_t blob_len;
 	const void *blob = batch_blob(s->scratch, &blob_len);
 	f->blob = malloc(blob_len);
-	if (f->blob == NULL) {
+	memcpy(&f->view.hdr, blob, sizeof f->view.hdr);
+	f->fam_line = malloc((f->view.hdr.n_families + 1) * sizeof *f->fam_line);
+	if (f->blob == NULL || f->fam_line == NULL) {
+		free(f->blob);
+		f->blob = NULL;
 		file_error(s, f->path, "out of memory");
 		return -ENOMEM;
 	}
 	memcpy(f->blob, blob, blob_len);
+	memcpy(f->fam_line, s->lines, f->view.hdr.n_families * sizeof *f->fam_line);
 	f->view.blob = f->blob;
-	memcpy(&f->view.hdr, f->blob, sizeof f->view.hdr);
 	view_compute_offsets(&f->view);
 	return 0;
 }
@@ -365,54 +381,51 @@ static bool same_bounds(const struct tf_family *m, const struct tf_file *f,
 	return true;
 }
 
-/* The name both take when the families of m and bf (of different names) meet
- * in the exposition (see metric_exposed_names), else NULL. */
-static const char *names_meet(const struct tf_family *m, const struct tf_file *f,
-			      const struct blob_family *bf, struct metric_exposed *a,
-			      struct metric_exposed *b)
-{
-	metric_exposed_names(view_string(&m->file->view, m->f.name_off), m->f.name_len, m->f.type,
-			     a);
-	metric_exposed_names(view_string(&f->view, bf->name_off), bf->name_len, bf->type, b);
-	return metric_exposed_meet(b, a);
-}
-
-/* Fills why and returns true when bf disagrees with what earlier files said. */
-static bool disagreement(struct textfile_state *s, const struct tf_file *f,
-			 const struct blob_family *bf, char *why, size_t whylen)
+/* True when the families of m and bf would expose one name in either dialect
+ * (metric_exposed_names). */
+static bool names_meet(const struct tf_family *m, const struct tf_file *f,
+		       const struct blob_family *bf)
 {
 	struct metric_exposed a, b;
 
+	metric_exposed_names(view_string(&m->file->view, m->f.name_off), m->f.name_len, m->f.type,
+			     &a);
+	metric_exposed_names(view_string(&f->view, bf->name_off), bf->name_len, bf->type, &b);
+	return metric_exposed_meet(&b, &a) != NULL;
+}
+
+/* NULL when bf agrees with what earlier files said, else what disagrees with
+ * *other: a sentence that ends with the other family's file and line. */
+static const char *disagreement(struct textfile_state *s, const struct tf_file *f,
+				const struct blob_family *bf, const struct tf_family **other)
+{
 	for (size_t i = 0; i < s->n_fams; i++) {
 		const struct tf_family *m = &s->fams[i];
-		const char *what = NULL, *base = strrchr(m->file->path, '/');
-		base = base ? base + 1 : m->file->path;
-		if (!same_name(m, f, bf)) {
-			const char *name = names_meet(m, f, bf, &a, &b);
-			if (name != NULL)
-				snprintf(why, whylen,
-					 "it would expose the name %s, as %s %.*s in %.255s does; "
-					 "rename one of them",
-					 name, metric_type_name(m->f.type), (int)m->f.name_len,
-					 view_string(&m->file->view, m->f.name_off), base);
-			if (name != NULL)
-				return true;
+		*other = m;
+		if (!same_name(m, f, bf) && names_meet(m, f, bf))
+			return "this family would expose a name (a counter's is with and without "
+			       "_total, a histogram's with _bucket, _sum and _count, a summary's with "
+			       "_sum and _count) that is also exposed by the family in";
+
+		if (!same_name(m, f, bf))
 			continue;
-		}
 		if (m->f.type != bf->type)
-			what = "its type differs from";
-		else if (!str_eq(&m->file->view, m->f.help_off, m->f.help_len, &f->view,
-				 bf->help_off, bf->help_len))
-			what = "its help differs from";
-		else if (!same_bounds(m, f, bf))
-			what = bf->type == METRIC_SUMMARY ? "its quantiles differ from"
-							  : "its buckets differ from";
-		if (what != NULL) {
-			snprintf(why, whylen, "%s the one in %.255s", what, base);
-			return true;
-		}
+			return "this family's type differs from that of the same family in";
+		if (!str_eq(&m->file->view, m->f.help_off, m->f.help_len, &f->view, bf->help_off,
+			    bf->help_len))
+			return "this family's HELP differs from that of the same family in";
+		if (!same_bounds(m, f, bf))
+			return bf->type == METRIC_SUMMARY
+				   ? "this family's quantiles differ from those of the same family in"
+				   : "this family's buckets differ from those of the same family in";
 	}
-	return false;
+	return NULL;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
 }
 
 static int add_families(struct textfile_state *s, const struct tf_file *f)
@@ -430,7 +443,7 @@ static int add_families(struct textfile_state *s, const struct tf_file *f)
 			s->fams = nf;
 			s->cap_fams = cap;
 		}
-		s->fams[s->n_fams++] = (struct tf_family){ bf, f };
+		s->fams[s->n_fams++] = (struct tf_family){ bf, f, i };
 	}
 	return 0;
 }
@@ -438,14 +451,15 @@ static int add_families(struct textfile_state *s, const struct tf_file *f)
 /* Refuses a file whose families disagree with earlier files'. */
 static int check_file(struct textfile_state *s, struct tf_file *f)
 {
-	char why[800];
-
 	for (uint32_t i = 0; i < f->view.hdr.n_families; i++) {
 		struct blob_family bf;
+		const struct tf_family *other = NULL;
 		view_family(&f->view, i, &bf);
-		if (disagreement(s, f, &bf, why, sizeof why)) {
-			file_error(s, f->path, "family %.*s: %s", (int)bf.name_len,
-				   view_string(&f->view, bf.name_off), why);
+		const char *why = disagreement(s, f, &bf, &other);
+		if (why != NULL) {
+			file_error(s, f->path, "line %zu: %s %s (line %zu)", f->fam_line[i], why,
+				   base_name(other->file->path),
+				   other->file->fam_line[other->index]);
 			f->refused = true;
 			return -EINVAL;
 		}
@@ -553,9 +567,15 @@ static int add_series(struct batch *out, const struct tf_file *f, const struct b
 				   view_value(v, ser->value_idx + bf->n_bounds + 1), why, whylen);
 }
 
-/* Adds file f's series of family m; a failure names the file through *bad. */
+/* The family a failure to merge is blamed on: its file is refused. */
+struct tf_blame {
+	struct tf_file *file;
+	uint32_t family; /* its index in the file */
+};
+
+/* Adds file f's series of family m; a failure names the family through *bad. */
 static int add_file_series(struct batch *out, struct tf_file *f, const struct tf_family *m,
-			   struct tf_file **bad, char *why, size_t whylen)
+			   struct tf_blame *bad, char *why, size_t whylen)
 {
 	for (uint32_t k = 0; k < f->view.hdr.n_families; k++) {
 		struct blob_family bf;
@@ -567,7 +587,7 @@ static int add_file_series(struct batch *out, struct tf_file *f, const struct tf
 			view_series(&f->view, bf.first_series + i, &ser);
 			int rc = add_series(out, f, &ser, &bf, why, whylen);
 			if (rc < 0) {
-				*bad = f;
+				*bad = (struct tf_blame){ f, k };
 				return rc;
 			}
 		}
@@ -575,14 +595,14 @@ static int add_file_series(struct batch *out, struct tf_file *f, const struct tf
 	return 0;
 }
 
-static int emit_merged(struct textfile_state *s, struct batch *out, struct tf_file **bad, char *why,
+static int emit_merged(struct textfile_state *s, struct batch *out, struct tf_blame *bad, char *why,
 		       size_t whylen)
 {
 	for (size_t i = 0; i < s->n_fams; i++) {
 		const struct tf_family *m = &s->fams[i];
 		int rc = start_family(s, out, m, why, whylen);
 		if (rc < 0) {
-			*bad = (struct tf_file *)m->file;
+			*bad = (struct tf_blame){ (struct tf_file *)m->file, m->index };
 			return rc;
 		}
 		for (size_t k = 0; k < s->n_files; k++) {
@@ -619,7 +639,7 @@ static int emit_files(struct textfile_state *s, struct batch *out)
 	char why[600];
 
 	for (size_t attempt = 0; attempt <= s->n_files; attempt++) {
-		struct tf_file *bad = NULL;
+		struct tf_blame bad = { NULL, 0 };
 		int rc = merge_files(s);
 		if (rc < 0)
 			return rc;
@@ -627,13 +647,17 @@ static int emit_files(struct textfile_state *s, struct batch *out)
 		rc = emit_merged(s, out, &bad, why, sizeof why);
 		if (rc == 0)
 			return 0;
-		if (bad == NULL)
+		if (bad.file == NULL)
 			return rc;
+		size_t line = bad.file->fam_line[bad.family];
 		if (rc == -EEXIST)
-			file_error(s, bad->path, "a series is also in an earlier file (%s)", why);
+			file_error(s, bad.file->path,
+				   "line %zu: a series of this family is also in an earlier file; "
+				   "a series may be in one file only",
+				   line);
 		else
-			file_error(s, bad->path, "%s", why);
-		bad->refused = true;
+			file_error(s, bad.file->path, "line %zu: this family: %s", line, why);
+		bad.file->refused = true;
 	}
 	batch_reset(out);
 	return 0;
@@ -671,8 +695,10 @@ static int emit_own(struct textfile_state *s, struct batch *out, char *why, size
 
 static void release_files(struct textfile_state *s)
 {
-	for (size_t i = 0; i < s->n_files; i++)
+	for (size_t i = 0; i < s->n_files; i++) {
 		free(s->files[i].blob);
+		free(s->files[i].fam_line);
+	}
 	free(s->files);
 	free(s->fams);
 	s->files = NULL;

@@ -94,6 +94,7 @@ void config_free(struct shm_config *c)
 	free(c->custom);
 	free(c->collectors);
 	free(c->source);
+	free(c->rw);
 	memset(c, 0, sizeof *c);
 }
 
@@ -138,7 +139,9 @@ int config_copy(struct shm_config *dst, const struct shm_config *src)
 
 	memset(&tmp, 0, sizeof tmp);
 	tmp.n_collectors = src->n_collectors;
-	bool ok = settings_copy(&tmp.set, &src->set) == 0 &&
+	bool failed = false;
+	tmp.rw = src->rw ? dup_mem(src->rw, sizeof *src->rw, &failed) : NULL;
+	bool ok = !failed && settings_copy(&tmp.set, &src->set) == 0 &&
 		  config_set_source(&tmp, src->source ? src->source : "") == 0 &&
 		  copy_arrays(&tmp, src);
 	if (!ok) {
@@ -189,7 +192,7 @@ bool config_equal(const struct shm_config *a, const struct shm_config *b)
 	for (size_t i = 0; i < a->n_custom; i++)
 		if (!custom_equal(&a->custom[i], &b->custom[i]))
 			return false;
-	return true;
+	return !config_remote_write_changed(a, b);
 }
 
 static const struct collector_config *find_const(const struct shm_config *c, const char *name)

@@ -78,6 +78,51 @@ struct custom_collector_config {
 };
 
 /*
+ * Remote write ("remote_write" in the file; docs/remote-write.md): the
+ * endpoints the shipper sends to.  Allocated only when configured; its strings
+ * live in one pool inside it (offsets, 0 is ""), so it is one block to copy and
+ * compare.  The queue directory is a setting (remote_write_queue_dir).
+ */
+#define CONFIG_MAX_REMOTE_WRITE 8
+#define CONFIG_RW_LIST_MAX      16 /* headers, external labels, relabel rules each */
+#define CONFIG_RW_POOL          16384
+#define CONFIG_RW_URL_MAX       1024
+
+#define CONFIG_RW_DEFAULT_MAX_BYTES         (256ull << 20)
+#define CONFIG_RW_MIN_MAX_BYTES             (256ull << 10)
+#define CONFIG_RW_DEFAULT_MAX_AGE_MS        (24u * 3600u * 1000u)
+#define CONFIG_RW_DEFAULT_BATCH_MAX_SAMPLES 2000u
+#define CONFIG_RW_DEFAULT_BATCH_DEADLINE_MS 5000u
+#define CONFIG_RW_DEFAULT_MIN_BACKOFF_MS    30u
+#define CONFIG_RW_DEFAULT_MAX_BACKOFF_MS    5000u
+#define CONFIG_RW_DEFAULT_TIMEOUT_MS        30000u
+
+struct remote_write_config {
+	uint32_t url, username, password_file, bearer_token_file; /* pool offsets */
+	uint32_t ca_file, cert_file, key_file, server_name;
+	bool insecure_skip_verify;
+	uint32_t n_headers, header_name[CONFIG_RW_LIST_MAX], header_value[CONFIG_RW_LIST_MAX];
+	uint32_t n_ext, ext_name[CONFIG_RW_LIST_MAX], ext_value[CONFIG_RW_LIST_MAX];
+	uint32_t n_relabel;
+	bool relabel_keep[CONFIG_RW_LIST_MAX];
+	uint32_t relabel_regex[CONFIG_RW_LIST_MAX];
+	uint64_t max_bytes;
+	uint32_t max_age_ms; /* 0: no limit */
+	uint32_t batch_max_samples, batch_deadline_ms;
+	uint32_t min_backoff_ms, max_backoff_ms;
+	uint32_t timeout_ms;
+};
+
+struct remote_write_set {
+	/* --remote-write.external-label: added to every endpoint's own */
+	uint32_t n_ext_all, ext_all_name[CONFIG_RW_LIST_MAX], ext_all_value[CONFIG_RW_LIST_MAX];
+	size_t n;
+	struct remote_write_config ep[CONFIG_MAX_REMOTE_WRITE];
+	uint32_t pool_len;
+	char pool[CONFIG_RW_POOL];
+};
+
+/*
  * The configuration.  Every array is sized to what is configured (a default
  * agent holds its settings, its built-in collectors and nothing else); the
  * CONFIG_MAX_* and CONFIG_CUSTOM_* values only bound them.
@@ -91,6 +136,7 @@ struct shm_config {
 	struct collector_option *options;
 	size_t n_custom, cap_custom;
 	struct custom_collector_config *custom;
+	struct remote_write_set *rw; /* NULL: no remote write */
 };
 
 /*
@@ -162,7 +208,9 @@ const char *config_collector_option(const struct shm_config *c, const char *coll
  * --flag and --no-flag), --collector.NAME --no-collector.NAME
  * --collector.NAME.interval=DURATION --collector.NAME.isolated
  * --no-collector.NAME.isolated (built-in collectors only)
- * --collector.NAME.OPTION=VALUE and --collector.disable-defaults.  Values only in
+ * --collector.NAME.OPTION=VALUE, --collector.disable-defaults, and
+ * --remote-write.url=URL and --remote-write.external-label=NAME=VALUE (each
+ * repeatable; docs/remote-write.md).  Values only in
  * the "--flag=value" form.  Flags apply in order: --collector.disable-defaults
  * disables every collector, so it goes before the --collector.NAME flags that
  * enable some again.  Settings that bound one another are checked by
@@ -170,6 +218,24 @@ const char *config_collector_option(const struct shm_config *c, const char *coll
  * reads "--flag: what is wrong; what to write".
  */
 int config_apply_flag(struct shm_config *c, const char *flag, char *err, size_t errlen);
+
+/* How many remote-write endpoints c has (0 without remote write). */
+size_t config_rw_count(const struct shm_config *c);
+
+/* The string at off in the remote-write pool. */
+const char *config_rw_str(const struct remote_write_set *s, uint32_t off);
+
+/* An endpoint for url with every default (the --remote-write.url flag); one
+ * already configured for url is left as it is.  -EINVAL or -ENOMEM with the
+ * reason. */
+int config_rw_add_url(struct shm_config *c, const char *url, char *err, size_t errlen);
+
+/* "NAME=VALUE" (the --remote-write.external-label flag): a label every endpoint
+ * sends unless its own external_labels set NAME.  -EINVAL with the reason. */
+int config_rw_add_external_label(struct shm_config *c, const char *pair, char *err, size_t errlen);
+
+/* True when the remote-write endpoints of a and b differ. */
+bool config_remote_write_changed(const struct shm_config *a, const struct shm_config *b);
 
 /* True when the two configurations differ in anything that concerns collector name
  * (its settings or the shared paths), or the exporter when name is "exporter".

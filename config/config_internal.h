@@ -69,4 +69,14 @@ int config_custom_finish(struct shm_config *c, void *ctx, config_fail_fn fail);
 bool config_custom_differs(const struct shm_config *a, const struct shm_config *b,
 			   const char *name);
 
+/* ---- remote write (remote_write.c) ---- */
+/* Reads the "remote_write" array v (at path) into c. */
+int config_remote_write_load(struct shm_config *c, const char *path, struct json_t *v, void *ctx,
+			     config_fail_fn fail);
+/* A check of a URL for remote write; -EINVAL with an unprefixed reason. */
+int config_rw_check_url(const char *url, char *err, size_t errlen);
+/* "256MiB", "1GiB", "4096": bytes within [lo, hi]; -EINVAL with the reason. */
+int config_parse_bytes(const char *s, uint64_t lo, uint64_t hi, uint64_t *out, char *err,
+		       size_t errlen);
+
 #endif

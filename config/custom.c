@@ -411,7 +411,8 @@ static int check_name(struct cload *l, const char *path, const char *name)
 		return cfail(l, path, true, "%s", msg);
 	/* "host" names the process of the built-in collectors in logs and reloads. */
 	if (config_is_builtin_collector(name) || strcmp(name, "agent") == 0 ||
-	    strcmp(name, "exporter") == 0 || strcmp(name, "host") == 0)
+	    strcmp(name, "exporter") == 0 || strcmp(name, "host") == 0 ||
+	    strcmp(name, "shipper") == 0)
 		return cfail(l, path, true,
 			     "\"%s\" is the name of a built-in collector or process; "
 			     "give the custom collector another name",

@@ -202,6 +202,27 @@ static int apply_collector_flag(struct shm_config *c, const char *name, const ch
 	return set_collector_interval(c, name, cname, value, err, errlen);
 }
 
+/* --remote-write.url=URL and --remote-write.external-label=NAME=VALUE, each
+ * repeatable (docs/remote-write.md).  0 when name is neither. */
+static int apply_rw_flag(struct shm_config *c, const char *name, const char *value, char *err,
+			 size_t errlen)
+{
+	char msg[MSG_BUF] = "";
+	bool url = strcmp(name, "--remote-write.url") == 0;
+	int rc;
+
+	if (!url && strcmp(name, "--remote-write.external-label") != 0)
+		return 0;
+	if (!value)
+		return flag_error(
+		    err, errlen, name,
+		    url ? "needs a value; write --remote-write.url=https://HOST/PATH"
+			: "needs a value; write --remote-write.external-label=instance=h1");
+	rc = url ? config_rw_add_url(c, value, msg, sizeof msg)
+		 : config_rw_add_external_label(c, value, msg, sizeof msg);
+	return rc ? flag_error(err, errlen, name, msg) : 1;
+}
+
 int config_apply_flag(struct shm_config *c, const char *flag, char *err, size_t errlen)
 {
 	char name[NAME_BUF];
@@ -219,5 +240,7 @@ int config_apply_flag(struct shm_config *c, const char *flag, char *err, size_t 
 	name[n] = '\0';
 	const char *value = eq ? eq + 1 : NULL;
 	int rc = apply_setting_flag(c, name, value, err, errlen);
+	if (rc == 0)
+		rc = apply_rw_flag(c, name, value, err, errlen);
 	return rc ? rc : apply_collector_flag(c, name, value, err, errlen);
 }

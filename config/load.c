@@ -261,11 +261,13 @@ static size_t keys_at(const char *parent, const char **names, size_t max)
 
 static int on_collectors(struct loader *ld, const char *path, json_t *v);
 static int on_custom_collectors(struct loader *ld, const char *path, json_t *v);
+static int on_remote_write(struct loader *ld, const char *path, json_t *v);
 
 /* Keys of the top level that are not settings. */
 static const struct key_rule top_rules[] = {
 	{ "collectors", on_collectors },
 	{ "custom_collectors", on_custom_collectors },
+	{ "remote_write", on_remote_write },
 };
 #define N_TOP_RULES (sizeof top_rules / sizeof top_rules[0])
 
@@ -495,21 +497,36 @@ static int on_custom_collectors(struct loader *ld, const char *path, json_t *v)
 	return config_custom_load(ld->cfg, path, v, ld, custom_fail);
 }
 
+/* ---- remote write (remote_write.c) ---- */
+
+static int on_remote_write(struct loader *ld, const char *path, json_t *v)
+{
+	return config_remote_write_load(ld->cfg, path, v, ld, custom_fail);
+}
+
 /* ---- loading ---- */
 
+/*
+ * jansson ends its reasons with the token it stopped at ("near 'x'").  That is
+ * a key for a duplicate key, and is kept; otherwise it is whatever the file
+ * holds there, and the file may not be a configuration at all but a secret
+ * given by mistake: the line and column say where, the token is left out.
+ */
 static int syntax_error(const char *source, const json_error_t *je, char *err, size_t errlen)
 {
-	const char *hint = json_error_code(je) == json_error_duplicate_key
-			       ? "; each key may appear only once in an object"
-			       : "";
+	bool duplicate = json_error_code(je) == json_error_duplicate_key;
+	const char *hint = duplicate ? "; each key may appear only once in an object" : "";
+	const char *near = duplicate ? NULL : strstr(je->text, " near '");
+	int len = near ? (int)(near - je->text) : (int)strlen(je->text);
+
 	if (!err || !errlen)
 		return -EINVAL;
 	/* jansson says column 0 before it has read a character (an empty file). */
 	if (je->line > 0)
-		snprintf(err, errlen, "%s:%d:%d: invalid JSON: %s%s", source, je->line,
-			 je->column > 0 ? je->column : 1, je->text, hint);
+		snprintf(err, errlen, "%s:%d:%d: invalid JSON: %.*s%s", source, je->line,
+			 je->column > 0 ? je->column : 1, len, je->text, hint);
 	else
-		snprintf(err, errlen, "%s: invalid JSON: %s%s", source, je->text, hint);
+		snprintf(err, errlen, "%s: invalid JSON: %.*s%s", source, len, je->text, hint);
 	return -EINVAL;
 }
 

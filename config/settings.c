@@ -46,7 +46,7 @@ const char *role_name(unsigned role)
 static bool is_string(enum value_type t)
 {
 	return t == VALUE_NAME || t == VALUE_LOGLEVEL || t == VALUE_PATH || t == VALUE_FILE ||
-	       t == VALUE_LISTEN || t == VALUE_GROUP;
+	       t == VALUE_DIR || t == VALUE_LISTEN || t == VALUE_GROUP;
 }
 
 static void *field(struct settings *s, const struct setting_def *d)
@@ -83,6 +83,8 @@ static int check_string(const struct setting_def *d, const char *text, char *err
 		return config_check_abs_path(text, d->default_text, err, errlen);
 	case VALUE_FILE:
 		return config_check_file(text, err, errlen);
+	case VALUE_DIR:
+		return *text ? config_check_abs_path(text, setting_example(d), err, errlen) : 0;
 	case VALUE_LISTEN:
 		return config_parse_listen_address(text, NULL, 0, NULL, err, errlen);
 	case VALUE_GROUP:
@@ -184,6 +186,8 @@ const char *setting_example(const struct setting_def *d)
 		return "metrics";
 	case VALUE_FILE:
 		return "/etc/shmetrics/web.yml";
+	case VALUE_DIR:
+		return "/var/lib/shmetrics/remote-write";
 	default:
 		return "VALUE";
 	}
@@ -413,6 +417,7 @@ static const char *metavar(enum value_type t)
 		[VALUE_BOOL] = NULL,
 		[VALUE_PATH] = "PATH",
 		[VALUE_FILE] = "FILE",
+		[VALUE_DIR] = "DIR",
 		[VALUE_LISTEN] = "HOST:PORT",
 		[VALUE_MODE] = "MODE",
 		[VALUE_GROUP] = "GROUP",

@@ -61,6 +61,7 @@ enum value_type {
 	VALUE_BOOL,
 	VALUE_PATH,
 	VALUE_FILE,
+	VALUE_DIR, /* "" (a default the child works out) or an absolute path */
 	VALUE_LISTEN,
 	VALUE_MODE,
 	VALUE_GROUP,
@@ -75,6 +76,7 @@ enum value_type {
 #define SETTING_CTYPE_BOOL     bool
 #define SETTING_CTYPE_PATH     char *
 #define SETTING_CTYPE_FILE     char *
+#define SETTING_CTYPE_DIR      char *
 #define SETTING_CTYPE_LISTEN   char *
 #define SETTING_CTYPE_MODE     mode_t
 #define SETTING_CTYPE_GROUP    char *

@@ -41,7 +41,7 @@
 #include "metrics.h"
 
 #define HISTORY_DEFAULT_RETENTION_MS (15u * 60u * 1000u)
-#define HISTORY_DEFAULT_MAX_BYTES    (64u * 1024u * 1024u)
+#define HISTORY_DEFAULT_MAX_BYTES    (16u * 1024u * 1024u)
 #define HISTORY_MIN_INTERVAL_MS      100u /* slots for faster sources are sized as this */
 #define HISTORY_KEY_MAX              8192 /* longer keys are refused (dropped) */
 

@@ -20,9 +20,6 @@
 struct name_entry {
 	uint32_t off, len;
 	size_t line;
-	/* In the set of exposed names: the family that takes the name. */
-	uint32_t owner_off, owner_len;
-	enum metric_type owner_type;
 };
 
 struct name_set {
@@ -77,9 +74,10 @@ static int set_grow(struct name_set *set)
 	return 0;
 }
 
-/* Copies s[0..len) into the set's arena; its offset goes to *off. */
-static int set_keep(struct name_set *set, const char *s, size_t len, uint32_t *off)
+static int set_add(struct name_set *set, const char *s, size_t len, size_t line)
 {
+	if ((set->n + 1) * 2 > set->cap && set_grow(set) < 0)
+		return -ENOMEM;
 	if (set->arena_len + len > set->arena_cap) {
 		size_t cap = (set->arena_cap + len) * 2;
 		char *a = realloc(set->arena, cap);
@@ -89,24 +87,11 @@ static int set_keep(struct name_set *set, const char *s, size_t len, uint32_t *o
 		set->arena_cap = cap;
 	}
 	memcpy(set->arena + set->arena_len, s, len);
-	*off = (uint32_t)set->arena_len;
+	*set_slot(set, s, len) = (struct name_entry){ (uint32_t)set->arena_len, (uint32_t)len,
+						      line };
 	set->arena_len += len;
-	return 0;
-}
-
-/* Adds s (not in the set yet); returns its entry, or NULL when out of memory. */
-static struct name_entry *set_add(struct name_set *set, const char *s, size_t len, size_t line)
-{
-	uint32_t off;
-
-	if ((set->n + 1) * 2 > set->cap && set_grow(set) < 0)
-		return NULL;
-	if (set_keep(set, s, len, &off) < 0)
-		return NULL;
-	struct name_entry *e = set_slot(set, s, len);
-	*e = (struct name_entry){ .off = off, .len = (uint32_t)len, .line = line };
 	set->n++;
-	return e;
+	return 0;
 }
 
 static void set_free(struct name_set *set)
@@ -121,6 +106,7 @@ struct family {
 	bool active;
 	char name[METRIC_NAME_MAX + 1];
 	size_t name_len;
+	size_t line; /* where it starts: errors name a family by this line, never by its name */
 	char help[METRIC_HELP_MAX + 1];
 	bool have_help, have_type;
 	enum metric_type type;
@@ -147,55 +133,119 @@ struct hseries {
 	double sum, total;
 };
 
-/* One sample line, split up; strings point into the scratch buffer. */
+/* One sample line, split up; names[] and values[] point into the scratch
+ * buffer, the *_at pointers into the line (for the columns of errors). */
 struct sample {
 	const char *name;
 	size_t name_len;
 	const char *names[MAX_SAMPLE_LABELS];
 	const char *values[MAX_SAMPLE_LABELS];
+	const char *label_at[MAX_SAMPLE_LABELS];
 	size_t n_labels;
 	double value;
+	const char *value_at;
 };
 
 struct parser {
 	struct batch *b;
 	size_t line_no;
+	const char *line; /* the current line: columns count from here */
 	char *err;
 	size_t errlen;
 	struct family fam;
 	struct hseries hs;
 	struct name_set seen;    /* family names */
-	struct name_set exposed; /* see metric_exposed_names */
-	const char *line;        /* the line being read, for columns in errors */
+	struct name_set exposed; /* see metric_exposed_names; line: the owner's first */
 	char *scratch;           /* unescaped strings of the current line */
+	size_t *family_line; /* promtext_parse_lines: the line of each family in b */
+	size_t family_line_cap, n_families;
 };
 
-static int fail(struct parser *p, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/*
+ * Errors.  The input may be a secret that failed to parse (a file put where it
+ * does not belong), so no byte of it may reach err.  A message is therefore a
+ * string literal (the "" in MSG refuses anything else) whose only conversions
+ * are %zu, filled from up to three numbers the parser counted: lines, columns,
+ * positions, limits.  The numbers initialise an array of size_t, so a pointer
+ * (a string) does not compile, nor a double (a value read from the input: the
+ * pragma below), nor a char (NUM).
+ *
+ *   fail(p, rc, "msg %zu", n)         "line N: msg"             (a line, a series, a family)
+ *   fail_at(p, at, rc, "msg %zu", n)  "line N, column C: msg"   (at points into the line)
+ *
+ * A family is named by the line where it starts ("the histogram family that
+ * starts at line %zu"), never by its name.  The one way around the rule is
+ * fail_lib(): the reasons of lib/ (names.c, metrics.c), which never quote what
+ * they were given either (metrics.h).
+ */
+#pragma GCC diagnostic error "-Wfloat-conversion"
+struct not_a_byte_of_the_input {
+	int unused;
+};
+/* clang-format off */
+#define NUM(x) _Generic((x),                                         \
+	char: (struct not_a_byte_of_the_input){ 0 },                  \
+	signed char: (struct not_a_byte_of_the_input){ 0 },           \
+	unsigned char: (struct not_a_byte_of_the_input){ 0 },         \
+	default: (x))
+/* clang-format on */
+#define PICK4(_0, _1, _2, _3, n, ...) n
+#define COUNT(...)                    PICK4(__VA_ARGS__, 3, 2, 1, 0, ~)
+#define NUMBERS_0(m)                  (const size_t[]){ 0 }, 0
+#define NUMBERS_1(m, a)               (const size_t[]){ 0, NUM(a) }, 1
+#define NUMBERS_2(m, a, b)            (const size_t[]){ 0, NUM(a), NUM(b) }, 2
+#define NUMBERS_3(m, a, b, c)         (const size_t[]){ 0, NUM(a), NUM(b), NUM(c) }, 3
+#define NUMBERS_(n)                   NUMBERS_##n
+#define NUMBERS(n)                    NUMBERS_(n)
+#define MSG_(m, ...)                  "" m
+#define MSG(...)                      MSG_(__VA_ARGS__, ~)
+#define MSG_AND_NUMBERS(...)          MSG(__VA_ARGS__), NUMBERS(COUNT(__VA_ARGS__))(__VA_ARGS__)
+#define fail(p, rc, ...)              fail_numbers((p), NULL, (rc), MSG_AND_NUMBERS(__VA_ARGS__))
+#define fail_at(p, at, rc, ...)       fail_numbers((p), (at), (rc), MSG_AND_NUMBERS(__VA_ARGS__))
 
-static int fail(struct parser *p, int rc, const char *fmt, ...)
+static void where(const struct parser *p, const char *at, char *out, size_t outlen)
 {
-	char msg[600];
-	va_list ap;
+	if (at != NULL && p->line != NULL)
+		snprintf(out, outlen, "line %zu, column %zu: ", p->line_no,
+			 (size_t)(at - p->line) + 1);
+	else
+		snprintf(out, outlen, "line %zu: ", p->line_no);
+}
 
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	snprintf(p->err, p->errlen, "line %zu: %s", p->line_no, msg);
+/* num[1..n]: the numbers for the %zu of msg, in order (num[0] is padding).  A
+ * %zu without its number shows as "?", which the tests look for. */
+static int fail_numbers(struct parser *p, const char *at, int rc, const char *msg,
+			const size_t *num, size_t n)
+{
+	char text[512];
+	size_t w, k = 1;
+
+	where(p, at, text, sizeof text);
+	w = strlen(text);
+	for (; *msg != '\0' && w + 24 < sizeof text; msg++) {
+		if (strncmp(msg, "%zu", 3) != 0) {
+			text[w++] = *msg;
+			continue;
+		}
+		if (k <= n)
+			w += (size_t)snprintf(text + w, sizeof text - w, "%zu", num[k++]);
+		else
+			text[w++] = '?';
+		msg += 2;
+	}
+	text[w] = '\0';
+	snprintf(p->err, p->errlen, "%s", text);
 	return rc;
 }
 
-/* The column (from 1) of at in the current line.  Errors name columns and
- * metric names, never the text of the input (it may hold a secret). */
-static size_t column(const struct parser *p, const char *at)
+/* A reason from lib/, whose messages hold no input (see above). */
+static int fail_lib(struct parser *p, const char *at, int rc, const char *why)
 {
-	return (size_t)(at - p->line) + 1;
-}
+	char prefix[64];
 
-/* A batch error already has its message in why. */
-static int fail_batch(struct parser *p, int rc, const char *why)
-{
-	return fail(p, rc, "%s", why);
+	where(p, at, prefix, sizeof prefix);
+	snprintf(p->err, p->errlen, "%s%s", prefix, why);
+	return rc;
 }
 
 /* ---- tokens ---- */
@@ -326,6 +376,16 @@ static bool parse_value(const char *s, size_t n, double *out)
 
 /* ---- histogram series ---- */
 
+/* The current family was just started in the batch: note its line. */
+static int family_added(struct parser *p)
+{
+	p->fam.in_batch = true;
+	if (p->family_line != NULL && p->n_families < p->family_line_cap)
+		p->family_line[p->n_families] = p->fam.line;
+	p->n_families++;
+	return 0;
+}
+
 static bool bounds_equal(const struct family *f, const double *le, uint32_t n)
 {
 	if (f->n_bounds != n)
@@ -350,26 +410,39 @@ static void sort_buckets(struct hseries *h)
 	}
 }
 
+/* Runs with p->line_no at the series' first line: "line N: this series ...". */
 static int check_hseries(struct parser *p, struct hseries *h)
 {
-	const char *name = p->fam.name;
+	size_t fam = p->fam.line;
 
-	if (!h->have_count || !h->have_sum)
-		return fail(p, -EINVAL, "histogram %s: a series has no %s_%s line", name, name,
-			    h->have_count ? "sum" : "count");
+	if (!h->have_count)
+		return fail(p, -EINVAL,
+			    "this series of the histogram family that starts at line %zu has no "
+			    "_count line",
+			    fam);
+	if (!h->have_sum)
+		return fail(p, -EINVAL,
+			    "this series of the histogram family that starts at line %zu has no "
+			    "_sum line",
+			    fam);
 	sort_buckets(h);
 	if (h->n_buckets == 0 || !isinf(h->le[h->n_buckets - 1]))
-		return fail(p, -EINVAL, "histogram %s: a series has no bucket with le=\"+Inf\"",
-			    name);
+		return fail(p, -EINVAL,
+			    "this series of the histogram family that starts at line %zu has no "
+			    "bucket with le=\"+Inf\"",
+			    fam);
 	if (h->count[h->n_buckets - 1] != h->total)
-		return fail(p, -EINVAL, "histogram %s: the +Inf bucket differs from %s_count", name,
-			    name);
+		return fail(p, -EINVAL,
+			    "in this series of the histogram family that starts at line %zu, the "
+			    "le=\"+Inf\" bucket differs from _count; they must be equal",
+			    fam);
 	for (size_t i = 1; i < h->n_buckets; i++)
 		if (h->count[i] < h->count[i - 1])
 			return fail(p, -EINVAL,
-				    "histogram %s: bucket counts must not decrease from one bound "
-				    "to the next",
-				    name);
+				    "in this series of the histogram family that starts at line "
+				    "%zu, bucket %zu (in le order) holds less than bucket %zu; "
+				    "bucket counts are cumulative and never decrease",
+				    fam, i + 1, i);
 	return 0;
 }
 
@@ -380,11 +453,20 @@ static int start_bounded(struct parser *p, const double *bounds, uint32_t n)
 	bool summary = p->fam.type == METRIC_SUMMARY;
 
 	if (p->fam.in_batch) {
-		if (!bounds_equal(&p->fam, bounds, n))
-			return fail(p, -EINVAL, "%s %s: every series must have the same %s",
-				    metric_type_name(p->fam.type), p->fam.name,
-				    summary ? "quantiles" : "buckets");
-		return 0;
+		if (bounds_equal(&p->fam, bounds, n))
+			return 0;
+		if (summary)
+			return fail(
+			    p, -EINVAL,
+			    "this series has other quantiles than the first series of the "
+			    "summary family that starts at line %zu; every series must have "
+			    "the same quantiles",
+			    p->fam.line);
+		return fail(p, -EINVAL,
+			    "this series has other buckets than the first series of the "
+			    "histogram family that starts at line %zu; every series must have the "
+			    "same buckets",
+			    p->fam.line);
 	}
 	if (n > 0)
 		memcpy(p->fam.bounds, bounds, n * sizeof *bounds);
@@ -394,9 +476,22 @@ static int start_bounded(struct parser *p, const double *bounds, uint32_t n)
 			 : batch_histogram_family(p->b, p->fam.name, p->fam.help, bounds, n, why,
 						  sizeof why);
 	if (rc < 0)
-		return fail_batch(p, rc, why);
-	p->fam.in_batch = true;
-	return 0;
+		return fail_lib(p, NULL, rc, why);
+	return family_added(p);
+}
+
+static int series_twice(struct parser *p)
+{
+	if (p->fam.type == METRIC_SUMMARY)
+		return fail(
+		    p, -EINVAL,
+		    "this series (the same labels) appears twice in the summary family that "
+		    "starts at line %zu; the lines of one series must be together",
+		    p->fam.line);
+	return fail(p, -EINVAL,
+		    "this series (the same labels) appears twice in the histogram family that "
+		    "starts at line %zu; the lines of one series must be together",
+		    p->fam.line);
 }
 
 static int add_hseries(struct parser *p, struct hseries *h)
@@ -413,27 +508,32 @@ static int add_hseries(struct parser *p, struct hseries *h)
 		rc = batch_add_histogram(p->b, h->names, h->values, h->n_labels, counts, h->sum,
 					 why, sizeof why);
 		if (rc == -EEXIST)
-			rc = fail(p, -EINVAL,
-				  "histogram %s: a series appears twice (the lines of one "
-				  "series must be together)",
-				  p->fam.name);
+			rc = series_twice(p);
 		else if (rc < 0)
-			rc = fail_batch(p, rc, why);
+			rc = fail_lib(p, NULL, rc, why);
 	}
 	return rc;
 }
 
 static int check_sseries(struct parser *p, struct hseries *h)
 {
-	const char *name = p->fam.name;
+	size_t fam = p->fam.line;
 
-	if (!h->have_count || !h->have_sum)
-		return fail(p, -EINVAL, "summary %s: a series has no %s_%s line", name, name,
-			    h->have_count ? "sum" : "count");
+	if (!h->have_count)
+		return fail(p, -EINVAL,
+			    "this series of the summary family that starts at line %zu has no "
+			    "_count line",
+			    fam);
+	if (!h->have_sum)
+		return fail(p, -EINVAL,
+			    "this series of the summary family that starts at line %zu has no "
+			    "_sum line",
+			    fam);
 	if (!(h->total >= 0))
 		return fail(p, -EINVAL,
-			    "summary %s: %s_count is negative or NaN; a count is never negative",
-			    name, name);
+			    "this series of the summary family that starts at line %zu has a "
+			    "negative or NaN _count; a count is 0 or more",
+			    fam);
 	sort_buckets(h);
 	return 0;
 }
@@ -450,11 +550,8 @@ static int add_sseries(struct parser *p, struct hseries *h)
 	rc = batch_add_summary(p->b, h->names, h->values, h->n_labels, h->count, h->sum, h->total,
 			       why, sizeof why);
 	if (rc == -EEXIST)
-		return fail(p, -EINVAL,
-			    "summary %s: a series appears twice (the lines of one "
-			    "series must be together)",
-			    p->fam.name);
-	return rc < 0 ? fail_batch(p, rc, why) : 0;
+		return series_twice(p);
+	return rc < 0 ? fail_lib(p, NULL, rc, why) : 0;
 }
 
 /* Checks and adds the histogram or summary series read so far, if any; errors
@@ -467,9 +564,12 @@ static int finish_hseries(struct parser *p)
 		return 0;
 	h->active = false;
 	size_t saved_line = p->line_no;
+	const char *saved = p->line;
 	p->line_no = h->line;
+	p->line = NULL; /* no columns: the series' line is gone */
 	int rc = p->fam.type == METRIC_SUMMARY ? add_sseries(p, h) : add_hseries(p, h);
 	p->line_no = saved_line;
+	p->line = saved;
 	return rc;
 }
 
@@ -501,8 +601,8 @@ static int begin_hseries(struct parser *p, const char *key, size_t len)
 	h->key_len = len;
 	for (const char *k = h->key; k < h->key + len; k += strlen(k) + 1) {
 		if (h->n_labels == METRIC_LABELS_MAX)
-			return fail(p, -EINVAL, "a series of %s has more than %d labels",
-				    p->fam.name, METRIC_LABELS_MAX);
+			return fail(p, -EINVAL, "a series has more than %zu labels",
+				    METRIC_LABELS_MAX);
 		h->names[h->n_labels] = k;
 		k += strlen(k) + 1;
 		h->values[h->n_labels++] = k;
@@ -512,69 +612,75 @@ static int begin_hseries(struct parser *p, const char *key, size_t len)
 	return 0;
 }
 
-/* The sample's "le" label, parsed. */
-static int bucket_bound(struct parser *p, const struct sample *s, double *le)
+/* The index of the sample's label called name, or -1. */
+static int label_index(const struct sample *s, const char *name)
 {
-	for (size_t i = 0; i < s->n_labels; i++) {
-		if (strcmp(s->names[i], "le") != 0)
-			continue;
-		if (!parse_value(s->values[i], strlen(s->values[i]), le) || isnan(*le))
-			return fail(p, -EINVAL,
-				    "histogram %s: an le label is not a number (a decimal or +Inf)",
-				    p->fam.name);
-		return 0;
-	}
-	return fail(p, -EINVAL, "histogram %s: a _bucket line has no le label", p->fam.name);
+	for (size_t i = 0; i < s->n_labels; i++)
+		if (strcmp(s->names[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* The sample's "le" label, parsed; *at gets its column. */
+static int bucket_bound(struct parser *p, const struct sample *s, double *le, const char **at)
+{
+	int i = label_index(s, "le");
+
+	if (i < 0)
+		return fail_at(p, s->name, -EINVAL,
+			       "a _bucket line needs an le label (the bucket's upper bound)");
+	*at = s->label_at[i];
+	if (!parse_value(s->values[i], strlen(s->values[i]), le) || isnan(*le))
+		return fail_at(p, *at, -EINVAL,
+			       "le must be a number or +Inf (the bucket's upper bound)");
+	return 0;
 }
 
 static int add_bucket(struct parser *p, const struct sample *s)
 {
 	struct hseries *h = &p->hs;
+	const char *le_at = NULL;
 	double le;
-	int rc = bucket_bound(p, s, &le);
+	int rc = bucket_bound(p, s, &le, &le_at);
 
 	if (rc < 0)
 		return rc;
 	for (size_t i = 0; i < h->n_buckets; i++)
 		if (h->le[i] == le)
-			return fail(p, -EINVAL,
-				    "histogram %s: a series has two buckets with the same le",
-				    p->fam.name);
+			return fail_at(p, le_at, -EINVAL,
+				       "this series already has a bucket with this le; each bound "
+				       "appears once per series");
 	if (h->n_buckets == HISTOGRAM_BUCKETS_MAX + 1)
-		return fail(p, -EINVAL, "histogram %s has more than %d buckets", p->fam.name,
+		return fail(p, -EINVAL, "a series has more than %zu buckets besides +Inf",
 			    HISTOGRAM_BUCKETS_MAX);
 	if (!(s->value >= 0) || s->value > MAX_EXACT_COUNT || s->value != floor(s->value))
-		return fail(p, -EINVAL,
-			    "histogram %s: bucket counts must be whole numbers from 0 to 2^53",
-			    p->fam.name);
+		return fail_at(p, s->value_at, -EINVAL,
+			       "bucket counts must be whole numbers from 0 to 2^53");
 	h->le[h->n_buckets] = le;
 	h->count[h->n_buckets++] = s->value;
 	return 0;
 }
 
-/* The sample's "quantile" label, parsed. */
-static int quantile_of(struct parser *p, const struct sample *s, double *q)
+/* The sample's "quantile" label, parsed; *at gets its column. */
+static int quantile_of(struct parser *p, const struct sample *s, double *q, const char **at)
 {
-	for (size_t i = 0; i < s->n_labels; i++) {
-		if (strcmp(s->names[i], "quantile") != 0)
-			continue;
-		if (!parse_value(s->values[i], strlen(s->values[i]), q) || !(*q >= 0 && *q <= 1))
-			return fail(p, -EINVAL,
-				    "summary %s: a quantile label is not a number from 0 to 1",
-				    p->fam.name);
-		return 0;
-	}
-	return fail(p, -EINVAL,
-		    "summary %s: a line named %s needs a quantile label (or use "
-		    "%s_sum, %s_count)",
-		    p->fam.name, p->fam.name, p->fam.name, p->fam.name);
+	int i = label_index(s, "quantile");
+
+	if (i < 0)
+		return fail_at(p, s->name, -EINVAL,
+			       "a summary's line without _sum or _count needs a quantile label");
+	*at = s->label_at[i];
+	if (!parse_value(s->values[i], strlen(s->values[i]), q) || !(*q >= 0 && *q <= 1))
+		return fail_at(p, *at, -EINVAL, "a quantile must be a number from 0 to 1");
+	return 0;
 }
 
 static int add_quantile(struct parser *p, const struct sample *s)
 {
 	struct hseries *h = &p->hs;
+	const char *at = NULL;
 	double q;
-	int rc = quantile_of(p, s, &q);
+	int rc = quantile_of(p, s, &q, &at);
 
 	if (rc < 0)
 		return rc;
@@ -582,10 +688,11 @@ static int add_quantile(struct parser *p, const struct sample *s)
 		q = 0; /* "-0" is the quantile 0, rendered without its sign */
 	for (size_t i = 0; i < h->n_buckets; i++)
 		if (h->le[i] == q)
-			return fail(p, -EINVAL, "summary %s: a series has one quantile twice",
-				    p->fam.name);
+			return fail_at(p, at, -EINVAL,
+				       "this series already has this quantile; each quantile "
+				       "appears once per series");
 	if (h->n_buckets == HISTOGRAM_BUCKETS_MAX)
-		return fail(p, -EINVAL, "summary %s has more than %d quantiles", p->fam.name,
+		return fail(p, -EINVAL, "a series has more than %zu quantiles",
 			    HISTOGRAM_BUCKETS_MAX);
 	h->le[h->n_buckets] = q;
 	h->count[h->n_buckets++] = s->value;
@@ -597,15 +704,29 @@ enum hpart { PART_BUCKET, PART_SUM, PART_COUNT };
 
 static int reserved_only_on_parts(struct parser *p, const struct sample *s, const char *reserved)
 {
-	bool summary = p->fam.type == METRIC_SUMMARY;
+	int i = label_index(s, reserved);
 
-	for (size_t i = 0; i < s->n_labels; i++)
-		if (strcmp(s->names[i], reserved) == 0)
-			return fail(p, -EINVAL, "%s %s: only %s lines have %s %s label",
-				    metric_type_name(p->fam.type), p->fam.name,
-				    summary ? "quantile" : "_bucket", summary ? "a" : "an",
-				    reserved);
-	return 0;
+	if (i < 0)
+		return 0;
+	if (p->fam.type == METRIC_SUMMARY)
+		return fail_at(p, s->label_at[i], -EINVAL,
+			       "_sum and _count lines have no quantile label; only a summary's "
+			       "quantile lines do");
+	return fail_at(p, s->label_at[i], -EINVAL,
+		       "_sum and _count lines have no le label; only _bucket lines do");
+}
+
+static int part_twice(struct parser *p, enum hpart part)
+{
+	if (part == PART_SUM)
+		return fail(p, -EINVAL,
+			    "the series that starts at line %zu already has a _sum line; a series "
+			    "has one",
+			    p->hs.line);
+	return fail(p, -EINVAL,
+		    "the series that starts at line %zu already has a _count line; a series has "
+		    "one",
+		    p->hs.line);
 }
 
 static int histogram_sample(struct parser *p, const struct sample *s, enum hpart part)
@@ -618,7 +739,7 @@ static int histogram_sample(struct parser *p, const struct sample *s, enum hpart
 	if (part != PART_BUCKET && len != SIZE_MAX && reserved_only_on_parts(p, s, reserved) < 0)
 		return -EINVAL;
 	if (len == SIZE_MAX)
-		return fail(p, -EINVAL, "a series of %s has too many labels", p->fam.name);
+		return fail(p, -EINVAL, "a series has too many labels");
 	if (p->hs.active && (p->hs.key_len != len || memcmp(p->hs.key, key, len) != 0))
 		rc = finish_hseries(p);
 	if (rc == 0 && !p->hs.active)
@@ -630,9 +751,7 @@ static int histogram_sample(struct parser *p, const struct sample *s, enum hpart
 		return p->fam.type == METRIC_SUMMARY ? add_quantile(p, s) : add_bucket(p, s);
 	bool *have = part == PART_SUM ? &h->have_sum : &h->have_count;
 	if (*have)
-		return fail(p, -EINVAL, "%s %s: a series has two _%s lines",
-			    metric_type_name(p->fam.type), p->fam.name,
-			    part == PART_SUM ? "sum" : "count");
+		return part_twice(p, part);
 	*have = true;
 	if (part == PART_SUM)
 		h->sum = s->value;
@@ -653,18 +772,21 @@ static int finish_family(struct parser *p)
 	return rc;
 }
 
-static int mark_seen(struct parser *p, const char *name, size_t len)
+/* at: the name in the line.  Every family name is noted with the line where
+ * its family starts. */
+static int mark_seen(struct parser *p, const char *name, size_t len, const char *at)
 {
 	const struct name_entry *e = set_find(&p->seen, name, len);
 
 	if (e != NULL)
-		return fail(p, -EINVAL,
-			    "%.*s was already used at line %zu: the lines of a family must be "
-			    "together, and each name belongs to one family",
-			    (int)len, name, e->line);
+		return fail_at(p, at, -EINVAL,
+			       "this name was already used by the family that starts at line %zu; "
+			       "the lines of a family must be together, and each name belongs to "
+			       "one family",
+			       e->line);
 	if (p->seen.n >= PROMTEXT_FAMILIES_MAX)
-		return fail(p, -EINVAL, "more than %d metric families", PROMTEXT_FAMILIES_MAX);
-	if (set_add(&p->seen, name, len, p->line_no) == NULL)
+		return fail(p, -EINVAL, "more than %zu metric families", PROMTEXT_FAMILIES_MAX);
+	if (set_add(&p->seen, name, len, p->fam.active ? p->fam.line : p->line_no) < 0)
 		return fail(p, -ENOMEM, "out of memory");
 	return 0;
 }
@@ -675,9 +797,9 @@ static int begin_family(struct parser *p, const char *name, size_t len)
 	int rc = finish_family(p);
 
 	if (rc == 0 && metric_name_check(name, len, why, sizeof why) < 0)
-		return fail(p, -EINVAL, "%s", why);
+		return fail_lib(p, name, -EINVAL, why);
 	if (rc == 0)
-		rc = mark_seen(p, name, len);
+		rc = mark_seen(p, name, len, name);
 	if (rc < 0)
 		return rc;
 	memset(&p->fam, 0, offsetof(struct family, bounds));
@@ -685,21 +807,38 @@ static int begin_family(struct parser *p, const char *name, size_t len)
 	memcpy(p->fam.name, name, len);
 	p->fam.name[len] = '\0';
 	p->fam.name_len = len;
+	p->fam.line = p->line_no;
 	p->fam.type = METRIC_UNTYPED;
 	return 0;
 }
 
-/* The current family, or a new one, for a HELP or TYPE line about name. */
-static int family_for_meta(struct parser *p, const char *name, size_t len, const char *what)
+/* The current family, or a new one, for a HELP (help) or TYPE line about name. */
+static int family_for_meta(struct parser *p, const char *name, size_t len, bool help)
 {
 	struct family *f = &p->fam;
 
 	if (!f->active || f->name_len != len || memcmp(f->name, name, len) != 0)
 		return begin_family(p, name, len);
+	if (f->samples > 0 && help)
+		return fail(p, -EINVAL,
+			    "a HELP line after the samples of the family that starts at line %zu; "
+			    "HELP and TYPE come before the samples",
+			    f->line);
 	if (f->samples > 0)
-		return fail(p, -EINVAL, "%s line for %s after its samples", what, f->name);
-	if ((what[0] == 'H' && f->have_help) || (what[0] == 'T' && f->have_type))
-		return fail(p, -EINVAL, "second %s line for %s", what, f->name);
+		return fail(p, -EINVAL,
+			    "a TYPE line after the samples of the family that starts at line %zu; "
+			    "HELP and TYPE come before the samples",
+			    f->line);
+	if (help && f->have_help)
+		return fail(p, -EINVAL,
+			    "a second HELP line for the family that starts at line %zu; a family "
+			    "has at most one",
+			    f->line);
+	if (!help && f->have_type)
+		return fail(p, -EINVAL,
+			    "a second TYPE line for the family that starts at line %zu; a family "
+			    "has at most one",
+			    f->line);
 	return 0;
 }
 
@@ -719,15 +858,14 @@ static int parse_type(struct parser *p, const char *w, size_t n)
 			p->fam.have_type = true;
 			return 0;
 		}
-	return fail(p, -EINVAL,
-		    "unknown type for %s at column %zu (expected counter, gauge, histogram, "
-		    "summary or untyped)",
-		    p->fam.name, column(p, w));
+	return fail_at(p, w, -EINVAL,
+		       "unknown type; expected counter, gauge, histogram, summary or untyped");
 }
 
 /* HELP text: \\ and \n are the only escapes. */
 static int unescape_help(struct parser *p, struct cursor *c)
 {
+	const char *start = c->p;
 	size_t n = 0;
 	char *out = p->fam.help;
 
@@ -735,15 +873,14 @@ static int unescape_help(struct parser *p, struct cursor *c)
 		char ch = *c->p;
 		if (ch == '\\') {
 			if (c->p + 1 >= c->end || (c->p[1] != '\\' && c->p[1] != 'n'))
-				return fail(p, -EINVAL,
-					    "invalid escape in HELP of %s (only \\\\ and "
-					    "\\n are allowed)",
-					    p->fam.name);
+				return fail_at(p, c->p, -EINVAL,
+					       "invalid escape in a HELP text; only \\\\ and \\n "
+					       "are allowed");
 			ch = *++c->p == 'n' ? '\n' : '\\';
 		}
 		if (n == METRIC_HELP_MAX)
-			return fail(p, -EINVAL, "HELP of %s is longer than %d bytes", p->fam.name,
-				    METRIC_HELP_MAX);
+			return fail_at(p, start, -EINVAL, "the HELP text is longer than %zu bytes",
+				       METRIC_HELP_MAX);
 		out[n++] = ch;
 	}
 	out[n] = '\0';
@@ -764,9 +901,11 @@ static int parse_comment(struct parser *p, struct cursor *c)
 	skip_blanks(c);
 	const char *name = c->p;
 	size_t len = take_word(c);
+	if (len == 0 && help)
+		return fail_at(p, name, -EINVAL, "expected a metric name: # HELP name text");
 	if (len == 0)
-		return fail(p, -EINVAL, "%s line without a metric name", help ? "HELP" : "TYPE");
-	int rc = family_for_meta(p, name, len, help ? "HELP" : "TYPE");
+		return fail_at(p, name, -EINVAL, "expected a metric name: # TYPE name type");
+	int rc = family_for_meta(p, name, len, help);
 	if (rc < 0)
 		return rc;
 	skip_blanks(c);
@@ -775,9 +914,13 @@ static int parse_comment(struct parser *p, struct cursor *c)
 	const char *w = c->p;
 	size_t n = take_word(c);
 	skip_blanks(c);
-	if (n == 0 || !at_end(c))
-		return fail(p, -EINVAL, "TYPE line for %s must be \"# TYPE %s <type>\"",
-			    p->fam.name, p->fam.name);
+	if (n == 0)
+		return fail_at(
+		    p, w, -EINVAL,
+		    "expected a type: # TYPE name counter|gauge|histogram|summary|untyped");
+	if (!at_end(c))
+		return fail_at(p, c->p, -EINVAL,
+			       "unexpected text after the type: # TYPE name type ends there");
 	return parse_type(p, w, n);
 }
 
@@ -785,25 +928,30 @@ static int parse_comment(struct parser *p, struct cursor *c)
 
 static int parse_label_value(struct parser *p, struct cursor *c, char **out)
 {
-	char *w = *out;
+	const char *quote = c->p;
+	char *w = *out, *start = *out;
 
 	if (at_end(c) || *c->p != '"')
-		return fail(p, -EINVAL, "a label value must be in double quotes");
+		return fail_at(p, c->p, -EINVAL, "a label value must be in double quotes");
 	for (c->p++; !at_end(c) && *c->p != '"'; c->p++) {
 		char ch = *c->p;
 		if (ch == '\\') {
 			char e = c->p + 1 < c->end ? c->p[1] : '\0';
 			if (e != '\\' && e != '"' && e != 'n')
-				return fail(p, -EINVAL,
-					    "invalid escape in a label value (only \\\\, "
-					    "\\\" and \\n are allowed)");
+				return fail_at(
+				    p, c->p, -EINVAL,
+				    "invalid escape in a label value; only \\\\, \\\" and "
+				    "\\n are allowed");
 			ch = e == 'n' ? '\n' : e;
 			c->p++;
 		}
 		*w++ = ch;
 	}
 	if (at_end(c))
-		return fail(p, -EINVAL, "a label value has no closing quote");
+		return fail_at(p, quote, -EINVAL, "a label value has no closing quote");
+	if ((size_t)(w - start) > LABEL_VALUE_MAX)
+		return fail_at(p, quote, -EINVAL, "a label value is longer than %zu bytes",
+			       LABEL_VALUE_MAX);
 	c->p++;
 	*w++ = '\0';
 	*out = w;
@@ -817,20 +965,24 @@ static int parse_label(struct parser *p, struct cursor *c, struct sample *s, cha
 	size_t len = take_name(c, false);
 
 	if (len == 0)
-		return fail(p, -EINVAL, "expected a label name in %.*s{...}", (int)s->name_len,
-			    s->name);
+		return fail_at(p, name, -EINVAL,
+			       "expected a label name matching [a-zA-Z_][a-zA-Z0-9_]*, or } to end "
+			       "the labels");
 	if (label_name_check(name, len, why, sizeof why) < 0)
-		return fail(p, -EINVAL, "%s", why);
+		return fail_lib(p, name, -EINVAL, why);
 	if (s->n_labels == MAX_SAMPLE_LABELS)
-		return fail(p, -EINVAL, "%.*s has more than %d labels", (int)s->name_len, s->name,
-			    METRIC_LABELS_MAX);
+		return fail_at(p, name, -EINVAL, "a series has more than %zu labels",
+			       METRIC_LABELS_MAX);
 	memcpy(*w, name, len);
 	(*w)[len] = '\0';
 	s->names[s->n_labels] = *w;
+	s->label_at[s->n_labels] = name;
 	*w += len + 1;
 	skip_blanks(c);
 	if (at_end(c) || *c->p != '=')
-		return fail(p, -EINVAL, "expected = after label %.*s", (int)len, name);
+		return fail_at(p, c->p, -EINVAL,
+			       "expected = after the label name (label names match "
+			       "[a-zA-Z_][a-zA-Z0-9_]*)");
 	c->p++;
 	skip_blanks(c);
 	s->values[s->n_labels] = *w;
@@ -856,7 +1008,7 @@ static int parse_labels(struct parser *p, struct cursor *c, struct sample *s, ch
 			continue;
 		}
 		if (at_end(c) || *c->p != '}')
-			return fail(p, -EINVAL, "expected , or } after a label value");
+			return fail_at(p, c->p, -EINVAL, "expected , or } after a label value");
 	}
 	c->p++;
 	return 0;
@@ -866,18 +1018,30 @@ static int parse_labels(struct parser *p, struct cursor *c, struct sample *s, ch
 static int sort_labels(struct parser *p, struct sample *s)
 {
 	for (size_t i = 1; i < s->n_labels; i++) {
-		const char *n = s->names[i], *v = s->values[i];
+		const char *n = s->names[i], *v = s->values[i], *at = s->label_at[i];
 		size_t k = i;
 		for (; k > 0 && strcmp(s->names[k - 1], n) > 0; k--) {
 			s->names[k] = s->names[k - 1];
 			s->values[k] = s->values[k - 1];
+			s->label_at[k] = s->label_at[k - 1];
 		}
 		s->names[k] = n;
 		s->values[k] = v;
+		s->label_at[k] = at;
 	}
-	for (size_t i = 1; i < s->n_labels; i++)
-		if (strcmp(s->names[i - 1], s->names[i]) == 0)
-			return fail(p, -EINVAL, "label %s appears twice", s->names[i]);
+	for (size_t i = 1; i < s->n_labels; i++) {
+		if (strcmp(s->names[i - 1], s->names[i]) != 0)
+			continue;
+		const char *first = s->label_at[i - 1], *again = s->label_at[i];
+		if (again < first) {
+			again = first;
+			first = s->label_at[i];
+		}
+		return fail_at(p, again, -EINVAL,
+			       "this label was already given at column %zu; a series has each "
+			       "label once",
+			       (size_t)(first - p->line) + 1);
+	}
 	return 0;
 }
 
@@ -887,11 +1051,11 @@ static int parse_sample_value(struct parser *p, struct cursor *c, struct sample 
 	const char *w = c->p;
 	size_t n = take_word(c);
 
+	s->value_at = w;
 	if (n == 0)
-		return fail(p, -EINVAL, "%.*s has no value", (int)s->name_len, s->name);
+		return fail_at(p, w, -EINVAL, "expected a value after the metric name and labels");
 	if (!parse_value(w, n, &s->value))
-		return fail(p, -EINVAL, "the value of %.*s at column %zu is not a number",
-			    (int)s->name_len, s->name, column(p, w));
+		return fail_at(p, w, -EINVAL, "a value must be a number, +Inf, -Inf or NaN");
 	skip_blanks(c);
 	if (at_end(c))
 		return 0;
@@ -900,12 +1064,9 @@ static int parse_sample_value(struct parser *p, struct cursor *c, struct sample 
 	skip_blanks(c);
 	size_t sign = ts[0] == '-' ? 1 : 0;
 	if (at_end(c) && tslen > sign && digits(ts, sign, tslen) == tslen - sign)
-		return fail(p, -EINVAL,
-			    "%.*s has a timestamp; timestamps are not supported (as in "
-			    "node_exporter's textfile collector)",
-			    (int)s->name_len, s->name);
-	return fail(p, -EINVAL, "unexpected text after the value of %.*s", (int)s->name_len,
-		    s->name);
+		return fail_at(p, ts, -EINVAL,
+			       "a timestamp; they are not supported (as in node_exporter)");
+	return fail_at(p, ts, -EINVAL, "unexpected text after the value");
 }
 
 static int parse_sample_line(struct parser *p, struct cursor *c, struct sample *s)
@@ -916,9 +1077,10 @@ static int parse_sample_line(struct parser *p, struct cursor *c, struct sample *
 	s->name_len = take_name(c, true);
 	s->n_labels = 0;
 	if (s->name_len == 0)
-		return fail(p, -EINVAL, "expected a metric name at column %zu", column(p, c->p));
+		return fail_at(p, s->name, -EINVAL,
+			       "expected a metric name matching [a-zA-Z_:][a-zA-Z0-9_:]*");
 	if (metric_name_check(s->name, s->name_len, why, sizeof why) < 0)
-		return fail(p, -EINVAL, "%s", why);
+		return fail_lib(p, s->name, -EINVAL, why);
 	skip_blanks(c);
 	if (!at_end(c) && *c->p == '{') {
 		int rc = parse_labels(p, c, s, p->scratch);
@@ -927,81 +1089,12 @@ static int parse_sample_line(struct parser *p, struct cursor *c, struct sample *
 	} else if (c->p > s->name + s->name_len || at_end(c)) {
 		/* blanks after the name, or nothing: the value follows */
 	} else {
-		return fail(p, -EINVAL, "unexpected character after %.*s at column %zu",
-			    (int)s->name_len, s->name, column(p, c->p));
+		return fail_at(p, c->p, -EINVAL,
+			       "this character is not allowed in a metric name (names match "
+			       "[a-zA-Z_:][a-zA-Z0-9_:]*); expected { or a blank after the name");
 	}
 	int rc = parse_sample_value(p, c, s);
 	return rc < 0 ? rc : sort_labels(p, s);
-}
-
-/* The other family a name of the current one is taken by, and which name. */
-static const struct name_entry *exposed_clash(struct parser *p, const struct metric_exposed *mine,
-					      size_t *which)
-{
-	for (size_t i = 0; i < mine->n; i++) {
-		const struct name_entry *e = set_find(&p->exposed, mine->name[i], mine->len[i]);
-		if (e != NULL) {
-			*which = i;
-			return e;
-		}
-	}
-	return NULL;
-}
-
-/* Why a family of this type exposes shared, a name other than its own, or "". */
-static const char *exposure_reason(enum metric_type type, const char *name, size_t len,
-				   const char *shared)
-{
-	if (strlen(shared) == len && memcmp(shared, name, len) == 0)
-		return "";
-	if (type == METRIC_COUNTER)
-		return " (a counter is exposed with and without _total)";
-	if (type == METRIC_HISTOGRAM)
-		return " (a histogram is also exposed as NAME_bucket, NAME_sum, NAME_count)";
-	return " (a summary is also exposed as NAME_sum, NAME_count)";
-}
-
-/* The refusal of the current family, whose name shared is e's family's too. */
-static int exposed_clash_error(struct parser *p, const struct name_entry *e, const char *shared)
-{
-	const char *owner = p->exposed.arena + e->owner_off;
-	const char *why = exposure_reason(p->fam.type, p->fam.name, p->fam.name_len, shared);
-
-	if (!*why)
-		why = exposure_reason(e->owner_type, owner, e->owner_len, shared);
-	return fail(p, -EINVAL,
-		    "%s %s and %s %.*s (line %zu) would both be exposed as %s%s; "
-		    "rename one of them",
-		    metric_type_name(p->fam.type), p->fam.name, metric_type_name(e->owner_type),
-		    (int)e->owner_len, owner, e->line, shared, why);
-}
-
-/* At a family's first sample: the names it will expose must be no other
- * family's (families without samples are left out, so they take none). */
-static int claim_exposed(struct parser *p)
-{
-	struct metric_exposed mine;
-	size_t i;
-
-	metric_exposed_names(p->fam.name, p->fam.name_len, p->fam.type, &mine);
-	const struct name_entry *e = exposed_clash(p, &mine, &i);
-	if (e != NULL)
-		return exposed_clash_error(p, e, mine.name[i]);
-	for (i = 0; i < mine.n; i++) {
-		struct name_entry *n = set_add(&p->exposed, mine.name[i], mine.len[i], p->line_no);
-		if (n == NULL ||
-		    set_keep(&p->exposed, p->fam.name, p->fam.name_len, &n->owner_off) < 0)
-			return fail(p, -ENOMEM, "out of memory");
-		n->owner_len = (uint32_t)p->fam.name_len;
-		n->owner_type = p->fam.type;
-	}
-	return 0;
-}
-
-/* Counts a sample of the current family. */
-static int count_sample(struct parser *p)
-{
-	return p->fam.samples++ == 0 ? claim_exposed(p) : 0;
 }
 
 static bool is_suffixed(const struct family *f, const struct sample *s, const char *suffix)
@@ -1018,19 +1111,51 @@ static int plain_sample(struct parser *p, const struct sample *s)
 	int rc = 0;
 
 	if (f->type == METRIC_COUNTER && !(s->value >= 0))
-		return fail(p, -EINVAL,
-			    "counter %s has a negative value (or NaN); counters are never negative",
-			    f->name);
+		return fail_at(p, s->value_at, -EINVAL,
+			       "a counter's value must be 0 or more (counters are never negative, "
+			       "nor NaN)");
 	if (!f->in_batch) {
 		rc = batch_family(p->b, f->name, f->help, f->type, why, sizeof why);
 		if (rc < 0)
-			return fail_batch(p, rc, why);
-		f->in_batch = true;
+			return fail_lib(p, NULL, rc, why);
+		family_added(p);
 	}
 	rc = batch_add(p->b, s->names, s->values, s->n_labels, s->value, why, sizeof why);
 	if (rc == -EEXIST)
-		return fail(p, -EINVAL, "%s has this series twice", f->name);
-	return rc < 0 ? fail_batch(p, rc, why) : 0;
+		return fail(p, -EINVAL,
+			    "the family that starts at line %zu already has a series with these "
+			    "labels",
+			    f->line);
+	return rc < 0 ? fail_lib(p, NULL, rc, why) : 0;
+}
+
+/* At a family's first sample: the names it will expose must be no other
+ * family's (families without samples take none). */
+static int claim_exposed(struct parser *p)
+{
+	struct metric_exposed mine;
+
+	metric_exposed_names(p->fam.name, p->fam.name_len, p->fam.type, &mine);
+	for (size_t i = 0; i < mine.n; i++) {
+		const struct name_entry *e = set_find(&p->exposed, mine.name[i], mine.len[i]);
+		if (e != NULL)
+			return fail(p, -EINVAL,
+				    "the family that starts at line %zu and the one that starts at "
+				    "line %zu would both expose one name (a counter is exposed with "
+				    "and without _total, a histogram with _bucket, _sum and _count, a "
+				    "summary with _sum and _count): rename one of them, or keep the "
+				    "lines of one family together",
+				    e->line, p->fam.line);
+	}
+	for (size_t i = 0; i < mine.n; i++)
+		if (set_add(&p->exposed, mine.name[i], mine.len[i], p->fam.line) < 0)
+			return fail(p, -ENOMEM, "out of memory");
+	return 0;
+}
+
+static int count_sample(struct parser *p)
+{
+	return p->fam.samples++ == 0 ? claim_exposed(p) : 0;
 }
 
 static bool is_family_name(const struct family *f, const struct sample *s)
@@ -1072,10 +1197,11 @@ static int dispatch_sample(struct parser *p, const struct sample *s)
 				return rc < 0 ? rc : histogram_sample(p, s, (enum hpart)part);
 			}
 		if (s->name_len == f->name_len && memcmp(s->name, f->name, f->name_len) == 0)
-			return fail(p, -EINVAL,
-				    "histogram %s: samples must be named %s_bucket, %s_sum "
-				    "or %s_count",
-				    f->name, f->name, f->name, f->name);
+			return fail_at(
+			    p, s->name, -EINVAL,
+			    "the samples of the histogram family that starts at line %zu "
+			    "are named after it with _bucket, _sum or _count",
+			    f->line);
 	}
 	if (!f->active || s->name_len != f->name_len || memcmp(s->name, f->name, f->name_len) != 0)
 		rc = begin_family(p, s->name, s->name_len);
@@ -1090,14 +1216,16 @@ static int parse_line(struct parser *p, const char *line, size_t len)
 {
 	struct cursor c = { line, line + len };
 	struct sample s;
+	const char *cr = memchr(line, '\r', len);
 
 	p->line = line;
 	if (len > PROMTEXT_LINE_MAX)
-		return fail(p, -EINVAL, "line longer than %d bytes", PROMTEXT_LINE_MAX);
-	if (memchr(line, '\r', len) != NULL)
-		return fail(p, -EINVAL, "carriage return in the line (lines end with \\n alone)");
-	if (!utf8_valid(line, len))
-		return fail(p, -EINVAL, "not valid UTF-8 (or a NUL byte)");
+		return fail(p, -EINVAL, "the line is longer than %zu bytes", PROMTEXT_LINE_MAX);
+	if (cr != NULL)
+		return fail_at(p, cr, -EINVAL, "a carriage return; lines end with \\n alone");
+	size_t valid = utf8_valid_prefix(line, len);
+	if (valid < len)
+		return fail_at(p, line + valid, -EINVAL, "not valid UTF-8 (or a NUL byte)");
 	skip_blanks(&c);
 	if (at_end(&c))
 		return 0;
@@ -1114,17 +1242,20 @@ static int parse_all(struct parser *p, const char *text, size_t len)
 	while (at < end) {
 		const char *nl = memchr(at, '\n', (size_t)(end - at));
 		p->line_no++;
+		p->line = NULL;
 		if (nl == NULL)
-			return fail(p, -EINVAL, "the last line does not end with a newline");
+			return fail(p, -EINVAL, "the last line does not end with \\n");
 		int rc = parse_line(p, at, (size_t)(nl - at));
 		if (rc < 0)
 			return rc;
 		at = nl + 1;
 	}
+	p->line = NULL;
 	return finish_family(p);
 }
 
-int promtext_parse(struct batch *b, const char *text, size_t len, char *err, size_t errlen)
+int promtext_parse_lines(struct batch *b, const char *text, size_t len, size_t *family_line,
+			 size_t cap, char *err, size_t errlen)
 {
 	struct parser *p = calloc(1, sizeof *p);
 	int rc;
@@ -1137,10 +1268,30 @@ int promtext_parse(struct batch *b, const char *text, size_t len, char *err, siz
 	p->b = b;
 	p->err = err;
 	p->errlen = errlen;
+	p->family_line = family_line;
+	p->family_line_cap = cap;
 	rc = parse_all(p, text, len);
 	set_free(&p->seen);
 	set_free(&p->exposed);
 	free(p->scratch);
 	free(p);
 	return rc;
+}
+
+int promtext_parse(struct batch *b, const char *text, size_t len, char *err, size_t errlen)
+{
+	return promtext_parse_lines(b, text, len, NULL, 0, err, errlen);
+}
+
+void promtext_error_in(char *out, size_t outlen, const char *path, const char *err)
+{
+	unsigned long line, column;
+	int skip = 0;
+
+	if (sscanf(err, "line %lu, column %lu: %n", &line, &column, &skip) == 2 && skip > 0)
+		snprintf(out, outlen, "%s:%lu:%lu: %s", path, line, column, err + skip);
+	else if (skip = 0, sscanf(err, "line %lu: %n", &line, &skip) == 1 && skip > 0)
+		snprintf(out, outlen, "%s:%lu: %s", path, line, err + skip);
+	else
+		snprintf(out, outlen, "%s: %s", path, err);
 }

@@ -40,6 +40,9 @@
  *	to change, e.g.
  *	    app_requests_total: series refused: collector "myapp" reached its
  *	    limit of 10000 series (max_series in the agent's configuration)
+ *	A name that breaks the rules is not repeated; the message says which
+ *	character and which rule ("registering a family: character 4 of the
+ *	metric name is not allowed; metric names must match ...").
  *	Nothing in the library prints, logs, exits or aborts.
  *
  * THREADS

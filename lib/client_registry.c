@@ -133,7 +133,7 @@ static int check_label_names(const char *name, enum metric_type type, const char
 		if (names[i] == NULL)
 			return client_fail(-EINVAL, "%s: label name %zu is NULL", name, i + 1);
 		if (label_name_check(names[i], strlen(names[i]), why, sizeof why) < 0)
-			return client_fail(-EINVAL, "%s: %s", name, why);
+			return client_fail(-EINVAL, "%s: label name %zu: %s", name, i + 1, why);
 		if (type == METRIC_HISTOGRAM && strcmp(names[i], "le") == 0)
 			return client_fail(-EINVAL,
 					   "%s: a histogram may not have a label named le "
@@ -170,7 +170,7 @@ static int check_family_args(struct shmetrics *m, const char *name, const char *
 		return client_fail(-EINVAL, "registering a family: the collector and the name "
 					    "must not be NULL");
 	if (metric_name_check(name, strlen(name), why, sizeof why) < 0)
-		return client_fail(-EINVAL, "%s", why);
+		return client_fail(-EINVAL, "registering a family: %s", why);
 	struct metric_exposed mine, own;
 	metric_exposed_names(name, strlen(name), type, &mine);
 	metric_exposed_names(CLIENT_DROPPED_NAME, strlen(CLIENT_DROPPED_NAME), METRIC_COUNTER,

@@ -185,17 +185,17 @@ static int check_family(struct batch *b, const char *name, const char *help, cha
 	if (rc < 0)
 		return rc;
 	if (help_len > METRIC_HELP_MAX || !utf8_valid(help, help_len)) {
-		snprintf(err, errlen, "help of %s must be UTF-8 of at most %d bytes", name,
+		snprintf(err, errlen, "the help text must be UTF-8 of at most %d bytes",
 			 METRIC_HELP_MAX);
 		return -EINVAL;
 	}
 	if (family_exists(b, name, name_len)) {
-		snprintf(err, errlen, "family %s was already added to this batch", name);
+		snprintf(err, errlen, "a family of that name was already added to this batch");
 		return -EINVAL;
 	}
 	if (b->hdr.n_families >= b->lim.max_families) {
-		snprintf(err, errlen, "family %s refused: the limit of %u families is reached",
-			 name, b->lim.max_families);
+		snprintf(err, errlen, "the family was refused: the limit of %u families is reached",
+			 b->lim.max_families);
 		return -ENOSPC;
 	}
 	return 0;
@@ -228,9 +228,8 @@ int batch_family(struct batch *b, const char *name, const char *help, enum metri
 {
 	if (type != METRIC_UNTYPED && type != METRIC_COUNTER && type != METRIC_GAUGE) {
 		snprintf(err, errlen,
-			 "family %s: use batch_histogram_family or batch_summary_family for "
-			 "histograms and summaries",
-			 name);
+			 "use batch_histogram_family or batch_summary_family for histograms and "
+			 "summaries");
 		return -EINVAL;
 	}
 	return start_family(b, name, help, type, err, errlen);
@@ -238,14 +237,13 @@ int batch_family(struct batch *b, const char *name, const char *help, enum metri
 
 /* Histogram bounds and summary quantiles: finite and strictly increasing;
  * quantiles also within [0,1]. */
-static int check_bounds(const char *name, uint32_t type, const double *bounds, uint32_t n,
-			char *err, size_t errlen)
+static int check_bounds(uint32_t type, const double *bounds, uint32_t n, char *err, size_t errlen)
 {
 	bool summary = type == METRIC_SUMMARY;
 
 	if (n > HISTOGRAM_BUCKETS_MAX) {
-		snprintf(err, errlen, "%s %s has %u %s; the limit is %d", metric_type_name(type),
-			 name, n, summary ? "quantiles" : "buckets", HISTOGRAM_BUCKETS_MAX);
+		snprintf(err, errlen, "a %s may have at most %d %s", metric_type_name(type),
+			 HISTOGRAM_BUCKETS_MAX, summary ? "quantiles" : "bucket bounds");
 		return -EINVAL;
 	}
 	for (uint32_t i = 0; i < n; i++) {
@@ -253,11 +251,10 @@ static int check_bounds(const char *name, uint32_t type, const double *bounds, u
 			   (summary && (bounds[i] < 0 || bounds[i] > 1));
 		if (bad) {
 			snprintf(err, errlen,
-				 "%s %s: %s must be finite%s and strictly increasing (%s %u is %g)",
-				 metric_type_name(type), name,
+				 "%s must be finite%s and strictly increasing (%s %u is not)",
 				 summary ? "quantiles" : "bucket bounds",
 				 summary ? ", within [0,1]" : "", summary ? "quantile" : "bound",
-				 i + 1, bounds[i]);
+				 i + 1);
 			return -EINVAL;
 		}
 	}
@@ -267,14 +264,14 @@ static int check_bounds(const char *name, uint32_t type, const double *bounds, u
 static int bounded_family(struct batch *b, const char *name, const char *help, uint32_t type,
 			  const double *bounds, uint32_t n, char *err, size_t errlen)
 {
-	int rc = check_bounds(name, type, bounds, n, err, errlen);
+	int rc = check_bounds(type, bounds, n, err, errlen);
 
 	if (rc < 0)
 		return rc;
 	if (n > b->lim.max_bounds - b->hdr.n_bounds) {
 		snprintf(err, errlen,
-			 "%s %s refused: the limit of %u bounds and quantiles is reached",
-			 metric_type_name(type), name, b->lim.max_bounds);
+			 "the %s was refused: the limit of %u bounds and quantiles is reached",
+			 metric_type_name(type), b->lim.max_bounds);
 		return -ENOSPC;
 	}
 	rc = start_family(b, name, help, type, err, errlen);
@@ -301,39 +298,40 @@ int batch_summary_family(struct batch *b, const char *name, const char *help,
 	return bounded_family(b, name, help, METRIC_SUMMARY, quantiles, n, err, errlen);
 }
 
-/* The family's name for "%.*s" in messages: formatted only when a message is. */
-#define FNAME(b, f) (int)(f)->name_len, (b)->strings + (f)->name_off
-
-static int check_labels(const struct batch *b, const struct blob_family *f,
-			const char *const *names, const char *const *values, size_t n, char *err,
-			size_t errlen)
+/* Labels are named by their position in the call (1-based), never by name. */
+static int check_labels(const struct blob_family *f, const char *const *names,
+			const char *const *values, size_t n, char *err, size_t errlen)
 {
+	char why[200];
+
 	if (n > METRIC_LABELS_MAX) {
-		snprintf(err, errlen, "series of %.*s has %zu labels; the limit is %d", FNAME(b, f),
-			 n, METRIC_LABELS_MAX);
+		snprintf(err, errlen, "a series may have at most %d labels", METRIC_LABELS_MAX);
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < n; i++) {
 		size_t len = strlen(names[i]), vlen = strlen(values[i]);
-		int rc = label_name_check(names[i], len, err, errlen);
-		if (rc < 0)
-			return rc;
+		if (label_name_check(names[i], len, why, sizeof why) < 0) {
+			snprintf(err, errlen, "label %zu: %s", i + 1, why);
+			return -EINVAL;
+		}
 		const char *reserved = family_reserved_label(f->type);
 		if (reserved && strcmp(names[i], reserved) == 0) {
-			snprintf(err, errlen, "%s %.*s may not have a label named %s",
-				 metric_type_name(f->type), FNAME(b, f), reserved);
+			snprintf(err, errlen, "label %zu: a %s may not have a label named %s",
+				 i + 1, metric_type_name(f->type), reserved);
 			return -EINVAL;
 		}
 		if (vlen > LABEL_VALUE_MAX || !utf8_valid(values[i], vlen)) {
 			snprintf(err, errlen,
-				 "value of label %s on %.*s must be UTF-8 of at most %d bytes",
-				 names[i], FNAME(b, f), LABEL_VALUE_MAX);
+				 "label %zu: the value must be UTF-8 of at most %d bytes", i + 1,
+				 LABEL_VALUE_MAX);
 			return -EINVAL;
 		}
 		for (size_t k = 0; k < i; k++) {
 			if (strcmp(names[k], names[i]) == 0) {
-				snprintf(err, errlen, "series of %.*s has label %s twice",
-					 FNAME(b, f), names[i]);
+				snprintf(err, errlen,
+					 "labels %zu and %zu have the same name; a series has each "
+					 "label once",
+					 k + 1, i + 1);
 				return -EINVAL;
 			}
 		}
@@ -389,18 +387,17 @@ static int64_t find_series_slot(const struct batch *b, const char *const *names,
 	}
 }
 
-static int check_capacity(const struct batch *b, const struct blob_family *f, size_t n,
-			  uint32_t nvalues, char *err, size_t errlen)
+static int check_capacity(const struct batch *b, size_t n, uint32_t nvalues, char *err,
+			  size_t errlen)
 {
 	if (b->hdr.n_series >= b->lim.max_series) {
-		snprintf(err, errlen, "series of %.*s refused: the limit of %u series is reached",
-			 FNAME(b, f), b->lim.max_series);
+		snprintf(err, errlen, "the series was refused: the limit of %u series is reached",
+			 b->lim.max_series);
 		return -ENOSPC;
 	}
 	if (n > b->lim.max_labels - b->hdr.n_labels ||
 	    nvalues > b->lim.max_values - b->hdr.n_values) {
-		snprintf(err, errlen, "series of %.*s refused: label or value space is full",
-			 FNAME(b, f));
+		snprintf(err, errlen, "the series was refused: label or value space is full");
 		return -ENOSPC;
 	}
 	return 0;
@@ -455,14 +452,14 @@ static int add_series(struct batch *b, const char *const *names, const char *con
 		return -EINVAL;
 	}
 	struct blob_family *f = &b->families[b->current_family];
-	int rc = check_labels(b, f, names, values, n, err, errlen);
+	int rc = check_labels(f, names, values, n, err, errlen);
 	if (rc == 0)
-		rc = check_capacity(b, f, n, nvalues, err, errlen);
+		rc = check_capacity(b, n, nvalues, err, errlen);
 	if (rc < 0)
 		return count_refusal(b, rc);
 	int64_t slot = find_series_slot(b, names, values, n);
 	if (slot < 0) {
-		snprintf(err, errlen, "%.*s already has a series with these labels", FNAME(b, f));
+		snprintf(err, errlen, "the family already has a series with these labels");
 		return -EEXIST;
 	}
 	uint32_t strings_before = b->hdr.strings_len;
@@ -531,8 +528,7 @@ int batch_add_summary(struct batch *b, const char *const *names, const char *con
 		return -EINVAL;
 	}
 	if (!(count >= 0)) {
-		snprintf(err, errlen, "summary %.*s: the count must be 0 or more, not %g",
-			 FNAME(b, &b->families[b->current_family]), count);
+		snprintf(err, errlen, "a summary's count must be 0 or more");
 		return -EINVAL;
 	}
 	uint32_t nq = b->families[b->current_family].n_bounds, vidx;

@@ -18,6 +18,11 @@
  *
  * Errors: functions returning int give 0 on success or a negative errno, and fill
  * the caller's err buffer with a message a user can act on.  Nothing here logs.
+ * The messages never quote a name, help text, label value, bound or value they
+ * were given, nor anything read from a blob: those may come from a file that
+ * failed to parse, and that file may be a secret.  They say what is wrong
+ * (which character of a name, which label of a series, which limit); the
+ * caller, whose call failed, knows which family or series it was.
  */
 #ifndef SHMETRICS_METRICS_H
 #define SHMETRICS_METRICS_H
@@ -167,12 +172,16 @@ void metric_exposed_names(const char *name, size_t len, uint32_t type, struct me
 /* The first name of a that b takes too, or NULL when they do not meet. */
 const char *metric_exposed_meet(const struct metric_exposed *a, const struct metric_exposed *b);
 
-/* [a-zA-Z_:][a-zA-Z0-9_:]*, not starting with "__", at most METRIC_NAME_MAX. */
+/* [a-zA-Z_:][a-zA-Z0-9_:]*, not starting with "__", at most METRIC_NAME_MAX.
+ * The reason names the rule and the position ("character 3 of the metric name is
+ * not allowed; ..."), never the name. */
 int metric_name_check(const char *s, size_t len, char *err, size_t errlen);
 /* [a-zA-Z_][a-zA-Z0-9_]*, not starting with "__", at most LABEL_NAME_MAX. */
 int label_name_check(const char *s, size_t len, char *err, size_t errlen);
 /* Well-formed UTF-8 without NUL bytes. */
 bool utf8_valid(const char *s, size_t len);
+/* The length of the longest well-formed prefix of s (len when all of s is). */
+size_t utf8_valid_prefix(const char *s, size_t len);
 
 /* ---- building a batch (collector side, private memory) ---- */
 

@@ -2,7 +2,9 @@
  * Validation of a blob read from shared memory.  The writer is another process
  * that may be buggy or hostile, so every count, range, string and shape is
  * checked before anything is indexed; a view that passes can be used without
- * further checks.
+ * further checks.  A refusal names the family or series by its index and says
+ * which rule failed; it never quotes a name, string or number read from the
+ * blob (metrics.h).
  */
 #include <errno.h>
 #include <math.h>
@@ -27,12 +29,11 @@ static int check_header(struct metrics_view *v, size_t len, const struct batch_l
 	    h->n_bounds > lim->max_bounds || h->strings_len > lim->string_bytes)
 		FAIL("batch counts exceed the segment's limits");
 	if (h->error_len > 4096)
-		FAIL("error message length %u is out of range", h->error_len);
+		FAIL("the error message's length is out of range");
 	view_compute_offsets(v);
 	size_t total = v->error_off + (((size_t)h->error_len + 7) & ~(size_t)7);
 	if (h->used_bytes != total || total > len)
-		FAIL("batch size %llu does not match its counts (%zu) or the copy (%zu bytes)",
-		     (unsigned long long)h->used_bytes, total, len);
+		FAIL("the batch's size does not match its counts or the copy");
 	size_t elen;
 	const char *e = view_error(v, &elen);
 	if (!utf8_valid(e, elen))
@@ -79,7 +80,7 @@ static int check_family_bounds(const struct metrics_view *v, uint32_t i,
 			FAIL("family %u: %s are not finite and increasing", i,
 			     summary ? "quantiles" : "bucket bounds");
 		if (summary && (b < 0 || b > 1))
-			FAIL("family %u: quantile %g is outside [0,1]", i, b);
+			FAIL("family %u: a quantile is outside [0,1]", i);
 	}
 	return 0;
 }
@@ -114,8 +115,8 @@ static int check_labels(const struct metrics_view *v, uint32_t si, const struct 
 			view_label(v, s->first_label + j, &prev);
 			if (prev.name_len == l.name_len &&
 			    memcmp(view_string(v, prev.name_off), name, l.name_len) == 0)
-				FAIL("series %u: label %.*s appears twice", si, (int)l.name_len,
-				     name);
+				FAIL("series %u: labels %u and %u have the same name", si, j + 1,
+				     k + 1);
 		}
 	}
 	return 0;
@@ -130,8 +131,7 @@ static int check_series_of(const struct metrics_view *v, uint32_t fi, const stru
 		struct blob_series s;
 		view_series(v, si, &s);
 		if (s.family != fi)
-			FAIL("series %u: belongs to family %u but sits in family %u", si, s.family,
-			     fi);
+			FAIL("series %u: sits in family %u but says it belongs to another", si, fi);
 		if (s.value_idx > v->hdr.n_values || nvals > v->hdr.n_values - s.value_idx)
 			FAIL("series %u: values out of range", si);
 		int rc = check_labels(v, si, &s, f, err, errlen);
@@ -149,7 +149,7 @@ static int check_families(const struct metrics_view *v, char *err, size_t errlen
 		struct blob_family f;
 		view_family(v, i, &f);
 		if (f.type > METRIC_SUMMARY)
-			FAIL("family %u: unknown type %u", i, f.type);
+			FAIL("family %u: unknown type", i);
 		/* Families own consecutive, non-overlapping runs of series, in order. */
 		if (f.first_series != next_series || f.n_series > v->hdr.n_series - next_series)
 			FAIL("family %u: series range out of order or out of range", i);
@@ -163,7 +163,7 @@ static int check_families(const struct metrics_view *v, char *err, size_t errlen
 			return rc;
 	}
 	if (next_series != v->hdr.n_series)
-		FAIL("%u series belong to no family", v->hdr.n_series - next_series);
+		FAIL("some series belong to no family");
 	return 0;
 }
 
@@ -173,7 +173,7 @@ int metrics_view_open(struct metrics_view *v, const void *buf, size_t len,
 	struct metrics_view tmp = { .blob = buf };
 
 	if (len < sizeof(struct blob_header))
-		FAIL("batch of %zu bytes is shorter than its header", len);
+		FAIL("the batch is shorter than its header");
 	memcpy(&tmp.hdr, buf, sizeof tmp.hdr);
 	int rc = check_header(&tmp, len, lim, err, errlen);
 	if (rc == 0)

@@ -15,36 +15,33 @@ static bool is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
+/* The messages say what is wrong and where, never what the name is: it may come
+ * from a file that is a secret (metrics.h). */
 static int name_check(const char *what, const char *s, size_t len, size_t max, bool colon_ok,
 		      char *err, size_t errlen)
 {
 	const char *pattern = colon_ok ? "[a-zA-Z_:][a-zA-Z0-9_:]*" : "[a-zA-Z_][a-zA-Z0-9_]*";
 
 	if (len == 0) {
-		snprintf(err, errlen, "%s is empty", what);
+		snprintf(err, errlen, "the %s is empty; %ss must match %s", what, what, pattern);
 		return -EINVAL;
 	}
 	if (len > max) {
-		snprintf(err, errlen, "%s \"%.40s...\" is %zu bytes long; the limit is %zu", what,
-			 s, len, max);
+		snprintf(err, errlen, "the %s is longer than %zu bytes", what, max);
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < len; i++) {
 		char c = s[i];
 		bool ok = is_alpha_(c) || (colon_ok && c == ':') || (i > 0 && is_digit(c));
 		if (!ok) {
-			snprintf(
-			    err, errlen,
-			    "%s \"%.*s\" is invalid: character %zu (0x%02x) is not allowed; names "
-			    "must match %s",
-			    what, (int)(len > 100 ? 100 : len), s, i + 1, (unsigned char)c,
-			    pattern);
+			snprintf(err, errlen,
+				 "character %zu of the %s is not allowed; %ss must match %s", i + 1,
+				 what, what, pattern);
 			return -EINVAL;
 		}
 	}
 	if (len >= 2 && s[0] == '_' && s[1] == '_') {
-		snprintf(err, errlen, "%s \"%.*s\" starts with \"__\", which Prometheus reserves",
-			 what, (int)len, s);
+		snprintf(err, errlen, "the %s starts with __, which Prometheus reserves", what);
 		return -EINVAL;
 	}
 	return 0;
@@ -74,7 +71,7 @@ static size_t utf8_sequence_length(unsigned char c)
 	return 0;
 }
 
-bool utf8_valid(const char *str, size_t len)
+size_t utf8_valid_prefix(const char *str, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0;
@@ -82,22 +79,27 @@ bool utf8_valid(const char *str, size_t len)
 	while (i < len) {
 		size_t n = utf8_sequence_length(s[i]);
 		if (n == 0 || s[i] == 0 || n > len - i)
-			return false;
+			return i;
 		for (size_t k = 1; k < n; k++)
 			if ((s[i + k] & 0xc0) != 0x80)
-				return false;
+				return i;
 		/* Overlong 3/4-byte forms, UTF-16 surrogates and code points past U+10FFFF. */
 		if (n == 3 && s[i] == 0xe0 && s[i + 1] < 0xa0)
-			return false;
+			return i;
 		if (n == 3 && s[i] == 0xed && s[i + 1] > 0x9f)
-			return false;
+			return i;
 		if (n == 4 && s[i] == 0xf0 && s[i + 1] < 0x90)
-			return false;
+			return i;
 		if (n == 4 && s[i] == 0xf4 && s[i + 1] > 0x8f)
-			return false;
+			return i;
 		i += n;
 	}
-	return true;
+	return len;
+}
+
+bool utf8_valid(const char *str, size_t len)
+{
+	return utf8_valid_prefix(str, len) == len;
 }
 
 const char *metric_type_name(uint32_t type)

@@ -294,8 +294,8 @@ static int guarded_latch_read(struct seg_reader *r, const struct seg_header *h, 
 	int rc = latch_read(&l, r->buf, h->copy_capacity, READ_TRIES, len);
 	bus_guard = NULL;
 	if (rc == -EAGAIN)
-		snprintf(err, errlen, "collector %s kept publishing through %d read attempts",
-			 h->collector, READ_TRIES);
+		snprintf(err, errlen, "the writer of %s kept publishing through %d read attempts",
+			 r->what, READ_TRIES);
 	else if (rc < 0)
 		snprintf(err, errlen, "%s holds a batch with an impossible length", r->what);
 	return rc;

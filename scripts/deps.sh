@@ -7,8 +7,8 @@
 #                            missing and fails (make all)
 set -u
 
-build_pkgs="gcc make pkg-config libmicrohttpd-dev libjansson-dev zlib1g-dev libgnutls28-dev libyaml-dev libcrypt-dev libsystemd-dev"
-test_pkgs="libcmocka-dev chromium nodejs prometheus prometheus-node-exporter curl jq valgrind clang libclang-rt-dev python3-yaml python3-prometheus-client openssl wrk dpkg-dev iproute2 systemd dbus-daemon python3-dbus python3-gi"
+build_pkgs="gcc make pkg-config libmicrohttpd-dev libjansson-dev zlib1g-dev libgnutls28-dev libyaml-dev libcrypt-dev libsystemd-dev libprotobuf-c-dev protobuf-c-compiler libsnappy-dev libcurl4-gnutls-dev"
+test_pkgs="libcmocka-dev chromium nodejs prometheus prometheus-node-exporter curl jq valgrind clang libclang-rt-dev python3-yaml python3-prometheus-client openssl wrk dpkg-dev iproute2 systemd dbus-daemon python3-dbus python3-gi protobuf-compiler"
 mode=${1:-}
 
 missing_for() {

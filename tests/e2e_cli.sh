@@ -120,8 +120,9 @@ check "a type change is refused" test $? -eq 65
 printf 'ok 1\nbad{ 2\n' >"$work/bad.prom"
 sm check "$work/bad.prom" 2>"$work/err.txt"
 rc=$?
-check "check names file:line (exit $rc)" bash -c \
-	"[ $rc -eq 65 ] && grep -q '^$work/bad.prom:2: ' '$work/err.txt'"
+check "check names file:line:column (exit $rc)" bash -c \
+	"[ $rc -eq 65 ] && grep -q '^$work/bad.prom:2:6: expected a label name' '$work/err.txt'"
+check "and does not echo the file" bash -c "! grep -q 'bad{' '$work/err.txt'"
 check "check accepts a good file" sm check "$work/textfile/e2e.prom"
 
 # ---- exec and textfile under the agent ----

@@ -36,7 +36,8 @@ stage=$work/stage
 make -s install PREFIX=/usr DESTDIR="$stage" >"$work/install.log" 2>&1 ||
 	{ cat "$work/install.log"; not_ok "make install"; }
 for f in usr/bin/shmetrics-agent usr/libexec/shmetrics/shmetrics-collector \
-	usr/libexec/shmetrics/shmetrics-exporter usr/share/man/man1/shmetrics-agent.1 \
+	usr/libexec/shmetrics/shmetrics-exporter usr/libexec/shmetrics/shmetrics-shipper \
+	usr/share/man/man1/shmetrics-agent.1 \
 	etc/shmetrics/config.json usr/lib/systemd/system/shmetrics.service \
 	usr/lib/sysusers.d/shmetrics.conf usr/share/doc/shmetrics/example.json \
 	usr/share/doc/shmetrics/operations.md; do
@@ -71,6 +72,8 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 		awk -v s="$score" 'BEGIN { exit !(s != "" && s <= 2.5) }'
 	check "the unit keeps no capability" grep -q '^CapabilityBoundingSet=$' "$unit"
 	check "the unit runs as the shmetrics user" grep -q '^User=shmetrics$' "$unit"
+	check "the unit gives the remote-write queue a state directory" \
+		grep -q '^StateDirectory=shmetrics$' "$unit"
 else
 	skip "systemd-analyze is not installed; the unit is not verified"
 fi
@@ -88,6 +91,9 @@ else
 		info=$(dpkg-deb -f "$deb")
 		check "the package depends on libmicrohttpd and jansson" \
 			grep -q '^Depends:.*libmicrohttpd.*' <<<"$info"
+		check "and, for remote write, on libcurl (GnuTLS), libprotobuf-c and libsnappy" \
+			bash -c "grep '^Depends:' <<<'$info' | grep libcurl3-gnutls | grep libprotobuf-c |
+				grep -q libsnappy"
 		check "the configuration is a conffile" \
 			bash -c "dpkg-deb --ctrl-tarfile '$deb' | tar -xO ./conffiles | grep -qx /etc/shmetrics/config.json"
 		contents=$(dpkg-deb -c "$deb")

@@ -119,10 +119,12 @@ agent=$!
 pids+=($agent)
 if await_port "$work/d.log" 10; then
 	exporter=$(exporter_pid "${inst}d")
-	# Room for a few connections beyond what it holds at rest (a descriptor per
-	# mapped segment among them), so that the storm runs it out.
-	fds=$(($(ls "/proc/$exporter/fd" | wc -l) + 8))
-	prlimit --pid "$exporter" --nofile=$fds:$fds
+	# At its limit: what it holds once every segment is mapped (one descriptor
+	# each, kept for the writer-lock probe), and room for 8 connections.
+	wait_for 30 served '^node_load1 ' >/dev/null
+	held=$(ls "/proc/$exporter/fd" | wc -l)
+	prlimit --pid "$exporter" --nofile=$((held + 8)):$((held + 8))
+
 	if command -v wrk >/dev/null; then
 		wrk -t2 -c200 -d3s "http://127.0.0.1:$port/metrics" >"$work/wrk.log" 2>&1
 	else

@@ -48,7 +48,9 @@ valgrind_tests() {
 		build/tests/test_custom build/tests/test_procstat build/tests/test_promtext \
 		build/tests/test_textfile build/tests/test_exec build/tests/test_collectors_cgroup \
 		build/tests/test_collectors_proc \
-		build/tests/test_collectors_systemd build/tests/test_history; do
+		build/tests/test_collectors_systemd build/tests/test_history \
+		build/tests/test_shipper_encode build/tests/test_shipper_wal \
+		build/tests/test_remote_write_config; do
 		[ -x "$t" ] || continue
 		echo "--- valgrind $t"
 		valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite \

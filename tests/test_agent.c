@@ -272,9 +272,10 @@ static void test_every_setting_is_an_agent_flag_that_loads(void **state)
 		if (!d->flag)
 			continue;
 		struct shm_config *c = calloc(1, sizeof *c);
-		const char *value = d->type == VALUE_FILE ? "/etc/shmetrics/x.yml"
-				    : d->default_text[0]  ? d->default_text
-							  : "root";
+		const char *value = d->type == VALUE_FILE  ? "/etc/shmetrics/x.yml"
+				    : d->type == VALUE_DIR ? "/var/lib/shmetrics/x"
+				    : d->default_text[0]   ? d->default_text
+							   : "root";
 		snprintf(arg, sizeof arg, "%s=%s", d->flag, value);
 		char *argv[] = { "shmetrics-agent", arg, "--check-config", NULL };
 		if (cli_parse(3, argv, &a, err, sizeof err) != 0)
@@ -529,7 +530,7 @@ static void test_exporter_command_line_lists_enabled_collectors_and_the_agent(vo
 					    "--web.threads=2",
 					    "--web.cache=1s",
 					    "--history.retention=15m",
-					    "--history.memory-limit-mib=64",
+					    "--history.memory-limit-mib=16",
 					    "--segments.max-series=10000",
 					    "--segments.directory=/run/sm",
 					    NULL };
@@ -558,8 +559,8 @@ static void test_exporter_gets_the_history_settings(void **state)
 	};
 	static const char *const want[][2] = {
 		{ "--history.retention=0s", "--history.memory-limit-mib=8" },
-		{ "--history.retention=1h", "--history.memory-limit-mib=64" },
-		{ "--history.retention=15m", "--history.memory-limit-mib=64" },
+		{ "--history.retention=1h", "--history.memory-limit-mib=16" },
+		{ "--history.retention=15m", "--history.memory-limit-mib=16" },
 	};
 	struct shm_config c = { 0 };
 	struct child_argv a;

@@ -236,14 +236,14 @@ static void test_invalid_families_are_refused_with_the_reason(void **state)
 	static char long_help[METRIC_HELP_MAX + 2];
 	memset(long_help, 'h', sizeof long_help - 1);
 	const struct bad_family cases[] = {
-		{ "1abc", "", { NULL }, 0, "1abc" },
-		{ "__reserved", "", { NULL }, 0, "__reserved" },
-		{ "has-dash", "", { NULL }, 0, "has-dash" },
+		{ "1abc", "", { NULL }, 0, "character 1 of the metric name is not allowed" },
+		{ "__reserved", "", { NULL }, 0, "the metric name starts with __" },
+		{ "has-dash", "", { NULL }, 0, "character 4 of the metric name is not allowed" },
 		{ "ok_total", long_help, { NULL }, 0, "help must be UTF-8 of at most" },
 		{ "ok_total", "bad \xff utf8", { NULL }, 0, "help must be UTF-8" },
 		{ "ok_total", "", { "a", "a" }, 2, "label name a appears twice" },
-		{ "ok_total", "", { "__x" }, 1, "__x" },
-		{ "ok_total", "", { "a-b" }, 1, "a-b" },
+		{ "ok_total", "", { "__x" }, 1, "label name 1: the label name starts with __" },
+		{ "ok_total", "", { "a-b" }, 1, "label name 1: character 2 of the label name" },
 		{ "ok_total", "", { NULL }, 1, "label name 1 is NULL" },
 		{ "shmetrics_client_series_dropped_total", "", { NULL }, 0, "library's own" },
 	};

@@ -170,6 +170,9 @@ static void test_example_json_loads_and_sets_every_section(void **state)
 	assert_false(config_find_collector(c, "stat")->enabled);
 	assert_int_equal(config_find_collector(c, "stat")->interval_ms, 90000);
 	assert_non_null(strstr(c->source, "config/example.json"));
+	assert_int_equal(config_rw_count(c), 1);
+	assert_string_equal(config_rw_str(c->rw, c->rw->ep[0].server_name), "mimir.example");
+	assert_string_equal(c->set.remote_write_queue_dir, "/var/lib/shmetrics/remote-write");
 	drop(c);
 }
 
@@ -225,8 +228,8 @@ static const struct override_case override_cases[] = {
 	{ "{\"segments\": {\"group\": \"root\"}}", SETTING_segment_group, "root" },
 	{ "{\"segments\": {\"max_series\": 200000}}", SETTING_max_series, "200000" },
 	{ "{\"segments\": {\"directory\": \"/srv/seg\"}}", SETTING_segments_directory, "/srv/seg" },
+	{ "{\"remote_write_queue_dir\": \"/q\"}", SETTING_remote_write_queue_dir, "/q" },
 };
-
 
 static void test_every_key_overrides_its_default(void **state)
 {
@@ -386,13 +389,12 @@ static const struct bad_case bad_cases[] = {
 	{ "{\"webb\": {}}",
 	  "t.json:1:2: unknown key \"webb\" at the top level; did you mean \"web\"?" },
 	{ "{\"foo\": 1}",
-	  "t.json:1:2: unknown key \"foo\" at the top level; valid keys are instance, log_level, interval, staleness_intervals, paths, web, segments, collectors" },
+	  "t.json:1:2: unknown key \"foo\" at the top level; valid keys are instance, log_level, interval, staleness_intervals, paths, web, segments, remote_write_queue_dir, collectors, custom_collectors, remote_write" },
 	{ "{\"a\": 1, \"a\": 2}", "t.json:1:" },
 	{ "{\"a\": 1, \"a\": 2}",
 	  "invalid JSON: duplicate object key near '\"a\"'; each key may appear only once in an object" },
 	{ "{\"collectors\": {\"cpu\": {}, \"cpu\": {}}}", "duplicate object key" },
-	{ "{\"log_level\": \"info\",}",
-	  "t.json:1:22: invalid JSON: string or '}' expected near '}'" },
+	{ "{\"log_level\": \"info\",}", "t.json:1:22: invalid JSON: string or '}' expected" },
 	{ "{\n  \"web\": {\n    \"threads\": \"2\"\n  }\n}",
 	  "t.json:3:16: web.threads: expected an integer, found a string" },
 	{ "[]", "t.json:1:1: expected a JSON object at the top level, found an array" },
@@ -418,9 +420,30 @@ static void test_bad_configs_fail_with_position_and_a_message_that_says_how_to_f
 	}
 }
 
+/* A file that is not JSON at all (a secret given as --config by mistake) is
+ * refused by line and column, without the text jansson stopped at. */
+static void test_a_file_that_is_not_json_is_not_echoed(void **state)
+{
+	static const char *const texts[] = { "db_password Sup3rS3cret\n",
+					     "{\"instance\": Sup3rS3cret}",
+					     "{\"a\": 1,\n \"Sup3rS3cret\" 2}" };
+	(void)state;
+	for (size_t k = 0; k < N(texts); k++) {
+		char err[ERRLEN] = "";
+		struct shm_config *c = new_config();
+		assert_int_equal(config_load_string(c, texts[k], "t.json", err, sizeof err),
+				 -EINVAL);
+		assert_contains(err, "t.json:");
+		assert_contains(err, ": invalid JSON: ");
+		if (strstr(err, "Sup3r") != NULL)
+			fail_msg("case %zu: \"%s\" echoes the file", k, err);
+		drop(c);
+	}
+}
+
 static const struct bad_case bad_files[] = {
 	{ "bad-trailing-comma.json",
-	  "bad-trailing-comma.json:3:1: invalid JSON: string or '}' expected near '}'" },
+	  "bad-trailing-comma.json:3:1: invalid JSON: string or '}' expected" },
 	{ "bad-duplicate-key.json", "bad-duplicate-key.json:4:13: invalid JSON: " },
 	{ "bad-duplicate-key.json", "duplicate object key near '\"threads\"'" },
 	{ "bad-nested-unknown-key.json",
@@ -1098,6 +1121,7 @@ int main(void)
 		cmocka_unit_test(test_per_ip_limit_follows_a_smaller_total_when_not_set),
 		cmocka_unit_test(
 		    test_bad_configs_fail_with_position_and_a_message_that_says_how_to_fix),
+		cmocka_unit_test(test_a_file_that_is_not_json_is_not_echoed),
 		cmocka_unit_test(test_bad_fixture_files_fail_with_path_line_and_column),
 		cmocka_unit_test(test_a_failed_load_changes_nothing_in_the_output),
 		cmocka_unit_test(test_missing_file_reports_the_call_and_errno),

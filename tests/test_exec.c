@@ -107,7 +107,8 @@ static void test_garbage_is_refused_with_the_line_and_nothing_is_served(void **u
 	(void)unused;
 	open_exec(&t, SCRIPTS "/garbage.sh", NULL, 0, 5000);
 	assert_int_equal(collect(&t, &text), -EINVAL);
-	assert_non_null(strstr(t.err, "garbage.sh: line 2: "));
+	assert_non_null(strstr(t.err, "garbage.sh: line 2, column 6: "));
+	assert_null(strstr(t.err, "this is not")); /* what the command printed is not echoed */
 	assert_string_equal(text, "");
 	free(text);
 	close_exec(&t);

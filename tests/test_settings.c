@@ -37,6 +37,7 @@ static const char *other_value(const struct setting_def *d)
 		return strcmp(d->default_text, "true") == 0 ? "false" : "true";
 	case VALUE_PATH:
 	case VALUE_FILE:
+	case VALUE_DIR:
 		return "/h/some where/x";
 	case VALUE_LISTEN:
 		return "[::1]:9100";

@@ -84,6 +84,7 @@ def check_daemonset(ds, path):
             need(m.get("readOnly") is True, f"{path}: {where} is not read-only")
             need(volumes.get(m["name"], {}).get("hostPath", {}).get("path") == host,
                  f"{path}: {where} is not the host's {host}")
+    check_queue(path, pod, volumes, mounts, flag(args, "--remote-write.queue-dir"))
     ports = {p["name"]: p for p in c.get("ports", [])}
     listen = flag(args, "--web.listen-address") or ":9469"
     need(any(str(p["containerPort"]) == listen.rsplit(":", 1)[1] for p in ports.values()),
@@ -92,6 +93,23 @@ def check_daemonset(ds, path):
         port = c.get(probe, {}).get("httpGet", {}).get("port")
         need(port in ports, f"{path}: {probe} uses unknown port {port}")
     return labels, ports
+
+
+def check_queue(path, pod, volumes, mounts, qdir):
+    """The remote-write queue directory is on a writable volume of the node's
+    disk, and an init container gives it to the pod's user."""
+    need(qdir is not None, f"{path}: --remote-write.queue-dir is not set")
+    if qdir is None:
+        return
+    under = [m for p, m in mounts.items() if qdir == p or qdir.startswith(p.rstrip("/") + "/")]
+    need(under and not under[0].get("readOnly"),
+         f"{path}: --remote-write.queue-dir={qdir} is not on a writable mount")
+    if under:
+        vol = volumes.get(under[0]["name"], {})
+        need("hostPath" in vol, f"{path}: the queue is not on the node (hostPath)")
+    uid = str(pod.get("securityContext", {}).get("runAsUser"))
+    need(any(uid in " ".join(ic.get("command", [])) for ic in pod.get("initContainers", [])),
+         f"{path}: no init container gives the queue directory to uid {uid}")
 
 
 def main():
