@@ -2,7 +2,7 @@
 # The exporter against its peers, on this host, loopback only.  Prints a
 # markdown table (README "Performance").  Not a test: nothing here asserts.
 #
-#   bench/exporter_vs_peers.sh            # about 4 minutes
+#   bench/exporter_vs_peers.sh            # about 5 minutes
 #   WRK_SECONDS=10 REST_SECONDS=120 bench/exporter_vs_peers.sh
 #
 # Targets, each on its own 127.0.0.1 port, all running at once:
@@ -15,7 +15,8 @@
 #                  same size), plus its collector process
 # Measured per target (every process counted: agents, collectors, exporters):
 #   scrapes/s and p50/p99 latency from wrk, 1 and 16 connections, plain and
-#   gzip; CPU seconds per scrape and per sample (utime+stime from
+#   gzip, each with wrk's socket errors and non-2xx answers beside it (a figure
+#   with any is marked "no result"); CPU seconds per scrape and per sample (utime+stime from
 #   /proc/PID/stat around the 16-connection plain run); CPU seconds per minute
 #   at rest while scraped every 15 s and every 1 s (windows of REST_SECONDS,
 #   shorter than a real minute-scale soak, scaled to a minute); RSS and PSS
@@ -181,16 +182,22 @@ bytes_gzip() {
 	curl -fs --max-time 5 -H 'Accept-Encoding: gzip' -o /dev/null -w '%{size_download}' "$(url "$1")"
 }
 
-# run_wrk TARGET CONNECTIONS [gzip] -> "req/s p50_ms p99_ms requests"
+# run_wrk TARGET CONNECTIONS [gzip]
+#   -> "req/s p50_ms p99_ms requests socket_errors non2xx"
+# socket_errors sums wrk's connect, read, write and timeout errors; non2xx is its
+# "Non-2xx or 3xx responses".  A figure with either is not a result.
 run_wrk() {
 	local threads=$(($2 < 2 ? 1 : 2)) hdr=()
 	[ "${3:-}" = gzip ] && hdr=(-H 'Accept-Encoding: gzip')
 	wrk -t"$threads" -c"$2" -d"${WRK_SECONDS}s" --latency "${hdr[@]}" "$(url "$1")" 2>/dev/null |
+		tee -a "$work/wrk.log" |
 		awk 'function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0;
 				if (v ~ /s$/) return v * 1000; return v }
 			/^ +50%/ { p50 = ms($2) } /^ +99%/ { p99 = ms($2) }
 			/requests in/ { n = $1 } /^Requests\/sec/ { rps = $2 }
-			END { printf "%.0f %.3f %.3f %d", rps, p50, p99, n }'
+			/Socket errors:/ { gsub(/,/, ""); err = $4 + $6 + $8 + $10 }
+			/Non-2xx or 3xx responses:/ { bad = $5 }
+			END { printf "%.0f %.3f %.3f %d %d %d", rps, p50, p99, n, err, bad }'
 }
 
 declare -A R
@@ -198,7 +205,7 @@ measure_load() {
 	local t=$1 c z res before after
 	for c in 1 16; do
 		for z in plain gzip; do
-			[ "$t" = collectd ] && [ $z = gzip ] && { R[$t,$c,$z]="n/a n/a n/a 0"; continue; }
+			[ "$t" = collectd ] && [ $z = gzip ] && { R[$t,$c,$z]="n/a n/a n/a 0 0 0"; continue; }
 			if [ $c = 16 ] && [ $z = plain ]; then
 				before=$(cpu_ticks "$t")
 				res=$(run_wrk "$t" $c $z)
@@ -237,6 +244,7 @@ measure_rest() { # CPU s/min at rest, every target at once, interval $1
 
 # ---- run ----
 
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 # one at a time, so that start-up times do not compete for the CPUs
 start_node
 wait_first_response node_exporter
@@ -275,6 +283,7 @@ cpu_per_scrape() { # seconds
 
 echo
 echo "host: $(nproc) CPUs, $(uname -r); wrk ${WRK_SECONDS}s per run; rest windows ${REST_SECONDS}s"
+echo "load average before the run: $load_before; after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 printf '| | %s |\n' "$(IFS='|'; echo "${targets[*]}" | sed 's/|/ | /g')"
 printf '|---|%s\n' "$(for _ in "${targets[@]}"; do printf -- '---|'; done)"
@@ -285,13 +294,27 @@ row() { # row LABEL FUNC
 }
 base=node_exporter
 c_samples() { echo "${R[$1,samples]}"; }
+# requests/s with its errors beside it: "N (ratio×), 0 err" when clean; a run
+# with socket errors or non-2xx answers is marked as no result.
 c_rps() { # c_rps_C_Z
-	local v b
+	local v b e bad
 	v=$(field "$1,$C,$Z" 1)
 	b=$(field "$base,$C,$Z" 1)
-	echo "$v ($(ratio "$v" "$b")×)"
+	e=$(field "$1,$C,$Z" 5)
+	bad=$(field "$1,$C,$Z" 6)
+	[ "$v" = n/a ] && { echo "n/a"; return; }
+	if [ "$e" = 0 ] && [ "$bad" = 0 ]; then
+		echo "$v ($(ratio "$v" "$b")×), 0 errors, 0 non-2xx"
+	else
+		echo "**no result**: $v/s with $e socket errors, $bad non-2xx"
+	fi
 }
-c_lat() { echo "$(field "$1,$C,$Z" 2) / $(field "$1,$C,$Z" 3)"; }
+c_lat() {
+	local suffix=""
+	[ "$(field "$1,$C,$Z" 5)$(field "$1,$C,$Z" 6)" = 00 ] || suffix=" (no result: errors)"
+	[ "$(field "$1,$C,$Z" 1)" = n/a ] && suffix=""
+	echo "$(field "$1,$C,$Z" 2) / $(field "$1,$C,$Z" 3)$suffix"
+}
 c_cpu() {
 	local v b
 	v=$(cpu_per_scrape "$1")

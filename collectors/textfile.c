@@ -369,44 +369,6 @@ static struct tf_family *find_family(struct textfile_state *s, const struct tf_f
 	return NULL;
 }
 
-/* True when name is the name of a family of that type plus one of its sample
- * suffixes: _sum or _count, and for a histogram _bucket. */
-static bool is_part_name(const char *name, size_t len, uint32_t type, const char *fam, size_t hlen)
-{
-	static const char *const suffixes[] = { "_sum", "_count", "_bucket" };
-	size_t n_suffixes = type == METRIC_HISTOGRAM ? 3 : type == METRIC_SUMMARY ? 2 : 0;
-
-	if (len <= hlen || memcmp(name, fam, hlen) != 0)
-		return false;
-	for (size_t i = 0; i < n_suffixes; i++)
-		if (strlen(suffixes[i]) == len - hlen &&
-		    memcmp(name + hlen, suffixes[i], len - hlen) == 0)
-			return true;
-	return false;
-}
-
-/* A histogram's or summary's sample names may not be another file's family
- * names; returns how bf clashes with m (see disagreement), or NULL. */
-static const char *names_clash(const struct tf_family *m, const struct tf_file *f,
-			       const struct blob_family *bf)
-{
-	const char *a = view_string(&m->file->view, m->f.name_off);
-	const char *b = view_string(&f->view, bf->name_off);
-	if (is_part_name(b, bf->name_len, m->f.type, a, m->f.name_len))
-		return m->f.type == METRIC_SUMMARY
-			   ? "this family's name is a sample name (_sum, _count) of the summary "
-			     "family in"
-			   : "this family's name is a sample name (_bucket, _sum, _count) of the "
-			     "histogram family in";
-	if (is_part_name(a, m->f.name_len, bf->type, b, bf->name_len))
-		return bf->type == METRIC_SUMMARY
-			   ? "a sample name (_sum, _count) of this summary is the name of the "
-			     "family in"
-			   : "a sample name (_bucket, _sum, _count) of this histogram is the name "
-			     "of the family in";
-	return NULL;
-}
-
 static bool same_bounds(const struct tf_family *m, const struct tf_file *f,
 			const struct blob_family *bf)
 {
@@ -419,6 +381,19 @@ static bool same_bounds(const struct tf_family *m, const struct tf_file *f,
 	return true;
 }
 
+/* True when the families of m and bf would expose one name in either dialect
+ * (metric_exposed_names). */
+static bool names_meet(const struct tf_family *m, const struct tf_file *f,
+		       const struct blob_family *bf)
+{
+	struct metric_exposed a, b;
+
+	metric_exposed_names(view_string(&m->file->view, m->f.name_off), m->f.name_len, m->f.type,
+			     &a);
+	metric_exposed_names(view_string(&f->view, bf->name_off), bf->name_len, bf->type, &b);
+	return metric_exposed_meet(&b, &a) != NULL;
+}
+
 /* NULL when bf agrees with what earlier files said, else what disagrees with
  * *other: a sentence that ends with the other family's file and line. */
 static const char *disagreement(struct textfile_state *s, const struct tf_file *f,
@@ -427,9 +402,11 @@ static const char *disagreement(struct textfile_state *s, const struct tf_file *
 	for (size_t i = 0; i < s->n_fams; i++) {
 		const struct tf_family *m = &s->fams[i];
 		*other = m;
-		const char *clash = names_clash(m, f, bf);
-		if (clash != NULL)
-			return clash;
+		if (!same_name(m, f, bf) && names_meet(m, f, bf))
+			return "this family would expose a name (a counter's is with and without "
+			       "_total, a histogram's with _bucket, _sum and _count, a summary's with "
+			       "_sum and _count) that is also exposed by the family in";
+
 		if (!same_name(m, f, bf))
 			continue;
 		if (m->f.type != bf->type)

@@ -18,7 +18,15 @@
 #include "log.h"
 #include "webconfig.h"
 
-#define CONNECTION_RESERVE 16 /* above max_connections: room to answer 503 */
+/*
+ * Connection limits (admission.h, docs/exporter.md "Connection limits").  The
+ * exporter admits max_connections_per_ip connections per address and
+ * max_connections in all; one more is answered 503 and closed.  Up to these
+ * reserves above the limits a connection is kept long enough to read that
+ * answer; beyond them the accept policy closes it at once.
+ */
+#define PER_IP_RESERVE     4
+#define CONNECTION_RESERVE 16
 
 /* ---- binding ---- */
 
@@ -34,7 +42,7 @@ static pthread_mutex_t mhd_log_lock = PTHREAD_MUTEX_INITIALIZER;
 static time_t mhd_log_window;
 static unsigned mhd_log_count, mhd_log_suppressed;
 
-static bool mhd_log_allowed(void)
+bool http_log_allowed(void)
 {
 	time_t now = time(NULL);
 	bool allowed;
@@ -59,7 +67,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	char msg[512];
 
 	(void)cls;
-	if (!mhd_log_allowed())
+	if (!http_log_allowed())
 		return;
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	msg[strcspn(msg, "\n")] = '\0';
@@ -112,16 +120,18 @@ static int resolve(const char *host, uint16_t port, struct sockaddr_storage *ss,
 	return rc;
 }
 
-/* MHD_start_daemon takes its options as varargs; the TLS ones are only passed
- * when configured, through an option array. */
-static size_t tls_options(const struct http_server *h, char *prio, size_t priolen,
-			  struct MHD_OptionItem *o)
+/* MHD_start_daemon takes its options as varargs; the TLS ones and the thread
+ * pool are only passed when wanted, through an option array. */
+static size_t extra_options(const struct http_server *h, unsigned threads, char *prio,
+			    size_t priolen, struct MHD_OptionItem *o)
 {
 	const struct web_config *w = h->web;
 	size_t n = 0;
 
+	if (threads > 1) /* a pool of 1 is refused with a warning */
+		o[n++] = (struct MHD_OptionItem){ MHD_OPTION_THREAD_POOL_SIZE, threads, NULL };
 	if (!w || !w->tls)
-		return 0;
+		return n;
 	web_config_priorities(w, prio, priolen);
 	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, w->cert_pem };
 	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, w->key_pem };
@@ -131,31 +141,47 @@ static size_t tls_options(const struct http_server *h, char *prio, size_t priole
 	return n;
 }
 
+/*
+ * libmicrohttpd's own limits sit beyond ours so that they never decide first
+ * (its refusals could not be counted): its per-IP count also holds connections
+ * other pool threads are accepting at the same moment, and it splits its total
+ * limit evenly across the pool's threads, any one of which may hold them all.
+ */
+static unsigned mhd_per_ip_limit(const struct http_server *h, unsigned threads)
+{
+	return h->limits.max_per_addr + h->limits.per_addr_reserve + threads;
+}
+
+static unsigned mhd_connection_limit(const struct http_server *h, unsigned threads)
+{
+	return threads * (h->limits.max_total + h->limits.total_reserve + threads);
+}
+
 static struct MHD_Daemon *start_daemon(struct http_server *h, const struct http_options *opt,
 				       const struct sockaddr_storage *ss, bool any)
 {
 	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
 			 MHD_ALLOW_SUSPEND_RESUME;
-	struct MHD_OptionItem tls[5];
+	unsigned threads = opt->threads ? opt->threads : 1u;
+	struct MHD_OptionItem extra[6];
 	char prio[128];
-	size_t n_tls = tls_options(h, prio, sizeof prio, tls);
+	size_t n_extra = extra_options(h, threads, prio, sizeof prio, extra);
 
-	tls[n_tls] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
-	if (n_tls)
+	extra[n_extra] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
+	if (h->web && h->web->tls)
 		flags |= MHD_USE_TLS;
 	if (ss->ss_family == AF_INET6)
 		flags |= any ? MHD_USE_DUAL_STACK : MHD_USE_IPv6;
-	return MHD_start_daemon(flags, opt->port, NULL, NULL, http_handle_request,
+	return MHD_start_daemon(flags, opt->port, http_accept_policy, h, http_handle_request,
 				h, /* port only names it */
 				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
-				(const struct sockaddr *)ss, MHD_OPTION_THREAD_POOL_SIZE,
-				opt->threads ? opt->threads : 1u, MHD_OPTION_CONNECTION_TIMEOUT,
+				(const struct sockaddr *)ss, MHD_OPTION_CONNECTION_TIMEOUT,
 				opt->timeout_s, MHD_OPTION_CONNECTION_LIMIT,
-				opt->max_connections + CONNECTION_RESERVE,
-				MHD_OPTION_PER_IP_CONNECTION_LIMIT, opt->max_connections_per_ip,
+				mhd_connection_limit(h, threads),
+				MHD_OPTION_PER_IP_CONNECTION_LIMIT, mhd_per_ip_limit(h, threads),
 				MHD_OPTION_NOTIFY_CONNECTION, http_notify_connection, h,
 				MHD_OPTION_NOTIFY_COMPLETED, http_request_completed, h,
-				MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
+				MHD_OPTION_ARRAY, extra, MHD_OPTION_END);
 }
 
 static int server_new(struct http_server **out, const struct http_options *opt, struct scrape *s,
@@ -171,8 +197,15 @@ static int server_new(struct http_server **out, const struct http_options *opt, 
 	h->scrape = s;
 	h->web = opt->web;
 	h->openmetrics = !opt->no_openmetrics;
-	h->max_connections = opt->max_connections;
-	atomic_init(&h->connections, 0);
+	h->limits = (struct admission_limits){ .max_per_addr = opt->max_connections_per_ip,
+					       .max_total = opt->max_connections,
+					       .per_addr_reserve = PER_IP_RESERVE,
+					       .total_reserve = CONNECTION_RESERVE };
+	h->admission = admission_new(&h->limits);
+	if (!h->admission) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
 	atomic_init(&h->parked, 0);
 	if (opt->web && opt->web->n_users) {
 		h->auth = basic_auth_new(opt->web->users, opt->web->n_users);
@@ -189,6 +222,7 @@ static void server_free(struct http_server *h)
 	if (!h)
 		return;
 	basic_auth_free(h->auth);
+	admission_free(h->admission);
 	free(h);
 }
 

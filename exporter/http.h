@@ -9,8 +9,10 @@
  *   /healthz       "ok"
  * Both scrape routes are gzipped when Accept-Encoding allows it.  Anything
  * else is 404; other methods get 405 with "Allow: GET, HEAD"; an unknown
- * collector in a filter is 400; more than max_connections open connections
- * get 503 (libmicrohttpd itself refuses beyond a small reserve above that).
+ * collector in a filter is 400.  Connections are kept alive; at most
+ * max_connections_per_ip from one address and max_connections in all are
+ * served, one more is answered 503 and closed, and beyond a reserve a new one
+ * is closed at accept (admission.h); every refusal is counted.
  * With a web config: TLS, client certificates (403 when required and missing
  * or unverified) and basic auth (401).
  *

@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "admission.h"
 #include "basic_auth.h"
 #include "http.h"
 
@@ -24,8 +25,8 @@ struct http_server {
 	const struct web_config *web; /* NULL: plain HTTP, no authentication */
 	struct basic_auth *auth;      /* NULL: no basic_auth_users */
 	bool openmetrics;
-	unsigned max_connections; /* above this many open connections: 503 */
-	atomic_uint connections;
+	struct admission *admission; /* the connection limits */
+	struct admission_limits limits;
 	atomic_uint parked; /* requests suspended until the bcrypt thread answers */
 };
 
@@ -52,9 +53,19 @@ const struct web_asset *http_dashboard_asset(struct http_server *h, const char *
 mhd_result http_serve_asset(struct http_server *h, struct MHD_Connection *conn,
 			    const struct web_asset *a);
 
-/* MHD_OPTION_NOTIFY_CONNECTION: keeps h->connections. */
+/* The accept policy: closes a connection beyond the limits' reserves (http_conn.c). */
+mhd_result http_accept_policy(void *cls, const struct sockaddr *sa, socklen_t len);
 
+/* MHD_OPTION_NOTIFY_CONNECTION: counts connections open and admitted. */
 void http_notify_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 			    enum MHD_ConnectionNotificationCode toe);
+
+/* True when conn is admitted (now or before); else it is counted as refused,
+ * *why says which limit, and the caller answers 503 and closes it. */
+bool http_conn_admitted(struct http_server *h, struct MHD_Connection *conn,
+			enum admission_verdict *why);
+
+/* Rate limit of the server's warnings: LOG_BURST lines per LOG_WINDOW_S. */
+bool http_log_allowed(void);
 
 #endif

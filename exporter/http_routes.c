@@ -277,6 +277,18 @@ static bool client_cert_ok(const struct http_server *h, struct MHD_Connection *c
 	       chain_allows_client_auth(certs, n);
 }
 
+/*
+ * *req_cls of a request: NULL before the first call of the handler, then
+ * HEADERS_SEEN, or the auth job of a request parked for bcrypt.
+ */
+static int headers_seen;
+#define HEADERS_SEEN ((void *)&headers_seen)
+
+static struct auth_job *parked_job(void *const *req_cls)
+{
+	return *req_cls == HEADERS_SEEN ? NULL : *req_cls;
+}
+
 /* Wakes a request parked for bcrypt (basic_auth.h), from the bcrypt thread. */
 static void resume_parked(void *conn)
 {
@@ -308,7 +320,7 @@ static enum auth_verdict authorize(struct http_server *h, struct MHD_Connection 
 
 	if (!h->auth)
 		return AUTH_OK;
-	if (*req_cls)
+	if (parked_job(req_cls))
 		return parked_verdict(h, req_cls);
 	char *user = MHD_basic_auth_get_username_password(conn, &pass);
 	enum auth_verdict v = user && pass
@@ -334,13 +346,25 @@ void http_request_completed(void *cls, struct MHD_Connection *conn, void **req_c
 
 	(void)conn;
 	(void)toe;
-	if (*req_cls) /* parked, then closed before it was answered */
+	if (parked_job(req_cls)) /* parked, then closed before it was answered */
 		parked_verdict(h, req_cls);
 }
 
-static bool saturated(const struct http_server *h)
+/* A connection over a limit: 503, counted, and closed (respond adds the
+ * Connection: close and Retry-After headers of every 503). */
+static mhd_result refuse_connection(struct http_server *h, struct MHD_Connection *conn,
+				    enum admission_verdict why)
 {
-	return atomic_load(&h->connections) > h->max_connections;
+	char body[160];
+
+	if (why == ADMISSION_PER_ADDR)
+		snprintf(body, sizeof body,
+			 "too many connections from your address (at most %u), try again\n",
+			 h->limits.max_per_addr);
+	else
+		snprintf(body, sizeof body, "too many open connections (at most %u), try again\n",
+			 h->limits.max_total);
+	return respond_copy(h, conn, MHD_HTTP_SERVICE_UNAVAILABLE, body);
 }
 
 static bool method_allowed(const char *method)
@@ -354,16 +378,24 @@ mhd_result http_handle_request(void *cls, struct MHD_Connection *conn, const cha
 			       size_t *upload_data_size, void **req_cls)
 {
 	struct http_server *h = cls;
+	enum admission_verdict why;
 
 	(void)version;
 	(void)upload_data;
+	/* libmicrohttpd 0.9.75 closes the connection after a response queued in the
+	 * first call (made once the headers are in): answering there would end
+	 * every keep-alive connection after one request.  So the first call only
+	 * marks the request, and the answer is queued once it has been read. */
+	if (*req_cls == NULL) {
+		*req_cls = HEADERS_SEEN;
+		return MHD_YES;
+	}
 	if (*upload_data_size) { /* a request body we have no use for: discard it */
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	if (saturated(h))
-		return respond_static(h, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
-				      "too many open connections, try again\n", CT_PLAIN);
+	if (!http_conn_admitted(h, conn, &why))
+		return refuse_connection(h, conn, why);
 	if (!client_cert_ok(h, conn))
 		return respond_static(h, conn, MHD_HTTP_FORBIDDEN,
 				      "a valid client certificate is required\n", CT_PLAIN);
@@ -384,17 +416,4 @@ mhd_result http_handle_request(void *cls, struct MHD_Connection *conn, const cha
 		return respond_static(h, conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n",
 				      CT_PLAIN);
 	return route(h, conn, url);
-}
-
-void http_notify_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
-			    enum MHD_ConnectionNotificationCode toe)
-{
-	struct http_server *h = cls;
-
-	(void)conn;
-	(void)socket_context;
-	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
-		atomic_fetch_add(&h->connections, 1);
-	else if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
-		atomic_fetch_sub(&h->connections, 1);
 }

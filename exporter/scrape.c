@@ -376,6 +376,12 @@ void scrape_count_request(struct scrape *s, unsigned status)
 			atomic_fetch_add(&s->requests[i], 1);
 }
 
+void scrape_count_refused(struct scrape *s, enum scrape_refusal why, enum scrape_refusal_answer how)
+{
+	/* a statistic: no other memory depends on it */
+	atomic_fetch_add_explicit(&s->refused[why][how], 1, memory_order_relaxed);
+}
+
 /* ---- setup ---- */
 
 static int init_collectors(struct scrape *s, const struct scrape_options *opt, char *err,

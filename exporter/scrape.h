@@ -124,6 +124,13 @@ void scrape_reply_free(struct scrape_reply *r);
 /* Counts one answered HTTP request in shmetrics_exporter_requests_total{code}. */
 void scrape_count_request(struct scrape *s, unsigned status);
 
+/* A connection refused by the connection limits, in
+ * shmetrics_exporter_connections_refused_total{reason,answer}. */
+enum scrape_refusal { SCRAPE_REFUSED_PER_IP, SCRAPE_REFUSED_TOTAL };
+enum scrape_refusal_answer { SCRAPE_ANSWERED_503, SCRAPE_CLOSED_AT_ACCEPT };
+void scrape_count_refused(struct scrape *s, enum scrape_refusal why,
+			  enum scrape_refusal_answer how);
+
 /*
  * The history of recent values (history.h): created once, before serving;
  * every batch the scrape reads from then on is recorded, and the history is

@@ -100,6 +100,7 @@ struct scrape {
 	uint64_t proc_read_ns;  /* monotonic; 0 never */
 	_Atomic uint64_t requests[N_REQUEST_CODES];
 	_Atomic uint64_t scrapes[SCRAPE_FORMATS][2]; /* [format][gzip] */
+	_Atomic uint64_t refused[2][2];              /* [scrape_refusal][answer] */
 	/* the history of recent values (scrape_history.c); NULL when disabled */
 	struct history *history;
 	int64_t health_ms; /* when health was last recorded, Unix ms */

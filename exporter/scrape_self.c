@@ -180,6 +180,26 @@ static int self_scrapes(struct scrape *s, char *err, size_t errlen)
 	return rc;
 }
 
+static int self_refused(struct scrape *s, char *err, size_t errlen)
+{
+	static const char *const label[] = { "reason", "answer" };
+	static const char *const reason[] = { "per_ip", "total" };
+	static const char *const answer[] = { "503", "closed" };
+	int rc = batch_family(s->own, "shmetrics_exporter_connections_refused_total",
+			      "Connections refused by --web.max-connections-per-ip (per_ip) or "
+			      "--web.max-connections (total): answered 503, or closed at accept "
+			      "beyond the reserve.",
+			      METRIC_COUNTER, err, errlen);
+
+	for (size_t r = 0; rc == 0 && r < 2; r++)
+		for (size_t a = 0; rc == 0 && a < 2; a++) {
+			const char *value[] = { reason[r], answer[a] };
+			uint64_t n = atomic_load_explicit(&s->refused[r][a], memory_order_relaxed);
+			rc = batch_add(s->own, label, value, 2, (double)n, err, errlen);
+		}
+	return rc;
+}
+
 /* The standard process_* families of every client library, for this process:
  * node_exporter dashboards chart them.  Under load they are read again at most
  * once per probe interval, like the segments' headers.  A failure to read
@@ -228,6 +248,8 @@ static int self_exporter(struct scrape *s, char *err, size_t errlen)
 				 (double)s->dup_total, err, errlen);
 	if (rc == 0)
 		rc = scrape_history_self(s, err, errlen);
+	if (rc == 0)
+		rc = self_refused(s, err, errlen);
 	return rc == 0 ? self_process(s, err, errlen) : rc;
 }
 
@@ -288,11 +310,12 @@ void self_health_limits(struct batch_limits *lim, size_t n)
 
 void self_own_limits(struct batch_limits *lim)
 {
-	uint32_t fixed = N_REQUEST_CODES + SCRAPE_FORMATS * 2 + 3 + PROC_STATS_FAMILIES + SELF_HISTORY_FAMILIES;
+	uint32_t fixed = N_REQUEST_CODES + SCRAPE_FORMATS * 2 + 3 + PROC_STATS_FAMILIES +
+			 SELF_HISTORY_FAMILIES + 4; /* 4: the refusals */
 
 	lim->max_families = 16 + PROC_STATS_FAMILIES + SELF_HISTORY_FAMILIES;
 	lim->max_series = fixed;
-	lim->max_labels = N_REQUEST_CODES + SCRAPE_FORMATS * 4;
+	lim->max_labels = N_REQUEST_CODES + SCRAPE_FORMATS * 4 + 8;
 	lim->max_values = fixed + N_RENDER_BOUNDS + 3;
 	lim->max_bounds = N_RENDER_BOUNDS;
 	lim->string_bytes = 8192 + fixed * 32;

@@ -14,7 +14,8 @@
 #define VALUE_TOKEN_MAX   64
 #define MAX_EXACT_COUNT   9007199254740992.0 /* 2^53: counts above lose precision */
 
-/* ---- a set of family names, to keep families contiguous ---- */
+/* ---- sets of names: the family names used so far, to keep families
+ * contiguous, and the names the families with samples expose ---- */
 
 struct name_entry {
 	uint32_t off, len;
@@ -153,8 +154,9 @@ struct parser {
 	size_t errlen;
 	struct family fam;
 	struct hseries hs;
-	struct name_set seen;
-	char *scratch;       /* unescaped strings of the current line */
+	struct name_set seen;    /* family names */
+	struct name_set exposed; /* see metric_exposed_names; line: the owner's first */
+	char *scratch;           /* unescaped strings of the current line */
 	size_t *family_line; /* promtext_parse_lines: the line of each family in b */
 	size_t family_line_cap, n_families;
 };
@@ -840,38 +842,6 @@ static int family_for_meta(struct parser *p, const char *name, size_t len, bool 
 	return 0;
 }
 
-/* A histogram's or summary's sample names are the family's: no other family
- * may use them. */
-static int reserve_part_names(struct parser *p)
-{
-	static const char *const suffixes[] = { "_sum", "_count", "_bucket" };
-	char name[METRIC_NAME_MAX + 16];
-	size_t n_suffixes = p->fam.type == METRIC_HISTOGRAM ? 3 : 2;
-
-	for (size_t i = 0; i < n_suffixes; i++) {
-		int n = snprintf(name, sizeof name, "%s%s", p->fam.name, suffixes[i]);
-		const struct name_entry *e = set_find(&p->seen, name, (size_t)n);
-		if (e != NULL && p->fam.type == METRIC_HISTOGRAM)
-			return fail(
-			    p, -EINVAL,
-			    "a histogram's samples are named after it with _bucket, _sum and "
-			    "_count, and the family that starts at line %zu already uses one "
-			    "of those names",
-			    e->line);
-		if (e != NULL)
-			return fail(
-			    p, -EINVAL,
-			    "a summary's samples are named after it with _sum and _count, and "
-			    "the family that starts at line %zu already uses one of those "
-			    "names",
-			    e->line);
-		int rc = mark_seen(p, name, (size_t)n, NULL);
-		if (rc < 0)
-			return rc;
-	}
-	return 0;
-}
-
 static int parse_type(struct parser *p, const char *w, size_t n)
 {
 	static const struct {
@@ -886,7 +856,7 @@ static int parse_type(struct parser *p, const char *w, size_t n)
 		if (word_eq(w, n, types[i].word)) {
 			p->fam.type = types[i].type;
 			p->fam.have_type = true;
-			return family_reserved_label(p->fam.type) ? reserve_part_names(p) : 0;
+			return 0;
 		}
 	return fail_at(p, w, -EINVAL,
 		       "unknown type; expected counter, gauge, histogram, summary or untyped");
@@ -1159,6 +1129,35 @@ static int plain_sample(struct parser *p, const struct sample *s)
 	return rc < 0 ? fail_lib(p, NULL, rc, why) : 0;
 }
 
+/* At a family's first sample: the names it will expose must be no other
+ * family's (families without samples take none). */
+static int claim_exposed(struct parser *p)
+{
+	struct metric_exposed mine;
+
+	metric_exposed_names(p->fam.name, p->fam.name_len, p->fam.type, &mine);
+	for (size_t i = 0; i < mine.n; i++) {
+		const struct name_entry *e = set_find(&p->exposed, mine.name[i], mine.len[i]);
+		if (e != NULL)
+			return fail(p, -EINVAL,
+				    "the family that starts at line %zu and the one that starts at "
+				    "line %zu would both expose one name (a counter is exposed with "
+				    "and without _total, a histogram with _bucket, _sum and _count, a "
+				    "summary with _sum and _count): rename one of them, or keep the "
+				    "lines of one family together",
+				    e->line, p->fam.line);
+	}
+	for (size_t i = 0; i < mine.n; i++)
+		if (set_add(&p->exposed, mine.name[i], mine.len[i], p->fam.line) < 0)
+			return fail(p, -ENOMEM, "out of memory");
+	return 0;
+}
+
+static int count_sample(struct parser *p)
+{
+	return p->fam.samples++ == 0 ? claim_exposed(p) : 0;
+}
+
 static bool is_family_name(const struct family *f, const struct sample *s)
 {
 	return s->name_len == f->name_len && memcmp(s->name, f->name, f->name_len) == 0;
@@ -1175,13 +1174,12 @@ static int summary_sample(struct parser *p, const struct sample *s)
 		part = PART_COUNT;
 	else if (!is_family_name(f, s)) {
 		int rc = begin_family(p, s->name, s->name_len);
-		if (rc < 0)
-			return rc;
-		f->samples++;
-		return plain_sample(p, s);
+		if (rc == 0)
+			rc = count_sample(p);
+		return rc < 0 ? rc : plain_sample(p, s);
 	}
-	f->samples++;
-	return histogram_sample(p, s, part);
+	int rc = count_sample(p);
+	return rc < 0 ? rc : histogram_sample(p, s, part);
 }
 
 static int dispatch_sample(struct parser *p, const struct sample *s)
@@ -1195,8 +1193,8 @@ static int dispatch_sample(struct parser *p, const struct sample *s)
 		static const char *const suffix[] = { "_bucket", "_sum", "_count" };
 		for (int part = PART_BUCKET; part <= PART_COUNT; part++)
 			if (is_suffixed(f, s, suffix[part])) {
-				f->samples++;
-				return histogram_sample(p, s, (enum hpart)part);
+				rc = count_sample(p);
+				return rc < 0 ? rc : histogram_sample(p, s, (enum hpart)part);
 			}
 		if (s->name_len == f->name_len && memcmp(s->name, f->name, f->name_len) == 0)
 			return fail_at(
@@ -1207,10 +1205,9 @@ static int dispatch_sample(struct parser *p, const struct sample *s)
 	}
 	if (!f->active || s->name_len != f->name_len || memcmp(s->name, f->name, f->name_len) != 0)
 		rc = begin_family(p, s->name, s->name_len);
-	if (rc < 0)
-		return rc;
-	f->samples++;
-	return plain_sample(p, s);
+	if (rc == 0)
+		rc = count_sample(p);
+	return rc < 0 ? rc : plain_sample(p, s);
 }
 
 /* ---- lines ---- */
@@ -1275,6 +1272,7 @@ int promtext_parse_lines(struct batch *b, const char *text, size_t len, size_t *
 	p->family_line_cap = cap;
 	rc = parse_all(p, text, len);
 	set_free(&p->seen);
+	set_free(&p->exposed);
 	free(p->scratch);
 	free(p);
 	return rc;

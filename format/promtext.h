@@ -22,10 +22,13 @@
  * What is refused, with "line N, column C: reason" (or "line N: reason" for a
  * whole line, a series or a family): anything else, in particular
  * timestamps (node_exporter's textfile collector refuses them too), a family
- * whose lines are not
- * contiguous, a series twice, a label twice, negative counters, hex numbers,
- * carriage returns, lines longer than PROMTEXT_LINE_MAX, and a last line without
- * its newline.
+ * whose lines are not contiguous, two families with samples whose exposed names
+ * meet (metric_exposed_names: an untyped x beside a counter x_total, a gauge
+ * h_sum beside a histogram h), a series twice, a label twice, negative counters,
+ * hex numbers, carriage returns, lines longer than PROMTEXT_LINE_MAX, and a last
+ * line without its newline.  Reasons name lines, columns and metric and label
+ * names, never other text of the input (it may hold a secret).  So what is
+ * accepted is served whole by the renderers, in both dialects.
  *
  * Memory is bounded by PROMTEXT_LINE_MAX and the number of family names the
  * input uses (at most PROMTEXT_FAMILIES_MAX); the batch's own limits bound the

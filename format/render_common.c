@@ -21,44 +21,10 @@ static void note_duplicate(struct render_result *res, const struct render_source
 }
 
 /*
- * The names a family puts into the exposition: its own, and the ones its samples
- * or its other dialect use (a counter "x_total" is family "x" in OpenMetrics; a
- * histogram "h" writes h_bucket, h_sum and h_count; a summary h_sum and h_count).
- * Two families whose names meet there would give duplicate samples, so the later
- * one is skipped as a duplicate, in both dialects alike.
+ * A family takes every name metric_exposed_names gives it; two families whose
+ * names meet would give duplicate samples, so the later one is skipped as a
+ * duplicate, in both dialects alike.
  */
-#define SAMPLE_NAMES_MAX 4
-
-struct family_names {
-	size_t n;
-	size_t len[SAMPLE_NAMES_MAX];
-	char name[SAMPLE_NAMES_MAX][METRIC_NAME_MAX + 8];
-};
-
-static void add_name(struct family_names *fn, const char *s, size_t len, const char *suffix)
-{
-	size_t sl = strlen(suffix);
-	memcpy(fn->name[fn->n], s, len);
-	memcpy(fn->name[fn->n] + len, suffix, sl);
-	fn->len[fn->n++] = len + sl;
-}
-
-static void family_names_of(const struct blob_family *f, const char *name, struct family_names *fn)
-{
-	static const char total[] = "_total";
-	size_t len = f->name_len, tl = sizeof total - 1;
-
-	fn->n = 0;
-	add_name(fn, name, len, "");
-	if (f->type == METRIC_COUNTER && len > tl && memcmp(name + len - tl, total, tl) == 0)
-		add_name(fn, name, len - tl, "");
-	if (f->type == METRIC_HISTOGRAM)
-		add_name(fn, name, len, "_bucket");
-	if (f->type == METRIC_HISTOGRAM || f->type == METRIC_SUMMARY) {
-		add_name(fn, name, len, "_sum");
-		add_name(fn, name, len, "_count");
-	}
-}
 
 /* Derived names, owned for the length of one walk (the name set keeps pointers). */
 struct name_arena {
@@ -94,7 +60,7 @@ static void arena_free(struct name_arena *a)
 
 /* Claims every name of the family, or none when one is taken: 1, 0, or -ENOMEM. */
 static int claim_names(struct nameset *seen, struct name_arena *arena, const char *name,
-		       const struct family_names *fn)
+		       const struct metric_exposed *fn)
 {
 	for (size_t k = 0; k < fn->n; k++)
 		if (nameset_contains(seen, fn->name[k], fn->len[k]))
@@ -116,10 +82,10 @@ static int walk_source(struct nameset *seen, struct name_arena *arena,
 
 	for (uint32_t i = 0; i < v->hdr.n_families; i++) {
 		struct blob_family fam;
-		struct family_names names;
+		struct metric_exposed names;
 		view_family(v, i, &fam);
 		const char *name = view_string(v, fam.name_off);
-		family_names_of(&fam, name, &names);
+		metric_exposed_names(name, fam.name_len, fam.type, &names);
 		int added = claim_names(seen, arena, name, &names);
 		if (added < 0)
 			return added;

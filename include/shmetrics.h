@@ -210,8 +210,11 @@ SHMETRICS_API unsigned shmetrics_interval_ms(const struct shmetrics *m);
  *
  * Registering a name again with the same type, label names (and bounds) returns
  * the same family (the first help is kept).  Another type, other label names or
- * other bounds: NULL with -EEXIST in the message.  A name that collides with a
- * histogram's series (NAME_bucket, NAME_sum, NAME_count) is refused as well.
+ * other bounds: NULL with -EEXIST in the message.  So is a family whose exposed
+ * names would meet another's: a counter is exposed as NAME and NAME_total (with
+ * or without the suffix, as OpenMetrics spells it), a histogram as NAME,
+ * NAME_bucket, NAME_sum and NAME_count; a gauge "x_total" next to a counter
+ * "x", or a gauge "h_sum" next to a histogram "h", is refused.
  *
  * Returns the family, or NULL with the reason in shmetrics_last_error(): an
  * invalid argument, a conflicting registration, or a limit of the segment

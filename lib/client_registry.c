@@ -11,8 +11,6 @@
 
 static const double default_bounds[] = { .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10 };
 
-static const char *const histogram_suffixes[] = { "_bucket", "_sum", "_count" };
-
 static char *dup_string(const char *s)
 {
 	size_t n = strlen(s) + 1;
@@ -179,8 +177,13 @@ static int check_family_args(struct shmetrics *m, const char *name, const char *
 					    "must not be NULL");
 	if (metric_name_check(name, strlen(name), why, sizeof why) < 0)
 		return client_fail(-EINVAL, "registering a family: %s", why);
-	if (strcmp(name, CLIENT_DROPPED_NAME) == 0)
-		return client_fail(-EEXIST, "%s is the library's own metric", name);
+	struct metric_exposed mine, own;
+	metric_exposed_names(name, strlen(name), type, &mine);
+	metric_exposed_names(CLIENT_DROPPED_NAME, strlen(CLIENT_DROPPED_NAME), METRIC_COUNTER,
+			     &own);
+	if (metric_exposed_meet(&mine, &own) != NULL)
+		return client_fail(-EEXIST, "%s would be exposed as the library's own metric %s",
+				   name, CLIENT_DROPPED_NAME);
 	int rc = check_help(name, help);
 	return rc < 0 ? rc : check_label_names(name, type, aggregate, labels, n);
 }
@@ -195,26 +198,21 @@ static struct shmetrics_family *family_find(struct shmetrics *m, const char *nam
 	return NULL;
 }
 
-static bool has_suffix_of(const char *longer, const char *base)
+/* A registered family (of another name) whose exposed names meet those of
+ * name (see metric_exposed_names); *shared is the name both would take. */
+static const struct shmetrics_family *exposed_clash(struct shmetrics *m, const char *name,
+						    enum metric_type type,
+						    struct metric_exposed *mine,
+						    const char **shared)
 {
-	size_t n = strlen(base);
+	struct metric_exposed theirs;
 
-	if (strncmp(longer, base, n) != 0)
-		return false;
-	for (size_t i = 0; i < 3; i++)
-		if (strcmp(longer + n, histogram_suffixes[i]) == 0)
-			return true;
-	return false;
-}
-
-/* A family whose exposition would collide with a histogram's _bucket/_sum/_count. */
-static const struct shmetrics_family *histogram_clash(struct shmetrics *m, const char *name,
-						      enum metric_type type)
-{
+	metric_exposed_names(name, strlen(name), type, mine);
 	for (size_t i = 0; i < m->n_families; i++) {
 		const struct shmetrics_family *f = m->families[i];
-		if ((f->type == METRIC_HISTOGRAM && has_suffix_of(name, f->name)) ||
-		    (type == METRIC_HISTOGRAM && has_suffix_of(f->name, name)))
+		metric_exposed_names(f->name, strlen(f->name), f->type, &theirs);
+		*shared = metric_exposed_meet(mine, &theirs);
+		if (*shared != NULL)
 			return f;
 	}
 	return NULL;
@@ -303,6 +301,8 @@ static struct shmetrics_family *register_locked(struct shmetrics *m, const char 
 	struct shmetrics_family *f = family_find(m, name);
 	const struct shmetrics_family *clash;
 	size_t nb = sh->nb;
+	struct metric_exposed mine;
+	const char *shared = NULL;
 
 	if (f != NULL) {
 		if (same_shape(f, sh))
@@ -315,17 +315,14 @@ static struct shmetrics_family *register_locked(struct shmetrics *m, const char 
 					     name, metric_type_name(f->type), f->n_labels,
 					     f->n_bounds, metric_aggregate_name(f->aggregate)));
 	}
-	clash = histogram_clash(m, name, sh->type);
-	if (clash != NULL) {
-		const char *hist = clash->type == METRIC_HISTOGRAM &&
-					   has_suffix_of(name, clash->name)
-				       ? clash->name
-				       : name;
+	clash = exposed_clash(m, name, sh->type, &mine, &shared);
+	if (clash != NULL)
 		return no_family(client_fail(-EEXIST,
-					     "%s collides with %s: histogram %s is "
-					     "exposed as %s_bucket, %s_sum and %s_count",
-					     name, clash->name, hist, hist, hist, hist));
-	}
+					     "%s collides with %s %s: both would be exposed as %s "
+					     "(a counter is exposed with and without _total, a "
+					     "histogram with _bucket, _sum and _count)",
+					     name, metric_type_name(clash->type), clash->name,
+					     shared));
 	struct client_usage d = { .families = 1,
 				  .bounds = nb,
 				  .strings = strlen(name) + strlen(help) };

@@ -194,6 +194,29 @@ const char *metric_type_name(uint32_t type);
 
 /* ---- name rules (Prometheus data model) ---- */
 
+/*
+ * The names a family takes in the exposition, in either text dialect: its own
+ * name; for a counter its name both with and without "_total" (OpenMetrics names
+ * the family without the suffix and its samples with it); for a histogram
+ * NAME_bucket, NAME_sum and NAME_count; for a summary NAME_sum and NAME_count.
+ * Two families whose names meet would expose samples of one name: the parser
+ * refuses them, the textfile collector refuses the later file, the client
+ * library the later registration, and the renderers skip the later family
+ * (docs/exporter.md, "Duplicate families").
+ */
+#define METRIC_EXPOSED_MAX 4
+struct metric_exposed {
+	size_t n;
+	size_t len[METRIC_EXPOSED_MAX];
+	char name[METRIC_EXPOSED_MAX][METRIC_NAME_MAX + 8]; /* NUL-terminated */
+};
+
+/* Fills out with the names family name[0..len) of this type takes. */
+void metric_exposed_names(const char *name, size_t len, uint32_t type, struct metric_exposed *out);
+
+/* The first name of a that b takes too, or NULL when they do not meet. */
+const char *metric_exposed_meet(const struct metric_exposed *a, const struct metric_exposed *b);
+
 /* [a-zA-Z_:][a-zA-Z0-9_:]*, not starting with "__", at most METRIC_NAME_MAX.
  * The reason names the rule and the position ("character 3 of the metric name is
  * not allowed; ..."), never the name. */

@@ -1,6 +1,7 @@
 /* Name and string rules of the Prometheus data model. */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "metrics.h"
 
@@ -115,4 +116,46 @@ const char *metric_type_name(uint32_t type)
 	default:
 		return "untyped";
 	}
+}
+
+static void add_exposed(struct metric_exposed *out, const char *name, size_t len,
+			const char *suffix)
+{
+	size_t sl = strlen(suffix);
+	char *dst = out->name[out->n];
+
+	memcpy(dst, name, len);
+	memcpy(dst + len, suffix, sl + 1);
+	out->len[out->n++] = len + sl;
+}
+
+void metric_exposed_names(const char *name, size_t len, uint32_t type, struct metric_exposed *out)
+{
+	static const char total[] = "_total";
+	const size_t tl = sizeof total - 1;
+
+	if (len > METRIC_NAME_MAX)
+		len = METRIC_NAME_MAX; /* longer names are refused everywhere anyway */
+	out->n = 0;
+	add_exposed(out, name, len, "");
+	if (type == METRIC_COUNTER && len > tl && memcmp(name + len - tl, total, tl) == 0)
+		add_exposed(out, name, len - tl, "");
+	else if (type == METRIC_COUNTER)
+		add_exposed(out, name, len, total);
+	if (type == METRIC_HISTOGRAM)
+		add_exposed(out, name, len, "_bucket");
+	if (type == METRIC_HISTOGRAM || type == METRIC_SUMMARY) {
+		add_exposed(out, name, len, "_sum");
+		add_exposed(out, name, len, "_count");
+	}
+}
+
+const char *metric_exposed_meet(const struct metric_exposed *a, const struct metric_exposed *b)
+{
+	for (size_t i = 0; i < a->n; i++)
+		for (size_t k = 0; k < b->n; k++)
+			if (a->len[i] == b->len[k] &&
+			    memcmp(a->name[i], b->name[k], a->len[i]) == 0)
+				return a->name[i];
+	return NULL;
 }

@@ -280,7 +280,16 @@ static void test_registering_again_returns_the_same_family_or_refuses_a_conflict
 	assert_non_null(strstr(shmetrics_last_error(), "collides"));
 	assert_non_null(shmetrics_gauge(m, "q_sum", "S.", NULL, 0));
 	assert_null(shmetrics_histogram(m, "q", "Q.", NULL, 0, NULL, 0));
-	assert_non_null(strstr(shmetrics_last_error(), "histogram q is exposed as q_bucket"));
+	assert_non_null(strstr(shmetrics_last_error(),
+			       "q collides with gauge q_sum: both would be exposed as q_sum"));
+	/* a counter is exposed with and without _total (OpenMetrics) */
+	assert_non_null(shmetrics_counter(m, "jobs", "J.", NULL, 0));
+	assert_null(shmetrics_gauge(m, "jobs_total", "J.", NULL, 0));
+	assert_non_null(strstr(shmetrics_last_error(),
+			       "jobs_total collides with counter jobs: both would be exposed as "
+			       "jobs_total"));
+	assert_null(shmetrics_gauge(m, "shmetrics_client_series_dropped", "D.", NULL, 0));
+	assert_non_null(strstr(shmetrics_last_error(), "the library's own metric"));
 	shmetrics_close(m);
 }
 

@@ -30,6 +30,7 @@
 #include <zlib.h>
 
 #include "../exporter/http.h"
+#include "../exporter/http_internal.h" /* the admission counts, to wait for them */
 #include "../exporter/negotiate.h"
 #include "../exporter/scrape.h"
 #include "log.h"
@@ -637,8 +638,8 @@ struct side_server {
 	uint16_t saved_port;
 };
 
-static void side_start(struct side_server *ss, uint32_t cache_ms, unsigned max_conn,
-		       unsigned per_ip)
+static void side_start_threads(struct side_server *ss, unsigned threads, uint32_t cache_ms,
+			       unsigned max_conn, unsigned per_ip)
 {
 	struct scrape_options so = { .segments_dir = fx.base,
 				     .instance = instance,
@@ -647,8 +648,8 @@ static void side_start(struct side_server *ss, uint32_t cache_ms, unsigned max_c
 				     .staleness_intervals = 3,
 				     .cache_ms = cache_ms };
 	struct http_options ho = { .host = "127.0.0.1",
-				   .threads = 2,
-				   .timeout_s = 3,
+				   .threads = threads,
+				   .timeout_s = 30, /* longer than any wait on a busy machine */
 				   .max_connections = max_conn,
 				   .max_connections_per_ip = per_ip };
 	char err[256] = "";
@@ -658,6 +659,12 @@ static void side_start(struct side_server *ss, uint32_t cache_ms, unsigned max_c
 		fail_msg("side server: %s", err);
 	ss->saved_port = port;
 	port = http_port(ss->http);
+}
+
+static void side_start(struct side_server *ss, uint32_t cache_ms, unsigned max_conn,
+		       unsigned per_ip)
+{
+	side_start_threads(ss, 2, cache_ms, max_conn, per_ip);
 }
 
 static void side_stop(struct side_server *ss)
@@ -727,6 +734,26 @@ static void test_repeated_scrapes_reuse_one_body_until_a_collector_publishes(voi
 	free(second);
 	free(third);
 	side_stop(&ss);
+}
+
+/* Waits until the server has admitted want connections from src (NULL: in
+ * all): connections are taken in by the server's threads, in their own time. */
+static void wait_admitted(struct http_server *h, const char *src, unsigned want)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	unsigned open = 0, admitted = 0;
+
+	if (src)
+		inet_pton(AF_INET, src, &sa.sin_addr);
+	for (int i = 0; i < 2000 && admitted != want; i++) { /* 20 s at most */
+		admission_counts(h->admission, src ? (struct sockaddr *)&sa : NULL, &open,
+				 &admitted);
+		if (admitted != want)
+			usleep(10 * 1000);
+	}
+	if (admitted != want)
+		fail_msg("%u connections admitted from %s (%u open), expected %u", admitted,
+			 src ? src : "all", open, want);
 }
 
 static void post_metrics(int times)
@@ -856,12 +883,13 @@ static void test_idle_connections_do_not_starve_a_real_scrape(void **state)
 	side_start(&ss, 1, 16, 4);
 	for (int i = 0; i < 40; i++) /* one host: only 4 get past the per-IP limit */
 		fds[i] = idle_connection("127.0.0.2");
-	usleep(100 * 1000);
+	wait_admitted(ss.http, "127.0.0.2", 4);
 	struct response r = request("GET", "/metrics", NULL);
 	assert_int_equal(r.status, 200);
 	assert_contains(r.body, "live_value{k=\"live\"} 42\n");
 	response_free(&r);
-	for (int i = 40; i < 48; i++) { /* many hosts: past max_connections, 503 */
+	wait_admitted(ss.http, NULL, 4); /* that request's connection is gone */
+	for (int i = 40; i < 48; i++) {  /* many hosts: past max_connections, 503 */
 		snprintf(src, sizeof src, "127.0.1.%d", i);
 		fds[i] = idle_connection(src);
 	}
@@ -869,7 +897,7 @@ static void test_idle_connections_do_not_starve_a_real_scrape(void **state)
 		snprintf(src, sizeof src, "127.0.2.%d", i);
 		(void)idle_connection(src); /* closed by the server's timeout or at exit */
 	}
-	/* the server counts them as it accepts them, which a busy machine delays */
+	wait_admitted(ss.http, NULL, 16); /* the server has taken them all in */
 	r = request("GET", "/metrics", NULL);
 	for (int i = 0; i < 100 && r.status != 503; i++) {
 		response_free(&r);
@@ -881,6 +909,161 @@ static void test_idle_connections_do_not_starve_a_real_scrape(void **state)
 	response_free(&r);
 	for (int i = 0; i < 48; i++)
 		close(fds[i]);
+	side_stop(&ss);
+}
+
+/* ---- connection limits ---- */
+
+/* A connection from src (any 127.x.y.z), nothing sent yet. */
+static int connect_from(const char *src)
+{
+	struct sockaddr_in me = { .sin_family = AF_INET };
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct timeval tv = { 10, 0 };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	inet_pton(AF_INET, src, &me.sin_addr);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	assert_int_equal(bind(fd, (struct sockaddr *)&me, sizeof me), 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	return fd;
+}
+
+/* Reads from fd until the buffer holds a whole response (headers and
+ * Content-Length bytes of body); status 0 when the server closed first. */
+static struct response read_response(int fd)
+{
+	struct response r = { 0 };
+	size_t cap = 1 << 16, len = 0, want = SIZE_MAX;
+	char *raw = malloc(cap);
+
+	assert_non_null(raw);
+	while (len < want) {
+		if (len + 1 >= cap)
+			assert_non_null(raw = realloc(raw, cap *= 2));
+		ssize_t n = read(fd, raw + len, cap - len - 1);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		raw[len] = '\0';
+		char *end = strstr(raw, "\r\n\r\n"), *cl = strcasestr(raw, "Content-Length:");
+		if (end && cl && cl < end)
+			want = (size_t)(end + 4 - raw) + strtoul(cl + 15, NULL, 10);
+	}
+	raw[len] = '\0';
+	char *end = strstr(raw, "\r\n\r\n");
+	if (len == 0 || !end || len < want) {
+		free(raw);
+		return (struct response){ .headers = strdup(""), .body = strdup("") };
+	}
+	*end = '\0';
+	assert_int_equal(sscanf(raw, "HTTP/1.%*d %d", &r.status), 1);
+	r.headers = raw;
+	r.body_len = len - (size_t)(end + 4 - raw);
+	r.body = strndup(end + 4, r.body_len);
+	return r;
+}
+
+/* One request on an open keep-alive connection, and its response. */
+static struct response keep_alive_request(int fd, const char *path)
+{
+	char req[256];
+
+	snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: localhost\r\n\r\n", path);
+	assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+	return read_response(fd);
+}
+
+static void expect_served(int fd, const char *path)
+{
+	struct response r = keep_alive_request(fd, path);
+	assert_int_equal(r.status, 200);
+	assert_lacks(r.headers, "Connection: close");
+	response_free(&r);
+}
+
+/* The server closed fd (at once, or after its answer): read sees the end. */
+static void expect_closed_by_server(int fd)
+{
+	char c;
+	ssize_t n = read(fd, &c, 1);
+	if (n != 0 && !(n < 0 && errno == ECONNRESET))
+		fail_msg("the connection is still open (read returned %zd, %s)", n,
+			 strerror(errno));
+}
+
+/* A limit of N per address admits N keep-alive connections from it, each
+ * served request after request; the N+1th is answered 503 and closed, and the
+ * N admitted ones are never touched. */
+static void test_per_ip_limit_admits_exactly_that_many_keep_alive_connections(void **state)
+{
+	enum { N = 4 };
+	struct side_server ss;
+	int fd[N + 2];
+
+	(void)state;
+	side_start(&ss, 1, 64, N);
+	for (int i = 0; i < N; i++)
+		fd[i] = connect_from("127.0.0.3");
+	for (int round = 0; round < 3; round++)
+		for (int i = 0; i < N; i++)
+			expect_served(fd[i], "/healthz");
+	fd[N] = connect_from("127.0.0.3");
+	struct response r = keep_alive_request(fd[N], "/healthz");
+	assert_int_equal(r.status, 503);
+	assert_header(&r, "Connection: close");
+	assert_header(&r, "Retry-After: 1");
+	assert_contains(r.body, "too many connections from your address (at most 4)");
+	response_free(&r);
+	expect_closed_by_server(fd[N]);
+	for (int i = 0; i < N; i++)
+		expect_served(fd[i], "/healthz");
+	fd[N + 1] = connect_from("127.0.0.4"); /* another address has its own limit */
+	expect_served(fd[N + 1], "/healthz");
+	r = keep_alive_request(fd[0], "/metrics");
+	assert_int_equal(r.status, 200);
+	assert_contains(r.body, "shmetrics_exporter_connections_refused_total{reason=\"per_ip\","
+				"answer=\"503\"} 1\n");
+	assert_contains(r.body, "shmetrics_exporter_connections_refused_total{reason=\"per_ip\","
+				"answer=\"closed\"} 0\n");
+	response_free(&r);
+	for (int i = 0; i < N + 2; i++)
+		close(fd[i]);
+	side_stop(&ss);
+}
+
+/* Past the limit plus its reserve of 4, a connection is closed at accept and
+ * counted; one within the reserve is answered 503.  One server thread, so that
+ * connections are accepted in the order they were made. */
+static void test_beyond_the_reserve_a_connection_is_closed_at_accept(void **state)
+{
+	enum { N = 2, RESERVE = 4 };
+	struct side_server ss;
+	int fd[N + RESERVE + 1];
+
+	(void)state;
+	side_start_threads(&ss, 1, 1, 64, N);
+	for (int i = 0; i < N + RESERVE + 1; i++) {
+		fd[i] = connect_from("127.0.0.5");
+		if (i < N)
+			expect_served(fd[i], "/healthz");
+	}
+	expect_closed_by_server(fd[N + RESERVE]);
+	struct response r = keep_alive_request(fd[N], "/healthz");
+	assert_int_equal(r.status, 503);
+	response_free(&r);
+	for (int i = 0; i < N; i++)
+		expect_served(fd[i], "/healthz");
+	r = keep_alive_request(fd[0], "/metrics");
+	assert_contains(r.body, "shmetrics_exporter_connections_refused_total{reason=\"per_ip\","
+				"answer=\"closed\"} 1\n");
+	assert_contains(r.body, "shmetrics_exporter_connections_refused_total{reason=\"per_ip\","
+				"answer=\"503\"} 1\n");
+	response_free(&r);
+	for (int i = 0; i < N + RESERVE + 1; i++)
+		close(fd[i]);
 	side_stop(&ss);
 }
 
@@ -904,6 +1087,8 @@ int main(void)
 		cmocka_unit_test(
 		    test_exporter_counters_are_current_at_every_scrape_of_a_cached_body),
 		cmocka_unit_test(test_idle_connections_do_not_starve_a_real_scrape),
+		cmocka_unit_test(test_per_ip_limit_admits_exactly_that_many_keep_alive_connections),
+		cmocka_unit_test(test_beyond_the_reserve_a_connection_is_closed_at_accept),
 	};
 	return cmocka_run_group_tests(tests, setup_server, teardown_server);
 }

@@ -318,9 +318,6 @@ static const struct refusal refusals[] = {
 	{ "# TYPE h histogram\n"
 	  "h_sum{a=\"1\"} 0\nh_sum{a=\"2\"} 0\nh_count{a=\"1\"} 0\n",
 	  "line 2: this series of the histogram family that starts at line 1 has no _count line" },
-	{ "h_sum 1\n# TYPE h histogram\n",
-	  "line 2: a histogram's samples are named after it with _bucket, _sum and _count, "
-	  "and the family that starts at line 1 already uses one of those names" },
 	{ "# TYPE h histogram\nh_bucket{le=\"+Inf\"} 0\nh_sum 0\nh_count 0\nh_count 1\n",
 	  "line 5: the series that starts at line 2 already has a _count line; a series has one" },
 	{ "# TYPE s summary\ns{quantile=\"1.5\"} 1\ns_sum 1\ns_count 1\n",
@@ -358,13 +355,87 @@ static const struct refusal refusals[] = {
 	  "line 2: this series of the summary family that starts at line 1 has no _count line" },
 	{ "# TYPE s summary\ns_sum 1\ns_count 1\ns_sum 1\ns_count 1\n",
 	  "line 4: the series that starts at line 2 already has a _sum line; a series has one" },
-	{ "s_count 1\n# TYPE s summary\n",
-	  "line 2: a summary's samples are named after it with _sum and _count, and the "
-	  "family that starts at line 1 already uses one of those names" },
-	{ "# TYPE s summary\ns_sum 1\ns_count 1\ns_bucket 1\n# TYPE s_sum gauge\n",
-	  "line 5, column 8: this name was already used by the family that starts at line "
-	  "1; the lines of a family must be together, and each name belongs to one family" },
 };
+
+/* Families whose exposed names meet (metric_exposed_names): refused at the first
+ * sample of the later one, naming both by the lines where they start. */
+#define CLASH(line, first, second)                                                          \
+	"line " #line ": the family that starts at line " #first " and the one that starts at " \
+	"line " #second " would both expose one name (a counter is exposed with and without " \
+	"_total, a histogram with _bucket, _sum and _count, a summary with _sum and _count): " \
+	"rename one of them, or keep the lines of one family together"
+static const struct refusal clashes[] = {
+	/* the input fuzz_promtext found (tests/fuzz/crashes/promtext/), reduced */
+	{ "x NaN\n# TYPE x_total counter\nx_total{a=\"b\"} 5e-3\n",
+	  CLASH(3, 1, 2) },
+	{ "# TYPE x_total counter\nx_total 1\nx 2\n",
+	  CLASH(3, 1, 3) },
+	{ "# TYPE c counter\nc 1\n# TYPE c_total gauge\nc_total 2\n",
+	  CLASH(4, 1, 3) },
+	{ "# TYPE a counter\na 1\n# TYPE a_total counter\na_total 1\n",
+	  CLASH(4, 1, 3) },
+	{ "# TYPE h histogram\nh_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 1\n"
+	  "# TYPE h_bucket gauge\nh_bucket 1\n",
+	  CLASH(6, 1, 5) },
+	{ "h_count 1\n# TYPE h histogram\nh_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 1\n",
+	  CLASH(3, 1, 2) },
+	{ "# TYPE s summary\ns_sum 1\ns_count 1\ny 1\ns_count 2\n",
+	  CLASH(5, 1, 5) },
+	{ "# TYPE s summary\ns_sum 1\ns_count 1\n# TYPE s_total counter\ns_total 1\n",
+	  CLASH(5, 1, 4) },
+	{ "# TYPE h histogram\nh_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 1\n"
+	  "# TYPE h_count counter\nh_count 1\n",
+	  CLASH(6, 1, 5) },
+};
+
+static void test_families_exposing_one_name_are_refused_naming_both(void **unused)
+{
+	(void)unused;
+	for (size_t i = 0; i < sizeof clashes / sizeof clashes[0]; i++) {
+		print_message("case %zu: %s", i, clashes[i].input);
+		expect_error(clashes[i].input, clashes[i].error);
+	}
+}
+
+/* What the parser accepts, the renderers serve whole, in both dialects. */
+static void expect_served_whole(const char *in)
+{
+	struct batch *b = new_batch();
+	struct metrics_view v;
+	struct render_source src = { .collector = "test", .view = &v };
+	char err[600];
+
+	if (promtext_parse(b, in, strlen(in), err, sizeof err) < 0)
+		fail_msg("refused: %s\ninput:\n%s", err, in);
+	batch_view(b, &v);
+	for (int d = 0; d < RENDER_DIALECTS; d++) {
+		struct render_result res;
+		struct buf out;
+		buf_init(&out);
+		assert_int_equal(render_text(&out, (enum render_dialect)d, &src, 1, &res), 0);
+		assert_int_equal(res.duplicate_families, 0);
+		assert_int_equal(res.series, v.hdr.n_series);
+		buf_free(&out);
+	}
+	batch_free(b);
+}
+
+static void test_names_that_do_not_meet_are_served_whole(void **unused)
+{
+	(void)unused;
+	/* a family without samples is left out, so it takes no names */
+	expect_same("h_sum 1\n# TYPE h histogram\n",
+		    "# HELP h_sum \n# TYPE h_sum untyped\nh_sum 1\n");
+	expect_same("s_count 1\n# TYPE s summary\n",
+		    "# HELP s_count \n# TYPE s_count untyped\ns_count 1\n");
+	expect_served_whole(
+	    "# TYPE s summary\ns_sum 1\ns_count 1\ns_bucket 1\n# TYPE s_sum gauge\n");
+	expect_served_whole("# TYPE x_total gauge\nx_total 1\nx 1\n");
+	expect_served_whole("# TYPE x counter\nx 1\nx_sum 1\nx_total_total 1\n");
+	expect_served_whole("# TYPE h histogram\nh_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 1\n"
+			    "h_total 1\nh_bucket_sum 1\n# TYPE h_created counter\nh_created 1\n");
+	expect_served_whole("# TYPE _total counter\n_total 1\n");
+}
 
 static void test_bad_input_is_refused_with_line_column_and_reason(void **unused)
 {
@@ -428,7 +499,8 @@ static const struct leak_case leak_cases[] = {
 	{ "# TYPE s summary\ns{k=\"s3cr3t\"} 1\n", 2, 1 },
 	{ "# TYPE s summary\ns_sum{k=\"s3cr3t\"} 1\ns_count{k=\"s3cr3t\"} -7331\n", 2, 0 },
 	{ "# TYPE s summary\ns{quantile=\"0.7331\"} 1\ns{quantile=\"0.73310\"} 2\n", 3, 3 },
-	{ "s3cr3t_sum 1\n# TYPE s3cr3t summary\n", 2, 0 },
+	{ "s3cr3t_sum 1\n# TYPE s3cr3t summary\ns3cr3t_count 1\n", 3, 0 },
+	{ "x_total 7331\n# TYPE x counter\nx 7331\n", 3, 0 },
 	/* whole lines */
 	{ "s3cr3t 1\r\n", 1, 9 },
 	{ "s3cr3t{a=\"\xff\"} 1\n", 1, 11 },
@@ -631,6 +703,8 @@ int main(void)
 		cmocka_unit_test(test_family_without_samples_is_left_out),
 		cmocka_unit_test(test_suffixed_names_without_a_histogram_type_are_plain_families),
 		cmocka_unit_test(test_bad_input_is_refused_with_line_column_and_reason),
+		cmocka_unit_test(test_families_exposing_one_name_are_refused_naming_both),
+		cmocka_unit_test(test_names_that_do_not_meet_are_served_whole),
 		cmocka_unit_test(test_errors_never_echo_the_input),
 		cmocka_unit_test(test_batch_refusals_through_the_parser_name_no_input),
 		cmocka_unit_test(test_family_lines_are_reported_in_batch_order),

@@ -400,12 +400,18 @@ static void test_families_whose_samples_would_clash_are_duplicates(void **state)
 	add1(b[1], NULL, NULL, 3);
 	family(b[1], "h_total", "No clash.", METRIC_GAUGE);
 	add1(b[1], NULL, NULL, 4);
+	/* a counter without _total has its samples named c_total in OpenMetrics */
+	family(b[0], "c", "C.", METRIC_COUNTER);
+	add1(b[0], NULL, NULL, 5);
+	family(b[1], "c_total", "Clashes with c's OpenMetrics samples.", METRIC_GAUGE);
+	add1(b[1], NULL, NULL, 6);
 	for (int d = 0; d < 2; d++) {
 		char *out = render_batches(b, 2, d ? RENDER_OPENMETRICS : RENDER_PROMETHEUS_TEXT,
 					   &res);
-		assert_int_equal(res.duplicate_families, 2);
+		assert_int_equal(res.duplicate_families, 3);
 		assert_null(strstr(out, "h_sum 2"));
 		assert_null(strstr(out, "\nx 3"));
+		assert_null(strstr(out, " 6\n"));
 		assert_contains(out, "\nh_total 4\n");
 		free(out);
 	}

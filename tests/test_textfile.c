@@ -145,9 +145,57 @@ static void test_histogram_name_clash_across_files_is_refused(void **unused)
 	write_file(dir, "b.prom", "h_count 5\n");
 	open_textfile(&r, dir);
 	assert_int_equal(run_cycle(&r, &dump), 0);
-	assert_non_null(strstr(r.err, "b.prom:1: this family's name is a sample name (_bucket, "
-				      "_sum, _count) of the histogram family in a.prom (line 1)"));
+	assert_non_null(strstr(r.err, "b.prom:1: this family would expose a name (a counter's is with and without "
+				      "_total, a histogram's with _bucket, _sum and _count, a summary's with "
+				      "_sum and _count) that is also exposed by the family in a.prom (line 1)"));
 	assert_null(strstr(r.err, "h_count"));
+	free(dump);
+	run_close(&r);
+	remove_tree(dir);
+}
+
+/* A file whose own families would expose one name (x next to x_total) is that
+ * file's error: named with its line and the lines of both families, nothing of its content. */
+static void test_x_next_to_x_total_in_one_file_is_that_files_error(void **unused)
+{
+	char *dir = make_tree();
+	struct run r;
+	char *dump;
+	(void)unused;
+	write_file(dir, "a.prom", "x NaN\n# TYPE x_total counter\nx_total{pw=\"hunter2\"} 5e-3\n");
+	write_file(dir, "b.prom", "y 1\n");
+	open_textfile(&r, dir);
+	assert_int_equal(run_cycle(&r, &dump), 0);
+	assert_non_null(strstr(r.err, "a.prom:3: the family that starts at line 1 and the one "
+				      "that starts at line 2 would both expose one name"));
+	assert_null(strstr(r.err, "hunter2"));
+	assert_null(strstr(r.err, "5e-3"));
+	assert_null(strstr(dump, "x_total"));
+	assert_null(strstr(dump, "x NaN"));
+	assert_true(strncmp(dump, "y 1\n", 4) == 0);
+	assert_non_null(strstr(dump, "node_textfile_scrape_error 1\n"));
+	free(dump);
+	run_close(&r);
+	remove_tree(dir);
+}
+
+static void test_x_and_x_total_in_two_files_refuse_the_later_file(void **unused)
+{
+	char *dir = make_tree();
+	struct run r;
+	char *dump;
+	(void)unused;
+	write_file(dir, "a.prom", "x 1\n");
+	write_file(dir, "b.prom", "# TYPE x_total counter\nx_total 2\n");
+	open_textfile(&r, dir);
+	assert_int_equal(run_cycle(&r, &dump), 0);
+	assert_non_null(strstr(r.err, "b.prom:1: this family would expose a name (a counter's is with and without "
+				      "_total, a histogram's with _bucket, _sum and _count, a summary's with "
+				      "_sum and _count) that is also exposed by the family in a.prom (line 1)"));
+	assert_null(strstr(r.err, "x_total"));
+	assert_true(strncmp(dump, "x 1\n", 4) == 0);
+	assert_null(strstr(dump, "x_total"));
+	assert_non_null(strstr(dump, "node_textfile_scrape_error 1\n"));
 	free(dump);
 	run_close(&r);
 	remove_tree(dir);
@@ -169,8 +217,9 @@ static void test_summary_name_clash_and_other_quantiles_are_refused(void **unuse
 		   "s_sum{k=\"d\"} 3\ns_count{k=\"d\"} 4\n");
 	open_textfile(&r, dir);
 	assert_int_equal(run_cycle(&r, &dump), 0);
-	assert_non_null(strstr(r.err, "b.prom:1: this family's name is a sample name (_sum, "
-				      "_count) of the summary family in a.prom (line 1)"));
+	assert_non_null(strstr(r.err, "b.prom:1: this family would expose a name (a counter's is with and without "
+				      "_total, a histogram's with _bucket, _sum and _count, a summary's with "
+				      "_sum and _count) that is also exposed by the family in a.prom (line 1)"));
 	assert_non_null(strstr(r.err, "c.prom:1: this family's quantiles differ from those of "
 				      "the same family in a.prom (line 1)"));
 	assert_null(strstr(r.err, "s_sum"));
@@ -290,6 +339,9 @@ int main(void)
 		cmocka_unit_test(test_bad_files_are_named_and_skipped_and_good_ones_served),
 		cmocka_unit_test(test_a_series_in_two_files_refuses_the_later_file),
 		cmocka_unit_test(test_histogram_name_clash_across_files_is_refused),
+		cmocka_unit_test(test_x_next_to_x_total_in_one_file_is_that_files_error),
+		cmocka_unit_test(test_x_and_x_total_in_two_files_refuse_the_later_file),
+
 		cmocka_unit_test(test_summary_name_clash_and_other_quantiles_are_refused),
 		cmocka_unit_test(test_missing_directory_is_an_error_and_a_fifo_does_not_hang),
 		cmocka_unit_test(test_directory_pattern_reads_every_match),

@@ -1,13 +1,17 @@
 /*
  * fuzz_promtext - libFuzzer harness: the Prometheus text parser of the textfile
- * and exec collectors (lib/promtext.c), which reads files and program output
+ * and exec collectors (format/promtext.c), which reads files and program output
  * nobody vouches for.
  *
- * Besides "no crash, no hang, no leak" it checks two properties of every input
- * the parser accepts: the batch it built passes the segment validator (what the
- * exporter will check after publishing), and the text the exporter renders from
- * it parses again to the same number of series (the textfile format and our
- * output agree).
+ * Besides "no crash, no hang, no leak" it checks, for every input the parser
+ * accepts, exactly the promise the parser makes to the rest of shmetrics:
+ *  - the batch it built passes the segment validator (what the exporter checks
+ *    after publishing);
+ *  - the renderers serve all of it, in both dialects: no family is skipped as a
+ *    duplicate (the parser refuses families whose exposed names would meet, see
+ *    metric_exposed_names) and every series is rendered;
+ *  - the text the exporter renders parses again, and renders to the very same
+ *    text (the textfile format and our output agree, byte for byte).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -31,28 +35,50 @@ static void fail(const char *what, const char *err)
 	abort();
 }
 
-/* Renders the accepted batch and parses the text again. */
-static void round_trip(const struct metrics_view *v)
+/* Renders v in dialect d; NULL when out of memory.  Every family and series
+ * must be served. */
+static char *render_whole(const struct metrics_view *v, enum render_dialect d, size_t *len)
 {
 	struct render_source src = { .collector = "fuzz", .view = v };
 	struct render_result res;
-	struct metrics_view again;
 	struct buf out;
-	char err[256];
 
 	buf_init(&out);
-	if (render_text(&out, RENDER_PROMETHEUS_TEXT, &src, 1, &res) == 0 && !buf_failed(&out)) {
-		size_t len;
-		char *text = buf_steal(&out, &len);
-		batch_reset(batch_b);
-		if (promtext_parse(batch_b, text, len, err, sizeof err) < 0)
-			fail("our own rendering does not parse", err);
-		batch_view(batch_b, &again);
-		if (again.hdr.n_series != v->hdr.n_series)
-			fail("the round trip changed the number of series", "");
-		free(text);
+	if (render_text(&out, d, &src, 1, &res) != 0 || buf_failed(&out)) {
+		buf_free(&out);
+		return NULL;
 	}
-	buf_free(&out);
+	if (res.duplicate_families != 0)
+		fail("an accepted text has a family the renderer skips as a duplicate",
+		     res.dup_family);
+	if (res.series != v->hdr.n_series)
+		fail("the renderer did not serve every series", "");
+	return buf_steal(&out, len);
+}
+
+/* Renders the accepted batch, parses the text again and renders that. */
+static void round_trip(const struct metrics_view *v)
+{
+	struct metrics_view again;
+	char err[256];
+	size_t len, len2, om_len;
+	char *om = render_whole(v, RENDER_OPENMETRICS, &om_len);
+	char *text = render_whole(v, RENDER_PROMETHEUS_TEXT, &len);
+
+	free(om);
+	if (text == NULL)
+		return;
+	batch_reset(batch_b);
+	if (promtext_parse(batch_b, text, len, err, sizeof err) < 0)
+		fail("our own rendering does not parse", err);
+	batch_view(batch_b, &again);
+	if (again.hdr.n_series != v->hdr.n_series)
+		fail("the round trip changed the number of series", "");
+	char *text2 = render_whole(&again, RENDER_PROMETHEUS_TEXT, &len2);
+	if (text2 != NULL && (len2 != len || memcmp(text, text2, len) != 0))
+		fail("the round trip changed the rendered text", "");
+	free(text2);
+	free(text);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -9,8 +9,15 @@
 #            are merged (minimised) into tests/fuzz/corpus/TARGET.
 #
 # Every file under tests/fuzz/crashes/TARGET/ is replayed first: these are the
-# reproducers of bugs found earlier, kept so that they stay fixed.  A new crash,
-# leak or timeout fails the run and its input is copied there.
+# reproducers of bugs found earlier, kept so that they stay fixed; replaying them
+# is what guards against regressions.  When exploring then finds a crash, leak,
+# out-of-memory or timeout, the input libFuzzer saved is replayed alone: if it
+# fails again it is copied there and the run fails (fix the bug, add a unit test,
+# keep the input); a timeout that does not come back alone is reported (the
+# machine was busy) without failing, and any other failure that does not come
+# back alone fails the run as a harness that keeps state between inputs.
+# Long runs merge their new inputs into the corpus; a corpus of more than
+# FUZZ_CORPUS_MAX (1000) files is then minimised (-merge into an empty one).
 # Without clang's libFuzzer the run is skipped with a message (exit 0).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -21,6 +28,8 @@ case "${1:-}" in
 --long) mode=long; shift ;;
 esac
 secs=${FUZZ_SECONDS:-$([ $mode = long ] && echo 600 || echo 8)}
+corpus_max=${FUZZ_CORPUS_MAX:-1000}
+limits=(-timeout=10 -rss_limit_mb=2048)
 all_targets=()
 for f in tests/fuzz/fuzz_*.c; do
 	t=$(basename "$f" .c)
@@ -77,16 +86,72 @@ replay() {
 	local dir=tests/fuzz/crashes/$1
 	compgen -G "$dir/*" >/dev/null || return 0
 	echo "--- replaying $(ls "$dir" | wc -l) reproducers of $1"
-	"$FB/fuzz_$1" -runs=0 "$dir"/* >"$work/$1.replay" 2>&1 || {
+	"$FB/fuzz_$1" "${limits[@]}" -runs=0 "$dir"/* >"$work/$1.replay" 2>&1 || {
 		tail -n 30 "$work/$1.replay"
 		return 1
 	}
 }
 
+# keep_failure TARGET: replays alone each input libFuzzer saved for the
+# failure; the ones that fail again are kept under tests/fuzz/crashes/TARGET/.
+# Returns 0 only when the failure was a timeout that did not come back.
+keep_failure() {
+	local t=$1 art name kind kept=0 gone=0 hard=0
+	mkdir -p "tests/fuzz/crashes/$t" "$FB/unreproduced/$t"
+	for art in "$work/$t.crash"/*; do
+		[ -f "$art" ] || continue
+		name=$(basename "$art")
+		kind=${name%%-*} # crash, leak, oom, timeout, slow-unit
+		if "$FB/fuzz_$t" "${limits[@]}" -runs=0 "$art" >"$work/$t.again" 2>&1; then
+			cp "$art" "$FB/unreproduced/$t/"
+			echo "  $name: passes when replayed alone (kept in $FB/unreproduced/$t/)"
+			gone=$((gone + 1))
+			case $kind in timeout | slow) ;; *) hard=$((hard + 1)) ;; esac
+		else
+			cp "$art" "tests/fuzz/crashes/$t/"
+			echo "  $name: fails again when replayed alone; kept as tests/fuzz/crashes/$t/$name"
+			kept=$((kept + 1))
+		fi
+	done
+	if [ $kept -gt 0 ]; then
+		echo "FAIL: fuzz_$t: fix the bug, add a unit test; the input stays as the reproducer"
+		return 1
+	fi
+	if [ $gone -eq 0 ]; then
+		echo "FAIL: fuzz_$t failed without saving an input (see the log above)"
+		return 1
+	fi
+	if [ $hard -eq 0 ]; then
+		echo "WARN: fuzz_$t: a timeout that does not come back alone (a busy machine); not a failure"
+		return 0
+	fi
+	echo "FAIL: fuzz_$t: the failure does not come back from its input alone; the harness" \
+		"keeps state between inputs or depends on timing: fix the harness"
+	return 1
+}
+
+# merge_corpus TARGET: adds the new inputs that bring coverage; minimises a
+# corpus that has grown past corpus_max files.
+merge_corpus() {
+	local t=$1 corpus=tests/fuzz/corpus/$1 min=$work/$1.min
+	"$FB/fuzz_$t" -merge=1 "$corpus" "$work/$t.new" >"$work/$t.merge" 2>&1 ||
+		tail -n 5 "$work/$t.merge"
+	[ "$(find "$corpus" -type f | wc -l)" -gt "$corpus_max" ] || return 0
+	mkdir -p "$min"
+	if "$FB/fuzz_$t" -merge=1 "$min" "$corpus" >"$work/$t.min.log" 2>&1 &&
+		[ -n "$(ls -A "$min")" ]; then
+		echo "  corpus minimised: $(find "$corpus" -type f | wc -l) -> $(ls "$min" | wc -l) inputs"
+		find "$corpus" -type f -delete
+		cp "$min"/* "$corpus"/
+	else
+		tail -n 5 "$work/$t.min.log"
+	fi
+}
+
 fuzz() {
 	local t=$1 corpus=tests/fuzz/corpus/$1 out=$work/$1.new log=$work/$1.log
 	mkdir -p "$out" "$corpus" "$work/$t.crash"
-	"$FB/fuzz_$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+	"$FB/fuzz_$t" -max_total_time="$secs" "${limits[@]}" -print_final_stats=1 \
 		-artifact_prefix="$work/$t.crash/" "$out" "$corpus" >"$log" 2>&1 &
 	local pid=$!
 	wait $pid
@@ -99,24 +164,25 @@ fuzz() {
 	echo
 	if [ $rc -ne 0 ]; then
 		tail -n 40 "$log"
-		mkdir -p "tests/fuzz/crashes/$t"
-		cp "$work/$t.crash"/* "tests/fuzz/crashes/$t/" 2>/dev/null
-		echo "FAIL: fuzz_$t (input kept under tests/fuzz/crashes/$t/)"
-		return 1
+		keep_failure "$t" || return 1
 	fi
-	if [ $mode = long ]; then
-		"$FB/fuzz_$t" -merge=1 "$corpus" "$out" >"$work/$t.merge" 2>&1 ||
-			tail -n 5 "$work/$t.merge"
-	fi
+	[ $mode = long ] && merge_corpus "$t"
+	return 0
 }
 
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-build || { echo "FAIL: building the fuzz harnesses"; exit 1; }
-rc=0
-for t in "${targets[@]}"; do
-	echo "=== fuzz_$t: $secs s"
-	replay "$t" || rc=1
-	fuzz "$t" || rc=1
-done
-exit $rc
+main() {
+	local rc=0 t
+	work=$(mktemp -d)
+	trap 'rm -rf "$work"' EXIT
+	build || { echo "FAIL: building the fuzz harnesses"; return 1; }
+	for t in "${targets[@]}"; do
+		echo "=== fuzz_$t: $secs s"
+		replay "$t" || rc=1
+		fuzz "$t" || rc=1
+	done
+	return $rc
+}
+
+# One line, read whole before it runs: editing this file during a long run
+# cannot change what the run does next.
+main; exit $?
