@@ -1,6 +1,7 @@
 /*
  * segdir_fixture.h - a private segment directory for a test: BASE is a fresh
- * directory under /tmp, the instance "t".  Header-only, for the test binaries.
+ * directory under /tmp (or a parent of the test's choosing), the instance "t".
+ * Header-only, for the test binaries.
  */
 #ifndef SHMETRICS_TESTS_SEGDIR_FIXTURE_H
 #define SHMETRICS_TESTS_SEGDIR_FIXTURE_H
@@ -24,11 +25,11 @@ struct segdir_fixture {
 };
 
 /* 0, or -1 with the reason on stderr. */
-static inline int segdir_fixture_make(struct segdir_fixture *f)
+static inline int segdir_fixture_make_under(struct segdir_fixture *f, const char *parent)
 {
 	char err[PATH_MAX + 400];
 
-	snprintf(f->base, sizeof f->base, "/tmp/shmetrics-test-XXXXXX");
+	snprintf(f->base, sizeof f->base, "%s/shmetrics-test-XXXXXX", parent);
 	if (mkdtemp(f->base) == NULL) {
 		perror("mkdtemp");
 		return -1;
@@ -39,6 +40,11 @@ static inline int segdir_fixture_make(struct segdir_fixture *f)
 		return -1;
 	}
 	return 0;
+}
+
+static inline int segdir_fixture_make(struct segdir_fixture *f)
+{
+	return segdir_fixture_make_under(f, "/tmp");
 }
 
 /* Removes every file of the instance directory, it and the base. */
