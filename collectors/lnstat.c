@@ -22,38 +22,9 @@
 #define LNSTAT_COLUMNS_MAX 64
 #define LNSTAT_NAME_MAX    128
 
-struct lnstat_state {
-	char dir[PATH_MAX];
-	struct dirents files;
-	char *buf;
-	size_t cap;
-	struct seriesbuf series;
-};
-
-static void lnstat_fini(void *state)
-{
-	struct lnstat_state *s = state;
-	if (!s)
-		return;
-	dirents_free(&s->files);
-	free(s->buf);
-	seriesbuf_free(&s->series);
-	free(s);
-}
-
 static int lnstat_init(void **state, const struct collector_env *env, char *err, size_t errlen)
 {
-	struct lnstat_state *s = calloc(1, sizeof *s);
-	if (!s)
-		return -ENOMEM;
-	if (path_fmt(s->dir, sizeof s->dir, "%s/net/stat", env->procfs) != 0) {
-		snprintf(err, errlen, "path %s/net/stat is too long", env->procfs);
-		free(s);
-		return -ENAMETOOLONG;
-	}
-	seriesbuf_init(&s->series);
-	*state = s;
-	return 0;
+	return seriesbuf_dir_new(state, env->procfs, "net/stat", err, errlen);
 }
 
 /* One row of values: the series of cpu for each column. */
@@ -76,7 +47,7 @@ static int lnstat_row(struct seriesbuf *sb, const char *file, char (*metric)[LNS
 	return 0;
 }
 
-static int lnstat_file(struct lnstat_state *s, const char *file)
+static int lnstat_file(struct seriesbuf_dir *s, const char *file)
 {
 	char path[PATH_MAX], metric[LNSTAT_COLUMNS_MAX][LNSTAT_NAME_MAX];
 	if (path_fmt(path, sizeof path, "%s/%s", s->dir, file) != 0)
@@ -99,26 +70,11 @@ static int lnstat_file(struct lnstat_state *s, const char *file)
 
 static int lnstat_collect(void *state, struct batch *b, char *err, size_t errlen)
 {
-	struct lnstat_state *s = state;
-	int rc = dirents_read(&s->files, s->dir, NULL);
-	if (rc == -ENOENT)
-		return 0;
-	if (rc) {
-		snprintf(err, errlen, "listing %s: %s", s->dir, strerror(-rc));
-		return rc;
-	}
-	seriesbuf_reset(&s->series);
-	for (size_t i = 0; rc == 0 && i < s->files.n; i++)
-		rc = lnstat_file(s, dirents_name(&s->files, i));
-	if (rc) {
-		snprintf(err, errlen, "out of memory reading %s", s->dir);
-		return rc;
-	}
-	return seriesbuf_emit(&s->series, b, err, errlen);
+	return seriesbuf_dir_collect(state, NULL, lnstat_file, b, err, errlen);
 }
 
 const struct collector_ops collector_lnstat_ops = {
 	.init = lnstat_init,
 	.collect = lnstat_collect,
-	.fini = lnstat_fini,
+	.fini = seriesbuf_dir_free,
 };

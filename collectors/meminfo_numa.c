@@ -22,38 +22,9 @@
 
 #define NUMA_NAME_MAX 160
 
-struct numa_state {
-	char dir[PATH_MAX];
-	struct dirents nodes;
-	char *buf;
-	size_t cap;
-	struct seriesbuf series;
-};
-
-static void numa_fini(void *state)
-{
-	struct numa_state *s = state;
-	if (!s)
-		return;
-	dirents_free(&s->nodes);
-	free(s->buf);
-	seriesbuf_free(&s->series);
-	free(s);
-}
-
 static int numa_init(void **state, const struct collector_env *env, char *err, size_t errlen)
 {
-	struct numa_state *s = calloc(1, sizeof *s);
-	if (!s)
-		return -ENOMEM;
-	if (path_fmt(s->dir, sizeof s->dir, "%s/devices/system/node", env->sysfs) != 0) {
-		snprintf(err, errlen, "path %s/devices/system/node is too long", env->sysfs);
-		free(s);
-		return -ENAMETOOLONG;
-	}
-	seriesbuf_init(&s->series);
-	*state = s;
-	return 0;
+	return seriesbuf_dir_new(state, env->sysfs, "devices/system/node", err, errlen);
 }
 
 /* "node<digits>" */
@@ -123,7 +94,7 @@ static int numastat_line(struct seriesbuf *sb, const char *node, struct scan lin
 	return seriesbuf_add(sb, name, help, METRIC_COUNTER, names, values, 1, v);
 }
 
-static int numa_file(struct numa_state *s, const char *node, const char *file)
+static int numa_file(struct seriesbuf_dir *s, const char *node, const char *file)
 {
 	char path[PATH_MAX];
 	if (path_fmt(path, sizeof path, "%s/%s/%s", s->dir, node, file) != 0)
@@ -139,31 +110,20 @@ static int numa_file(struct numa_state *s, const char *node, const char *file)
 	return rc;
 }
 
+static int numa_node(struct seriesbuf_dir *s, const char *node)
+{
+	int rc = numa_file(s, node, "meminfo");
+
+	return rc == 0 ? numa_file(s, node, "numastat") : rc;
+}
+
 static int numa_collect(void *state, struct batch *b, char *err, size_t errlen)
 {
-	struct numa_state *s = state;
-	int rc = dirents_read(&s->nodes, s->dir, is_node);
-	if (rc == -ENOENT)
-		return 0;
-	if (rc) {
-		snprintf(err, errlen, "listing %s: %s", s->dir, strerror(-rc));
-		return rc;
-	}
-	seriesbuf_reset(&s->series);
-	for (size_t i = 0; rc == 0 && i < s->nodes.n; i++) {
-		rc = numa_file(s, dirents_name(&s->nodes, i), "meminfo");
-		if (rc == 0)
-			rc = numa_file(s, dirents_name(&s->nodes, i), "numastat");
-	}
-	if (rc) {
-		snprintf(err, errlen, "out of memory reading %s", s->dir);
-		return rc;
-	}
-	return seriesbuf_emit(&s->series, b, err, errlen);
+	return seriesbuf_dir_collect(state, is_node, numa_node, b, err, errlen);
 }
 
 const struct collector_ops collector_meminfo_numa_ops = {
 	.init = numa_init,
 	.collect = numa_collect,
-	.fini = numa_fini,
+	.fini = seriesbuf_dir_free,
 };

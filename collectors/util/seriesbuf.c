@@ -156,3 +156,54 @@ int seriesbuf_emit(struct seriesbuf *s, struct batch *b, char *err, size_t errle
 	}
 	return rc;
 }
+
+int seriesbuf_dir_new(void **state, const char *root, const char *sub, char *err,
+		      size_t errlen)
+{
+	struct seriesbuf_dir *s = calloc(1, sizeof *s);
+
+	if (s == NULL)
+		return -ENOMEM;
+	if (path_fmt(s->dir, sizeof s->dir, "%s/%s", root, sub) != 0) {
+		snprintf(err, errlen, "path %s/%s is too long", root, sub);
+		free(s);
+		return -ENAMETOOLONG;
+	}
+	seriesbuf_init(&s->series);
+	*state = s;
+	return 0;
+}
+
+void seriesbuf_dir_free(void *state)
+{
+	struct seriesbuf_dir *s = state;
+
+	if (s == NULL)
+		return;
+	dirents_free(&s->entries);
+	free(s->buf);
+	seriesbuf_free(&s->series);
+	free(s);
+}
+
+int seriesbuf_dir_collect(struct seriesbuf_dir *s, bool (*keep)(const char *name),
+			  int (*read_entry)(struct seriesbuf_dir *s, const char *name),
+			  struct batch *b, char *err, size_t errlen)
+{
+	int rc = dirents_read(&s->entries, s->dir, keep);
+
+	if (rc == -ENOENT)
+		return 0;
+	if (rc) {
+		snprintf(err, errlen, "listing %s: %s", s->dir, strerror(-rc));
+		return rc;
+	}
+	seriesbuf_reset(&s->series);
+	for (size_t i = 0; rc == 0 && i < s->entries.n; i++)
+		rc = read_entry(s, dirents_name(&s->entries, i));
+	if (rc) {
+		snprintf(err, errlen, "out of memory reading %s", s->dir);
+		return rc;
+	}
+	return seriesbuf_emit(&s->series, b, err, errlen);
+}

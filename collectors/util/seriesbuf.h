@@ -12,8 +12,11 @@
 #ifndef SHMETRICS_SERIESBUF_H
 #define SHMETRICS_SERIESBUF_H
 
+#include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 
+#include "dirents.h"
 #include "metrics.h"
 
 #define SERIESBUF_LABELS 4
@@ -48,5 +51,32 @@ int seriesbuf_add(struct seriesbuf *s, const char *name, const char *help, enum 
  * a full batch with its message in err.
  */
 int seriesbuf_emit(struct seriesbuf *s, struct batch *b, char *err, size_t errlen);
+
+/*
+ * The state of a collector that reads one directory's entries into a seriesbuf
+ * each cycle (lnstat: the files of PROCFS/net/stat, meminfo_numa: SYSFS/.../node<N>/),
+ * with a buffer for the file being read.
+ */
+struct seriesbuf_dir {
+	char dir[PATH_MAX];
+	struct dirents entries;
+	char *buf;
+	size_t cap;
+	struct seriesbuf series;
+};
+
+/* *state gets a new seriesbuf_dir of root/sub; 0, or -errno with err filled. */
+int seriesbuf_dir_new(void **state, const char *root, const char *sub, char *err,
+		      size_t errlen);
+void seriesbuf_dir_free(void *state);
+
+/*
+ * One cycle: lists the directory (entries that keep accepts; a missing
+ * directory publishes nothing), calls read_entry for each name (0 or -ENOMEM)
+ * and publishes the series gathered.
+ */
+int seriesbuf_dir_collect(struct seriesbuf_dir *s, bool (*keep)(const char *name),
+			  int (*read_entry)(struct seriesbuf_dir *s, const char *name),
+			  struct batch *b, char *err, size_t errlen);
 
 #endif
