@@ -42,6 +42,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "cgname.h"
 #include "collector.h"
 #include "settings.h"
@@ -314,21 +315,6 @@ struct cg_state {
 
 /* ---- small helpers ---- */
 
-static int grow(void **p, size_t *cap, size_t want, size_t size)
-{
-	if (want <= *cap)
-		return 0;
-	size_t n = *cap ? *cap : 64;
-	while (n < want)
-		n *= 2;
-	void *np = realloc(*p, n * size);
-	if (!np)
-		return -ENOMEM;
-	*p = np;
-	*cap = n;
-	return 0;
-}
-
 /* Opens name under dirfd without following a last symlink and without waiting
  * on a FIFO, and reads it whole into s->buf.  The length, or -errno. */
 static long read_at(struct cg_state *s, int dirfd, const char *name)
@@ -525,7 +511,7 @@ static struct cg_io *io_entry(struct cg_state *s, struct cg_data *d, uint32_t ma
 		if (s->io[i].major == major && s->io[i].minor == minor)
 			return &s->io[i];
 	/* Entries of one cgroup are contiguous: it is read whole before the next. */
-	if (grow((void **)&s->io, &s->cap_io, s->n_io + 1, sizeof *s->io) < 0)
+	if (array_reserve(&s->io, &s->cap_io, s->n_io + 1, sizeof *s->io) < 0)
 		return NULL;
 	if (d->io_n == 0)
 		d->io_first = (uint32_t)s->n_io;
@@ -884,7 +870,7 @@ static int64_t node_take(struct cg_state *s, size_t len, uint16_t depth)
 		s->walk_truncated = true;
 		return -ENOSPC;
 	}
-	if (grow((void **)&s->nodes, &s->cap_nodes, s->n_nodes + 1, sizeof *s->nodes) < 0)
+	if (array_reserve(&s->nodes, &s->cap_nodes, s->n_nodes + 1, sizeof *s->nodes) < 0)
 		return -ENOMEM;
 	s->nodes[s->n_nodes] = (struct cg_node){ (uint32_t)s->arena_len, (uint32_t)len, depth, 0 };
 	s->arena_len += len + 1;
@@ -1021,7 +1007,7 @@ static int cand_cmp(const void *a, const void *b)
 static int choose(struct cg_state *s)
 {
 	s->n_cands = 0;
-	if (grow((void **)&s->cands, &s->cap_cands, s->n_nodes, sizeof *s->cands) < 0)
+	if (array_reserve(&s->cands, &s->cap_cands, s->n_nodes, sizeof *s->cands) < 0)
 		return -ENOMEM;
 	for (size_t i = 0; i < s->n_nodes; i++) {
 		const struct cg_node *n = &s->nodes[i];
@@ -1043,8 +1029,8 @@ static int read_chosen(struct cg_state *s)
 	s->n_data = 0;
 	s->n_io = 0;
 	s->n_devs = 0;
-	if (grow((void **)&s->data, &s->cap_data, n, sizeof *s->data) < 0 ||
-	    grow((void **)&s->order, &s->cap_order, n, sizeof *s->order) < 0)
+	if (array_reserve(&s->data, &s->cap_data, n, sizeof *s->data) < 0 ||
+	    array_reserve(&s->order, &s->cap_order, n, sizeof *s->order) < 0)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		const struct cg_cand *c = &s->cands[i];

@@ -48,6 +48,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "collector.h"
 #include "settings.h"
 #include "dirents.h"
@@ -182,21 +183,6 @@ static uint32_t name_hash(const char *s)
 	return h;
 }
 
-static int grow(void **p, size_t *cap, size_t want, size_t size)
-{
-	if (want <= *cap)
-		return 0;
-	size_t n = *cap ? *cap : 256;
-	while (n < want)
-		n *= 2;
-	void *np = realloc(*p, n * size);
-	if (!np)
-		return -ENOMEM;
-	*p = np;
-	*cap = n;
-	return 0;
-}
-
 /* Rebuilds the hash for the groups there are (it is kept at most half full). */
 static int rehash(struct top_state *s)
 {
@@ -229,7 +215,7 @@ static int64_t group_find(struct top_state *s, const char *name)
 	for (; s->hash[i]; i = (i + 1) & (s->hash_cap - 1))
 		if (strcmp(s->groups[s->hash[i] - 1].name, name) == 0)
 			return (int64_t)s->hash[i] - 1;
-	if (grow((void **)&s->groups, &s->cap_groups, s->n_groups + 1, sizeof *s->groups) < 0)
+	if (array_reserve(&s->groups, &s->cap_groups, s->n_groups + 1, sizeof *s->groups) < 0)
 		return -ENOMEM;
 	struct group *g = &s->groups[s->n_groups];
 	memset(g, 0, sizeof *g);
@@ -465,7 +451,7 @@ static int groups_end(struct top_state *s)
 {
 	size_t n = 0;
 
-	if (grow((void **)&s->remap, &s->cap_remap, s->n_groups, sizeof *s->remap) < 0)
+	if (array_reserve(&s->remap, &s->cap_remap, s->n_groups, sizeof *s->remap) < 0)
 		return -ENOMEM;
 	for (size_t i = 0; i < s->n_groups; i++) {
 		s->remap[i] = (uint32_t)n;
@@ -737,7 +723,7 @@ static int top_collect(void *state, struct batch *b, char *err, size_t errlen)
 	if (rc == 0)
 		rc = groups_end(s);
 	if (rc == 0)
-		rc = grow((void **)&s->rank, &s->cap_rank, s->n_groups, sizeof *s->rank);
+		rc = array_reserve(&s->rank, &s->cap_rank, s->n_groups, sizeof *s->rank);
 	if (rc) {
 		snprintf(err, errlen, "out of memory");
 		return rc;

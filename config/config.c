@@ -5,30 +5,18 @@
  */
 #include "config_internal.h"
 
+#include "array.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Grows *arr (of size elem, *cap slots) to hold one more than n.  0 or -ENOMEM. */
-static int grow(void **arr, size_t *cap, size_t n, size_t elem)
-{
-	if (n < *cap)
-		return 0;
-	size_t ncap = *cap ? *cap * 2 : 8;
-	void *p = realloc(*arr, ncap * elem);
-	if (!p)
-		return -ENOMEM;
-	*arr = p;
-	*cap = ncap;
-	return 0;
-}
-
 struct collector_config *config_add_collector(struct shm_config *c, bool *full)
 {
 	*full = c->n_collectors >= CONFIG_MAX_COLLECTORS;
-	if (*full || grow((void **)&c->collectors, &c->cap_collectors, c->n_collectors,
-			  sizeof *c->collectors) < 0)
+	if (*full || array_reserve(&c->collectors, &c->cap_collectors, c->n_collectors + 1,
+				   sizeof *c->collectors) < 0)
 		return NULL;
 	struct collector_config *cc = &c->collectors[c->n_collectors++];
 	memset(cc, 0, sizeof *cc);
@@ -38,7 +26,8 @@ struct collector_config *config_add_collector(struct shm_config *c, bool *full)
 struct custom_collector_config *config_add_custom(struct shm_config *c, bool *full)
 {
 	*full = c->n_custom >= CONFIG_MAX_CUSTOM;
-	if (*full || grow((void **)&c->custom, &c->cap_custom, c->n_custom, sizeof *c->custom) < 0)
+	if (*full ||
+	    array_reserve(&c->custom, &c->cap_custom, c->n_custom + 1, sizeof *c->custom) < 0)
 		return NULL;
 	struct custom_collector_config *cc = &c->custom[c->n_custom++];
 	memset(cc, 0, sizeof *cc);
@@ -306,8 +295,8 @@ int config_set_collector_option(struct shm_config *c, const char *collector, con
 		return 0;
 	}
 	char *copy = strdup(value);
-	if (!copy || (!o && grow((void **)&c->options, &c->cap_options, c->n_options,
-				 sizeof *c->options) < 0)) {
+	if (!copy || (!o && array_reserve(&c->options, &c->cap_options, c->n_options + 1,
+					  sizeof *c->options) < 0)) {
 		free(copy);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;

@@ -16,6 +16,7 @@
  * The Label messages, their strings and pointer arrays come from an arena of
  * blocks that never move, freed once the template is built.
  */
+#include "array.h"
 #include "encode.h"
 
 #include <errno.h>
@@ -127,31 +128,15 @@ static void tmpl_free(struct tmpl *t)
 	memset(t, 0, sizeof *t);
 }
 
-static int grow(void *pp, size_t *cap, size_t need, size_t elem)
-{
-	void **p = pp;
-
-	if (need <= *cap)
-		return 0;
-	size_t n = *cap ? *cap : 256;
-	while (n < need)
-		n *= 2;
-	void *np = realloc(*p, n * elem);
-	if (!np)
-		return -ENOMEM;
-	*p = np;
-	*cap = n;
-	return 0;
-}
-
 static int tmpl_reserve(struct tmpl *t)
 {
-	return grow(&t->e, &t->cap, t->n + 1, sizeof *t->e);
+	return array_reserve(&t->e, &t->cap, t->n + 1, sizeof *t->e);
 }
 
 static int family_hash_add(struct tmpl *t, uint64_t h)
 {
-	if (grow(&t->families, &t->families_cap, t->n_families + 1, sizeof *t->families) < 0)
+	if (array_reserve(&t->families, &t->families_cap, t->n_families + 1, sizeof *t->families) <
+	    0)
 		return -ENOMEM;
 	t->families[t->n_families++] = h;
 	return 0;
@@ -364,8 +349,8 @@ static int add_sample(struct builder *b, const struct expansion *x, Prometheus__
 	ts.n_labels = n;
 	ts.labels = l;
 	size_t len = prometheus__time_series__get_packed_size(&ts);
-	if (tmpl_reserve(t) < 0 || grow(&t->bytes, &t->bytes_cap, t->bytes_len + len, 1) < 0 ||
-	    len > UINT32_MAX)
+	if (tmpl_reserve(t) < 0 ||
+	    array_reserve(&t->bytes, &t->bytes_cap, t->bytes_len + len, 1) < 0 || len > UINT32_MAX)
 		return -ENOMEM;
 	unsigned char *p = t->bytes + t->bytes_len;
 	prometheus__time_series__pack(&ts, p);
@@ -545,7 +530,7 @@ static int pack_one(struct encoder *e, const struct tmpl *t, const uint32_t *whi
 
 	for (size_t k = 0; k < n; k++)
 		need += t->e[which ? which[k] : first + k].len + FRAME_MAX;
-	if (grow(&e->out, &e->out_cap, need, 1) < 0)
+	if (array_reserve(&e->out, &e->out_cap, need, 1) < 0)
 		return -ENOMEM;
 	for (size_t k = 0; k < n; k++) {
 		const struct tmpl_entry *en = &t->e[which ? which[k] : first + k];

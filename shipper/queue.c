@@ -1,6 +1,8 @@
 /* One endpoint's queue between the reader loop and the sender (queue.h). */
 #include "queue.h"
 
+#include "array.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <snappy-c.h>
@@ -211,29 +213,12 @@ static void drop_too_old_locked(struct queue *q, int64_t now)
 		drop_acked_locked(q, DROP_TOO_OLD, info.next, info.n_samples);
 }
 
-static int reserve(void *pp, size_t *cap, size_t need, size_t elem)
-{
-	void **p = pp;
-
-	if (need <= *cap)
-		return 0;
-	size_t n = *cap ? *cap : 16;
-	while (n < need)
-		n *= 2;
-	void *np = realloc(*p, n * elem);
-	if (!np)
-		return -ENOMEM;
-	*p = np;
-	*cap = n;
-	return 0;
-}
-
 /* Appends the record info describes to b. */
 static int batch_add(struct queue *q, struct queue_batch *b, const struct wal_record_info *info,
 		     char *err, size_t errlen)
 {
-	if (reserve(&b->raw, &b->raw_cap, b->raw_len + info->payload_len, 1) < 0 ||
-	    reserve(&b->lens, &b->lens_cap, b->records + 1, sizeof *b->lens) < 0) {
+	if (array_reserve(&b->raw, &b->raw_cap, b->raw_len + info->payload_len, 1) < 0 ||
+	    array_reserve(&b->lens, &b->lens_cap, b->records + 1, sizeof *b->lens) < 0) {
 		snprintf(err, errlen, "out of memory reading the queue");
 		return -ENOMEM;
 	}
@@ -353,8 +338,8 @@ static int join_payloads(struct queue_batch *b, char *err, size_t errlen)
 		total += len;
 	}
 	size_t max = snappy_max_compressed_length(total);
-	if (reserve(&b->plain, &b->plain_cap, total + 1, 1) < 0 ||
-	    reserve(&b->body, &b->body_cap, max, 1) < 0) {
+	if (array_reserve(&b->plain, &b->plain_cap, total + 1, 1) < 0 ||
+	    array_reserve(&b->body, &b->body_cap, max, 1) < 0) {
 		snprintf(err, errlen, "out of memory building a request");
 		return -ENOMEM;
 	}

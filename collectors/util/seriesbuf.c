@@ -157,8 +157,7 @@ int seriesbuf_emit(struct seriesbuf *s, struct batch *b, char *err, size_t errle
 	return rc;
 }
 
-int seriesbuf_dir_new(void **state, const char *root, const char *sub, char *err,
-		      size_t errlen)
+int seriesbuf_dir_new(void **state, const char *root, const char *sub, char *err, size_t errlen)
 {
 	struct seriesbuf_dir *s = calloc(1, sizeof *s);
 

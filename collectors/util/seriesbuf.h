@@ -66,8 +66,7 @@ struct seriesbuf_dir {
 };
 
 /* *state gets a new seriesbuf_dir of root/sub; 0, or -errno with err filled. */
-int seriesbuf_dir_new(void **state, const char *root, const char *sub, char *err,
-		      size_t errlen);
+int seriesbuf_dir_new(void **state, const char *root, const char *sub, char *err, size_t errlen);
 void seriesbuf_dir_free(void *state);
 
 /*
