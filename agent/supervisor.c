@@ -22,6 +22,7 @@
 #include "sandbox.h"
 #include "self_metrics.h"
 #include "webcheck.h"
+#include "signals.h"
 
 #define COLLECTOR_PROGRAM           "shmetrics-collector"
 #define EXPORTER_PROGRAM            "shmetrics-exporter"
@@ -95,23 +96,10 @@ static double real_s(void)
 static int signals_setup(struct supervisor *s)
 {
 	static const int handled[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
-	struct sigaction sa;
-	sigset_t block;
+	int rc = signals_for_ppoll(handled, 4, on_signal, &s->wait_mask);
 
-	sigemptyset(&block);
-	for (size_t i = 0; i < 4; i++)
-		sigaddset(&block, handled[i]);
-	if (sigprocmask(SIG_BLOCK, &block, &s->wait_mask) < 0)
-		return -errno;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigfillset(&sa.sa_mask);
-	for (size_t i = 0; i < 4; i++) {
-		sigdelset(&s->wait_mask, handled[i]);
-		sa.sa_flags = handled[i] == SIGCHLD ? SA_NOCLDSTOP : 0;
-		if (sigaction(handled[i], &sa, NULL) < 0)
-			return -errno;
-	}
+	if (rc < 0)
+		return rc;
 	signal(SIGPIPE, SIG_IGN);
 	return 0;
 }

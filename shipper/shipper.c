@@ -27,6 +27,7 @@
 #include "log.h"
 #include "self.h"
 #include "source.h"
+#include "signals.h"
 
 #define FALLBACK_INTERVAL_MS 5000u
 #define MISSING_RETRY_MS     1000u
@@ -460,23 +461,10 @@ static void loop(struct shipper *s)
 static int signals_setup(struct shipper *s)
 {
 	static const int handled[] = { SIGTERM, SIGINT };
-	struct sigaction sa;
-	sigset_t block;
+	int rc = signals_for_ppoll(handled, 2, on_signal, &s->wait_mask);
 
-	sigemptyset(&block);
-	for (size_t i = 0; i < 2; i++)
-		sigaddset(&block, handled[i]);
-	/* blocked everywhere (the sender threads inherit it) except in ppoll */
-	if (sigprocmask(SIG_BLOCK, &block, &s->wait_mask) < 0)
-		return -errno;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigfillset(&sa.sa_mask);
-	for (size_t i = 0; i < 2; i++) {
-		sigdelset(&s->wait_mask, handled[i]);
-		if (sigaction(handled[i], &sa, NULL) < 0)
-			return -errno;
-	}
+	if (rc < 0)
+		return rc;
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN); /* the agent restarts us when our settings change */
 	return 0;
