@@ -37,35 +37,7 @@ command -v dbus-daemon >/dev/null || fatal "dbus-daemon is installed (Debian pac
 /usr/bin/python3 -c 'import dbus, gi' 2>/dev/null ||
 	fatal "python3-dbus and python3-gi are installed"
 
-# A system-type bus of our own, open to everyone on it.
-cat >"$work/bus.conf" <<EOF
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>$address</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <allow own="*"/>
-    <allow send_type="method_call"/>
-    <allow send_type="method_return"/>
-    <allow send_type="error"/>
-    <allow send_type="signal"/>
-    <allow receive_type="method_call"/>
-    <allow receive_type="method_return"/>
-    <allow receive_type="error"/>
-    <allow receive_type="signal"/>
-  </policy>
-</busconfig>
-EOF
-dbus-daemon --config-file="$work/bus.conf" --nofork --nopidfile >"$work/bus.log" 2>&1 &
-bus_pid=$!
-wait_for 5 test -S "$work/bus" || fatal "the private bus listens" "$work/bus.log"
-/usr/bin/python3 tests/lib/fake_logind.py "$address" "$work/ready" >"$work/fake.log" 2>&1 &
-fake_pid=$!
-wait_for 10 test -f "$work/ready" || fatal "the fake logind owns org.freedesktop.login1" \
-	"$work/fake.log"
+start_fake_bus_service fake_logind org.freedesktop.login1
 ok "private bus and fake logind up"
 
 cat >"$work/config.json" <<EOF

@@ -149,3 +149,36 @@ promtool_clean() {
 	out=$(promtool check metrics <"$1" 2>&1)
 	[ -z "$out" ] || { echo "$out" | head -n 20; return 1; }
 }
+
+# A system-type bus of our own at $address (a unix socket at $work/bus), open to
+# everyone on it, with the fake service tests/lib/FAKE.py on it; sets bus_pid and
+# fake_pid.  Needs dbus-daemon and Debian's python3-dbus and python3-gi.
+start_fake_bus_service() { # FAKE what-it-owns
+	cat >"$work/bus.conf" <<EOF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>$address</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <allow own="*"/>
+    <allow send_type="method_call"/>
+    <allow send_type="method_return"/>
+    <allow send_type="error"/>
+    <allow send_type="signal"/>
+    <allow receive_type="method_call"/>
+    <allow receive_type="method_return"/>
+    <allow receive_type="error"/>
+    <allow receive_type="signal"/>
+  </policy>
+</busconfig>
+EOF
+	dbus-daemon --config-file="$work/bus.conf" --nofork --nopidfile >"$work/bus.log" 2>&1 &
+	bus_pid=$!
+	wait_for 5 test -S "$work/bus" || fatal "the private bus listens" "$work/bus.log"
+	/usr/bin/python3 "tests/lib/$1.py" "$address" "$work/ready" >"$work/fake.log" 2>&1 &
+	fake_pid=$!
+	wait_for 10 test -f "$work/ready" || fatal "the fake service owns $2" "$work/fake.log"
+}
