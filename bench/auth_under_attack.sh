@@ -100,5 +100,8 @@ echo
 echo "| | node_exporter $(prometheus-node-exporter --version 2>&1 | awk '/version/ { print $3; exit }') | shmetrics | ratio |"
 echo "|---|---|---|---|"
 echo "| p50 / p99 ms, no attack | $n50 / $n99 | $s50 / $s99 | |"
-echo "| p50 / p99 ms, under attack | $na50 / $na99 | $sa50 / $sa99 | $(awk -v a="$na99" -v b="$sa99" 'BEGIN { printf "%.0fx", b > 0 ? a / b : 0 }') |"
-echo "| authorised requests under attack (non-2xx) | $nreq (${nnon:-0}) | $sreq (${snon:-0}) | |"
+# (In awk, a bare "printf ... > 0" would write to a file named 0.)
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f×", a / b }'; }
+echo "| p50 / p99 ms, under attack | $na50 / $na99 | $sa50 / $sa99 | p99 $(ratio "$na99" "$sa99") lower |"
+echo "| authorised requests under attack (non-2xx) | $nreq (${nnon:-0}) | $sreq (${snon:-0}) | $(ratio "$sreq" "$nreq") |"
+
