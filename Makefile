@@ -309,7 +309,7 @@ install: all
 		$(D)$(PREFIX)/lib/pkgconfig $(D)$(PREFIX)/include
 	install -m 0755 $(USER_PROGRAMS) $(D)$(PREFIX)/bin/
 	install -m 0755 $(CHILD_PROGRAMS) $(D)$(PREFIX)/libexec/shmetrics/
-	install -m 0644 config/example.json README.md docs/*.md $(D)$(DOCDIR)/
+	install -m 0644 config/example.json README.md COMPAT.md docs/*.md $(D)$(DOCDIR)/
 	install -m 0644 docs/man/*.1 $(D)$(MANDIR)/man1/
 	@# An operator's edited configuration is never overwritten.
 	test -e $(D)$(SYSCONFDIR)/shmetrics/config.json || \
