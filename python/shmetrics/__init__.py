@@ -52,7 +52,27 @@ _MODE_ALIASES = {
 }
 
 
-class _Timer:
+class _ContextDecorator:
+    """A context manager that also decorates a function: each call of the
+    function runs inside a fresh copy (_fresh), so calls may overlap."""
+
+    __slots__ = ()
+
+    def _fresh(self):
+        raise NotImplementedError
+
+    def __call__(self, func):
+        fresh = self._fresh
+
+        @functools.wraps(func)
+        def wrapped(*args, **kwargs):
+            with fresh():
+                return func(*args, **kwargs)
+
+        return wrapped
+
+
+class _Timer(_ContextDecorator):
     """Times a block (a context manager) or every call of a function (a decorator)."""
 
     __slots__ = ("_record", "_start")
@@ -68,18 +88,11 @@ class _Timer:
     def __exit__(self, exc_type, exc, tb):
         self._record(max(_time.perf_counter() - self._start, 0.0))
 
-    def __call__(self, func):
-        record = self._record
-
-        @functools.wraps(func)
-        def timed(*args, **kwargs):
-            with _Timer(record):
-                return func(*args, **kwargs)
-
-        return timed
+    def _fresh(self):
+        return _Timer(self._record)
 
 
-class _InProgress:
+class _InProgress(_ContextDecorator):
     """Counts what is in progress in a gauge: +1 on entry, -1 on exit."""
 
     __slots__ = ("_gauge",)
@@ -94,18 +107,11 @@ class _InProgress:
     def __exit__(self, exc_type, exc, tb):
         self._gauge.dec()
 
-    def __call__(self, func):
-        gauge = self._gauge
-
-        @functools.wraps(func)
-        def tracked(*args, **kwargs):
-            with _InProgress(gauge):
-                return func(*args, **kwargs)
-
-        return tracked
+    def _fresh(self):
+        return _InProgress(self._gauge)
 
 
-class _ExceptionCounter:
+class _ExceptionCounter(_ContextDecorator):
     """Counts the exceptions of a type that leave a block or a function."""
 
     __slots__ = ("_counter", "_type")
@@ -122,15 +128,8 @@ class _ExceptionCounter:
             self._counter.inc()
         return False
 
-    def __call__(self, func):
-        counter, exc_type = self._counter, self._type
-
-        @functools.wraps(func)
-        def counted(*args, **kwargs):
-            with _ExceptionCounter(counter, exc_type):
-                return func(*args, **kwargs)
-
-        return counted
+    def _fresh(self):
+        return _ExceptionCounter(self._counter, self._type)
 
 
 # ---- series: what labels() returns ----
