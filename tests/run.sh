@@ -12,14 +12,15 @@ failed=0
 failures=()
 
 step() {
-	local name=$1
+	local name=$1 started=$SECONDS
 	shift
 	echo "=== $name"
 	if "$@"; then
-		echo "--- PASS: $name"
+		echo "--- PASS: $name ($((SECONDS - started)) s)"
 		passed=$((passed + 1))
 	else
-		echo "--- FAIL: $name"
+		echo "--- FAIL: $name ($((SECONDS - started)) s)"
+
 		failed=$((failed + 1))
 		failures+=("$name")
 	fi
