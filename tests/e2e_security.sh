@@ -39,6 +39,8 @@ cleanup() {
 	for p in "${pids[@]}" $agent_pid; do kill -KILL "$p" 2>/dev/null; done
 	pkill -KILL -f "instance=$inst( |$)" 2>/dev/null
 	pkill -KILL -f "^sleep $stray$" 2>/dev/null
+	# Whatever the test's users still run (their user ids may be reused).
+	for u in "$svc" "$evil"; do id -u "$u" >/dev/null 2>&1 && pkill -KILL -u "$u"; done
 	userdel "$svc" 2>/dev/null
 	userdel "$evil" 2>/dev/null
 	groupdel "$appgrp" 2>/dev/null
@@ -47,7 +49,10 @@ cleanup() {
 svc_uid=none
 trap cleanup EXIT
 
-as_evil() { setpriv --reuid="$evil" --regid="$evil" --init-groups "$@"; }
+# In the background, "${evil_cmd[@]}" CMD &: $! is then CMD itself (setpriv execs
+# it), where a function run with & would leave $! to a subshell and CMD orphaned.
+evil_cmd=(setpriv --reuid="$evil" --regid="$evil" --init-groups)
+as_evil() { "${evil_cmd[@]}" "$@"; }
 strays() { pgrep -c -f "^sleep $stray$" || true; }
 
 groupadd --system "$appgrp" || fatal "groupadd $appgrp"
@@ -121,8 +126,8 @@ check "a squatted /tmp fallback is refused at once with the reason (exit $rc)" \
 
 # ---- 2. forging: a valid segment of evil's own, at ext's old name ----
 as_evil rm -f "/dev/shm/shmetrics.$inst.ext"
-as_evil "$HELPERS/invariant_writer" --segments.directory="/tmp/shmevil$$" --instance=x \
-	--collector=ext --create --pause-us=1000000 >/dev/null 2>&1 &
+"${evil_cmd[@]}" "$HELPERS/invariant_writer" --segments.directory="/tmp/shmevil$$" \
+	--instance=x --collector=ext --create --pause-us=1000000 >/dev/null 2>&1 &
 pids+=($!)
 wait_for 5 test -e "/tmp/shmevil$$/x/ext.seg"
 as_evil cp "/tmp/shmevil$$/x/ext.seg" "/dev/shm/shmetrics.$inst.ext"
@@ -140,7 +145,7 @@ rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$(exporter_pid)/status"; }
 wait_for 10 served_line 'shmetrics_collector_up{collector="cpu"} 1'
 scrape >/dev/null
 before=$(rss_kb)
-as_evil "$HELPERS/hostile_writer" grow "$ext" 1000000 >"$work/grow.log" 2>&1 &
+"${evil_cmd[@]}" "$HELPERS/hostile_writer" grow "$ext" 1000000 >"$work/grow.log" 2>&1 &
 pids+=($!)
 check "the hostile application publishes a million series into its grown segment" \
 	wait_for 60 grep -q 'published 1000000 series' "$work/grow.log"
@@ -159,7 +164,7 @@ check "junk and a truncation of ext leave the others served" \
 
 # ---- 3b. workers: an application in pool's group, as two workers ----
 pool="$run/$inst/pool.seg"
-as_evil env PYTHONPATH="$PWD/python" SHMETRICS_SEGMENTS_DIR="$run" SHMETRICS_INSTANCE="$inst" \
+"${evil_cmd[@]}" env PYTHONPATH="$PWD/python" SHMETRICS_SEGMENTS_DIR="$run" SHMETRICS_INSTANCE="$inst" \
 	/usr/bin/python3 -c '
 import os, time, shmetrics
 c = shmetrics.Collector("pool", interval=0.2)
