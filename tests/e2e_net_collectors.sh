@@ -25,6 +25,11 @@ agent_pid="" ne_pid=""
 cleanup() {
 	for p in $agent_pid $ne_pid; do stop_pid "$p" 2; done
 	kill_instance "$inst"
+	# Whatever still runs in the namespaces (a command started through a function
+	# with & leaves $! to a subshell).
+	for ns in "$nsa" "$nsb"; do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
+	done
 	ip netns del "$nsa" 2>/dev/null
 	ip netns del "$nsb" 2>/dev/null
 	rm -rf "$work"
@@ -125,7 +130,8 @@ if [ ! -x "$NODE_EXPORTER" ]; then
 	exit $?
 fi
 ne_port=$(free_port)
-ina "$NODE_EXPORTER" --web.listen-address="127.0.0.1:$ne_port" --collector.disable-defaults \
+ip netns exec "$nsa" "$NODE_EXPORTER" --web.listen-address="127.0.0.1:$ne_port" \
+	--collector.disable-defaults \
 	--collector.network_route --collector.qdisc --collector.ethtool --collector.netclass \
 	--collector.netclass.netlink --collector.netdev --collector.netdev.enable-detailed-metrics \
 	--collector.netdev.device-exclude= \
