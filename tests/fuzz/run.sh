@@ -56,6 +56,7 @@ libs_for() {
 	segment) echo "$FB/libshmetrics-segment.a" ;;
 	netlink) echo "collectors/util/nlsock.c collectors/util/ipfmt.c collectors/util/ifnames.c" ;;
 	config) echo "$FB/libshmetrics-config.a $FB/libshmetrics-settings.a $FB/libshmetrics-segment.a" ;;
+	wal) echo "$FB/libshmetrics-shipper.a $FB/libshmetrics-segment.a" ;;
 	*) echo "$FB/libshmetrics-exporter.a $FB/libshmetrics-config.a $FB/libshmetrics-settings.a $FB/libshmetrics-format.a $FB/libshmetrics-segment.a" ;;
 	esac
 }
@@ -75,7 +76,7 @@ build() {
 		[ -f "$src" ] || { echo "no harness $src"; return 1; }
 		if [ ! -x "$out" ] || [ -n "$(find "$src" $libs -newer "$out" 2>/dev/null)" ]; then
 			"$CLANG" -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror \
-				-Ilib -Iinclude -Iconfig -Iformat -Iexporter -Icollectors \
+				-Ilib -Iinclude -Iconfig -Iformat -Iexporter -Icollectors -Ishipper \
 				-fsanitize=fuzzer $SAN -pthread "$src" $libs $pkglibs -o "$out" || return 1
 		fi
 	done
