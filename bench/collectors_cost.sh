@@ -12,6 +12,7 @@
 # (plain text, no gzip) after 5 warm-up scrapes.  Every wait is bounded.
 set -u
 cd "$(dirname "$0")/.." || exit 1
+. bench/lib.sh
 
 BUILD=${BUILD:-build}
 BIN=${BIN:-$BUILD/bin}
@@ -35,31 +36,6 @@ trap cleanup EXIT
 make -s "$BUILD/bench/collect_cycle" "$BIN/shmetrics-agent" "$BIN/shmetrics-collector" \
 	"$BIN/shmetrics-exporter" || exit 1
 [ -x "$NODE_EXPORTER" ] || { echo "collectors_cost: $NODE_EXPORTER is missing" >&2; exit 1; }
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-# cpu_per_scrape PID PORT: CPU seconds of PID per scrape of http://127.0.0.1:PORT/metrics.
-cpu_per_scrape() {
-	python3 - "$1" "$2" "$SCRAPES" <<'PY'
-import os, sys, urllib.request
-pid, port, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-hz = os.sysconf("SC_CLK_TCK")
-def cpu():
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / hz   # utime, stime
-def scrape():
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
-        return len(r.read())
-for _ in range(5):
-    size = scrape()
-t0 = cpu()
-for _ in range(n):
-    scrape()
-print(f"{(cpu() - t0) / n:.6f} {size}")
-PY
-}
 
 # wait_http SECONDS PORT
 wait_http() {
@@ -86,7 +62,7 @@ for _ in 1 2 3; do # another process may take the free port first
 	ne_pid=""
 done
 [ -n "$ne_pid" ] || { echo "collectors_cost: node_exporter did not start" >&2; exit 1; }
-read -r ne_cpu ne_bytes < <(cpu_per_scrape "$ne_pid" "$ne_port")
+read -r ne_cpu ne_bytes _ < <(cpu_per_scrape "$ne_pid" "$ne_port")
 ne_series=$(curl -fsS --max-time 5 "http://127.0.0.1:$ne_port/metrics" | grep -vc '^#')
 ne_cols=$(curl -fsS --max-time 5 "http://127.0.0.1:$ne_port/metrics" |
 	grep -c '^node_scrape_collector_success{')
@@ -104,7 +80,7 @@ done
 sh_port=$(grep -o 'listening on [^ ]*' "$work/agent.log" | tail -n 1 | sed 's/.*://')
 wait_http 10 "$sh_port" && sleep 6 # every collector has published once
 exporter_pid=$(pgrep -f "shmetrics-exporter .*--instance=$inst( |$)" | head -n 1)
-read -r sh_cpu sh_bytes < <(cpu_per_scrape "$exporter_pid" "$sh_port")
+read -r sh_cpu sh_bytes _ < <(cpu_per_scrape "$exporter_pid" "$sh_port")
 
 cat "$work/cycle.txt"
 echo

@@ -25,6 +25,7 @@
 # Then the synthetic render scale: 10k, 100k and 1M series (bench/exporter_synth).
 set -u
 cd "$(dirname "$0")/.." || exit 1
+. bench/lib.sh
 
 WRK_SECONDS=${WRK_SECONDS:-5}
 REST_SECONDS=${REST_SECONDS:-30}
@@ -56,14 +57,6 @@ cc -std=c11 -D_GNU_SOURCE -O2 -Ilib -Iinclude -Iformat bench/exporter_synth.c bu
 	libcrypt) -lm -pthread -o "$work/exporter_synth" || exit 1
 
 now_ms() { date +%s%3N; }
-free_port() {
-	local p
-	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % 40000))
-		ss -ltnH "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return; }
-	done
-}
-
 # Every pid of a target: the ones started and all their descendants.
 all_pids() {
 	local queue=(${PIDS[$1]}) out=() p
@@ -128,25 +121,8 @@ start_node() {
 }
 
 start_collectd() {
-	[ -x /usr/sbin/collectd ] && [ -e /usr/lib/collectd/write_prometheus.so ] || return 0
 	PORT[collectd]=$(free_port)
-	local plugins="" p
-	# the plugins Debian's default collectd.conf loads, where this host has them
-	for p in cpu df disk entropy interface irq load memory processes swap users; do
-		[ -e /usr/lib/collectd/$p.so ] && plugins+="LoadPlugin $p"$'\n'
-	done
-	cat >"$work/collectd.conf" <<EOF
-Interval 10
-FQDNLookup false
-BaseDir "$work"
-PIDFile "$work/collectd.pid"
-$plugins
-LoadPlugin write_prometheus
-<Plugin write_prometheus>
-  Host "127.0.0.1"
-  Port "${PORT[collectd]}"
-</Plugin>
-EOF
+	write_collectd_conf "$work/collectd.conf" "${PORT[collectd]}" || return 0
 	START_MS[collectd]=$(now_ms)
 	/usr/sbin/collectd -f -C "$work/collectd.conf" >"$work/collectd.log" 2>&1 &
 	PIDS[collectd]=$!

@@ -19,6 +19,7 @@
 # among the processes that map them), RSS, and private (USS).
 set -u
 cd "$(dirname "$0")/.." || exit 1
+. bench/lib.sh
 
 SECONDS_RUN=${FOOTPRINT_SECONDS:-30}
 BUILDS=${BUILDS:-shmetrics:build/bin}
@@ -38,14 +39,6 @@ trap cleanup EXIT
 [ "$BUILDS" = shmetrics:build/bin ] && { make -s all >/dev/null || exit 1; }
 command -v curl >/dev/null || { echo "footprint: curl is missing (apt-get install curl)" >&2; exit 1; }
 
-free_port() {
-	local p
-	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % 10000))
-		ss -ltnH "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return; }
-	done
-}
-
 declare -A PORT AGENT
 labels=()
 n=0
@@ -62,25 +55,8 @@ for b in $BUILDS; do
 done
 
 collectd_pid=""
-if [ -x /usr/sbin/collectd ] && [ -e /usr/lib/collectd/write_prometheus.so ]; then
-	PORT[collectd]=$(free_port)
-	plugins=""
-	# the plugins Debian's default collectd.conf loads, where this host has them
-	for p in cpu df disk entropy interface irq load memory processes swap users; do
-		[ -e /usr/lib/collectd/$p.so ] && plugins+="LoadPlugin $p"$'\n'
-	done
-	cat >"$work/collectd.conf" <<EOF
-Interval 10
-FQDNLookup false
-BaseDir "$work"
-PIDFile "$work/collectd.pid"
-$plugins
-LoadPlugin write_prometheus
-<Plugin write_prometheus>
-  Host "127.0.0.1"
-  Port "${PORT[collectd]}"
-</Plugin>
-EOF
+PORT[collectd]=$(free_port)
+if write_collectd_conf "$work/collectd.conf" "${PORT[collectd]}"; then
 	/usr/sbin/collectd -f -C "$work/collectd.conf" >"$work/collectd.log" 2>&1 &
 	collectd_pid=$!
 	pids+=($!)

@@ -14,6 +14,7 @@
 # Every wait is bounded.
 set -u
 cd "$(dirname "$0")/.." || exit 1
+. bench/lib.sh
 
 BUILD=${BUILD:-build}
 CYCLES=${CYCLES:-1000}
@@ -31,10 +32,6 @@ trap cleanup EXIT
 
 make -s "$BUILD/bench/collect_cycle" || exit 1
 [ -x "$NODE_EXPORTER" ] || { echo "net_collectors_cost: $NODE_EXPORTER is missing" >&2; exit 1; }
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 # ne_cpu ARGS...: node_exporter's CPU seconds per scrape with ARGS, and its samples.
 ne_cpu() {

@@ -21,6 +21,7 @@
 # Usage: bench/remote_write_vs_prometheus_agent.sh      (SERIES=10000 BENCH_SECONDS=60 WARMUP=20)
 set -u
 cd "$(dirname "$0")/.." || exit 1
+. bench/lib.sh
 
 SERIES=${SERIES:-10000}
 SECONDS_MEASURED=${BENCH_SECONDS:-60}
@@ -52,14 +53,6 @@ cc -std=c11 -D_GNU_SOURCE -O2 -Ilib -Iinclude -Iformat bench/exporter_synth.c \
 	$(pkg-config --libs libmicrohttpd jansson zlib gnutls yaml-0.1 libcrypt) -pthread -lm \
 	-o "$work/exporter_synth" || exit 1
 
-free_port() {
-	local p
-	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % 20000))
-		ss -Htln "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return; }
-	done
-	echo 0
-}
 wait_port() { # wait_port PORT: until something listens (at most 20 s)
 	for _ in $(seq 200); do
 		ss -Htln "sport = :$1" 2>/dev/null | grep -q . && return 0

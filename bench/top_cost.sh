@@ -17,6 +17,7 @@
 # Every wait is bounded; everything started here is stopped by its pid.
 set -u
 cd "$(dirname "$0")/.." || exit 1
+. bench/lib.sh
 
 BUILD=${BUILD:-build}
 PROCS=${PROCS:-2000}
@@ -36,32 +37,6 @@ trap cleanup EXIT
 
 make -s "$BUILD/bench/collect_cycle" "$BUILD/tests/helpers/proc_storm" || exit 1
 [ -x "$PE" ] || { echo "top_cost: $PE is missing (Debian package prometheus-process-exporter)" >&2; exit 1; }
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-# cpu_per_scrape PID PORT: CPU seconds of PID per scrape, and the body's size.
-cpu_per_scrape() {
-	python3 - "$1" "$2" "$SCRAPES" <<'PY'
-import os, sys, urllib.request
-pid, port, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-hz = os.sysconf("SC_CLK_TCK")
-def cpu():
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / hz
-def scrape():
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=60) as r:
-        return r.read()
-for _ in range(3):
-    body = scrape()
-t0 = cpu()
-for _ in range(n):
-    body = scrape()
-series = sum(1 for l in body.decode().splitlines() if l.startswith("namedprocess_namegroup_"))
-print(f"{(cpu() - t0) / n:.6f} {series}")
-PY
-}
 
 wait_http() {
 	local deadline=$((SECONDS + $1))
@@ -98,13 +73,13 @@ run_pe() {
 		>"$work/pe.log" 2>&1 &
 	pe_pid=$!
 	wait_http 60 "$port" || { echo "top_cost: process-exporter did not answer" >&2; cat "$work/pe.log"; exit 1; }
-	cpu_per_scrape "$pe_pid" "$port"
+	cpu_per_scrape "$pe_pid" "$port" namedprocess_namegroup_
 	kill "$pe_pid"
 	wait "$pe_pid" 2>/dev/null
 	pe_pid=""
 }
-read -r pe_lean pe_lean_series < <(run_pe -threads=false -gather-smaps=false)
-read -r pe_full pe_full_series < <(run_pe)
+read -r pe_lean _ pe_lean_series < <(run_pe -threads=false -gather-smaps=false)
+read -r pe_full _ pe_full_series < <(run_pe)
 
 awk -v n="$nprocs" -v f="$FORKS" -v t="$top_us" -v ts="$top_series" -v l="$pe_lean" \
 	-v ls="$pe_lean_series" -v d="$pe_full" -v ds="$pe_full_series" -v c="$CYCLES" -v s="$SCRAPES" '

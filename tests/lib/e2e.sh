@@ -35,6 +35,7 @@
 #   promtool_clean FILE          `promtool check metrics` says nothing at all
 #   promtool_node_clean FILE     the same, but for node_exporter's own names
 
+. tests/lib/ports.sh
 BIN=${BIN:-build/bin}
 SEGBASE=${SEGBASE:-/run/shmetrics}
 fails=0
@@ -96,18 +97,6 @@ start_agent() {
 	"${AGENT:-$BIN/shmetrics-agent}" "$@" >"$out" 2>&1 &
 	agent_pid=$!
 	await_port "$out"
-}
-free_port() {
-	local p lo _hi
-	# Below the kernel's ephemeral range, so no client socket of a running test
-	# (curl, wrk, Prometheus) can be holding the port when a server binds it.
-	read -r lo _hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || lo=32768
-	[ "$lo" -gt 12000 ] 2>/dev/null || lo=32768
-	for _ in $(seq 50); do
-		p=$((10000 + RANDOM % (lo - 10000)))
-		ss -Htln "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return; }
-	done
-	echo 0
 }
 
 scrape() { curl -fsS --max-time 5 "http://127.0.0.1:$port${1:-/metrics}"; }
