@@ -379,6 +379,12 @@ bench-collectors: all $(BUILD)/bench/collect_cycle
 bench-top: all tests $(BUILD)/bench/collect_cycle
 	bench/top_cost.sh
 
+# A synthetic collector for the exporter and remote-write benchmarks (serve), and
+# the exporter's render path at 10k to 1M series (render).
+$(BUILD)/bench/exporter_synth: $(call obj,bench/exporter_synth.c) $(EXPORTER_A) $(SETTINGS_A) \
+		$(FORMAT_A) $(LIB_A)
+	$(call link,$(call pkg_libs,$(PKGS_EXPORTER)) -lm)
+
 # ns per shmetrics_inc against a mutex baseline.
 $(BUILD)/bench/client_inc: $(call obj,bench/client_inc.c) $(LIB_A)
 	$(call link,-lm)

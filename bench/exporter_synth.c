@@ -170,7 +170,11 @@ static int cmd_render(uint32_t n, int reps)
 	make_dir(base, "b");
 	make_segment("synth", n, 1000, false);
 	struct seg_writer *w = attach_and_publish("synth", &b, n);
-	seg_read_limits_for(n + 100, &lim);
+	/* Read with the limits it was made with (the default reader refuses a segment
+	 * sized for 1M series). */
+	limits_for(&lim.max, n);
+	lim.max_workers = 0;
+	lim.max_bytes = segment_size_for(&lim.max);
 	if (seg_reader_open(&r, &dir, "synth", &lim, err, sizeof err) < 0)
 		die("seg_reader_open", err);
 	for (int i = 0; i < reps; i++) {

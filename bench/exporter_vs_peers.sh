@@ -51,10 +51,7 @@ trap cleanup EXIT
 need() { command -v "$1" >/dev/null || { echo "bench: $1 is missing ($2)" >&2; exit 1; }; }
 need wrk "apt-get install wrk"
 need curl "apt-get install curl"
-make -s all >/dev/null || exit 1
-cc -std=c11 -D_GNU_SOURCE -O2 -Ilib -Iinclude -Iformat bench/exporter_synth.c build/libshmetrics-exporter.a \
-	build/libshmetrics-format.a build/libshmetrics-segment.a $(pkg-config --libs libmicrohttpd zlib gnutls yaml-0.1 \
-	libcrypt) -lm -pthread -o "$work/exporter_synth" || exit 1
+make -s all build/bench/exporter_synth >/dev/null || exit 1
 
 now_ms() { date +%s%3N; }
 # Every pid of a target: the ones started and all their descendants.
@@ -143,7 +140,7 @@ start_synth() { # as many series as node_exporter serves samples
 	local n=$1
 	PORT[shmetrics-synth]=$(free_port)
 	START_MS[shmetrics-synth]=$(now_ms)
-	"$work/exporter_synth" serve /run/shmetrics "${inst}s" synth "$n" 5000 >"$work/synth.log" 2>&1 &
+	build/bench/exporter_synth serve /run/shmetrics "${inst}s" synth "$n" 5000 >"$work/synth.log" 2>&1 &
 	PIDS[shmetrics-synth]=$!
 	for _ in $(seq 100); do grep -q serving "$work/synth.log" && break; sleep 0.05; done
 	"$BIN/shmetrics-exporter" --segments.directory=/run/shmetrics --instance="${inst}s" --collector=synth \
@@ -334,7 +331,7 @@ echo
 echo '| series | snapshot (copy + validate) | first render (builds template) | later renders | series/s (later) | bytes |'
 echo '|---|---|---|---|---|---|'
 for n in 10000 100000 1000000; do
-	"$work/exporter_synth" render $n 3 | awk '{
+	build/bench/exporter_synth render $n 3 | awk '{
 		for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
 		printf "| %s | %s ms | %s ms | %s ms | %.3g M | %s |\n", v["N"], v["snapshot_ms"],
 			v["cold_ms"], v["warm_ms"], v["warm_series_per_s"] / 1e6, v["bytes"] }'

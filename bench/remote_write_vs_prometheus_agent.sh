@@ -47,11 +47,7 @@ need "$PROMETHEUS" "apt-get install prometheus"
 need curl "apt-get install curl"
 need jq "apt-get install jq"
 need "$PY" "apt-get install python3"
-make -s all >/dev/null || exit 1
-cc -std=c11 -D_GNU_SOURCE -O2 -Ilib -Iinclude -Iformat bench/exporter_synth.c \
-	build/libshmetrics-exporter.a build/libshmetrics-format.a build/libshmetrics-segment.a \
-	$(pkg-config --libs libmicrohttpd jansson zlib gnutls yaml-0.1 libcrypt) -pthread -lm \
-	-o "$work/exporter_synth" || exit 1
+make -s all build/bench/exporter_synth >/dev/null || exit 1
 
 wait_port() { # wait_port PORT: until something listens (at most 20 s)
 	for _ in $(seq 200); do
@@ -118,7 +114,7 @@ start "$work/proxy2.log" "$PY" "$work/proxy.py" "$p2" "$rport" "$work/bytes.agen
 
 segdir=$work/segments
 max=$((SERIES > 10000 ? SERIES : 10000)) # what both readers accept of a segment
-start "$work/synth.log" "$work/exporter_synth" serve "$segdir" "$inst" synth "$SERIES" 1000
+start "$work/synth.log" build/bench/exporter_synth serve "$segdir" "$inst" synth "$SERIES" 1000
 for _ in $(seq 100); do grep -q serving "$work/synth.log" && break; sleep 0.1; done
 eport=$(free_port)
 start "$work/exporter.log" build/bin/shmetrics-exporter --segments.directory="$segdir" \
